@@ -1,0 +1,110 @@
+"""The model as the JSON document of product.md section 4 (a contract: never rename).
+
+The section 4 fields are all present; the extra fields (`column`, `declared`, `central`,
+`wrap`, `boxes`, `warnings`, ...) are additions that tools may use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mermaidgen.model import (
+    Activate,
+    Autonumber,
+    Block,
+    Create,
+    Deactivate,
+    Destroy,
+    Diagnostic,
+    Diagram,
+    Message,
+    Note,
+    Participant,
+    Statement,
+)
+
+VERSION = 1
+
+
+def to_dict(diagram: Diagram) -> dict[str, Any]:
+    boxes = diagram.boxes
+    return {
+        "version": VERSION,
+        "title": diagram.title,
+        "acc_title": diagram.acc_title,
+        "acc_descr": diagram.acc_descr,
+        "source": diagram.source,
+        "line": diagram.span.line,
+        "config": _plain(diagram.config),
+        "participants": [_participant(p, boxes) for p in diagram.participants],
+        "boxes": [
+            {"title": b.title, "color": b.color, "participants": list(b.participants),
+             "line": b.span.line, "column": b.span.column}
+            for b in boxes
+        ],
+        "statements": statements_to_list(diagram.statements),
+        "warnings": [diagnostic_to_dict(w) for w in diagram.warnings],
+    }
+
+
+def _participant(p: Participant, boxes) -> dict[str, Any]:
+    return {
+        "id": p.id, "label": p.label, "kind": p.kind,
+        "box": boxes[p.box].title if p.box is not None else None,
+        "box_index": p.box,
+        "line": p.span.line, "column": p.span.column,
+        "declared": p.declared, "created": p.created, "destroyed": p.destroyed,
+        "wrap": p.wrap, "links": _plain(p.links), "properties": _plain(p.properties),
+    }
+
+
+def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]]:
+    """Statements as JSON objects; iterative, so that any nesting depth works."""
+    out: list[dict[str, Any]] = []
+    # each entry: (statements to convert, list to append them to)
+    work = [(statements, out)]
+    while work:
+        items, target = work.pop()
+        for s in items:
+            entry = _statement(s)
+            target.append(entry)
+            if isinstance(s, Block):
+                for section, sec_entry in zip(s.sections, entry["sections"], strict=True):
+                    work.append((section.statements, sec_entry["statements"]))
+    return out
+
+
+def _statement(s: Statement) -> dict[str, Any]:
+    where = {"line": s.span.line, "column": s.span.column}
+    if isinstance(s, Message):
+        return {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
+                "arrow": s.arrow, **where,
+                "activate": s.receiver if s.activate else None,
+                "deactivate": s.sender if s.deactivate else None,
+                "central": s.central, "wrap": s.wrap}
+    if isinstance(s, Note):
+        return {"type": "note", "placement": s.placement, "participants": list(s.participants),
+                "text": s.text, **where, "wrap": s.wrap}
+    if isinstance(s, (Activate, Deactivate, Create, Destroy)):
+        return {"type": type(s).__name__.lower(), "participant": s.participant, **where}
+    if isinstance(s, Autonumber):
+        return {"type": "autonumber", **where, "start": s.start, "step": s.step,
+                "visible": s.visible}
+    assert isinstance(s, Block)
+    return {"type": "block", "kind": s.kind, **where,
+            "sections": [{"label": sec.label, "line": sec.span.line, "wrap": sec.wrap,
+                          "statements": []} for sec in s.sections]}
+
+
+def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
+    return {"code": d.code, "severity": d.severity, "message": d.message,
+            "line": d.span.line, "column": d.span.column, "hint": d.hint}
+
+
+def _plain(value: Any) -> Any:
+    """Mappings (read-only proxies included) as plain dicts, recursively."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
