@@ -108,3 +108,40 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def analysis_to_dict(analysis) -> dict[str, Any]:
+    """The analysis as JSON: added under the key `analysis`, beside the section 4 fields."""
+    def node(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [node(v) for v in value]
+        if hasattr(value, "__dataclass_fields__"):
+            fields = {k: node(getattr(value, k)) for k in value.__dataclass_fields__}
+            return {"type": type(value).__name__.lower(), **fields}
+        return value
+
+    chor, orch = analysis.choreography, analysis.orchestration
+    return {
+        "style": analysis.style.style,
+        "style_reason": analysis.style.reason,
+        "brokers": list(analysis.brokers),
+        "messages": [
+            {"index": m.index, "line": m.occurrence.line, "from": m.occurrence.sender,
+             "to": m.occurrence.receiver, "role": m.role, "reply_to": m.reply_to,
+             "replies": list(m.replies), "hop": m.hop, "event": analysis.event_of(m.index)}
+            for m in analysis.messages
+        ],
+        "events": [
+            {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
+             "broker": e.broker, "producers": list(e.producers), "consumers": list(e.consumers),
+             "messages": list(e.occurrences), "lines": list(e.lines)}
+            for e in analysis.events
+        ],
+        "choreography": {"services": node(chor.services)},
+        "orchestration": {
+            "orchestrator": orch.orchestrator, "synthetic": orch.synthetic,
+            "reason": orch.reason, "trigger": orch.trigger,
+            "workflow": node(orch.workflow), "services": node(orch.services),
+        },
+        "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
+    }

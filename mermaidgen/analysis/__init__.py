@@ -1,0 +1,220 @@
+"""Interaction analysis: roles, brokers, events, both projections, style and lint.
+
+`analyse(diagram)` is one pass over the statements per concern, each linear; the result
+is immutable data that templates and previews read and never change.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from dataclasses import dataclass
+
+from mermaidgen.analysis import lint
+from mermaidgen.analysis.events import Event, Hops, catalogue, is_broker, pair_hops
+from mermaidgen.analysis.flow import Item, Occurrence, occurrences, stream
+from mermaidgen.analysis.roles import Roles, assign
+from mermaidgen.errors import UsageError
+from mermaidgen.model import Diagnostic, Diagram
+from mermaidgen.naming import NameTable, snake
+from mermaidgen.projection import choreography as choreography_projection
+from mermaidgen.projection import orchestration as orchestration_projection
+from mermaidgen.projection.views import Choreography, Orchestration
+
+_ORCHESTRATOR_NAME = re.compile(
+    r"orchestrat|coordinat|saga|workflow|process[\s_-]*manager|conductor", re.IGNORECASE)
+STYLES = ("choreography", "orchestration")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    index: int
+    occurrence: Occurrence
+    role: str
+    """request, reply, event, self, lost or destroy."""
+    reply_to: int | None
+    replies: tuple[int, ...]
+    hop: str | None
+    """publish (to a broker), deliver (from a broker) or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class StyleChoice:
+    style: str
+    reason: str
+
+
+class Analysis:
+    """What a diagram means. Roles, brokers, style and diagnostics are computed by
+    `analyse()`; the event catalogue and the two projections are built on first use
+    (a `check` needs neither), then kept."""
+
+    def __init__(self, diagram: Diagram, items: list[Item], occs: list[Occurrence],
+                 roles: Roles, brokers: frozenset[str], services: tuple[str, ...],
+                 module_names: dict[str, str], hops: Hops, orchestrator: tuple[str, bool, str],
+                 style: StyleChoice, diagnostics: tuple[Diagnostic, ...]):
+        self.diagram = diagram
+        self.roles = roles
+        self._occurrences = occs
+        self._messages: tuple[MessageInfo, ...] | None = None
+        self.brokers = tuple(p.id for p in diagram.participants if p.id in brokers)
+        self.services = services
+        self.module_names = module_names
+        """A unique snake_case identifier per participant (and the orchestrator)."""
+        self.hops = hops
+        self.style = style
+        self.diagnostics = diagnostics
+        self._items = items
+        self._roles = roles
+        self._broker_set = brokers
+        self._orchestrator = orchestrator
+        self._events: tuple[tuple[Event, ...], tuple[str | None, ...]] | None = None
+        self._choreography: Choreography | None = None
+        self._orchestration: Orchestration | None = None
+
+    @property
+    def messages(self) -> tuple[MessageInfo, ...]:
+        """Every message with its role, its request or replies, and its broker hop."""
+        if self._messages is None:
+            roles, brokers = self.roles, self._broker_set
+            self._messages = tuple(
+                MessageInfo(o.index, o, roles.role[o.index], roles.reply_to[o.index],
+                            roles.replies[o.index],
+                            "publish" if o.receiver in brokers and o.sender not in brokers
+                            else "deliver" if o.sender in brokers
+                            and o.receiver not in brokers else None)
+                for o in self._occurrences)
+        return self._messages
+
+    def _catalogue(self) -> tuple[tuple[Event, ...], tuple[str | None, ...]]:
+        if self._events is None:
+            self._events = catalogue(self._occurrences, self._broker_set, self.hops,
+                                     NameTable())
+        return self._events
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every distinct event: name, class name, channel, producers, consumers."""
+        return self._catalogue()[0]
+
+    def event_of(self, index: int) -> str | None:
+        """The key of the event message `index` carries (None for self messages)."""
+        return self._catalogue()[1][index]
+
+    def event(self, key: str) -> Event | None:
+        return next((e for e in self.events if e.key == key), None)
+
+    @property
+    def choreography(self) -> Choreography:
+        if self._choreography is None:
+            events, keys = self._catalogue()
+            self._choreography = choreography_projection.project(
+                self._items, list(self.services), self._broker_set, keys, self.hops, events,
+                self.module_names)
+        return self._choreography
+
+    @property
+    def orchestration(self) -> Orchestration:
+        if self._orchestration is None:
+            chosen, synthetic, reason = self._orchestrator
+            self._orchestration = orchestration_projection.project(
+                self._items, chosen, synthetic, reason, self._roles, self.hops,
+                self._broker_set, self.module_names)
+        return self._orchestration
+
+
+def analyse(diagram: Diagram, orchestrator: str | None = None) -> Analysis:
+    """Roles, brokers, style and lint of a diagram; projections follow on demand."""
+    # like parsing, analysis allocates many objects that all live on: no GC passes
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(diagram, orchestrator)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _analyse(diagram: Diagram, orchestrator: str | None) -> Analysis:
+    items = stream(diagram)
+    occs = occurrences(items)
+    brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
+    services = tuple(p.id for p in diagram.participants if p.id not in brokers)
+    roles = assign(items, brokers)
+    hops = pair_hops(occs, brokers)
+
+    collisions: list[tuple[str, str, str]] = []
+    modules = NameTable()
+    module_names: dict[str, str] = {}
+    base_owner: dict[str, str] = {}
+    for p in diagram.participants:
+        source = p.label if len(p.id) <= 2 < len(p.label) else p.id
+        base = snake(source, f"participant_{len(module_names) + 1}")
+        module_names[p.id] = modules.name(("participant", p.id), base)
+        if base in base_owner and module_names[p.id] != base:
+            collisions.append(("participant", base_owner[base], p.id))
+        base_owner.setdefault(base, p.id)
+
+    chosen = _orchestrator(diagram, roles, occs, brokers, orchestrator)
+    if chosen[1]:
+        module_names[chosen[0]] = modules.name(("participant", chosen[0]), snake(chosen[0]))
+    style = _style(occs, roles, brokers, *chosen)
+    diagnostics = lint.check(diagram, items, roles, hops, brokers, collisions)
+    return Analysis(diagram, items, occs, roles, brokers, services, module_names, hops,
+                    chosen, style, tuple(diagnostics))
+
+
+def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],
+                  brokers: frozenset[str], requested: str | None) -> tuple[str, bool, str]:
+    """(orchestrator id, synthetic?, why)."""
+    ids = [p.id for p in diagram.participants]
+    if requested is not None:
+        for p in diagram.participants:
+            if requested in (p.id, p.label):
+                return p.id, False, f"`{p.id}` was chosen with --orchestrator"
+        raise UsageError(f"--orchestrator {requested}: the diagram has no such participant "
+                         f"(participants: {', '.join(ids) or 'none'})")
+    for p in diagram.participants:
+        if p.id not in brokers and (_ORCHESTRATOR_NAME.search(p.id)
+                                    or _ORCHESTRATOR_NAME.search(p.label)):
+            return p.id, False, f"`{p.id}` is named like an orchestrator"
+    part: dict[str, int] = {}
+    calls: dict[str, int] = {}
+    pairs = 0
+    for o in occs:
+        if roles.role[o.index] == "request":
+            pairs += 1
+            part[o.sender] = part.get(o.sender, 0) + 1
+            part[o.receiver] = part.get(o.receiver, 0) + 1
+            calls[o.sender] = calls.get(o.sender, 0) + 1
+    if part:
+        kinds = {p.id: p.kind for p in diagram.participants}
+        hub = max(part, key=lambda p: (part[p], kinds.get(p) != "actor", calls.get(p, 0),
+                                       -ids.index(p)))
+        return hub, False, (f"`{hub}` takes part in {part[hub]} of the {pairs} "
+                            "request/reply pairs")
+    name, n = "Orchestrator", 2
+    while name in ids:
+        name, n = f"Orchestrator{n}", n + 1
+    return name, True, ("no participant is named like an orchestrator and none answers "
+                        f"requests, so a new `{name}` drives each message as a step")
+
+
+def _style(occs: list[Occurrence], roles: Roles, brokers: frozenset[str], orchestrator: str,
+           synthetic: bool, reason: str) -> StyleChoice:
+    if not synthetic and "named like an orchestrator" in reason:
+        return StyleChoice("orchestration", reason)
+    talk = [o for o in occs if roles.role[o.index] != "self"]
+    paired = sum(1 for o in talk if roles.role[o.index] in ("request", "reply"))
+    if talk and not synthetic and paired * 2 >= len(talk):
+        return StyleChoice("orchestration", f"{paired} of {len(talk)} messages are "
+                           f"request/reply pairs, centred on `{orchestrator}`")
+    if brokers:
+        names = ", ".join(f"`{b}`" for b in sorted(brokers))
+        return StyleChoice("choreography", f"events go through the broker {names}")
+    asyncs = sum(1 for o in talk if o.message.arrow in ("-)", "--)"))
+    if talk and asyncs * 2 >= len(talk):
+        return StyleChoice("choreography", "most messages are async events (`-)` arrows)")
+    return StyleChoice("choreography", f"only {paired} of {len(talk)} messages are "
+                       "request/reply pairs and no participant is named like an "
+                       "orchestrator: the services react to each other's messages")

@@ -1,0 +1,211 @@
+"""Lint rules: findings about a diagram that parses, each with a stable code.
+
+| code                    | severity | finding |
+|-------------------------|----------|---------|
+| undeclared-participant  | warning  | used but never declared, while others are declared |
+| unused-participant      | warning  | declared but never in a message or note |
+| deactivate-inactive     | warning  | deactivated on a path where it was never activated |
+| unclosed-activation     | warning  | an activation that no `-` or `deactivate` closes |
+| reply-without-request   | warning  | a dotted reply with no open request to answer |
+| request-without-reply   | warning  | a request that starts an activation but is never answered |
+| event-without-consumer  | warning  | published to a broker that delivers it to nobody |
+| unrealizable-choice     | warning  | an `alt` whose branches start with different senders |
+| name-collision          | warning  | two names that become the same identifier |
+| create-without-message  | info     | `create` with no message after it |
+| flattened-diagram       | warning  | (from the parser) a one-line diagram was recovered |
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
+from mermaidgen.analysis.roles import Roles
+from mermaidgen.model import (
+    Activate,
+    Create,
+    Deactivate,
+    Diagnostic,
+    Diagram,
+    Message,
+    Note,
+    Span,
+)
+
+RULES = (
+    "undeclared-participant", "unused-participant", "deactivate-inactive",
+    "unclosed-activation", "reply-without-request", "request-without-reply",
+    "event-without-consumer", "unrealizable-choice", "name-collision",
+    "create-without-message", "flattened-diagram",
+)
+
+
+def _at(span: Span, code: str, message: str, hint: str | None = None,
+        severity: str = "warning") -> Diagnostic:
+    return Diagnostic(severity, code, message, span, hint)  # type: ignore[arg-type]
+
+
+def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
+          brokers: frozenset[str], collisions: list[tuple[str, str, str]]) -> list[Diagnostic]:
+    found: list[Diagnostic] = list(diagram.warnings)
+    occurrences = [it for it in items if isinstance(it, Occurrence)]
+    found += _participants(diagram, items)
+    found += _activations(items)
+    for i in roles.unanswered_replies:
+        m = occurrences[i].message
+        found.append(_at(m.span, "reply-without-request",
+                         f"`{m.sender}` answers `{m.receiver}` with a dotted arrow, but "
+                         f"`{m.receiver}` asked `{m.sender}` nothing that is still open",
+                         "use a solid arrow for a new message, or draw the request first"))
+    for i in roles.unanswered_calls:
+        m = occurrences[i].message
+        found.append(_at(m.span, "request-without-reply",
+                         f"`{m.sender}` calls `{m.receiver}` (it activates `{m.receiver}`) but "
+                         "no reply comes back; an orchestration would wait for it forever",
+                         f"draw the reply, e.g. `{m.receiver}-->>-{m.sender}: done`, or use "
+                         "an async arrow `-)` for a message nobody waits for"))
+    for o in occurrences:
+        m = o.message
+        if m.receiver in brokers and m.sender not in brokers and not hops.deliveries[o.index]:
+            found.append(_at(m.span, "event-without-consumer",
+                             f"`{m.text}` is published to `{m.receiver}` but nobody consumes it",
+                             f"draw who consumes it: `{m.receiver}->>Consumer: {m.text}`"))
+    found += _choices(items, hops, occurrences, brokers)
+    for kind, first, second in collisions:
+        found.append(_at(diagram.span, "name-collision",
+                         f"the {kind}s `{first}` and `{second}` become the same identifier "
+                         "in code; the second one gets a numbered name",
+                         "rename one of them if the numbered name is not what you want"))
+    return sorted(found, key=lambda d: (d.span.line, d.span.column, d.code))
+
+
+def _participants(diagram: Diagram, items: list[Item]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    for it in items:
+        if isinstance(it, Occurrence):
+            used.update((it.sender, it.receiver))
+        elif isinstance(it, Other) and isinstance(it.statement, Note):
+            used.update(it.statement.participants)
+    declared = [p.id for p in diagram.participants if p.declared]
+    for p in diagram.participants:
+        if p.declared and p.id not in used:
+            out.append(_at(p.span, "unused-participant",
+                           f"`{p.id}` is declared but takes part in no message or note",
+                           "remove the declaration, or draw what it does"))
+        elif not p.declared and declared:
+            close = difflib.get_close_matches(p.id, declared, n=1)
+            hint = (f"did you mean `{close[0]}`?" if close
+                    else f"declare it: `participant {p.id}`")
+            out.append(_at(p.span, "undeclared-participant",
+                           f"`{p.id}` is used but never declared (the other participants are)",
+                           hint))
+    last = None
+    for it in items:
+        if isinstance(it, Other) and isinstance(it.statement, Create):
+            last = it.statement
+        elif isinstance(it, Occurrence):
+            last = None
+    if last is not None:
+        out.append(_at(last.span, "create-without-message",
+                       f"`{last.participant}` is created but no message follows",
+                       f"send `{last.participant}` its first message right after `create`",
+                       severity="info"))
+    return out
+
+
+def _activations(items: list[Item]) -> list[Diagnostic]:
+    """Activation counts per path: each `alt` section starts from the state before it."""
+    out: list[Diagnostic] = []
+    active: dict[str, list[Span]] = {}
+    frames: list[tuple[str, dict, list[dict]]] = []
+
+    def start(p: str, span: Span) -> None:
+        active.setdefault(p, []).append(span)
+
+    def stop(p: str, span: Span, how: str) -> None:
+        if active.get(p):
+            active[p].pop()
+        else:
+            out.append(_at(span, "deactivate-inactive",
+                           f"`{p}` is not active on this path, yet {how} deactivates it",
+                           "activate it in this branch too, or move the deactivation "
+                           "after the block"))
+
+    for it in items:
+        if isinstance(it, Enter):
+            frames.append((it.block.kind, _copy(active), []))
+        elif isinstance(it, SectionStart):
+            kind, before, ends = frames[-1]
+            if it.index > 0 and kind in ("alt", "critical"):
+                ends.append(active)
+                active = _copy(before)
+        elif isinstance(it, Leave):
+            kind, before, ends = frames.pop()
+            if kind in ("alt", "critical"):
+                active = max([*ends, active], key=lambda a: sum(map(len, a.values())))
+        elif isinstance(it, Occurrence):
+            m: Message = it.message
+            if m.activate:
+                start(m.receiver, m.span)
+            if m.deactivate:
+                stop(m.sender, m.span, f"`{m.sender}{m.arrow}-{m.receiver}`")
+        elif isinstance(it, Other):
+            s = it.statement
+            if isinstance(s, Activate):
+                start(s.participant, s.span)
+            elif isinstance(s, Deactivate):
+                stop(s.participant, s.span, "`deactivate`")
+    for p, spans in active.items():
+        for span in spans:
+            out.append(_at(span, "unclosed-activation",
+                           f"`{p}` is activated here and never deactivated",
+                           f"close it with `deactivate {p}` or a `-` on its reply"))
+    return out
+
+
+def _copy(active: dict[str, list[Span]]) -> dict[str, list[Span]]:
+    return {k: list(v) for k, v in active.items()}
+
+
+def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
+             brokers: frozenset[str]) -> list[Diagnostic]:
+    """In a choreography, each branch of a choice must start with the same participant:
+    the one that made the choice. Anyone else cannot know which branch was taken."""
+    out: list[Diagnostic] = []
+    # per open alt/critical block: (block, first sender of each section so far)
+    open_blocks: dict[int, tuple] = {}
+    section_of: dict[int, int] = {}
+    for it in items:
+        if isinstance(it, Enter) and it.block.kind in ("alt", "critical"):
+            open_blocks[it.block_id] = (it.block, {})
+        elif isinstance(it, SectionStart) and it.block_id in open_blocks:
+            section_of[it.block_id] = it.index
+        elif isinstance(it, Occurrence):
+            m = it.message
+            sender = m.sender
+            if sender in brokers:
+                origin = hops.source[it.index]
+                sender = occurrences[origin].sender if origin is not None else sender
+            for block_id, section in it.path:
+                if block_id in open_blocks:
+                    firsts = open_blocks[block_id][1]
+                    firsts.setdefault(section, (sender, m))
+        elif isinstance(it, Leave) and it.block_id in open_blocks:
+            block, firsts = open_blocks.pop(it.block_id)
+            starters = [firsts[k] for k in sorted(firsts)]
+            decider = starters[0][0] if starters else None
+            for sender, m in starters[1:]:
+                if sender != decider:
+                    label = block.sections[0].label or block.kind
+                    out.append(_at(m.span, "unrealizable-choice",
+                                   f"in the `{block.kind} {label}` block, `{decider}` starts "
+                                   f"one branch but `{sender}` starts this one; without a "
+                                   f"coordinator `{sender}` cannot know which branch "
+                                   f"`{decider}` chose",
+                                   f"let `{decider}` send the first message of every branch "
+                                   "(e.g. tell the others the outcome), or generate an "
+                                   "orchestration"))
+                    break
+    return out

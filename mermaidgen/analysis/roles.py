@@ -1,0 +1,199 @@
+"""Message roles: which messages are requests, which answer them, which are events.
+
+Structure comes first, arrow style second, because real diagrams use arrows loosely
+(a quarter of real replies are drawn with a solid `->>`). A message from S to R is a
+*potential call*; it becomes a *request* once R answers it, and R's answer a *reply*:
+
+* the message that ends R's activation started by the call (`->>+` ... `-->>-`, or
+  `activate`/`deactivate` around it) is its reply, whatever its arrow;
+* a dotted arrow back from R to S answers S's open call, whatever happened in between;
+* otherwise R's *next* message back to S answers the call only if R did nothing else in
+  between but make calls of its own that were answered (a nested call). A message R sends
+  that nobody answers before R's next one was an event, not a call, and R can then no
+  longer answer by the "next message" rule.
+
+Async arrows (`-)`, `--)`), hops to and from brokers and self messages are never calls.
+`alt`/`critical` sections are alternatives: each starts from the state before the block,
+and a call answered in any section counts as answered afterwards. The whole pass is
+linear in the number of statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, SectionStart
+
+_ASYNC = frozenset({"-)", "--)"})
+_LOST = frozenset({"-x", "--x"})
+_BRANCHING = frozenset({"alt", "critical", "opt", "break"})
+_MAX_PENDING = 8  # deeper potential calls are answered in no real diagram
+
+
+class _Call(NamedTuple):
+    index: int
+    caller: str
+    structural: bool  # the call started the callee's activation
+    dirty: bool = False  # the callee sent something that was not a nested call
+
+
+@dataclass(slots=True)
+class _State:
+    pending: dict[str, list[_Call]] = field(default_factory=dict)
+    """Calls each participant has received and not answered, most recent last."""
+    outgoing: dict[str, int] = field(default_factory=dict)
+    """Each participant's last potential call that is still unanswered."""
+
+    def copy(self) -> _State:
+        return _State({k: list(v) for k, v in self.pending.items()}, dict(self.outgoing))
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    role: tuple[str, ...]
+    """Per message: request, reply, event, self, lost or destroy."""
+    reply_to: tuple[int | None, ...]
+    replies: tuple[tuple[int, ...], ...]
+    unanswered_replies: tuple[int, ...]
+    """Dotted replies that had no open request to answer."""
+    unanswered_calls: tuple[int, ...]
+    """Structural requests (they started an activation) that were never answered."""
+
+
+_DOTTED = frozenset({"-->>", "-->", "--x", "--)", "<<-->>", "--|\\", "--|/", "--\\\\",
+                     "--//", "/|--", "\\|--", "//--", "\\\\--"})
+_REPLY_ARROWS = frozenset({"-->>", "-->"})  # the arrows people draw replies with
+
+
+def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
+    occurrences = [it for it in items if type(it) is Occurrence]
+    n = len(occurrences)
+    reply_to: list[int | None] = [None] * n
+    replies: list[list[int]] = [[] for _ in range(n)]
+    unanswered: list[int] = []
+    structural: set[int] = set()
+    state = _State()
+    # alternatives: per open block, (kind, state before it, states at the end of sections)
+    frames: list[tuple[str, _State, list[_State]]] = []
+
+    for it in items:
+        kind_of = type(it)
+        if kind_of is Occurrence:
+            m = it.message  # type: ignore[union-attr]
+            sender, receiver, arrow = m.sender, m.receiver, m.arrow
+            if sender == receiver or arrow in _ASYNC or sender in brokers \
+                    or receiver in brokers:
+                continue
+            if it.activates:  # type: ignore[union-attr]
+                structural.add(it.index)  # type: ignore[union-attr]
+            dotted = arrow in _DOTTED
+            answered = _answer(state, it, dotted)  # type: ignore[arg-type]
+            if answered is not None:
+                reply_to[it.index] = answered  # type: ignore[union-attr]
+                replies[answered].append(it.index)  # type: ignore[union-attr]
+                continue
+            if arrow in _REPLY_ARROWS:
+                unanswered.append(it.index)  # type: ignore[union-attr]
+            _call(state, it)  # type: ignore[arg-type]
+        elif kind_of is Enter:
+            # only alternatives need the state before them
+            kind = it.block.kind  # type: ignore[union-attr]
+            frames.append((kind, state.copy() if kind in _BRANCHING else state, []))
+        elif kind_of is SectionStart:
+            kind, before, ends = frames[-1]
+            if it.index > 0 and kind in ("alt", "critical"):  # type: ignore[union-attr]
+                ends.append(state)
+                state = before.copy()
+        elif kind_of is Leave:
+            kind, before, ends = frames.pop()
+            if kind in ("alt", "critical"):
+                state = _merge(before, [*ends, state])
+            elif kind in ("opt", "break"):
+                state = _merge(before, [before, state])
+
+    role = []
+    for o in occurrences:
+        m = o.message
+        if m.sender == m.receiver:
+            role.append("self")
+        elif reply_to[o.index] is not None:
+            role.append("reply")
+        elif replies[o.index]:
+            role.append("request")
+        elif o.destroyed is not None and o.destroyed in (m.sender, m.receiver):
+            role.append("destroy")
+        elif m.arrow in _LOST:
+            role.append("lost")
+        else:
+            role.append("event")
+    never = tuple(i for i in sorted(structural) if not replies[i])
+    return Roles(tuple(role), tuple(reply_to), tuple(tuple(r) for r in replies),
+                 tuple(unanswered), never)
+
+
+def _answer(state: _State, occ: Occurrence, dotted: bool) -> int | None:
+    """The call `occ` answers, if any; updates the state."""
+    sender, receiver = occ.sender, occ.receiver
+    calls = state.pending.get(sender)
+    if not calls:
+        return None
+    top = calls[-1]
+    busy = sender in state.outgoing  # the sender's own last call is still unanswered
+    found: _Call | None = None
+    if top.caller == receiver and (dotted or top.structural or occ.deactivates
+                                   or not (top.dirty or busy)):
+        found = top
+        calls.pop()
+    elif dotted or occ.deactivates:
+        for k in range(len(calls) - 2, -1, -1):
+            if calls[k].caller == receiver:
+                found = calls[k]
+                del calls[k:]
+                break
+    if found is None:
+        return None
+    if state.outgoing.get(receiver) == found.index:
+        del state.outgoing[receiver]  # the caller's call is answered
+    state.outgoing.pop(sender, None)  # what the sender sent before was not a call
+    return found.index
+
+
+def _call(state: _State, occ: Occurrence) -> None:
+    """`occ` is a potential call from its sender to its receiver."""
+    sender, receiver = occ.sender, occ.receiver
+    if sender in state.outgoing:
+        # the sender's previous call went unanswered: it was an event, and whatever
+        # call the sender is handling can no longer be answered by "the next message"
+        calls = state.pending.get(sender)
+        if calls:
+            top = calls[-1]
+            calls[-1] = _Call(top.index, top.caller, top.structural, True)
+    state.outgoing[sender] = occ.index
+    calls = state.pending.setdefault(receiver, [])
+    calls.append(_Call(occ.index, sender, occ.activates))
+    if len(calls) > _MAX_PENDING:
+        del calls[0]
+
+
+def _merge(before: _State, ends: list[_State]) -> _State:
+    """After alternatives: a call is still pending only if no alternative answered it."""
+    merged = _State()
+    for who in {k for s in ends for k in s.pending}:
+        lists = [s.pending.get(who, []) for s in ends]
+        old = before.pending.get(who, [])
+        if all(calls == old for calls in lists):  # untouched by the block (the usual case)
+            merged.pending[who] = list(old)
+            continue
+        present = [{c.index for c in calls} for calls in lists]
+        answered = {c.index for c in before.pending.get(who, [])
+                    if any(c.index not in p for p in present)}
+        seen: dict[int, _Call] = {}
+        for calls in lists:
+            for c in calls:
+                if c.index not in answered and (c.index not in seen or c.dirty):
+                    seen[c.index] = c
+        merged.pending[who] = [seen[i] for i in sorted(seen)]
+    for s in ends:
+        merged.outgoing.update(s.outgoing)
+    return merged

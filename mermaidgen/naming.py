@@ -1,0 +1,93 @@
+"""Names from diagrams turned into safe Python identifiers, unique within their scope.
+
+Every name that reaches generated code goes through here: participant and event names
+become module, class and function names; nothing else invents identifiers. Rules:
+
+* words are found in any spelling (`OrderCreated`, `ORDER_CREATED`, `order-created`,
+  `Order created`) so that they can be re-joined in the target convention;
+* accents are dropped (`Café` -> `cafe`); other non-ASCII text (CJK, emoji) keeps the
+  identifier ASCII by falling back to a positional name (`participant_3`), because module
+  names end up as file names;
+* Python keywords, soft keywords, builtins and names the generated runtime uses are
+  avoided by appending `_`; a leading digit gets a prefix;
+* `NameTable` hands out each name once per scope (`order_service`, `order_service_2`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import keyword
+import re
+import unicodedata
+
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")  # within [A-Za-z0-9] runs
+_RESERVED = frozenset(
+    set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
+    | {"self", "cls", "runtime", "events", "wiring", "contract", "logic", "services",
+       "tests", "main", "app", "asyncio", "dataclasses", "typing", "trace", "bus",
+       "dispatcher", "annotations", "field", "dataclass", "json", "sys", "os", "pytest"}
+)
+
+
+def words(text: str) -> list[str]:
+    """The words of a name in any spelling, lower-cased, ASCII only."""
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
+    # diagrams repeat their names and texts many times, hence the cache
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return tuple(map(str.lower, _CAMEL.findall(text)))
+
+
+def snake(text: str, fallback: str = "name") -> str:
+    """`Order Service` -> `order_service`; safe as a Python identifier and a file name."""
+    name = "_".join(words(text)) or fallback
+    if name[0].isdigit():
+        name = f"{fallback}_{name}"
+    return name + "_" if name in _RESERVED else name
+
+
+def pascal(text: str, fallback: str = "Name") -> str:
+    """`order created` -> `OrderCreated`; safe as a Python class name."""
+    name = "".join(w.capitalize() for w in words(text)) or fallback
+    if name[0].isdigit():
+        name = f"{fallback}{name}"
+    return name + "_" if name in _RESERVED else name
+
+
+def constant(text: str, fallback: str = "NAME") -> str:
+    """`order created` -> `ORDER_CREATED`."""
+    return snake(text, fallback.lower()).upper()
+
+
+def kebab(text: str, fallback: str = "channel") -> str:
+    """`Order Created` -> `order-created`, for channel names."""
+    return "-".join(words(text)) or fallback
+
+
+class NameTable:
+    """Unique identifiers in one scope: the same key always gets the same name, and two
+    keys never share one."""
+
+    def __init__(self, taken: tuple[str, ...] = ()) -> None:
+        self._by_key: dict[object, str] = {}
+        self._used: set[str] = set(taken)
+
+    def name(self, key: object, base: str) -> str:
+        if key in self._by_key:
+            return self._by_key[key]
+        name, n = base, 2
+        while name in self._used:
+            name = f"{base}_{n}"
+            n += 1
+        self._used.add(name)
+        self._by_key[key] = name
+        return name
+
+    def collided(self, key: object, base: str) -> bool:
+        """True when `key` had to be renamed because `base` was already taken."""
+        return self._by_key.get(key, base) != base

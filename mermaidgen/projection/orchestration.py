@@ -1,0 +1,197 @@
+"""The orchestration projection: one workflow calls the services step by step.
+
+The orchestrator is the one the user names (`--orchestrator`), else a participant named
+like an orchestrator, else the hub of the request/reply pairs, else a synthetic
+`Orchestrator` that drives each message as a step. Then, in document order:
+
+* a message the orchestrator sends is a workflow step: a `Call` that waits for the
+  service (with its reply when the diagram draws one), or a `Send` for async arrows;
+* a message a service sends while it handles a call (before its reply) belongs to that
+  service's operation, not to the workflow;
+* a message to the orchestrator that is not a reply is the workflow's trigger (the first
+  one) or a message the workflow awaits;
+* any other message is relayed: the orchestrator calls the receiver on the sender's
+  behalf. That is how a choreography diagram becomes a workflow.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
+from mermaidgen.analysis.roles import Roles
+from mermaidgen.model import Block, Note
+from mermaidgen.naming import NameTable, pascal, snake
+from mermaidgen.projection.tree import TreeBuilder
+from mermaidgen.projection.views import (
+    Await,
+    Call,
+    Comment,
+    LocalStep,
+    Operation,
+    Orchestration,
+    Reply,
+    Send,
+    ServiceOrchestration,
+    Variant,
+)
+
+_ASYNC = frozenset({"-)", "--)"})
+_COMPENSATION = re.compile(
+    r"\b(compensat\w*|cancel\w*|refund\w*|undo\w*|roll\s*back|rollback\w*|revert\w*"
+    r"|release\w*|void\w*|revers\w*|unreserve\w*)\b", re.IGNORECASE)
+
+
+def is_compensation(text: str) -> bool:
+    return bool(_COMPENSATION.search(text))
+
+
+class _Handling:
+    """A call a service is handling: where its operation's actions go."""
+
+    __slots__ = ("call", "tree")
+
+    def __init__(self, call: int, tree: TreeBuilder):
+        self.call = call
+        self.tree = tree
+
+
+def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
+            roles: Roles, hops: Hops, brokers: frozenset[str],
+            module_names: dict[str, str]) -> Orchestration:
+    blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
+    occurrences = [it for it in items if isinstance(it, Occurrence)]
+    workflow = TreeBuilder((), blocks)
+    workflow_names = NameTable()
+    handling: dict[str, list[_Handling]] = {}
+    # operations per service: text key -> (name, request, reply, calls, lines, variants)
+    operations: dict[str, dict[str, dict]] = {}
+    op_names: dict[str, NameTable] = {}
+    variants: dict[int, TreeBuilder] = {}
+    trigger: int | None = None
+    seen_step = False
+    frames: list[tuple[str, dict, list[dict]]] = []
+
+    def operation(service: str, o: Occurrence) -> str:
+        text = o.message.text
+        key = " ".join(text.lower().split())
+        ops = operations.setdefault(service, {})
+        if key not in ops:
+            if service not in op_names:
+                op_names[service] = NameTable()
+            names = op_names[service]
+            ops[key] = {"name": names.name(key, snake(text, "operation")), "request": text,
+                        "reply": None, "calls": [], "lines": []}
+        op = ops[key]
+        op["calls"].append(o.index)
+        op["lines"].append(o.line)
+        replies = roles.replies[o.index]
+        if replies and op["reply"] is None:
+            op["reply"] = occurrences[replies[0]].message.text
+        return op["name"]
+
+    def container(p: str) -> TreeBuilder | None:
+        stack = handling.get(p)
+        return stack[-1].tree if stack else None
+
+    def step(o: Occurrence, service: str, target: TreeBuilder, caller: str,
+             relayed: str | None) -> None:
+        m = o.message
+        name = operation(service, o)
+        if m.arrow in _ASYNC:
+            target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
+            return
+        replies = roles.replies[o.index]
+        reply_text = occurrences[replies[0]].message.text if replies else None
+        target.add(o.path, Call(o.index, service, name, m.text, o.line,
+                                replies[0] if replies else None, reply_text, relayed,
+                                is_compensation(m.text), caller, replies))
+        tree = TreeBuilder(o.path, blocks)
+        variants[o.index] = tree
+        if replies:  # the service is busy with this call until its reply
+            handling.setdefault(service, []).append(_Handling(o.index, tree))
+
+    for it in items:
+        if isinstance(it, Enter):
+            frames.append((it.block.kind, _copy(handling), []))
+        elif isinstance(it, SectionStart):
+            kind, before, ends = frames[-1]
+            if it.index > 0 and kind in ("alt", "critical"):
+                ends.append(handling)
+                handling = _copy(before)
+        elif isinstance(it, Leave):
+            kind, before, ends = frames.pop()
+            if kind in ("alt", "critical"):
+                handling = _merge([*ends, handling])
+        elif isinstance(it, Occurrence):
+            m = it.message
+            sender, receiver = m.sender, m.receiver
+            role = roles.role[it.index]
+            if role == "reply":
+                stack = handling.get(sender)
+                if stack and stack[-1].call == roles.reply_to[it.index]:
+                    stack.pop()
+                if sender == orchestrator and receiver != orchestrator:
+                    workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
+                continue
+            if sender in brokers:
+                origin = hops.source[it.index]
+                producer = occurrences[origin].sender if origin is not None else sender
+                target = container(producer) if producer != orchestrator else None
+                step(it, receiver, target or workflow, orchestrator, producer)
+                seen_step = True
+                continue
+            if receiver in brokers:
+                continue  # the delivery carries the event; publishing is implied
+            if sender == receiver:
+                target = workflow if sender == orchestrator else container(sender)
+                if target is None:
+                    step(it, sender, workflow, orchestrator, sender)
+                else:
+                    target.add(it.path, LocalStep(it.index, m.text, snake(m.text, "step"),
+                                                  it.line))
+                continue
+            if sender == orchestrator:
+                step(it, receiver, workflow, orchestrator, None)
+                seen_step = True
+            elif (inner := container(sender)) is not None:
+                step(it, receiver, inner, sender, None)
+            elif receiver == orchestrator:
+                if trigger is None and not seen_step:
+                    trigger = it.index
+                else:
+                    workflow.add(it.path, Await(it.index, sender, m.text, it.line))
+            else:
+                step(it, receiver, workflow, orchestrator, sender)
+                seen_step = True
+        elif isinstance(it, Other) and isinstance(it.statement, Note):
+            note = it.statement
+            workflow.add(it.path, Comment(note.text, note.span.line))
+
+    services = []
+    for service, ops in operations.items():
+        names = op_names[service]
+        built = tuple(
+            Operation(op["name"], op["request"], op["reply"], tuple(op["calls"]),
+                      tuple(op["lines"]),
+                      tuple(Variant(c, variants[c].build(names)) for c in op["calls"]
+                            if c in variants))
+            for op in ops.values())
+        services.append(ServiceOrchestration(service, module_names[service],
+                                             pascal(module_names[service], "Service"), built))
+    name = module_names.get(orchestrator, snake(orchestrator, "orchestrator"))
+    return Orchestration(orchestrator, name, pascal(name, "Workflow"), synthetic, reason,
+                         trigger, workflow.build(workflow_names), tuple(services))
+
+
+def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
+    return {k: list(v) for k, v in handling.items()}
+
+
+def _merge(ends: list[dict[str, list[_Handling]]]) -> dict[str, list[_Handling]]:
+    """After alternatives, a service still handles a call only if no section answered it."""
+    merged: dict[str, list[_Handling]] = {}
+    for p in {p for end in ends for p in end}:
+        merged[p] = min((end.get(p, []) for end in ends), key=len)
+    return merged

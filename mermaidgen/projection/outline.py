@@ -1,0 +1,114 @@
+"""Both projections as short indented text: for people, for tests, and for diffs.
+
+    ServiceB
+      on Event 1 from ServiceA
+        publish Event 2 -> ServiceC
+        publish Event 4 -> ServiceA
+
+    workflow Orchestrator
+      call ServiceA.step_1 "Step 1" -> "Step 1 Completed"
+"""
+
+from __future__ import annotations
+
+from mermaidgen.model import Message
+from mermaidgen.projection.views import (
+    Action,
+    Await,
+    Call,
+    Choreography,
+    Comment,
+    Fragment,
+    LocalStep,
+    Orchestration,
+    Publish,
+    Reply,
+    Send,
+)
+
+
+def _actions(actions: tuple[Action, ...], indent: int, names: dict[str, str],
+             replies: dict[int, str], lines: bool, out: list[str]) -> None:
+    # iterative: a stack of (actions, position, depth), so nesting depth is unlimited
+    stack: list[tuple[tuple, int, int]] = [(actions, 0, indent)]
+    while stack:
+        items, i, depth = stack.pop()
+        if i >= len(items):
+            continue
+        a = items[i]
+        stack.append((items, i + 1, depth))
+        pad = "  " * depth
+        at = f"  (line {a.line})" if lines and hasattr(a, "line") else ""
+        if isinstance(a, Fragment):
+            out.append(f"{pad}{a.kind} {a.label}".rstrip() + at)
+            for b in reversed(a.branches):
+                stack.append(((_Label(b.label or "-"), *b.actions), 0, depth + 2))
+        elif isinstance(a, _Label):
+            out.append(f"{pad[:-2]}[{a.text}]")
+        else:
+            out.append(pad + action_text(a, names, replies) + at)
+
+
+class _Label:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> str:
+    """One action as a line of text."""
+    if isinstance(a, Publish):
+        return f"publish {names.get(a.event, a.event)} -> {a.to}"
+    if isinstance(a, LocalStep):
+        return f"step {a.text}"
+    if isinstance(a, Comment):
+        return f"# {a.text}"
+    if isinstance(a, Call):
+        via = f" (for {a.relayed_from})" if a.relayed_from else ""
+        answers = " | ".join(f'"{replies[r]}"' for r in a.replies)
+        result = f" -> {answers}" if answers else ""
+        return f'call {a.service}.{a.operation} "{a.text}"{result}{via}'
+    if isinstance(a, Send):
+        via = f" (for {a.relayed_from})" if a.relayed_from else ""
+        return f'send {a.service}.{a.operation} "{a.text}"{via}'
+    if isinstance(a, Await):
+        return f'await {a.service}: "{a.text}"'
+    if isinstance(a, Reply):
+        return f'reply {a.to}: "{a.text}"'
+    return repr(a)
+
+
+def choreography(view: Choreography, lines: bool = False) -> str:
+    names = {e.key: e.name for e in view.events}
+    out: list[str] = []
+    for s in view.services:
+        out.append(s.participant)
+        if s.entry:
+            out.append("  start")
+            _actions(s.entry, 2, names, {}, lines, out)
+        for h in s.handlers:
+            at = f"  (line {h.line})" if lines else ""
+            out.append(f"  on {names.get(h.event, h.event)} from {h.source}{at}")
+            _actions(h.actions, 2, names, {}, lines, out)
+    return "\n".join(out)
+
+
+def orchestration(view: Orchestration, messages: list[Message], lines: bool = False) -> str:
+    """`messages` are the diagram's messages in document order (for reply texts)."""
+    texts = {i: m.text for i, m in enumerate(messages)}
+    out = [f"workflow {view.orchestrator}" + (" (synthetic)" if view.synthetic else "")]
+    if view.trigger is not None:
+        out.append(f'  started by "{texts[view.trigger]}"')
+    _actions(view.workflow, 1, {}, texts, lines, out)
+    for s in view.services:
+        out.append(s.participant)
+        for op in s.operations:
+            result = f' -> "{op.reply}"' if op.reply is not None else ""
+            out.append(f'  {op.name} "{op.request}"{result}')
+            for v in op.variants:
+                if v.actions:
+                    if len(op.variants) > 1:
+                        out.append(f"    when called at line {messages[v.call].span.line}")
+                    _actions(v.actions, 2, {}, texts, lines, out)
+    return "\n".join(out)

@@ -1,0 +1,90 @@
+"""Build an action tree that keeps the diagram's blocks, from actions and their paths.
+
+A handler or an operation starts somewhere in the diagram (its base path) and collects
+the actions that follow. Blocks that enclose the start are the context the handler runs
+in, not part of it; blocks entered after the start become `Fragment`s with every one of
+their sections (empty ones included, so a decision always has all its branches).
+"""
+
+from __future__ import annotations
+
+from mermaidgen.analysis.flow import Path
+from mermaidgen.model import Block
+from mermaidgen.naming import NameTable, snake
+from mermaidgen.projection.views import Action, Branch, Fragment
+
+
+class _Open:
+    __slots__ = ("block_id", "block", "sections")
+
+    def __init__(self, block_id: int, block: Block):
+        self.block_id = block_id
+        self.block = block
+        self.sections: list[list] = [[] for _ in block.sections]
+
+
+class TreeBuilder:
+    def __init__(self, base: Path, blocks: dict[int, Block]):
+        self.base = base
+        self.blocks = blocks
+        self.root: list = []
+
+    def add(self, path: Path, action: Action) -> None:
+        common = 0
+        for a, b in zip(self.base, path, strict=False):
+            if a != b:
+                break
+            common += 1
+        container = self.root
+        for block_id, section in path[common:]:
+            block = self.blocks[block_id]
+            if block.kind == "rect":  # a coloured background: no control flow
+                continue
+            last = container[-1] if container else None
+            if not (isinstance(last, _Open) and last.block_id == block_id):
+                last = _Open(block_id, block)
+                container.append(last)
+            container = last.sections[section]
+        container.append(action)
+
+    def build(self, names: NameTable) -> tuple[Action, ...]:
+        """The frozen tree; fragment names are made unique in `names`."""
+        if not any(type(it) is _Open for it in self.root):
+            return tuple(self.root)  # the common case: no blocks inside
+        return _freeze(self.root, names)
+
+
+def _freeze(items: list, names: NameTable) -> tuple[Action, ...]:
+    # iterative post-order, so that deeply nested diagrams do not exhaust the stack
+    result: dict[int, tuple] = {}
+    stack: list[tuple[list, bool]] = [(items, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if not expanded:
+            stack.append((current, True))
+            for it in current:
+                if isinstance(it, _Open):
+                    for section in it.sections:
+                        stack.append((section, False))
+            continue
+        out = []
+        for it in current:
+            if isinstance(it, _Open):
+                out.append(_fragment(it, [result[id(s)] for s in it.sections], names))
+            else:
+                out.append(it)
+        result[id(current)] = tuple(out)
+    return result[id(items)]
+
+
+def _fragment(open_block: _Open, sections: list[tuple], names: NameTable) -> Fragment:
+    block = open_block.block
+    label = block.sections[0].label
+    base = snake(label, block.kind) if label else block.kind
+    name = names.name(("block", open_block.block_id), base)
+    branches = tuple(
+        Branch(s.label, snake(s.label, f"branch_{i + 1}") if s.label else f"branch_{i + 1}",
+               s.span.line, actions)
+        for i, (s, actions) in enumerate(zip(block.sections, sections, strict=True))
+    )
+    return Fragment(block.kind, label, name, block.span.line, branches)

@@ -1,0 +1,190 @@
+"""The two projections as data: what templates render, nothing more.
+
+Choreography: per service, the actions of its entry point and of one handler per event
+occurrence it consumes. Orchestration: the orchestrator's workflow as a tree of steps, and
+per service the operations it must offer. Both trees keep the diagram's blocks as
+`Fragment`s (an `alt` is a decision with a branch per section, a `loop` a bounded loop,
+`par` concurrent branches, `critical` a main path with error handlers, `break` an early
+exit, `opt` a decision with one branch), and every node names its diagram line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from mermaidgen.analysis.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Choreography: the service publishes an event (to a service or through a broker)."""
+
+    message: int
+    event: str
+    to: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class LocalStep:
+    """A self message: the participant does something on its own."""
+
+    message: int
+    text: str
+    name: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Orchestration: invoke a service's operation and wait for it to finish.
+
+    `reply` is the message that answers the call, when the diagram draws one.
+    `relayed_from` names the participant that sent the message in the diagram when the
+    orchestrator passes it on (a choreography diagram rendered as an orchestration).
+    """
+
+    message: int
+    service: str
+    operation: str
+    text: str
+    line: int
+    reply: int | None = None
+    reply_text: str | None = None
+    relayed_from: str | None = None
+    compensation: bool = False
+    caller: str | None = None
+    """Who makes the call: the orchestrator, or a service inside its operation."""
+    replies: tuple[int, ...] = ()
+    """Every message that may answer the call (one per `alt` section that answers it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Orchestration: a fire-and-forget message (async arrow); nobody waits for it."""
+
+    message: int
+    service: str
+    operation: str
+    text: str
+    line: int
+    relayed_from: str | None = None
+    caller: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Await:
+    """Orchestration: the workflow waits for a message a service sends it."""
+
+    message: int
+    service: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Orchestration: the orchestrator answers the participant that started it."""
+
+    message: int
+    to: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    label: str
+    name: str
+    line: int
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    kind: str
+    """alt, opt, loop, par, par_over, critical or break (`rect` is transparent)."""
+    label: str
+    name: str
+    """A safe identifier for the decision or condition the user implements."""
+    line: int
+    branches: tuple[Branch, ...]
+
+
+Action: TypeAlias = Publish | LocalStep | Comment | Call | Send | Await | Reply | Fragment
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    event: str
+    trigger: int
+    """The message (delivery) that invokes this handler."""
+    source: str
+    """Who sent the event: the sender, or the producer behind a broker."""
+    name: str
+    line: int
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChoreography:
+    participant: str
+    name: str
+    class_name: str
+    entry: tuple[Action, ...]
+    handlers: tuple[Handler, ...]
+    publishes: tuple[str, ...]
+    consumes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choreography:
+    services: tuple[ServiceChoreography, ...]
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """What an operation does when called from one place in the diagram."""
+
+    call: int
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    request: str
+    reply: str | None
+    calls: tuple[int, ...]
+    """The messages that invoke this operation."""
+    lines: tuple[int, ...]
+    variants: tuple[Variant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOrchestration:
+    participant: str
+    name: str
+    class_name: str
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Orchestration:
+    orchestrator: str
+    name: str
+    class_name: str
+    synthetic: bool
+    reason: str
+    trigger: int | None
+    """The message that starts the workflow (a client calling the orchestrator)."""
+    workflow: tuple[Action, ...]
+    services: tuple[ServiceOrchestration, ...]
