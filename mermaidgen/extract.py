@@ -1,0 +1,714 @@
+"""Find the sequence diagram(s) in a source and remember where each one sits in it.
+
+A source is a `.mmd` file (the whole file is one diagram), Markdown (every ```mermaid fence
+that holds a sequence diagram), any other text (each line that starts with `sequenceDiagram`,
+up to the next blank line), or `-` for stdin. Each `Snippet` keeps its line and column
+offsets, so that later stages report positions in the user's file, not in the snippet.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import os
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from mermaidgen.errors import MermaidgenError, SourceError, UsageError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+HEADER = "sequenceDiagram"
+KINDS = ("mmd", "markdown", "text")
+MMD_SUFFIXES = frozenset({".mmd", ".mermaid"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx", ".mkd", ".mdown"})
+
+# Mermaid's other diagram headers, to say "this is a flowchart" rather than "bad text".
+_OTHER_DIAGRAMS = frozenset(
+    "graph flowchart flowchart-elk classDiagram classDiagram-v2 stateDiagram stateDiagram-v2 "
+    "erDiagram journey gantt pie quadrantChart requirementDiagram gitGraph C4Context "
+    "C4Container C4Component C4Dynamic C4Deployment mindmap timeline zenuml sankey sankey-beta "
+    "xychart xychart-beta block block-beta packet packet-beta kanban architecture "
+    "architecture-beta radar-beta treemap-beta info".split()
+)
+
+
+class ExtractError(MermaidgenError):
+    """A problem with a source as a whole; `str()` starts with `source[:line[:column]]`."""
+
+    def __init__(
+        self, message: str, *, source: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.message, self.source, self.line, self.column = message, source, line, column
+        super().__init__(f"{self.location}: {message}")
+
+    @property
+    def location(self) -> str:
+        return ":".join([self.source, *(str(n) for n in (self.line, self.column) if n)])
+
+
+class SourcePathError(ExtractError, UsageError):
+    """The path is missing, a directory, or cannot be read."""
+
+
+class SelectorError(ExtractError, UsageError):
+    """`PATH#N` or `PATH#title` names no diagram of the source."""
+
+
+class NotTextError(ExtractError, SourceError):
+    """The source is binary, or not valid UTF-8 / UTF-16."""
+
+
+class NoDiagramError(ExtractError, SourceError):
+    """The source holds no sequence diagram."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """One sequence diagram found in a source, and where it sits in that source."""
+
+    text: str
+    """The diagram as in the source (frontmatter and directives included), lines joined by \\n."""
+    source: str
+    """The path as the user gave it, or "-" for stdin."""
+    line_offset: int
+    """Snippet line 1 is file line `line_offset + 1`."""
+    column_offset: int
+    """Columns Markdown stripped from the fence's lines (list/blockquote indentation), else 0."""
+    index: int
+    """1-based position among the source's sequence diagrams."""
+    title: str | None
+    """The `title` statement, else the frontmatter `title:`, else None."""
+
+
+# --- reading -------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CONTROL = frozenset(chr(c) for c in range(32)) - set("\t\n\r\f\v\x1b")
+
+
+def read_source(path: str, stdin: TextIO | BinaryIO | None = None) -> str:
+    """The text of `path` (stdin for `-`): decoded, BOM dropped, line endings made `\\n`."""
+    if path == "-":
+        stream = sys.stdin if stdin is None else stdin
+        if stream is None:  # pythonw, or a closed stdin
+            raise SourcePathError("there is no standard input to read", source="-")
+        return _read_stream(stream)
+    if os.path.isdir(path):
+        raise SourcePathError("is a directory; give a .mmd, .md or text file", source=path)
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except FileNotFoundError:
+        raise SourcePathError("no such file", source=path) from None
+    except PermissionError:
+        raise SourcePathError("permission denied: cannot read the file", source=path) from None
+    except ValueError:  # a NUL in the path
+        raise SourcePathError("not a valid path", source=repr(path)) from None
+    except OSError as exc:
+        raise SourcePathError(
+            f"cannot read the file ({exc.strerror or exc})", source=path
+        ) from None
+    return decode(data, path)
+
+
+def _read_stream(stream: TextIO | BinaryIO) -> str:
+    # Read the bytes under a text stream: its codec is the locale's, which may not be UTF-8.
+    raw = getattr(stream, "buffer", stream)
+    try:
+        data = raw.read()
+    except UnicodeDecodeError as exc:
+        raise NotTextError(f"the input is not valid text ({exc.reason})", source="-") from None
+    except OSError as exc:
+        raise SourcePathError(f"cannot read stdin ({exc.strerror or exc})", source="-") from None
+    if isinstance(data, bytes):
+        return decode(data, "-")
+    text = normalise(data)
+    if _looks_binary(text):
+        raise NotTextError("not a text file (it holds NUL or control characters)", source="-")
+    return text
+
+
+def decode(data: bytes, source: str) -> str:
+    """`data` as text: UTF-8 (BOM optional) or UTF-16/32 with a BOM; else a `NotTextError`."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None:
+        if b"\0" in data:
+            raise NotTextError(_nul_message(data), source=source)
+        encoding = "utf-8"
+    try:
+        text = normalise(data.decode(encoding))
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, encoding, exc, source) from None
+    if _looks_binary(text):
+        raise NotTextError("not a text file (it holds NUL or control characters)", source=source)
+    return text
+
+
+def normalise(text: str) -> str:
+    """Drop a BOM; make CRLF and lone CR `\\n` (editors count a lone CR as a line break too)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    return "\0" in sample or _mostly_binary(sum(ch in _CONTROL for ch in sample), len(sample))
+
+
+def _mostly_binary(odd: int, size: int) -> bool:
+    # A few odd characters are a typo (show where); many are binary data (say so).
+    return odd > max(8, size // 10)
+
+
+def _nul_message(data: bytes) -> str:
+    head = data[:4096]
+    # ASCII text saved as BOM-less UTF-16 has a NUL in every other byte.
+    if head.count(0) * 3 > len(head) and (head[1::2].count(0) == 0 or head[0::2].count(0) == 0):
+        return "not a text file (it looks like UTF-16 without a byte-order mark); save it as UTF-8"
+    return f"not a text file (it holds NUL bytes, the first at byte {data.index(0)})"
+
+
+def _undecodable(data: bytes, encoding: str, exc: UnicodeDecodeError, source: str) -> NotTextError:
+    name = encoding.split("-sig")[0].upper()
+    bad = data[exc.start]
+    if encoding == "utf-8":
+        sample = data[:8192].decode("utf-8", errors="replace")
+        if _mostly_binary(sum(ch == "\ufffd" or ch in _CONTROL for ch in sample), len(sample)):
+            return NotTextError(
+                f"not a text file (binary data: byte 0x{bad:02x} at offset {exc.start} is not "
+                "UTF-8)",
+                source=source,
+            )
+    prefix = normalise(data[: exc.start].decode(encoding, errors="replace"))
+    line = prefix.count("\n") + 1
+    column = len(prefix) - prefix.rfind("\n")
+    what = "the input" if source == "-" else "the file"
+    return NotTextError(
+        f"{what} is not valid {name} (byte 0x{bad:02x}); save it as UTF-8",
+        source=source,
+        line=line,
+        column=column,
+    )
+
+
+# --- finding diagrams ----------------------------------------------------------------------
+
+# Patterns that must match at a line start begin with "\n" and run on "\n" + text: a literal
+# first character lets `re` skip ahead fast, and a line-start match at text index i is then at
+# index i of that string too. Every pattern is linear: no nested or overlapping repeats.
+_TEXT_HEADER = re.compile(r"\n[ \t]*sequenceDiagram(?![^\s;])")
+_ANY_CASE_HEADER = re.compile(r"\n[ \t]*sequencediagram(?![^\s;])", re.I)
+_BLANK_LINE_AFTER = re.compile(r"\n[ \t]*(?=\n|\Z)")
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r"[^\s;]{1,80}")
+_FM_OPEN = re.compile(r"[ \t]*---[ \t]*\n")
+_FM_CLOSE = re.compile(r"\n[ \t]*---[ \t]*(?=\n|\Z)")
+_FM_TITLE = re.compile(r"\ntitle:[ \t]*(.*)")
+_BODY_TITLE = re.compile(r"\n[ \t]*title(?::[ \t]|[ \t])([^#\n;]*)", re.I)
+_MD_FRONTMATTER = re.compile(  # YAML or TOML, and only if it starts with a key
+    r"(---|\+\+\+)[ \t]*\n(?=[A-Za-z_][\w -]*[:=]).*?\n(?:\1|\.\.\.)[ \t]*(?=\n|\Z)", re.S
+)
+_MERMAID_FENCE = re.compile(r"```[ \t]*mermaid|~~~[ \t]*mermaid", re.I)
+
+
+def extract(text: str, source: str, kind: str | None = None) -> list[Snippet]:
+    """The sequence diagrams in `text`; `kind` is mmd, markdown, text, or None (guess it).
+
+    Raises `NoDiagramError` when there is none, saying what was found instead.
+    """
+    text = normalise(text)
+    kind = kind or _guess_kind(text, source)
+    if kind == "mmd":
+        found = _from_mmd(text, source)
+    elif kind == "markdown":
+        found = _from_markdown(text, source)
+    elif kind == "text":
+        found = _from_text(text, source)
+    else:
+        raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return found
+
+
+def _guess_kind(text: str, source: str) -> str:
+    suffix = "" if source == "-" else os.path.splitext(source)[1].lower()
+    if suffix in MMD_SUFFIXES:
+        return "mmd"
+    if suffix in MARKDOWN_SUFFIXES or _looks_like_markdown(text):
+        return "markdown"
+    # A file that *is* one diagram (stdin, diagram.txt) may hold blank lines: take it whole
+    # rather than cutting it at the first blank line as prose mode does.
+    start, _ = _preamble(text)
+    if text.startswith(HEADER, start):
+        line_end = text.find("\n", start)
+        if line_end < 0 or not _TEXT_HEADER.search(text, line_end):
+            return "mmd"
+    return "text"
+
+
+def _looks_like_markdown(text: str) -> bool:
+    for match in _MERMAID_FENCE.finditer(text):
+        prefix = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if not prefix.strip(" \t>-+*.)0123456789`~"):  # only list/quote markers before it
+            return True
+    return False
+
+
+def _preamble(text: str) -> tuple[int, str | None]:
+    """Where the diagram header should be (after frontmatter, directives, `%%` comments),
+    and the frontmatter's `title:` if it has one."""
+    start = _SPACE.match(text).end()  # type: ignore[union-attr]
+    title = None
+    opening = _FM_OPEN.match(text, text.rfind("\n", 0, start) + 1)
+    closing = opening and _FM_CLOSE.search(text, opening.end() - 1)
+    if opening and closing:
+        found = _FM_TITLE.search(text, opening.end() - 1, closing.start() + 1)
+        if found:
+            title = found.group(1).strip().strip("\"'").strip() or None
+        start = closing.end()
+    while True:
+        start = _SPACE.match(text, start).end()  # type: ignore[union-attr]
+        if text.startswith("%%{", start):
+            end = text.find("}%%", start + 3)
+            if end < 0:
+                return start, title  # an unclosed directive: the parser will say so
+            start = end + 3
+        elif text.startswith("%%", start):
+            end = text.find("\n", start)
+            start = len(text) if end < 0 else end
+        else:
+            return start, title
+
+
+def _snippet(text: str, source: str, line: int, column: int, index: int) -> Snippet | None:
+    """A Snippet if `text` holds a sequence diagram (as mermaid detects one), else None."""
+    start, title = _preamble(text)
+    if not text.startswith(HEADER, start):
+        return None
+    # The last `title` statement wins over the frontmatter, as in mermaid.
+    titles = [m.group(1).strip() for m in _BODY_TITLE.finditer(text, start)]
+    title = next((t for t in reversed(titles) if t), title)
+    return Snippet(text, source, line, column, index, title)
+
+
+def _from_mmd(text: str, source: str) -> list[Snippet]:
+    body = text[:-1] if text.endswith("\n") else text
+    snippet = _snippet(body, source, 0, 0, 1)
+    if snippet is None:
+        raise _not_a_diagram(text, source, whole_file=True)
+    return [snippet]
+
+
+def _from_text(text: str, source: str) -> list[Snippet]:
+    src = "\n" + text
+    snippets: list[Snippet] = []
+    heads = [m.start() for m in _TEXT_HEADER.finditer(src)]  # text indexes of header lines
+    blank = -1
+    line, counted = 0, 0
+    for i, start in enumerate(heads):
+        if blank < start:  # search on only from past the last blank line found: linear
+            found_blank = _BLANK_LINE_AFTER.search(text, start)
+            blank = found_blank.start() if found_blank else len(text)
+        end = blank
+        if i + 1 < len(heads):
+            end = min(end, heads[i + 1] - 1)  # a new header starts a new diagram
+        line += text.count("\n", counted, start)
+        counted = start
+        snippet = _snippet(text[start:end], source, line, 0, len(snippets) + 1)
+        if snippet:
+            snippets.append(snippet)
+    if not snippets:
+        raise _not_a_diagram(text, source, whole_file=False)
+    return snippets
+
+
+def _not_a_diagram(text: str, source: str, *, whole_file: bool) -> NoDiagramError:
+    what = "the input" if source == "-" else "the file"
+    start, _ = _preamble(text)
+    if start >= len(text):
+        detail = "is empty" if not text.strip() else "holds only frontmatter or comments"
+        return NoDiagramError(f"no sequenceDiagram found ({what} {detail})", source=source)
+    word = _WORD.match(text, start).group()  # type: ignore[union-attr]
+    if word in _OTHER_DIAGRAMS:
+        return NoDiagramError(
+            f"no sequenceDiagram found ({what} holds a {word} diagram)", source=source
+        )
+    header = _ANY_CASE_HEADER.search("\n" + text)
+    if header:  # text mode would have found a well-spelt header, so it is spelt wrong
+        at = _SPACE.match(text, header.start()).end()  # type: ignore[union-attr]
+        spelt = _WORD.match(text, at).group()  # type: ignore[union-attr]
+        line, column = _line_column(text, at)
+        if spelt != HEADER:
+            message = f"the header `{spelt}` must be spelled `sequenceDiagram` (case matters)"
+            return NoDiagramError(message, source=source, line=line, column=column)
+        line, column = _line_column(text, start)
+        return NoDiagramError(
+            f"unexpected `{word}` before the `sequenceDiagram` header; only frontmatter, `%%` "
+            "comments and `%%{init}%%` directives may come before it",
+            source=source,
+            line=line,
+            column=column,
+        )
+    if whole_file:
+        line, column = _line_column(text, start)
+        return NoDiagramError(
+            f"no sequenceDiagram found ({what} starts with `{word}`)",
+            source=source,
+            line=line,
+            column=column,
+        )
+    return NoDiagramError(
+        "no sequenceDiagram found (no line starts with `sequenceDiagram`)", source=source
+    )
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Fence:
+    text: str
+    line_offset: int
+    column_offset: int
+
+
+def _from_markdown(text: str, source: str) -> list[Snippet]:
+    # The document's own frontmatter is not Markdown (GitHub shows it as a table): blank it,
+    # keeping its lines so that line numbers stay right.
+    frontmatter = _MD_FRONTMATTER.match(text)
+    if frontmatter:
+        text = "\n" * frontmatter.group().count("\n") + text[frontmatter.end() :]
+    snippets: list[Snippet] = []
+    others: list[str] = []
+    for fence in _mermaid_fences("\n" + text):
+        index = len(snippets) + 1
+        found = _snippet(fence.text, source, fence.line_offset, fence.column_offset, index)
+        if found:
+            snippets.append(found)
+        else:
+            start, _ = _preamble(fence.text)
+            word = _WORD.match(fence.text, start)
+            others.append(word.group() if word else "")
+    if not snippets:
+        raise _no_fence_diagram(text, source, others)
+    return snippets
+
+
+def _no_fence_diagram(text: str, source: str, kinds: list[str]) -> NoDiagramError:
+    if not text.strip():
+        return NoDiagramError("no sequenceDiagram found (the file is empty)", source=source)
+    if not kinds:
+        detail = "the file has no ```mermaid fences"
+        stray = _TEXT_HEADER.search("\n" + text)
+        if stray:
+            detail += (
+                f"; line {text.count(chr(10), 0, stray.start()) + 1} starts with "
+                "`sequenceDiagram` but is not in a ```mermaid fence"
+            )
+        return NoDiagramError(f"no sequenceDiagram found ({detail})", source=source)
+    parts = [f"looked in {_count(len(kinds), 'mermaid fence')}"]
+    others = [kind for kind in kinds if kind]
+    if len(others) == 1:
+        parts.append(f"1 holds another diagram type: {others[0]}")
+    elif others:
+        parts.append(f"{len(others)} hold other diagram types: {', '.join(dict.fromkeys(others))}")
+    if len(kinds) > len(others):
+        parts.append(f"{_count(len(kinds) - len(others), 'is', 'are')} empty")
+    if any(kind.lower().startswith("sequencediagram") for kind in others):
+        parts.append("the header is case-sensitive: write `sequenceDiagram`")
+    return NoDiagramError(f"no sequenceDiagram found ({'; '.join(parts)})", source=source)
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    if plural is not None:  # a verb: "1 is", "2 are"
+        return f"{n} {singular if n == 1 else plural}"
+    return f"{n} {singular}{'' if n == 1 else 's'}"
+
+
+@lru_cache(maxsize=1)
+def _markdown_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # here, not at the top: the CLI imports us on start-up
+
+    parser = MarkdownIt("commonmark")
+    parser.core.ruler.enableOnly(["normalize", "block"])  # fences are blocks: skip inline work
+    return parser
+
+
+def _parse(src: str, start: int, end: int) -> list[Token]:
+    return _markdown_parser().parse(src[start:end])
+
+
+def _is_mermaid(info: str) -> bool:
+    words = info.split(None, 1)
+    return bool(words) and words[0].lower() == "mermaid"
+
+
+def _column_offset(content: list[str], raw: list[str]) -> int:
+    """How many characters Markdown took off the fence's lines (list/quote indentation)."""
+    # Lines stripped differently (a `>` without its space, a line less indented than the
+    # fence) are rare: the most common shift, over a bounded sample, stands for all.
+    shifts = Counter(
+        len(line) - len(got)
+        for got, line in zip(content[:1000], raw, strict=False)
+        if got.strip() and line.endswith(got)
+    )
+    return shifts.most_common(1)[0][0] if shifts else 0
+
+
+def _mermaid_fences(src: str) -> list[_Fence]:
+    """The ```mermaid fences of `src` ("\n" + the document), as markdown-it finds them.
+
+    markdown-it-py needs ~3 s for 10 MB, so `_scan` follows the top-level blocks itself and
+    markdown-it only parses windows around the other lines that may open a mermaid fence.
+    A window runs between two reset points, lines where the parser is at top level with
+    nothing open, so parsing it alone gives the same tokens as parsing the whole document.
+    """
+    candidates = sorted({src.rfind("\n", 0, m.start()) + 1 for m in _MERMAID_FENCE.finditer(src)})
+    if not candidates:
+        return []
+    scan = _scan(src)
+    windows: dict[tuple[int, int], None] = {}  # an ordered set
+    for line_start in candidates:
+        i = bisect.bisect_right(scan.inside, (line_start, _NEVER))
+        if line_start in scan.fences or (i and scan.inside[i - 1][1] > line_start):
+            continue  # read by the scan already, or inside a top-level fence or HTML block
+        i = bisect.bisect_right(scan.resets, line_start)
+        end = scan.resets[i] if i < len(scan.resets) else len(src)
+        windows[(scan.resets[i - 1], end)] = None
+    fences = {fence.line_offset: fence for fence in scan.fences.values()}
+    line, counted = 0, 1
+    for start, end in windows:  # in document order
+        line += src.count("\n", counted, start)
+        counted = start
+        tokens = scan.parsed.get((start, end)) or _parse(src, start, end)
+        raw: list[str] = []
+        for token in tokens:
+            if token.type != "fence" or not _is_mermaid(token.info) or token.map is None:
+                continue
+            raw = raw or src[start:end].split("\n")
+            first = token.map[0] + 1
+            content = token.content[:-1] if token.content.endswith("\n") else token.content
+            column = _column_offset(content.split("\n", 1000), raw[first : token.map[1]])
+            fences[line + first] = _Fence(content, line + first, column)
+    return [fences[line] for line in sorted(fences)]
+
+
+# Lines that can open a top-level fence or an HTML block of types 1-5 (CommonMark 4.5, 4.6):
+# the only blocks that stay open across a blank line followed by an unindented line.
+_OPENER = re.compile(
+    r"\n( {0,3})(?:(`{3,}|~{3,})([^\n]*)"
+    r"|<(?:(?i:script|pre|style|textarea)(?=[\s>]|$)|!--|\?|![A-Za-z]|!\[CDATA\[))",
+    re.M,
+)
+_CUT = re.compile(r"\n[ \t]*\n(?=[^ \t\n])")
+_HTML_LINE = re.compile(r"\n {0,3}<")
+_LIST_ITEM = re.compile(r"\n {0,3}(?:[-+*]|\d{1,9}[.)])(?=[ \t\n]|\Z)")
+_NEVER = sys.maxsize
+
+
+@lru_cache(maxsize=64)
+def _closer(marker: str, length: int) -> re.Pattern[str]:
+    return re.compile(r"\n {0,3}" + re.escape(marker) + f"{{{length},}}" + r"[ \t]*(?=\n|\Z)")
+
+
+def _html_end(opener: str) -> re.Pattern[str]:
+    for prefix, end in (("<!--", "-->"), ("<?", r"\?>"), ("<![CDATA[", r"\]\]>"), ("<!", ">")):
+        if opener.startswith(prefix):
+            return re.compile(end)
+    return re.compile(r"</(?:script|pre|style|textarea)>", re.I)
+
+
+class _NextLine:
+    """The first line at or after a position that only grows where `pattern` matches."""
+
+    def __init__(self, pattern: re.Pattern[str], src: str) -> None:
+        self.pattern, self.src, self.found = pattern, src, -1
+
+    def at_or_after(self, pos: int) -> int:
+        if self.found < pos:  # never searches the same stretch twice: linear overall
+            match = self.pattern.search(self.src, pos - 1)
+            self.found = match.start() + 1 if match else _NEVER
+        return self.found
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What a pass over the top-level blocks of a Markdown document found."""
+
+    resets: list[int]
+    """Line starts where markdown-it can start with the same result as from the top."""
+    parsed: dict[tuple[int, int], list[Token]]
+    """Stretches markdown-it had to parse to know where a block opens, and their tokens."""
+    fences: dict[int, _Fence]
+    """Top-level mermaid fences, read directly, by the position of their opening line."""
+    inside: list[tuple[int, int]]
+    """(start, end) of the insides of top-level fences and HTML blocks: no fence opens there."""
+
+
+def _scan(src: str) -> _Scan:
+    """Follow the top-level fences and HTML blocks of `src` ("\n" + the document).
+
+    After a blank line, a line starting in column 0 closes every list and blockquote: only
+    a top-level fence or HTML block of types 1-5 can still be open there. Those open and
+    close on lines that regexes find exactly, except when an opening line might belong to
+    a list item (it is indented and a list marker came before) or to an HTML block (a line
+    starting with `<` came before): then markdown-it parses that stretch to know.
+    """
+    scan = _Scan([1], {}, {}, [])
+    cuts = [m.end() for m in _CUT.finditer(src)]
+    html_lines, list_items = _NextLine(_HTML_LINE, src), _NextLine(_LIST_ITEM, src)
+    pos, line, counted = 1, 0, 1
+    while pos < len(src):
+        opener = _OPENER.search(src, pos - 1)
+        line_start = opener.start() + 1 if opener else len(src)
+        # Nothing opens before `line_start`: every cut up to it is a reset point.
+        lo = bisect.bisect_right(cuts, max(pos, scan.resets[-1]))
+        scan.resets.extend(cuts[lo : bisect.bisect_right(cuts, line_start)])
+        if opener is None:
+            break
+        line_end = src.find("\n", line_start)
+        next_line = len(src) if line_end < 0 else line_end + 1
+        indent, marker, info = opener.group(1, 2, 3)
+        if marker and marker[0] == "`" and "`" in info:
+            pos = next_line  # not a fence: backticks in the info string make it inline code
+            continue
+        start = scan.resets[-1]
+        block_end: re.Pattern[str] | None
+        exact = True
+        if html_lines.at_or_after(start) < line_start or (
+            indent and list_items.at_or_after(start) < line_start
+        ):
+            cut = bisect.bisect_right(cuts, line_start)
+            end = cuts[cut] if cut < len(cuts) else len(src)
+            tokens = scan.parsed[(start, end)] = _parse(src, start, end)
+            block_end = _open_at_end(tokens, src.count("\n", start, end))
+            if block_end is None:
+                if end < len(src):
+                    scan.resets.append(end)
+                pos = end
+                continue
+            exact, search_from = False, end
+        elif marker:
+            block_end, search_from = _closer(marker[0], len(marker)), next_line
+        else:
+            block_end = _html_end(opener.group().lstrip("\n "))
+            search_from = line_start
+        # Inside a top-level fence or HTML block, nothing but its end marker matters.
+        close = block_end.search(src, search_from - 1)
+        pos = len(src) if close is None else src.find("\n", close.end() - 1) + 1 or len(src)
+        scan.inside.append((search_from, pos))
+        if exact and marker and _is_mermaid(info):
+            line += src.count("\n", counted, line_start)
+            counted = line_start
+            body = src[next_line : len(src) if close is None else close.start()]
+            fence = _top_level_fence(body, len(indent), line + 1, unclosed=close is None)
+            if fence:
+                scan.fences[line_start] = fence
+        if close is None:
+            break
+        if pos < len(src):
+            scan.resets.append(pos)
+    return scan
+
+
+def _top_level_fence(body: str, indent: int, line_offset: int, *, unclosed: bool) -> _Fence | None:
+    """The fence as markdown-it reads it: up to `indent` spaces off each line (CommonMark 4.5)."""
+    if unclosed:  # it runs to the end; markdown-it ignores a last line of blanks with no \n
+        tail = body.rfind("\n") + 1
+        if not body[tail:].strip(" \t"):
+            body = body[: max(tail - 1, 0)]
+    if not indent:
+        return _Fence(body, line_offset, 0)
+    if re.search(rf"\n {{0,{indent - 1}}}\t", "\n" + body):
+        return None  # markdown-it expands tabs partially here: let it read this fence
+    content = re.sub(rf"\n {{1,{indent}}}", "\n", "\n" + body)[1:]
+    return _Fence(
+        content, line_offset, _column_offset(content.split("\n", 1000), body.split("\n", 1000))
+    )
+
+
+def _open_at_end(tokens: list[Token], lines: int) -> re.Pattern[str] | None:
+    """The end marker of a top-level block that runs to the end of `tokens`' text, if any."""
+    last = next((t for t in reversed(tokens) if t.level == 0), None)
+    if last is None or last.map is None or last.map[1] < lines:
+        return None
+    if last.type == "fence":
+        return _closer(last.markup[0], len(last.markup))
+    if last.type == "html_block":
+        return _html_end(last.content.lstrip(" "))
+    return None
+
+
+# --- selecting -----------------------------------------------------------------------------
+
+
+def load(spec: str, stdin: TextIO | BinaryIO | None = None) -> list[Snippet]:
+    """The diagrams named by `spec`: `PATH`, `PATH#N` (1-based), `PATH#title`, or `-`."""
+    path, selector = _split_spec(spec)
+    snippets = extract(read_source(path, stdin), path)
+    if selector is None:
+        return snippets
+    return [_select(snippets, path, selector)]
+
+
+def _split_spec(spec: str) -> tuple[str, str | None]:
+    if spec == "-" or "#" not in spec or os.path.exists(spec):
+        return spec, None
+    # Paths may hold '#' too (`c#/notes.md#2`): take the first split whose path exists.
+    hashes = [i for i, ch in enumerate(spec) if ch == "#"]
+    for i in hashes:
+        if spec[:i] == "-" or os.path.exists(spec[:i]):
+            return spec[:i], spec[i + 1 :]
+    return spec[: hashes[0]], spec[hashes[0] + 1 :]
+
+
+def _select(snippets: list[Snippet], path: str, selector: str) -> Snippet:
+    where = f"{path}#{selector}"
+    wanted = selector.strip()
+    if not wanted:
+        raise SelectorError(
+            "nothing after '#': give a diagram number (#2) or a title", source=where
+        )
+    if re.fullmatch(r"[+-]?[0-9]+", wanted):
+        number = int(wanted)
+        if number < 1:
+            raise SelectorError("diagrams are numbered from 1", source=where)
+        if number > len(snippets):
+            what = "the input" if path == "-" else "the file"
+            found = _count(len(snippets), "sequence diagram")
+            raise SelectorError(f"{what} has only {found}", source=where)
+        return snippets[number - 1]
+    matches = [s for s in snippets if s.title == wanted] or [
+        s for s in snippets if s.title and s.title.casefold() == wanted.casefold()
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        numbers = ", ".join(f"#{s.index}" for s in matches)
+        raise SelectorError(
+            f"{len(matches)} sequence diagrams have this title ({numbers}); select one by "
+            f"number, e.g. {path}#{matches[0].index}",
+            source=where,
+        )
+    titled = [f"#{s.index} {s.title!r}" for s in snippets if s.title]
+    known = f"titles: {', '.join(titled)}" if titled else "none of its diagrams has a title"
+    raise SelectorError(f"no sequence diagram titled {wanted!r} ({known})", source=where)
