@@ -49,9 +49,14 @@ class Problem:
     def location(self) -> str:
         return f"{self.file or '<text>'}:{self.line}:{self.column}"
 
-    def render(self) -> str:
+    def headline(self, with_code: bool = False) -> str:
+        """`file:line:col: severity: message`, or `severity[code]` with `with_code`."""
+        label = f"{self.severity}[{self.code}]" if with_code else self.severity
+        return f"{self.location()}: {label}: {self.message}"
+
+    def render(self, with_code: bool = False) -> str:
         """The problem as a compiler-style report with a caret under the column."""
-        out = [f"{self.location()}: {self.severity}: {self.message}"]
+        out = [self.headline(with_code)]
         if self.source_line:
             shown, caret = excerpt(self.source_line, self.column)
             gutter = f"{self.line:>5} | "

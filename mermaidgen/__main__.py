@@ -1,0 +1,5 @@
+"""`python -m mermaidgen`."""
+
+from mermaidgen.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per CLI command: each turns options into library calls and prints."""

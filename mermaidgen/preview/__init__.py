@@ -1,0 +1,1 @@
+"""Views of a diagram for the terminal."""

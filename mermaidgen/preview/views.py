@@ -1,0 +1,109 @@
+"""The analysis for people: rich tables and trees (participants and their roles, the
+event catalogue, handlers per service, the workflow). Diagram text is always passed as
+`Text`, never as markup, so `[brackets]` in a message stay as written."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from mermaidgen.analysis import Analysis
+from mermaidgen.projection.outline import action_text
+from mermaidgen.projection.views import Action, Fragment
+
+
+def _role(analysis: Analysis, pid: str, kind: str) -> str:
+    if pid == analysis.orchestration.orchestrator:
+        return "orchestrator"
+    if pid in analysis.brokers:
+        return "broker"
+    return "actor" if kind == "actor" else "service"
+
+
+def participants(analysis: Analysis) -> Table:
+    table = Table(title="Participants", title_justify="left")
+    for column in ("id", "label", "kind", "role", "sends", "receives"):
+        table.add_column(column, justify="right" if column in ("sends", "receives") else "left")
+    sends: dict[str, int] = {}
+    receives: dict[str, int] = {}
+    for m in analysis.messages:
+        sends[m.occurrence.sender] = sends.get(m.occurrence.sender, 0) + 1
+        receives[m.occurrence.receiver] = receives.get(m.occurrence.receiver, 0) + 1
+    for p in analysis.diagram.participants:
+        table.add_row(Text(p.id), Text(p.label), p.kind, _role(analysis, p.id, p.kind),
+                      str(sends.get(p.id, 0)), str(receives.get(p.id, 0)))
+    return table
+
+
+def events(analysis: Analysis) -> Table:
+    table = Table(title="Events", title_justify="left")
+    for column in ("event", "class", "channel", "producers -> consumers", "lines"):
+        table.add_column(column)
+    for e in analysis.events:
+        flow = f"{', '.join(e.producers) or '?'} -> {', '.join(e.consumers) or '(nobody)'}"
+        lines = ", ".join(map(str, e.lines[:6])) + (" ..." if len(e.lines) > 6 else "")
+        table.add_row(Text(e.name), e.class_name, Text(e.channel), Text(flow), lines)
+    return table
+
+
+def _grow(tree: Tree, actions: tuple[Action, ...], names: dict[str, str],
+          replies: dict[int, str]) -> None:
+    # iterative, so that very deep nesting does not exhaust the stack
+    stack = [(tree, actions)]
+    while stack:
+        node, items = stack.pop()
+        for a in items:
+            if isinstance(a, Fragment):
+                child = node.add(Text(f"{a.kind} {a.label}".rstrip() + f"  (line {a.line})",
+                                      style="bold"))
+                for b in a.branches:
+                    stack.append((child.add(Text(f"[{b.label or '-'}]", style="italic")),
+                                  b.actions))
+            else:
+                node.add(Text(action_text(a, names, replies) + f"  (line {a.line})"))
+
+
+def choreography(analysis: Analysis) -> Tree:
+    view = analysis.choreography
+    names = {e.key: e.name for e in view.events}
+    root = Tree(Text("Choreography: what each service handles and publishes", style="bold"))
+    for s in view.services:
+        node = root.add(Text(s.participant, style="bold cyan"))
+        if s.entry:
+            _grow(node.add(Text("start")), s.entry, names, {})
+        for h in s.handlers:
+            label = f"on {names.get(h.event, h.event)} from {h.source}  (line {h.line})"
+            _grow(node.add(Text(label)), h.actions, names, {})
+    return root
+
+
+def orchestration(analysis: Analysis) -> Tree:
+    view = analysis.orchestration
+    texts = {m.index: m.occurrence.message.text for m in analysis.messages}
+    head = f"Orchestration: the workflow of {view.orchestrator}"
+    root = Tree(Text(head + (" (added by mermaidgen)" if view.synthetic else ""),
+                     style="bold"))
+    if view.trigger is not None:
+        root.add(Text(f'started by "{texts[view.trigger]}"'))
+    _grow(root, view.workflow, {}, texts)
+    for s in view.services:
+        node = root.add(Text(f"{s.participant} offers", style="bold cyan"))
+        for op in s.operations:
+            result = f' -> "{op.reply}"' if op.reply is not None else ""
+            op_node = node.add(Text(f'{op.name} "{op.request}"{result}'))
+            for v in op.variants:
+                _grow(op_node, v.actions, {}, texts)
+    return root
+
+
+def render(analysis: Analysis) -> RenderableType:
+    style = analysis.style
+    return Group(
+        participants(analysis),
+        Text(f"Style: {style.style} ({style.reason})"),
+        events(analysis),
+        choreography(analysis),
+        orchestration(analysis),
+    )

@@ -1,0 +1,34 @@
+"""From a source spec on the command line to parsed diagrams."""
+
+from __future__ import annotations
+
+import sys
+
+from mermaidgen.errors import DiagramError, Problem
+from mermaidgen.extract import load
+from mermaidgen.model import Diagram
+from mermaidgen.parser import parse
+from mermaidgen.report import print_problems
+
+
+def load_diagrams(spec: str, *, warn: bool = True) -> list[Diagram]:
+    """Every sequence diagram of a source, parsed; all errors of all diagrams together."""
+    diagrams: list[Diagram] = []
+    problems: list[Problem] = []
+    for snippet in load(spec, stdin=sys.stdin):
+        try:
+            diagrams.append(parse(snippet.text, snippet.source, line_offset=snippet.line_offset,
+                                  column_offset=snippet.column_offset))
+        except DiagramError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise DiagramError(problems)
+    if warn:
+        print_problems([warning_problem(d, w) for d in diagrams for w in d.warnings])
+    return diagrams
+
+
+def warning_problem(diagram: Diagram, warning) -> Problem:
+    """A model diagnostic as a printable problem."""
+    return Problem(warning.message, warning.span.line, warning.span.column, hint=warning.hint,
+                   file=diagram.source, severity=warning.severity, code=warning.code)
