@@ -31,6 +31,7 @@ app = typer.Typer(
 class PreviewFormat(StrEnum):
     text = "text"
     json = "json"
+    mermaid = "mermaid"
 
 
 def _show_version(value: bool) -> None:
@@ -61,15 +62,60 @@ OrchestratorOpt = Annotated[str | None, typer.Option(
 def preview(
     source: SourceArg,
     format: Annotated[PreviewFormat, typer.Option(
-        "--format", "-f", help="text: the diagram's outline and its analysis; json: the "
-        "model (product.md section 4) with the analysis under `analysis`.")
-    ] = PreviewFormat.text,
+        "--format", "-f", help="text: the diagram drawn in the terminal and its analysis; "
+        "json: the model (the documented JSON contract) with the analysis under "
+        "`analysis`; mermaid: the diagram re-emitted in canonical form (repairs "
+        "flattened diagrams).")] = PreviewFormat.text,
     orchestrator: OrchestratorOpt = None,
+    width: Annotated[int | None, typer.Option(
+        help="Draw for this many columns (default: the terminal's).", min=20)] = None,
+    ascii: Annotated[bool, typer.Option(
+        "--ascii", help="Plain ASCII characters, no colour.")] = False,
+    diagram_only: Annotated[bool, typer.Option(
+        "--diagram-only", help="Only the drawing, not the analysis.")] = False,
 ) -> None:
-    """Show what a diagram says and how mermaidgen reads it."""
+    """Show a diagram: drawn in the terminal, then how mermaidgen reads it."""
     from mermaidgen.commands import preview as command
 
-    command.run(source, format.value, orchestrator)
+    command.run(source, format.value, orchestrator, width, ascii, not diagram_only)
+
+
+class Style(StrEnum):
+    auto = "auto"
+    choreography = "choreography"
+    orchestration = "orchestration"
+
+
+@app.command()
+def generate(
+    source: SourceArg,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="The folder to write the "
+                                            "skeleton into.")] = None,
+    style: Annotated[Style, typer.Option(help="choreography: services react to events; "
+                                         "orchestration: a workflow calls the services; "
+                                         "auto: decide from the diagram (and say why).")
+                     ] = Style.auto,
+    target: Annotated[str, typer.Option(help="What the code runs on: python (standard "
+                                        "library only).")] = "python",
+    orchestrator: OrchestratorOpt = None,
+    package: Annotated[str | None, typer.Option(help="The Python package name (default: "
+                                                "from the title or file name).")] = None,
+    templates: Annotated[str | None, typer.Option(help="A folder whose templates override "
+                                                  "the built-in ones by name.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be written; "
+                                          "write nothing.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the changes against the "
+                                       "folder; write nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder mermaidgen "
+                                        "did not create, and replace generated files "
+                                        "edited by hand (keeping a copy).")] = False,
+) -> int:
+    """Generate a runnable skeleton from a diagram. Your code is never overwritten."""
+    from mermaidgen.commands import generate as command
+
+    return command.run(source, style=style.value, target=target, out=out, package=package,
+                       orchestrator=orchestrator, templates=templates, dry_run=dry_run,
+                       diff=diff, force=force)
 
 
 @app.command()

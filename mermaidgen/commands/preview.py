@@ -1,23 +1,25 @@
-"""`mermaidgen preview`: what a diagram says and how mermaidgen reads it."""
+"""`mermaidgen preview`: the diagram drawn in the terminal and how mermaidgen reads it."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 from mermaidgen.errors import UsageError
 from mermaidgen.sources import load_diagrams
 
 
-def run(source: str, fmt: str, orchestrator: str | None = None) -> None:
+def run(source: str, fmt: str, orchestrator: str | None = None, width: int | None = None,
+        ascii_only: bool = False, analysis: bool = True) -> None:
     from mermaidgen.analysis import analyse
 
     diagrams = load_diagrams(source)
+    if fmt in ("json", "mermaid") and len(diagrams) > 1:
+        raise UsageError(
+            f"{source} holds {len(diagrams)} sequence diagrams; pick one with "
+            f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
-        if len(diagrams) > 1:
-            raise UsageError(
-                f"{source} holds {len(diagrams)} sequence diagrams; pick one for JSON with "
-                f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
         from mermaidgen.serialize import analysis_to_dict, to_dict
 
         document = to_dict(diagrams[0])
@@ -25,15 +27,23 @@ def run(source: str, fmt: str, orchestrator: str | None = None) -> None:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
+    if fmt == "mermaid":
+        from mermaidgen.emit import to_mermaid
+
+        sys.stdout.write(to_mermaid(diagrams[0]))
+        return
     from rich.console import Console
 
     from mermaidgen.preview import views
-    from mermaidgen.preview.summary import summary
+    from mermaidgen.preview.drawing import draw
 
-    console = Console(highlight=False, soft_wrap=False)
+    columns = width or shutil.get_terminal_size((100, 24)).columns
+    console = Console(highlight=False, soft_wrap=False, width=columns,
+                      no_color=ascii_only or None)
     for i, diagram in enumerate(diagrams):
         if i:
-            console.print()
-        console.print(summary(diagram), markup=False)
-        console.print()
-        console.print(views.render(analyse(diagram, orchestrator)))
+            print()
+        print(draw(diagram, width=columns, ascii=ascii_only))
+        if analysis:
+            print()
+            console.print(views.render(analyse(diagram, orchestrator)))
