@@ -35,7 +35,8 @@ class MessageInfo:
     reply_to: int | None
     replies: tuple[int, ...]
     hop: str | None
-    """publish (to a broker), deliver (from a broker) or None."""
+    """publish (to a broker), deliver (from a broker to a consumer), forward (from one
+    broker to another), ack (from a broker back to the publisher) or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +81,17 @@ class Analysis:
             self._messages = tuple(
                 MessageInfo(o.index, o, roles.role[o.index], roles.reply_to[o.index],
                             roles.replies[o.index],
-                            "publish" if o.receiver in brokers and o.sender not in brokers
-                            else "deliver" if o.sender in brokers
-                            and o.receiver not in brokers else None)
+                            self._hop(o))
                 for o in self._occurrences)
         return self._messages
+
+    def _hop(self, o: Occurrence) -> str | None:
+        brokers = self._broker_set
+        if o.sender in brokers:
+            if o.receiver in brokers:
+                return "forward"
+            return "ack" if o.index in self.hops.acks else "deliver"
+        return "publish" if o.receiver in brokers else None
 
     def _catalogue(self) -> tuple[tuple[Event, ...], tuple[str | None, ...]]:
         if self._events is None:

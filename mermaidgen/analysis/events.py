@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mermaidgen.analysis.flow import Occurrence
 from mermaidgen.model import Participant
-from mermaidgen.naming import NameTable, pascal, words
+from mermaidgen.naming import NameTable, kebab, pascal, words
 
 _BROKER_WORDS = frozenset({
     "kafka", "rabbitmq", "rabbit", "sns", "sqs", "nats", "jetstream", "pubsub", "topic",
@@ -44,12 +44,11 @@ def is_broker(p: Participant) -> bool:
     """A participant drawn as a queue, or named like a broker or channel."""
     if p.kind == "queue":
         return True
-    names = [words(p.id), words(p.label)]
-    for ws in names:
-        if not ws or _SERVICE_WORDS & set(ws):
-            continue
+    for ws in (words(p.id), words(p.label)):
         joined = " ".join(ws)
-        if _BROKER_WORDS & set(ws) or any(ph in joined for ph in _BROKER_PHRASES):
+        if any(ph in joined for ph in _BROKER_PHRASES):  # "Azure Service Bus" too
+            return True
+        if ws and _BROKER_WORDS & set(ws) and not _SERVICE_WORDS & set(ws):
             return True
     return False
 
@@ -109,32 +108,48 @@ class Hops:
     """How broker hops pair up."""
 
     source: tuple[int | None, ...]
-    """Per message: for a delivery from a broker, the publish it delivers."""
+    """Per message: for a hop out of a broker, the publish (to the first broker) it
+    passes on."""
     deliveries: tuple[tuple[int, ...], ...]
-    """Per message: for a publish to a broker, its deliveries."""
+    """Per message: for a message into a broker, the hops that carry it on (deliveries
+    to consumers, forwards to another broker, acknowledgements to the publisher)."""
+    acks: frozenset[int] = frozenset()
+    """Hops from a broker back to the publisher that are acknowledgements, not events."""
 
 
 def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
-    """Match every delivery from a broker to the publish it passes on."""
+    """Match every hop out of a broker to the publish it passes on.
+
+    A hop is matched by event key among what the broker received, most recent first
+    (a forward from one broker to another counts as received by the second); when no key
+    matches, the broker's most recent publish is assumed, unless the hop goes back to that
+    publish's sender: then it is an acknowledgement (`Kafka-->>Orders: ack`).
+    """
     source: list[int | None] = [None] * len(occurrences)
     deliveries: list[list[int]] = [[] for _ in occurrences]
-    published: dict[str, list[int]] = {}  # broker -> publishes, most recent last
-    last_publish: dict[str, int] = {}
+    acks: set[int] = set()
+    received: dict[str, list[int]] = {}  # broker -> messages into it, most recent last
+    origin: dict[int, int] = {}  # message into a broker -> the original publish
     for o in occurrences:
         m = o.message
-        if m.receiver in brokers and m.sender not in brokers:
-            published.setdefault(m.receiver, []).append(o.index)
-            last_publish[m.receiver] = o.index
-        elif m.sender in brokers and m.receiver not in brokers:
+        if m.sender in brokers:
             key = event_key(m.text)
-            match = next((i for i in reversed(published.get(m.sender, []))
+            into = received.get(m.sender, [])
+            match = next((i for i in reversed(into)
                           if event_key(occurrences[i].message.text) == key), None)
-            if match is None:
-                match = last_publish.get(m.sender)
+            if match is None and into:
+                last = into[-1]
+                if occurrences[origin[last]].sender == m.receiver:
+                    acks.add(o.index)
+                match = last
             if match is not None:
-                source[o.index] = match
+                source[o.index] = origin[match]
                 deliveries[match].append(o.index)
-    return Hops(tuple(source), tuple(tuple(d) for d in deliveries))
+        if m.receiver in brokers and m.sender != m.receiver:
+            received.setdefault(m.receiver, []).append(o.index)
+            origin[o.index] = source[o.index] if m.sender in brokers and \
+                source[o.index] is not None else o.index
+    return Hops(tuple(source), tuple(tuple(d) for d in deliveries), frozenset(acks))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -156,7 +171,8 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
     for o in occurrences:
         m = o.message
         sender, receiver = m.sender, m.receiver
-        if sender == receiver or (sender in brokers and receiver in brokers):
+        if sender == receiver or (sender in brokers and receiver in brokers) or \
+                o.index in hops.acks:
             continue
         facts = _facts(m.text)
         origin = hops.source[o.index]
@@ -167,25 +183,30 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
             entry = found[key] = [facts, None, None, [], [], [], []]
         entry[5].append(o.index)
         entry[6].append(o.line)
+        if facts[3]:  # a topic written on either hop names the channel
+            entry[1] = facts[3]
         if receiver in brokers:
             entry[2] = entry[2] or receiver
-            entry[1] = entry[1] or facts[3] or receiver
             _add(entry[3], sender)
         elif sender in brokers:
             entry[2] = entry[2] or sender
-            entry[1] = entry[1] or facts[3] or sender
+            producer = occurrences[origin].sender if origin is not None else None
+            if producer is not None:
+                _add(entry[3], producer)
             _add(entry[4], receiver)
         else:
-            entry[1] = entry[1] or facts[3]
             _add(entry[3], sender)
             _add(entry[4], receiver)
-    events = tuple(
-        Event(key, occurrences[occs[0]].message.text, class_names.name(("event", key), facts[1]),
-              channel or facts[2], broker, tuple(producers), tuple(consumers), tuple(occs),
-              tuple(lines))
-        for key, (facts, channel, broker, producers, consumers, occs, lines) in found.items()
-    )
-    return events, tuple(keys)
+    channels = NameTable()
+    events = []
+    for key, (facts, channel, broker, producers, consumers, occs, lines) in found.items():
+        class_name = class_names.name(("event", key), facts[1])
+        chosen = channel or broker or (facts[2] if facts[2] != "events" else kebab(class_name))
+        events.append(Event(
+            key, occurrences[occs[0]].message.text, class_name,
+            chosen if channel or broker else channels.name(("channel", key), chosen),
+            broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines)))
+    return tuple(events), tuple(keys)
 
 
 @functools.lru_cache(maxsize=65536)

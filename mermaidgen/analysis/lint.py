@@ -72,8 +72,9 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
                              f"`{m.text}` is published to `{m.receiver}` but nobody consumes it",
                              f"draw who consumes it: `{m.receiver}->>Consumer: {m.text}`"))
     found += _choices(items, hops, occurrences, brokers)
+    spans = {p.id: p.span for p in diagram.participants}
     for kind, first, second in collisions:
-        found.append(_at(diagram.span, "name-collision",
+        found.append(_at(spans.get(second, diagram.span), "name-collision",
                          f"the {kind}s `{first}` and `{second}` become the same identifier "
                          "in code; the second one gets a numbered name",
                          "rename one of them if the numbered name is not what you want"))

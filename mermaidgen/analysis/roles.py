@@ -87,6 +87,8 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
                 continue
             if it.activates:  # type: ignore[union-attr]
                 structural.add(it.index)  # type: ignore[union-attr]
+            if arrow in _LOST:  # a lost message answers nothing and expects nothing
+                continue
             dotted = arrow in _DOTTED
             answered = _answer(state, it, dotted)  # type: ignore[arg-type]
             if answered is not None:

@@ -74,8 +74,15 @@ def choreography(analysis: Analysis) -> Tree:
         if s.entry:
             _grow(node.add(Text("start")), s.entry, names, {})
         for h in s.handlers:
-            label = f"on {names.get(h.event, h.event)} from {h.source}  (line {h.line})"
-            _grow(node.add(Text(label)), h.actions, names, {})
+            label = f"on {names.get(h.event, h.event)} from {', '.join(h.sources)}"
+            handler = node.add(Text(label))
+            for case in h.cases:
+                target = handler if len(h.cases) == 1 else handler.add(
+                    Text(f"when received at line {case.line} (from {case.source})"))
+                _grow(target, case.actions, names, {})
+        for j in s.joins:
+            _grow(node.add(Text(f"after the par of line {j.line}, once its {j.arrivals} "
+                                "paths arrive")), j.actions, names, {})
     return root
 
 

@@ -1,38 +1,77 @@
 """The choreography projection: each service reacts to the events it receives.
 
 For each service P: what P sends before it has received anything is its entry point;
-each receipt (a message to P, or a broker delivering an event to P) starts a handler whose
-reaction is everything P sends after it, up to P's next receipt, with the blocks kept.
-In an `alt`, each section is an alternative: a handler that starts in one section does
-not collect what P sends in another.
+each receipt (a message to P, or a broker delivering an event to P) starts a reaction:
+everything P sends after it, up to P's next receipt, with the blocks kept. A service has
+one handler per event it consumes; when it receives the same event at several places in
+the diagram, the handler has one case per place (identical cases are shown once).
+
+Blocks decide where a send belongs:
+
+* `alt`/`critical` sections and `par` sections each start from the state before the
+  block (a reaction started in one section does not collect another section's sends);
+* after an `alt`, a reaction that a section replaced by a new receipt continues only on
+  the paths where it survived: what follows is placed at the end of those sections
+  (`Shipping` publishes `ShipmentScheduled` in the `[standard]` branch, and in its
+  `on CourierBooked` handler for the express path); `opt` counts as an alternative with
+  an empty "skipped" section;
+* a `break` ends its path, so nothing after it joins the reaction it started.
 """
 
 from __future__ import annotations
 
 from mermaidgen.analysis.events import Event, Hops
-from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
+from mermaidgen.analysis.flow import (
+    Enter,
+    Item,
+    Leave,
+    Occurrence,
+    Other,
+    Path,
+    SectionStart,
+)
 from mermaidgen.model import Block, Note
 from mermaidgen.naming import NameTable, pascal, snake
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
+    Arrive,
     Choreography,
     Comment,
     Handler,
+    HandlerCase,
+    Join,
     LocalStep,
     Publish,
     ServiceChoreography,
 )
 
+_ALTERNATIVES = frozenset({"alt", "critical"})
+
 
 class _Reaction:
-    """A handler (or the entry point) being collected."""
+    """A handler case, the entry point or a join, being collected."""
 
-    __slots__ = ("trigger", "event", "source", "tree", "line")
+    __slots__ = ("trigger", "event", "source", "tree", "line", "redirects")
 
     def __init__(self, trigger: int | None, event: str | None, source: str | None,
                  tree: TreeBuilder, line: int):
         self.trigger, self.event, self.source = trigger, event, source
         self.tree, self.line = tree, line
+        # (path of an alt, the paths inside it where this reaction survived)
+        self.redirects: list[tuple[Path, list[Path]]] = []
+
+    def add(self, path: Path, action) -> None:
+        targets = [path]
+        for start, into in self.redirects:
+            expanded = []
+            for t in targets:
+                if t[: len(start)] == start:
+                    expanded.extend(dst + t[len(start):] for dst in into)
+                else:
+                    expanded.append(t)
+            targets = expanded
+        for t in targets:
+            self.tree.add(t, action)
 
 
 def project(items: list[Item], services: list[str], brokers: frozenset[str],
@@ -41,47 +80,72 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     entries: dict[str, _Reaction] = {}
-    handlers: dict[str, list[_Reaction]] = {p: [] for p in services}
-    # what each participant is reacting to right now; after an `alt` whose sections
-    # started different handlers, what follows belongs to each of them
+    reactions: dict[str, list[_Reaction]] = {p: [] for p in services}
+    joins: dict[str, list[tuple[_Reaction, int]]] = {}
+    # what each participant is reacting to right now (after an alternative, possibly
+    # several reactions at once: what follows belongs to each of them)
     current: dict[str, tuple[_Reaction, ...]] = {}
-    frames: list[tuple[str, dict, list[dict]]] = []
+    # open blocks: (kind, block id, path inside it, state before, state per section)
+    frames: list[tuple[str, int, Path, dict, list[dict]]] = []
 
-    def add(p: str, path, action) -> None:
+    def add(p: str, path: Path, action) -> None:
         if p not in current:
-            entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
+            if p not in entries:
+                entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
             current[p] = (entries[p],)
         for r in current[p]:
-            r.tree.add(path, action)
+            r.add(path, action)
 
     def receive(p: str, o: Occurrence, source: str) -> None:
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line)
-        handlers.setdefault(p, []).append(r)
+        reactions.setdefault(p, []).append(r)
         current[p] = (r,)
 
     for it in items:
         if isinstance(it, Enter):
-            frames.append((it.block.kind, dict(current), []))
+            frames.append((it.block.kind, it.block_id, it.path, dict(current), []))
         elif isinstance(it, SectionStart):
-            kind, before, ends = frames[-1]
-            if it.index > 0 and kind in ("alt", "critical"):
-                ends.append(current)
-                current = dict(before)
+            kind, _, _, before, ends = frames[-1]
+            if kind in _ALTERNATIVES or kind in ("par", "par_over"):
+                if it.index > 0:
+                    ends.append(current)
+                    current = dict(before)
         elif isinstance(it, Leave):
-            kind, before, ends = frames.pop()
-            if kind in ("alt", "critical"):
-                current = _merge(before, [*ends, current])
+            kind, block_id, path, before, ends = frames.pop()
+            if kind in _ALTERNATIVES:
+                current = _merge(before, [*ends, current], path, block_id)
+            elif kind in ("par", "par_over"):
+                current = dict(current)
+                for p in {p for end in [*ends, current] for p in end}:
+                    arriving = _arrivals(before, [*ends, current], p)
+                    if len(arriving) <= 1:
+                        current[p] = arriving[0] if arriving else ()
+                        continue
+                    # branches end in different handlers: continue once all have arrived
+                    line = blocks[block_id].span.line
+                    name = f"after_par_line_{line}"
+                    for reaction in arriving:
+                        for r in reaction:
+                            r.add(path, Arrive(name, line))
+                    join = _Reaction(None, None, None, TreeBuilder(path, blocks), line)
+                    joins.setdefault(p, []).append((join, len(arriving)))
+                    current[p] = (join,)
+            elif kind == "opt":  # an alternative to an implicit "skipped" section
+                current = _merge(before, [current, before], path, block_id)
+            elif kind == "break":  # when taken, nothing more follows on that path
+                current = before
         elif isinstance(it, Occurrence):
             m = it.message
+            if it.index in hops.acks or (m.sender in brokers and m.receiver in brokers):
+                continue  # a broker's own business
             if m.sender == m.receiver:
                 if m.sender not in brokers:
-                    add(m.sender, it.path, LocalStep(it.index, m.text, snake(m.text, "step"),
-                                                     it.line))
+                    add(m.sender, it.path, LocalStep(it.index, m.text,
+                                                     snake(m.text, "step"), it.line))
             elif m.sender in brokers:
                 origin = hops.source[it.index]
                 producer = occurrences[origin].sender if origin is not None else m.sender
-                if m.receiver not in brokers:
-                    receive(m.receiver, it, producer)
+                receive(m.receiver, it, producer)
             else:
                 add(m.sender, it.path, Publish(it.index, keys[it.index] or "", m.receiver,
                                                it.line))
@@ -97,30 +161,55 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     views = []
     for p in services:
         names = NameTable()
-        entry = entries.get(p)
+        handlers: dict[str, list[_Reaction]] = {}
+        for r in reactions.get(p, []):
+            handlers.setdefault(r.event or "", []).append(r)
         built = []
-        for r in handlers.get(p, []):
-            event = by_key.get(r.event or "")
+        for key, group in handlers.items():
+            event = by_key.get(key)
             base = "on_" + snake(event.name if event else "message", "message")
-            built.append(Handler(r.event or "", r.trigger or 0, r.source or "",
-                                 names.name(("handler", r.trigger), base), r.line,
-                                 r.tree.build(names)))
+            cases = tuple(HandlerCase(r.trigger or 0, r.source or "", r.line,
+                                      r.tree.build(names)) for r in group)
+            built.append(Handler(key, names.name(("handler", key), base), cases))
+        entry = entries.get(p)
         publishes = [e.key for e in events if p in e.producers]
         consumes = [e.key for e in events if p in e.consumers]
+        built_joins = tuple(
+            Join(f"after_par_line_{j.line}", arrivals, j.line, j.tree.build(names))
+            for j, arrivals in joins.get(p, []))
         views.append(ServiceChoreography(
             p, module_names[p], pascal(module_names[p], "Service"),
             entry.tree.build(names) if entry else (), tuple(built), tuple(publishes),
-            tuple(consumes)))
+            tuple(consumes), built_joins))
     return Choreography(tuple(views), events)
 
 
-def _merge(before: dict, ends: list[dict]) -> dict:
-    """After alternatives: what follows belongs to whatever each section left current."""
+def _arrivals(before: dict, ends: list[dict], p: str) -> list[tuple]:
+    """The distinct reactions that `p`'s paths end in, one per `par` section."""
+    distinct: dict[tuple, tuple] = {}
+    for end in ends:
+        reactions = end.get(p, before.get(p, ()))
+        distinct.setdefault(tuple(id(r) for r in reactions), reactions)
+    return [r for r in distinct.values() if r]
+
+
+def _merge(before: dict, ends: list[dict], alt_path: Path | None, block_id: int) -> dict:
+    """After a block whose sections are alternatives (or run side by side): what
+    follows belongs to every reaction some section left current. With `alt_path`, a
+    reaction that some section replaced continues only inside the sections where it
+    survived (alternatives that cannot be told apart after the block)."""
     merged = dict(before)
     for p in {p for end in ends for p in end}:
-        reactions: dict[int, _Reaction] = {}
-        for end in ends:
+        found: dict[int, tuple] = {}
+        survived: dict[int, list[int]] = {}
+        for k, end in enumerate(ends):
             for r in end.get(p, before.get(p, ())):
-                reactions[id(r)] = r
-        merged[p] = tuple(reactions.values())
+                found[id(r)] = r
+                survived.setdefault(id(r), []).append(k)
+        for rid, r in found.items():
+            sections = survived[rid]
+            if alt_path is not None and len(sections) < len(ends):
+                inside = [(*alt_path, (block_id, k)) for k in sections]
+                r.redirects.append((alt_path, inside))
+        merged[p] = tuple(found.values())
     return merged

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.roles import Roles
 from mermaidgen.model import Block, Note
@@ -48,13 +48,16 @@ def is_compensation(text: str) -> bool:
 
 
 class _Handling:
-    """A call a service is handling: where its operation's actions go."""
+    """A call a service is handling: where its operation's actions go. A call with a
+    reply ends at the reply; a message nobody answers ends at the service's next
+    receipt."""
 
-    __slots__ = ("call", "tree")
+    __slots__ = ("call", "tree", "until_reply")
 
-    def __init__(self, call: int, tree: TreeBuilder):
+    def __init__(self, call: int, tree: TreeBuilder, until_reply: bool = True):
         self.call = call
         self.tree = tree
+        self.until_reply = until_reply
 
 
 def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
@@ -69,19 +72,22 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     operations: dict[str, dict[str, dict]] = {}
     op_names: dict[str, NameTable] = {}
     variants: dict[int, TreeBuilder] = {}
-    trigger: int | None = None
-    seen_step = False
+    trigger, prelude, postlude = _entry(occurrences, orchestrator, roles)
+    outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
 
     def operation(service: str, o: Occurrence) -> str:
-        text = o.message.text
-        key = " ".join(text.lower().split())
+        text = named = o.message.text
+        origin = hops.source[o.index] if o.sender in brokers else None
+        if origin is not None:  # a delivery: the operation is named after the event
+            named = " ".join(event_words(occurrences[origin].message.text)) or text
+        key = " ".join(named.lower().split())
         ops = operations.setdefault(service, {})
         if key not in ops:
             if service not in op_names:
                 op_names[service] = NameTable()
             names = op_names[service]
-            ops[key] = {"name": names.name(key, snake(text, "operation")), "request": text,
+            ops[key] = {"name": names.name(key, snake(named, "operation")), "request": text,
                         "reply": None, "calls": [], "lines": []}
         op = ops[key]
         op["calls"].append(o.index)
@@ -99,18 +105,24 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
              relayed: str | None) -> None:
         m = o.message
         name = operation(service, o)
-        if m.arrow in _ASYNC:
-            target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
-            return
-        replies = roles.replies[o.index]
-        reply_text = occurrences[replies[0]].message.text if replies else None
-        target.add(o.path, Call(o.index, service, name, m.text, o.line,
-                                replies[0] if replies else None, reply_text, relayed,
-                                is_compensation(m.text), caller, replies))
+        # a new message to the service ends whatever unanswered message it was acting on
+        stack = handling.get(service)
+        while stack and not stack[-1].until_reply:
+            stack.pop()
         tree = TreeBuilder(o.path, blocks)
         variants[o.index] = tree
+        replies = roles.replies[o.index]
+        if m.arrow in _ASYNC:
+            target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
+        else:
+            reply_text = occurrences[replies[0]].message.text if replies else None
+            target.add(o.path, Call(o.index, service, name, m.text, o.line,
+                                    replies[0] if replies else None, reply_text, relayed,
+                                    is_compensation(m.text), caller, replies))
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree))
+        elif relayed is None:  # what it does next, unasked, is part of handling this
+            handling.setdefault(service, []).append(_Handling(o.index, tree, False))
 
     for it in items:
         if isinstance(it, Enter):
@@ -125,11 +137,17 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
         elif isinstance(it, Occurrence):
+            if it.index in outside:
+                continue
             m = it.message
             sender, receiver = m.sender, m.receiver
             role = roles.role[it.index]
+            if it.index in hops.acks or (sender in brokers and receiver in brokers):
+                continue  # a broker's own business, not a step
             if role == "reply":
                 stack = handling.get(sender)
+                while stack and not stack[-1].until_reply:
+                    stack.pop()
                 if stack and stack[-1].call == roles.reply_to[it.index]:
                     stack.pop()
                 if sender == orchestrator and receiver != orchestrator:
@@ -140,7 +158,6 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 producer = occurrences[origin].sender if origin is not None else sender
                 target = container(producer) if producer != orchestrator else None
                 step(it, receiver, target or workflow, orchestrator, producer)
-                seen_step = True
                 continue
             if receiver in brokers:
                 continue  # the delivery carries the event; publishing is implied
@@ -154,17 +171,12 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 continue
             if sender == orchestrator:
                 step(it, receiver, workflow, orchestrator, None)
-                seen_step = True
             elif (inner := container(sender)) is not None:
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
-                if trigger is None and not seen_step:
-                    trigger = it.index
-                else:
-                    workflow.add(it.path, Await(it.index, sender, m.text, it.line))
+                workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             else:
                 step(it, receiver, workflow, orchestrator, sender)
-                seen_step = True
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
             workflow.add(it.path, Comment(note.text, note.span.line))
@@ -182,7 +194,34 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                              pascal(module_names[service], "Service"), built))
     name = module_names.get(orchestrator, snake(orchestrator, "orchestrator"))
     return Orchestration(orchestrator, name, pascal(name, "Workflow"), synthetic, reason,
-                         trigger, workflow.build(workflow_names), tuple(services))
+                         trigger, workflow.build(workflow_names), tuple(services),
+                         tuple(prelude), tuple(postlude))
+
+
+def _entry(occurrences: list[Occurrence], orchestrator: str,
+           roles: Roles) -> tuple[int | None, list[int], list[int]]:
+    """How the workflow starts and ends: (trigger, prelude, postlude).
+
+    The trigger is the first message to the orchestrator, sent before the orchestrator
+    sends anything itself. What happens before it (a client calling an API that starts
+    the workflow) is the prelude, and the replies to the prelude's requests that close it
+    (the API answering the client) are the postlude: both are the workflow's caller
+    chain, not steps of the workflow.
+    """
+    trigger = None
+    for o in occurrences:
+        if o.sender == orchestrator:
+            break
+        if o.receiver == orchestrator and roles.role[o.index] != "reply":
+            trigger = o.index
+            break
+    if trigger is None:
+        return None, [], []
+    prelude = list(range(trigger))
+    before = set(prelude)
+    postlude = [o.index for o in occurrences[trigger + 1 :]
+                if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
+    return trigger, prelude, postlude
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from mermaidgen.model import Message
 from mermaidgen.projection.views import (
     Action,
+    Arrive,
     Await,
     Call,
     Choreography,
@@ -76,7 +77,16 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return f'await {a.service}: "{a.text}"'
     if isinstance(a, Reply):
         return f'reply {a.to}: "{a.text}"'
+    if isinstance(a, Arrive):
+        return f"arrive at the join after the par of line {a.line}"
     return repr(a)
+
+
+def _shape(actions: tuple[Action, ...], names: dict[str, str]) -> str:
+    """Actions as text without lines: two cases with the same shape do the same."""
+    out: list[str] = []
+    _actions(actions, 0, names, {}, False, out)
+    return "\n".join(out)
 
 
 def choreography(view: Choreography, lines: bool = False) -> str:
@@ -89,8 +99,17 @@ def choreography(view: Choreography, lines: bool = False) -> str:
             _actions(s.entry, 2, names, {}, lines, out)
         for h in s.handlers:
             at = f"  (line {h.line})" if lines else ""
-            out.append(f"  on {names.get(h.event, h.event)} from {h.source}{at}")
-            _actions(h.actions, 2, names, {}, lines, out)
+            out.append(f"  on {names.get(h.event, h.event)} from {', '.join(h.sources)}{at}")
+            shapes = {_shape(c.actions, names) for c in h.cases}
+            if len(shapes) == 1:
+                _actions(h.cases[0].actions, 2, names, {}, lines, out)
+                continue
+            for c in h.cases:
+                out.append(f"    when received at line {c.line} (from {c.source})")
+                _actions(c.actions, 3, names, {}, lines, out)
+        for j in s.joins:
+            out.append(f"  after the par of line {j.line}, once its {j.arrivals} paths arrive")
+            _actions(j.actions, 2, names, {}, lines, out)
     return "\n".join(out)
 
 

@@ -20,7 +20,9 @@ class _Open:
     def __init__(self, block_id: int, block: Block):
         self.block_id = block_id
         self.block = block
-        self.sections: list[list] = [[] for _ in block.sections]
+        # an `opt` has a second, implicit section: the path where it is skipped
+        extra = 1 if block.kind == "opt" else 0
+        self.sections: list[list] = [[] for _ in range(len(block.sections) + extra)]
 
 
 class TreeBuilder:
@@ -85,6 +87,8 @@ def _fragment(open_block: _Open, sections: list[tuple], names: NameTable) -> Fra
     branches = tuple(
         Branch(s.label, snake(s.label, f"branch_{i + 1}") if s.label else f"branch_{i + 1}",
                s.span.line, actions)
-        for i, (s, actions) in enumerate(zip(block.sections, sections, strict=True))
+        for i, (s, actions) in enumerate(zip(block.sections, sections, strict=False))
     )
+    if block.kind == "opt" and sections[1]:  # what happens when the opt is skipped
+        branches += (Branch("(skipped)", "skipped", block.span.line, sections[1]),)
     return Fragment(block.kind, label, name, block.span.line, branches)

@@ -43,6 +43,26 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Arrive:
+    """Choreography: this path has reached the end of a `par`; the service continues
+    (the join's actions) once every path has arrived."""
+
+    join: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """What a service does after a `par` whose branches end in different handlers:
+    run when all `arrivals` paths have arrived (a choreography's join keeps state)."""
+
+    name: str
+    arrivals: int
+    line: int
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """Orchestration: invoke a service's operation and wait for it to finish.
 
@@ -118,19 +138,37 @@ class Fragment:
     branches: tuple[Branch, ...]
 
 
-Action: TypeAlias = Publish | LocalStep | Comment | Call | Send | Await | Reply | Fragment
+Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Await | Reply | Fragment
+                     | Arrive)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerCase:
+    """What a handler does when the event arrives at one place in the diagram."""
+
+    trigger: int
+    """The message (delivery) that brings the event."""
+    source: str
+    """Who sent it: the sender, or the producer behind a broker."""
+    line: int
+    actions: tuple[Action, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Handler:
+    """One per event a service consumes."""
+
     event: str
-    trigger: int
-    """The message (delivery) that invokes this handler."""
-    source: str
-    """Who sent the event: the sender, or the producer behind a broker."""
     name: str
-    line: int
-    actions: tuple[Action, ...]
+    cases: tuple[HandlerCase, ...]
+
+    @property
+    def line(self) -> int:
+        return self.cases[0].line
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.source for c in self.cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +180,7 @@ class ServiceChoreography:
     handlers: tuple[Handler, ...]
     publishes: tuple[str, ...]
     consumes: tuple[str, ...]
+    joins: tuple[Join, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +227,7 @@ class Orchestration:
     """The message that starts the workflow (a client calling the orchestrator)."""
     workflow: tuple[Action, ...]
     services: tuple[ServiceOrchestration, ...]
+    prelude: tuple[int, ...] = ()
+    """Messages before the trigger: the chain that calls the orchestrator."""
+    postlude: tuple[int, ...] = ()
+    """Replies that close the prelude's requests once the workflow is done."""
