@@ -77,7 +77,7 @@ class Analysis:
     def messages(self) -> tuple[MessageInfo, ...]:
         """Every message with its role, its request or replies, and its broker hop."""
         if self._messages is None:
-            roles, brokers = self.roles, self._broker_set
+            roles = self.roles
             self._messages = tuple(
                 MessageInfo(o.index, o, roles.role[o.index], roles.reply_to[o.index],
                             roles.replies[o.index],
