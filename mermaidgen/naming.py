@@ -43,9 +43,24 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(map(str.lower, _CAMEL.findall(text)))
 
 
+MAX_WORDS_LENGTH = 48
+"""Names made from long texts keep their first words only (file names have limits, and
+readers have less)."""
+
+
+def _joined(parts: list[str], sep: str) -> str:
+    out = ""
+    for part in parts:
+        candidate = f"{out}{sep}{part}" if out else part
+        if len(candidate) > MAX_WORDS_LENGTH and out:
+            break
+        out = candidate
+    return out[:MAX_WORDS_LENGTH]
+
+
 def snake(text: str, fallback: str = "name") -> str:
     """`Order Service` -> `order_service`; safe as a Python identifier and a file name."""
-    name = "_".join(words(text)) or fallback
+    name = _joined(words(text), "_") or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
     return name + "_" if name in _RESERVED else name
@@ -53,7 +68,7 @@ def snake(text: str, fallback: str = "name") -> str:
 
 def pascal(text: str, fallback: str = "Name") -> str:
     """`order created` -> `OrderCreated`; safe as a Python class name."""
-    name = "".join(w.capitalize() for w in words(text)) or fallback
+    name = _joined([w.capitalize() for w in words(text)], "") or fallback
     if name[0].isdigit():
         name = f"{fallback}{name}"
     return name + "_" if name in _RESERVED else name
@@ -66,7 +81,7 @@ def constant(text: str, fallback: str = "NAME") -> str:
 
 def kebab(text: str, fallback: str = "channel") -> str:
     """`Order Created` -> `order-created`, for channel names."""
-    return "-".join(words(text)) or fallback
+    return _joined(words(text), "-") or fallback
 
 
 class NameTable:

@@ -1,0 +1,284 @@
+"""The template context: everything a template set may print, prepared in Python.
+
+This is a documented, versioned contract (`CONTEXT_VERSION`, docs/template-context.md):
+custom template sets rely on it. Every name in it is a safe identifier and every text
+either a Python string literal (`*_lit`) or a sanitised one-line comment (`*_comment`);
+templates only loop and print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from mermaidgen import __version__
+from mermaidgen.analysis import Analysis
+from mermaidgen.codegen.literals import comment, literal, string
+from mermaidgen.codegen.ops import Flattener
+from mermaidgen.contract import contract_of
+from mermaidgen.model import Diagram, messages
+from mermaidgen.naming import kebab, pascal, snake
+from mermaidgen.projection.contract import projected
+
+CONTEXT_VERSION = 1
+
+
+def _arrow(sender: str, arrow: str, receiver: str, text: str) -> str:
+    return comment(f"{sender}{arrow}{receiver}: {text}")
+
+
+def common(analysis: Analysis, style: str, target: str, package: str,
+           source_text: str) -> dict:
+    """The keys every template set gets, whatever the style."""
+    diagram = analysis.diagram
+    contract_diagram = projected(analysis, style)
+    try:
+        from mermaidgen.emit import to_mermaid
+        contract_mermaid = to_mermaid(contract_diagram)
+    except Exception:  # a diagram with names Mermaid cannot write back
+        contract_mermaid = ""
+    participants = [
+        {"id_lit": string(p.id), "id_comment": comment(p.id), "module": analysis.module_names
+         .get(p.id, snake(p.id)), "label_lit": string(p.label), "kind": p.kind}
+        for p in diagram.participants
+    ]
+    return {
+        "context_version": CONTEXT_VERSION,
+        "generator": f"mermaidgen {__version__}",
+        "style": style,
+        "target": target,
+        "package": package,
+        "project": kebab(package, "service-skeleton"),
+        "title_comment": comment(diagram.title or package),
+        "title_lit": string(diagram.title or package),
+        "source_comment": comment(diagram.source or "<text>"),
+        "source_sha256": hashlib.sha256(source_text.encode("utf-8", "replace")).hexdigest(),
+        "participants": participants,
+        "contract_literal": literal(contract_of(contract_diagram)),
+        "contract_mermaid_lit": string(contract_mermaid),
+        "contract_title_comment": comment(contract_diagram.title or ""),
+    }
+
+
+def _message_table(diagram: Diagram) -> list[dict]:
+    return [
+        {"index": i, "sender_lit": string(m.sender), "receiver_lit": string(m.receiver),
+         "text_lit": string(m.text), "line": m.span.line,
+         "comment": _arrow(m.sender, m.arrow, m.receiver, m.text)}
+        for i, m in enumerate(messages(diagram))
+    ]
+
+
+def choreography(analysis: Analysis, package: str, source_text: str,
+                 target: str = "python") -> dict:
+    ctx = common(analysis, "choreography", target, package, source_text)
+    diagram = analysis.diagram
+    table = _message_table(diagram)
+    describe = (lambda i: table[i]["comment"])  # noqa: E731
+    view = analysis.choreography
+    classes = {e.key: e.class_name for e in view.events}
+    events = [
+        {"class_name": e.class_name, "name_lit": string(e.name), "name_comment": comment(e.name),
+         "channel_lit": string(e.channel), "key_lit": string(e.key),
+         "producers_comment": comment(", ".join(e.producers)),
+         "consumers_comment": comment(", ".join(e.consumers)),
+         "lines": ", ".join(map(str, e.lines[:10]))}
+        for e in view.events
+    ]
+    # deliveries: per publish, the hops a broker makes to each consumer
+    deliveries = {i: list(hops) for i, hops in enumerate(analysis.hops.deliveries) if hops}
+    services = []
+    for s in view.services:
+        flat = Flattener(describe)
+        payload_hooks: dict[str, str] = {}
+        handlers = []
+        for h in s.handlers:
+            groups: dict[str, dict] = {}  # places that do the same share a body
+            single = len(h.cases) == 1
+            for case in h.cases:
+                ops = _publishes(flat.flatten(case.actions, 0 if single else 1,
+                                              may_be_empty=single),
+                                 classes, payload_hooks, flat)
+                group = groups.setdefault(_shape(ops, table), {
+                    "messages": [], "ops": ops, "comment": describe(case.trigger),
+                    "line": case.line})
+                group["messages"].append(case.trigger)
+            cases = list(groups.values())
+            if len(cases) == 1 and not single:
+                cases[0]["ops"] = _dedent(cases[0]["ops"])
+            handlers.append({"name": h.name, "messages": [c.trigger for c in h.cases],
+                             "event_class": classes.get(h.event, "Event"), "line": h.line,
+                             "comment": describe(h.cases[0].trigger), "cases": cases,
+                             "single": len(cases) == 1})
+        entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat) \
+            if s.entry else []
+        joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
+                  "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
+                 for j in s.joins]
+        services.append({
+            "id_lit": string(s.participant), "id_comment": comment(s.participant),
+            "module": s.name, "class_name": s.class_name, "base_name": f"{s.class_name}Base",
+            "entry": entry, "handlers": handlers, "joins": joins,
+            "hooks": [vars_of(h) for h in flat.all_hooks],
+            "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
+                                                    if k in classes)),
+        })
+    ctx.update({
+        "wiring": _uses(services, [op for s in services for op in s["entry"]]
+                        + [op for s in services for h in s["handlers"] for c in h["cases"]
+                           for op in c["ops"]]
+                        + [op for s in services for j in s["joins"] for op in j["ops"]]),
+        "messages": table,
+        "events": events,
+        "deliveries": [{"publish": k, "hops": v} for k, v in deliveries.items()],
+        "brokers_literal": "{" + ", ".join(string(b) for b in analysis.brokers) + "}"
+        if analysis.brokers else "set()",
+        "services": services,
+        "starters": [s["class_name"] for s in services if s["entry"]],
+    })
+    return ctx
+
+
+def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str, str],
+               flat: Flattener) -> list[dict]:
+    """Give each publish op its event class and the payload hook that fills it."""
+    for op in ops:
+        if op["op"] == "publish":
+            cls = classes.get(op["event"], "Event")
+            hook = flat.hook(("payload", op["event"]), "payload_" + snake(cls, "event"),
+                             "payload", op["line"], f"what {cls} carries")
+            payload_hooks[op["event"]] = hook.name
+            op["event_class"] = cls
+            op["hook"] = hook.name
+    return ops
+
+
+def vars_of(hook) -> dict:
+    return {"name": hook.name, "kind": hook.kind, "line": hook.line, "note": hook.note,
+            "branches": list(hook.branches), "first_branch_lit": string(hook.branches[0])
+            if hook.branches else "None", "branch_lits": [string(b) for b in hook.branches]}
+
+
+def orchestration(analysis: Analysis, package: str, source_text: str,
+                  target: str = "python") -> dict:
+    ctx = common(analysis, "orchestration", target, package, source_text)
+    diagram = analysis.diagram
+    table = _message_table(diagram)
+    describe = (lambda i: table[i]["comment"])  # noqa: E731
+    view = analysis.orchestration
+    orchestrator = view.orchestrator
+    replies: dict[int, list[int]] = {}
+
+    workflow_flat = Flattener(describe)
+    workflow_ops = workflow_flat.flatten(view.workflow, 0)
+    _calls(workflow_ops, workflow_flat, replies)
+    signals: dict[str, list[dict]] = {}
+    for op in workflow_ops:
+        if op["op"] == "await":
+            signals.setdefault(op["service"], []).append(op)
+
+    operations_of = {s.participant: s for s in view.services}
+    texts = messages(diagram)
+    services = []
+    for p in diagram.participants:
+        pid = p.id
+        if pid == orchestrator or pid in analysis.brokers:
+            continue
+        module = analysis.module_names[pid]
+        class_name = pascal(module, "Service")
+        flat = Flattener(describe)
+        operations = []
+        for op in getattr(operations_of.get(pid), "operations", ()):
+            groups: dict[str, dict] = {}  # call sites that do the same thing share a body
+            for v in op.variants:
+                single = len(op.variants) == 1
+                ops = flat.flatten(v.actions, 0 if single else 1, may_be_empty=single)
+                _calls(ops, flat, replies)
+                group = groups.setdefault(_shape(ops, table), {
+                    "messages": [], "ops": ops, "comment": describe(v.call)})
+                group["messages"].append(v.call)
+            variants = list(groups.values())
+            if len(variants) == 1 and len(op.variants) > 1:  # same body everywhere
+                variants[0]["ops"] = _dedent(variants[0]["ops"])
+            hook = flat.hook(("reply", op.name), "reply_" + op.name, "reply", op.lines[0],
+                             f"how {op.request} is answered")
+            operations.append({
+                "name": op.name, "comment": comment(op.request), "line": op.lines[0],
+                "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
+            })
+        signal_hooks = []
+        for op in signals.get(pid, []):
+            hook = flat.hook(("signal", op["message"]),
+                             "signal_" + snake(texts[op["message"]].text, "signal"),
+                             "signal", op["line"], op["comment"])
+            signal_hooks.append({"message": op["message"], "hook": hook.name})
+        services.append({
+            "id_lit": string(pid), "id_comment": comment(pid), "module": module,
+            "class_name": class_name, "base_name": f"{class_name}Base",
+            "operations": operations, "signals": signal_hooks,
+            "hooks": [vars_of(h) for h in flat.all_hooks],
+        })
+    name = view.name
+    class_name = pascal(name, "Workflow")
+    if not class_name.endswith("Workflow"):
+        class_name += "Workflow"
+    trigger = None
+    if view.trigger is not None:
+        trigger = {"message": view.trigger, "comment": describe(view.trigger)}
+    all_ops = list(workflow_ops) + [op for s in services for o in s["operations"]
+                                    for v in o["variants"] for op in v["ops"]]
+    uses = _uses(services + [{"hooks": [vars_of(h) for h in workflow_flat.all_hooks]}], all_ops)
+    uses["call"] = any(s["operations"] for s in services)
+    ctx.update({
+        "wiring": uses,
+        "messages": table,
+        "replies": [{"call": k, "replies": v} for k, v in sorted(replies.items()) if v],
+        "orchestrator": {
+            "id_lit": string(orchestrator), "id_comment": comment(orchestrator),
+            "class_name": class_name, "base_name": f"{class_name}Base",
+            "synthetic": view.synthetic, "reason_comment": comment(view.reason),
+            "ops": workflow_ops, "hooks": [vars_of(h) for h in workflow_flat.all_hooks],
+            "trigger": trigger, "prelude": list(view.prelude),
+            "postlude": list(view.postlude),
+        },
+        "services": services,
+    })
+    return ctx
+
+
+def _shape(ops: list[dict], table: list[dict]) -> str:
+    """Ops without their comments: two bodies with the same shape are the same code."""
+    return json.dumps([{k: v for k, v in op.items() if k not in ("line", "comment")}
+                       for op in ops], sort_keys=True, default=str)
+
+
+def _dedent(ops: list[dict]) -> list[dict]:
+    """Ops written for inside an `if` (depth 1), moved to depth 0."""
+    return [dict(o, indent=o["indent"] - 1) for o in ops
+            if not (o["op"] == "pass" and o["indent"] == 1)]
+
+
+def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:
+    """Which names a wiring module needs to import (unused imports fail linters)."""
+    kinds = {h["kind"] for c in classes for h in c.get("hooks", [])}
+    handlers = any(c.get("handlers") or c.get("operations") for c in classes)
+    return {
+        "asyncio": any(op["op"] == "par_join" for op in ops),
+        "unknown_branch": any(op["op"] == "else_unknown" for op in ops),
+        "any": bool(kinds & {"payload", "signal"}),
+        "context": bool(kinds) or handlers,
+        "result": "reply" in kinds,
+    }
+
+
+def _calls(ops: list[dict], flat: Flattener, replies: dict[int, list[int]]) -> None:
+    """Give each call its request-payload hook, and note which replies may answer it."""
+    for op in ops:
+        if op["op"] in ("call", "send"):
+            hook = flat.hook(("request", op["service"], op["operation"]),
+                             "request_" + snake(op["service"], "service") + "_"
+                             + op["operation"], "payload", op["line"],
+                             f"what {op['service']}.{op['operation']} is asked")
+            op["hook"] = hook.name
+            op["service_lit"] = string(op["service"])
+            replies[op["message"]] = list(op["replies"])

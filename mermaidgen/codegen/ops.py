@@ -1,0 +1,192 @@
+"""Action trees flattened into lines of pseudo-code for templates.
+
+A handler or workflow body is a tree (blocks inside blocks). Templates must not recurse
+(deep diagrams would hit Jinja's limits) and must not decide anything, so the tree is
+turned here into a flat list of `ops`, each with its indentation depth: `publish`, `call`,
+`if`/`elif`/`else`, `loop` ... `loop_next`, `par_branch` ... `par_join`, `try` ...
+`except`, `exit`, `pass`. A template prints one line per op. The user-facing decisions the
+ops need (which branch, repeat or not, payloads) are collected as `hooks`: the methods a
+user may override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mermaidgen.codegen.literals import comment
+from mermaidgen.naming import NameTable, snake
+from mermaidgen.projection.views import (
+    Action,
+    Arrive,
+    Await,
+    Call,
+    Comment,
+    Fragment,
+    LocalStep,
+    Publish,
+    Reply,
+    Send,
+)
+
+MAX_ITERATIONS = 100
+
+
+@dataclass(slots=True)
+class Hook:
+    name: str
+    kind: str
+    """payload, choose, should, repeat, should_break, recover, step, reply, signal."""
+    line: int
+    note: str
+    """What the hook decides, as a comment (diagram text sanitised)."""
+    branches: tuple[str, ...] = ()
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Body:
+    ops: list[dict] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)
+
+
+class Flattener:
+    """Flattens the bodies of one class; hook names are unique within the class."""
+
+    def __init__(self, describe, hooks: NameTable | None = None):
+        self.describe = describe  # (message index) -> "A->>B: text" for comments
+        self.names = hooks or NameTable()
+        self.by_key: dict[object, Hook] = {}
+        self.all_hooks: list[Hook] = []
+        self.counter = 0
+
+    def hook(self, key: object, base: str, kind: str, line: int, note: str,
+             **extra) -> Hook:
+        if key not in self.by_key:
+            h = Hook(self.names.name(key, base), kind, line, comment(note), **extra)
+            self.by_key[key] = h
+            self.all_hooks.append(h)
+        return self.by_key[key]
+
+    def flatten(self, actions: tuple[Action, ...], depth: int = 0,
+                may_be_empty: bool = False) -> list[dict]:
+        """The ops of a body. `may_be_empty`: the template writes other statements in
+        this body, so no `pass` is needed when the diagram gives it nothing."""
+        ops: list[dict] = []
+        if not actions and may_be_empty:
+            return ops
+        # frames: ("emit", ops) or ("body", actions, position, depth, exit, closing ops);
+        # an explicit stack, so that nesting depth is unlimited
+        stack: list[tuple] = [("body", actions, 0, depth, "return", [])]
+        while stack:
+            frame = stack.pop()
+            if frame[0] == "emit":
+                ops.extend(frame[1])
+                continue
+            _, items, i, d, exit_with, closers = frame
+            if i == 0 and not items and not closers:
+                ops.append({"op": "pass", "indent": d})
+            if i >= len(items):
+                ops.extend(closers)
+                continue
+            stack.append(("body", items, i + 1, d, exit_with, closers))
+            self._action(items[i], d, exit_with, ops, stack)
+        return ops
+
+    # every action appends its ops, and pushes the bodies of blocks onto the stack
+    def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:
+        if isinstance(a, Publish):
+            ops.append({"op": "publish", "indent": d, "message": a.message, "event": a.event,
+                        "to": a.to, "line": a.line, "comment": self.describe(a.message)})
+        elif isinstance(a, LocalStep):
+            h = self.hook(("step", a.message), "step_" + snake(a.text, "step"), "step", a.line,
+                          self.describe(a.message))
+            ops.append({"op": "step", "indent": d, "message": a.message, "hook": h.name,
+                        "line": a.line, "comment": self.describe(a.message)})
+        elif isinstance(a, Comment):
+            ops.append({"op": "note", "indent": d, "line": a.line,
+                        "comment": comment(a.text)})
+        elif isinstance(a, (Call, Send)):
+            ops.append({"op": "call" if isinstance(a, Call) else "send", "indent": d,
+                        "message": a.message, "service": a.service,
+                        "operation": a.operation, "line": a.line,
+                        "replies": list(getattr(a, "replies", ())),
+                        "relayed_from": a.relayed_from,
+                        "compensation": getattr(a, "compensation", False),
+                        "comment": self.describe(a.message)})
+        elif isinstance(a, Await):
+            ops.append({"op": "await", "indent": d, "message": a.message, "service": a.service,
+                        "line": a.line, "comment": self.describe(a.message)})
+        elif isinstance(a, Reply):
+            ops.append({"op": "reply", "indent": d, "message": a.message, "to": a.to,
+                        "line": a.line, "comment": self.describe(a.message)})
+        elif isinstance(a, Arrive):
+            ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line})
+        elif isinstance(a, Fragment):
+            self._fragment(a, d, exit_with, ops, stack)
+
+    def _fragment(self, f: Fragment, d: int, exit_with: str, ops: list[dict], stack) -> None:
+        self.counter += 1
+        label = comment(f"{f.kind} {f.label}".strip())
+        base = snake(f.label, f.kind) if f.label else f.kind
+        head = {"indent": d, "line": f.line, "comment": label}
+        frames: list[tuple] = []
+
+        def emit(*items: dict) -> None:
+            frames.append(("emit", list(items)))
+
+        def body(actions, depth: int, exit_how: str, closers: list[dict] | None = None) -> None:
+            frames.append(("body", tuple(actions), 0, depth, exit_how, closers or []))
+
+        if f.kind == "alt":
+            table = NameTable()
+            names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
+            h = self.hook(("choose", f.line, f.label), "choose_" + base, "choose", f.line,
+                          label, branches=names)
+            var = f"branch_{self.counter}"
+            ops.append({"op": "choose", **head, "var": var, "hook": h.name})
+            for k, b in enumerate(f.branches):
+                emit({"op": "if" if k == 0 else "elif", "indent": d, "var": var,
+                      "value": names[k], "line": b.line, "comment": comment(b.label)})
+                body(b.actions, d + 1, exit_with)
+            emit({"op": "else_unknown", "indent": d, "var": var, "hook": h.name,
+                  "line": f.line})
+        elif f.kind in ("opt", "break"):
+            kind = "should" if f.kind == "opt" else "should_break"
+            h = self.hook((kind, f.line, f.label), f"{kind}_{base}", kind, f.line, label)
+            ops.append({"op": "if_hook", **head, "hook": h.name})
+            closers = [{"op": "exit", "indent": d + 1, "how": exit_with}] \
+                if f.kind == "break" else []
+            body(f.branches[0].actions, d + 1, exit_with, closers)
+        elif f.kind == "loop":
+            h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
+                          label)
+            var = f"iteration_{self.counter}"
+            ops.append({"op": "loop", **head, "var": var, "limit": MAX_ITERATIONS})
+            body(f.branches[0].actions, d + 1, "break",
+                 [{"op": "loop_next", "indent": d + 1, "var": var, "hook": h.name}])
+        elif f.kind in ("par", "par_over"):
+            names = [f"_branch_{self.counter}_{k + 1}" for k in range(len(f.branches))]
+            ops.append({"op": "note", **head})
+            for k, b in enumerate(f.branches):
+                emit({"op": "par_branch", "indent": d, "name": names[k], "line": b.line,
+                      "comment": comment(b.label)})
+                body(b.actions, d + 1, "return")
+            emit({"op": "par_join", "indent": d, "names": names, "line": f.line})
+        elif f.kind == "critical":
+            options = f.branches[1:]
+            table = NameTable()
+            names = tuple(table.name(k, b.name) for k, b in enumerate(options))
+            h = self.hook(("recover", f.line, f.label), "recover_" + base, "recover", f.line,
+                          label, branches=names)
+            var = f"option_{self.counter}"
+            ops.append({"op": "try", **head})
+            body(f.branches[0].actions, d + 1, exit_with)
+            emit({"op": "except", "indent": d, "var": var, "hook": h.name, "line": f.line,
+                  "has_options": bool(options)})
+            for k, b in enumerate(options):
+                emit({"op": "if" if k == 0 else "elif", "indent": d + 1, "var": var,
+                      "value": names[k], "line": b.line, "comment": comment(b.label)})
+                body(b.actions, d + 2, exit_with)
+            if options:
+                emit({"op": "reraise", "indent": d + 1})
+        stack.extend(reversed(frames))

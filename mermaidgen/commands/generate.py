@@ -1,0 +1,54 @@
+"""`mermaidgen generate`: a diagram in, a runnable skeleton out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mermaidgen.sources import load_with_text, single
+
+
+def run(source: str, *, style: str, target: str, out: str | None, package: str | None,
+        orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
+        force: bool) -> int:
+    from mermaidgen import output
+    from mermaidgen.errors import UsageError
+    from mermaidgen.generate import build, stale_hooks
+
+    if out is None:
+        raise UsageError("--out DIR is required: the folder to write the skeleton into")
+    text, diagram = single(source, load_with_text(source))
+    generation = build(diagram, text, style=style, target=target, package=package,
+                       orchestrator=orchestrator,
+                       templates=Path(templates) if templates else None)
+    how = "chosen" if style != "auto" else "auto"
+    print(f"style: {generation.style.style} ({how}: {generation.style.reason})",
+          file=sys.stderr)
+    folder = Path(out)
+    if not (dry_run or diff) and output.recover(folder):
+        print(f"{folder}: undid an interrupted earlier run", file=sys.stderr)
+    plan = output.plan(list(generation.files), folder, generation.meta(), force)
+    if diff:
+        sys.stdout.write(output.diff(plan))
+        return 0
+    if dry_run:
+        for a in plan.actions:
+            print(f"{a.kind:<9} {a.path}")
+        return 0
+    output.write(plan)
+    changed = plan.count("create") + plan.count("update") + plan.count("conflict")
+    print(f"{folder}: {plan.count('create')} created, {plan.count('update')} updated, "
+          f"{plan.count('unchanged')} unchanged, {plan.count('keep')} of yours kept",
+          file=sys.stderr)
+    for a in plan.actions:
+        if a.kind == "conflict":
+            print(f"  replaced your edits in {a.path} (kept in .mermaidgen/replaced/)",
+                  file=sys.stderr)
+        elif a.kind == "stale":
+            print(f"  {a.path}: no longer generated from the diagram; delete it if you no "
+                  "longer need it", file=sys.stderr)
+    for line in stale_hooks(generation, folder):
+        print(f"  {line}", file=sys.stderr)
+    if changed:
+        print(f"run it: cd {folder} && python -m {generation.package}", file=sys.stderr)
+    return 0

@@ -1,0 +1,111 @@
+"""Diagram to skeleton: analyse, pick the style, build the template context, render.
+
+`build()` returns the files in memory; writing them is `mermaidgen.output`'s job, so the
+same result serves `generate`, `--dry-run`, `--diff` and `check`'s drift detection.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from mermaidgen.analysis import Analysis, StyleChoice, analyse
+from mermaidgen.errors import UsageError
+from mermaidgen.model import Diagram
+from mermaidgen.naming import snake
+from mermaidgen.render import RenderedFile, render
+
+TARGETS: dict[str, tuple[str, ...]] = {"python": ("choreography", "orchestration")}
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    analysis: Analysis
+    style: StyleChoice
+    target: str
+    package: str
+    files: tuple[RenderedFile, ...]
+    context: dict
+    """The template context the files were rendered from."""
+
+    def meta(self) -> dict:
+        """What the manifest records about this generation."""
+        return {"generator": self.context["generator"], "style": self.style.style,
+                "target": self.target, "package": self.package,
+                "source": self.analysis.diagram.source,
+                "source_sha256": self.context["source_sha256"],
+                "context_version": self.context["context_version"]}
+
+
+def package_name(diagram: Diagram, requested: str | None) -> str:
+    if requested is not None:
+        if not requested.isidentifier() or not requested.isascii() or \
+                snake(requested) != requested:
+            raise UsageError(f"--package {requested!r}: use a lower-case Python identifier "
+                             "such as `order_service`")
+        return requested
+    stem = diagram.title or (Path(diagram.source).stem if diagram.source and
+                             diagram.source != "-" else "") or "flow"
+    name = snake(stem, "flow")
+    while len(name) > 30 and "_" in name:  # a long title makes a tiresome package name
+        name = name.rsplit("_", 1)[0]
+    return name[:30].rstrip("_") or "flow"
+
+
+def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",
+          package: str | None = None, orchestrator: str | None = None,
+          templates: Path | None = None) -> Generation:
+    from mermaidgen.codegen import context as contexts
+    from mermaidgen.contract import vendored_sources
+
+    if target not in TARGETS:
+        raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
+    analysis = analyse(diagram, orchestrator)
+    if style == "auto":
+        chosen = analysis.style
+    elif style in TARGETS[target]:
+        chosen = StyleChoice(style, "chosen with --style")
+    else:
+        raise UsageError(f"--style {style}: the {target} target offers "
+                         f"{', '.join(TARGETS[target])} (or auto)")
+    if templates is not None and not templates.is_dir():
+        raise UsageError(f"--templates {templates}: not a folder")
+    name = package_name(diagram, package)
+    build_context = getattr(contexts, chosen.style)
+    ctx = build_context(analysis, name, source_text, target)
+    files = render(ctx, target, chosen.style, templates, vendored_sources())
+    return Generation(analysis, chosen, target, name, tuple(files), ctx)
+
+
+def stale_hooks(generation: Generation, out: Path) -> list[str]:
+    """Methods in the user's classes that customise hooks the diagram no longer has."""
+    found = []
+    for service in generation.context.get("services", []):
+        allowed = {h["name"] for h in service.get("hooks", [])}
+        allowed |= {h["name"] for h in service.get("handlers", [])}
+        allowed |= {op["name"] for op in service.get("operations", [])}
+        path = out / generation.package / "services" / f"{service['module']}.py"
+        found += _unknown_methods(path, service["class_name"], allowed, out)
+    workflow = generation.context.get("orchestrator")
+    if workflow:
+        allowed = {h["name"] for h in workflow["hooks"]} | {"run"}
+        found += _unknown_methods(out / generation.package / "workflow.py",
+                                  workflow["class_name"], allowed, out)
+    return found
+
+
+def _unknown_methods(path: Path, class_name: str, allowed: set[str], out: Path) -> list[str]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                        not item.name.startswith("_") and item.name not in allowed:
+                    found.append(f"{path.relative_to(out)}:{item.lineno}: {class_name}."
+                                 f"{item.name} customises a hook the diagram no longer has")
+    return found

@@ -1,0 +1,143 @@
+"""Template sets to files in memory. Nothing here touches the output folder.
+
+A template set is a folder `templates/<target>/<style>/` with a `files.toml` that lists
+the files to produce (which template, which path, who owns the file) and the templates
+themselves; `templates/<target>/common/` holds what both styles share. A user folder given
+with `--templates DIR` overrides any template by name. Templates run in Jinja's sandbox
+with `StrictUndefined`, so a custom template can neither reach Python internals nor print
+a variable that does not exist; errors name the template file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from mermaidgen.errors import MermaidgenError
+
+OWNERS = ("generated", "user")
+_BLANK_RUN = re.compile(r"\n{4,}")
+
+
+class TemplateError(MermaidgenError):
+    """A template set is broken (syntax, undefined variable, bad files.toml)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFile:
+    path: str
+    """Relative POSIX path inside the output folder."""
+    content: str
+    owner: str
+    """`generated` (rewritten on every run) or `user` (created once, never overwritten)."""
+
+
+def builtin_templates() -> Path:
+    """The built-in template sets: inside the installed package, or the source tree."""
+    packaged = Path(str(resources.files("mermaidgen"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_dirs(target: str, style: str, user: Path | None = None) -> list[Path]:
+    base = builtin_templates() / target
+    dirs = [base / style, base / "common"]
+    if not dirs[0].is_dir():
+        raise TemplateError(f"no built-in templates for target `{target}` and style `{style}`")
+    return ([user] if user is not None else []) + dirs
+
+
+def _environment(dirs: list[Path]):
+    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, autoescape=False,
+    )
+
+
+def _files_spec(dirs: list[Path]) -> list[dict]:
+    for d in dirs:
+        spec = d / "files.toml"
+        if spec.is_file():
+            try:
+                data = tomllib.loads(spec.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise TemplateError(f"{spec}: {exc}") from None
+            files = data.get("file")
+            if not isinstance(files, list) or not files:
+                raise TemplateError(f"{spec}: expected a list of [[file]] tables")
+            for entry in files:
+                if entry.get("owner") not in OWNERS or "path" not in entry or not (
+                        "template" in entry or "copy" in entry):
+                    raise TemplateError(f"{spec}: each [[file]] needs `path`, `owner` "
+                                        f"({' or '.join(OWNERS)}) and `template` or `copy`")
+            return files
+    raise TemplateError("no files.toml in the template folders " + ", ".join(map(str, dirs)))
+
+
+def render(context: dict, target: str, style: str, user_templates: Path | None = None,
+           vendored: dict[str, str] | None = None) -> list[RenderedFile]:
+    """Every file of the skeleton, rendered in memory, in a stable order."""
+    from jinja2 import TemplateError as JinjaError
+
+    dirs = template_dirs(target, style, user_templates)
+    env = _environment(dirs)
+    out: list[RenderedFile] = []
+    for entry in _files_spec(dirs):
+        items = [None]
+        if "each" in entry:
+            items = context.get(entry["each"])
+            if not isinstance(items, list):
+                raise TemplateError(f"files.toml: `each = {entry['each']!r}` is not a list "
+                                    "in the template context")
+        for item in items:
+            fields = {"package": context["package"], **(item if isinstance(item, dict) else {})}
+            try:
+                path = entry["path"].format(**fields)
+            except (KeyError, IndexError) as exc:
+                raise TemplateError(f"files.toml: path {entry['path']!r} uses {exc}, which "
+                                    "the context does not have") from None
+            if "copy" in entry:
+                content = (vendored or {}).get(entry["copy"])
+                if content is None:
+                    raise TemplateError(f"files.toml: nothing to copy for {entry['copy']!r}")
+            else:
+                local = dict(context)
+                if item is not None:
+                    local[entry.get("item_name", "item")] = item
+                try:
+                    content = env.get_template(entry["template"]).render(local)
+                except JinjaError as exc:
+                    raise TemplateError(_describe(exc, entry["template"])) from None
+            if path.endswith(".py"):
+                content = tidy_python(content)
+            out.append(RenderedFile(path, content, entry["owner"]))
+    return out
+
+
+def tidy_python(text: str) -> str:
+    """Trailing blanks off, at most two blank lines in a row, one final newline."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    return _BLANK_RUN.sub("\n\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def _describe(exc: Exception, template: str) -> str:
+    """`template:line: message`, with the line taken from the exception or traceback."""
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or template
+    line = getattr(exc, "lineno", None)
+    if line is None:
+        tb = sys.exc_info()[2] or exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith(".jinja"):
+                name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    where = f"{name}:{line}" if line else str(name)
+    return f"template {where}: {getattr(exc, 'message', None) or exc}"
