@@ -96,7 +96,11 @@ def generate(
                                          "auto: decide from the diagram (and say why).")
                      ] = Style.auto,
     target: Annotated[str, typer.Option(help="What the code runs on: python (standard "
-                                        "library only).")] = "python",
+                                        "library only), faststream (choreography on a "
+                                        "message broker), temporal (orchestration as a "
+                                        "Temporal workflow).")] = "python",
+    broker: Annotated[str | None, typer.Option(help="faststream only: nats, redis, kafka "
+                                               "or rabbit.")] = None,
     orchestrator: OrchestratorOpt = None,
     package: Annotated[str | None, typer.Option(help="The Python package name (default: "
                                                 "from the title or file name).")] = None,
@@ -115,7 +119,7 @@ def generate(
 
     return command.run(source, style=style.value, target=target, out=out, package=package,
                        orchestrator=orchestrator, templates=templates, dry_run=dry_run,
-                       diff=diff, force=force)
+                       diff=diff, force=force, options={"broker": broker} if broker else {})
 
 
 @app.command()

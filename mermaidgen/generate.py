@@ -7,6 +7,7 @@ same result serves `generate`, `--dry-run`, `--diff` and `check`'s drift detecti
 from __future__ import annotations
 
 import ast
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,18 @@ from mermaidgen.model import Diagram
 from mermaidgen.naming import snake
 from mermaidgen.render import RenderedFile, render
 
-TARGETS: dict[str, tuple[str, ...]] = {"python": ("choreography", "orchestration")}
+# target -> style -> "module:function" that builds the template context; each target's
+# templates live in templates/<target>/<style>/. Options a target takes (such as the
+# FastStream broker) reach the builder as keyword arguments.
+TARGETS: dict[str, dict[str, str]] = {
+    "python": {"choreography": "mermaidgen.codegen.context:choreography",
+               "orchestration": "mermaidgen.codegen.context:orchestration"},
+}
+
+
+def _context_builder(target: str, style: str):
+    module, _, function = TARGETS[target][style].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +67,29 @@ def package_name(diagram: Diagram, requested: str | None) -> str:
 
 def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",
           package: str | None = None, orchestrator: str | None = None,
-          templates: Path | None = None) -> Generation:
-    from mermaidgen.codegen import context as contexts
+          templates: Path | None = None, options: dict | None = None) -> Generation:
     from mermaidgen.contract import vendored_sources
 
     if target not in TARGETS:
         raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
+    styles = TARGETS[target]
     analysis = analyse(diagram, orchestrator)
     if style == "auto":
         chosen = analysis.style
-    elif style in TARGETS[target]:
+        if chosen.style not in styles:  # a target made for one style
+            only = next(iter(styles))
+            chosen = StyleChoice(only, f"the {target} target generates {only} "
+                                 f"(the diagram reads as {chosen.style}: {chosen.reason})")
+    elif style in styles:
         chosen = StyleChoice(style, "chosen with --style")
     else:
         raise UsageError(f"--style {style}: the {target} target offers "
-                         f"{', '.join(TARGETS[target])} (or auto)")
+                         f"{', '.join(styles)} (or auto)")
     if templates is not None and not templates.is_dir():
         raise UsageError(f"--templates {templates}: not a folder")
     name = package_name(diagram, package)
-    build_context = getattr(contexts, chosen.style)
-    ctx = build_context(analysis, name, source_text, target)
+    ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
+                                                 **(options or {}))
     files = render(ctx, target, chosen.style, templates, vendored_sources())
     return Generation(analysis, chosen, target, name, tuple(files), ctx)
 

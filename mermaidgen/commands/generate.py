@@ -10,7 +10,7 @@ from mermaidgen.sources import load_with_text, single
 
 def run(source: str, *, style: str, target: str, out: str | None, package: str | None,
         orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
-        force: bool) -> int:
+        force: bool, options: dict | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
     from mermaidgen.generate import build, stale_hooks
@@ -20,7 +20,7 @@ def run(source: str, *, style: str, target: str, out: str | None, package: str |
     text, diagram = single(source, load_with_text(source))
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
-                       templates=Path(templates) if templates else None)
+                       templates=Path(templates) if templates else None, options=options)
     how = "chosen" if style != "auto" else "auto"
     print(f"style: {generation.style.style} ({how}: {generation.style.reason})",
           file=sys.stderr)
