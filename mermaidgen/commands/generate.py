@@ -17,6 +17,8 @@ def run(source: str, *, style: str, target: str, out: str | None, package: str |
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
+    if options and options.get("broker") and target != "faststream":
+        raise UsageError("--broker applies to --target faststream only")
     text, diagram = single(source, load_with_text(source))
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
