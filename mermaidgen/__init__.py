@@ -1,7 +1,39 @@
-"""mermaidgen: Mermaid sequence diagrams in, running service skeletons out."""
+"""mermaidgen: Mermaid sequence diagrams in, running service skeletons out.
 
-from mermaidgen.errors import DiagramError, MermaidgenError
-from mermaidgen.parser import parse
+The public API: `parse`, `parse_file`, `analyse`, `generate`, and the error types. Imports
+are lazy, so that `mermaidgen --version` does not pay for the parser.
+"""
 
-__all__ = ["DiagramError", "MermaidgenError", "parse"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+__all__ = ["DiagramError", "MermaidgenError", "analyse", "generate", "parse", "parse_file"]
+
+if TYPE_CHECKING:
+    from mermaidgen.analysis import analyse
+    from mermaidgen.errors import DiagramError, MermaidgenError
+    from mermaidgen.generate import build as generate
+    from mermaidgen.parser import parse
+    from mermaidgen.sources import load_diagrams as parse_file
+
+_LAZY = {
+    "parse": ("mermaidgen.parser", "parse"),
+    "parse_file": ("mermaidgen.sources", "load_diagrams"),
+    "analyse": ("mermaidgen.analysis", "analyse"),
+    "generate": ("mermaidgen.generate", "build"),
+    "DiagramError": ("mermaidgen.errors", "DiagramError"),
+    "MermaidgenError": ("mermaidgen.errors", "MermaidgenError"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mermaidgen' has no attribute {name!r}")

@@ -86,9 +86,16 @@ class Style(StrEnum):
     orchestration = "orchestration"
 
 
+OptionalSource = Annotated[str | None, typer.Argument(
+    help="A .mmd file, a Markdown file (FILE.md#N or FILE.md#Title picks one diagram), any "
+         "text file holding a diagram, or - for stdin. Without it, every generation "
+         "configured in pyproject.toml [tool.mermaidgen] or mermaidgen.toml runs.",
+    show_default=False)]
+
+
 @app.command()
 def generate(
-    source: SourceArg,
+    source: OptionalSource = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="The folder to write the "
                                             "skeleton into.")] = None,
     style: Annotated[Style, typer.Option(help="choreography: services react to events; "
@@ -122,17 +129,75 @@ def generate(
                        diff=diff, force=force, options={"broker": broker} if broker else {})
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 @app.command()
 def check(
-    paths: Annotated[list[str], typer.Argument(
-        help="Diagram sources (.mmd, Markdown, text) to lint.", show_default=False)],
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files or folders to check (default: the configured paths, else the whole "
+             "repository).", show_default=False)] = None,
+    format: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text (file:line:col: severity[code]: message on stderr), "
+        "json, or github (GitHub Actions annotations).")] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    templates: Annotated[str | None, typer.Option(
+        help="Instead: validate this custom template folder by rendering every sample "
+             "with it and compiling the result.")] = None,
+    target: Annotated[str, typer.Option(help="With --templates: the target they are "
+                                        "for.")] = "python",
+    style: Annotated[Style, typer.Option(help="With --templates: the style they are for "
+                                         "(auto: every style of the target).")
+                     ] = Style.auto,
 ) -> int:
-    """Lint diagrams: `file:line:col: severity[code]: message` for every finding.
+    """Lint diagrams and verify configured generations are up to date (CI, pre-commit).
 
-    Exits 1 when any diagram is invalid or has lint errors, 0 otherwise."""
+    Exits 0 when clean, 1 on errors (and warnings with --strict) or drift, 2 on usage
+    errors."""
     from mermaidgen.commands import check as command
 
-    return command.run(paths)
+    return command.execute(paths or [], format.value, strict, templates, target, style.value)
+
+
+templates_app = typer.Typer(
+    help="The built-in template sets: list them, or copy one as a starting point for "
+         "--templates.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.command("list")
+def templates_list(
+    target: Annotated[str | None, typer.Option(help="Only this target.")] = None,
+) -> None:
+    """Show the built-in template sets and the files each one makes."""
+    from mermaidgen.commands import templates as command
+
+    command.list_sets(target)
+
+
+@templates_app.command("export")
+def templates_export(
+    folder: Annotated[str, typer.Argument(help="Where to copy the templates.",
+                                          show_default=False)],
+    target: Annotated[str, typer.Option(help="The target of the set.")] = "python",
+    style: Annotated[Style, typer.Option(help="The style of the set.")
+                     ] = Style.choreography,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite templates already in "
+                                        "the folder.")] = False,
+) -> None:
+    """Copy a built-in template set into FOLDER, to customise and use with --templates."""
+    from mermaidgen.commands import templates as command
+
+    command.export(folder, target, style.value, force)
+
+
+def _framework_error(exc: BaseException) -> bool:
+    """A usage error of the CLI framework (click, or the click that typer vendors)."""
+    module = type(exc).__module__
+    return module.startswith(("click", "typer")) and callable(getattr(exc, "show", None))
 
 
 def _run(argv: list[str]) -> int:
@@ -143,30 +208,27 @@ def _run(argv: list[str]) -> int:
         code = app(args=argv, prog_name="mermaidgen", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
-        return exc.exit_code
+        return getattr(exc, "exit_code", 0)
     except typer.Abort:
         print("aborted", file=sys.stderr)
         return 1
-    except typer.TyperException as exc:  # the CLI framework's usage errors
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            print(f"mermaidgen: error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
     except MermaidgenError as exc:
         print_error(exc)
         return exc.exit_code
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so plainly instead of dumping a traceback
+    except Exception as exc:
+        if _framework_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            code = getattr(exc, "exit_code", 2)
+            return code if isinstance(code, int) and code else 2
         if os.environ.get("MERMAIDGEN_DEBUG"):
             raise
+        # a bug: say so plainly instead of dumping a traceback
         print(f"mermaidgen: internal error: {type(exc).__name__}: {exc}\n"
               "  this is a bug in mermaidgen; run again with MERMAIDGEN_DEBUG=1 for the "
               "traceback and please report it", file=sys.stderr)
         return 1
-    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     with thousands of nested blocks can be printed and generated without hitting
     Python's recursion limit."""
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # answered before the command line is even built
+        print(f"mermaidgen {__version__}")
+        sys.exit(0)
     result: list[int] = []
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
     threading.stack_size(512 * 1024 * 1024)

@@ -113,7 +113,9 @@ class _Assemble(Transformer):
 @functools.cache
 def _lalr() -> Lark:
     grammar = resources.files("mermaidgen").joinpath("grammar/sequence.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Assemble())
+    # cache=True keeps the computed parse table in the temp folder, keyed by the grammar
+    # text and lark version: later processes load it instead of building it again
+    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Assemble(), cache=True)
 
 
 def parse(text: str, source: str | None = None, *, line_offset: int = 0,

@@ -14,10 +14,10 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from mermaidgen.errors import MermaidgenError
+from mermaidgen.resources import templates_dir
 
 OWNERS = ("generated", "user")
 _BLANK_RUN = re.compile(r"\n{4,}")
@@ -36,16 +36,8 @@ class RenderedFile:
     """`generated` (rewritten on every run) or `user` (created once, never overwritten)."""
 
 
-def builtin_templates() -> Path:
-    """The built-in template sets: inside the installed package, or the source tree."""
-    packaged = Path(str(resources.files("mermaidgen"))) / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
-
-
 def template_dirs(target: str, style: str, user: Path | None = None) -> list[Path]:
-    base = builtin_templates() / target
+    base = templates_dir() / target
     dirs = [base / style, base / "common"]
     if not dirs[0].is_dir():
         raise TemplateError(f"no built-in templates for target `{target}` and style `{style}`")

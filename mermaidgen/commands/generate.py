@@ -8,9 +8,40 @@ from pathlib import Path
 from mermaidgen.sources import load_with_text, single
 
 
-def run(source: str, *, style: str, target: str, out: str | None, package: str | None,
-        orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
-        force: bool, options: dict | None = None) -> int:
+def run(source: str | None, *, style: str, target: str, out: str | None,
+        package: str | None, orchestrator: str | None, templates: str | None, dry_run: bool,
+        diff: bool, force: bool, options: dict | None = None) -> int:
+    if source is None:
+        return _configured(dry_run=dry_run, diff=diff, force=force)
+    return _one(source, style=style, target=target, out=out, package=package,
+                orchestrator=orchestrator, templates=templates, dry_run=dry_run, diff=diff,
+                force=force, options=options)
+
+
+def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
+    """Every generation of the nearest configuration file."""
+    from mermaidgen import config
+    from mermaidgen.errors import UsageError
+
+    found = config.find()
+    if found is None:
+        raise UsageError("give a SOURCE to generate from, or configure generations in "
+                         "pyproject.toml [tool.mermaidgen] or mermaidgen.toml")
+    settings = config.load(found)
+    if not settings.generations:
+        raise UsageError(f"{found}: no generations configured ([[generate]] tables)")
+    for g in settings.generations:
+        print(f"{g.spec} -> {g.out}", file=sys.stderr)
+        _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
+             orchestrator=g.orchestrator, templates=str(g.templates) if g.templates else None,
+             dry_run=dry_run, diff=diff, force=force,
+             options={"broker": g.broker} if g.broker else None)
+    return 0
+
+
+def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
+         orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
+         force: bool, options: dict | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
     from mermaidgen.generate import build, stale_hooks

@@ -1,0 +1,173 @@
+"""`check` as a library: find diagrams, lint them, and verify configured generations.
+
+Files are found under the given paths (default: the repository), honouring .gitignore
+through git itself when the folder is a git repository; `.mmd`/`.mermaid` files and
+Markdown files are read, other files are not. A Markdown file without sequence diagrams,
+or an `.mmd` file holding another kind of diagram, is not a finding.
+
+Drift: every configured generation is regenerated in memory and compared with what is on
+disk; generated files that are missing or differ are drift, user-owned files are not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mermaidgen.errors import DiagramError, MermaidgenError
+
+SUFFIXES = (".mmd", ".mermaid", ".md", ".markdown", ".mdx")
+_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
+              ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist", "build", ".mermaidgen"}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    file: str
+    line: int
+    column: int
+    severity: str
+    code: str
+    message: str
+    hint: str | None = None
+
+    def headline(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.severity}[{self.code}]: {self.message}"
+
+
+@dataclass(slots=True)
+class Report:
+    files: int = 0
+    diagrams: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    """One line per configured generation that is out of date, with what differs."""
+
+    def failed(self, strict: bool) -> bool:
+        bad = ("error", "warning") if strict else ("error",)
+        return bool(self.drift) or any(f.severity in bad for f in self.findings)
+
+
+def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
+    """Diagram-bearing files under `paths` (files given explicitly are always kept)."""
+    patterns = tuple(exclude)
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_file():
+            found[path] = None
+            continue
+        if not path.is_dir():
+            raise MermaidgenError(f"{path}: no such file or folder")
+        for f in _git_files(path) or _walk(path):
+            rel = f.as_posix()
+            if f.suffix.lower() in SUFFIXES and not any(fnmatch.fnmatch(rel, p)
+                                                        for p in patterns):
+                found[f] = None
+    return sorted(found)
+
+
+def _git_files(folder: Path) -> list[Path] | None:
+    """Files git would show (tracked and untracked, minus .gitignore'd), or None."""
+    try:
+        done = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=folder, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    names = [n for n in done.stdout.decode("utf-8", "replace").split("\0") if n]
+    return [folder / n for n in names if (folder / n).is_file()]
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            yield Path(root) / name
+
+
+def lint_file(path: Path, report: Report) -> None:
+    """Parse and lint every sequence diagram of one file into the report."""
+    from mermaidgen.analysis import analyse
+    from mermaidgen.extract import NoDiagramError, load
+    from mermaidgen.parser import parse
+
+    shown = path.as_posix()
+    report.files += 1
+    try:
+        snippets = load(shown)
+    except NoDiagramError as err:
+        if err.line is not None:  # a sequence diagram spelt wrong, not another kind
+            report.findings.append(Finding(shown, err.line, err.column or 1, "error",
+                                           "syntax", err.message))
+        return
+    except MermaidgenError as err:
+        report.findings.append(Finding(shown, getattr(err, "line", None) or 0,
+                                       getattr(err, "column", None) or 0, "error", "source",
+                                       getattr(err, "message", str(err))))
+        return
+    for snippet in snippets:
+        report.diagrams += 1
+        try:
+            diagram = parse(snippet.text, snippet.source, line_offset=snippet.line_offset,
+                            column_offset=snippet.column_offset)
+        except DiagramError as err:
+            for p in err.problems:
+                report.findings.append(Finding(shown, p.line, p.column, p.severity, p.code,
+                                               p.message, p.hint))
+            continue
+        for d in analyse(diagram).diagnostics:
+            report.findings.append(Finding(shown, d.span.line, d.span.column, d.severity,
+                                           d.code, d.message, d.hint))
+
+
+def drift(generation) -> str | None:
+    """What differs between a configured generation and its folder, or None."""
+    from mermaidgen import output
+    from mermaidgen.generate import build
+    from mermaidgen.sources import load_with_text, single
+
+    text, diagram = single(generation.spec, load_with_text(generation.spec, warn=False))
+    options = {"broker": generation.broker} if generation.broker else None
+    result = build(diagram, text, style=generation.style, target=generation.target,
+                   package=generation.package, orchestrator=generation.orchestrator,
+                   templates=generation.templates, options=options)
+    out = generation.out
+    if not out.is_dir():
+        return f"{out}: not generated yet; run `mermaidgen generate`"
+    plan = output.plan(list(result.files), out, result.meta(), force=True)
+    missing = [a.path for a in plan.actions if a.kind == "create" and a.owner == "generated"]
+    changed = [a.path for a in plan.actions if a.kind in ("update", "conflict")]
+    if not missing and not changed:
+        return None
+    parts = []
+    if changed:
+        parts.append(f"{len(changed)} generated file(s) no longer match the diagram ("
+                     + ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "") + ")")
+    if missing:
+        parts.append(f"{len(missing)} missing (" + ", ".join(missing[:5])
+                     + (", ..." if len(missing) > 5 else "") + ")")
+    return f"{out}: " + "; ".join(parts) + f"; regenerate from {generation.spec}"
+
+
+def run(files: list[Path], generations=(), progress: Callable[[int], None] | None = None
+        ) -> Report:
+    report = Report()
+    for i, path in enumerate(files):
+        lint_file(path, report)
+        if progress is not None:
+            progress(i + 1)
+    for generation in generations:
+        try:
+            found = drift(generation)
+        except MermaidgenError as err:
+            found = f"{generation.out}: cannot regenerate from {generation.spec}: {err}"
+        if found:
+            report.drift.append(found)
+    return report
