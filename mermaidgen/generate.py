@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import keyword
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,8 @@ class Generation:
 
 def package_name(diagram: Diagram, requested: str | None) -> str:
     if requested is not None:
-        if not requested.isidentifier() or not requested.isascii() or \
-                snake(requested) != requested:
+        if not (requested.isidentifier() and requested.isascii()
+                and requested == requested.lower() and not keyword.iskeyword(requested)):
             raise UsageError(f"--package {requested!r}: use a lower-case Python identifier "
                              "such as `order_service`")
         return requested

@@ -123,6 +123,13 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
                                                     if k in classes)),
         })
+    for s in services:
+        _safe(s["entry"])
+        for h in s["handlers"]:
+            for c in h["cases"]:
+                _safe(c["ops"])
+        for j in s["joins"]:
+            _safe(j["ops"])
     ctx.update({
         "wiring": _uses(services, [op for s in services for op in s["entry"]]
                         + [op for s in services for h in s["handlers"] for c in h["cases"]
@@ -227,6 +234,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         trigger = {"message": view.trigger, "comment": describe(view.trigger)}
     all_ops = list(workflow_ops) + [op for s in services for o in s["operations"]
                                     for v in o["variants"] for op in v["ops"]]
+    _safe(all_ops)
     uses = _uses(services + [{"hooks": [vars_of(h) for h in workflow_flat.all_hooks]}], all_ops)
     uses["call"] = any(s["operations"] for s in services)
     ctx.update({
@@ -244,6 +252,17 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         "services": services,
     })
     return ctx
+
+
+def _safe(ops: list[dict]) -> list[dict]:
+    """Ops as templates see them: participant names only as literals, never raw."""
+    for op in ops:
+        for raw in ("to", "service", "relayed_from"):
+            if raw in op:
+                value = op.pop(raw)
+                op[f"{raw}_lit"] = string(value) if value is not None else "None"
+        op.pop("event", None)  # templates print the event's class name instead
+    return ops
 
 
 def _shape(ops: list[dict], table: list[dict]) -> str:
@@ -280,5 +299,4 @@ def _calls(ops: list[dict], flat: Flattener, replies: dict[int, list[int]]) -> N
                              + op["operation"], "payload", op["line"],
                              f"what {op['service']}.{op['operation']} is asked")
             op["hook"] = hook.name
-            op["service_lit"] = string(op["service"])
             replies[op["message"]] = list(op["replies"])
