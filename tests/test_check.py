@@ -9,9 +9,9 @@ import re
 import subprocess
 from pathlib import Path
 
+import check_tree
 import pytest
 
-import check_tree
 from mermaidgen.cli import _run
 
 FINDING = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>\w+)"
