@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 NAMED_COLORS = frozenset("""
@@ -39,13 +40,15 @@ def _function(name: str, first: str, rest: str) -> re.Pattern[str]:
     return re.compile(rf"{name}a?\({_S}(?:{legacy}|{modern}){_S}\)", re.IGNORECASE | re.ASCII)
 
 
-_RGB_NUMBERS = _function("rgb", _NUM, _NUM)
-_RGB_PERCENT = _function("rgb", _PCT, _PCT)
-_HSL = _function("hsl", _HUE, _PCT)
+@functools.cache
+def _functions() -> tuple[re.Pattern[str], ...]:
+    # compiled on first use: most diagrams have no coloured box
+    return _function("rgb", _NUM, _NUM), _function("rgb", _PCT, _PCT), \
+        _function("hsl", _HUE, _PCT)
 
 
 def is_css_color(value: str) -> bool:
     """True when a browser would accept `value` as a colour (named, rgb[a](), hsl[a]())."""
     if value.lower() in NAMED_COLORS:
         return True
-    return any(p.fullmatch(value) for p in (_RGB_NUMBERS, _RGB_PERCENT, _HSL))
+    return any(p.fullmatch(value) for p in _functions())

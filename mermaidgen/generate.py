@@ -24,6 +24,7 @@ from mermaidgen.render import RenderedFile, render
 TARGETS: dict[str, dict[str, str]] = {
     "python": {"choreography": "mermaidgen.codegen.context:choreography",
                "orchestration": "mermaidgen.codegen.context:orchestration"},
+    "faststream": {"choreography": "mermaidgen.codegen.faststream:context"},
 }
 
 

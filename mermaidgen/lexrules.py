@@ -87,17 +87,16 @@ SEPARATORS = re.compile(rf"(?:{WS}+|;|{COMMENT})*+", FLAGS)
 # The common message statement in one match: `A ->> +B : text` with plain blanks.
 # Anything unusual (comments or line breaks between tokens) fails here and takes the
 # token-by-token path, which is exact in every case.
-SIGNAL_FAST = re.compile(
+SIGNAL_FAST = (
     rf"(?P<sender>(?>{ACTOR}))(?P<sender_central>\(\))?+[ \t]*+"
     rf"(?P<arrow>(?>{ARROW}))[ \t]*+"
     rf"(?P<mod>(?![^}}]%%)(?>\+|(?!{ARROW})-|\(\)))?+[ \t]*+"
     rf"(?!{BEATS_ACTOR})(?P<receiver>(?>{ACTOR}))"
-    rf"(?![^}}]%%)(?P<text>:[^#\n;]*)",
-    FLAGS,
+    rf"(?![^}}]%%)(?P<text>:[^#\n;]*)"
 )
 
 SIGNAL_AFTER_SEPARATORS = re.compile(
-    rf"{SEPARATORS.pattern}(?!{BEATS_ACTOR}){SIGNAL_FAST.pattern}", FLAGS)
+    rf"{SEPARATORS.pattern}(?!{BEATS_ACTOR}){SIGNAL_FAST}", FLAGS)
 
 # The ID state (after participant, actor, destroy, activate, deactivate), rules 2-15.
 ID_SKIP = re.compile(rf"(?:{BLANK}+|#[^\n]*)*+")

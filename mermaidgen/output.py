@@ -365,9 +365,13 @@ def _commit(p: Plan, writes: list[Action]) -> None:
             raise OutputError(f"cannot write to {out}: {exc.strerror or exc}; nothing was "
                               "changed") from None
         raise
-    (out / _JOURNAL).unlink()
-    for leftover in (staging, backup):
-        _remove(leftover)
+    try:
+        (out / _JOURNAL).unlink()  # the new tree is complete: from here on it is the tree
+        for leftover in (staging, backup):
+            _remove(leftover)
+    except OSError as exc:
+        raise OutputError(f"wrote {out}, but cannot clear {out / STATE_DIR}: "
+                          f"{exc.strerror or exc}") from None
 
 
 def _keep_copy(out: Path, rel: str, data: bytes) -> None:
@@ -419,8 +423,12 @@ def recover(out: Path) -> bool:
         return False
     with _Lock(out):  # a journal of a run that is still going is not ours to undo
         undone = _recover_locked(out)
-        for q in _SCRATCH:
-            _remove(out / q)
+        try:
+            for q in _SCRATCH:
+                _remove(out / q)
+        except OSError as exc:
+            raise OutputError(f"cannot clear {out / STATE_DIR}: {exc.strerror or exc}") \
+                from None
         return undone
 
 

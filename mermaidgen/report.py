@@ -8,9 +8,10 @@ from mermaidgen.errors import DiagramError, MermaidgenError, Problem
 
 
 def print_problems(problems: tuple[Problem, ...] | list[Problem], stream=None) -> None:
+    """Errors as `file:line:col: error: ...`; warnings and notes with their rule code."""
     stream = stream or sys.stderr
     for problem in problems:
-        print(problem.render(), file=stream)
+        print(problem.render(with_code=problem.severity != "error"), file=stream)
 
 
 def print_error(error: MermaidgenError, stream=None) -> None:

@@ -36,7 +36,7 @@ class Tok:
         return f"Tok({self.type}, {self.value!r})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Declaration:
     """`participant X [@{...}] [as Label]` or `actor ...`."""
 
@@ -50,7 +50,7 @@ class Declaration:
     created: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LinkStatement:
     """`link`, `links`, `properties` or `details` for a participant."""
 
@@ -60,7 +60,7 @@ class LinkStatement:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Meta:
     """`title`, `accTitle` or `accDescr`."""
 
@@ -69,7 +69,7 @@ class Meta:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Opener:
     """A keyword that opens a block, a section (`else`, `and`, `option`) or a box."""
 

@@ -1,5 +1,8 @@
 """The two projections as data: what templates render, nothing more.
 
+(Compared by identity, `eq=False`: nothing compares views by value, and the generated
+equality methods cost start-up time in every command.)
+
 Choreography: per service, the actions of its entry point and of one handler per event
 occurrence it consumes. Orchestration: the orchestrator's workflow as a tree of steps, and
 per service the operations it must offer. Both trees keep the diagram's blocks as
@@ -16,7 +19,7 @@ from typing import TypeAlias
 from mermaidgen.analysis.events import Event
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Publish:
     """Choreography: the service publishes an event (to a service or through a broker)."""
 
@@ -26,7 +29,7 @@ class Publish:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LocalStep:
     """A self message: the participant does something on its own."""
 
@@ -36,13 +39,13 @@ class LocalStep:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Comment:
     text: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Arrive:
     """Choreography: this path has reached the end of a `par`; the service continues
     (the join's actions) once every path has arrived."""
@@ -51,7 +54,7 @@ class Arrive:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Join:
     """What a service does after a `par` whose branches end in different handlers:
     run when all `arrivals` paths have arrived (a choreography's join keeps state)."""
@@ -62,7 +65,7 @@ class Join:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Call:
     """Orchestration: invoke a service's operation and wait for it to finish.
 
@@ -86,7 +89,7 @@ class Call:
     """Every message that may answer the call (one per `alt` section that answers it)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Send:
     """Orchestration: a fire-and-forget message (async arrow); nobody waits for it."""
 
@@ -99,7 +102,7 @@ class Send:
     caller: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Await:
     """Orchestration: the workflow waits for a message a service sends it."""
 
@@ -109,7 +112,7 @@ class Await:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Reply:
     """Orchestration: the orchestrator answers the participant that started it."""
 
@@ -119,7 +122,7 @@ class Reply:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Branch:
     label: str
     name: str
@@ -127,7 +130,7 @@ class Branch:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Fragment:
     kind: str
     """alt, opt, loop, par, par_over, critical or break (`rect` is transparent)."""
@@ -142,7 +145,7 @@ Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Await | Reply
                      | Arrive)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HandlerCase:
     """What a handler does when the event arrives at one place in the diagram."""
 
@@ -154,7 +157,7 @@ class HandlerCase:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Handler:
     """One per event a service consumes."""
 
@@ -171,7 +174,7 @@ class Handler:
         return tuple(dict.fromkeys(c.source for c in self.cases))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ServiceChoreography:
     participant: str
     name: str
@@ -183,13 +186,13 @@ class ServiceChoreography:
     joins: tuple[Join, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Choreography:
     services: tuple[ServiceChoreography, ...]
     events: tuple[Event, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Variant:
     """What an operation does when called from one place in the diagram."""
 
@@ -197,7 +200,7 @@ class Variant:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Operation:
     name: str
     request: str
@@ -208,7 +211,7 @@ class Operation:
     variants: tuple[Variant, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ServiceOrchestration:
     participant: str
     name: str
@@ -216,7 +219,7 @@ class ServiceOrchestration:
     operations: tuple[Operation, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Orchestration:
     orchestrator: str
     name: str
