@@ -1,0 +1,120 @@
+"""Trace conformance for the library: a diagram's contract data, and checking traces.
+
+A *contract* is the plain data the checker needs (messages and blocks, JSON-able); a
+*trace* is what a run sent, in order. `keys.py` and `checker.py` are standard-library only
+and are copied verbatim into every generated package (`vendored_sources`), so that the
+package's own contract test runs the very same checker without mermaidgen installed.
+`conformance.md` defines the semantics; `checker.py`'s docstring records the choices made
+where it leaves room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from mermaidgen.contract.checker import (
+    CONTRACT_VERSION,
+    MAX_SCENARIOS,
+    MAX_STEPS,
+    ContractError,
+    check,
+    nest,
+)
+from mermaidgen.model import Block, Diagram, Message, Statement
+
+__all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
+           "contract_of", "vendored_sources"]
+
+CHECKER_SOURCES = ("keys.py", "checker.py")
+"""The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
+
+
+def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
+    """The contract data of a diagram: its messages and blocks, `rect` flattened, notes,
+    activations and other statements dropped, `par_over` as `par`.
+
+    With `stream`, the same contract as a flat list of rows (`checker.nest` describes
+    them): data that stays two levels deep however deeply the diagram nests its blocks,
+    so that it can be written as a Python literal or JSON."""
+    rows: list[list] = []
+    # statements to read, with the rows that open and close blocks already in place; no
+    # recursion, so that diagrams nested thousands of levels deep work
+    stack: list[Iterator[Statement | list]] = [iter(diagram.statements)]
+    while stack:
+        for s in stack[-1]:
+            if isinstance(s, list):
+                rows.append(s)
+            elif isinstance(s, Message):
+                rows.append(["message", s.sender, s.receiver, s.text, s.span.line])
+            elif isinstance(s, Block):
+                stack.append(iter(_block_rows(s)))
+                break
+        else:
+            stack.pop()
+    contract = {"version": CONTRACT_VERSION, "stream": rows}
+    return contract if stream else nest(contract)
+
+
+def _block_rows(block: Block) -> list[Statement | list]:
+    if block.kind == "rect":  # no effect on the trace: its statements join the parent's
+        return [s for section in block.sections for s in section.statements]
+    label = block.sections[0].label if block.sections else ""
+    out: list[Statement | list] = [
+        ["block", "par" if block.kind == "par_over" else block.kind, label, block.span.line]]
+    for section in block.sections:
+        out.append(["section", section.label, section.span.line])
+        out += section.statements
+    out.append(["end"])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Arrow:
+    """A message in a verdict: a diagram message (`line`) or a trace message
+    (`position`, 0-based)."""
+
+    sender: str
+    receiver: str
+    text: str
+    line: int | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a trace conforms to a diagram, and if not, why."""
+
+    ok: bool
+    explanation: str
+    missing: tuple[Arrow, ...] = ()
+    """Diagram messages the trace lacks."""
+    unexpected: tuple[Arrow, ...] = ()
+    """Trace messages the diagram has no place for."""
+
+
+TraceMessage = Sequence[str] | Mapping[str, str]
+
+
+def check_trace(diagram_or_contract: Diagram | Mapping, trace: Iterable[TraceMessage], *,
+                max_scenarios: int = MAX_SCENARIOS, max_steps: int = MAX_STEPS) -> Verdict:
+    """Check a trace, e.g. one recorded from a real system, against a diagram (or its
+    contract data). Trace messages are `(sender, receiver, text)` in the diagram's
+    participant names, or mappings with keys `from`, `to`, `text`."""
+    contract = (contract_of(diagram_or_contract) if isinstance(diagram_or_contract, Diagram)
+                else dict(diagram_or_contract))
+    result = check(contract, list(trace), max_scenarios=max_scenarios, max_steps=max_steps)
+    return Verdict(
+        result["ok"], result["explanation"],
+        tuple(Arrow(m["from"], m["to"], m["text"], line=m["line"])
+              for m in result["missing"]),
+        tuple(Arrow(m["from"], m["to"], m["text"], position=m["position"])
+              for m in result["unexpected"]),
+    )
+
+
+def vendored_sources() -> dict[str, str]:
+    """The text of each of `CHECKER_SOURCES`, to be written into a generated package."""
+    here = resources.files(__name__)
+    return {name: here.joinpath(name).read_text(encoding="utf-8") for name in CHECKER_SOURCES}
