@@ -343,7 +343,8 @@ def _not_a_diagram(text: str, source: str, *, whole_file: bool) -> NoDiagramErro
     if start >= len(text):
         detail = "is empty" if not text.strip() else "holds only frontmatter or comments"
         return NoDiagramError(f"no sequenceDiagram found ({what} {detail})", source=source)
-    word = _WORD.match(text, start).group()  # type: ignore[union-attr]
+    found = _WORD.match(text, start)
+    word = found.group() if found else text[start]  # `;` starts no word
     if word in _OTHER_DIAGRAMS:
         return NoDiagramError(
             f"no sequenceDiagram found ({what} holds a {word} diagram)", source=source

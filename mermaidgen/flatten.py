@@ -16,6 +16,7 @@ always read exactly as mermaid reads it.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from mermaidgen.lexrules import ARROW, FLAGS, JS_WHITESPACE
 from mermaidgen.model import Diagnostic, Diagram, Span
 
 _WORD = re.compile(r"\S+")
+_WORD_CHAR = re.compile(r"\w", re.ASCII)
 _ARROW_AT = re.compile(rf"\s*(?:{ARROW})", FLAGS)
 _MESSAGE_SHAPE = re.compile(rf"([^\s:;,<>+\-]+)\s*(?:{ARROW})\s*[+-]?\s*[^\s:]+?\s*:", FLAGS)
 _OPENERS = {"loop", "alt", "opt", "par", "par_over", "critical", "break", "rect", "box"}
@@ -41,15 +43,20 @@ class Recovered:
     shifts: tuple[int, ...]  # column shift of each recovered line, from `line` on
     statements: int
 
+    def place(self, line: int, column: int, line_offset: int,
+              column_offset: int) -> tuple[int, int]:
+        """A position in the recovered text, back on the original line."""
+        k = line - self.line
+        if 0 <= k < len(self.shifts):
+            return self.line + line_offset, column + self.shifts[k] + column_offset
+        return line + line_offset, column + column_offset
+
     def relocate(self, diagram: Diagram, line_offset: int, column_offset: int) -> Diagram:
         """Move every span from the recovered text back to the original line."""
 
         def move(span: Span) -> Span:
             def place(line: int, column: int) -> tuple[int, int]:
-                k = line - self.line
-                if 0 <= k < len(self.shifts):
-                    return self.line + line_offset, column + self.shifts[k] + column_offset
-                return line + line_offset, column + column_offset
+                return self.place(line, column, line_offset, column_offset)
 
             return Span(*place(span.line, span.column), *place(span.end_line, span.end_column))
 
@@ -89,20 +96,28 @@ class _Splitter:
         self.line = line
         self.base = base  # position of `line` in the whole text
         self.words = [(m.start(), m.group()) for m in _WORD.finditer(line)]
-        self.known: list[str] = []
+        self.known: set[str] = set()
+        self.lengths: list[int] = []  # the lengths of the known names, longest first
+        self.starts = [start for start, _ in self.words]
+        ends = [k for k, (_, w) in enumerate(self.words) if w.lower() == "end"]
+        self.last_end = ends[-1] if ends else -1
         self.blocks: list[str] = []
         self.has_title = False
 
     def _learn(self, name: str) -> None:
         name = name.strip(JS_WHITESPACE)
         if name and name not in self.known:
-            self.known.append(name)
-            self.known.sort(key=len, reverse=True)
+            self.known.add(name)
+            if len(name) not in self.lengths:
+                self.lengths.append(len(name))
+                self.lengths.sort(reverse=True)
 
     def _known_at(self, pos: int) -> str | None:
-        for name in self.known:
-            if self.line.startswith(name, pos):
-                return name
+        """The longest known name at `pos` (one lookup per name length, not per name:
+        a flattened line may name thousands of participants)."""
+        for size in self.lengths:
+            if self.line[pos : pos + size] in self.known:
+                return self.line[pos : pos + size]
         return None
 
     def _starts_statement(self, i: int) -> bool:
@@ -119,7 +134,7 @@ class _Splitter:
         if lower == "autonumber":
             return True
         if lower in _OPENERS:
-            return any(w.lower() == "end" for _, w in self.words[i + 1 :])
+            return self.last_end > i
         if lower in _SECTIONS:
             return bool(self.blocks) and self.blocks[-1] == _SECTIONS[lower]
         if lower == "end":
@@ -188,10 +203,7 @@ class _Splitter:
         return self._free_text_end(self._word_after(colon + 1))
 
     def _word_after(self, pos: int) -> int:
-        for j, (start, _) in enumerate(self.words):
-            if start >= pos:
-                return j
-        return len(self.words)
+        return bisect.bisect_left(self.starts, pos)
 
     def statements(self) -> list[tuple[int, int]]:
         """(start, end) of every statement, as positions in the whole text."""
@@ -209,6 +221,8 @@ class _Splitter:
 def recover(text: str, header_pos: int) -> Recovered | None:
     """The diagram with one statement per line, if it was flattened; else None."""
     header_end = header_pos + len("sequenceDiagram")
+    if _WORD_CHAR.match(text, header_end):  # `sequenceDiagramX`: no header, nothing to recover
+        return None
     line_end = text.find("\n", header_end)
     rest = text[header_end:line_end]
     if not rest.strip() or ";" in rest or text[line_end:].strip():

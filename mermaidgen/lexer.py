@@ -79,8 +79,12 @@ class Lexer:
         return self.line + self.line_offset, self.pos - self.line_start + 1 + self.column_offset
 
     def _location(self, pos: int) -> tuple[int, int]:
-        """File line and column of any position (used for errors, so speed is no issue)."""
-        line = self.text.count("\n", 0, pos) + 1
+        """File line and column of any position (counted from the current line when it
+        lies past it, so that calling this for every statement stays linear)."""
+        if pos >= self.line_start:
+            line = self.line + self.text.count("\n", self.line_start, pos)
+        else:
+            line = self.text.count("\n", 0, pos) + 1
         column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
         return line + self.line_offset, column + self.column_offset
 
@@ -193,8 +197,8 @@ class Lexer:
         """
         text = self.text
         while True:
-            if pos >= len(text):
-                return "NEWLINE", pos, pos
+            if pos >= len(text) - 1:  # only the final line break is left: point at it
+                return "NEWLINE", len(text) - 1, len(text)
             m = R.INITIAL.match(text, pos)
             kind = m.lastgroup  # type: ignore[union-attr]
             if kind in ("WS", "CMT"):
@@ -208,9 +212,8 @@ class Lexer:
         """A participant name (rule 60) at the next token after `pos`."""
         kind, start, end = self._next(pos)
         if kind != "ACTOR":
-            found = self.text[start:end].strip() or "the end of the line"
             raise StatementError(start, f"expected {what} after {after}, found "
-                                 f"{describe(kind, found)}",
+                                 f"{describe(kind, self.text[start:end])}",
                                  participant_name_hint(kind, self.text[start:end]))
         return decode_entities(js_trim(self.text[start:end])), end
 

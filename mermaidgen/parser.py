@@ -124,7 +124,8 @@ def parse(text: str, source: str | None = None, *, line_offset: int = 0,
     try:
         return _parse(text, source, line_offset, column_offset)
     except DiagramError as err:
-        raise DiagramError([_with_context(p, text, source, line_offset, column_offset)
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        raise DiagramError([_with_context(p, lines, source, line_offset, column_offset)
                             for p in err.problems]) from None
 
 
@@ -147,7 +148,11 @@ def _parse_text(text: str, source: str | None, line_offset: int, column_offset: 
         raise DiagramError([_shift(prepared, line_offset, column_offset)])
     recovered = flatten.recover(prepared.text, prepared.header_pos)
     if recovered is not None:
-        diagram = _parse_prepared(recovered.text, prepared, source, 0, 0)
+        try:
+            diagram = _parse_prepared(recovered.text, prepared, source, 0, 0)
+        except DiagramError as err:  # point at the original line, not the recovered text
+            raise DiagramError([_moved(p, recovered, line_offset, column_offset)
+                                for p in err.problems]) from None
         return recovered.relocate(diagram, line_offset, column_offset)
     return _parse_prepared(prepared.text, prepared, source, line_offset, column_offset)
 
@@ -230,15 +235,20 @@ def _diagnostic(p: Problem) -> Diagnostic:
                       Span(p.line, p.column, p.line, p.column), p.hint)
 
 
+def _moved(p: Problem, recovered: flatten.Recovered, line_offset: int,
+           column_offset: int) -> Problem:
+    line, column = recovered.place(p.line, p.column, line_offset, column_offset)
+    return Problem(p.message, line, column, "", p.hint, p.file, p.severity, p.code)
+
+
 def _shift(p: Problem, line_offset: int, column_offset: int) -> Problem:
     return Problem(p.message, p.line + line_offset, p.column + column_offset, p.source_line,
                    p.hint, p.file, p.severity, p.code)
 
 
-def _with_context(p: Problem, text: str, source: str | None, line_offset: int,
+def _with_context(p: Problem, lines: list[str], source: str | None, line_offset: int,
                   column_offset: int) -> Problem:
-    """Fill in the file name and the text of the offending line."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Fill in the file name and the text of the offending line (`lines`: the text's)."""
     index = p.line - line_offset - 1
     source_line = p.source_line
     if not source_line and 0 <= index < len(lines):

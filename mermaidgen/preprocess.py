@@ -56,7 +56,10 @@ def _quote_attributes(text: str) -> str:
     def requote(m: re.Match[str]) -> str:
         return "<" + m.group(1) + _DOUBLE_QUOTED_ATTR.sub(r"='\1'", m.group(2)) + ">"
 
-    return _HTML_TAG.sub(requote, text)
+    # No tag ends after the last `>`: searching there would scan to the end of the text
+    # from every `<`, which is quadratic (a long line of `<a<a<a...`).
+    end = text.rfind(">") + 1
+    return _HTML_TAG.sub(requote, text[:end]) + text[end:]
 
 
 def _is_blank(c: str) -> bool:

@@ -16,7 +16,10 @@ NAMED_OPEN = "\ue002"
 CLOSE = "\ue001"
 
 _ENTITY = re.compile(r"#(\w+);", re.ASCII)
-_PLACEHOLDER = re.compile(f"([{NUMERIC_OPEN}{NAMED_OPEN}])(\\w+){CLOSE}", re.ASCII)
+# Numeric placeholders hold digits only: the private-use characters may also come from the
+# user's own text, where they mean themselves.
+_PLACEHOLDER = re.compile(f"({NUMERIC_OPEN})([0-9]+){CLOSE}|({NAMED_OPEN})(\\w+){CLOSE}",
+                          re.ASCII)
 _WRAP = re.compile(r"^:?(no)?wrap:")
 
 
@@ -38,11 +41,12 @@ def decode_entities(text: str) -> str:
         return text
 
     def character(m: re.Match[str]) -> str:
-        code = m.group(2)
-        if m.group(1) == NUMERIC_OPEN:
-            n = int(code)
+        if m.group(1):
+            code = m.group(2).lstrip("0") or "0"
+            n = int(code) if len(code) <= 7 else -1  # int() refuses 4,300+ digits
             valid = 0 < n <= 0x10FFFF and not 0xD800 <= n <= 0xDFFF
             return chr(n) if valid else "\ufffd"
+        code = m.group(4)
         return html5.get(code + ";", f"#{code};")
 
     return _PLACEHOLDER.sub(character, text)
