@@ -205,8 +205,9 @@ def _plan(files: list[RenderedFile], out: Path, meta: dict, force: bool) -> Plan
         if path not in by_path and os.path.lexists(out / path):
             actions.append(Action(path, "stale", info["owner"]))
             entries[path] = info  # still ours to report until the user deletes it
-    # Another writer swaps files in only while its journal exists and changes the manifest
-    # before removing it: so an unchanged manifest and no journal mean a consistent read.
+    # Another writer swaps files in only while its journal exists, and swaps its manifest
+    # in last: a journal or a changed manifest now means this read may have seen half of
+    # its files. (`write` plans again under the lock, so a plan it applies is never stale.)
     if os.path.lexists(out / _JOURNAL) or _manifest_bytes_on_disk(out) != seen:
         raise OutputError(_busy(out))
     manifest = manifest_for(files, meta, entries)
@@ -336,11 +337,16 @@ def _commit(p: Plan, writes: list[Action]) -> None:
         # The journal appears whole or not at all: a crash before this line changed nothing.
         _write_file(out / (_JOURNAL + _PART), json.dumps(journal).encode("utf-8"))
         os.replace(out / (_JOURNAL + _PART), out / _JOURNAL)
-    except OSError as exc:
-        _remove(staging)
-        (out / (_JOURNAL + _PART)).unlink(missing_ok=True)
-        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}; nothing was "
-                          "changed") from None
+    except BaseException as exc:
+        try:
+            _remove(staging)
+            (out / (_JOURNAL + _PART)).unlink(missing_ok=True)
+        except OSError:
+            pass  # scratch only: the next run clears it
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write to {out}: {exc.strerror or exc}; nothing was "
+                              "changed") from None
+        raise
     try:
         for q in existed:  # whole copies, renamed into place: a backup is never partial
             saved = backup / q
@@ -401,7 +407,14 @@ def _roll_back(out: Path, journal: object) -> None:
     for q in journal["paths"]:
         target = _no_links(out, q) if q != MANIFEST else out / q
         if q in journal["existed"]:
-            if os.path.lexists(backup / q):
+            if not os.path.lexists(backup / q):
+                continue  # put back already, by an earlier attempt
+            # Not replaced yet: leave the file be (a read-only folder may be why the run
+            # failed, and putting back a copy there would fail too).
+            if target.is_file() and not target.is_symlink() and \
+                    target.read_bytes() == (backup / q).read_bytes():
+                (backup / q).unlink()
+            else:
                 os.replace(backup / q, target)
         elif os.path.lexists(target):
             target.unlink()
