@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import keyword
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,19 +53,31 @@ class Generation:
                 "context_version": self.context["context_version"]}
 
 
+# modules a generated project imports besides the standard library, and its test folder
+_TAKEN_MODULES = frozenset({"tests", "mermaidgen", "pydantic", "faststream", "temporalio",
+                            "pytest", "nats", "redis", "aiokafka", "aio_pika"})
+
+
 def package_name(diagram: Diagram, requested: str | None) -> str:
     if requested is not None:
         if not (requested.isidentifier() and requested.isascii()
                 and requested == requested.lower() and not keyword.iskeyword(requested)):
             raise UsageError(f"--package {requested!r}: use a lower-case Python identifier "
                              "such as `order_service`")
+        if requested in sys.stdlib_module_names or requested in _TAKEN_MODULES:
+            raise UsageError(f"--package {requested}: a module of that name already exists "
+                             "and would be shadowed; choose another name")
         return requested
     stem = diagram.title or (Path(diagram.source).stem if diagram.source and
                              diagram.source != "-" else "") or "flow"
     name = snake(stem, "flow")
     while len(name) > 30 and "_" in name:  # a long title makes a tiresome package name
         name = name.rsplit("_", 1)[0]
-    return name[:30].rstrip("_") or "flow"
+    name = name[:30].rstrip("_") or "flow"
+    # `import def` cannot be written, and `queue` or `test` would shadow the standard library
+    if keyword.iskeyword(name) or name in sys.stdlib_module_names or name in _TAKEN_MODULES:
+        name += "_flow"
+    return name
 
 
 def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",

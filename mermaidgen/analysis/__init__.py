@@ -222,6 +222,7 @@ def _style(occs: list[Occurrence], roles: Roles, brokers: frozenset[str], orches
     asyncs = sum(1 for o in talk if o.message.arrow in ("-)", "--)"))
     if talk and asyncs * 2 >= len(talk):
         return StyleChoice("choreography", "most messages are async events (`-)` arrows)")
-    return StyleChoice("choreography", f"only {paired} of {len(talk)} messages are "
+    share = "none" if paired == 0 else f"only {paired}"
+    return StyleChoice("choreography", f"{share} of the {len(talk)} messages are "
                        "request/reply pairs and no participant is named like an "
                        "orchestrator: the services react to each other's messages")

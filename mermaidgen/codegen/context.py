@@ -17,7 +17,7 @@ from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram, messages
-from mermaidgen.naming import kebab, pascal, snake
+from mermaidgen.naming import NameTable, kebab, pascal, snake
 from mermaidgen.projection.contract import projected
 
 CONTEXT_VERSION = 1
@@ -60,6 +60,21 @@ def common(analysis: Analysis, style: str, target: str, package: str,
     }
 
 
+# Names the events modules of every target define or import next to the event classes
+RESERVED_CLASS_NAMES = ("Event", "Any", "ClassVar", "dataclass", "field", "annotations",
+                        "BaseModel", "ConfigDict", "Field", "Annotated", "Literal",
+                        "channels")
+
+
+def _event_classes(events) -> dict[str, str]:
+    """Event key -> class name; an event called like a name the events module itself uses
+    (an event called `Event`) becomes `EventMessage`."""
+    table = NameTable(RESERVED_CLASS_NAMES)
+    return {e.key: table.name(e.key, e.class_name + "Message"
+                              if e.class_name in RESERVED_CLASS_NAMES else e.class_name)
+            for e in events}
+
+
 def _message_table(diagram: Diagram) -> list[dict]:
     return [
         {"index": i, "sender_lit": string(m.sender), "receiver_lit": string(m.receiver),
@@ -76,9 +91,9 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     table = _message_table(diagram)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
     view = analysis.choreography
-    classes = {e.key: e.class_name for e in view.events}
+    classes = _event_classes(view.events)
     events = [
-        {"class_name": e.class_name, "name_lit": string(e.name), "name_comment": comment(e.name),
+        {"class_name": classes[e.key], "name_lit": string(e.name), "name_comment": comment(e.name),
          "channel_lit": string(e.channel), "key_lit": string(e.key),
          "producers_comment": comment(", ".join(e.producers)),
          "consumers_comment": comment(", ".join(e.consumers)),
@@ -112,6 +127,8 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                              "single": len(cases) == 1})
         entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat) \
             if s.entry else []
+        if all(op["op"] in ("note", "pass") for op in entry):
+            entry = []  # only notes: nothing to start, and an empty start() lints badly
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
                   "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
                  for j in s.joins]
@@ -130,11 +147,15 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                 _safe(c["ops"])
         for j in s["joins"]:
             _safe(j["ops"])
+    all_ops = ([op for s in services for op in s["entry"]]
+               + [op for s in services for h in s["handlers"] for c in h["cases"]
+                  for op in c["ops"]]
+               + [op for s in services for j in s["joins"] for op in j["ops"]])
+    uses = _uses(services, all_ops)
+    uses["events"] = any(s["handlers"] for s in services) \
+        or any(op["op"] == "publish" for op in all_ops)
     ctx.update({
-        "wiring": _uses(services, [op for s in services for op in s["entry"]]
-                        + [op for s in services for h in s["handlers"] for c in h["cases"]
-                           for op in c["ops"]]
-                        + [op for s in services for j in s["joins"] for op in j["ops"]]),
+        "wiring": uses,
         "messages": table,
         "events": events,
         "deliveries": [{"publish": k, "hops": v} for k, v in deliveries.items()],
@@ -237,6 +258,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     _safe(all_ops)
     uses = _uses(services + [{"hooks": [vars_of(h) for h in workflow_flat.all_hooks]}], all_ops)
     uses["call"] = any(s["operations"] for s in services)
+    uses["context"] = True  # the workflow's run() takes one, whatever the diagram
     ctx.update({
         "wiring": uses,
         "messages": table,
@@ -287,6 +309,7 @@ def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:
         "any": bool(kinds & {"payload", "signal"}),
         "context": bool(kinds) or handlers,
         "result": "reply" in kinds,
+        "services": any("module" in c for c in classes),
     }
 
 

@@ -12,6 +12,10 @@ import unicodedata
 from typing import Any
 
 _COMMENT_WIDTH = 90
+# the byte-order mark, and the bidirectional controls that can make source read differently
+# from how it runs (CVE-2021-42574; linters refuse them)
+_UNSAFE_IN_SOURCE = frozenset("\ufeff\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                              "\u2066\u2067\u2068\u2069")
 
 
 def string(text: str) -> str:
@@ -22,7 +26,7 @@ def string(text: str) -> str:
 def comment(text: str, width: int = _COMMENT_WIDTH) -> str:
     """`text` as the body of a `#` comment: one line, printable, not too long."""
     clean = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in "\ufeff" else c
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _UNSAFE_IN_SOURCE else c
         for c in text
     )
     # a lone surrogate cannot be written to a UTF-8 file

@@ -49,6 +49,52 @@ class Body:
     hooks: list[Hook] = field(default_factory=list)
 
 
+def _body_shape(ops: list[dict]) -> list[tuple]:
+    """What a body does; notes and lines aside."""
+    return [tuple(sorted((k, str(v)) for k, v in o.items() if k not in ("line", "comment")))
+            for o in ops if o["op"] != "note"]
+
+
+def _branch_end(ops: list[dict], start: int) -> int:
+    """The index after the body of the `if`/`elif` at ops[start]."""
+    end = start + 1
+    while end < len(ops) and ops[end]["indent"] > ops[start]["indent"]:
+        end += 1
+    return end
+
+
+def merge_same_branches(ops: list[dict]) -> list[dict]:
+    """Neighbouring branches of one choice that do the same (often: nothing, for this
+    participant) become one `if choice in (...)`: linters flag identical branches."""
+    out: list[dict] = []
+    skip: dict[int, int] = {}  # end of a kept body -> end of the branches folded into it
+    i = 0
+    while i < len(ops):
+        if i in skip:
+            i = skip.pop(i)
+            continue
+        op = ops[i]
+        if op["op"] in ("if", "elif"):
+            body_end = end = _branch_end(ops, i)
+            body = _body_shape(ops[i + 1:body_end])
+            values = [op["value"]]
+            labels = [op["comment"]]
+            while end < len(ops) and ops[end]["op"] == "elif" and \
+                    ops[end]["var"] == op["var"] and ops[end]["indent"] == op["indent"]:
+                next_end = _branch_end(ops, end)
+                if _body_shape(ops[end + 1:next_end]) != body:
+                    break
+                values.append(ops[end]["value"])
+                labels.append(ops[end]["comment"])
+                end = next_end
+            if len(values) > 1:
+                op = dict(op, choices=values, comment=comment(" / ".join(labels)))
+                skip[body_end] = end
+        out.append(op)
+        i += 1
+    return out
+
+
 class Flattener:
     """Flattens the bodies of one class; hook names are unique within the class."""
 
@@ -72,8 +118,6 @@ class Flattener:
         """The ops of a body. `may_be_empty`: the template writes other statements in
         this body, so no `pass` is needed when the diagram gives it nothing."""
         ops: list[dict] = []
-        if not actions and may_be_empty:
-            return ops
         # frames: ("emit", ops) or ("body", actions, position, depth, exit, closing ops);
         # an explicit stack, so that nesting depth is unlimited
         stack: list[tuple] = [("body", actions, 0, depth, "return", [])]
@@ -83,14 +127,17 @@ class Flattener:
                 ops.extend(frame[1])
                 continue
             _, items, i, d, exit_with, closers = frame
-            if i == 0 and not items and not closers:
+            # notes become comments, which are not statements: a body of notes needs `pass`
+            if i == 0 and not closers and all(isinstance(x, Comment) for x in items):
                 ops.append({"op": "pass", "indent": d})
             if i >= len(items):
                 ops.extend(closers)
                 continue
             stack.append(("body", items, i + 1, d, exit_with, closers))
             self._action(items[i], d, exit_with, ops, stack)
-        return ops
+        if may_be_empty and ops and ops[0]["op"] == "pass" and ops[0]["indent"] == depth:
+            del ops[0]  # the template writes statements here already
+        return merge_same_branches(ops)
 
     # every action appends its ops, and pushes the bodies of blocks onto the stack
     def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:
@@ -172,6 +219,10 @@ class Flattener:
                       "comment": comment(b.label)})
                 body(b.actions, d + 1, "return")
             emit({"op": "par_join", "indent": d, "names": names, "line": f.line})
+        elif f.kind == "critical" and len(f.branches) == 1:
+            # no option drawn: nothing to recover to, so the block is plain code
+            ops.append({"op": "note", **head})
+            body(f.branches[0].actions, d, exit_with)
         elif f.kind == "critical":
             options = f.branches[1:]
             table = NameTable()
@@ -181,12 +232,10 @@ class Flattener:
             var = f"option_{self.counter}"
             ops.append({"op": "try", **head})
             body(f.branches[0].actions, d + 1, exit_with)
-            emit({"op": "except", "indent": d, "var": var, "hook": h.name, "line": f.line,
-                  "has_options": bool(options)})
+            emit({"op": "except", "indent": d, "var": var, "hook": h.name, "line": f.line})
             for k, b in enumerate(options):
                 emit({"op": "if" if k == 0 else "elif", "indent": d + 1, "var": var,
                       "value": names[k], "line": b.line, "comment": comment(b.label)})
                 body(b.actions, d + 2, exit_with)
-            if options:
-                emit({"op": "reraise", "indent": d + 1})
+            emit({"op": "reraise", "indent": d + 1})
         stack.extend(reversed(frames))

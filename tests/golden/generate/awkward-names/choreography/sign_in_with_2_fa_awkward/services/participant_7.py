@@ -1,0 +1,21 @@
+"""Participant7: your business logic.
+
+mermaidgen created this file once and will never overwrite it. The protocol (what this
+service handles and what it publishes next) is generated in
+sign_in_with_2_fa_awkward/_generated/wiring.py from the diagram; here you decide what events carry,
+which branch to take, how often to loop, and what happens on the way. Override any hook
+of Participant7Base; the defaults run the diagram's main path.
+"""
+
+from __future__ import annotations
+
+from .._generated import wiring
+
+
+class Participant7(wiring.Participant7Base):
+    # Hooks you can override (see Participant7Base for their defaults):
+    #   on_message(ctx): when it receives (line 18)
+    #   on_message_2(ctx): when it receives (line 20)
+    #   payload_charge_100_jpy_idempotency_key_42: line 19
+    #   payload_done: line 21
+    pass

@@ -1,0 +1,19 @@
+"""Payment: your business logic.
+
+mermaidgen created this file once and will never overwrite it. The protocol (the
+operations this participant offers, the calls they make, the replies they give) is
+generated in order_saga_with_compensation/_generated/wiring.py from the diagram; here you decide what
+requests and replies carry and which reply to give. Override any hook of
+PaymentBase; the defaults run the diagram's main path.
+"""
+
+from __future__ import annotations
+
+from .._generated import wiring
+
+
+class Payment(wiring.PaymentBase):
+    # Hooks you can override (see PaymentBase for their defaults):
+    #   reply_charge_payment: line 13
+    #   reply_refund_payment: line 22
+    pass

@@ -1,0 +1,18 @@
+"""Shipping: your business logic.
+
+mermaidgen created this file once and will never overwrite it. The protocol (the
+operations this participant offers, the calls they make, the replies they give) is
+generated in order_saga_with_compensation/_generated/wiring.py from the diagram; here you decide what
+requests and replies carry and which reply to give. Override any hook of
+ShippingBase; the defaults run the diagram's main path.
+"""
+
+from __future__ import annotations
+
+from .._generated import wiring
+
+
+class Shipping(wiring.ShippingBase):
+    # Hooks you can override (see ShippingBase for their defaults):
+    #   reply_create_shipment: line 17
+    pass

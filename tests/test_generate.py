@@ -1,0 +1,230 @@
+"""Generation: every sample and seed, in both styles, is a package that compiles, passes
+ruff, and whose own contract test passes in a fresh virtual environment that has only the
+standard library and pytest. Golden trees keep the output reviewable.
+
+Refresh the golden trees after an intended template change with
+`MERMAIDGEN_UPDATE_GOLDEN=1 python -m pytest tests/test_generate.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+import mermaidgen
+from mermaidgen import output
+from mermaidgen.contract import vendored_sources
+from mermaidgen.generate import build
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
+SEEDS = PROJECT.parent / "shared" / "corpus" / "seed"
+GOLDEN = PROJECT / "tests" / "golden" / "generate"
+UPDATE = os.environ.get("MERMAIDGEN_UPDATE_GOLDEN") == "1"
+STYLES = ("choreography", "orchestration")
+# golden trees for a few samples that between them use every construct: enough to review
+# what a template change does to real output without thousands of lines of churn
+GOLDEN_SAMPLES = ("checkout", "order-saga", "awkward-names")
+
+
+def _sources() -> list[Path]:
+    seeds = sorted(SEEDS.glob("*.mmd")) if SEEDS.is_dir() else []
+    return SAMPLES + seeds
+
+
+CASES = [pytest.param(path, style, id=f"{path.stem}-{style}")
+         for path in _sources() for style in STYLES]
+
+
+def generate(path: Path, style: str, out: Path, **options) -> mermaidgen.generate.Generation:
+    text = path.read_text(encoding="utf-8")
+    diagram = mermaidgen.parse(text, source=path.name)
+    generation = build(diagram, text, style=style, **options)
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return generation
+
+
+@pytest.fixture(scope="session")
+def fresh_python(tmp_path_factory) -> Path:
+    """A virtual environment with nothing but the standard library and pytest."""
+    home = tmp_path_factory.mktemp("fresh-venv")
+    venv.EnvBuilder(with_pip=True).create(home)
+    python = home / ("Scripts" if os.name == "nt" else "bin") / "python"
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "pytest"], check=True)
+    return python
+
+
+def _run(cmd: list, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize(("path", "style"), CASES)
+def test_skeleton_compiles_lints_and_conforms(path: Path, style: str, tmp_path: Path,
+                                             fresh_python: Path) -> None:
+    out = tmp_path / "out"
+    generation = generate(path, style, out)
+    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "."], out)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    main = _run([fresh_python, "-m", generation.package], out)
+    assert main.returncode == 0, main.stderr
+    assert "sequenceDiagram" in main.stdout
+    if path.stem in GOLDEN_SAMPLES:
+        _compare_golden(out, GOLDEN / path.stem / style)
+
+
+def _compare_golden(out: Path, golden: Path) -> None:
+    produced = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
+                for p in sorted(out.rglob("*")) if p.is_file() and ".mermaidgen" not in p.parts
+                and "__pycache__" not in p.parts}
+    # the vendored checker is a verbatim copy: compared with its source, not stored again
+    vendored = vendored_sources()
+    for rel in [r for r in produced if r.endswith(tuple(f"/_generated/{n}" for n in vendored))]:
+        assert produced.pop(rel) == vendored[rel.rsplit("/", 1)[1]], f"{rel} is not verbatim"
+    if UPDATE:
+        shutil.rmtree(golden, ignore_errors=True)
+        for rel, text in produced.items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_text(text, encoding="utf-8")
+        return
+    if not golden.is_dir():
+        pytest.fail(f"no golden tree at {golden}; create it with MERMAIDGEN_UPDATE_GOLDEN=1")
+    expected = {p.relative_to(golden).as_posix(): p.read_text(encoding="utf-8")
+                for p in sorted(golden.rglob("*")) if p.is_file()}
+    assert sorted(produced) == sorted(expected), (
+        "the files differ from the golden tree; if intended, refresh with "
+        "MERMAIDGEN_UPDATE_GOLDEN=1")
+    for rel, text in produced.items():
+        assert text == expected[rel], (
+            f"{rel} differs from {golden / rel}; if intended, refresh with "
+            "MERMAIDGEN_UPDATE_GOLDEN=1")
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_output_is_byte_identical_for_the_same_input(style: str, tmp_path: Path) -> None:
+    path = PROJECT / "samples" / "checkout.mmd"
+    generate(path, style, tmp_path / "a")
+    generate(path, style, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*")
+                   if p.is_file() and "lock" not in p.name)
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+V1 = """sequenceDiagram
+    participant ServiceA
+    participant ServiceB
+    participant ServiceC
+    ServiceA->>ServiceB: Event 1
+    ServiceB->>ServiceC: Event 2
+    ServiceC->>ServiceA: Event 3
+"""
+USER_EDIT = '''
+
+    # my own business logic, which regeneration must never touch
+    def payload_event_2(self, ctx):
+        return {"order_id": 42}
+'''
+
+
+def _regenerate(text: str, out: Path, style: str = "choreography") -> list[str]:
+    """Generate from `text` into `out` and return the report's stale-hook lines."""
+    from mermaidgen.generate import stale_hooks
+
+    diagram = mermaidgen.parse(text, source="flow.mmd")
+    generation = build(diagram, text, style=style, package="flow")
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return stale_hooks(generation, out)
+
+
+def test_user_code_survives_regeneration_and_new_messages_are_wired(
+        tmp_path: Path, fresh_python: Path) -> None:
+    out = tmp_path / "out"
+    _regenerate(V1, out)
+    user_file = out / "flow" / "services" / "service_b.py"
+    user_file.write_text(user_file.read_text(encoding="utf-8").replace("    pass\n", "")
+                         + USER_EDIT, encoding="utf-8")
+    edited = user_file.read_bytes()
+
+    v2 = V1 + "    ServiceC->>ServiceB: Event 4\n"
+    assert _regenerate(v2, out) == []
+    assert user_file.read_bytes() == edited
+    assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
+    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    main = _run([fresh_python, "-m", "flow"], out)
+    assert "ServiceC->>ServiceB: Event 4" in main.stdout
+
+
+def test_removing_a_message_reports_what_user_code_still_handles(
+        tmp_path: Path, fresh_python: Path) -> None:
+    out = tmp_path / "out"
+    _regenerate(V1, out)
+    user_file = out / "flow" / "services" / "service_b.py"
+    user_file.write_text(user_file.read_text(encoding="utf-8").replace("    pass\n", "")
+                         + USER_EDIT, encoding="utf-8")
+    edited = user_file.read_bytes()
+
+    v3 = V1.replace("    ServiceB->>ServiceC: Event 2\n", "")
+    report = _regenerate(v3, out)
+    assert user_file.read_bytes() == edited
+    assert any("payload_event_2" in line and "no longer has" in line for line in report)
+    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode != 0
+    assert "payload_event_2" in tests.stdout
+
+
+HOSTILE = '''sequenceDiagram
+    title class def "quotes" \\ {{ x }}
+    participant class
+    participant import as 2FA Service
+    participant None
+    participant Order Service
+    participant order-service
+    participant 注文 as 注文サービス 🛒
+    participant L as ''' + "L" * 500 + '''
+    participant 123abc
+    class->>import: triple """quotes""" and \'\'\'these\'\'\' \\n \\t \\\\
+    import->>+None: {{ jinja }} ${shell} </script><script>alert(1)</script>
+    None-->>-import: # not a comment #35; and #59; semicolons
+    import->>Order Service: coding: latin-1
+    Order Service->>order-service: ''' + "x" * 500 + '''
+    order-service->>注文: 注文を確定する 🎉
+    alt if "yes"
+        注文->>L: pass
+    else else
+        注文->>123abc: return None
+    end
+    loop while True
+        L->>L: yield from lambda
+    end
+'''
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_hostile_names_and_texts_make_working_code(style: str, tmp_path: Path,
+                                                  fresh_python: Path) -> None:
+    source = tmp_path / "hostile.mmd"
+    source.write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path / "out"
+    generation = generate(source, style, out)
+    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "."], out)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    main = _run([fresh_python, "-m", generation.package], out)
+    assert main.returncode == 0, main.stderr
+    assert "注文を確定する" in main.stdout
