@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Start or stop the message brokers the FastStream target's real-broker tests use:
+# NATS (with JetStream) on 127.0.0.1:4222 and Redis on 127.0.0.1:6379.
+#
+#   .ci/servers/brokers.sh start    install (apt, quietly) if missing, start, wait until ready
+#   .ci/servers/brokers.sh stop     stop what `start` started, by PID
+#   .ci/servers/brokers.sh status
+#
+# Nothing is exported: tests/test_target_faststream.py probes the two ports and runs the
+# real-broker tests only when they answer. Servers are bound to 127.0.0.1 only and keep
+# their data and PID files in $MERMAIDGEN_BROKERS_DIR (default /tmp/mermaidgen-brokers).
+# On Debian images with a policy-rc.d, apt does not start the packages' own services, so
+# the default ports stay free (engines.md, section 1).
+set -euo pipefail
+
+DIR=${MERMAIDGEN_BROKERS_DIR:-/tmp/mermaidgen-brokers}
+NATS_PORT=4222
+REDIS_PORT=6379
+
+log() { echo "brokers.sh: $*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {  # port, name, pid file; about 10 s at most
+  local i
+  for ((i = 0; i < 200; i++)); do
+    if port_open "$1"; then return 0; fi
+    if [[ -f $3 ]] && ! kill -0 "$(cat "$3")" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  log "$2 did not come up on 127.0.0.1:$1 (log: $DIR/$2.log)"
+  tail -n 20 "$DIR/$2.log" >&2 || true
+  return 1
+}
+
+install() {
+  local missing=()
+  command -v nats-server >/dev/null || missing+=(nats-server)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+running() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start() {
+  install
+  mkdir -p "$DIR/nats-js"
+  if running "$DIR/nats.pid"; then
+    log "nats-server already running (pid $(cat "$DIR/nats.pid"))"
+  elif port_open "$NATS_PORT"; then
+    log "127.0.0.1:$NATS_PORT is taken by another process; using it as it is"
+  else
+    # -P writes the server's own PID, so `stop` kills the server and not a subshell
+    nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$DIR/nats-js" -P "$DIR/nats.pid" \
+      -l "$DIR/nats.log" </dev/null >/dev/null 2>&1 &
+    echo $! >"$DIR/nats.pid"
+    wait_port "$NATS_PORT" nats "$DIR/nats.pid"
+    log "nats-server ready on 127.0.0.1:$NATS_PORT (pid $(cat "$DIR/nats.pid"))"
+  fi
+  if running "$DIR/redis.pid"; then
+    log "redis-server already running (pid $(cat "$DIR/redis.pid"))"
+  elif port_open "$REDIS_PORT"; then
+    log "127.0.0.1:$REDIS_PORT is taken by another process; using it as it is"
+  else
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save '' \
+      --appendonly no --dir "$DIR" --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" \
+      >/dev/null
+    wait_port "$REDIS_PORT" redis "$DIR/redis.pid"
+    log "redis-server ready on 127.0.0.1:$REDIS_PORT (pid $(cat "$DIR/redis.pid"))"
+  fi
+}
+
+stop_one() {  # name, pid file
+  local pid i
+  [[ -f $2 ]] || return 0
+  pid=$(cat "$2")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    log "stopped $1 (pid $pid)"
+  fi
+  rm -f "$2"
+}
+
+stop() {
+  stop_one nats-server "$DIR/nats.pid"
+  stop_one redis-server "$DIR/redis.pid"
+  rm -rf "$DIR/nats-js"
+}
+
+status() {
+  local name
+  for name in nats redis; do
+    if running "$DIR/$name.pid"; then echo "$name: running (pid $(cat "$DIR/$name.pid"))"
+    else echo "$name: stopped"; fi
+  done
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,351 @@
+"""The FastStream target: for every sample and seed, and each broker, the skeleton
+compiles, passes ruff, and its own tests pass, all services together in FastStream's
+in-memory test broker; with a NATS or Redis server on 127.0.0.1 (`.ci/servers/brokers.sh
+start`), the same tests also run through the real server, and each run's trace must
+conform to the diagram there too.
+
+The generated projects run in one virtual environment per test session, with faststream
+and pytest from PyPI (skipped, saying so, when PyPI cannot be reached).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import venv
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+import mermaidgen
+from mermaidgen import output
+from mermaidgen.errors import UsageError
+from mermaidgen.generate import Generation, build, stale_hooks
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
+SEEDS = PROJECT.parent / "shared" / "corpus" / "seed"
+FASTSTREAM = "faststream[nats,redis,kafka,rabbit,cli]>=0.7,<0.8"
+# the brokers whose servers CI starts (engines.md: from Debian's packages), and where
+SERVERS = {"nats": ("127.0.0.1", 4222), "redis": ("127.0.0.1", 6379)}
+URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379"}
+BROKERS = ("nats", "redis", "kafka", "rabbit")
+# copied verbatim from mermaidgen/contract into every target's package; the python
+# target's tests lint them
+VENDORED = ("checker.py", "keys.py")
+REAL_TEST = "test_the_run_conforms_to_the_diagram[real-broker]"
+MEMORY_TEST = "test_the_run_conforms_to_the_diagram[in-memory]"
+
+
+def _sources() -> list[Path]:
+    return SAMPLES + (sorted(SEEDS.glob("*.mmd")) if SEEDS.is_dir() else [])
+
+
+CASES = [pytest.param(path, broker, id=f"{broker}-{path.stem}")
+         for broker in BROKERS for path in _sources()]
+REAL_CASES = [pytest.param(path, broker, id=f"{broker}-{path.stem}")
+              for broker in SERVERS for path in _sources()]
+
+
+def generate(path: Path, out: Path, broker: str, text: str | None = None,
+             package: str | None = None) -> Generation:
+    text = path.read_text(encoding="utf-8") if text is None else text
+    diagram = mermaidgen.parse(text, source=path.name)
+    generation = build(diagram, text, style="choreography", target="faststream",
+                       package=package, options={"broker": broker})
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return generation
+
+
+def server_up(broker: str) -> bool:
+    if broker not in SERVERS:
+        return False
+    try:
+        with socket.create_connection(SERVERS[broker], timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MERMAIDGEN_")}
+    return {**env, **extra}
+
+
+def _run(cmd: list, cwd: Path, timeout: float = 300, **env: str
+         ) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
+                          env=_env(**env), timeout=timeout)
+
+
+def _venv(home: Path) -> Path:
+    venv.EnvBuilder(with_pip=True).create(home)
+    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
+
+
+def _pip(python: Path, *args: str) -> None:
+    done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 *args], Path.cwd(), timeout=600)
+    if done.returncode != 0:
+        pytest.skip("cannot install the generated projects' dependencies from PyPI: "
+                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
+
+
+@pytest.fixture(scope="session")
+def faststream_python(tmp_path_factory) -> Path:
+    """One virtual environment for every generated project: faststream with all four
+    brokers' extras, pydantic and pytest."""
+    python = _venv(tmp_path_factory.mktemp("faststream-venv"))
+    _pip(python, FASTSTREAM, "pydantic>=2", "pytest>=7")
+    return python
+
+
+def _lint(out: Path) -> None:
+    for path in sorted(out.rglob("*.py")):
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")  # raises SyntaxError
+    exclude = ",".join(f"**/_generated/{name}" for name in VENDORED)
+    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
+                 "--exclude", exclude, "."], out)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None
+            ) -> tuple[dict[str, str], str]:
+    """Run a generated project's tests: each test's outcome, and the output."""
+    report = out / ".pytest-report.xml"
+    env = {}
+    if real is not None:
+        env["MERMAIDGEN_REAL_BROKER"] = real
+    if url is not None:
+        env["MERMAIDGEN_BROKER_URL"] = url
+    done = _run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                 f"--junitxml={report}"], out, **env)
+    outcomes: dict[str, str] = {}
+    if report.is_file():
+        for case in ElementTree.parse(report).getroot().iter("testcase"):
+            kinds = [child.tag for child in case if child.tag in ("failure", "error",
+                                                                    "skipped")]
+            outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
+        report.unlink()
+    return outcomes, done.stdout + done.stderr
+
+
+# one generated project per (source, broker), run once, shared by the tests below
+_RESULTS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+
+
+def _results(path: Path, broker: str, tmp_path_factory, python: Path
+             ) -> tuple[dict[str, str], str]:
+    key = (str(path), broker)
+    if key not in _RESULTS:
+        out = tmp_path_factory.mktemp(f"fs-{broker}-{path.stem}")
+        generate(path, out, broker)
+        _lint(out)
+        real = "1" if server_up(broker) else None
+        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None)
+    return _RESULTS[key]
+
+
+@pytest.mark.parametrize(("path", "broker"), CASES)
+def test_skeleton_compiles_lints_and_conforms_in_memory(
+        path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
+    outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+    assert outcomes.get(MEMORY_TEST) == "passed", log
+    failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")]
+    assert not failed, log
+
+
+@pytest.mark.parametrize(("path", "broker"), REAL_CASES)
+def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_factory,
+                                           request: pytest.FixtureRequest) -> None:
+    if not server_up(broker):
+        host, port = SERVERS[broker]
+        pytest.skip(f"no {broker} server on {host}:{port}; start one with "
+                    "`.ci/servers/brokers.sh start`")
+    python = request.getfixturevalue("faststream_python")
+    outcomes, log = _results(path, broker, tmp_path_factory, python)
+    assert outcomes.get(REAL_TEST) == "passed", log
+
+
+def test_real_broker_tests_skip_with_a_reason_when_no_server_answers(
+        tmp_path: Path, faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    outcomes, log = _pytest(faststream_python, out, "1", f"nats://127.0.0.1:{port}")
+    assert outcomes[REAL_TEST] == "skipped", log
+    assert outcomes[MEMORY_TEST] == "passed", log
+    assert f"no NATS server answers at 127.0.0.1:{port}" in log
+
+    outcomes, log = _pytest(faststream_python, out)  # no variable: in memory only
+    assert outcomes[REAL_TEST] == "skipped", log
+    assert "MERMAIDGEN_REAL_BROKER=1" in log
+
+
+def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
+                                                  faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generation = generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats")
+    docs = tmp_path / "docs"
+    done = _run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
+    assert done.returncode == 0, done.stderr
+    inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
+    assert inventory["asyncapi"] == "3.0.0"
+    assert inventory["info"]["title"] == "Inventory"
+    addresses = {c["address"] for c in inventory["channels"].values()}
+    namespace = generation.package
+    # consumes OrderPlaced, publishes StockReserved
+    assert addresses == {f"{namespace}.orders.v1", f"{namespace}.inventory.v1"}
+    actions = {o["action"] for o in inventory["operations"].values()}
+    assert actions == {"send", "receive"}
+    assert {"OrderPlaced", "StockReserved"} <= set(inventory["components"]["schemas"])
+
+    # FastStream's own command, as the README shows it
+    done = _run([faststream_python, "-m", "faststream", "docs", "gen",
+                 f"{generation.package}.apps.orders:app", "--out", tmp_path / "orders.json"],
+                out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    orders = json.loads((tmp_path / "orders.json").read_text(encoding="utf-8"))
+    assert orders["info"]["title"] == "Orders"
+
+
+def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
+    """`pip install DIR[test]` then `pytest` in DIR, in a virtual environment that has
+    nothing else: the generated pyproject lists everything the project needs."""
+    out = tmp_path / "out"
+    generation = generate(PROJECT / "samples" / "signup-events.mmd", out, "redis")
+    pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"faststream[redis]>=0.7,<0.8"' in pyproject
+    assert '"pydantic>=2"' in pyproject
+    python = _venv(tmp_path / "venv")
+    _pip(python, f"{out}[test]")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    imported = _run([python, "-c", f"import {generation.package}.apps"], elsewhere)
+    assert imported.returncode == 0, imported.stderr  # installed, not just on the path
+    outcomes, log = _pytest(python, out)
+    assert outcomes[MEMORY_TEST] == "passed", log
+    main = _run([python, "-m", generation.package], out)
+    assert main.returncode == 0, main.stderr
+    assert "sequenceDiagram" in main.stdout
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert f"faststream run {generation.package}.apps.accounts:app" in readme
+
+
+V1 = """sequenceDiagram
+    participant ServiceA
+    participant ServiceB
+    participant ServiceC
+    ServiceA->>ServiceB: Event 1
+    ServiceB->>ServiceC: Event 2
+    ServiceC->>ServiceA: Event 3
+"""
+USER_EDIT = '''
+
+    # my own business logic, which regeneration must never touch
+    def payload_event_2(self, ctx):
+        return {"order_id": 42, "correlation": ctx.correlation_id}
+'''
+
+
+def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    source = tmp_path / "flow.mmd"
+    generate(source, out, "nats", text=V1, package="flow")
+    user_file = out / "flow" / "services" / "service_b.py"
+    user_file.write_text(user_file.read_text(encoding="utf-8").replace("    pass\n", "")
+                         + USER_EDIT, encoding="utf-8")
+    edited = user_file.read_bytes()
+
+    v2 = V1 + "    ServiceC->>ServiceB: Event 4\n"
+    generation = generate(source, out, "nats", text=v2, package="flow")
+    assert stale_hooks(generation, out) == []
+    assert user_file.read_bytes() == edited
+    assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes[MEMORY_TEST] == "passed", log
+    main = _run([faststream_python, "-m", "flow"], out)
+    assert "ServiceC->>ServiceB: Event 4" in main.stdout, main.stderr
+
+    v3 = V1.replace("    ServiceB->>ServiceC: Event 2\n", "")
+    generation = generate(source, out, "nats", text=v3, package="flow")
+    assert user_file.read_bytes() == edited
+    assert any("payload_event_2" in line and "no longer has" in line
+               for line in stale_hooks(generation, out))
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes["test_user_code_only_customises_what_the_diagram_still_has"] == \
+        "failure", log
+
+
+def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
+                                                   faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats", package="fanout")
+    wiring = out / "fanout" / "_generated" / "wiring.py"
+    text = wiring.read_text(encoding="utf-8")
+    publish = "        await self.publish(7, events.InvoiceIssued("
+    assert publish in text
+    wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
+                      encoding="utf-8")
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes[MEMORY_TEST] == "failure", log
+    assert "InvoiceIssued (billing.v1)" in log and "line 19" in log, log
+
+
+def test_hostile_names_make_working_code(tmp_path: Path, faststream_python: Path) -> None:
+    from test_generate import HOSTILE
+
+    source = tmp_path / "hostile.mmd"
+    source.write_text(HOSTILE, encoding="utf-8")
+    for broker in ("nats", "rabbit"):
+        out = tmp_path / broker
+        generate(source, out, broker)
+        _lint(out)
+        outcomes, log = _pytest(faststream_python, out)
+        assert outcomes[MEMORY_TEST] == "passed", log
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_output_is_byte_identical_for_the_same_input(broker: str, tmp_path: Path) -> None:
+    path = PROJECT / "samples" / "return-refund.mmd"
+    generate(path, tmp_path / "a", broker)
+    generate(path, tmp_path / "b", broker)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*")
+                   if p.is_file() and "lock" not in p.name)
+    assert files
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_channels_are_valid_names_for_every_broker(tmp_path: Path) -> None:
+    generation = generate(PROJECT / "samples" / "awkward-names.mmd", tmp_path / "out", "kafka")
+    for channel in generation.context["channels"]:
+        address = channel["address_lit"].strip("'")
+        assert address.startswith(generation.package + ".")
+        assert all(c.isascii() and (c.isalnum() or c in "._-") for c in address), address
+        assert ".." not in address and not address.endswith(".")
+
+
+def test_unknown_broker_is_a_usage_error() -> None:
+    diagram = mermaidgen.parse(V1, source="flow.mmd")
+    with pytest.raises(UsageError, match="nats, redis, kafka, rabbit"):
+        build(diagram, V1, target="faststream", options={"broker": "mqtt"})
+
+
+def test_brokers_script_is_valid_bash() -> None:
+    script = PROJECT / ".ci" / "servers" / "brokers.sh"
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    done = _run([bash, "-n", script], PROJECT)
+    assert done.returncode == 0, done.stderr
+    usage = _run([bash, script], PROJECT)
+    assert usage.returncode == 2 and "start|stop" in usage.stderr
