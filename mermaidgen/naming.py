@@ -16,31 +16,16 @@ become module, class and function names; nothing else invents identifiers. Rules
 from __future__ import annotations
 
 import builtins
-import functools
 import keyword
-import re
-import unicodedata
 
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")  # within [A-Za-z0-9] runs
+from mermaidgen.contract.keys import words  # one spelling rule for names and event keys
+
 _RESERVED = frozenset(
     set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
     | {"self", "cls", "runtime", "events", "wiring", "contract", "logic", "services",
        "tests", "main", "app", "asyncio", "dataclasses", "typing", "trace", "bus",
        "dispatcher", "annotations", "field", "dataclass", "json", "sys", "os", "pytest"}
 )
-
-
-def words(text: str) -> list[str]:
-    """The words of a name in any spelling, lower-cased, ASCII only."""
-    return list(_words(text))
-
-
-@functools.lru_cache(maxsize=65536)
-def _words(text: str) -> tuple[str, ...]:
-    # diagrams repeat their names and texts many times, hence the cache
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return tuple(map(str.lower, _CAMEL.findall(text)))
 
 
 MAX_WORDS_LENGTH = 48

@@ -12,10 +12,10 @@ without a trailing "event"), and a topic written in parentheses (`OrderCreated
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 from mermaidgen.analysis.flow import Occurrence
+from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words
 from mermaidgen.model import Participant
 from mermaidgen.naming import NameTable, kebab, pascal, words
 
@@ -28,16 +28,6 @@ _BROKER_PHRASES = ("event bus", "message bus", "message broker", "pub sub", "eve
                    "event stream", "service bus")
 _SERVICE_WORDS = frozenset({"service", "svc", "api", "app", "server", "worker",
                             "processor", "handler", "consumer", "producer", "gateway"})
-_VERBS = frozenset({
-    "publish", "publishes", "published", "emit", "emits", "emitted", "produce", "produces",
-    "produced", "send", "sends", "sent", "consume", "consumes", "consumed", "deliver",
-    "delivers", "delivered", "receive", "receives", "received", "forward", "forwards",
-    "push", "pushes", "notify", "notifies", "subscribe", "subscribes", "dispatch",
-    "dispatches", "raise", "raises", "fire", "fires", "broadcast", "broadcasts", "on",
-})
-_TRAILING = frozenset({"event", "events", "message", "msg", "notification"})
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_TOPIC = re.compile(r"[(\[]\s*([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
 
 
 def is_broker(p: Participant) -> bool:
@@ -55,31 +45,8 @@ def is_broker(p: Participant) -> bool:
 
 def topic(text: str) -> str | None:
     """A topic written in the text: `OrderCreated (orders.v1)` -> `orders.v1`."""
-    m = _TOPIC.search(text)
+    m = TOPIC.search(text)
     return m.group(1) if m else None
-
-
-def event_words(text: str) -> list[str]:
-    """The words that name the event a message text carries."""
-    if "(" in text or "[" in text:
-        text = _TOPIC.sub(" ", text)
-    if "<" in text:
-        text = _BR.sub(" ", text)
-    found = words(text)
-    while len(found) > 1 and found[0] in _VERBS:
-        found = found[1:]
-    if found[:1] == ["event"] and len(found) > 1 and not all(w.isdigit() for w in found[1:]):
-        found = found[1:]
-    while len(found) > 1 and found[-1] in _TRAILING:
-        found = found[:-1]
-    return found
-
-
-@functools.lru_cache(maxsize=65536)
-def event_key(text: str) -> str:
-    """What two hops of one event have in common: `Publish: ORDER_CREATED` and
-    `OrderCreated event` both give `order created`."""
-    return " ".join(event_words(text)) or text.strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +123,7 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
 def _facts(text: str) -> tuple[str, str, str, str | None]:
     """What the catalogue needs from one message text, computed once per text:
     (event key, class name base, channel base, topic)."""
-    found = _TOPIC.search(text) if "(" in text or "[" in text else None
+    found = TOPIC.search(text) if "(" in text or "[" in text else None
     ws = event_words(text)
     key = " ".join(ws) or text.strip().lower()
     return key, pascal(key, "Event"), "-".join(ws) or "events", found.group(1) if found else None
@@ -213,11 +180,11 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
 def _display(text: str) -> str:
     """A readable event name from a message text: verbs, topic and `event` dropped, the
     author's spelling kept (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
-    text = _TOPIC.sub(" ", text).replace(":", " ")
+    text = TOPIC.sub(" ", text).replace(":", " ")
     tokens = text.split()
-    while len(tokens) > 1 and words(tokens[0]) and all(w in _VERBS for w in words(tokens[0])):
+    while len(tokens) > 1 and words(tokens[0]) and all(w in VERBS for w in words(tokens[0])):
         tokens = tokens[1:]
-    while len(tokens) > 1 and words(tokens[-1]) and all(w in _TRAILING
+    while len(tokens) > 1 and words(tokens[-1]) and all(w in TRAILING
                                                          for w in words(tokens[-1])):
         tokens = tokens[:-1]
     return " ".join(tokens)

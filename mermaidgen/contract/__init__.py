@@ -14,15 +14,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from mermaidgen.contract.checker import (
-    CONTRACT_VERSION,
-    MAX_SCENARIOS,
-    MAX_STEPS,
-    ContractError,
-    check,
-    nest,
-)
 from mermaidgen.model import Block, Diagram, Message, Statement
+
+# The checker is imported when first needed: `keys`, which names and events use on every
+# command's path, lives in this package too, and should not bring the checker along.
+_FROM_CHECKER = ("ContractError", "check")
+
+
+def __getattr__(name: str):
+    if name in _FROM_CHECKER:
+        from mermaidgen.contract import checker
+
+        return getattr(checker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
            "contract_of", "vendored_sources"]
@@ -38,6 +42,8 @@ def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
     With `stream`, the same contract as a flat list of rows (`checker.nest` describes
     them): data that stays two levels deep however deeply the diagram nests its blocks,
     so that it can be written as a Python literal or JSON."""
+    from mermaidgen.contract.checker import CONTRACT_VERSION, nest
+
     rows: list[list] = []
     # statements to read, with the rows that open and close blocks already in place; no
     # recursion, so that diagrams nested thousands of levels deep work
@@ -98,13 +104,18 @@ TraceMessage = Sequence[str] | Mapping[str, str]
 
 
 def check_trace(diagram_or_contract: Diagram | Mapping, trace: Iterable[TraceMessage], *,
-                max_scenarios: int = MAX_SCENARIOS, max_steps: int = MAX_STEPS) -> Verdict:
+                max_scenarios: int | None = None, max_steps: int | None = None) -> Verdict:
     """Check a trace, e.g. one recorded from a real system, against a diagram (or its
     contract data). Trace messages are `(sender, receiver, text)` in the diagram's
-    participant names, or mappings with keys `from`, `to`, `text`."""
+    participant names, or mappings with keys `from`, `to`, `text`. The search limits
+    default to the checker's own."""
+    from mermaidgen.contract.checker import MAX_SCENARIOS, MAX_STEPS, check
+
     contract = (contract_of(diagram_or_contract) if isinstance(diagram_or_contract, Diagram)
                 else dict(diagram_or_contract))
-    result = check(contract, list(trace), max_scenarios=max_scenarios, max_steps=max_steps)
+    result = check(contract, list(trace),
+                   max_scenarios=MAX_SCENARIOS if max_scenarios is None else max_scenarios,
+                   max_steps=MAX_STEPS if max_steps is None else max_steps)
     return Verdict(
         result["ok"], result["explanation"],
         tuple(Arrow(m["from"], m["to"], m["text"], line=m["line"])
