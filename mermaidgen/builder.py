@@ -24,7 +24,7 @@ from mermaidgen.errors import Problem
 from mermaidgen.lexrules import WS
 from mermaidgen.model import Box, Diagnostic, Diagram, Participant, Span, Statement
 from mermaidgen.syntax import Declaration, LinkStatement, Meta, Opener, Tok
-from mermaidgen.text import js_trim, parse_message
+from mermaidgen.text import js_trim, parse_message, without_surrogates
 
 _BOX_LABEL = re.compile(rf"((?:rgba?|hsla?){WS}*\(.*\)|\w*)(.*)", re.ASCII)
 
@@ -210,7 +210,7 @@ class Builder:
             actor.links[js_trim(text[: at - 1])] = js_trim(text[at + 1 :])
             return
         try:
-            data = json.loads(text)
+            data = without_surrogates(json.loads(text))
         except ValueError:
             data = None
         if not isinstance(data, dict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from mermaidgen.errors import Problem
 from mermaidgen.lexrules import JS_WHITESPACE, WS
-from mermaidgen.text import encode_entities
+from mermaidgen.text import encode_entities, without_surrogates
 
 _LINE_ENDINGS = re.compile(r"\r\n?")
 _HTML_TAG = re.compile(r"<(\w+)([^>]*)>", re.ASCII)
@@ -150,7 +150,7 @@ def _read_directives(text: str) -> dict[str, object]:
             config["wrap"] = True
         elif kind in ("init", "initialize") and m.group(4):
             try:
-                args = json.loads(m.group(4).strip())
+                args = without_surrogates(json.loads(m.group(4).strip()))
             except ValueError:
                 continue
             if isinstance(args, dict):

@@ -3,15 +3,16 @@
 A template set is a folder `templates/<target>/<style>/` with a `files.toml` that lists
 the files to produce (which template, which path, who owns the file) and the templates
 themselves; `templates/<target>/common/` holds what both styles share. A user folder given
-with `--templates DIR` overrides any template by name. Templates run in Jinja's sandbox
-with `StrictUndefined`, so a custom template can neither reach Python internals nor print
-a variable that does not exist; errors name the template file and line.
+with `--templates DIR` overrides any template by name. Templates run in Jinja's immutable
+sandbox with `StrictUndefined`, so a custom template can neither reach Python internals,
+nor change the context the other templates see, nor print a variable that does not exist;
+errors, whatever raised them, name the template file and line.
 """
 
 from __future__ import annotations
 
 import re
-import sys
+import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,11 @@ def template_dirs(target: str, style: str, user: Path | None = None) -> list[Pat
 
 def _environment(dirs: list[Path]):
     from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return SandboxedEnvironment(
+    # immutable: every file renders from the same context, so no template may edit it
+    # (`{{ services.clear() }}` would drop the files of every service after it)
+    return ImmutableSandboxedEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, autoescape=False,
@@ -78,25 +81,20 @@ def _files_spec(dirs: list[Path]) -> list[dict]:
 def render(context: dict, target: str, style: str, user_templates: Path | None = None,
            vendored: dict[str, str] | None = None) -> list[RenderedFile]:
     """Every file of the skeleton, rendered in memory, in a stable order."""
-    from jinja2 import TemplateError as JinjaError
-
     dirs = template_dirs(target, style, user_templates)
     env = _environment(dirs)
     out: list[RenderedFile] = []
     for entry in _files_spec(dirs):
-        items = [None]
+        items: list = [None]
         if "each" in entry:
-            items = context.get(entry["each"])
-            if not isinstance(items, list):
+            listed = context.get(entry["each"])
+            if not isinstance(listed, list):
                 raise TemplateError(f"files.toml: `each = {entry['each']!r}` is not a list "
                                     "in the template context")
+            items = listed
         for item in items:
             fields = {"package": context["package"], **(item if isinstance(item, dict) else {})}
-            try:
-                path = entry["path"].format(**fields)
-            except (KeyError, IndexError) as exc:
-                raise TemplateError(f"files.toml: path {entry['path']!r} uses {exc}, which "
-                                    "the context does not have") from None
+            path = _path(entry["path"], fields)
             if "copy" in entry:
                 content = (vendored or {}).get(entry["copy"])
                 if content is None:
@@ -107,7 +105,7 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
                     local[entry.get("item_name", "item")] = item
                 try:
                     content = env.get_template(entry["template"]).render(local)
-                except JinjaError as exc:
+                except Exception as exc:  # whatever rendering raises, the template caused it
                     raise TemplateError(_describe(exc, entry["template"])) from None
             if path.endswith(".py"):
                 content = tidy_python(content)
@@ -121,15 +119,50 @@ def tidy_python(text: str) -> str:
     return _BLANK_RUN.sub("\n\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
-def _describe(exc: Exception, template: str) -> str:
-    """`template:line: message`, with the line taken from the exception or traceback."""
-    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or template
-    line = getattr(exc, "lineno", None)
-    if line is None:
-        tb = sys.exc_info()[2] or exc.__traceback__
+def _path(pattern: object, fields: dict) -> str:
+    """A files.toml `path` with its `{name}` fields filled in. Only plain names: `str.format`
+    would also follow `{package.__class__}` or `{x[0]}` into Python objects, outside the
+    sandbox the templates run in."""
+    if not isinstance(pattern, str):
+        raise TemplateError(f"files.toml: path {pattern!r} is not a string")
+    parts = []
+    try:
+        for text, field, spec, conversion in string.Formatter().parse(pattern):
+            parts.append(text)
+            if field is None:
+                continue
+            if spec or conversion or field not in fields:
+                allowed = ", ".join(f"{{{name}}}" for name in sorted(fields))
+                raise TemplateError(f"files.toml: path {pattern!r} uses {{{field}}} (or a "
+                                    f"conversion); a path can only use {allowed}")
+            parts.append(str(fields[field]))
+    except ValueError as exc:  # an unmatched brace
+        raise TemplateError(f"files.toml: path {pattern!r}: {exc}") from None
+    return "".join(parts)
+
+
+def _describe(exc: BaseException, template: str) -> str:
+    """`template FILE:LINE: message`. A syntax error carries its place; for anything raised
+    while rendering (an undefined variable, the sandbox refusing, a filter failing on its
+    data) the place is the innermost template frame of the traceback, which Jinja rewrites
+    to point at template lines."""
+    from jinja2 import TemplateError as JinjaError
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+
+    name, line = template, None
+    if isinstance(exc, TemplateSyntaxError):
+        name, line = exc.filename or exc.name or template, exc.lineno
+    else:
+        tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename.endswith(".jinja"):
+            if "__jinja_exception__" in tb.tb_frame.f_globals:  # jinja2.debug.fake_traceback
                 name, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
+    if isinstance(exc, TemplateNotFound):
+        message = f"template {exc.name!r} not found"
+    elif isinstance(exc, JinjaError):
+        message = exc.message or type(exc).__name__
+    else:
+        message = f"{type(exc).__name__}: {exc}"
     where = f"{name}:{line}" if line else str(name)
-    return f"template {where}: {getattr(exc, 'message', None) or exc}"
+    return f"template {where}: {message}"

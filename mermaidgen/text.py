@@ -21,6 +21,7 @@ _ENTITY = re.compile(r"#(\w+);", re.ASCII)
 _PLACEHOLDER = re.compile(f"({NUMERIC_OPEN})([0-9]+){CLOSE}|({NAMED_OPEN})(\\w+){CLOSE}",
                           re.ASCII)
 _WRAP = re.compile(r"^:?(no)?wrap:")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def encode_entities(text: str) -> str:
@@ -70,3 +71,15 @@ def parse_message(raw: str) -> tuple[str, bool | None]:
             wrap = m.group(1) is None
             text = text[m.end() :].strip(JS_WHITESPACE)
     return decode_entities(text), wrap
+
+
+def without_surrogates(value):
+    """JSON data with every lone surrogate (`"\\ud800"` is valid JSON) replaced by U+FFFD,
+    as entity codes are: such a string cannot be printed or written as UTF-8."""
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value

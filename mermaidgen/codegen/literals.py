@@ -8,10 +8,13 @@ end the line or upset a tool replaced.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
 _COMMENT_WIDTH = 90
+_CODING = re.compile(r"(coding)([:=])", re.IGNORECASE)
+_HASH_WORD = re.compile(r"#(?=\s*[^\W\d])")  # a hash before a number stays
 # the byte-order mark, and the bidirectional controls that can make source read differently
 # from how it runs (CVE-2021-42574; linters refuse them)
 _UNSAFE_IN_SOURCE = frozenset("\ufeff\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -32,6 +35,9 @@ def comment(text: str, width: int = _COMMENT_WIDTH) -> str:
     # a lone surrogate cannot be written to a UTF-8 file
     clean = clean.encode("utf-8", "replace").decode("utf-8")
     clean = " ".join(clean.split())
+    # no text may read as a tool directive (noqa, type: ignore) after a hash sign, nor
+    # `coding:` on a file's first lines as its encoding (PEP 263)
+    clean = _CODING.sub(r"\1 \2", _HASH_WORD.sub("\uff03", clean))
     return clean if len(clean) <= width else clean[: width - 3] + "..."
 
 

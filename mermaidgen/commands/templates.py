@@ -42,18 +42,18 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
         raise UsageError(f"{out}: exists and is not a folder")
     base = templates_dir() / target
     sources = [base / "common", base / style]  # the style's files win over common ones
-    copies: dict[str, Path] = {}
+    copies: dict[str, Path] = {}  # relative path (subfolders too, e.g. transport/) -> file
     for source in sources:
         if source.is_dir():
-            for f in sorted(source.iterdir()):
-                if f.is_file():
-                    copies[f.name] = f
+            for f in sorted(source.rglob("*")):
+                if f.is_file() and "__pycache__" not in f.parts:
+                    copies[f.relative_to(source).as_posix()] = f
     clash = [n for n in copies if (out / n).exists()]
     if clash and not force:
         raise UsageError(f"{out} already has {', '.join(clash)}; nothing was copied "
                          "(use --force to overwrite them)")
-    out.mkdir(parents=True, exist_ok=True)
     for name, f in copies.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(f, out / name)
     print(f"copied {len(copies)} templates of {target}/{style} into {out}", file=sys.stderr)
     print(f"edit them, then: mermaidgen generate SOURCE --target {target} --style {style} "

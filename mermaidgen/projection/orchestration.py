@@ -42,6 +42,14 @@ _COMPENSATION = re.compile(
     r"\b(compensat\w*|cancel\w*|refund\w*|undo\w*|roll\s*back|rollback\w*|revert\w*"
     r"|release\w*|void\w*|revers\w*|unreserve\w*)\b", re.IGNORECASE)
 
+# The methods the generated Service and Workflow bases have in every target: an operation
+# named like one of them (a message `invoke` or `context`) gets another name, or it would
+# replace the runtime's own method.
+RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run", "receive",
+                   "answer", "register", "drain", "execute", "deliver", "awaiting", "operate",
+                   "perform", "take_step", "call_options", "dispatcher", "start", "publish",
+                   "arrive", "trace", "data")
+
 
 def is_compensation(text: str) -> bool:
     return bool(_COMPENSATION.search(text))
@@ -85,7 +93,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         ops = operations.setdefault(service, {})
         if key not in ops:
             if service not in op_names:
-                op_names[service] = NameTable()
+                op_names[service] = NameTable(RUNTIME_METHODS)
             names = op_names[service]
             ops[key] = {"name": names.name(key, snake(named, "operation")), "request": text,
                         "reply": None, "calls": [], "lines": []}
