@@ -14,6 +14,7 @@ minutes; `HYPOTHESIS_PROFILE=fuzz` (see `conftest`-free profile below) runs many
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -120,3 +121,17 @@ def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generat
                    f"{style}: ruff")
             _check([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"], out,
                    f"{style}: the skeleton's own tests")
+    # the engine targets: compiled and linted always; their own tests run where the engine
+    # is installed (tests/test_target_*.py run them in an environment of their own)
+    with tempfile.TemporaryDirectory() as tmp:
+        for target, style, engine in (("faststream", "choreography", "faststream"),
+                                      ("temporal", "orchestration", "temporalio")):
+            out = Path(tmp) / target
+            generation = build(diagram, generated.text, style=style, target=target)
+            output.write(output.plan(list(generation.files), out, generation.meta()))
+            _check([sys.executable, "-m", "compileall", "-q", "."], out, f"{target}: compileall")
+            _check([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."], out,
+                   f"{target}: ruff")
+            if importlib.util.find_spec(engine) is not None:
+                _check([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+                       out, f"{target}: the skeleton's own tests")

@@ -146,9 +146,16 @@ def _analyse(diagram: Diagram, orchestrator: str | None) -> Analysis:
     items = stream(diagram)
     occs = occurrences(items)
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
+    hops = pair_hops(occs, brokers)
+    # a queue that sends what nobody published into it (a scheduler's tick, an external
+    # feed) is where those events start: it acts as a service, not as a broker
+    sources = {o.message.sender for o in occs
+               if o.message.sender in brokers and hops.source[o.index] is None}
+    if sources:
+        brokers -= sources
+        hops = pair_hops(occs, brokers)
     services = tuple(p.id for p in diagram.participants if p.id not in brokers)
     roles = assign(items, brokers)
-    hops = pair_hops(occs, brokers)
 
     collisions: list[tuple[str, str, str]] = []
     modules = NameTable()
