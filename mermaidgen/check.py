@@ -53,9 +53,12 @@ class Report:
         return bool(self.drift) or any(f.severity in bad for f in self.findings)
 
 
-def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
-    """Diagram-bearing files under `paths` (files given explicitly are always kept)."""
+def discover(paths: Iterable[Path], exclude: Iterable[str] = (),
+             base: Path | None = None) -> list[Path]:
+    """Diagram-bearing files under `paths` (files given explicitly are always kept).
+    `exclude` patterns match paths relative to `base` (the configuration's folder)."""
     patterns = tuple(exclude)
+    anchor = (base or Path.cwd()).resolve()
     found: dict[Path, None] = {}
     for path in paths:
         if path.is_file():
@@ -64,7 +67,10 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = ()) -> list[Path]:
         if not path.is_dir():
             raise MermaidgenError(f"{path}: no such file or folder")
         for f in _git_files(path) or _walk(path):
-            rel = f.as_posix()
+            try:
+                rel = f.resolve().relative_to(anchor).as_posix()
+            except ValueError:
+                rel = f.as_posix()
             if f.suffix.lower() in SUFFIXES and not any(fnmatch.fnmatch(rel, p)
                                                         for p in patterns):
                 found[f] = None

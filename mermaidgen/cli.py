@@ -217,6 +217,8 @@ def _run(argv: list[str]) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:  # shell completion exits from inside the framework
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as exc:
         if _framework_error(exc):
             exc.show()  # type: ignore[attr-defined]

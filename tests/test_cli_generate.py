@@ -72,11 +72,11 @@ def tree(root: Path) -> dict[str, object]:
 
 
 def counts(err: str) -> dict[str, int]:
-    found = re.search(r"(\d+) created, (\d+) updated, (\d+) unchanged, (\d+) of yours kept",
-                      err)
+    found = re.search(r"(\d+) created, (\d+) updated, (?:(\d+) replaced, )?(\d+) unchanged, "
+                      r"(\d+) of yours kept", err)
     assert found, err
-    names = ("created", "updated", "unchanged", "kept")
-    return dict(zip(names, map(int, found.groups()), strict=True))
+    names = ("created", "updated", "replaced", "unchanged", "kept")
+    return {k: int(v or 0) for k, v in zip(names, found.groups(), strict=True)}
 
 
 # --- exit codes --------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_generate_writes_the_skeleton_and_says_what_it_did(cli, source, tmp_path
 def test_a_chosen_style_is_reported_as_chosen(cli, source, tmp_path):
     result = cli("generate", source, "--out", tmp_path / "out", "--style", "choreography")
     assert result.code == 0
-    assert "style: choreography (chosen: chosen with --style)" in result.err
+    assert "style: choreography (chosen with --style)" in result.err
 
 
 def test_a_second_run_reports_everything_unchanged(cli, source, tmp_path):
@@ -251,6 +251,7 @@ def test_a_hand_edited_generated_file_is_refused_then_replaced_with_force(
     forced = cli("generate", source, "--out", out, "--force")
     assert forced.code == 0
     assert "replaced your edits in checkout/_generated/wiring.py" in forced.err
+    assert counts(forced.err)["replaced"] == 1
     kept = out / ".mermaidgen" / "replaced" / "checkout" / "_generated" / "wiring.py"
     assert kept.read_text().endswith("# tuned by hand\n")
     assert "# tuned by hand" not in edited.read_text()

@@ -41,7 +41,8 @@ def execute(paths: list[str], fmt: str, strict: bool, templates: str | None,
     settings = config.load(found) if found else None
     roots = [Path(p) for p in paths] or list(settings.check_paths if settings and
                                               settings.check_paths else [_repository_root()])
-    files = [_relative(f) for f in discover(roots, settings.exclude if settings else ())]
+    files = [_relative(f) for f in discover(roots, settings.exclude if settings else (),
+                                            found.parent if found else None)]
     generations = settings.generations if settings else ()
     strict = strict or bool(settings and settings.strict)
     report = run(files, generations, _progress(len(files)))

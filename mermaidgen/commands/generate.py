@@ -54,9 +54,8 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
                        templates=Path(templates) if templates else None, options=options)
-    how = "chosen" if style != "auto" else "auto"
-    print(f"style: {generation.style.style} ({how}: {generation.style.reason})",
-          file=sys.stderr)
+    why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
+    print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     folder = Path(out)
     if not (dry_run or diff) and output.recover(folder):
         print(f"{folder}: undid an interrupted earlier run", file=sys.stderr)
@@ -70,8 +69,9 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
         return 0
     output.write(plan)
     changed = plan.count("create") + plan.count("update") + plan.count("conflict")
+    replaced = f"{plan.count('conflict')} replaced, " if plan.count("conflict") else ""
     print(f"{folder}: {plan.count('create')} created, {plan.count('update')} updated, "
-          f"{plan.count('unchanged')} unchanged, {plan.count('keep')} of yours kept",
+          f"{replaced}{plan.count('unchanged')} unchanged, {plan.count('keep')} of yours kept",
           file=sys.stderr)
     for a in plan.actions:
         if a.kind == "conflict":
