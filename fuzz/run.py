@@ -62,9 +62,6 @@ KNOWN_ISSUES: dict[str, str] = {
     "timeout-preview-naming":
         "naming.py: NameTable.name() tries base_2, base_3, ... from 2 for every key, so "
         "20,000 blocks with one label take 19 s (quadratic)",
-    "timeout-generate-codegen/literals":
-        "codegen: generating from 500 nested blocks takes a minute (5,000: minutes and "
-        "3 GB); the time grows faster than the nesting depth",
 }
 
 # -- mutations ------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice, analyse
-from mermaidgen.errors import UsageError
-from mermaidgen.model import Diagram
+from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
+from mermaidgen.model import Block, Diagram
 from mermaidgen.naming import snake
 from mermaidgen.render import RenderedFile, render
 
@@ -104,10 +104,56 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     if templates is not None and not templates.is_dir():
         raise UsageError(f"--templates {templates}: not a folder")
     name = package_name(diagram, package)
+    _check_nesting(diagram)
     ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
                                                  **(options or {}))
     files = render(ctx, target, chosen.style, templates, vendored_sources())
+    _check_indentation(files)
     return Generation(analysis, chosen, target, name, tuple(files), ctx)
+
+
+PYTHON_MAX_INDENT = 100
+"""CPython refuses a file indented more than 100 levels deep (MAXINDENT)."""
+
+
+def _check_nesting(diagram: Diagram) -> None:
+    """Refuse early a diagram no generated code could hold: each block (rect aside) adds
+    at least one level of indentation to the code inside it."""
+    stack = [(iter(diagram.statements), 0)]
+    while stack:
+        items, depth = stack[-1]
+        for node in items:
+            if isinstance(node, Block) and node.kind != "rect":
+                if depth + 1 >= PYTHON_MAX_INDENT - 2:  # a method in a class: two levels
+                    raise DiagramError([Problem(
+                        f"`{node.kind}` nested {depth + 1} blocks deep: the generated Python "
+                        f"would need more than the {PYTHON_MAX_INDENT - 1} levels of "
+                        "indentation Python allows", node.span.line, node.span.column,
+                        hint="keep blocks nested less than about 45 deep to generate code",
+                        file=diagram.source, code="too-deep")])
+                stack.append((iter([s for sec in node.sections for s in sec.statements]),
+                              depth + 1))
+                break
+            if isinstance(node, Block):
+                stack.append((iter([s for sec in node.sections for s in sec.statements]),
+                              depth))
+                break
+        else:
+            stack.pop()
+
+
+def _check_indentation(files: list[RenderedFile]) -> None:
+    """Refuse, with a reason, a diagram whose blocks nest deeper than Python can write."""
+    for f in files:
+        if not f.path.endswith(".py"):
+            continue
+        deepest = max((len(line) - len(line.lstrip(" "))
+                       for line in f.content.splitlines()), default=0) // 4
+        if deepest >= PYTHON_MAX_INDENT:
+            raise MermaidgenError(
+                f"the diagram's blocks nest too deeply for Python: {f.path} would need "
+                f"{deepest} levels of indentation, and Python allows {PYTHON_MAX_INDENT - 1}; "
+                "each block adds one or two, so keep blocks nested less than about 45 deep")
 
 
 def stale_hooks(generation: Generation, out: Path) -> list[str]:

@@ -228,3 +228,28 @@ def test_hostile_names_and_texts_make_working_code(style: str, tmp_path: Path,
     main = _run([fresh_python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr
     assert "注文を確定する" in main.stdout
+
+
+def _nested(kind: str, depth: int) -> str:
+    lines = ["sequenceDiagram"]
+    for i in range(depth):
+        lines += [f"{kind} level {i}", f"    A->>B: m{i}"]
+    return "\n".join(lines + ["end"] * depth) + "\n"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_deep_nesting_generates_code_python_can_compile(style: str) -> None:
+    text = _nested("alt", 40)
+    generation = build(mermaidgen.parse(text, source="deep.mmd"), text, style=style)
+    for f in generation.files:
+        if f.path.endswith(".py"):
+            compile(f.content, f.path, "exec")
+
+
+def test_nesting_deeper_than_python_allows_is_refused_with_the_line() -> None:
+    text = _nested("loop", 150)
+    with pytest.raises(mermaidgen.errors.DiagramError) as refused:
+        build(mermaidgen.parse(text, source="deep.mmd"), text)
+    problem = refused.value.problems[0]
+    assert problem.code == "too-deep" and problem.file == "deep.mmd"
+    assert problem.line == 2 + 2 * 97  # the block at depth 98

@@ -54,7 +54,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         "source_comment": comment(diagram.source or "<text>"),
         "source_sha256": hashlib.sha256(source_text.encode("utf-8", "replace")).hexdigest(),
         "participants": participants,
-        "contract_literal": literal(contract_of(contract_diagram)),
+        # the flat form: two levels deep however deep the diagram nests (a nested literal
+        # grows quadratically with the depth, and Python refuses it past ~200 levels)
+        "contract_literal": literal(contract_of(contract_diagram, stream=True)),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }

@@ -27,75 +27,18 @@ BROKERS: set[str] = set()
 # The contract: what a run of this code may send, as checker.check expects it.
 CONTRACT: dict[str, Any] = {
     'version': 1,
-    'items': [
-        {
-            'kind': 'message',
-            'from': 'Customer',
-            'to': 'Web',
-            'text': 'Place order',
-            'line': 7,
-        },
-        {
-            'kind': 'message',
-            'from': 'Web',
-            'to': 'Orders',
-            'text': 'Create order',
-            'line': 8,
-        },
-        {
-            'kind': 'message',
-            'from': 'Orders',
-            'to': 'Payments',
-            'text': 'Charge card',
-            'line': 9,
-        },
-        {
-            'kind': 'alt',
-            'label': 'card accepted',
-            'line': 10,
-            'sections': [
-                {
-                    'label': 'card accepted',
-                    'line': 10,
-                    'items': [
-                        {
-                            'kind': 'message',
-                            'from': 'Payments',
-                            'to': 'Orders',
-                            'text': 'Payment captured',
-                            'line': 11,
-                        },
-                    ],
-                },
-                {
-                    'label': 'card declined',
-                    'line': 12,
-                    'items': [
-                        {
-                            'kind': 'message',
-                            'from': 'Payments',
-                            'to': 'Orders',
-                            'text': 'Payment declined',
-                            'line': 13,
-                        },
-                    ],
-                },
-            ],
-        },
-        {
-            'kind': 'message',
-            'from': 'Orders',
-            'to': 'Web',
-            'text': 'Order status',
-            'line': 16,
-        },
-        {
-            'kind': 'message',
-            'from': 'Web',
-            'to': 'Customer',
-            'text': 'Confirmation page',
-            'line': 17,
-        },
+    'stream': [
+        ['message', 'Customer', 'Web', 'Place order', 7],
+        ['message', 'Web', 'Orders', 'Create order', 8],
+        ['message', 'Orders', 'Payments', 'Charge card', 9],
+        ['block', 'alt', 'card accepted', 10],
+        ['section', 'card accepted', 10],
+        ['message', 'Payments', 'Orders', 'Payment captured', 11],
+        ['section', 'card declined', 12],
+        ['message', 'Payments', 'Orders', 'Payment declined', 13],
+        ['end'],
+        ['message', 'Orders', 'Web', 'Order status', 16],
+        ['message', 'Web', 'Customer', 'Confirmation page', 17],
     ],
 }
 

@@ -27,75 +27,18 @@ REPLIES: dict[int, list[int]] = {
 # The contract: what a run of this code may send, as checker.check expects it.
 CONTRACT: dict[str, Any] = {
     'version': 1,
-    'items': [
-        {
-            'kind': 'message',
-            'from': 'Customer',
-            'to': 'Web',
-            'text': 'Place order',
-            'line': 7,
-        },
-        {
-            'kind': 'message',
-            'from': 'Web',
-            'to': 'Orders',
-            'text': 'Create order',
-            'line': 8,
-        },
-        {
-            'kind': 'message',
-            'from': 'Orders',
-            'to': 'Payments',
-            'text': 'Charge card',
-            'line': 9,
-        },
-        {
-            'kind': 'alt',
-            'label': 'reply 1',
-            'line': 11,
-            'sections': [
-                {
-                    'label': 'reply 1',
-                    'line': 11,
-                    'items': [
-                        {
-                            'kind': 'message',
-                            'from': 'Payments',
-                            'to': 'Orders',
-                            'text': 'Payment captured',
-                            'line': 11,
-                        },
-                    ],
-                },
-                {
-                    'label': 'reply 2',
-                    'line': 13,
-                    'items': [
-                        {
-                            'kind': 'message',
-                            'from': 'Payments',
-                            'to': 'Orders',
-                            'text': 'Payment declined',
-                            'line': 13,
-                        },
-                    ],
-                },
-            ],
-        },
-        {
-            'kind': 'message',
-            'from': 'Orders',
-            'to': 'Web',
-            'text': 'Order status',
-            'line': 16,
-        },
-        {
-            'kind': 'message',
-            'from': 'Web',
-            'to': 'Customer',
-            'text': 'Confirmation page',
-            'line': 17,
-        },
+    'stream': [
+        ['message', 'Customer', 'Web', 'Place order', 7],
+        ['message', 'Web', 'Orders', 'Create order', 8],
+        ['message', 'Orders', 'Payments', 'Charge card', 9],
+        ['block', 'alt', 'reply 1', 11],
+        ['section', 'reply 1', 11],
+        ['message', 'Payments', 'Orders', 'Payment captured', 11],
+        ['section', 'reply 2', 13],
+        ['message', 'Payments', 'Orders', 'Payment declined', 13],
+        ['end'],
+        ['message', 'Orders', 'Web', 'Order status', 16],
+        ['message', 'Web', 'Customer', 'Confirmation page', 17],
     ],
 }
 
