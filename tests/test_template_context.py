@@ -267,9 +267,7 @@ def _raw_problems(name: str, text: str, target: str, style: str) -> list[str]:
 @pytest.mark.parametrize(("target", "style"), COMBOS)
 @pytest.mark.parametrize("name", [
     *INPUTS,
-    pytest.param("participant-type", marks=pytest.mark.xfail(strict=True, reason=(
-        "participants[].kind is the participant's metadata `type` as the diagram writes "
-        "it (context.common), e.g. 'web\\nserver': neither a *_lit nor a *_comment"))),
+    "participant-type",  # a metadata `type` mermaid does not know, with a newline in it
 ])
 def test_no_raw_diagram_text_reaches_templates(name: str, target: str, style: str) -> None:
     """Names from the diagram reach templates only as `*_lit` literals, `*_comment` (and

@@ -39,7 +39,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         contract_mermaid = ""
     participants = [
         {"id_lit": string(p.id), "id_comment": comment(p.id), "module": analysis.module_names
-         .get(p.id, snake(p.id)), "label_lit": string(p.label), "kind": p.kind}
+         .get(p.id, snake(p.id)), "label_lit": string(p.label),
+         # another `type` in a participant's metadata is drawn as a plain participant
+         "kind": p.kind if p.kind in PARTICIPANT_KINDS else "participant"}
         for p in diagram.participants
     ]
     return {
@@ -61,6 +63,10 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         "contract_title_comment": comment(contract_diagram.title or ""),
     }
 
+
+# the participant types mermaid draws (syntax reference, participants)
+PARTICIPANT_KINDS = frozenset({"participant", "actor", "boundary", "control", "entity",
+                               "database", "collections", "queue"})
 
 # Names the events modules of every target define or import next to the event classes
 RESERVED_CLASS_NAMES = ("Event", "Any", "ClassVar", "dataclass", "field", "annotations",
