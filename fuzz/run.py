@@ -59,9 +59,6 @@ KNOWN_ISSUES: dict[str, str] = {
     "timeout-preview-rich/text":
         "preview of a text file holding 20,000 diagrams draws them all: about 30 s (linear, "
         "about 1.5 ms per diagram, mostly in rich)",
-    "timeout-preview-naming":
-        "naming.py: NameTable.name() tries base_2, base_3, ... from 2 for every key, so "
-        "20,000 blocks with one label take 19 s (quadratic)",
 }
 
 # -- mutations ------------------------------------------------------------------------------

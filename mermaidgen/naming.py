@@ -76,14 +76,16 @@ class NameTable:
     def __init__(self, taken: tuple[str, ...] = ()) -> None:
         self._by_key: dict[object, str] = {}
         self._used: set[str] = set(taken)
+        self._next: dict[str, int] = {}  # base -> the suffix to try next (linear, not n^2)
 
     def name(self, key: object, base: str) -> str:
         if key in self._by_key:
             return self._by_key[key]
-        name, n = base, 2
+        name, n = base, self._next.get(base, 2)
         while name in self._used:
             name = f"{base}_{n}"
             n += 1
+        self._next[base] = n
         self._used.add(name)
         self._by_key[key] = name
         return name
