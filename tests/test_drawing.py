@@ -351,3 +351,17 @@ def test_large_diagram_draws_completely() -> None:
     diagram = parse("\n".join(lines) + "\n", source="big.mmd")
     out = draw(diagram, width=100)
     assert out.count("\n") > 20_000
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_ascii_mode_prints_ascii_only_tables_and_trees_included(width: int, capsys) -> None:
+    """With --ascii every character mermaidgen draws is ASCII (names the diagram spells in
+    other scripts are the only exception, so the ASCII samples are used)."""
+    from mermaidgen.cli import _run
+
+    for path in sorted((Path(__file__).parents[1] / "samples").glob("*.mmd")):
+        if not path.read_text(encoding="utf-8").isascii():
+            continue
+        assert _run(["preview", str(path), "--ascii", "--width", str(width)]) == 0
+        out = capsys.readouterr().out
+        assert out.isascii(), (path.name, sorted({c for c in out if not c.isascii()}))

@@ -38,8 +38,9 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
     from mermaidgen.preview.drawing import draw
 
     columns = width or shutil.get_terminal_size((100, 24)).columns
-    console = Console(highlight=False, soft_wrap=False, width=columns,
-                      no_color=ascii_only or None)
+    # rich draws tables and trees in ASCII when its output cannot encode more
+    console = Console(file=_AsciiStdout() if ascii_only else None, highlight=False,
+                      soft_wrap=False, width=columns, no_color=ascii_only or None)
     for i, diagram in enumerate(diagrams):
         if i:
             print()
@@ -47,3 +48,18 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
         if analysis:
             print()
             console.print(views.render(analyse(diagram, orchestrator)))
+
+
+class _AsciiStdout:
+    """Standard output, as a file that says it encodes ASCII only."""
+
+    encoding = "ascii"
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return False

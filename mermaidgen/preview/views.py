@@ -25,7 +25,8 @@ def _role(analysis: Analysis, pid: str, kind: str) -> str:
 def participants(analysis: Analysis) -> Table:
     table = Table(title="Participants", title_justify="left")
     for column in ("id", "label", "kind", "role", "sends", "receives"):
-        table.add_column(column, justify="right" if column in ("sends", "receives") else "left")
+        table.add_column(column, justify="right" if column in ("sends", "receives") else "left",
+                         overflow="fold")  # a narrow column wraps: no name is cut short
     sends: dict[str, int] = {}
     receives: dict[str, int] = {}
     for m in analysis.messages:
@@ -40,7 +41,7 @@ def participants(analysis: Analysis) -> Table:
 def events(analysis: Analysis) -> Table:
     table = Table(title="Events", title_justify="left")
     for column in ("event", "class", "channel", "producers -> consumers", "lines"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for e in analysis.events:
         flow = f"{', '.join(e.producers) or '?'} -> {', '.join(e.consumers) or '(nobody)'}"
         lines = ", ".join(map(str, e.lines[:6])) + (" ..." if len(e.lines) > 6 else "")
