@@ -1337,7 +1337,6 @@ CASES = [
               health_check "Health check" -> "Healthy"
         """,
         bugs={
-            'choreography': 'Monitor handles the lost Heartbeat',
             'orchestration': "the call's result is the lost message; `Healthy` is awaited",
         },
     ),

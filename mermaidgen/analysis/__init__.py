@@ -117,7 +117,8 @@ class Analysis:
             events, keys = self._catalogue()
             self._choreography = choreography_projection.project(
                 self._items, list(self.services), self._broker_set, keys, self.hops, events,
-                self.module_names)
+                self.module_names,
+                frozenset(i for i, r in enumerate(self.roles.role) if r == "lost"))
         return self._choreography
 
     @property

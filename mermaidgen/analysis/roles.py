@@ -26,7 +26,7 @@ from typing import NamedTuple
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, SectionStart
 
 _ASYNC = frozenset({"-)", "--)"})
-_LOST = frozenset({"-x", "--x"})
+LOST_ARROWS = frozenset({"-x", "--x"})
 _BRANCHING = frozenset({"alt", "critical", "opt", "break"})
 _MAX_PENDING = 8  # deeper potential calls are answered in no real diagram
 
@@ -87,7 +87,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
                 continue
             if it.activates:  # type: ignore[union-attr]
                 structural.add(it.index)  # type: ignore[union-attr]
-            if arrow in _LOST:  # a lost message answers nothing and expects nothing
+            if arrow in LOST_ARROWS:  # a lost message answers nothing and expects nothing
                 continue
             dotted = arrow in _DOTTED
             answered = _answer(state, it, dotted)  # type: ignore[arg-type]
@@ -125,7 +125,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             role.append("request")
         elif o.destroyed is not None and o.destroyed in (m.sender, m.receiver):
             role.append("destroy")
-        elif m.arrow in _LOST:
+        elif m.arrow in LOST_ARROWS:
             role.append("lost")
         else:
             role.append("event")

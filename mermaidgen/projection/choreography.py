@@ -76,7 +76,8 @@ class _Reaction:
 
 def project(items: list[Item], services: list[str], brokers: frozenset[str],
             keys: tuple[str | None, ...], hops: Hops, events: tuple[Event, ...],
-            module_names: dict[str, str]) -> Choreography:
+            module_names: dict[str, str], lost: frozenset[int] = frozenset()) -> Choreography:
+    """`lost`: the messages that never arrive (`-x` that neither answers nor destroys)."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     entries: dict[str, _Reaction] = {}
@@ -149,7 +150,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             else:
                 add(m.sender, it.path, Publish(it.index, keys[it.index] or "", m.receiver,
                                                it.line))
-                if m.receiver not in brokers:
+                if m.receiver not in brokers and it.index not in lost:
                     receive(m.receiver, it, m.sender)
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
