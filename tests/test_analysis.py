@@ -1543,11 +1543,6 @@ CASES = [
             Repo
               find_by_id_42 "findById(42)" -> "Product"
         """,
-        bugs={
-            "events": "the argument in `findById(42)` is read as a topic: channel `42`, "
-                      "name `findById`",
-            "choreography": "the event is shown as `findById` (argument dropped as a topic)",
-        },
     ),
     Case(
         "command-verbs.mmd",

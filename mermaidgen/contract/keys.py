@@ -30,8 +30,9 @@ VERBS = frozenset({
 TRAILING = frozenset({"event", "events", "message", "msg", "notification"})
 """Trailing words that say that a text is an event, not which one."""
 BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-TOPIC = re.compile(r"[(\[]\s*([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
-"""A topic written in a text: `OrderCreated (orders.v1)`."""
+TOPIC = re.compile(r"(?<!\S)[(\[]\s*([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
+"""A topic written in a text, after a blank: `OrderCreated (orders.v1)` (but `findById(42)`
+is a call with its argument)."""
 
 
 def words(text: str) -> list[str]:

@@ -44,11 +44,11 @@ class RenderUserNameAndOrderId(Event):
     CHANNEL: ClassVar[str] = 'render-user-name-and-order-id'
 
 
-# </script><script>alert </script>: None -> Order Service (lines 15)
+# </script><script>alert(1)</script>: None -> Order Service (lines 15)
 @dataclass(frozen=True)
-class ScriptScriptAlertScript(Event):
-    NAME: ClassVar[str] = '</script><script>alert </script>'
-    CHANNEL: ClassVar[str] = '1'
+class ScriptScriptAlert1Script(Event):
+    NAME: ClassVar[str] = '</script><script>alert(1)</script>'
+    CHANNEL: ClassVar[str] = 'script-script-alert-1-script'
 
 
 # OrderCreated 🎉: Order Service -> order-service (lines 17)

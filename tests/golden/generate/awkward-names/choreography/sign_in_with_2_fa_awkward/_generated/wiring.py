@@ -110,7 +110,7 @@ class None_Base(Service):
         ctx = self.context(event)
         await self.on_render_user_name_and_order_id(ctx)
         # line 15: None->>Order Service: </script><script>alert(1)</script>
-        await self.publish(4, events.ScriptScriptAlertScript(self.payload_script_script_alert_script(ctx)))
+        await self.publish(4, events.ScriptScriptAlert1Script(self.payload_script_script_alert_1_script(ctx)))
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
 
 
@@ -120,8 +120,8 @@ class None_Base(Service):
     async def on_render_user_name_and_order_id(self, ctx: Context) -> None:
         pass
 
-    # line 15: what ScriptScriptAlertScript carries
-    def payload_script_script_alert_script(self, ctx: Context) -> dict[str, Any]:
+    # line 15: what ScriptScriptAlert1Script carries
+    def payload_script_script_alert_1_script(self, ctx: Context) -> dict[str, Any]:
         return {}
 
 
@@ -161,15 +161,15 @@ class OrderServiceBase(Service):
     # Order Service
     NAME: ClassVar[str] = 'Order Service'
     HANDLERS: ClassVar[dict[int, str]] = {
-        4: "_on_script_script_alert_script",
+        4: "_on_script_script_alert_1_script",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
 
-    async def _on_script_script_alert_script(self, message: int, event: events.Event) -> None:
+    async def _on_script_script_alert_1_script(self, message: int, event: events.Event) -> None:
         # line 15: None->>Order Service: </script><script>alert(1)</script>
         ctx = self.context(event)
-        await self.on_script_script_alert_script(ctx)
+        await self.on_script_script_alert_1_script(ctx)
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
         # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
         await self.publish(5, events.OrderCreated(self.payload_order_created(ctx)))
@@ -178,7 +178,7 @@ class OrderServiceBase(Service):
     # -- hooks: override them in services/order_service.py ----------------------------
 
     # line 15: None->>Order Service: </script><script>alert(1)</script>
-    async def on_script_script_alert_script(self, ctx: Context) -> None:
+    async def on_script_script_alert_1_script(self, ctx: Context) -> None:
         pass
 
     # line 17: what OrderCreated carries

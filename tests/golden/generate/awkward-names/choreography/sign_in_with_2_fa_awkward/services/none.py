@@ -15,5 +15,5 @@ from .._generated import wiring
 class None_(wiring.None_Base):
     # Hooks you can override (see None_Base for their defaults):
     #   on_render_user_name_and_order_id(ctx): when it receives (line 14)
-    #   payload_script_script_alert_script: line 15
+    #   payload_script_script_alert_1_script: line 15
     pass

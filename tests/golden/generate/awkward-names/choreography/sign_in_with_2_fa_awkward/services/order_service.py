@@ -14,6 +14,6 @@ from .._generated import wiring
 
 class OrderService(wiring.OrderServiceBase):
     # Hooks you can override (see OrderServiceBase for their defaults):
-    #   on_script_script_alert_script(ctx): when it receives (line 15)
+    #   on_script_script_alert_1_script(ctx): when it receives (line 15)
     #   payload_order_created: line 17
     pass
