@@ -1581,12 +1581,6 @@ CASES = [
               send_invoice "Send invoice"
               notify_customer "Notify customer"
         """,
-        bugs={
-            "events": "leading verbs are dropped from every text: `Send invoice` merges "
-                      "with Billing's reply `Invoice` into one event (producers Billing, "
-                      "Orders), and `Notify customer` becomes the event class `Customer`",
-            "choreography": "the same merge shows as `publish Invoice -> Mailer`",
-        },
     ),
 ]
 

@@ -65,9 +65,9 @@ class Event:
 
     @property
     def name(self) -> str:
-        """A readable name: the first text without verbs and topic, as the author spelled
-        it (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
-        return _display(self.text) or self.key
+        """A readable name: the first text as the author spelled it, for a broker event
+        without verbs and topic (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
+        return (_display(self.text) if self.broker else self.text.strip()) or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +120,13 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
 
 
 @functools.lru_cache(maxsize=65536)
-def _facts(text: str) -> tuple[str, str, str, str | None]:
+def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     """What the catalogue needs from one message text, computed once per text:
-    (event key, class name base, channel base, topic)."""
+    (event key, class name base, channel base, topic). Pub/sub verbs are wording of a
+    broker `hop` (`Publish: OrderCreated`); sent straight to a service, `Send invoice` is
+    a command named by its verb, not the event `Invoice`."""
     found = TOPIC.search(text) if "(" in text or "[" in text else None
-    ws = event_words(text)
+    ws = event_words(text, verbs=hop)
     key = " ".join(ws) or text.strip().lower()
     return key, pascal(key, "Event"), "-".join(ws) or "events", found.group(1) if found else None
 
@@ -141,7 +143,7 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
         if sender == receiver or (sender in brokers and receiver in brokers) or \
                 o.index in hops.acks:
             continue
-        facts = _facts(m.text)
+        facts = _facts(m.text, sender in brokers or receiver in brokers)
         origin = hops.source[o.index]
         key = keys[origin] if sender in brokers and origin is not None else facts[0]
         keys[o.index] = key

@@ -48,14 +48,15 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(map(str.lower, _CAMEL.findall(text)))
 
 
-def event_words(text: str) -> list[str]:
-    """The words that name the event a message text carries."""
+def event_words(text: str, verbs: bool = True) -> list[str]:
+    """The words that name the event a message text carries. `verbs=False` keeps leading
+    verbs: a command sent straight to a service (`Send invoice`) is named by its verb."""
     if "(" in text or "[" in text:
         text = TOPIC.sub(" ", text)
     if "<" in text:
         text = BR.sub(" ", text)
     found = words(text)
-    while len(found) > 1 and found[0] in VERBS:
+    while verbs and len(found) > 1 and found[0] in VERBS:
         found = found[1:]
     if found[:1] == ["event"] and len(found) > 1 and not all(w.isdigit() for w in found[1:]):
         found = found[1:]

@@ -16,18 +16,18 @@ class Event:
     CHANNEL: ClassVar[str] = ""
 
 
-# def login(self, user="admin") pass: class -> import (lines 11)
+# def login(self, user="admin"): pass: class -> import (lines 11)
 @dataclass(frozen=True)
 class DefLoginSelfUserAdminPass(Event):
-    NAME: ClassVar[str] = 'def login(self, user="admin") pass'
+    NAME: ClassVar[str] = 'def login(self, user="admin"): pass'
     CHANNEL: ClassVar[str] = 'def-login-self-user-admin-pass'
 
 
-# code "123 456" to user's phone: import -> 2FA (lines 12)
+# Send code "123 456" to user's phone: import -> 2FA (lines 12)
 @dataclass(frozen=True)
-class Code123456ToUserSPhone(Event):
-    NAME: ClassVar[str] = 'code "123 456" to user\'s phone'
-    CHANNEL: ClassVar[str] = 'code-123-456-to-user-s-phone'
+class SendCode123456ToUserSPhone(Event):
+    NAME: ClassVar[str] = 'Send code "123 456" to user\'s phone'
+    CHANNEL: ClassVar[str] = 'send-code-123-456-to-user-s-phone'
 
 
 # Code sent ✅: 2FA -> import (lines 13)
@@ -51,10 +51,10 @@ class ScriptScriptAlert1Script(Event):
     CHANNEL: ClassVar[str] = 'script-script-alert-1-script'
 
 
-# OrderCreated 🎉: Order Service -> order-service (lines 17)
+# OrderCreated (orders.v1) 🎉: Order Service -> order-service (lines 17)
 @dataclass(frozen=True)
 class OrderCreated(Event):
-    NAME: ClassVar[str] = 'OrderCreated 🎉'
+    NAME: ClassVar[str] = 'OrderCreated (orders.v1) 🎉'
     CHANNEL: ClassVar[str] = 'orders.v1'
 
 

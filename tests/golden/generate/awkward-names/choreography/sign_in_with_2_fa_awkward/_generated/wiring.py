@@ -64,7 +64,7 @@ class ImportBase(Service):
         ctx = self.context(event)
         await self.on_def_login_self_user_admin_pass(ctx)
         # line 12: import->>2FA: Send code "123 456" to user's phone
-        await self.publish(1, events.Code123456ToUserSPhone(self.payload_code_123456_to_user_s_phone(ctx)))
+        await self.publish(1, events.SendCode123456ToUserSPhone(self.payload_send_code_123456_to_user_s_phone(ctx)))
 
 
     async def _on_code_sent(self, message: int, event: events.Event) -> None:
@@ -85,8 +85,8 @@ class ImportBase(Service):
     async def on_code_sent(self, ctx: Context) -> None:
         pass
 
-    # line 12: what Code123456ToUserSPhone carries
-    def payload_code_123456_to_user_s_phone(self, ctx: Context) -> dict[str, Any]:
+    # line 12: what SendCode123456ToUserSPhone carries
+    def payload_send_code_123456_to_user_s_phone(self, ctx: Context) -> dict[str, Any]:
         return {}
 
     # line 14: what RenderUserNameAndOrderId carries
@@ -131,15 +131,15 @@ class Participant42FaBase(Service):
     # 2FA
     NAME: ClassVar[str] = '2FA'
     HANDLERS: ClassVar[dict[int, str]] = {
-        1: "_on_code_123_456_to_user_s_phone",
+        1: "_on_send_code_123_456_to_user_s_phone",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
 
-    async def _on_code_123_456_to_user_s_phone(self, message: int, event: events.Event) -> None:
+    async def _on_send_code_123_456_to_user_s_phone(self, message: int, event: events.Event) -> None:
         # line 12: import->>2FA: Send code "123 456" to user's phone
         ctx = self.context(event)
-        await self.on_code_123_456_to_user_s_phone(ctx)
+        await self.on_send_code_123_456_to_user_s_phone(ctx)
         # line 13: 2FA-->>import: Code sent ✅
         await self.publish(2, events.CodeSent(self.payload_code_sent(ctx)))
 
@@ -147,7 +147,7 @@ class Participant42FaBase(Service):
     # -- hooks: override them in services/participant_4_2_fa.py ----------------------------
 
     # line 12: import->>2FA: Send code "123 456" to user's phone
-    async def on_code_123_456_to_user_s_phone(self, ctx: Context) -> None:
+    async def on_send_code_123_456_to_user_s_phone(self, ctx: Context) -> None:
         pass
 
     # line 13: what CodeSent carries
@@ -192,15 +192,15 @@ class OrderService2Base(Service):
     # order-service
     NAME: ClassVar[str] = 'order-service'
     HANDLERS: ClassVar[dict[int, str]] = {
-        5: "_on_order_created",
+        5: "_on_order_created_orders_v_1",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
 
-    async def _on_order_created(self, message: int, event: events.Event) -> None:
+    async def _on_order_created_orders_v_1(self, message: int, event: events.Event) -> None:
         # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
         ctx = self.context(event)
-        await self.on_order_created(ctx)
+        await self.on_order_created_orders_v_1(ctx)
         # line 18: order-service->>注文: 注文を確定する
         await self.publish(6, events.EventMessage(self.payload_event_message(ctx)))
 
@@ -208,7 +208,7 @@ class OrderService2Base(Service):
     # -- hooks: override them in services/order_service_2.py ----------------------------
 
     # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
-    async def on_order_created(self, ctx: Context) -> None:
+    async def on_order_created_orders_v_1(self, ctx: Context) -> None:
         pass
 
     # line 18: what EventMessage carries

@@ -16,6 +16,6 @@ class Import(wiring.ImportBase):
     # Hooks you can override (see ImportBase for their defaults):
     #   on_def_login_self_user_admin_pass(ctx): when it receives (line 11)
     #   on_code_sent(ctx): when it receives (line 13)
-    #   payload_code_123456_to_user_s_phone: line 12
+    #   payload_send_code_123456_to_user_s_phone: line 12
     #   payload_render_user_name_and_order_id: line 14
     pass

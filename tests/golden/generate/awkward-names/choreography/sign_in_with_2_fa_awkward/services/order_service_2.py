@@ -14,6 +14,6 @@ from .._generated import wiring
 
 class OrderService2(wiring.OrderService2Base):
     # Hooks you can override (see OrderService2Base for their defaults):
-    #   on_order_created(ctx): when it receives (line 17)
+    #   on_order_created_orders_v_1(ctx): when it receives (line 17)
     #   payload_event_message: line 18
     pass

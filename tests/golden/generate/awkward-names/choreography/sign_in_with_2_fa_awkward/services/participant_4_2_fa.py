@@ -14,6 +14,6 @@ from .._generated import wiring
 
 class Participant42Fa(wiring.Participant42FaBase):
     # Hooks you can override (see Participant42FaBase for their defaults):
-    #   on_code_123_456_to_user_s_phone(ctx): when it receives (line 12)
+    #   on_send_code_123_456_to_user_s_phone(ctx): when it receives (line 12)
     #   payload_code_sent: line 13
     pass
