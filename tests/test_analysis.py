@@ -520,7 +520,7 @@ CASES = [
     Case(
         "broker-ack.mmd",
         roles="* * event",
-        hops="publish - deliver",
+        hops="publish ack deliver",
         brokers=("Kafka",),
         # the broker's acknowledgement answers the publish; it delivers nothing to Orders
         events="""
@@ -540,11 +540,6 @@ CASES = [
                 workflow Orchestrator (synthetic)
                   call Billing.order_placed "OrderPlaced" (for Orders)
             """,
-        },
-        bugs={
-            'roles': "the broker's dotted `ack` is paired as a delivery of OrderPlaced "
-                '(hop `deliver`) because a delivery whose text matches no publish '
-                "falls back to the broker's last publish",
         },
     ),
     Case(

@@ -151,7 +151,8 @@ def _analyse(diagram: Diagram, orchestrator: str | None) -> Analysis:
     # a queue that sends what nobody published into it (a scheduler's tick, an external
     # feed) is where those events start: it acts as a service, not as a broker
     sources = {o.message.sender for o in occs
-               if o.message.sender in brokers and hops.source[o.index] is None}
+               if o.message.sender in brokers and hops.source[o.index] is None
+               and o.index not in hops.acks}
     if sources:
         brokers -= sources
         hops = pair_hops(occs, brokers)

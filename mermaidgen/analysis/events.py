@@ -107,8 +107,9 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
             if match is None and into:
                 last = into[-1]
                 if occurrences[origin[last]].sender == m.receiver:
-                    acks.add(o.index)
-                match = last
+                    acks.add(o.index)  # it answers the publish: it carries nothing on
+                else:
+                    match = last
             if match is not None:
                 source[o.index] = origin[match]
                 deliveries[match].append(o.index)
