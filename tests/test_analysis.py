@@ -647,9 +647,6 @@ CASES = [
             Loyalty
               points_earned "PointsEarned"
         """,
-        bugs={"choreography": "par sections are read one after the other: PointsEarned lands "
-                              "in the ParcelReserved handler of section 1, and the "
-                              "OrderPlaced handler shows an empty `award points` branch"},
     ),
     Case(
         "loop-retries.mmd",

@@ -89,12 +89,22 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # open blocks: (kind, block id, path inside it, state before, state per section)
     frames: list[tuple[str, int, Path, dict, list[dict]]] = []
 
+    # joins made at the end of a par, wired (arrivals and all) only once something
+    # follows the par: a par that ends its participant's reaction needs no join
+    pending: dict[int, tuple[str, list[tuple], Path, str, int]] = {}
+
     def add(p: str, path: Path, action) -> None:
         if p not in current:
             if p not in entries:
                 entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
             current[p] = (entries[p],)
         for r in current[p]:
+            if id(r) in pending:
+                owner, arriving, at, name, line = pending.pop(id(r))
+                for reaction in arriving:
+                    for arrived in reaction:
+                        arrived.add(at, Arrive(name, line))
+                joins.setdefault(owner, []).append((r, len(arriving)))
             r.add(path, action)
 
     def receive(p: str, o: Occurrence, source: str) -> None:
@@ -124,12 +134,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                         continue
                     # branches end in different handlers: continue once all have arrived
                     line = blocks[block_id].span.line
-                    name = f"after_par_line_{line}"
-                    for reaction in arriving:
-                        for r in reaction:
-                            r.add(path, Arrive(name, line))
                     join = _Reaction(None, None, None, TreeBuilder(path, blocks), line)
-                    joins.setdefault(p, []).append((join, len(arriving)))
+                    pending[id(join)] = (p, arriving, path, f"after_par_line_{line}", line)
                     current[p] = (join,)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 current = _merge(before, [current, before], path, block_id)
