@@ -1433,9 +1433,6 @@ CASES = [
         """,
         # Warehouse ships only when Payments chose `paid`, but nothing tells Warehouse
         diagnostics=(("unrealizable-choice", 8),),
-        bugs={"diagnostics": "unrealizable-choice only compares the first sender of each "
-                             "branch; Warehouse moves in the `paid` branch without having "
-                             "observed the choice, and nothing is reported"},
     ),
     Case(
         "explicit-activation.mmd",

@@ -172,41 +172,45 @@ def _copy(active: dict[str, list[Span]]) -> dict[str, list[Span]]:
 
 def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
              brokers: frozenset[str]) -> list[Diagnostic]:
-    """In a choreography, each branch of a choice must start with the same participant:
-    the one that made the choice. Anyone else cannot know which branch was taken."""
+    """In a choreography, only who made a choice knows which branch was taken: the
+    participant that sends first in the block. Inside a branch, anyone else may act only
+    after a message has told it (through whoever already knew)."""
     out: list[Diagnostic] = []
-    # per open alt/critical block: (block, first sender of each section so far)
-    open_blocks: dict[int, tuple] = {}
-    section_of: dict[int, int] = {}
+    # per open alt/critical block: [block, decider, informed per section, reported]
+    open_blocks: dict[int, list] = {}
     for it in items:
         if isinstance(it, Enter) and it.block.kind in ("alt", "critical"):
-            open_blocks[it.block_id] = (it.block, {})
-        elif isinstance(it, SectionStart) and it.block_id in open_blocks:
-            section_of[it.block_id] = it.index
+            open_blocks[it.block_id] = [it.block, None, {}, False]
         elif isinstance(it, Occurrence):
             m = it.message
             sender = m.sender
-            if sender in brokers:
+            if sender in brokers:  # a delivery: the publisher is who acts
                 origin = hops.source[it.index]
                 sender = occurrences[origin].sender if origin is not None else sender
             for block_id, section in it.path:
-                if block_id in open_blocks:
-                    firsts = open_blocks[block_id][1]
-                    firsts.setdefault(section, (sender, m))
-        elif isinstance(it, Leave) and it.block_id in open_blocks:
-            block, firsts = open_blocks.pop(it.block_id)
-            starters = [firsts[k] for k in sorted(firsts)]
-            decider = starters[0][0] if starters else None
-            for sender, m in starters[1:]:
-                if sender != decider:
-                    label = block.sections[0].label or block.kind
-                    out.append(_at(m.span, "unrealizable-choice",
-                                   f"in the `{block.kind} {label}` block, `{decider}` starts "
-                                   f"one branch but `{sender}` starts this one; without a "
-                                   f"coordinator `{sender}` cannot know which branch "
-                                   f"`{decider}` chose",
-                                   f"let `{decider}` send the first message of every branch "
-                                   "(e.g. tell the others the outcome), or generate an "
-                                   "orchestration"))
-                    break
+                state = open_blocks.get(block_id)
+                if state is None:
+                    continue
+                block, decider, informed, reported = state
+                if decider is None:
+                    decider = state[1] = sender
+                knows = informed.setdefault(section, {decider})
+                if sender in knows:
+                    knows.add(m.receiver)
+                elif not reported:
+                    state[3] = True
+                    out.append(_hidden_choice(block, section, decider, sender, m))
+        elif isinstance(it, Leave):
+            open_blocks.pop(it.block_id, None)
     return out
+
+
+def _hidden_choice(block, section: int, decider: str, sender: str, m) -> Diagnostic:
+    label = block.sections[0].label or block.kind
+    branch = block.sections[section].label or f"section {section + 1}"
+    return _at(m.span, "unrealizable-choice",
+               f"in the `{block.kind} {label}` block, `{decider}` chooses the branch, but "
+               f"`{sender}` acts in the `{branch}` branch before anything tells it which "
+               "branch was chosen",
+               f"let `{decider}` tell `{sender}` the outcome first (a message from "
+               f"`{decider}` to `{sender}` in this branch), or generate an orchestration")
