@@ -1293,12 +1293,6 @@ CASES = [
               create_account "Create account" -> "Account"
               load_account "Load account" -> "Account"
         """,
-        bugs={
-            'roles': 'after an alt, the reply that closes the activation answers only '
-                "the last section's call; `Create account` becomes an event",
-            'diagnostics': 'false request-without-reply at line 5',
-            'orchestration': '`Create account` has no result',
-        },
         diagnostics=(),
     ),
     Case(

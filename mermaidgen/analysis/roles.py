@@ -36,6 +36,7 @@ class _Call(NamedTuple):
     caller: str
     structural: bool  # the call started the callee's activation
     dirty: bool = False  # the callee sent something that was not a nested call
+    also: tuple[int, ...] = ()  # the same call drawn in other sections of an alternative
 
 
 @dataclass(slots=True)
@@ -92,8 +93,9 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             dotted = arrow in _DOTTED
             answered = _answer(state, it, dotted)  # type: ignore[arg-type]
             if answered is not None:
-                reply_to[it.index] = answered  # type: ignore[union-attr]
-                replies[answered].append(it.index)  # type: ignore[union-attr]
+                reply_to[it.index] = answered.index  # type: ignore[union-attr]
+                for call in (answered.index, *answered.also):
+                    replies[call].append(it.index)  # type: ignore[union-attr]
                 continue
             if arrow in _REPLY_ARROWS:
                 unanswered.append(it.index)  # type: ignore[union-attr]
@@ -134,7 +136,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
                  tuple(unanswered), never)
 
 
-def _answer(state: _State, occ: Occurrence, dotted: bool) -> int | None:
+def _answer(state: _State, occ: Occurrence, dotted: bool) -> _Call | None:
     """The call `occ` answers, if any; updates the state."""
     sender, receiver = occ.sender, occ.receiver
     calls = state.pending.get(sender)
@@ -158,7 +160,7 @@ def _answer(state: _State, occ: Occurrence, dotted: bool) -> int | None:
     if state.outgoing.get(receiver) == found.index:
         del state.outgoing[receiver]  # the caller's call is answered
     state.outgoing.pop(sender, None)  # what the sender sent before was not a call
-    return found.index
+    return found
 
 
 def _call(state: _State, occ: Occurrence) -> None:
@@ -178,6 +180,23 @@ def _call(state: _State, occ: Occurrence) -> None:
         del calls[0]
 
 
+def _alternatives(calls: list[_Call], old: list[_Call],
+                  lists: list[list[_Call]]) -> list[_Call]:
+    """Calls still open after an alternative, where each section left its own open call
+    from the same caller as its last (`alt new: Web->>+Accounts: Create` / `else:
+    Web->>+Accounts: Load`): one call, drawn once per section, that the next reply
+    answers whichever section ran."""
+    before = {c.index for c in old}
+    lasts = [ls[-1] for ls in lists if ls and ls[-1].index not in before]
+    if len(lasts) < 2 or len({c.caller for c in lasts}) != 1 or len(lasts) != len(lists):
+        return calls
+    keep = max(lasts, key=lambda c: c.index)
+    others = {c.index for c in lasts} - {keep.index}
+    merged = keep._replace(also=tuple(sorted(others | set(keep.also))),
+                           structural=any(c.structural for c in lasts))
+    return [merged if c.index == keep.index else c for c in calls if c.index not in others]
+
+
 def _merge(before: _State, ends: list[_State]) -> _State:
     """After alternatives: a call is still pending only if no alternative answered it."""
     merged = _State()
@@ -195,7 +214,7 @@ def _merge(before: _State, ends: list[_State]) -> _State:
             for c in calls:
                 if c.index not in answered and (c.index not in seen or c.dirty):
                     seen[c.index] = c
-        merged.pending[who] = [seen[i] for i in sorted(seen)]
+        merged.pending[who] = _alternatives([seen[i] for i in sorted(seen)], old, lists)
     for s in ends:
         merged.outgoing.update(s.outgoing)
     return merged
