@@ -95,17 +95,18 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
     source: list[int | None] = [None] * len(occurrences)
     deliveries: list[list[int]] = [[] for _ in occurrences]
     acks: set[int] = set()
-    received: dict[str, list[int]] = {}  # broker -> messages into it, most recent last
+    # broker -> event key -> messages into it, most recent last (indexed by key, so that
+    # pairing stays linear however many events a broker carries)
+    received: dict[str, dict[str, list[int]]] = {}
+    last_into: dict[str, int] = {}  # broker -> the most recent message into it
     origin: dict[int, int] = {}  # message into a broker -> the original publish
     for o in occurrences:
         m = o.message
         if m.sender in brokers:
-            key = event_key(m.text)
-            into = received.get(m.sender, [])
-            match = next((i for i in reversed(into)
-                          if event_key(occurrences[i].message.text) == key), None)
-            if match is None and into:
-                last = into[-1]
+            same_key = received.get(m.sender, {}).get(event_key(m.text))
+            match = same_key[-1] if same_key else None
+            last = last_into.get(m.sender)
+            if match is None and last is not None:
                 if occurrences[origin[last]].sender == m.receiver:
                     acks.add(o.index)  # it answers the publish: it carries nothing on
                 else:
@@ -114,7 +115,9 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
                 source[o.index] = origin[match]
                 deliveries[match].append(o.index)
         if m.receiver in brokers and m.sender != m.receiver:
-            received.setdefault(m.receiver, []).append(o.index)
+            received.setdefault(m.receiver, {}).setdefault(event_key(m.text), []) \
+                .append(o.index)
+            last_into[m.receiver] = o.index
             origin[o.index] = source[o.index] if m.sender in brokers and \
                 source[o.index] is not None else o.index
     return Hops(tuple(source), tuple(tuple(d) for d in deliveries), frozenset(acks))
