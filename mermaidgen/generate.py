@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice, analyse
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
-from mermaidgen.model import Block, Diagram
+from mermaidgen.model import Diagram, nesting
 from mermaidgen.naming import snake
 from mermaidgen.render import RenderedFile, render
 
@@ -119,27 +119,14 @@ PYTHON_MAX_INDENT = 100
 def _check_nesting(diagram: Diagram) -> None:
     """Refuse early a diagram no generated code could hold: each block (rect aside) adds
     at least one level of indentation to the code inside it."""
-    stack = [(iter(diagram.statements), 0)]
-    while stack:
-        items, depth = stack[-1]
-        for node in items:
-            if isinstance(node, Block) and node.kind != "rect":
-                if depth + 1 >= PYTHON_MAX_INDENT - 2:  # a method in a class: two levels
-                    raise DiagramError([Problem(
-                        f"`{node.kind}` nested {depth + 1} blocks deep: the generated Python "
-                        f"would need more than the {PYTHON_MAX_INDENT - 1} levels of "
-                        "indentation Python allows", node.span.line, node.span.column,
-                        hint="keep blocks nested less than about 45 deep to generate code",
-                        file=diagram.source, code="too-deep")])
-                stack.append((iter([s for sec in node.sections for s in sec.statements]),
-                              depth + 1))
-                break
-            if isinstance(node, Block):
-                stack.append((iter([s for sec in node.sections for s in sec.statements]),
-                              depth))
-                break
-        else:
-            stack.pop()
+    for block, depth in nesting(diagram.statements, flat=frozenset({"rect"})):
+        if depth >= PYTHON_MAX_INDENT - 2:  # a method in a class: two levels
+            raise DiagramError([Problem(
+                f"`{block.kind}` nested {depth} blocks deep: the generated Python would "
+                f"need more than the {PYTHON_MAX_INDENT - 1} levels of indentation Python "
+                "allows", block.span.line, block.span.column,
+                hint="keep blocks nested less than about 45 deep to generate code",
+                file=diagram.source, code="too-deep")])
 
 
 def _check_indentation(files: list[RenderedFile]) -> None:

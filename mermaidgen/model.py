@@ -194,6 +194,23 @@ def walk(statements: tuple[Statement, ...]):
             stack.pop()
 
 
+def nesting(statements: tuple[Statement, ...], flat: frozenset[str] = frozenset()):
+    """Every block with its depth (1 at the top level), blocks before their contents. Blocks
+    whose kind is in `flat` (such as `rect`) add no depth. No recursion: any depth works."""
+    stack = [(iter(statements), 0)]
+    while stack:
+        items, depth = stack[-1]
+        for node in items:
+            if isinstance(node, Block):
+                inner = depth if node.kind in flat else depth + 1
+                yield node, inner
+                stack.append((iter([s for sec in node.sections for s in sec.statements]),
+                              inner))
+                break
+        else:
+            stack.pop()
+
+
 def messages(diagram: Diagram) -> list[Message]:
     """All messages of a diagram in document order."""
     return [s for s in walk(diagram.statements) if isinstance(s, Message)]

@@ -20,13 +20,15 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
             f"{source} holds {len(diagrams)} sequence diagrams; pick one with "
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
+        from mermaidgen.model import nesting
         from mermaidgen.serialize import analysis_to_dict, to_dict
 
         document = to_dict(diagrams[0])
         document["analysis"] = analysis_to_dict(analyse(diagrams[0], orchestrator))
         # indented JSON grows with the square of the nesting: thousands of nested blocks
         # would print gigabytes of spaces, so such a document is printed compact
-        indent = 2 if _nesting(diagrams[0]) <= _MAX_INDENTED_NESTING else None
+        deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)
+        indent = 2 if deepest <= _MAX_INDENTED_NESTING else None
         json.dump(document, sys.stdout, ensure_ascii=False, indent=indent)
         sys.stdout.write("\n")
         return
@@ -54,25 +56,6 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
 
 
 _MAX_INDENTED_NESTING = 200
-
-
-def _nesting(diagram) -> int:
-    """How deep the diagram's blocks nest (no recursion: any depth)."""
-    from mermaidgen.model import Block
-
-    deepest = 0
-    stack = [(iter(diagram.statements), 0)]
-    while stack:
-        items, depth = stack[-1]
-        deepest = max(deepest, depth)
-        for node in items:
-            if isinstance(node, Block):
-                stack.append((iter([s for sec in node.sections for s in sec.statements]),
-                              depth + 1))
-                break
-        else:
-            stack.pop()
-    return deepest
 
 
 class _AsciiStdout:
