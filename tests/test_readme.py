@@ -207,9 +207,11 @@ def _mermaidgen() -> str:
 def _env() -> dict[str, str]:
     """A plain non-terminal environment: no colour, default widths, no inherited
     mermaidgen or pytest settings, and no third-party pytest plugins (a fresh machine has
-    none, and their warnings would change the generated projects' test output)."""
+    none, and their warnings would change the generated projects' test output). `CI` and
+    `BUILD_NUMBER` go too: with either set, pytest stops shortening its summary lines to
+    the terminal width, so the shown output would differ on CI machines."""
     dropped = ("PYTHONPATH", "COLUMNS", "LINES", "FORCE_COLOR", "CLICOLOR_FORCE",
-               "VIRTUAL_ENV")
+               "VIRTUAL_ENV", "CI", "BUILD_NUMBER")
     env = {k: v for k, v in os.environ.items() if k not in dropped
            and not k.startswith(("MERMAIDGEN_", "PYTEST_", "_MERMAIDGEN"))}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", PYTHONUNBUFFERED="1",
