@@ -1,22 +1,20 @@
 """Text to model: preprocess, lex, parse with the LALR grammar, apply mermaid's rules.
 
-The one place where lark is used; its exceptions never leave this module. Errors come
-out as `DiagramError` with every problem found (broken statements, bad nesting,
-semantic rules), each with its file line, column, the line's text and a hint.
+The statements nest by the table lark computed from `grammar/sequence.lark`, walked by
+`mermaidgen.lalr`. Errors come out as `DiagramError` with every problem found (broken
+statements, bad nesting, semantic rules), each with its file line, column, the line's
+text and a hint.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
-from importlib import resources
-
-from lark import Lark, Transformer
-from lark.exceptions import UnexpectedToken
 
 from mermaidgen import flatten
 from mermaidgen.builder import Builder
 from mermaidgen.errors import DiagramError, Problem
+from mermaidgen.grammar import table
+from mermaidgen.lalr import Parser, UnexpectedToken
 from mermaidgen.lexer import MAX_PROBLEMS, Lexer, StatementError
 from mermaidgen.model import Block, Create, Diagnostic, Diagram, Section, Span
 from mermaidgen.preprocess import prepare
@@ -36,8 +34,9 @@ _WORDS = {
 }
 
 
-class _Assemble(Transformer):
-    """Reductions of the grammar: statements into lists, blocks into `Block` nodes."""
+class _Assemble:
+    """Reductions of the grammar, one method per rule or `-> alias`: statements into
+    lists, blocks into `Block` nodes."""
 
     def start(self, children):
         return children[1]
@@ -110,12 +109,9 @@ class _Assemble(Transformer):
         return self._block("critical", c)
 
 
-@functools.cache
-def _lalr() -> Lark:
-    grammar = resources.files("mermaidgen").joinpath("grammar/sequence.lark").read_text()
-    # cache=True keeps the computed parse table in the temp folder, keyed by the grammar
-    # text and lark version: later processes load it instead of building it again
-    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Assemble(), cache=True)
+_ASSEMBLE = _Assemble()
+_REDUCERS = {name: getattr(_ASSEMBLE, name) for _, name, _, _ in table.RULES
+             if not name.startswith("_")}
 
 
 def parse(text: str, source: str | None = None, *, line_offset: int = 0,
@@ -160,19 +156,18 @@ def _parse_text(text: str, source: str | None, line_offset: int, column_offset: 
 def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagram:
     lexer = Lexer(text, prepared.header_pos, line_offset, column_offset)
     builder = Builder()
-    interactive = _lalr().parse_interactive("")
-    state = interactive.parser_state
+    state = Parser(table, _REDUCERS)
     structural: list[Problem] = []
     try:
         header = lexer.header()
     except StatementError as err:
         raise DiagramError([lexer.problem(err.pos, err.message, err.hint)]) from None
-    state.feed_token(header)
+    state.feed(header)
     last = header
     for tok in lexer.tokens():
         builder.observe(tok)
         try:
-            state.feed_token(tok)
+            state.feed(tok)
         except UnexpectedToken as exc:
             structural.append(_explain(exc, tok))
             if len(structural) >= MAX_PROBLEMS:
@@ -182,7 +177,7 @@ def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagr
                                  last.end_column))
     statements: list = []
     try:
-        statements = state.feed_token(end, True)
+        statements = state.finish(end)
     except UnexpectedToken as exc:
         structural.append(_explain(exc, end))
     problems = lexer.problems + structural
@@ -198,7 +193,7 @@ def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagr
 
 def _open_blocks(exc: UnexpectedToken) -> list[Tok]:
     """The blocks (and box) still open when the parser stopped, outermost first."""
-    stack = getattr(exc.state, "value_stack", [])
+    stack = exc.value_stack
     return [v for v in stack if type(v) is Tok and v.type in _OPENERS]
 
 

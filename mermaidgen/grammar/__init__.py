@@ -1,0 +1,1 @@
+"""The grammar of sequence diagrams (`sequence.lark`) and its LALR table (`table.py`)."""
