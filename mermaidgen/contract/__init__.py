@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 from mermaidgen.model import Block, Diagram, Message, Statement
 
@@ -127,5 +126,7 @@ def check_trace(diagram_or_contract: Diagram | Mapping, trace: Iterable[TraceMes
 
 def vendored_sources() -> dict[str, str]:
     """The text of each of `CHECKER_SOURCES`, to be written into a generated package."""
+    from importlib import resources  # here: the analysis imports this package for keys.py
+
     here = resources.files(__name__)
     return {name: here.joinpath(name).read_text(encoding="utf-8") for name in CHECKER_SOURCES}
