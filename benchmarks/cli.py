@@ -10,20 +10,21 @@ noisy; ratios measured side by side are what to compare):
 * `mermaidgen preview SEED --format json`          target: within 2.2x of the floor
 * `mermaidgen check DIR` over FILES small diagrams target: under 5 seconds
 
-Medians of `--runs` runs, after one warm-up (the first run compiles bytecode and lark's
-cached parse table). The commands run without PYTHONDONTWRITEBYTECODE: with it set, an
-editable install recompiles every module of mermaidgen in every process, which no user
-installing from a wheel pays (pip writes the bytecode at install time).
+Medians of `--runs` rounds (the floor, then each command: ratios are paired per round),
+after one warm-up (the first run writes the bytecode). The commands run without
+PYTHONDONTWRITEBYTECODE: with it set, an editable install recompiles every module of
+mermaidgen in every process, which no user installing from a wheel pays (pip writes the
+bytecode at install time).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
 import sys
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -40,14 +41,34 @@ def _command() -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def _run(cmd: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, cwd=cwd, env=ENV)
+    return time.perf_counter() - start
+
+
 def _time(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
-    subprocess.run(cmd, capture_output=True, cwd=cwd, env=ENV)  # warm-up
-    samples = []
+    _run(cmd, cwd)  # warm-up
+    return statistics.median(_run(cmd, cwd) for _ in range(runs))
+
+
+def _ratios(floor: list[str], commands: dict[str, list[str]], runs: int):
+    """Each command's median time and its median ratio to the floor, run in rounds (floor,
+    then each command): a busy spell on a shared machine then slows both sides of a ratio
+    alike, where timing one command's runs after another's would skew it."""
+    for cmd in (floor, *commands.values()):
+        _run(cmd)  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in ("floor", *commands)}
+    ratios: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, cwd=cwd, env=ENV)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        base = _run(floor)
+        times["floor"].append(base)
+        for name, cmd in commands.items():
+            took = _run(cmd)
+            times[name].append(took)
+            ratios[name].append(took / base)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return medians, {name: statistics.median(values) for name, values in ratios.items()}
 
 
 def main() -> None:
@@ -57,9 +78,10 @@ def main() -> None:
     args = parser.parse_args()
     cli = _command()
     seed = SEED if SEED.is_file() else ROOT / "samples" / "checkout.mmd"
-    floor = _time([sys.executable, "-c", "import typer"], args.runs)
-    version = _time([*cli, "--version"], args.runs)
-    preview = _time([*cli, "preview", str(seed), "--format", "json"], args.runs)
+    medians, ratios = _ratios([sys.executable, "-c", "import typer"], {
+        "version": [*cli, "--version"],
+        "preview": [*cli, "preview", str(seed), "--format", "json"],
+    }, args.runs)
     sys.path.insert(0, str(ROOT / "tests"))
     import check_tree
 
@@ -68,11 +90,11 @@ def main() -> None:
         check = _time([*cli, "check", "."], max(3, args.runs // 5), cwd=tree.root)
     floor_label = 'python -c "import typer" (the floor)'
     print(f"{'command':<46} {'median':>9} {'ratio':>7}  target")
-    print(f"{floor_label:<46} {floor * 1000:>7.0f}ms {1:>6.2f}x")
-    print(f"{'mermaidgen --version':<46} {version * 1000:>7.0f}ms "
-          f"{version / floor:>6.2f}x  <= 1.3x")
-    print(f"{'mermaidgen preview SEED --format json':<46} {preview * 1000:>7.0f}ms "
-          f"{preview / floor:>6.2f}x  <= 2.2x")
+    print(f"{floor_label:<46} {medians['floor'] * 1000:>7.0f}ms {1:>6.2f}x")
+    print(f"{'mermaidgen --version':<46} {medians['version'] * 1000:>7.0f}ms "
+          f"{ratios['version']:>6.2f}x  <= 1.3x")
+    print(f"{'mermaidgen preview SEED --format json':<46} {medians['preview'] * 1000:>7.0f}ms "
+          f"{ratios['preview']:>6.2f}x  <= 2.2x")
     print(f"{f'mermaidgen check ({args.files} files)':<46} {check:>8.2f}s {'':>7}  < 5 s")
 
 

@@ -115,7 +115,8 @@ class Lexer:
         text = self.text
         size = len(text) - 1  # the appended final newline ends the last statement
         separators = R.SEPARATORS.match
-        fast_signal = R.SIGNAL_AFTER_SEPARATORS.match
+        fast_signal = (R.signal_after_separators().match
+                       if len(text) >= R.FAST_PATH_MIN_CHARS else _no_fast_path)
         while True:
             pos = self.pos
             m = fast_signal(text, pos)
@@ -509,6 +510,11 @@ _OTHER_STATEMENTS = {
     "HEADER": Lexer._header_again,
     "INVALID": Lexer._stray,
 }
+
+def _no_fast_path(text: str, pos: int) -> None:
+    """Short texts go token by token (`lexrules.FAST_PATH_MIN_CHARS`)."""
+    return None
+
 
 def _message(sender: str, sender_central: object, arrow: str, mod: str | None,
              receiver: str, raw_text: str, span: Span) -> Message:

@@ -15,6 +15,7 @@ Each pattern here is the jison rule of mermaid.js 12.3 with the same number in
 
 from __future__ import annotations
 
+import functools
 import re
 
 FLAGS = re.ASCII | re.IGNORECASE
@@ -95,8 +96,18 @@ SIGNAL_FAST = (
     rf"(?![^}}]%%)(?P<text>:[^#\n;]*)"
 )
 
-SIGNAL_AFTER_SEPARATORS = re.compile(
-    rf"{SEPARATORS.pattern}(?!{BEATS_ACTOR}){SIGNAL_FAST}", FLAGS)
+
+
+@functools.cache
+def signal_after_separators() -> re.Pattern[str]:
+    """Separators, then `SIGNAL_FAST`: compiled on first use, because compiling it costs
+    about 3 ms and it saves about 2 ms per 1,000 messages (see `FAST_PATH_MIN_CHARS`)."""
+    return re.compile(rf"{SEPARATORS.pattern}(?!{BEATS_ACTOR}){SIGNAL_FAST}", FLAGS)
+
+
+# The lexer takes the one-match path for messages only in texts at least this long (about
+# 1,500 messages): below it, compiling the pattern costs more than the path saves.
+FAST_PATH_MIN_CHARS = 64_000
 
 # The ID state (after participant, actor, destroy, activate, deactivate), rules 2-15.
 ID_SKIP = re.compile(rf"(?:{BLANK}+|#[^\n]*)*+")

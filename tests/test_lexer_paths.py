@@ -1,0 +1,80 @@
+"""The lexer's one-match path for messages (used on long texts) and its token-by-token
+path (used on short ones) read every diagram the same way: same model, same errors."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from mermaidgen import lexrules
+from mermaidgen.errors import DiagramError
+from mermaidgen.parser import parse
+from mermaidgen.serialize import to_dict
+
+TESTS = Path(__file__).resolve().parent
+FILES = sorted([*(TESTS / "conformance" / "diagrams").rglob("*.mmd"),
+                *(TESTS.parent / "samples").glob("*.mmd"),
+                *(TESTS / "fuzz" / "regressions").glob("*.mmd"),
+                *(TESTS / "fuzz" / "regressions").glob("*.mmd.gz")])
+
+
+def _read(path: Path) -> str:
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return data.decode("utf-8", errors="replace")
+
+
+def _outcome(text: str) -> list:
+    try:
+        return _flat(to_dict(parse(text)))
+    except DiagramError as err:
+        return [(p.message, p.line, p.column, p.hint) for p in err.problems]
+
+
+def _flat(document) -> list:
+    """The document as a flat list, without recursion: some diagrams nest 5,000 deep."""
+    out, stack = [], [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            out.append(("{", tuple(item)))
+            stack.extend(reversed(item.values()))
+        elif isinstance(item, list):
+            out.append(("[", len(item)))
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
+@pytest.fixture
+def fast_matches(monkeypatch):
+    """Switch the one-match path on for every text and count the messages it reads."""
+    counter = {"matches": 0}
+    pattern = lexrules.signal_after_separators()
+
+    class Counting:
+        @staticmethod
+        def match(text, pos):
+            m = pattern.match(text, pos)
+            counter["matches"] += m is not None
+            return m
+
+    monkeypatch.setattr(lexrules, "FAST_PATH_MIN_CHARS", 0)
+    monkeypatch.setattr(lexrules, "signal_after_separators", lambda: Counting)
+    return counter
+
+
+def test_corpus_is_there():
+    assert len(FILES) > 300
+
+
+def test_both_paths_read_every_diagram_alike(fast_matches, monkeypatch):
+    texts = [_read(f) for f in FILES if f.stat().st_size < 200_000]
+    fast = [_outcome(t) for t in texts]
+    assert fast_matches["matches"] > 1000  # the one-match path really ran
+    monkeypatch.setattr(lexrules, "FAST_PATH_MIN_CHARS", 10**12)
+    slow = [_outcome(t) for t in texts]
+    mismatched = [str(f) for f, a, b in zip(FILES, fast, slow, strict=False) if a != b]
+    assert not mismatched
