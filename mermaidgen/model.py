@@ -42,6 +42,8 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Participant:
+    """A participant or actor, in the order mermaid draws them."""
+
     id: str
     label: str
     kind: ParticipantKind
@@ -59,6 +61,8 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Box:
+    """A `box` grouping participants, with its title and colour."""
+
     title: str | None
     color: str | None
     participants: tuple[str, ...]
@@ -68,6 +72,8 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One arrow between two participants (or from one to itself)."""
+
     sender: str
     receiver: str
     text: str
@@ -84,6 +90,8 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """`Note left of|right of|over A[,B]: text`."""
+
     placement: Placement
     participants: tuple[str, ...]
     text: str
@@ -93,30 +101,40 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Activate:
+    """`activate A`: A's activation bar starts here."""
+
     participant: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Deactivate:
+    """`deactivate A`: A's innermost activation bar ends here."""
+
     participant: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Create:
+    """`create participant|actor A`: A appears at this point of the diagram."""
+
     participant: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Destroy:
+    """`destroy A`: A's lifeline ends at its next message."""
+
     participant: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
 class Autonumber:
+    """`autonumber [start [step]]` or `autonumber off`."""
+
     span: Span
     start: int | float | None = None
     step: int | float | None = None
@@ -135,6 +153,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Block:
+    """`loop`, `alt`, `opt`, `par`, `critical`, `break` or `rect`, with its sections."""
+
     kind: BlockKind
     sections: tuple[Section, ...]
     span: Span
@@ -159,6 +179,8 @@ class Diagnostic:
 
 @dataclass(frozen=True, slots=True)
 class Diagram:
+    """A parsed sequence diagram: participants, statements in order, and metadata."""
+
     participants: tuple[Participant, ...]
     statements: tuple[Statement, ...]
     span: Span

@@ -28,6 +28,8 @@ STYLES = ("choreography", "orchestration")
 
 @dataclass(frozen=True, slots=True)
 class MessageInfo:
+    """What one message is: its role, the call it answers and its broker hop."""
+
     index: int
     occurrence: Occurrence
     role: str
@@ -41,6 +43,8 @@ class MessageInfo:
 
 @dataclass(frozen=True, slots=True)
 class StyleChoice:
+    """The style `auto` picks for a diagram, and why."""
+
     style: str
     reason: str
 

@@ -51,6 +51,8 @@ def topic(text: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """An event of the choreography: one kind of message, with its class and channel."""
+
     key: str
     text: str
     """The text of the event's first message."""

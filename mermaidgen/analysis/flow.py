@@ -55,6 +55,8 @@ class Occurrence:
 
 @dataclass(frozen=True, slots=True)
 class Enter:
+    """A block starts (in the flattened stream of the diagram)."""
+
     block_id: int
     block: Block
     path: Path
@@ -62,6 +64,8 @@ class Enter:
 
 @dataclass(frozen=True, slots=True)
 class SectionStart:
+    """A section of the current block starts."""
+
     block_id: int
     index: int
     section: Section
@@ -71,6 +75,8 @@ class SectionStart:
 
 @dataclass(frozen=True, slots=True)
 class Leave:
+    """The current block ends."""
+
     block_id: int
     block: Block
 
@@ -143,6 +149,8 @@ def stream(diagram: Diagram) -> list[Item]:
 
 @dataclass(frozen=True, slots=True)
 class _SectionMarker:
+    """Where a section starts, while the stream is being built."""
+
     block_id: int
     index: int
     section: Section

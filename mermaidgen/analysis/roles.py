@@ -41,6 +41,8 @@ class _Call(NamedTuple):
 
 @dataclass(slots=True)
 class _State:
+    """Open calls while the roles are assigned, copied into each alternative."""
+
     pending: dict[str, list[_Call]] = field(default_factory=dict)
     """Calls each participant has received and not answered, most recent last."""
     outgoing: dict[str, int] = field(default_factory=dict)
@@ -52,6 +54,8 @@ class _State:
 
 @dataclass(frozen=True, slots=True)
 class Roles:
+    """The role of every message, and which reply answers which request."""
+
     role: tuple[str, ...]
     """Per message: request, reply, event, self, lost or destroy."""
     reply_to: tuple[int | None, ...]

@@ -41,6 +41,8 @@ class LocalStep:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Comment:
+    """A note of the diagram, kept as a comment where it was drawn."""
+
     text: str
     line: int
 
@@ -124,6 +126,8 @@ class Reply:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Branch:
+    """One section of a fragment: its label, a safe name, and what it does."""
+
     label: str
     name: str
     line: int
@@ -132,6 +136,8 @@ class Branch:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Fragment:
+    """A block of the diagram as control flow: its kind and its branches."""
+
     kind: str
     """alt, opt, loop, par, par_over, critical or break (`rect` is transparent)."""
     label: str
@@ -176,6 +182,8 @@ class Handler:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ServiceChoreography:
+    """Choreography: one service's entry actions, handlers and the events it uses."""
+
     participant: str
     name: str
     class_name: str
@@ -188,6 +196,8 @@ class ServiceChoreography:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Choreography:
+    """The choreography of a diagram: every service and every event."""
+
     services: tuple[ServiceChoreography, ...]
     events: tuple[Event, ...]
 
@@ -202,6 +212,8 @@ class Variant:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Operation:
+    """Orchestration: an operation a service offers, and how each call runs."""
+
     name: str
     request: str
     reply: str | None
@@ -213,6 +225,8 @@ class Operation:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ServiceOrchestration:
+    """Orchestration: one service and the operations it offers."""
+
     participant: str
     name: str
     class_name: str
@@ -221,6 +235,8 @@ class ServiceOrchestration:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Orchestration:
+    """The orchestration of a diagram: the workflow and the services it calls."""
+
     orchestrator: str
     name: str
     class_name: str
