@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -682,20 +681,36 @@ BIG_CASES = {
 
 
 @pytest.mark.parametrize("name, text, expected", list(BIG_CASES.values()), ids=list(BIG_CASES))
-def test_big_inputs_are_fast(name, text, expected):
-    started = time.perf_counter()
+def test_big_inputs(name, text, expected):
+    # No timing here: a quadratic scan of these inputs takes minutes, which the fuzz
+    # regressions' time-limited runs and benchmarks/ catch without a flaky threshold.
     if isinstance(expected, int):
         assert len(extract(text, name)) == expected
     else:
         error_of(extract, text, name)
-    assert time.perf_counter() - started < 1.0
 
 
-def test_reading_10MB_is_fast(tmp_path):
+def test_markdown_it_reads_only_the_windows_that_may_hold_a_fence(monkeypatch):
+    from mermaidgen import fences
+
+    parsed: list[int] = []
+    real = fences._parse
+
+    def counting(src: str, start: int, end: int):
+        parsed.append(end - start)
+        return real(src, start, end)
+
+    monkeypatch.setattr(fences, "_parse", counting)
+    document = (PROSE * 10 + "\n") * 12_000 + "A list:\n\n- item\n\n  " + FENCE.replace(
+        "\n", "\n  ")
+    (snippet,) = extract(document, "big.md")
+    assert snippet.line_offset == document.count("\n", 0, document.index("sequenceDiagram"))
+    assert parsed and sum(parsed) < len(document) / 100
+
+
+def test_reading_10MB(tmp_path):
     path = write(tmp_path, "big.md", "\r\n".join(["text"] * 2_000_000) + "\r\n" + FENCE)
-    started = time.perf_counter()
     (snippet,) = load(path)
-    assert time.perf_counter() - started < 1.0
     assert snippet.line_offset == 2_000_001
 
 
