@@ -48,9 +48,6 @@ MAX_INPUT = 4 * 1024**2  # mutations that grow an input stop here
 # Failures found, reported, and not fixed yet (they lie outside the parser modules): the
 # fuzzer still lists them, but they do not make it exit 1. Remove an entry once fixed.
 KNOWN_ISSUES: dict[str, str] = {
-    "timeout-preview-preview/cells":
-        "preview/cells.py: wrap() is quadratic in the length of a label (a 1 MB line or name "
-        "takes minutes to draw)",
     "timeout-preview-commands/preview":
         "preview of deeply nested blocks: the analysis tree (rich) and `--format json` "
         "(json.dump(indent=2), indentation quadratic in the depth) take minutes at 5,000",

@@ -104,11 +104,17 @@ def wrap(lines: list[Cells], limit: int) -> list[Cells]:
     limit = max(limit, 2)
     out: list[Cells] = []
     for line in lines:
-        while len(line) > limit:
-            cut = _break_at(line, limit)
-            out.append(_strip(line[:cut]))
-            line = _strip(line[cut:])
-        out.append(line)
+        # indexes into the line, not slices of its rest: a 1 MB label stays linear
+        start, end = 0, len(line)
+        while end - start > limit:
+            cut = start + _break_at(line, start, limit)
+            out.append(_strip(line[start:cut]))
+            start = cut
+            while start < end and line[start] == " ":
+                start += 1
+            while end > start and line[end - 1] == " ":  # the rest is measured trimmed
+                end -= 1
+        out.append(line[start:end] if start else line)
     return out
 
 
@@ -117,17 +123,21 @@ def wrap(lines: list[Cells], limit: int) -> list[Cells]:
 _BREAK_AFTER = frozenset("/\\-_.,;:()[]{}=&?|+>")
 
 
-def _break_at(line: Cells, limit: int) -> int:
+def _break_at(line: Cells, start: int, limit: int) -> int:
+    """Where to end the piece of `line` that starts at `start` (an offset from `start`)."""
+    def at(k: int) -> str:
+        return line[start + k]
+
     for k in range(limit, 0, -1):
-        if line[k] == " ":
+        if at(k) == " ":
             return k
     for k in range(limit, max(limit // 2, 1) - 1, -1):
-        if line[k - 1] in _BREAK_AFTER and line[k] != "":
+        if at(k - 1) in _BREAK_AFTER and at(k) != "":
             return k
     for k in range(limit, max(limit // 2, 1) - 1, -1):
-        if line[k].isupper() and line[k - 1].islower():  # camelCase
+        if at(k).isupper() and at(k - 1).islower():  # camelCase
             return k
-    return limit - 1 if line[limit] == "" else limit
+    return limit - 1 if at(limit) == "" else limit
 
 
 ELLIPSIS = "⋯"
