@@ -26,11 +26,12 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
         document = to_dict(diagrams[0])
         document["analysis"] = analysis_to_dict(analyse(diagrams[0], orchestrator))
         # indented JSON grows with the square of the nesting: thousands of nested blocks
-        # would print gigabytes of spaces, so such a document is printed compact
+        # would print gigabytes of spaces, so such a document is printed compact, by the C
+        # encoder (`dumps` without indent): json's Python encoder passes every piece up
+        # through one generator per level, which is quadratic in the depth as well
         deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)
         indent = 2 if deepest <= _MAX_INDENTED_NESTING else None
-        json.dump(document, sys.stdout, ensure_ascii=False, indent=indent)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent) + "\n")
         return
     if fmt == "mermaid":
         from mermaidgen.emit import to_mermaid
