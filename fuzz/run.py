@@ -48,11 +48,6 @@ MAX_INPUT = 4 * 1024**2  # mutations that grow an input stop here
 # Failures found, reported, and not fixed yet (they lie outside the parser modules): the
 # fuzzer still lists them, but they do not make it exit 1. Remove an entry once fixed.
 KNOWN_ISSUES: dict[str, str] = {
-    "timeout-preview-commands/preview":
-        "preview of deeply nested blocks: the analysis tree (rich) and `--format json` "
-        "(json.dump(indent=2), indentation quadratic in the depth) take minutes at 5,000",
-    "timeout-preview-json/encoder":
-        "commands/preview.py: `--format json` of deeply nested blocks (as above)",
     "timeout-preview-rich/text":
         "preview of a text file holding 20,000 diagrams draws them all: about 30 s (linear, "
         "about 1.5 ms per diagram, mostly in rich)",

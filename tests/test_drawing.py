@@ -365,3 +365,23 @@ def test_ascii_mode_prints_ascii_only_tables_and_trees_included(width: int, caps
         assert _run(["preview", str(path), "--ascii", "--width", str(width)]) == 0
         out = capsys.readouterr().out
         assert out.isascii(), (path.name, sorted({c for c in out if not c.isascii()}))
+
+
+def test_analysis_tree_stops_at_a_readable_depth() -> None:
+    import io
+
+    from rich.console import Console
+
+    from mermaidgen.analysis import analyse
+    from mermaidgen.preview import views
+
+    depth = views.MAX_TREE_DEPTH + 5
+    text = ("sequenceDiagram\n" + "".join(f"loop level {i}\n" for i in range(depth))
+            + "A->>B: deep\n" + "end\n" * depth)
+    console = Console(file=io.StringIO(), width=200, no_color=True)
+    console.print(views.render(analyse(parse(text))))
+    drawn = console.file.getvalue()
+    cut = views.MAX_TREE_DEPTH + 2  # the first block left out, by its line
+    assert f"loop level {views.MAX_TREE_DEPTH - 1}  (line {cut - 1})" in drawn
+    assert f"loop level {views.MAX_TREE_DEPTH}  (line {cut}) and deeper: see --format json" in drawn
+    assert f"level {views.MAX_TREE_DEPTH + 1} " not in drawn and "deep  (line" not in drawn

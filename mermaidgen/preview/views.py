@@ -52,18 +52,26 @@ def events(analysis: Analysis) -> Table:
 def _grow(tree: Tree, actions: tuple[Action, ...], names: dict[str, str],
           replies: dict[int, str]) -> None:
     # iterative, so that very deep nesting does not exhaust the stack
-    stack = [(tree, actions)]
+    stack = [(tree, actions, 0)]
     while stack:
-        node, items = stack.pop()
+        node, items, depth = stack.pop()
         for a in items:
-            if isinstance(a, Fragment):
+            if isinstance(a, Fragment) and depth >= MAX_TREE_DEPTH:
+                # nobody reads a tree thousands of levels deep, and rich takes seconds per
+                # thousand levels to lay one out
+                node.add(Text(f"{a.kind} {a.label}".rstrip() + f"  (line {a.line}) and "
+                              "deeper: see --format json", style="italic"))
+            elif isinstance(a, Fragment):
                 child = node.add(Text(f"{a.kind} {a.label}".rstrip() + f"  (line {a.line})",
                                       style="bold"))
                 for b in a.branches:
                     stack.append((child.add(Text(f"[{b.label or '-'}]", style="italic")),
-                                  b.actions))
+                                  b.actions, depth + 1))
             else:
                 node.add(Text(action_text(a, names, replies) + f"  (line {a.line})"))
+
+
+MAX_TREE_DEPTH = 8  # blocks: 8 characters of tree guides each, so the text still fits
 
 
 def choreography(analysis: Analysis) -> Tree:
