@@ -13,8 +13,8 @@ The rules:
   refused unless `--force`, which keeps the edited copy under `.mermaidgen/replaced/`;
 * files that no longer belong are reported (on every run, until deleted), never deleted;
 * the tree changes all at once: new contents are staged inside the folder, then swapped
-  in with a journal, and any failure (or a crash, recovered at the next run) puts the
-  previous files back;
+  in with a journal (`mermaidgen.swap`), and any failure (or a crash, recovered at the
+  next run) puts the previous files back;
 * one writer at a time: a lock, and a plan made before the lock was taken is checked
   again under it, so two runs on one folder never mix their files.
 """
@@ -22,32 +22,30 @@ The rules:
 from __future__ import annotations
 
 import difflib
-import errno
 import hashlib
 import json
 import os
-import shutil
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from mermaidgen.errors import MermaidgenError, UsageError
+from mermaidgen.errors import UsageError
 from mermaidgen.render import OWNERS, RenderedFile
+from mermaidgen.swap import (
+    JOURNAL,
+    MANIFEST,
+    STATE_DIR,
+    Lock,
+    OutputError,
+    check_rel,
+    commit,
+    no_links,
+    recover,
+    recover_locked,
+)
 
-STATE_DIR = ".mermaidgen"
-MANIFEST = f"{STATE_DIR}/manifest.json"
-_STAGING = f"{STATE_DIR}/staging"
-_BACKUP = f"{STATE_DIR}/backup"
-_JOURNAL = f"{STATE_DIR}/journal.json"
-_REPLACED = f"{STATE_DIR}/replaced"
-_LOCK = f"{STATE_DIR}/lock"
-_PART = ".part"  # suffix of a file being written next to its final name
-_SCRATCH = (_STAGING, _BACKUP, _JOURNAL + _PART)  # never needed once no journal exists
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-
-
-class OutputError(MermaidgenError):
-    """The skeleton cannot be written where it was asked to go."""
+__all__ = ["MANIFEST", "STATE_DIR", "Action", "OutputError", "Plan", "conflicts", "diff",
+           "manifest_for", "plan", "read_manifest", "recover", "sha256", "write"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,32 +74,9 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _check_rel(rel: object) -> str:
-    """`rel` if it is a plain relative POSIX path that stays inside the folder."""
-    parts = rel.split("/") if isinstance(rel, str) else [""]
-    # PurePosixPath would quietly drop empty and `.` parts, so look at the raw text.
-    if any(p in ("", ".", "..") or ":" in p for p in parts) or "\\" in rel \
-            or "\x00" in rel:
-        raise OutputError(f"refusing to write {rel!r}: not a plain path inside the output")
-    if parts[0] == STATE_DIR:
-        raise OutputError(f"refusing to write {rel!r}: {STATE_DIR}/ is mermaidgen's own state")
-    return rel
-
-
-def _no_links(out: Path, rel: str) -> Path:
-    """`out/rel`, refusing if any part of it below `out` is a symbolic link."""
-    current = out
-    for part in PurePosixPath(rel).parts:
-        current = current / part
-        if current.is_symlink():
-            raise OutputError(f"refusing to write {rel}: {current} is a symbolic link, and "
-                              "mermaidgen never writes through links")
-    return current
-
-
 def _safe_path(out: Path, rel: str) -> Path:
     """`out/rel`, refusing anything that could land outside `out`."""
-    return _no_links(out, _check_rel(rel))
+    return no_links(out, check_rel(rel))
 
 
 def read_manifest(out: Path) -> dict | None:
@@ -120,7 +95,7 @@ def read_manifest(out: Path) -> dict | None:
 
 def _valid_entry(path: str, info: object) -> bool:
     try:
-        _check_rel(path)
+        check_rel(path)
     except OutputError:
         return False
     return isinstance(info, dict) and info.get("owner") in OWNERS and \
@@ -155,14 +130,14 @@ def _plan(files: list[RenderedFile], out: Path, meta: dict, force: bool) -> Plan
     if (out / STATE_DIR).is_symlink():
         raise OutputError(f"{out / STATE_DIR} is a symbolic link, and mermaidgen never "
                           "writes through links; remove it")
-    if os.path.lexists(out / _JOURNAL):
+    if os.path.lexists(out / JOURNAL):
         raise OutputError(_busy(out))
     seen = _manifest_bytes_on_disk(out)
     old = read_manifest(out) if out.is_dir() else None
     # A `.mermaidgen/` with no manifest is what a first run that failed leaves behind.
     if old is None and out.is_dir() and not force and \
             any(e.name != STATE_DIR for e in out.iterdir()):
-        if os.path.lexists(out / _JOURNAL) or _manifest_bytes_on_disk(out) is not None:
+        if os.path.lexists(out / JOURNAL) or _manifest_bytes_on_disk(out) is not None:
             raise OutputError(_busy(out))  # another run's first files, not a foreign folder
         raise UsageError(f"--out {out}: the folder is not empty and mermaidgen did not create "
                          "it; choose an empty folder, or use --force to add the skeleton "
@@ -208,7 +183,7 @@ def _plan(files: list[RenderedFile], out: Path, meta: dict, force: bool) -> Plan
     # Another writer swaps files in only while its journal exists, and swaps its manifest
     # in last: a journal or a changed manifest now means this read may have seen half of
     # its files. (`write` plans again under the lock, so a plan it applies is never stale.)
-    if os.path.lexists(out / _JOURNAL) or _manifest_bytes_on_disk(out) != seen:
+    if os.path.lexists(out / JOURNAL) or _manifest_bytes_on_disk(out) != seen:
         raise OutputError(_busy(out))
     manifest = manifest_for(files, meta, entries)
     return Plan(out, tuple(actions), by_path, manifest, force)
@@ -231,7 +206,7 @@ def _check_layout(files: list[RenderedFile]) -> None:
     """No two files on one path, nor a file where another needs a folder."""
     seen: dict[str, str] = {}
     for f in files:
-        key = unicodedata.normalize("NFC", _check_rel(f.path)).casefold()
+        key = unicodedata.normalize("NFC", check_rel(f.path)).casefold()
         if key in seen:
             raise OutputError(f"two files would be written to one path: {seen[key]!r} and "
                               f"{f.path!r}")
@@ -290,15 +265,17 @@ def write(p: Plan) -> None:
         (p.out / STATE_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write to {p.out}: {exc.strerror or exc}") from None
-    with _Lock(p.out):
-        _recover_locked(p.out)
+    with Lock(p.out):
+        recover_locked(p.out)
         meta = {k: v for k, v in p.manifest.items() if k not in ("files", "mermaidgen_manifest")}
         now = plan(list(p.files.values()), p.out, meta, p.force)
         if now.actions != p.actions or now.manifest != p.manifest:
             raise OutputError(f"{p.out} changed after this run looked at it (another "
                               "mermaidgen wrote into it, or files were edited); nothing was "
                               "written, run again")
-        _commit(p, [a for a in p.actions if a.kind in ("create", "update", "conflict")])
+        writes = [a for a in p.actions if a.kind in ("create", "update", "conflict")]
+        commit(p.out, {a.path: p.files[a.path].content.encode("utf-8") for a in writes},
+               _manifest_bytes(p.manifest), [a.path for a in writes if a.kind == "conflict"])
 
 
 def _known(out: Path) -> dict:
@@ -312,198 +289,9 @@ def _up_to_date(p: Plan) -> bool:
     if any(a.kind in ("create", "update", "conflict") for a in p.actions):
         return False
     try:
-        return not os.path.lexists(p.out / _JOURNAL) and \
+        return not os.path.lexists(p.out / JOURNAL) and \
             (p.out / MANIFEST).read_bytes() == _manifest_bytes(p.manifest)
     except OSError:
         return False
 
 
-def _commit(p: Plan, writes: list[Action]) -> None:
-    out = p.out
-    staging, backup = out / _STAGING, out / _BACKUP
-    paths = [a.path for a in writes] + [MANIFEST]
-    try:
-        for leftover in (staging, backup):
-            _remove(leftover)
-        for a in writes:
-            _write_file(staging / a.path, p.files[a.path].content.encode("utf-8"))
-        _write_file(staging / MANIFEST, _manifest_bytes(p.manifest))
-        existed = [q for q in paths if os.path.lexists(out / q)]
-        # Folders this run creates, deepest first, so that undoing it removes them again.
-        dirs = sorted({str(d) for q in paths for d in PurePosixPath(q).parents
-                       if str(d) != "." and not os.path.lexists(out / d)},
-                      key=lambda d: (-d.count("/"), d))
-        journal = {"paths": paths, "existed": existed, "dirs": dirs}
-        # The journal appears whole or not at all: a crash before this line changed nothing.
-        _write_file(out / (_JOURNAL + _PART), json.dumps(journal).encode("utf-8"))
-        os.replace(out / (_JOURNAL + _PART), out / _JOURNAL)
-    except BaseException as exc:
-        try:
-            _remove(staging)
-            (out / (_JOURNAL + _PART)).unlink(missing_ok=True)
-        except OSError:
-            pass  # scratch only: the next run clears it
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write to {out}: {exc.strerror or exc}; nothing was "
-                              "changed") from None
-        raise
-    try:
-        for q in existed:  # whole copies, renamed into place: a backup is never partial
-            saved = backup / q
-            _write_file(saved.with_name(saved.name + _PART), (out / q).read_bytes())
-            shutil.copymode(out / q, saved.with_name(saved.name + _PART))
-            os.replace(saved.with_name(saved.name + _PART), saved)
-        for q in paths:
-            target = out / q
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / q, target)
-        for a in writes:
-            if a.kind == "conflict":  # keep the hand-edited copy the user asked to replace
-                _keep_copy(out, a.path, (backup / a.path).read_bytes())
-    except BaseException as exc:
-        try:
-            _roll_back(out, journal)
-        except (OSError, OutputError) as again:
-            raise OutputError(f"cannot write to {out} ({exc}), and putting the previous "
-                              f"files back failed too ({again}); they are safe in {backup}, "
-                              "and the next run puts them back") from None
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write to {out}: {exc.strerror or exc}; nothing was "
-                              "changed") from None
-        raise
-    try:
-        (out / _JOURNAL).unlink()  # the new tree is complete: from here on it is the tree
-        for leftover in (staging, backup):
-            _remove(leftover)
-    except OSError as exc:
-        raise OutputError(f"wrote {out}, but cannot clear {out / STATE_DIR}: "
-                          f"{exc.strerror or exc}") from None
-
-
-def _keep_copy(out: Path, rel: str, data: bytes) -> None:
-    """Save `data` as `.mermaidgen/replaced/rel`, never over an earlier, different copy."""
-    name, n = f"{_REPLACED}/{rel}", 1
-    while True:
-        kept = _no_links(out, name)
-        if not kept.exists():
-            break
-        if kept.is_file() and kept.read_bytes() == data:
-            return
-        n += 1
-        name = f"{_REPLACED}/{rel}.~{n}~"
-    _write_file(kept, data)
-
-
-def _roll_back(out: Path, journal: object) -> None:
-    """Put back every file the journal's run replaced, remove what it added."""
-    if not isinstance(journal, dict) or not isinstance(journal.get("paths"), list) or \
-            not isinstance(journal.get("existed"), list) or \
-            not isinstance(journal.setdefault("dirs", []), list):  # older journals: no dirs
-        raise OutputError("not a mermaidgen journal")
-    for q in journal["paths"] + journal["existed"] + journal["dirs"]:
-        if q != MANIFEST:
-            _check_rel(q)
-    backup = out / _BACKUP
-    for q in journal["paths"]:
-        target = _no_links(out, q) if q != MANIFEST else out / q
-        if q in journal["existed"]:
-            if not os.path.lexists(backup / q):
-                continue  # put back already, by an earlier attempt
-            # Not replaced yet: leave the file be (a read-only folder may be why the run
-            # failed, and putting back a copy there would fail too).
-            if target.is_file() and not target.is_symlink() and \
-                    target.read_bytes() == (backup / q).read_bytes():
-                (backup / q).unlink()
-            else:
-                os.replace(backup / q, target)
-        elif os.path.lexists(target):
-            target.unlink()
-    for d in journal["dirs"]:
-        try:
-            _no_links(out, d).rmdir()
-        except OSError:  # not empty: something else lives there now
-            pass
-    (out / _JOURNAL).unlink(missing_ok=True)
-    _remove(out / _STAGING)
-    _remove(backup)
-
-
-def recover(out: Path) -> bool:
-    """Undo a run that crashed while swapping files in. True if there was one.
-
-    Also clears what a run killed before its swap began leaves (staged copies)."""
-    if not any(os.path.lexists(out / q) for q in (_JOURNAL, *_SCRATCH)):
-        return False
-    with _Lock(out):  # a journal of a run that is still going is not ours to undo
-        undone = _recover_locked(out)
-        try:
-            for q in _SCRATCH:
-                _remove(out / q)
-        except OSError as exc:
-            raise OutputError(f"cannot clear {out / STATE_DIR}: {exc.strerror or exc}") \
-                from None
-        return undone
-
-
-def _recover_locked(out: Path) -> bool:
-    journal_path = out / _JOURNAL
-    if not os.path.lexists(journal_path):
-        return False
-    try:
-        journal = json.loads(journal_path.read_text(encoding="utf-8"))
-        _roll_back(out, journal)
-    except (OSError, ValueError, OutputError) as exc:
-        raise OutputError(f"{journal_path}: an interrupted run left this journal and it "
-                          f"cannot be replayed ({exc}); check the folder by hand") from None
-    return True
-
-
-def _remove(path: Path) -> None:
-    """Delete mermaidgen's own scratch file or folder (a link itself, never its target)."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.is_dir():
-        shutil.rmtree(path)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o666)
-    with open(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-class _Lock:
-    """One writer per output folder at a time (released by the OS if the process dies)."""
-
-    def __init__(self, out: Path):
-        self.path = out / _LOCK
-        self.fd: int | None = None
-
-    def __enter__(self) -> _Lock:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform
-            return self
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
-        except OSError as exc:
-            raise OutputError(f"cannot write to {self.path.parent.parent}: "
-                              f"{exc.strerror or exc} ({self.path})") from None
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
-                return self  # a file system without locks (some network mounts)
-            os.close(self.fd)
-            self.fd = None
-            raise OutputError(f"another mermaidgen is writing into {self.path.parent.parent} "
-                              "right now; try again when it has finished") from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
