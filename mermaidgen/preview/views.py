@@ -13,6 +13,14 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.projection.outline import action_text
 from mermaidgen.projection.views import Action, Fragment
 
+MAX_TEXT = 400
+"""Characters of one name or text shown in a table or tree: more cannot be read there,
+and rich takes seconds to lay out megabytes of it (`--format json` has it all)."""
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
+
 
 def _role(analysis: Analysis, pid: str, kind: str) -> str:
     if pid == analysis.orchestration.orchestrator:
@@ -33,8 +41,9 @@ def participants(analysis: Analysis) -> Table:
         sends[m.occurrence.sender] = sends.get(m.occurrence.sender, 0) + 1
         receives[m.occurrence.receiver] = receives.get(m.occurrence.receiver, 0) + 1
     for p in analysis.diagram.participants:
-        table.add_row(Text(p.id), Text(p.label), p.kind, _role(analysis, p.id, p.kind),
-                      str(sends.get(p.id, 0)), str(receives.get(p.id, 0)))
+        table.add_row(Text(_clip(p.id)), Text(_clip(p.label)), p.kind,
+                      _role(analysis, p.id, p.kind), str(sends.get(p.id, 0)),
+                      str(receives.get(p.id, 0)))
     return table
 
 
@@ -45,7 +54,8 @@ def events(analysis: Analysis) -> Table:
     for e in analysis.events:
         flow = f"{', '.join(e.producers) or '?'} -> {', '.join(e.consumers) or '(nobody)'}"
         lines = ", ".join(map(str, e.lines[:6])) + (" ..." if len(e.lines) > 6 else "")
-        table.add_row(Text(e.name), e.class_name, Text(e.channel), Text(flow), lines)
+        table.add_row(Text(_clip(e.name)), _clip(e.class_name), Text(_clip(e.channel)),
+                      Text(_clip(flow)), lines)
     return table
 
 
@@ -59,16 +69,16 @@ def _grow(tree: Tree, actions: tuple[Action, ...], names: dict[str, str],
             if isinstance(a, Fragment) and depth >= MAX_TREE_DEPTH:
                 # nobody reads a tree thousands of levels deep, and rich takes seconds per
                 # thousand levels to lay one out
-                node.add(Text(f"{a.kind} {a.label}".rstrip() + f"  (line {a.line}) and "
+                node.add(Text(f"{a.kind} {_clip(a.label)}".rstrip() + f"  (line {a.line}) and "
                               "deeper: see --format json", style="italic"))
             elif isinstance(a, Fragment):
-                child = node.add(Text(f"{a.kind} {a.label}".rstrip() + f"  (line {a.line})",
+                child = node.add(Text(f"{a.kind} {_clip(a.label)}".rstrip() + f"  (line {a.line})",
                                       style="bold"))
                 for b in a.branches:
-                    stack.append((child.add(Text(f"[{b.label or '-'}]", style="italic")),
+                    stack.append((child.add(Text(f"[{_clip(b.label) or '-'}]", style="italic")),
                                   b.actions, depth + 1))
             else:
-                node.add(Text(action_text(a, names, replies) + f"  (line {a.line})"))
+                node.add(Text(_clip(action_text(a, names, replies)) + f"  (line {a.line})"))
 
 
 MAX_TREE_DEPTH = 8  # blocks: 8 characters of tree guides each, so the text still fits
@@ -79,15 +89,15 @@ def choreography(analysis: Analysis) -> Tree:
     names = {e.key: e.name for e in view.events}
     root = Tree(Text("Choreography: what each service handles and publishes", style="bold"))
     for s in view.services:
-        node = root.add(Text(s.participant, style="bold cyan"))
+        node = root.add(Text(_clip(s.participant), style="bold cyan"))
         if s.entry:
             _grow(node.add(Text("start")), s.entry, names, {})
         for h in s.handlers:
-            label = f"on {names.get(h.event, h.event)} from {', '.join(h.sources)}"
+            label = _clip(f"on {names.get(h.event, h.event)} from {', '.join(h.sources)}")
             handler = node.add(Text(label))
             for case in h.cases:
                 target = handler if len(h.cases) == 1 else handler.add(
-                    Text(f"when received at line {case.line} (from {case.source})"))
+                    Text(f"when received at line {case.line} (from {_clip(case.source)})"))
                 _grow(target, case.actions, names, {})
         for j in s.joins:
             _grow(node.add(Text(f"after the par of line {j.line}, once its {j.arrivals} "
@@ -98,17 +108,17 @@ def choreography(analysis: Analysis) -> Tree:
 def orchestration(analysis: Analysis) -> Tree:
     view = analysis.orchestration
     texts = {m.index: m.occurrence.message.text for m in analysis.messages}
-    head = f"Orchestration: the workflow of {view.orchestrator}"
+    head = f"Orchestration: the workflow of {_clip(view.orchestrator)}"
     root = Tree(Text(head + (" (added by mermaidgen)" if view.synthetic else ""),
                      style="bold"))
     if view.trigger is not None:
-        root.add(Text(f'started by "{texts[view.trigger]}"'))
+        root.add(Text(f'started by "{_clip(texts[view.trigger])}"'))
     _grow(root, view.workflow, {}, texts)
     for s in view.services:
-        node = root.add(Text(f"{s.participant} offers", style="bold cyan"))
+        node = root.add(Text(f"{_clip(s.participant)} offers", style="bold cyan"))
         for op in s.operations:
-            result = f' -> "{op.reply}"' if op.reply is not None else ""
-            op_node = node.add(Text(f'{op.name} "{op.request}"{result}'))
+            result = f' -> "{_clip(op.reply)}"' if op.reply is not None else ""
+            op_node = node.add(Text(f'{_clip(op.name)} "{_clip(op.request)}"{result}'))
             for v in op.variants:
                 _grow(op_node, v.actions, {}, texts)
     return root
@@ -118,7 +128,7 @@ def render(analysis: Analysis) -> RenderableType:
     style = analysis.style
     return Group(
         participants(analysis),
-        Text(f"Style: {style.style} ({style.reason})"),
+        Text(f"Style: {style.style} ({_clip(style.reason)})"),
         events(analysis),
         choreography(analysis),
         orchestration(analysis),
