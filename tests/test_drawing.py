@@ -385,3 +385,20 @@ def test_analysis_tree_stops_at_a_readable_depth() -> None:
     assert f"loop level {views.MAX_TREE_DEPTH - 1}  (line {cut - 1})" in drawn
     assert f"loop level {views.MAX_TREE_DEPTH}  (line {cut}) and deeper: see --format json" in drawn
     assert f"level {views.MAX_TREE_DEPTH + 1} " not in drawn and "deep  (line" not in drawn
+
+
+def test_analysis_views_clip_huge_texts() -> None:
+    import io
+
+    from rich.console import Console
+
+    from mermaidgen.analysis import analyse
+    from mermaidgen.preview import views
+
+    huge = "word " * 20_000
+    text = f"sequenceDiagram\nparticipant A as {huge}\nA->>B: {huge}\nB-->>A: ok\n"
+    console = Console(file=io.StringIO(), width=120, no_color=True)
+    console.print(views.render(analyse(parse(text))))
+    drawn = console.file.getvalue()
+    assert "word word" in drawn and "..." in drawn
+    assert drawn.count("word") < 12 * views.MAX_TEXT
