@@ -1323,7 +1323,9 @@ CASES = [
               health_check "Health check" -> "Healthy"
         """,
         bugs={
-            'orchestration': "the call's result is the lost message; `Healthy` is awaited",
+            'orchestration': "the lost `Heartbeat` becomes a call to a `heartbeat` operation "
+                             "of the orchestrator; it should be sent (the contract expects "
+                             "it in the trace) and reach nobody, as in the choreography",
         },
     ),
     Case(
