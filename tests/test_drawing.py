@@ -402,3 +402,30 @@ def test_analysis_views_clip_huge_texts() -> None:
     drawn = console.file.getvalue()
     assert "word word" in drawn and "..." in drawn
     assert drawn.count("word") < 12 * views.MAX_TEXT
+
+
+def test_analysis_views_of_a_huge_diagram_say_what_they_leave_out() -> None:
+    import io
+
+    from rich.console import Console
+
+    from mermaidgen.analysis import analyse
+    from mermaidgen.preview import views
+
+    count = max(views.MAX_TABLE_ROWS + 50, views.MAX_TREE_LINES // 2)
+    text = "sequenceDiagram\n" + "".join(f"P{i}-)P{i + 1}: event {i}\n" for i in range(count))
+    analysis = analyse(parse(text))
+    console = Console(file=io.StringIO(), width=120, no_color=True)
+    console.print(views.render(analysis))
+    drawn = console.file.getvalue()
+    assert f"... and {count + 1 - views.MAX_TABLE_ROWS} more: see --format json" in drawn
+    assert f"... and {count - views.MAX_TABLE_ROWS} more: see --format json" in drawn
+    tree = views.choreography(analysis)
+    lines = 0
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        lines += 1
+        stack.extend(node.children)
+    assert lines <= views.MAX_TREE_LINES + 2  # the root and the note
+    assert "more lines: see --format json" in str(tree.children[-1].label)

@@ -40,27 +40,62 @@ def participants(analysis: Analysis) -> Table:
     for m in analysis.messages:
         sends[m.occurrence.sender] = sends.get(m.occurrence.sender, 0) + 1
         receives[m.occurrence.receiver] = receives.get(m.occurrence.receiver, 0) + 1
-    for p in analysis.diagram.participants:
+    shown = analysis.diagram.participants[:MAX_TABLE_ROWS]
+    for p in shown:
         table.add_row(Text(_clip(p.id)), Text(_clip(p.label)), p.kind,
                       _role(analysis, p.id, p.kind), str(sends.get(p.id, 0)),
                       str(receives.get(p.id, 0)))
+    _more_rows(table, len(analysis.diagram.participants) - len(shown))
     return table
+
+
+MAX_TABLE_ROWS = 200
+
+
+def _more_rows(table: Table, left_out: int) -> None:
+    if left_out > 0:
+        table.add_row(Text(f"... and {left_out} more: see --format json", style="italic"))
 
 
 def events(analysis: Analysis) -> Table:
     table = Table(title="Events", title_justify="left")
     for column in ("event", "class", "channel", "producers -> consumers", "lines"):
         table.add_column(column, overflow="fold")
-    for e in analysis.events:
+    shown = analysis.events[:MAX_TABLE_ROWS]
+    for e in shown:
         flow = f"{', '.join(e.producers) or '?'} -> {', '.join(e.consumers) or '(nobody)'}"
         lines = ", ".join(map(str, e.lines[:6])) + (" ..." if len(e.lines) > 6 else "")
         table.add_row(Text(_clip(e.name)), _clip(e.class_name), Text(_clip(e.channel)),
                       Text(_clip(flow)), lines)
+    _more_rows(table, len(analysis.events) - len(shown))
     return table
 
 
-def _grow(tree: Tree, actions: tuple[Action, ...], names: dict[str, str],
-          replies: dict[int, str]) -> None:
+class _Budget:
+    """At most `MAX_TREE_LINES` lines in one tree: a tree of a 100,000-message diagram
+    cannot be read in a terminal, and rich takes a minute to lay it out. What does not fit
+    is counted, and `note` says how much was left out."""
+
+    def __init__(self) -> None:
+        self.left = MAX_TREE_LINES
+        self.skipped = 0
+
+    def add(self, node: Tree | None, label: Text) -> Tree | None:
+        if node is None or self.left <= 0:
+            self.skipped += 1
+            return None
+        self.left -= 1
+        return node.add(label)
+
+    def note(self, root: Tree) -> Tree:
+        if self.skipped:
+            root.add(Text(f"... and {self.skipped} more lines: see --format json",
+                          style="italic"))
+        return root
+
+
+def _grow(budget: _Budget, tree: Tree | None, actions: tuple[Action, ...],
+          names: dict[str, str], replies: dict[int, str]) -> None:
     # iterative, so that very deep nesting does not exhaust the stack
     stack = [(tree, actions, 0)]
     while stack:
@@ -69,40 +104,45 @@ def _grow(tree: Tree, actions: tuple[Action, ...], names: dict[str, str],
             if isinstance(a, Fragment) and depth >= MAX_TREE_DEPTH:
                 # nobody reads a tree thousands of levels deep, and rich takes seconds per
                 # thousand levels to lay one out
-                node.add(Text(f"{a.kind} {_clip(a.label)}".rstrip() + f"  (line {a.line}) and "
-                              "deeper: see --format json", style="italic"))
+                budget.add(node, Text(f"{a.kind} {_clip(a.label)}".rstrip()
+                                      + f"  (line {a.line}) and deeper: see --format json",
+                                      style="italic"))
             elif isinstance(a, Fragment):
-                child = node.add(Text(f"{a.kind} {_clip(a.label)}".rstrip() + f"  (line {a.line})",
-                                      style="bold"))
+                child = budget.add(node, Text(f"{a.kind} {_clip(a.label)}".rstrip()
+                                              + f"  (line {a.line})", style="bold"))
                 for b in a.branches:
-                    stack.append((child.add(Text(f"[{_clip(b.label) or '-'}]", style="italic")),
-                                  b.actions, depth + 1))
+                    label = Text(f"[{_clip(b.label) or '-'}]", style="italic")
+                    stack.append((budget.add(child, label), b.actions, depth + 1))
             else:
-                node.add(Text(_clip(action_text(a, names, replies)) + f"  (line {a.line})"))
+                budget.add(node, Text(_clip(action_text(a, names, replies))
+                                      + f"  (line {a.line})"))
 
 
 MAX_TREE_DEPTH = 8  # blocks: 8 characters of tree guides each, so the text still fits
+MAX_TREE_LINES = 1000
 
 
 def choreography(analysis: Analysis) -> Tree:
     view = analysis.choreography
     names = {e.key: e.name for e in view.events}
     root = Tree(Text("Choreography: what each service handles and publishes", style="bold"))
+    budget = _Budget()
     for s in view.services:
-        node = root.add(Text(_clip(s.participant), style="bold cyan"))
+        node = budget.add(root, Text(_clip(s.participant), style="bold cyan"))
         if s.entry:
-            _grow(node.add(Text("start")), s.entry, names, {})
+            _grow(budget, budget.add(node, Text("start")), s.entry, names, {})
         for h in s.handlers:
             label = _clip(f"on {names.get(h.event, h.event)} from {', '.join(h.sources)}")
-            handler = node.add(Text(label))
+            handler = budget.add(node, Text(label))
             for case in h.cases:
-                target = handler if len(h.cases) == 1 else handler.add(
-                    Text(f"when received at line {case.line} (from {_clip(case.source)})"))
-                _grow(target, case.actions, names, {})
+                target = handler if len(h.cases) == 1 else budget.add(handler, Text(
+                    f"when received at line {case.line} (from {_clip(case.source)})"))
+                _grow(budget, target, case.actions, names, {})
         for j in s.joins:
-            _grow(node.add(Text(f"after the par of line {j.line}, once its {j.arrivals} "
-                                "paths arrive")), j.actions, names, {})
-    return root
+            join = budget.add(node, Text(f"after the par of line {j.line}, once its "
+                                         f"{j.arrivals} paths arrive"))
+            _grow(budget, join, j.actions, names, {})
+    return budget.note(root)
 
 
 def orchestration(analysis: Analysis) -> Tree:
@@ -111,17 +151,18 @@ def orchestration(analysis: Analysis) -> Tree:
     head = f"Orchestration: the workflow of {_clip(view.orchestrator)}"
     root = Tree(Text(head + (" (added by mermaidgen)" if view.synthetic else ""),
                      style="bold"))
+    budget = _Budget()
     if view.trigger is not None:
-        root.add(Text(f'started by "{_clip(texts[view.trigger])}"'))
-    _grow(root, view.workflow, {}, texts)
+        budget.add(root, Text(f'started by "{_clip(texts[view.trigger])}"'))
+    _grow(budget, root, view.workflow, {}, texts)
     for s in view.services:
-        node = root.add(Text(f"{_clip(s.participant)} offers", style="bold cyan"))
+        node = budget.add(root, Text(f"{_clip(s.participant)} offers", style="bold cyan"))
         for op in s.operations:
             result = f' -> "{_clip(op.reply)}"' if op.reply is not None else ""
-            op_node = node.add(Text(f'{_clip(op.name)} "{_clip(op.request)}"{result}'))
+            op_node = budget.add(node, Text(f'{_clip(op.name)} "{_clip(op.request)}"{result}'))
             for v in op.variants:
-                _grow(op_node, v.actions, {}, texts)
-    return root
+                _grow(budget, op_node, v.actions, {}, texts)
+    return budget.note(root)
 
 
 def render(analysis: Analysis) -> RenderableType:
