@@ -3,7 +3,7 @@
 Lark builds the table (`mermaidgen/grammar/table.py`, written by
 `python -m mermaidgen.grammar.build`); running it takes only this loop, the same
 shift/reduce loop as lark's own `ParserState.feed_token`. Importing lark and loading its
-cached table costs about 25 ms per process, a third of what `mermaidgen preview` may
+cached table costs about 25 ms per process, a fifth of what `mermaidgen preview` may
 spend in all, so the command line never imports lark.
 
 Tokens are fed one at a time (the lexer reads mermaid's statements, the parser only nests
