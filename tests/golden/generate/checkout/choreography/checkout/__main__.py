@@ -11,9 +11,7 @@ from checkout._generated.app import run
 
 def main() -> None:
     trace = asyncio.run(run())
-    print(trace.as_table())
-    print()
-    print(trace.as_mermaid())
+    trace.show()
 
 
 if __name__ == "__main__":

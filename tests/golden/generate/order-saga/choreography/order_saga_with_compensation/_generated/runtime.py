@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +47,16 @@ class Trace:
         for e in self.entries:
             lines.append(f"    {_name(e.sender)}->>{_name(e.receiver)}: {_text(e.text)}")
         return "\n".join(lines)
+
+    def show(self) -> None:
+        """Print the run as a table, then as a Mermaid diagram. A reader that stops early
+        (`python -m ... | head`) is not an error."""
+        try:
+            print(self.as_table(), "", self.as_mermaid(), sep="\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # Python flushes standard output once more on exit: send that flush nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _name(name: str) -> str:
