@@ -47,13 +47,7 @@ MAX_INPUT = 4 * 1024**2  # mutations that grow an input stop here
 
 # Failures found, reported, and not fixed yet (they lie outside the parser modules): the
 # fuzzer still lists them, but they do not make it exit 1. Remove an entry once fixed.
-KNOWN_ISSUES: dict[str, str] = {
-    "timeout-preview-rich/text":
-        "preview of a text file holding 20,000 diagrams draws them all: about 30 s (linear, "
-        "about 1.5 ms per diagram, mostly in rich)",
-    "timeout-preview-rich/cells":  # the same, timed out in another function of rich
-        "preview of a text file holding 20,000 diagrams draws them all (as above)",
-}
+KNOWN_ISSUES: dict[str, str] = {}
 
 # -- mutations ------------------------------------------------------------------------------
 

@@ -429,3 +429,19 @@ def test_analysis_views_of_a_huge_diagram_say_what_they_leave_out() -> None:
         stack.extend(node.children)
     assert lines <= views.MAX_TREE_LINES + 2  # the root and the note
     assert "more lines: see --format json" in str(tree.children[-1].label)
+
+
+def test_a_source_with_many_diagrams_draws_all_and_analyses_the_first(tmp_path, capsys):
+    from mermaidgen.cli import _run
+    from mermaidgen.commands.preview import MAX_ANALYSED
+
+    count = MAX_ANALYSED + 5
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"Diagram {i}:\n\nsequenceDiagram\n    A->>B: message {i}\n\n"
+                            for i in range(count)), encoding="utf-8")
+    assert _run(["preview", str(path), "--width", "80"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"message {i}" in out for i in range(count))  # every diagram is drawn
+    assert out.count("Participants") == MAX_ANALYSED
+    assert (f"The analysis is shown for the first {MAX_ANALYSED} of {count} diagrams; "
+            f"`mermaidgen preview {path}#N` shows diagram N with its own.") in out

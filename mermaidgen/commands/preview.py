@@ -51,9 +51,20 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
         if i:
             print()
         print(draw(diagram, width=columns, ascii=ascii_only))
-        if analysis:
+        if analysis and i < MAX_ANALYSED:
             print()
             console.print(views.render(analyse(diagram, orchestrator)))
+    if analysis and len(diagrams) > MAX_ANALYSED:
+        where = ("save them to a file: `mermaidgen preview FILE#N` shows diagram N with its own"
+                 if source == "-" else
+                 f"`mermaidgen preview {source}#N` shows diagram N with its own")
+        print(f"\nThe analysis is shown for the first {MAX_ANALYSED} of {len(diagrams):,} "
+              f"diagrams; {where}.")
+
+
+MAX_ANALYSED = 20
+"""Diagrams of one source shown with their analysis (rich takes about 3 ms to lay out one
+diagram's tables and trees: a text file holding 20,000 diagrams would take a minute)."""
 
 
 _MAX_INDENTED_NESTING = 200
