@@ -8,19 +8,16 @@ The commands run in-process through `mermaidgen.cli._run` (what `main` runs, wit
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from projects import tree
 
 from mermaidgen import output
-from mermaidgen.cli import _run
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = (PROJECT / "samples" / "checkout.mmd").read_text(encoding="utf-8")
@@ -33,42 +30,11 @@ def _no_fsync(monkeypatch):
     monkeypatch.setattr(output.os, "fsync", lambda fd: None)
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys) -> Callable[..., Result]:
-    def run(*args: object) -> Result:
-        code = _run([str(a) for a in args])
-        captured = capsys.readouterr()
-        for stream in (captured.out, captured.err):
-            assert "Traceback" not in stream
-            assert "internal error" not in stream
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
 @pytest.fixture
 def source(tmp_path) -> Path:
     path = tmp_path / "checkout.mmd"
     path.write_text(CHECKOUT, encoding="utf-8")
     return path
-
-
-def tree(root: Path) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            rel = path.relative_to(root).as_posix()
-            found[rel] = ("link", os.readlink(path)) if path.is_symlink() else \
-                "dir" if path.is_dir() else path.read_bytes()
-    return found
 
 
 def counts(err: str) -> dict[str, int]:

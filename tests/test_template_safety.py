@@ -33,11 +33,10 @@ import sys
 import tokenize
 import tomllib
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from projects import CliResult
 
 import mermaidgen
 from mermaidgen import output
@@ -501,26 +500,6 @@ def test_reserved_names_make_python_skeletons_that_run(case, style, tmp_path):
 
 # --- part 2: user template folders ---------------------------------------------------------
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys) -> Callable[..., Result]:
-    def run(*args: object) -> Result:
-        code = _run([str(a) for a in args])
-        captured = capsys.readouterr()
-        for stream in (captured.out, captured.err):
-            assert "Traceback" not in stream
-            assert "internal error" not in stream
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> dict[tuple[str, str], Path]:
     """Every built-in template set, exported once with `mermaidgen templates export`."""
@@ -541,6 +520,7 @@ def broken(exports, tmp_path) -> Path:
 
 
 def tree(root: Path) -> dict[str, bytes]:
+    """The files under `root` (folders left out) and their bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes()
             for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -555,12 +535,12 @@ def append(folder: Path, template: str, snippet: str) -> int:
     return text.count("\n") + 1
 
 
-def generate_with(cli, folder: Path, out: Path) -> Result:
+def generate_with(cli, folder: Path, out: Path) -> CliResult:
     return cli("generate", CHECKOUT, "--target", "python", "--style", "choreography",
                "--templates", folder, "--out", out)
 
 
-def assert_named_failure(result: Result, where: str, *words: str) -> None:
+def assert_named_failure(result: CliResult, where: str, *words: str) -> None:
     assert result.code == 1, result.err
     assert f"template {where}:" in result.err, result.err
     for word in words:
@@ -703,7 +683,7 @@ def test_an_export_holds_every_template_of_the_set(exports, target, style):
     assert set(tree(exports[target, style])) == wanted
 
 
-def check_templates(cli, folder: Path, target="python", style="choreography") -> Result:
+def check_templates(cli, folder: Path, target="python", style="choreography") -> CliResult:
     return cli("check", "--templates", folder, "--target", target, "--style", style)
 
 
