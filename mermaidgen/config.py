@@ -115,11 +115,14 @@ def shown_source(source: str, out: Path) -> str:
     is named by its file name alone: where it lies is nothing the output should carry."""
     if source == "-":
         return source
-    parent = out.resolve().parent
-    anchor = project_root(parent) or parent
-    path = Path(source).resolve()
     try:
-        return path.relative_to(anchor.resolve()).as_posix()
+        parent = out.resolve().parent
+        anchor = (project_root(parent) or parent).resolve()
+        path = Path(source).resolve()
+    except (OSError, RuntimeError):  # a link loop: nothing to be relative to
+        return Path(source).name
+    try:
+        return path.relative_to(anchor).as_posix()
     except ValueError:
         return path.name
 
