@@ -6,7 +6,8 @@ Markdown files are read, other files are not. A Markdown file without sequence d
 or an `.mmd` file holding another kind of diagram, is not a finding.
 
 Drift: every configured generation is regenerated in memory and compared with what is on
-disk; generated files that are missing or differ are drift, user-owned files are not.
+disk; generated files that are missing or differ are drift, user-owned files are not. Each
+drifted file is reported with the first line that differs, for CI annotations.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import fnmatch
 import os
 import subprocess
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mermaidgen.errors import DiagramError, MermaidgenError
@@ -40,12 +41,25 @@ class Finding:
         return f"{where}: {self.severity}[{self.code}]: {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A configured generation that is out of date."""
+
+    summary: str
+    """One line: which folder, what differs, and how to fix it."""
+    files: tuple[tuple[Path, int], ...] = ()
+    """Each generated file that differs or is missing, with its first differing line
+    (0: missing, or no line to point at)."""
+    config: Path | None = None
+    """The configuration file that asks for the generation."""
+
+
 @dataclass(slots=True)
 class Report:
     files: int = 0
     diagrams: int = 0
     findings: list[Finding] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
     """One line per configured generation that is out of date, with what differs."""
 
     def failed(self, strict: bool) -> bool:
@@ -66,7 +80,11 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = (),
             continue
         if not path.is_dir():
             raise MermaidgenError(f"{path}: no such file or folder")
+        inside = path.resolve()
         for f in _git_files(path) or _walk(path):
+            # a link in the folder to a file elsewhere is not the folder's to show
+            if inside not in f.resolve().parents:
+                continue
             try:
                 rel = f.resolve().relative_to(anchor).as_posix()
             except ValueError:
@@ -133,7 +151,7 @@ def lint_file(path: Path, report: Report) -> None:
                                            d.code, d.message, d.hint))
 
 
-def drift(generation) -> str | None:
+def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
     from mermaidgen import output
     from mermaidgen.generate import build
@@ -143,10 +161,11 @@ def drift(generation) -> str | None:
     options = {"broker": generation.broker} if generation.broker else None
     result = build(diagram, text, style=generation.style, target=generation.target,
                    package=generation.package, orchestrator=generation.orchestrator,
-                   templates=generation.templates, options=options)
+                   templates=generation.templates, options=options,
+                   source_name=generation.shown or None)
     out = generation.out
     if not out.is_dir():
-        return f"{out}: not generated yet; run `mermaidgen generate`"
+        return Drift(f"{out}: not generated yet; run `mermaidgen generate`")
     plan = output.plan(list(result.files), out, result.meta(), force=True)
     missing = [a.path for a in plan.actions if a.kind == "create" and a.owner == "generated"]
     changed = [a.path for a in plan.actions if a.kind in ("update", "conflict")]
@@ -159,11 +178,28 @@ def drift(generation) -> str | None:
     if missing:
         parts.append(f"{len(missing)} missing (" + ", ".join(missing[:5])
                      + (", ..." if len(missing) > 5 else "") + ")")
-    return f"{out}: " + "; ".join(parts) + f"; regenerate from {generation.spec}"
+    files = [(out / p, _first_difference(out / p, plan.files[p].content)) for p in changed]
+    files += [(out / p, 0) for p in missing]
+    return Drift(f"{out}: " + "; ".join(parts) + f"; regenerate from {generation.spec}",
+                 tuple(files))
 
 
-def run(files: list[Path], generations=(), progress: Callable[[int], None] | None = None
-        ) -> Report:
+def _first_difference(path: Path, wanted: str) -> int:
+    """The first line (1-based) where the file on disk differs from `wanted`."""
+    try:
+        have = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    want = wanted.splitlines()
+    for number, (a, b) in enumerate(zip(have, want, strict=False), start=1):
+        if a != b:
+            return number
+    # one is the other plus lines at the end: point at the first extra (or the last) line
+    return max(1, min(len(have), len(want) + 1))
+
+
+def run(files: list[Path], generations=(), progress: Callable[[int], None] | None = None,
+        config: Path | None = None) -> Report:
     report = Report()
     for i, path in enumerate(files):
         lint_file(path, report)
@@ -173,7 +209,7 @@ def run(files: list[Path], generations=(), progress: Callable[[int], None] | Non
         try:
             found = drift(generation)
         except MermaidgenError as err:
-            found = f"{generation.out}: cannot regenerate from {generation.spec}: {err}"
+            found = Drift(f"{generation.out}: cannot regenerate from {generation.spec}: {err}")
         if found:
-            report.drift.append(found)
+            report.drift.append(replace(found, config=config))
     return report

@@ -94,6 +94,13 @@ OptionalSource = Annotated[str | None, typer.Argument(
     show_default=False)]
 
 
+# A configuration comes with the repository: only the person running mermaidgen can let
+# it name paths outside the repository, never the configuration itself.
+AllowOutsideOpt = Annotated[bool, typer.Option(
+    "--allow-outside", help="Let the configuration's source, out, templates and check "
+    "paths point outside its folder (for a configuration you trust).")]
+
+
 @app.command()
 def generate(
     source: OptionalSource = None,
@@ -121,13 +128,15 @@ def generate(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder mermaidgen "
                                         "did not create, and replace generated files "
                                         "edited by hand (keeping a copy).")] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Generate a runnable skeleton from a diagram. Your code is never overwritten."""
     from mermaidgen.commands import generate as command
 
     return command.run(source, style=style.value, target=target, out=out, package=package,
                        orchestrator=orchestrator, templates=templates, dry_run=dry_run,
-                       diff=diff, force=force, options={"broker": broker} if broker else {})
+                       diff=diff, force=force, options={"broker": broker} if broker else {},
+                       allow_outside=allow_outside)
 
 
 class CheckFormat(StrEnum):
@@ -153,6 +162,7 @@ def check(
     style: Annotated[Style, typer.Option(help="With --templates: the style they are for "
                                          "(auto: every style of the target).")
                      ] = Style.auto,
+    allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Lint diagrams and verify configured generations are up to date (CI, pre-commit).
 
@@ -160,7 +170,8 @@ def check(
     errors."""
     from mermaidgen.commands import check as command
 
-    return command.execute(paths or [], format.value, strict, templates, target, style.value)
+    return command.execute(paths or [], format.value, strict, templates, target, style.value,
+                           allow_outside=allow_outside)
 
 
 templates_app = typer.Typer(

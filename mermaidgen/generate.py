@@ -49,7 +49,7 @@ class Generation:
         """What the manifest records about this generation."""
         return {"generator": self.context["generator"], "style": self.style.style,
                 "target": self.target, "package": self.package,
-                "source": self.analysis.diagram.source,
+                "source": self.context.get("source_path", self.analysis.diagram.source),
                 "source_sha256": self.context["source_sha256"],
                 "context_version": self.context["context_version"]}
 
@@ -59,8 +59,16 @@ _TAKEN_MODULES = frozenset({"tests", "mermaidgen", "pydantic", "faststream", "te
                             "pytest", "nats", "redis", "aiokafka", "aio_pika"})
 
 
+PACKAGE_MAX = 100
+"""Characters in a `--package` name: file systems refuse file names past 255 bytes."""
+
+
 def package_name(diagram: Diagram, requested: str | None) -> str:
     if requested is not None:
+        if len(requested) > PACKAGE_MAX:  # else the folder's name is too long to create
+            raise UsageError(f"--package {requested[:24]}...: a name of {len(requested)} "
+                             f"characters is too long for the package's folder; use at most "
+                             f"{PACKAGE_MAX}")
         if not (requested.isidentifier() and requested.isascii()
                 and requested == requested.lower() and not keyword.iskeyword(requested)):
             raise UsageError(f"--package {requested!r}: use a lower-case Python identifier "
@@ -83,7 +91,11 @@ def package_name(diagram: Diagram, requested: str | None) -> str:
 
 def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",
           package: str | None = None, orchestrator: str | None = None,
-          templates: Path | None = None, options: dict | None = None) -> Generation:
+          templates: Path | None = None, options: dict | None = None,
+          source_name: str | None = None) -> Generation:
+    """`source_name`: how the generated files name the diagram's source (see
+    `config.shown_source`); by default the path the diagram was read from."""
+    from mermaidgen.codegen.literals import comment
     from mermaidgen.contract import vendored_sources
 
     if target not in TARGETS:
@@ -107,6 +119,10 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     _check_nesting(diagram)
     ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
                                                  **(options or {}))
+    # the header and the manifest name the source the same way from every checkout
+    shown = diagram.source if source_name is None else source_name
+    ctx["source_path"] = shown
+    ctx["source_comment"] = comment(shown or "<text>")
     files = render(ctx, target, chosen.style, templates, vendored_sources())
     _check_indentation(files)
     return Generation(analysis, chosen, target, name, tuple(files), ctx)

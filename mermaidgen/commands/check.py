@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mermaidgen.check import Finding, Report, discover, run
+from mermaidgen.check import Drift, Finding, Report, discover, run
 
 
 def _repository_root() -> Path:
@@ -32,20 +32,20 @@ def _relative(path: Path) -> Path:
 
 
 def execute(paths: list[str], fmt: str, strict: bool, templates: str | None,
-            target: str, style: str = "auto") -> int:
+            target: str, style: str = "auto", *, allow_outside: bool = False) -> int:
     from mermaidgen import config
 
     if templates is not None:
         return _check_templates(Path(templates), target, style)
     found = config.find()
-    settings = config.load(found) if found else None
+    settings = config.load(found, allow_outside=allow_outside) if found else None
     roots = [Path(p) for p in paths] or list(settings.check_paths if settings and
                                               settings.check_paths else [_repository_root()])
     files = [_relative(f) for f in discover(roots, settings.exclude if settings else (),
                                             found.parent if found else None)]
     generations = settings.generations if settings else ()
     strict = strict or bool(settings and settings.strict)
-    report = run(files, generations, _progress(len(files)))
+    report = run(files, generations, _progress(len(files)), found)
     _print(report, fmt)
     return 1 if report.failed(strict) else 0
 
@@ -79,22 +79,25 @@ def _print(report: Report, fmt: str) -> None:
             "findings": [{"file": f.file, "line": f.line, "column": f.column,
                           "severity": f.severity, "code": f.code, "message": f.message,
                           "hint": f.hint} for f in findings],
-            "drift": report.drift,
+            "drift": [d.summary for d in report.drift],
+            "drifted_files": [{"file": _relative(f).as_posix(), "line": line}
+                              for d in report.drift for f, line in d.files],
         }, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     if fmt == "github":
         for f in findings:
             print(_annotation(f))
-        for line in report.drift:
-            print(f"::error title=mermaidgen drift::{_escape(line)}")
+        for d in report.drift:
+            for line in _drift_annotations(d):
+                print(line)
         return
     for f in findings:
         print(f.headline(), file=sys.stderr)
         if f.hint:
             print(f"  hint: {f.hint}", file=sys.stderr)
-    for line in report.drift:
-        print(f"{line}  [drift]", file=sys.stderr)
+    for d in report.drift:
+        print(f"{d.summary}  [drift]", file=sys.stderr)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in
               ("error", "warning", "info")}
     print(f"checked {report.files} file(s), {report.diagrams} diagram(s): "
@@ -120,6 +123,22 @@ def _annotation(f: Finding) -> str:
     props.append(f"title={_escape('mermaidgen ' + f.code, True)}")
     message = f.message + (f" (hint: {f.hint})" if f.hint else "")
     return f"::{_LEVELS.get(f.severity, 'warning')} {','.join(props)}::{_escape(message)}"
+
+
+def _drift_annotations(d: Drift) -> list[str]:
+    """One annotation per drifted file, at its first differing line; a generation with no
+    file to point at (not generated yet, cannot be regenerated) at its configuration."""
+    title = _escape("mermaidgen drift", True)
+    if not d.files:
+        where = f"file={_escape(_relative(d.config).as_posix(), True)}," if d.config else ""
+        return [f"::error {where}title={title}::{_escape(d.summary)}"]
+    found = []
+    for path, line in d.files:
+        shown = _relative(path).as_posix()
+        what = "differs from what the diagram generates" if line else "is missing"
+        props = f"file={_escape(shown, True)}" + (f",line={line},col=1" if line else "")
+        found.append(f"::error {props},title={title}::{_escape(f'{shown} {what}: {d.summary}')}")
+    return found
 
 
 def _check_templates(folder: Path, target: str, style_wanted: str) -> int:

@@ -10,15 +10,17 @@ from mermaidgen.sources import load_with_text, single
 
 def run(source: str | None, *, style: str, target: str, out: str | None,
         package: str | None, orchestrator: str | None, templates: str | None, dry_run: bool,
-        diff: bool, force: bool, options: dict | None = None) -> int:
+        diff: bool, force: bool, options: dict | None = None,
+        allow_outside: bool = False) -> int:
     if source is None:
-        return _configured(dry_run=dry_run, diff=diff, force=force)
+        return _configured(dry_run=dry_run, diff=diff, force=force,
+                           allow_outside=allow_outside)
     return _one(source, style=style, target=target, out=out, package=package,
                 orchestrator=orchestrator, templates=templates, dry_run=dry_run, diff=diff,
                 force=force, options=options)
 
 
-def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
+def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) -> int:
     """Every generation of the nearest configuration file."""
     from mermaidgen import config
     from mermaidgen.errors import UsageError
@@ -27,7 +29,7 @@ def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
     if found is None:
         raise UsageError("give a SOURCE to generate from, or configure generations in "
                          "pyproject.toml [tool.mermaidgen] or mermaidgen.toml")
-    settings = config.load(found)
+    settings = config.load(found, allow_outside=allow_outside)
     if not settings.generations:
         raise UsageError(f"{found}: no generations configured ([[generate]] tables)")
     for g in settings.generations:
@@ -35,25 +37,29 @@ def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
         _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
              orchestrator=g.orchestrator, templates=str(g.templates) if g.templates else None,
              dry_run=dry_run, diff=diff, force=force,
-             options={"broker": g.broker} if g.broker else None)
+             options={"broker": g.broker} if g.broker else None, source_name=g.shown)
     return 0
 
 
 def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
          orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
-         force: bool, options: dict | None = None) -> int:
+         force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
     from mermaidgen.generate import build, stale_hooks
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
+    if not out.strip():  # Path("") is ".": an empty value would mean the current folder
+        raise UsageError(f"--out {out!r}: empty; give the folder to write the skeleton "
+                         "into (`--out .` for the current folder)")
     if options and options.get("broker") and target != "faststream":
         raise UsageError("--broker applies to --target faststream only")
     text, diagram = single(source, load_with_text(source))
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
-                       templates=Path(templates) if templates else None, options=options)
+                       templates=Path(templates) if templates else None, options=options,
+                       source_name=source_name or _shown(diagram.source, Path(out)))
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
     print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     folder = Path(out)
@@ -85,3 +91,10 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     if changed:
         print(f"run it: cd {folder} && python -m {generation.package}", file=sys.stderr)
     return 0
+
+
+def _shown(source: str | None, out: Path) -> str | None:
+    """How the generated files name a source given on the command line."""
+    from mermaidgen import config
+
+    return config.shown_source(source, out) if source else source
