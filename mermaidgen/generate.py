@@ -229,9 +229,16 @@ def broken_hooks(generation: Generation, out: Path) -> list[str]:
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names a module defines, counting those under a module-level `if` or `try`."""
     names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            statements += node.body + getattr(node, "orelse", []) \
+                + getattr(node, "finalbody", []) \
+                + [s for h in getattr(node, "handlers", []) for s in h.body]
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}

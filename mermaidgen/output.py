@@ -391,17 +391,19 @@ def rebuild_plan(p: Plan) -> str:
     lines = [f"{p.out}: mermaidgen generated this folder, but its manifest "
              f"({MANIFEST}) is missing, so each file is judged by its header:"]
     for paths, what in (
-            (listed("reclaim"), "carry mermaidgen's generated header: regenerated (the old "
+            (listed("reclaim"), "carry mermaidgen's generated header, so are regenerated (the old "
              "copies are kept under .mermaidgen/replaced/)"),
-            (listed("keep", "user"), "yours (created once by mermaidgen): kept as they are"),
+            (listed("keep", "user"), "are yours (mermaidgen creates them once, never "
+             "overwrites them): kept as they are"),
             (listed("conflict"), "sit where mermaidgen writes generated files but carry no "
              "mermaidgen header, so they may be yours: nothing is written until you decide")):
         if paths:
             lines.append(f"  {len(paths)} file(s) {what}: " + ", ".join(paths[:8])
                          + (", ..." if len(paths) > 8 else ""))
-    lines.append("Move those files away, or run again with --force to regenerate them too "
-                 "(your copies are kept under .mermaidgen/replaced/). Restoring the manifest "
-                 "(for example from version control) also works.")
+    if listed("conflict"):
+        lines.append("Move those files away, or run again with --force to regenerate them "
+                     "too (your copies are kept under .mermaidgen/replaced/). Restoring the "
+                     "manifest (for example from version control) also works.")
     return "\n".join(lines)
 
 

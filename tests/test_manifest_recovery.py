@@ -119,6 +119,8 @@ def test_a_file_without_the_header_at_a_generated_path_stops_with_a_plan(cli, re
     bus.write_text("# my own bus\n", encoding="utf-8")
     before = tree(out)
 
+    preview = _generate(cli, repo, V2, "--dry-run")
+    assert preview.code == 1 and "conflict  flow/_generated/bus.py" in preview.out
     done = _generate(cli, repo, V2)
     assert done.code == 1
     assert tree(out) == before  # nothing written

@@ -199,3 +199,17 @@ def test_a_user_module_using_a_base_the_diagram_lost_stops_the_run(cli, tmp_path
     done = _generate(cli, tmp_path, SHOP)
     assert done.code == 1
     assert "shop/services/stock.py:" in done.err and "wiring.GoneBase" in done.err
+
+
+def test_check_reports_a_structure_change_as_drift(cli, tmp_path, monkeypatch):
+    (tmp_path / "mermaidgen.toml").write_text(
+        '[[generate]]\nsource = "flow.mmd"\nout = "out"\npackage = "shop"\n',
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flow.mmd").write_text(SHOP, encoding="utf-8")
+    assert cli("generate").code == 0
+    assert cli("check", "flow.mmd").code == 0
+    (tmp_path / "flow.mmd").write_text(COORDINATED, encoding="utf-8")
+    done = cli("check", "flow.mmd")
+    assert done.code == 1
+    assert "shop/workflow.py" in done.err and "ShopWorkflowBase" in done.err

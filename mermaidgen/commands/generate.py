@@ -35,13 +35,14 @@ def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
     settings = config.load(found)
     if not settings.generations:
         raise UsageError(f"{found}: no generations configured ([[generate]] tables)")
+    worst = 0  # a dry run that would stop says so in its exit code
     for g in settings.generations:
         print(f"{g.spec} -> {g.out}", file=sys.stderr)
-        _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
+        worst |= _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
              orchestrator=g.orchestrator, templates=str(g.templates) if g.templates else None,
              dry_run=dry_run, diff=diff, force=force,
              options={"broker": g.broker} if g.broker else None)
-    return 0
+    return worst
 
 
 def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
@@ -74,9 +75,12 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     if dry_run:
         for a in plan.actions:
             print(f"{a.kind:<9} {a.path}")
+        stops = plan.rebuilt and bool(output.conflicts(plan)) and not force
+        if plan.rebuilt:
+            print(output.rebuild_plan(plan), file=sys.stderr)
         if broken:
             print(broken, file=sys.stderr)
-        return 1 if broken else 0
+        return 1 if broken or stops else 0
     if broken:
         raise StructureError(broken)
     output.write(plan)
