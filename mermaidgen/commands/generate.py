@@ -38,10 +38,11 @@ def _configured(*, dry_run: bool, diff: bool, force: bool) -> int:
     worst = 0  # a dry run that would stop says so in its exit code
     for g in settings.generations:
         print(f"{g.spec} -> {g.out}", file=sys.stderr)
-        worst |= _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
-             orchestrator=g.orchestrator, templates=str(g.templates) if g.templates else None,
-             dry_run=dry_run, diff=diff, force=force,
-             options={"broker": g.broker} if g.broker else None)
+        worst |= _one(g.spec, style=g.style, target=g.target, out=str(g.out),
+                      package=g.package, orchestrator=g.orchestrator,
+                      templates=str(g.templates) if g.templates else None,
+                      dry_run=dry_run, diff=diff, force=force,
+                      options={"broker": g.broker} if g.broker else None)
     return worst
 
 
