@@ -154,24 +154,28 @@ def lint_file(path: Path, report: Report) -> None:
 def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
     from mermaidgen import output
-    from mermaidgen.generate import build
+    from mermaidgen.generate import broken_hooks, build
     from mermaidgen.sources import load_with_text, single
 
     text, diagram = single(generation.spec, load_with_text(generation.spec, warn=False))
     options = {"broker": generation.broker} if generation.broker else None
+    out = generation.out
     result = build(diagram, text, style=generation.style, target=generation.target,
                    package=generation.package, orchestrator=generation.orchestrator,
                    templates=generation.templates, options=options,
-                   source_name=generation.shown or None)
-    out = generation.out
+                   source_name=generation.shown or None,
+                   pins=output.pins(out) if out.is_dir() else None)
     if not out.is_dir():
         return Drift(f"{out}: not generated yet; run `mermaidgen generate`")
     plan = output.plan(list(result.files), out, result.meta(), force=True)
     missing = [a.path for a in plan.actions if a.kind == "create" and a.owner == "generated"]
-    changed = [a.path for a in plan.actions if a.kind in ("update", "conflict")]
-    if not missing and not changed:
+    changed = [a.path for a in plan.actions if a.kind in ("update", "conflict", "reclaim")]
+    lost = output.read_manifest(out) is None  # nothing proves these files are current
+    broken = broken_hooks(result, out)
+    if not missing and not changed and not lost and not broken:
         return None
-    parts = []
+    parts = [f"no manifest ({output.MANIFEST})"] if lost else []
+    parts += broken
     if changed:
         parts.append(f"{len(changed)} generated file(s) no longer match the diagram ("
                      + ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "") + ")")

@@ -10,13 +10,13 @@ import ast
 import importlib
 import keyword
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice, analyse
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
 from mermaidgen.model import Diagram, nesting
-from mermaidgen.naming import snake
+from mermaidgen.naming import Pins, snake
 from mermaidgen.render import RenderedFile, render
 
 # target -> style -> "module:function" that builds the template context; each target's
@@ -44,6 +44,8 @@ class Generation:
     files: tuple[RenderedFile, ...]
     context: dict
     """The template context the files were rendered from."""
+    names: dict[str, str] = field(default_factory=dict)
+    """participant id -> module name, pinned in the manifest so that later runs keep it."""
 
     def meta(self) -> dict:
         """What the manifest records about this generation."""
@@ -51,7 +53,14 @@ class Generation:
                 "target": self.target, "package": self.package,
                 "source": self.context.get("source_path", self.analysis.diagram.source),
                 "source_sha256": self.context["source_sha256"],
-                "context_version": self.context["context_version"]}
+                "context_version": self.context["context_version"], **self._structure()}
+
+    def _structure(self) -> dict:
+        """What user code binds to: module names, and the orchestrator its workflow is."""
+        workflow = self.style.style == "orchestration"
+        return {"names": dict(sorted(self.names.items())),
+                **({"orchestrator": self.analysis.orchestration.orchestrator}
+                   if workflow else {})}
 
 
 # modules a generated project imports besides the standard library, and its test folder
@@ -92,16 +101,17 @@ def package_name(diagram: Diagram, requested: str | None) -> str:
 def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",
           package: str | None = None, orchestrator: str | None = None,
           templates: Path | None = None, options: dict | None = None,
-          source_name: str | None = None) -> Generation:
+          source_name: str | None = None, pins: Pins | None = None) -> Generation:
     """`source_name`: how the generated files name the diagram's source (see
-    `config.shown_source`); by default the path the diagram was read from."""
+    `config.shown_source`); by default the path the diagram was read from. `pins`: the
+    names an earlier generation bound, kept (see `output.pins`)."""
     from mermaidgen.codegen.literals import comment
     from mermaidgen.contract import vendored_sources
 
     if target not in TARGETS:
         raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
     styles = TARGETS[target]
-    analysis = analyse(diagram, orchestrator)
+    analysis = analyse(diagram, orchestrator, pins)
     if style == "auto":
         chosen = analysis.style
         if chosen.style not in styles:  # a target made for one style
@@ -125,7 +135,9 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     ctx["source_comment"] = comment(shown or "<text>")
     files = render(ctx, target, chosen.style, templates, vendored_sources())
     _check_indentation(files)
-    return Generation(analysis, chosen, target, name, tuple(files), ctx)
+    names = {**(pins.carried(set(analysis.module_names)) if pins else {}),
+             **analysis.module_names}
+    return Generation(analysis, chosen, target, name, tuple(files), ctx, names)
 
 
 PYTHON_MAX_INDENT = 100
@@ -190,3 +202,113 @@ def _unknown_methods(path: Path, class_name: str, allowed: set[str], out: Path) 
                     found.append(f"{path.relative_to(out)}:{item.lineno}: {class_name}."
                                  f"{item.name} customises a hook the diagram no longer has")
     return found
+
+
+def broken_hooks(generation: Generation, out: Path) -> list[str]:
+    """User modules the new code could not use: a hook file that exists (so it is kept)
+    but does not define the class the generated app loads from it, or builds on a name
+    the new generated wiring no longer has (`wiring.OldWorkflowBase`). Each is a place
+    where running the project would fail, so generating must stop instead."""
+    from mermaidgen.swap import OutputError, no_links
+
+    package = generation.package
+    wiring = next((f for f in generation.files
+                   if f.path == f"{package}/_generated/wiring.py"), None)
+    if wiring is None:  # a template set without the usual wiring: nothing to compare with
+        return []
+    try:
+        defined = _top_level_names(ast.parse(wiring.content))
+    except SyntaxError:
+        return []
+    user_paths = {f.path for f in generation.files if f.owner == "user"}
+    expected = [(f"{package}/services/{s['module']}.py", s["class_name"])
+                for s in generation.context.get("services", [])]
+    workflow = generation.context.get("orchestrator")
+    if workflow:
+        expected.append((f"{package}/workflow.py", workflow["class_name"]))
+    found = []
+    for rel, class_name in expected:
+        if rel not in user_paths:
+            continue
+        try:
+            tree = ast.parse(no_links(out, rel).read_bytes())
+        except (OSError, SyntaxError, ValueError, OutputError):
+            continue  # absent (created anew), unreadable or a link: not this check's case
+        if class_name not in _top_level_names(tree):
+            found.append(f"{rel}: defines no class {class_name}, the class the generated "
+                         "code loads from it")
+        for line, name in _wiring_uses(tree):
+            if name not in defined:
+                found.append(f"{rel}:{line}: uses wiring.{name}, which the generated code "
+                             "no longer has")
+    return found
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names a module defines, counting those under a module-level `if` or `try`."""
+    names: set[str] = set()
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            statements += node.body + getattr(node, "orelse", []) \
+                + getattr(node, "finalbody", []) \
+                + [s for h in getattr(node, "handlers", []) for s in h.body]
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _wiring_uses(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, name) of each `wiring.name` and `from ..._generated.wiring import name`."""
+    uses = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id == "wiring":
+            uses.append((node.lineno, node.attr))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").endswith(
+                "_generated.wiring"):
+            uses += [(node.lineno, a.name) for a in node.names if a.name != "*"]
+    return uses
+
+
+def structure_plan(generation: Generation, out: Path, previous: dict | None) -> str | None:
+    """Why generating would leave the user's code unreachable or broken, and what to do;
+    None when it would not. `previous`: the folder's manifest before this run."""
+    broken = broken_hooks(generation, out)
+    if not broken:
+        return None
+    lines = [f"{out}: generating would break your code, so nothing was written:"]
+    old = (previous or {}).get("orchestrator")
+    new = generation.analysis.orchestration.orchestrator \
+        if generation.style.style == "orchestration" else None
+    if old and new and old != new:
+        old_module = (previous or {}).get("names", {}).get(new)
+        lines.append(f"  the orchestrator changed from `{old}` to `{new}` (the diagram now "
+                     "centres on another participant, or --orchestrator changed); your "
+                     f"workflow code drives `{old}`'s workflow")
+        if old_module:
+            lines.append(f"  {new}'s own code, in {generation.package}/services/"
+                         f"{old_module}.py, would no longer be used")
+    lines += [f"  {line}" for line in broken]
+    if old and new and old != new:
+        lines.append(f"To keep `{old}` as the orchestrator, run again with --orchestrator "
+                     f"{_quoted(old)}. To move to `{new}`: ")
+    else:
+        lines.append("To go ahead: ")
+    lines[-1] += ("update the files above to the new class names (see them with "
+                  "`mermaidgen generate --diff`), or move them away so that mermaidgen "
+                  "creates them anew, then run again.")
+    return "\n".join(lines)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

@@ -10,13 +10,16 @@ become module, class and function names; nothing else invents identifiers. Rules
   names end up as file names;
 * Python keywords, soft keywords, builtins and names the generated runtime uses are
   avoided by appending `_`; a leading digit gets a prefix;
-* `NameTable` hands out each name once per scope (`order_service`, `order_service_2`).
+* `NameTable` hands out each name once per scope (`order_service`, `order_service_2`);
+* a name once bound stays bound (`Pins`, kept in the manifest): deleting `Order-Service`
+  must not hand its module to `Order_Service`, whose user code lives in `order_service_2`.
 """
 
 from __future__ import annotations
 
 import builtins
 import keyword
+from dataclasses import dataclass, field
 
 from mermaidgen.contract.keys import words  # one spelling rule for names and event keys
 
@@ -69,6 +72,46 @@ def kebab(text: str, fallback: str = "channel") -> str:
     return _joined(words(text), "-") or fallback
 
 
+def is_module_name(name: object) -> bool:
+    """True for a name `snake` could have made: a safe module, class-stem and file name.
+    (Names read back from a manifest are checked with this: a cloned repository's manifest
+    is hostile input.)"""
+    return isinstance(name, str) and 0 < len(name) <= MAX_WORDS_LENGTH + 8 \
+        and name.isascii() and name.isidentifier() and name == name.lower() \
+        and not keyword.iskeyword(name) and snake(name, "_") == name
+
+
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """Participant names chosen by earlier runs (read from the manifest)."""
+
+    bound: dict[str, str] = field(default_factory=dict)
+    """participant id -> module name, as the last run recorded them."""
+    present: frozenset[str] = frozenset()
+    """Module names whose user file exists in the output folder: a new participant never
+    takes one of them (it would inherit someone else's code)."""
+
+    def carried(self, current: set[str]) -> dict[str, str]:
+        """Bindings of participants no longer in the diagram whose file is still there:
+        kept, so the name is not handed out again while that code exists."""
+        return {pid: name for pid, name in self.bound.items()
+                if pid not in current and name in self.present}
+
+
+def stable_names(bases: list[tuple[str, str]], pins: Pins | None) -> tuple[NameTable,
+                                                                         dict[str, str]]:
+    """Module names for `(participant id, base name)` pairs, in order. A participant an
+    earlier run named keeps that name; a new one gets its base, or the first free suffix
+    that is neither bound to another participant nor a module still on disk. Without pins
+    (a first run, an old manifest) names go by collision order, as they always did.
+    Returns the table (for names asked later) and id -> name."""
+    pins = pins or Pins()
+    table = NameTable(tuple(pins.present - set(pins.bound.values())))
+    for pid, name in pins.bound.items():
+        table.pin(("participant", pid), name)
+    return table, {pid: table.name(("participant", pid), base) for pid, base in bases}
+
+
 class NameTable:
     """Unique identifiers in one scope: the same key always gets the same name, and two
     keys never share one."""
@@ -89,6 +132,12 @@ class NameTable:
         self._used.add(name)
         self._by_key[key] = name
         return name
+
+    def pin(self, key: object, name: str) -> None:
+        """Give `key` the name `name` (chosen earlier), if no other key has it."""
+        if key not in self._by_key and name not in self._used:
+            self._by_key[key] = name
+            self._used.add(name)
 
     def collided(self, key: object, base: str) -> bool:
         """True when `key` had to be renamed because `base` was already taken."""

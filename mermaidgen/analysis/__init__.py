@@ -16,7 +16,7 @@ from mermaidgen.analysis.flow import Item, Occurrence, occurrences, stream
 from mermaidgen.analysis.roles import Roles, assign
 from mermaidgen.errors import UsageError
 from mermaidgen.model import Diagnostic, Diagram
-from mermaidgen.naming import NameTable, snake
+from mermaidgen.naming import NameTable, Pins, snake, stable_names
 from mermaidgen.projection import choreography as choreography_projection
 from mermaidgen.projection import orchestration as orchestration_projection
 from mermaidgen.projection.views import Choreography, Orchestration
@@ -135,19 +135,21 @@ class Analysis:
         return self._orchestration
 
 
-def analyse(diagram: Diagram, orchestrator: str | None = None) -> Analysis:
-    """Roles, brokers, style and lint of a diagram; projections follow on demand."""
+def analyse(diagram: Diagram, orchestrator: str | None = None,
+            pins: Pins | None = None) -> Analysis:
+    """Roles, brokers, style and lint of a diagram; projections follow on demand.
+    `pins`: the module names earlier runs gave participants (kept, see `stable_names`)."""
     # like parsing, analysis allocates many objects that all live on: no GC passes
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyse(diagram, orchestrator)
+        return _analyse(diagram, orchestrator, pins)
     finally:
         if collecting:
             gc.enable()
 
 
-def _analyse(diagram: Diagram, orchestrator: str | None) -> Analysis:
+def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> Analysis:
     items = stream(diagram)
     occs = occurrences(items)
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
@@ -164,16 +166,15 @@ def _analyse(diagram: Diagram, orchestrator: str | None) -> Analysis:
     roles = assign(items, brokers)
 
     collisions: list[tuple[str, str, str]] = []
-    modules = NameTable()
-    module_names: dict[str, str] = {}
+    bases = [(p.id, snake(p.label if len(p.id) <= 2 < len(p.label) else p.id,
+                          f"participant_{i}"))
+             for i, p in enumerate(diagram.participants, 1)]
+    modules, module_names = stable_names(bases, pins)
     base_owner: dict[str, str] = {}
-    for p in diagram.participants:
-        source = p.label if len(p.id) <= 2 < len(p.label) else p.id
-        base = snake(source, f"participant_{len(module_names) + 1}")
-        module_names[p.id] = modules.name(("participant", p.id), base)
-        if base in base_owner and module_names[p.id] != base:
-            collisions.append(("participant", base_owner[base], p.id))
-        base_owner.setdefault(base, p.id)
+    for pid, base in bases:
+        if base in base_owner and module_names[pid] != base:
+            collisions.append(("participant", base_owner[base], pid))
+        base_owner.setdefault(base, pid)
 
     chosen = _orchestrator(diagram, roles, occs, brokers, orchestrator)
     if chosen[1]:

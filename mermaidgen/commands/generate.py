@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mermaidgen.errors import MermaidgenError
 from mermaidgen.sources import load_with_text, single
+
+
+class StructureError(MermaidgenError):
+    """The diagram changed in a way the user's code cannot follow (exit 1, with a plan)."""
 
 
 def run(source: str | None, *, style: str, target: str, out: str | None,
@@ -32,13 +37,16 @@ def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) 
     settings = config.load(found, allow_outside=allow_outside)
     if not settings.generations:
         raise UsageError(f"{found}: no generations configured ([[generate]] tables)")
+    worst = 0  # a dry run that would stop says so in its exit code
     for g in settings.generations:
         print(f"{g.spec} -> {g.out}", file=sys.stderr)
-        _one(g.spec, style=g.style, target=g.target, out=str(g.out), package=g.package,
-             orchestrator=g.orchestrator, templates=str(g.templates) if g.templates else None,
-             dry_run=dry_run, diff=diff, force=force,
-             options={"broker": g.broker} if g.broker else None, source_name=g.shown)
-    return 0
+        worst |= _one(g.spec, style=g.style, target=g.target, out=str(g.out),
+                      package=g.package, orchestrator=g.orchestrator,
+                      templates=str(g.templates) if g.templates else None,
+                      dry_run=dry_run, diff=diff, force=force,
+                      options={"broker": g.broker} if g.broker else None,
+                      source_name=g.shown)
+    return worst
 
 
 def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
@@ -46,7 +54,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
-    from mermaidgen.generate import build, stale_hooks
+    from mermaidgen.generate import build, stale_hooks, structure_plan
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
@@ -56,26 +64,41 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     if options and options.get("broker") and target != "faststream":
         raise UsageError("--broker applies to --target faststream only")
     text, diagram = single(source, load_with_text(source))
-    generation = build(diagram, text, style=style, target=target, package=package,
-                       orchestrator=orchestrator,
-                       templates=Path(templates) if templates else None, options=options,
-                       source_name=source_name or _shown(diagram.source, Path(out)))
-    why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
-    print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     folder = Path(out)
     if not (dry_run or diff) and output.recover(folder):
         print(f"{folder}: undid an interrupted earlier run", file=sys.stderr)
+    previous = output.read_manifest(folder) if folder.is_dir() else None
+    generation = build(diagram, text, style=style, target=target, package=package,
+                       orchestrator=orchestrator,
+                       templates=Path(templates) if templates else None, options=options,
+                       source_name=source_name or _shown(diagram.source, folder),
+                       pins=output.pins(folder))
+    why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
+    print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     plan = output.plan(list(generation.files), folder, generation.meta(), force)
+    broken = structure_plan(generation, folder, previous)
     if diff:
         sys.stdout.write(output.diff(plan))
         return 0
     if dry_run:
         for a in plan.actions:
             print(f"{a.kind:<9} {a.path}")
-        return 0
+        stops = plan.rebuilt and bool(output.conflicts(plan)) and not force
+        if plan.rebuilt:
+            print(output.rebuild_plan(plan), file=sys.stderr)
+        if broken:
+            print(broken, file=sys.stderr)
+        return 1 if broken or stops else 0
+    if broken:
+        raise StructureError(broken)
     output.write(plan)
-    changed = plan.count("create") + plan.count("update") + plan.count("conflict")
+    changed = sum(plan.count(kind) for kind in output.CHANGES)
     replaced = f"{plan.count('conflict')} replaced, " if plan.count("conflict") else ""
+    if plan.rebuilt:
+        print(f"{folder}: no manifest; rebuilt it from the files' headers (generated files "
+              "regenerated, their old copies under .mermaidgen/replaced/; yours kept)",
+              file=sys.stderr)
+        replaced += f"{plan.count('reclaim')} regenerated, "
     print(f"{folder}: {plan.count('create')} created, {plan.count('update')} updated, "
           f"{replaced}{plan.count('unchanged')} unchanged, {plan.count('keep')} of yours kept",
           file=sys.stderr)
