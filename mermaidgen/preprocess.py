@@ -145,7 +145,9 @@ def _read_directives(text: str) -> dict[str, object]:
     """Config from `%%{init: ...}%%` and `%%{wrap}%%`; bad JSON is ignored, as by mermaid."""
     config: dict[str, object] = {}
     for m in _DIRECTIVE.finditer(text.replace("'", '"')):
-        kind = (m.group(1) or m.group(2) or "").lower()
+        # mermaid finds directives case-insensitively (and removes them all) but acts only
+        # on the exact names: `%%{INIT: ...}%%` and `%%{Wrap}%%` change nothing
+        kind = m.group(1) or m.group(2) or ""
         if kind == "wrap":
             config["wrap"] = True
         elif kind in ("init", "initialize") and m.group(4):
