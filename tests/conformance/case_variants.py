@@ -172,15 +172,21 @@ def error_line(form: str, text: str, record: dict) -> int:
     return line + 1
 
 
+def all_variants() -> dict[str, tuple[str, str]]:
+    """File name -> (form, diagram text) for every variant of every form."""
+    return {
+        f"{PREFIX}{form}-{name}.mmd": (form, text)
+        for form, template in FORMS.items()
+        for name, text in variants(template)
+    }
+
+
 def main() -> int:
     for old in DIAGRAMS.glob(f"*/{PREFIX}*.mmd"):
         old.unlink()
-    forms = {}
-    texts = {}
-    for form, template in FORMS.items():
-        for name, text in variants(template):
-            forms[f"{PREFIX}{form}-{name}.mmd"] = form
-            texts[f"{PREFIX}{form}-{name}.mmd"] = text
+    generated = all_variants()
+    forms = {name: form for name, (form, _) in generated.items()}
+    texts = {name: text for name, (_, text) in generated.items()}
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for name, text in texts.items():
