@@ -26,7 +26,10 @@ _DIRECTIVE = re.compile(
 )
 _COMMENT_LINE = re.compile(rf"^{WS}*%%(?!\{{)[^\n]+\n?", re.MULTILINE)
 _LEGACY_STYLE = re.compile(r"(?:style|classDef).*:\S*#.*;")
-_HEADER = re.compile(rf"{WS}*sequenceDiagram")
+# Lines that start with `%%` and survive the directive and comment-line passes (a bare `%%`,
+# `%%{` that is no directive, remains after a directive) may come before the header: mermaid's
+# detection drops them, and its lexer skips them as comments (rule 4).
+_HEADER = re.compile(rf"(?:{WS}*+%%[^\n]*+)*+{WS}*sequenceDiagram")
 _OTHER_DIAGRAM = re.compile(
     r"\s*(graph|flowchart|classDiagram|stateDiagram|erDiagram|gantt|pie|journey|gitGraph"
     r"|mindmap|timeline|quadrantChart|requirementDiagram|C4Context|sankey|xychart|block"

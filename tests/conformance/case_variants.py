@@ -12,8 +12,9 @@ when mermaid rejects it. Files are named `case-<form>-<variant>.mmd`; rerunning 
 deletes the old ones first, so the set always matches the templates below.
 
 Each template marks its keywords as `⟨keyword⟩`. The variants of a form are: every keyword
-in one style (lower, UPPER, Title, aLtErNaTiNg), and for forms with several keywords each
-keyword alone in each style while the others keep their usual spelling.
+in one style (lower, UPPER, Title, aLtErNaTiNg, or spelled with Unicode letters whose case
+mapping is an ASCII letter: `breaK` with a Kelvin sign), and for forms with several
+keywords each keyword alone in each style while the others keep their usual spelling.
 """
 
 from __future__ import annotations
@@ -124,11 +125,22 @@ def alternating(word: str) -> str:
     return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(word))
 
 
+# Letters whose Unicode case mapping lands on an ASCII letter (KELVIN SIGN -> k, LATIN SMALL
+# LETTER LONG S -> S, DOTLESS I -> I). JavaScript regexes without the `u` flag never fold
+# them onto ASCII, so to mermaid `breaK` with a Kelvin sign is no keyword.
+_LOOKALIKES = str.maketrans({"k": "\u212a", "s": "\u017f", "i": "\u0131"})
+
+
+def lookalike(word: str) -> str:
+    return word.lower().translate(_LOOKALIKES)
+
+
 STYLES: dict[str, Callable[[str], str]] = {
     "lower": lower,
     "upper": upper,
     "title": title,
     "alternating": alternating,
+    "lookalike": lookalike,
 }
 
 
@@ -159,16 +171,22 @@ def variants(template: str) -> Iterator[tuple[str, str]]:
             yield name, text
 
 
-#: Forms that mermaid rejects only at the end of the text (a block it saw opened and never
-#: closed): the line mermaidgen names instead, the opener's (as in blocks-loop-never-closed).
-UNCLOSED_AT: dict[str, int] = {"keyword-loop-as-sender": 2}
+def error_line(text: str, record: dict) -> int:
+    """The file line the error is on, once the `%% error-line` comment is added above it.
 
-
-def error_line(form: str, text: str, record: dict) -> int:
-    """The file line the error is on, once the `%% error-line` comment is added above it."""
-    line = record.get("source_line") or 1
-    if line > len(text.splitlines()):
-        line = UNCLOSED_AT[form]
+    mermaid rejects a block that is never closed only at the end of the text; mermaidgen
+    names the outermost block left open instead (as in blocks-loop-never-closed.mmd), which
+    in these templates is always the first statement after the header. For errors mermaid
+    finds while building (`semantic`, no line) mermaidgen names the statement at fault.
+    """
+    lines = text.splitlines()
+    if record["error_kind"] == "semantic":  # mermaid gives no line: name the statement
+        starts = ("create", "destroy")  # the only semantic errors these templates can cause
+        line = next(i for i, ln in enumerate(lines, 1) if ln.lower().startswith(starts))
+    else:
+        line = record.get("source_line") or 1
+    if line > len(lines):
+        line = lines.index("sequenceDiagram") + 2
     return line + 1
 
 
@@ -184,9 +202,7 @@ def all_variants() -> dict[str, tuple[str, str]]:
 def main() -> int:
     for old in DIAGRAMS.glob(f"*/{PREFIX}*.mmd"):
         old.unlink()
-    generated = all_variants()
-    forms = {name: form for name, (form, _) in generated.items()}
-    texts = {name: text for name, (_, text) in generated.items()}
+    texts = {name: text for name, (_, text) in all_variants().items()}
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for name, text in texts.items():
@@ -202,7 +218,7 @@ def main() -> int:
         else:
             folder = "invalid"
             reason = f"mermaid.js: {record['error_kind']} error, keyword case"
-            text = f"%% error-line: {error_line(forms[path.name], text, record)} {reason}\n{text}"
+            text = f"%% error-line: {error_line(text, record)} {reason}\n{text}"
         counts[folder] += 1
         (DIAGRAMS / folder / path.name).write_text(text, encoding="utf-8", newline="\n")
     print(
