@@ -261,4 +261,6 @@ def _box_label(label: str) -> tuple[str | None, str | None]:
     title = js_trim(m.group(2)) if m and m.group(2) else None
     if not is_css_color(color):
         color, title = "transparent", js_trim(label)
-    return (None if color.lower() == "transparent" else color), title
+    # only mermaid's own default means "no colour"; a written `TRANSPARENT` keeps its case,
+    # as every named colour does
+    return (None if color == "transparent" else color), title

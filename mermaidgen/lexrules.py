@@ -116,7 +116,7 @@ ID_BEFORE_ALIAS = re.compile(rf"[^<>:\n,;@{WS_CHARS}]+(?={WS}+as{WS})", FLAGS)
 ID_PLAIN = re.compile(rf"[^<>:\n,;@]+(?={WS}*[\n;#]|$)")
 ID_INVALID = re.compile(r"[^<>:\n,;@]*<[^\n]*|[^\n]+")
 CONFIG_CONTENT = re.compile(r"[^}]+")
-CONFIG_END_BEFORE_ALIAS = re.compile(rf"\}}(?={WS}+as{WS})")
+CONFIG_END_BEFORE_ALIAS = re.compile(rf"\}}(?={WS}+as{WS})", FLAGS)  # `} AS x` too
 AS_KEYWORD = re.compile(r"as\b", FLAGS)
 
 # The LINE state: labels of blocks and boxes, and aliases (rule 34, after blanks/comments).

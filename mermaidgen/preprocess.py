@@ -26,7 +26,10 @@ _DIRECTIVE = re.compile(
 )
 _COMMENT_LINE = re.compile(rf"^{WS}*%%(?!\{{)[^\n]+\n?", re.MULTILINE)
 _LEGACY_STYLE = re.compile(r"(?:style|classDef).*:\S*#.*;")
-_HEADER = re.compile(rf"{WS}*sequenceDiagram")
+# Lines that start with `%%` and survive the directive and comment-line passes (a bare `%%`,
+# `%%{` that is no directive, remains after a directive) may come before the header: mermaid's
+# detection drops them, and its lexer skips them as comments (rule 4).
+_HEADER = re.compile(rf"(?:{WS}*+%%[^\n]*+)*+{WS}*sequenceDiagram")
 _OTHER_DIAGRAM = re.compile(
     r"\s*(graph|flowchart|classDiagram|stateDiagram|erDiagram|gantt|pie|journey|gitGraph"
     r"|mindmap|timeline|quadrantChart|requirementDiagram|C4Context|sankey|xychart|block"
@@ -145,7 +148,9 @@ def _read_directives(text: str) -> dict[str, object]:
     """Config from `%%{init: ...}%%` and `%%{wrap}%%`; bad JSON is ignored, as by mermaid."""
     config: dict[str, object] = {}
     for m in _DIRECTIVE.finditer(text.replace("'", '"')):
-        kind = (m.group(1) or m.group(2) or "").lower()
+        # mermaid finds directives case-insensitively (and removes them all) but acts only
+        # on the exact names: `%%{INIT: ...}%%` and `%%{Wrap}%%` change nothing
+        kind = m.group(1) or m.group(2) or ""
         if kind == "wrap":
             config["wrap"] = True
         elif kind in ("init", "initialize") and m.group(4):

@@ -7,6 +7,8 @@ What mermaid.js 12.3 made of each file is in tests/conformance/expected.jsonl, w
               messages, notes, title/config, and the full ordered event stream;
 * invalid/    mermaidgen raises DiagramError (nothing else) at the line named by the
               file's first line, `%% error-line: N <reason>`;
+              `case-*.mmd` files are written by tests/conformance/case_variants.py: every
+              statement form with its keywords' letter case varied, filed by mermaid;
 * flattened/  the one purposeful difference (differences.json): a whole diagram on one line
               without `;`. mermaidgen accepts it, warns `flattened-diagram`, and gives the
               same model as its multi-line twin `valid/<name>.multiline.mmd`.
@@ -153,6 +155,29 @@ def test_flattened_diagram(api: SimpleNamespace, entry: dict[str, str]) -> None:
     )
 
 
+_FLATTENED_KEYWORDS = re.compile(r"\b(participant|actor|as|loop|end|autonumber|Note|over)\b")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [e for e in DIFFERENCES if _FLATTENED_KEYWORDS.search(read(DIAGRAMS / e["file"]))],
+    ids=lambda e: Path(e["file"]).name,
+)
+@pytest.mark.parametrize("spell", [str.upper, str.title], ids=["upper", "title"])
+def test_flattened_diagram_keywords_in_any_case(
+    api: SimpleNamespace, entry: dict[str, str], spell: Any
+) -> None:
+    """Recovering a flattened diagram finds its keywords in any letter case, as mermaid's
+    lexer does."""
+    path = DIAGRAMS / entry["file"]
+    text = read(path)
+    respelled = _FLATTENED_KEYWORDS.sub(lambda m: spell(m.group()), text)
+    assert respelled != text
+    expected = without_positions(api.to_dict(api.parse(text)))
+    problems = list(diff_values(expected, without_positions(api.to_dict(api.parse(respelled)))))
+    assert not problems, f"{key(path)} with keywords respelled:\n" + "\n".join(problems)
+
+
 # -------------------------------------------------------------------------------------------
 # The test data itself (these need no mermaidgen)
 # -------------------------------------------------------------------------------------------
@@ -162,6 +187,26 @@ def test_expected_covers_every_diagram() -> None:
     files = {key(p) for folder in ("valid", "invalid", "flattened") for p in diagrams(folder)}
     assert files - EXPECTED.keys() == set(), f"diagrams without a mermaid result: run `{REFRESH}`"
     assert EXPECTED.keys() - files == set(), f"results for deleted diagrams: run `{REFRESH}`"
+
+
+def test_case_variants_are_current() -> None:
+    """The `case-*.mmd` files are exactly what case_variants.py writes from its templates
+    (after editing a template, rerun it and refresh.py: both need Node)."""
+    from conformance.case_variants import PREFIX, all_variants
+
+    written = {}
+    for folder in ("valid", "invalid"):
+        for path in (DIAGRAMS / folder).glob(f"{PREFIX}*.mmd"):
+            text = read(path)
+            if folder == "invalid":
+                text = text.split("\n", 1)[1]  # below the `%% error-line` comment
+            written[path.name] = text
+    expected = {name: text for name, (_, text) in all_variants().items()}
+    stale = sorted(n for n in written.keys() | expected.keys() if written.get(n) != expected.get(n))
+    assert not stale, (
+        f"case variants out of date: {stale[:5]}: run `python "
+        f"tests/conformance/case_variants.py` and `{REFRESH}`"
+    )
 
 
 def test_folders_agree_with_mermaid() -> None:

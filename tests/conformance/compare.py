@@ -335,8 +335,8 @@ def compare(model: Mapping[str, Any], oracle: Mapping[str, Any]) -> list[str]:
 def compare_header(model: Mapping[str, Any], oracle: Mapping[str, Any]) -> list[str]:
     """Title (when mermaid reports one), accessibility texts and config."""
     out = []
-    if "title" in oracle and model.get("title") != oracle["title"]:
-        out.append(_mismatch("title", oracle["title"], model.get("title")))
+    if model.get("title") != oracle.get("title"):
+        out.append(_mismatch("title", oracle.get("title"), model.get("title")))
     for key, theirs in (("acc_title", "accTitle"), ("acc_descr", "accDescription")):
         expected = oracle.get(theirs)
         got = model.get(key)

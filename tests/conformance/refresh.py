@@ -38,8 +38,9 @@ def diagram_files() -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(DIAGRAMS).as_posix())
 
 
-def run_oracle(files: list[Path]) -> list[dict[str, Any]]:
-    """One oracle record per file (one process for all of them; startup is ~1 s)."""
+def run_oracle(files: list[Path], root: Path = DIAGRAMS) -> list[dict[str, Any]]:
+    """One oracle record per file (one process for all of them; startup is ~1 s), each
+    named by its path relative to `root`."""
     if not ORACLE.exists():
         sys.exit(
             f"refresh: the oracle is missing: {ORACLE} (set MERMAID_ORACLE to its `run` script)"
@@ -64,7 +65,7 @@ def run_oracle(files: list[Path]) -> list[dict[str, Any]]:
         # `run` makes paths absolute; check the order held, then store the short name
         if Path(record["file"]).name != path.name:
             sys.exit(f"refresh: oracle output out of order at {path} / {record['file']}")
-        record["file"] = path.relative_to(DIAGRAMS).as_posix()
+        record["file"] = path.relative_to(root).as_posix()
         records.append(record)
     return records
 
