@@ -40,6 +40,7 @@ from mermaidgen.swap import (
     check_rel,
     commit,
     no_links,
+    read_state,
     recover,
     recover_locked,
 )
@@ -81,10 +82,11 @@ def _safe_path(out: Path, rel: str) -> Path:
 
 def read_manifest(out: Path) -> dict | None:
     path = out / MANIFEST
-    if not path.is_file():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_state(out, MANIFEST)  # never through a link
+        if raw is None:
+            return None
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise OutputError(f"{path}: unreadable manifest ({exc}); remove it to start over") from None
     files = data.get("files") if isinstance(data, dict) else None
@@ -196,10 +198,7 @@ def _busy(out: Path) -> str:
 
 
 def _manifest_bytes_on_disk(out: Path) -> bytes | None:
-    try:
-        return (out / MANIFEST).read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+    return read_state(out, MANIFEST)
 
 
 def _check_layout(files: list[RenderedFile]) -> None:
