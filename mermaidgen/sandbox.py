@@ -26,6 +26,7 @@ import ctypes
 import functools
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from jinja2.runtime import LoopContext, Macro
@@ -144,9 +145,10 @@ def render(template, context: dict) -> str:  # noqa: ANN001
 
     chunks, total = [], 0
     try:
-        # the deadline inside: its exit clears a pending timeout before the memory limit
-        # is lifted, so nothing can skip lifting it
-        with _memory_limit(MAX_MEMORY), _Deadline(RENDER_SECONDS):
+        # The deadline inside: its exit cancels a pending timeout before the memory limit
+        # is lifted, so no timeout can land in (and skip) lifting it.
+        deadline = _Deadline(RENDER_SECONDS)
+        with _memory_limit(MAX_MEMORY), deadline:
             for chunk in template.generate(context):
                 total += len(chunk)
                 if total > MAX_OUTPUT:
@@ -172,40 +174,71 @@ class _Deadline:
     Why this way: a compiled template is plain Python running in this thread, and nothing
     in Jinja runs on every loop iteration (an empty `{% for %}` calls no hook); SIGALRM
     would reach only the main thread, and mermaidgen renders on a worker thread
-    (`cli.main`); rendering in another process would cost a start-up per file. So a timer
-    thread raises `_Timeout` *in* the rendering thread (`PyThreadState_SetAsyncExc`), and
-    the interpreter delivers it between two bytecodes: every template loop can be stopped,
-    whatever it iterates. One long C call cannot, which is why sizes are capped before such
-    calls run. A timer that fires as rendering ends has its pending exception cleared
-    under the lock, and the overrun is reported all the same."""
+    (`cli.main`); rendering in another process would cost a start-up per file. So a
+    watchdog thread raises `_Timeout` *in* the rendering thread (`PyThreadState_SetAsyncExc`),
+    and the interpreter delivers it between two bytecodes: every template loop can be
+    stopped, whatever it iterates. One long C call cannot, which is why sizes are capped
+    before such calls run. A deadline that passes as rendering ends has its pending
+    exception cleared under the watchdog's lock, and the overrun is reported all the same.
+    One watchdog serves every deadline; it starts before the first memory limit is set,
+    so that its stack never counts against one."""
 
     def __init__(self, seconds: float):
-        self.seconds, self.fired, self.active = seconds, False, False
-        self.lock = threading.Lock()
-        self.thread = threading.get_ident()
-        self.timer = threading.Timer(seconds, self._fire)
-        self.timer.daemon = True
-
-    def _fire(self) -> None:
-        with self.lock:
-            if self.active:
-                self.fired = True
-                _async_raise(self.thread, _Timeout)
+        self.seconds, self.thread = seconds, threading.get_ident()
+        _WATCHDOG.start()
 
     def __enter__(self) -> _Deadline:
-        self.active = True
-        if _async_raise is not _no_async_raise:
-            self.timer.start()
+        _WATCHDOG.arm(self.thread, time.monotonic() + self.seconds)
         return self
 
     def __exit__(self, kind, *rest: object) -> None:  # noqa: ANN001
-        with self.lock:
-            self.active = False
-            self.timer.cancel()
-            if self.fired:
-                _async_raise(self.thread, None)  # clear it, if not delivered yet
-        if self.fired and kind is None:
+        if _WATCHDOG.disarm(self.thread) and kind is None:
             raise _Timeout
+
+
+class _Watchdog:
+    def __init__(self):
+        self.due: dict[int, float] = {}  # rendering thread -> when its time is up
+        self.fired: set[int] = set()
+        self.changed = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self.changed:
+            if self.thread is None and _async_raise is not _no_async_raise:
+                self.thread = threading.Thread(target=self._watch, daemon=True,
+                                               name="mermaidgen-render-deadline")
+                self.thread.start()
+
+    def arm(self, thread: int, when: float) -> None:
+        with self.changed:
+            if thread in self.fired:  # a timeout that landed in an earlier `disarm`
+                self.fired.discard(thread)
+                _async_raise(thread, None)
+            self.due[thread] = when
+            self.changed.notify()
+
+    def disarm(self, thread: int) -> bool:
+        """Stop watching `thread`; True if its time was up (a pending `_Timeout` that
+        has not been raised yet is cancelled)."""
+        with self.changed:
+            self.due.pop(thread, None)
+            if thread not in self.fired:
+                return False
+            self.fired.discard(thread)
+            _async_raise(thread, None)
+            return True
+
+    def _watch(self) -> None:
+        with self.changed:
+            while True:
+                now = time.monotonic()
+                for thread, when in list(self.due.items()):
+                    if when <= now:
+                        del self.due[thread]
+                        self.fired.add(thread)
+                        _async_raise(thread, _Timeout)
+                self.changed.wait(min(self.due.values(), default=now + 3600) - now)
 
 
 def _async_raise(thread: int, kind: type[BaseException] | None) -> None:
@@ -221,6 +254,7 @@ def _no_async_raise(thread: int, kind: type[BaseException] | None) -> None:
 if not hasattr(ctypes, "pythonapi") or \
         not hasattr(ctypes.pythonapi, "PyThreadState_SetAsyncExc"):
     _async_raise = _no_async_raise  # noqa: F811
+_WATCHDOG = _Watchdog()
 
 
 @contextlib.contextmanager
