@@ -87,7 +87,7 @@ def read_manifest(out: Path) -> dict | None:
         if raw is None:
             return None
         data = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise OutputError(f"{path}: unreadable manifest ({exc}); remove it to start over") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict) or not all(_valid_entry(k, v) for k, v in files.items()):

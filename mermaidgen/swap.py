@@ -269,7 +269,7 @@ def recover_locked(out: Path) -> bool:
         try:
             journal = json.loads(r.read(JOURNAL).decode("utf-8"))
             _roll_back(r, journal)
-        except (OSError, ValueError, OutputError) as exc:
+        except (OSError, ValueError, RecursionError, OutputError) as exc:
             raise OutputError(
                 f"{out / JOURNAL}: an interrupted run left this journal and it cannot be "
                 f"replayed ({exc}). If this folder came from elsewhere (a cloned repository, "

@@ -231,3 +231,19 @@ def test_a_valid_journal_is_still_replayed(cli, clone):
     assert result.code == 0, result.err
     assert "undid an interrupted earlier run" in result.err
     assert init.read_bytes() == original
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"paths": ' + "[" * 100_000],
+                         ids=["nested-list", "nested-in-object"])
+def test_a_deeply_nested_journal_is_a_clear_error(cli, clone, text):
+    """JSON nested deeper than the parser's recursion allows: refused like any journal
+    that cannot be read, not an internal error."""
+    source, out, decoy = clone
+    (out / STATE / "journal.json").write_text(text)
+    _attacked(cli, source, out, decoy, must_say="cannot be replayed")
+
+
+def test_a_deeply_nested_manifest_is_a_clear_error(cli, clone):
+    source, out, decoy = clone
+    (out / output.MANIFEST).write_text("[" * 100_000)
+    _attacked(cli, source, out, decoy, must_say="manifest")
