@@ -46,6 +46,7 @@ from mermaidgen.swap import (
     check_rel,
     commit,
     no_links,
+    read_state,
     recover,
     recover_locked,
 )
@@ -103,15 +104,12 @@ def _safe_path(out: Path, rel: str) -> Path:
 
 def read_manifest(out: Path) -> dict | None:
     path = out / MANIFEST
-    for place in (out / STATE_DIR, path):  # a cloned repository may commit links here
-        if place.is_symlink():
-            raise OutputError(f"{place} is a symbolic link, and mermaidgen never reads or "
-                              "writes through links; remove it")
-    if not path.is_file():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_state(out, MANIFEST)  # never through a link
+        if raw is None:
+            return None
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise OutputError(f"{path}: unreadable manifest ({exc}); {_START_OVER}") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict) or not all(_valid_entry(k, v) for k, v in files.items()) \
@@ -297,10 +295,7 @@ def _busy(out: Path) -> str:
 
 
 def _manifest_bytes_on_disk(out: Path) -> bytes | None:
-    try:
-        return (out / MANIFEST).read_bytes()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+    return read_state(out, MANIFEST)
 
 
 def _check_layout(files: list[RenderedFile]) -> None:

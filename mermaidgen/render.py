@@ -3,14 +3,17 @@
 A template set is a folder `templates/<target>/<style>/` with a `files.toml` that lists
 the files to produce (which template, which path, who owns the file) and the templates
 themselves; `templates/<target>/common/` holds what both styles share. A user folder given
-with `--templates DIR` overrides any template by name. Templates run in Jinja's immutable
-sandbox with `StrictUndefined`, so a custom template can neither reach Python internals,
-nor change the context the other templates see, nor print a variable that does not exist;
-errors, whatever raised them, name the template file and line.
+with `--templates DIR` overrides any template by name. A set's files are read as regular
+files inside its folder, never through a link. Templates run in Jinja's immutable sandbox
+with `StrictUndefined` and the limits of `mermaidgen.sandbox` (size, depth, output, time,
+memory), so a custom template can neither reach Python internals, nor change the context
+the other templates see, nor print a variable that does not exist, nor run away; errors,
+whatever raised them, name the template file and line.
 """
 
 from __future__ import annotations
 
+import errno
 import re
 import string
 import tomllib
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from mermaidgen.errors import MermaidgenError
 from mermaidgen.resources import templates_dir
+from mermaidgen.safefs import Root
 
 OWNERS = ("generated", "user")
 _BLANK_RUN = re.compile(r"\n{4,}")
@@ -46,32 +50,70 @@ def template_dirs(target: str, style: str, user: Path | None = None) -> list[Pat
 
 
 def _environment(dirs: list[Path]):
-    from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2 import ChoiceLoader, StrictUndefined
+
+    from mermaidgen.sandbox import LimitedSandbox
 
     # immutable: every file renders from the same context, so no template may edit it
     # (`{{ services.clear() }}` would drop the files of every service after it)
-    return ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs]),
+    return LimitedSandbox(
+        loader=ChoiceLoader([_set_loader(d) for d in dirs]),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, autoescape=False,
     )
 
 
+def _read_in_set(folder: Path, name: str) -> bytes | None:
+    """The bytes of `name` in a template set, None if it has none. A set's files are
+    regular files inside its folder: a link (an `_header.jinja` linked to a secret would
+    be embedded in every file), a path out of it or a device is refused."""
+    try:
+        with Root(folder, TemplateError) as r:
+            return r.read(name)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise TemplateError(f"{folder / name}: cannot read it ({exc.strerror or exc})") \
+            from None
+
+
+def _set_loader(folder: Path):
+    from jinja2 import BaseLoader, TemplateNotFound
+
+    class SetLoader(BaseLoader):
+        def get_source(self, environment, template: str):  # noqa: ANN001
+            parts = template.split("/")
+            # as Jinja's own loader: a name that leaves the folder is not in the set
+            if any(p in ("", ".", "..") for p in parts) or "\\" in template:
+                raise TemplateNotFound(template)
+            data = _read_in_set(folder, template)
+            if data is None:
+                raise TemplateNotFound(template)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TemplateError(f"{folder / template}: not UTF-8 ({exc.reason})") \
+                    from None
+            return text, str(folder / template), lambda: True
+
+    return SetLoader()
+
+
 def _files_spec(dirs: list[Path]) -> list[dict]:
     for d in dirs:
         spec = d / "files.toml"
-        if spec.is_file():
+        data = _read_in_set(d, "files.toml")
+        if data is not None:
             try:
-                data = tomllib.loads(spec.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
+                data = tomllib.loads(data.decode("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise TemplateError(f"{spec}: {exc}") from None
             files = data.get("file")
             if not isinstance(files, list) or not files:
                 raise TemplateError(f"{spec}: expected a list of [[file]] tables")
             for entry in files:
-                if entry.get("owner") not in OWNERS or "path" not in entry or not (
-                        "template" in entry or "copy" in entry):
+                if not isinstance(entry, dict) or entry.get("owner") not in OWNERS or \
+                        "path" not in entry or not ("template" in entry or "copy" in entry):
                     raise TemplateError(f"{spec}: each [[file]] needs `path`, `owner` "
                                         f"({' or '.join(OWNERS)}) and `template` or `copy`")
             return files
@@ -81,6 +123,8 @@ def _files_spec(dirs: list[Path]) -> list[dict]:
 def render(context: dict, target: str, style: str, user_templates: Path | None = None,
            vendored: dict[str, str] | None = None) -> list[RenderedFile]:
     """Every file of the skeleton, rendered in memory, in a stable order."""
+    from mermaidgen import sandbox
+
     dirs = template_dirs(target, style, user_templates)
     env = _environment(dirs)
     out: list[RenderedFile] = []
@@ -104,7 +148,7 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
                 if item is not None:
                     local[entry.get("item_name", "item")] = item
                 try:
-                    content = env.get_template(entry["template"]).render(local)
+                    content = sandbox.render(env.get_template(entry["template"]), local)
                 except Exception as exc:  # whatever rendering raises, the template caused it
                     raise TemplateError(_describe(exc, entry["template"])) from None
             if path.endswith(".py"):
@@ -149,7 +193,9 @@ def _describe(exc: BaseException, template: str) -> str:
     from jinja2 import TemplateError as JinjaError
     from jinja2 import TemplateNotFound, TemplateSyntaxError
 
-    name, line = template, None
+    from mermaidgen.sandbox import LimitError
+
+    name, line = (isinstance(exc, LimitError) and exc.filename) or template, None
     if isinstance(exc, TemplateSyntaxError):
         name, line = exc.filename or exc.name or template, exc.lineno
     else:
@@ -160,8 +206,9 @@ def _describe(exc: BaseException, template: str) -> str:
             tb = tb.tb_next
     if isinstance(exc, TemplateNotFound):
         message = f"template {exc.name!r} not found"
-    elif isinstance(exc, JinjaError):
-        message = exc.message or type(exc).__name__
+    elif isinstance(exc, (JinjaError, LimitError, TemplateError)):
+        message = str(exc) if not isinstance(exc, JinjaError) else \
+            exc.message or type(exc).__name__
     else:
         message = f"{type(exc).__name__}: {exc}"
     where = f"{name}:{line}" if line else str(name)

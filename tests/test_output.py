@@ -409,15 +409,17 @@ def test_an_unreadable_folder_is_a_clear_error(tmp_path):
 # --- failures and crashes midway ---------------------------------------------------------
 
 def _replace_calls(tmp_path: Path) -> int:
-    """How many `os.replace` calls writing V2 over V1 makes."""
+    """How many `os.replace` calls writing V2 over V1 makes. (The fakes here pass on the
+    keywords `**fds`: the swap renames relative to folder descriptors, `src_dir_fd` and
+    `dst_dir_fd`, so that no link on the way is followed.)"""
     out = tmp_path / "count"
     write(V1, out)
     calls = []
     real = os.replace
 
-    def counting(src, dst):
+    def counting(src, dst, **fds):
         calls.append(dst)
-        real(src, dst)
+        real(src, dst, **fds)
 
     os.replace = counting
     try:
@@ -440,11 +442,11 @@ def test_a_failure_at_any_step_leaves_the_previous_tree(tmp_path, monkeypatch, e
         before = tree(out)
         calls = []
 
-        def failing(src, dst, n=n, calls=calls):
+        def failing(src, dst, n=n, calls=calls, **fds):
             calls.append(dst)
             if len(calls) == n:  # once: undoing the run must still work
                 raise error
-            real(src, dst)
+            real(src, dst, **fds)
 
         monkeypatch.setattr(output.os, "replace", failing)
         with pytest.raises(OutputError if isinstance(error, OSError) else KeyboardInterrupt):
@@ -460,11 +462,11 @@ def test_a_failed_first_run_leaves_no_files_and_can_run_again(tmp_path, monkeypa
     real = os.replace
     calls = []
 
-    def failing(src, dst):
+    def failing(src, dst, **fds):
         calls.append(dst)
         if len(calls) == 4:
             raise OSError(28, "No space left on device")
-        real(src, dst)
+        real(src, dst, **fds)
 
     monkeypatch.setattr(output.os, "replace", failing)
     with pytest.raises(OutputError, match="nothing was changed"):
@@ -484,11 +486,11 @@ from mermaidgen.render import RenderedFile
 mode, out, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 real, calls = os.replace, []
 
-def replace(src, dst):
+def replace(src, dst, **fds):
     calls.append(dst)
     if len(calls) == n:
         os.kill(os.getpid(), signal.SIGKILL)  # as a power cut or `kill -9` would
-    real(src, dst)
+    real(src, dst, **fds)
 
 if mode == "write":
     files = [RenderedFile(*f) for f in json.loads(sys.stdin.read())]
@@ -599,13 +601,13 @@ class _Paused:
         self.errors: list[BaseException] = []
         real, calls = os.replace, []
 
-        def replace(src, dst):
+        def replace(src, dst, **fds):
             if threading.get_ident() == self.thread:
                 calls.append(dst)
                 if len(calls) == at:
                     self.inside.set()
                     assert self.go.wait(30)
-            real(src, dst)
+            real(src, dst, **fds)
 
         monkeypatch.setattr(output.os, "replace", replace)
 

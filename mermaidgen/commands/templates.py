@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import stat
 import sys
 import tomllib
 from pathlib import Path
@@ -48,13 +48,31 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
             for f in sorted(source.rglob("*")):
                 if f.is_file() and "__pycache__" not in f.parts:
                     copies[f.relative_to(source).as_posix()] = f
-    clash = [n for n in copies if (out / n).exists()]
-    if clash and not force:
-        raise UsageError(f"{out} already has {', '.join(clash)}; nothing was copied "
-                         "(use --force to overwrite them)")
-    for name, f in copies.items():
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, out / name)
+    # The target may be a cloned folder with links in it: every name is checked (a link
+    # on the way or at the name is refused, --force or not) before anything is written,
+    # and written without following links (safefs), a whole file renamed into place.
+    from mermaidgen.safefs import Root
+    from mermaidgen.swap import PART, OutputError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with Root(out, OutputError) as r:
+            found = {n: r.lstat(n) for n in copies}
+            for name, info in found.items():
+                if info is not None and stat.S_ISLNK(info.st_mode):
+                    raise OutputError(f"{out / name} is a symbolic link, and mermaidgen "
+                                      "never writes through links; remove it")
+                if info is not None and not stat.S_ISREG(info.st_mode):
+                    raise UsageError(f"{out / name}: exists and is not a file")
+            clash = [n for n, info in found.items() if info is not None]
+            if clash and not force:
+                raise UsageError(f"{out} already has {', '.join(clash)}; nothing was copied "
+                                 "(use --force to overwrite them)")
+            for name, f in copies.items():
+                r.write(name + PART, f.read_bytes())
+                r.replace(name + PART, name)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
     print(f"copied {len(copies)} templates of {target}/{style} into {out}", file=sys.stderr)
     print(f"edit them, then: mermaidgen generate SOURCE --target {target} --style {style} "
           f"--templates {out} --out DIR", file=sys.stderr)
