@@ -72,6 +72,8 @@ USAGE = {
     "package-with-dash": (_empty, ["--package", "order-service"], 2, "--package"),
     "package-escaping": (_empty, ["--package", "../evil"], 2, "--package"),
     "package-absolute": (_empty, ["--package", "/etc"], 2, "--package"),
+    "package-keyword": (_empty, ["--package", "class"], 2,
+                        "--package 'class': `class` is a Python keyword"),
     "templates-not-a-folder": (_empty, ["--templates", "no-such-folder"], 2,
                                "--templates no-such-folder: not a folder"),
     "out-is-a-file": (_a_file, [], 2, "exists and is not a folder"),
@@ -139,6 +141,16 @@ def test_a_chosen_style_is_reported_as_chosen(cli, source, tmp_path):
     result = cli("generate", source, "--out", tmp_path / "out", "--style", "choreography")
     assert result.code == 0
     assert "style: choreography (chosen with --style)" in result.err
+
+
+@pytest.mark.parametrize("name", ["match", "case", "type"])
+def test_a_soft_keyword_is_a_package_name(cli, source, tmp_path, name):
+    """`match`, `case` and `type` are keywords only in some statements; `import match`
+    works, so they are fine module names."""
+    out = tmp_path / "out"
+    result = cli("generate", source, "--out", out, "--package", name)
+    assert result.code == 0, result.err
+    assert (out / name / "__init__.py").is_file()
 
 
 def test_a_second_run_reports_everything_unchanged(cli, source, tmp_path):
