@@ -2099,6 +2099,39 @@ def test_name_collision_points_at_the_second_name():
     assert found.span.line == 3
 
 
+def test_a_reply_ending_the_activation_in_one_branch_closes_it():
+    """mermaid.js counts activations in drawing order, whatever the branch: the usual way
+    to draw a reply in each branch is a `-` on the last one (a `-` on each is an error)."""
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>+Pay: Charge card
+            alt captured
+                Pay-->>OS: Captured
+            else declined
+                Pay-->>-OS: Declined
+            end
+    """)
+    assert [d.message for d in a.diagnostics if d.code == "unclosed-activation"] == []
+
+
+def test_an_activation_left_open_is_still_reported_after_a_block():
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>+Pay: Charge card
+            alt captured
+                Pay-->>OS: Captured
+            else declined
+                Pay-->>OS: Declined
+            end
+    """)
+    (found,) = [d for d in a.diagnostics if d.code == "unclosed-activation"]
+    assert found.span.line == 4 and "`Pay`" in found.message
+
+
 # --- the samples ---------------------------------------------------------------------------
 
 SAMPLE_STYLES = {
