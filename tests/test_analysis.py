@@ -1343,7 +1343,7 @@ CASES = [
             Payment done | PaymentDone | payment-done | WF -> Shop
         """,
         style="orchestration",
-        reason="`WF` is named like an orchestrator",
+        reason="`WF` is labelled like an orchestrator (`Payment Workflow`)",
         # WF's own handlers need the opt continuation (see opt-continuation.mmd)
         choreography={
             "Shop": """
@@ -2131,6 +2131,20 @@ def test_an_activation_left_open_is_still_reported_after_a_block():
     (found,) = [d for d in a.diagnostics if d.code == "unclosed-activation"]
     assert found.span.line == 4 and "`Pay`" in found.message
 
+
+def test_the_reason_says_when_a_label_looks_like_an_orchestrator():
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>Pay: Charge card
+    """)
+    assert a.style.reason == "`OS` is labelled like an orchestrator (`Order Saga`)"
+    assert of("""
+        sequenceDiagram
+            participant Saga as Order Saga
+            Saga->>Pay: Charge card
+    """).style.reason == "`Saga` is named like an orchestrator"
 
 # --- the samples ---------------------------------------------------------------------------
 
