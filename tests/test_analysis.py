@@ -2058,6 +2058,19 @@ LINT = {
         """,
         "info", 4,
     ),
+    "empty-diagram": (
+        """
+        sequenceDiagram
+            participant Web
+            Note over Web: to do
+        """,
+        """
+        sequenceDiagram
+            participant Web
+            Web->>Web: Render page
+        """,
+        "warning", 1,
+    ),
     "flattened-diagram": (
         "sequenceDiagram participant A participant B A->>B: Event 1 B->>A: Event 2",
         """
@@ -2097,6 +2110,7 @@ def test_name_collision_points_at_the_second_name():
     trigger = LINT["name-collision"][0]
     (found,) = [d for d in of(trigger).diagnostics if d.code == "name-collision"]
     assert found.span.line == 3
+
 
 
 def test_a_reply_ending_the_activation_in_one_branch_closes_it():

@@ -13,6 +13,7 @@
 | name-collision          | warning  | two names that become the same identifier |
 | create-without-message  | info     | `create` with no message after it |
 | flattened-diagram       | warning  | (from the parser) a one-line diagram was recovered |
+| empty-diagram           | warning  | no messages: the generated project would do nothing |
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ RULES = (
     "undeclared-participant", "unused-participant", "deactivate-inactive",
     "unclosed-activation", "reply-without-request", "request-without-reply",
     "event-without-consumer", "unrealizable-choice", "name-collision",
-    "create-without-message", "flattened-diagram",
+    "create-without-message", "flattened-diagram", "empty-diagram",
 )
 
 
@@ -50,6 +51,11 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
           brokers: frozenset[str], collisions: list[tuple[str, str, str]]) -> list[Diagnostic]:
     found: list[Diagnostic] = list(diagram.warnings)
     occurrences = [it for it in items if isinstance(it, Occurrence)]
+    if not occurrences:
+        found.append(_at(diagram.span, "empty-diagram",
+                         "the diagram has no messages: a project generated from it does "
+                         "nothing",
+                         "draw at least one message, e.g. `Web->>Orders: Place order`"))
     found += _participants(diagram, items)
     found += _activations(items)
     for i in roles.unanswered_replies:
