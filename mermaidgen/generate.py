@@ -79,9 +79,14 @@ def package_name(diagram: Diagram, requested: str | None) -> str:
                              f"characters is too long for the package's folder; use at most "
                              f"{PACKAGE_MAX}")
         if not (requested.isidentifier() and requested.isascii()
-                and requested == requested.lower() and not keyword.iskeyword(requested)):
+                and requested == requested.lower()):
             raise UsageError(f"--package {requested!r}: use a lower-case Python identifier "
                              "such as `order_service`")
+        # soft keywords (`match`, `case`, `type`) are fine: `import match` works
+        if keyword.iskeyword(requested):
+            raise UsageError(f"--package {requested!r}: `{requested}` is a Python keyword, "
+                             f"so `import {requested}` cannot be written; choose another "
+                             f"name, such as `{requested}_flow`")
         if requested in sys.stdlib_module_names or requested in _TAKEN_MODULES:
             raise UsageError(f"--package {requested}: a module of that name already exists "
                              "and would be shadowed; choose another name")

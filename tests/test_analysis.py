@@ -1343,7 +1343,7 @@ CASES = [
             Payment done | PaymentDone | payment-done | WF -> Shop
         """,
         style="orchestration",
-        reason="`WF` is named like an orchestrator",
+        reason="`WF` is labelled like an orchestrator (`Payment Workflow`)",
         # WF's own handlers need the opt continuation (see opt-continuation.mmd)
         choreography={
             "Shop": """
@@ -2058,6 +2058,19 @@ LINT = {
         """,
         "info", 4,
     ),
+    "empty-diagram": (
+        """
+        sequenceDiagram
+            participant Web
+            Note over Web: to do
+        """,
+        """
+        sequenceDiagram
+            participant Web
+            Web->>Web: Render page
+        """,
+        "warning", 1,
+    ),
     "flattened-diagram": (
         "sequenceDiagram participant A participant B A->>B: Event 1 B->>A: Event 2",
         """
@@ -2098,6 +2111,54 @@ def test_name_collision_points_at_the_second_name():
     (found,) = [d for d in of(trigger).diagnostics if d.code == "name-collision"]
     assert found.span.line == 3
 
+
+
+def test_a_reply_ending_the_activation_in_one_branch_closes_it():
+    """mermaid.js counts activations in drawing order, whatever the branch: the usual way
+    to draw a reply in each branch is a `-` on the last one (a `-` on each is an error)."""
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>+Pay: Charge card
+            alt captured
+                Pay-->>OS: Captured
+            else declined
+                Pay-->>-OS: Declined
+            end
+    """)
+    assert [d.message for d in a.diagnostics if d.code == "unclosed-activation"] == []
+
+
+def test_an_activation_left_open_is_still_reported_after_a_block():
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>+Pay: Charge card
+            alt captured
+                Pay-->>OS: Captured
+            else declined
+                Pay-->>OS: Declined
+            end
+    """)
+    (found,) = [d for d in a.diagnostics if d.code == "unclosed-activation"]
+    assert found.span.line == 4 and "`Pay`" in found.message
+
+
+def test_the_reason_says_when_a_label_looks_like_an_orchestrator():
+    a = of("""
+        sequenceDiagram
+            participant OS as Order Saga
+            participant Pay
+            OS->>Pay: Charge card
+    """)
+    assert a.style.reason == "`OS` is labelled like an orchestrator (`Order Saga`)"
+    assert of("""
+        sequenceDiagram
+            participant Saga as Order Saga
+            Saga->>Pay: Charge card
+    """).style.reason == "`Saga` is named like an orchestrator"
 
 # --- the samples ---------------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ USAGE = {
     "package-with-dash": (_empty, ["--package", "order-service"], 2, "--package"),
     "package-escaping": (_empty, ["--package", "../evil"], 2, "--package"),
     "package-absolute": (_empty, ["--package", "/etc"], 2, "--package"),
+    "package-keyword": (_empty, ["--package", "class"], 2,
+                        "--package 'class': `class` is a Python keyword"),
     "templates-not-a-folder": (_empty, ["--templates", "no-such-folder"], 2,
                                "--templates no-such-folder: not a folder"),
     "out-is-a-file": (_a_file, [], 2, "exists and is not a folder"),
@@ -139,6 +141,57 @@ def test_a_chosen_style_is_reported_as_chosen(cli, source, tmp_path):
     result = cli("generate", source, "--out", tmp_path / "out", "--style", "choreography")
     assert result.code == 0
     assert "style: choreography (chosen with --style)" in result.err
+
+
+EVENTS = """sequenceDiagram
+    participant Orders
+    participant Billing
+    Orders-)Billing: Order placed
+    Billing-)Orders: Invoice sent
+"""
+
+
+def test_an_orchestrator_the_choreography_does_not_use_is_reported(cli, tmp_path):
+    path = tmp_path / "events.mmd"
+    path.write_text(EVENTS)
+    result = cli("generate", path, "--out", tmp_path / "out", "--orchestrator", "Orders")
+    assert result.code == 0
+    assert "style: choreography" in result.err
+    (note,) = [line for line in result.err.splitlines() if "--orchestrator" in line]
+    assert "--orchestrator Orders: ignored" in note and "--style orchestration" in note
+
+
+def test_an_orchestrator_with_a_chosen_choreography_is_reported(cli, source, tmp_path):
+    result = cli("generate", source, "--out", tmp_path / "out", "--style", "choreography",
+                 "--orchestrator", "Web")
+    assert result.code == 0
+    assert "--orchestrator Web: ignored" in result.err
+
+
+def test_an_orchestrator_that_orchestrates_gets_no_note(cli, source, tmp_path):
+    result = cli("generate", source, "--out", tmp_path / "out", "--orchestrator", "Web")
+    assert result.code == 0
+    assert "style: orchestration" in result.err and "ignored" not in result.err
+
+
+@pytest.mark.parametrize("name", ["match", "case", "type"])
+def test_a_soft_keyword_is_a_package_name(cli, source, tmp_path, name):
+    """`match`, `case` and `type` are keywords only in some statements; `import match`
+    works, so they are fine module names."""
+    out = tmp_path / "out"
+    result = cli("generate", source, "--out", out, "--package", name)
+    assert result.code == 0, result.err
+    assert (out / name / "__init__.py").is_file()
+
+
+def test_an_empty_diagram_is_generated_with_a_warning(cli, tmp_path):
+    path = tmp_path / "empty.mmd"
+    path.write_text("sequenceDiagram\n    participant Web\n")
+    result = cli("generate", path, "--out", tmp_path / "out")
+    assert result.code == 0
+    assert re.search(r"empty\.mmd:1:1: warning\[empty-diagram\]: .*no messages", result.err)
+    checked = cli("check", path)
+    assert "warning[empty-diagram]" in checked.err
 
 
 def test_a_second_run_reports_everything_unchanged(cli, source, tmp_path):

@@ -261,6 +261,16 @@ def test_nested_blocks_are_framed_and_indented() -> None:
     assert closing[0].index("└") > closing[1].index("└")
 
 
+
+@pytest.mark.parametrize("header", ["rect rgb(200, 150, 255)", "rect #ffe0e0",
+                                    "rect rgba(0,0,0,0.1) highlighted part"])
+def test_a_rect_is_framed_without_its_colour_as_a_label(header: str) -> None:
+    """mermaid.js fills the rect with the text after `rect`; it never shows it."""
+    out = draw_text(f"sequenceDiagram\n{header}\n A->>B: ping\nend\n")
+    top = next(line for line in out.split("\n") if "┌" in line and "┄" in line)
+    assert re.fullmatch(r" *┌[┄│]+┐ *", top), top  # lifelines cross it
+    assert "rgb" not in out and "#ffe0e0" not in out and "highlighted" not in out
+
 def test_deep_nesting_does_not_recurse() -> None:
     depth = 1500
     text = ("sequenceDiagram\n" + "".join(f"opt level {k}\n" for k in range(depth))

@@ -196,9 +196,12 @@ def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],
         raise UsageError(f"--orchestrator {requested}: the diagram has no such participant "
                          f"(participants: {', '.join(ids) or 'none'})")
     for p in diagram.participants:
-        if p.id not in brokers and (_ORCHESTRATOR_NAME.search(p.id)
-                                    or _ORCHESTRATOR_NAME.search(p.label)):
+        if p.id in brokers:
+            continue
+        if _ORCHESTRATOR_NAME.search(p.id):
             return p.id, False, f"`{p.id}` is named like an orchestrator"
+        if _ORCHESTRATOR_NAME.search(p.label):  # say so: the id alone may not look it
+            return p.id, False, f"`{p.id}` is labelled like an orchestrator (`{p.label}`)"
     part: dict[str, int] = {}
     calls: dict[str, int] = {}
     pairs = 0
@@ -223,7 +226,7 @@ def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],
 
 def _style(occs: list[Occurrence], roles: Roles, brokers: frozenset[str], orchestrator: str,
            synthetic: bool, reason: str) -> StyleChoice:
-    if not synthetic and "named like an orchestrator" in reason:
+    if not synthetic and "like an orchestrator" in reason:
         return StyleChoice("orchestration", reason)
     talk = [o for o in occs if roles.role[o.index] != "self"]
     paired = sum(1 for o in talk if roles.role[o.index] in ("request", "reply"))

@@ -13,6 +13,7 @@
 | name-collision          | warning  | two names that become the same identifier |
 | create-without-message  | info     | `create` with no message after it |
 | flattened-diagram       | warning  | (from the parser) a one-line diagram was recovered |
+| empty-diagram           | warning  | no messages: the generated project would do nothing |
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ RULES = (
     "undeclared-participant", "unused-participant", "deactivate-inactive",
     "unclosed-activation", "reply-without-request", "request-without-reply",
     "event-without-consumer", "unrealizable-choice", "name-collision",
-    "create-without-message", "flattened-diagram",
+    "create-without-message", "flattened-diagram", "empty-diagram",
 )
 
 
@@ -50,6 +51,11 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
           brokers: frozenset[str], collisions: list[tuple[str, str, str]]) -> list[Diagnostic]:
     found: list[Diagnostic] = list(diagram.warnings)
     occurrences = [it for it in items if isinstance(it, Occurrence)]
+    if not occurrences:
+        found.append(_at(diagram.span, "empty-diagram",
+                         "the diagram has no messages: a project generated from it does "
+                         "nothing",
+                         "draw at least one message, e.g. `Web->>Orders: Place order`"))
     found += _participants(diagram, items)
     found += _activations(items)
     for i in roles.unanswered_replies:
@@ -116,18 +122,32 @@ def _participants(diagram: Diagram, items: list[Item]) -> list[Diagnostic]:
     return out
 
 
+# Per participant, its open activations as a stack of slots, innermost last. After an
+# `alt` a slot holds the activations that sit at that depth in any of its sections (the
+# same call drawn once per section is one slot); ids index the activations' spans.
+Stacks = dict[str, list[frozenset[int]]]
+
+
 def _activations(items: list[Item]) -> list[Diagnostic]:
-    """Activation counts per path: each `alt` section starts from the state before it."""
+    """Activation counts per path: each `alt` section starts from the state before it.
+
+    A deactivation with nothing open on its path is reported. An activation is reported
+    as unclosed only if no path closes it: a `-` on the reply of one branch is how
+    mermaid.js diagrams end a bar that every branch answers (it counts activations in
+    drawing order, so a `-` on each reply would be an error)."""
     out: list[Diagnostic] = []
-    active: dict[str, list[Span]] = {}
-    frames: list[tuple[str, dict, list[dict]]] = []
+    spans: list[Span] = []
+    closed: set[int] = set()
+    active: Stacks = {}
+    frames: list[tuple[str, Stacks, list[Stacks]]] = []
 
     def start(p: str, span: Span) -> None:
-        active.setdefault(p, []).append(span)
+        spans.append(span)
+        active.setdefault(p, []).append(frozenset({len(spans) - 1}))
 
     def stop(p: str, span: Span, how: str) -> None:
         if active.get(p):
-            active[p].pop()
+            closed.update(active[p].pop())
         else:
             out.append(_at(span, "deactivate-inactive",
                            f"`{p}` is not active on this path, yet {how} deactivates it",
@@ -145,7 +165,7 @@ def _activations(items: list[Item]) -> list[Diagnostic]:
         elif isinstance(it, Leave):
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
-                active = max([*ends, active], key=lambda a: sum(map(len, a.values())))
+                active = _merge([*ends, active])
         elif isinstance(it, Occurrence):
             m: Message = it.message
             if m.activate:
@@ -158,16 +178,28 @@ def _activations(items: list[Item]) -> list[Diagnostic]:
                 start(s.participant, s.span)
             elif isinstance(s, Deactivate):
                 stop(s.participant, s.span, "`deactivate`")
-    for p, spans in active.items():
-        for span in spans:
-            out.append(_at(span, "unclosed-activation",
-                           f"`{p}` is activated here and never deactivated",
-                           f"close it with `deactivate {p}` or a `-` on its reply"))
+    for p, stack in active.items():
+        for slot in stack:
+            for i in sorted(slot - closed):
+                out.append(_at(spans[i], "unclosed-activation",
+                               f"`{p}` is activated here and never deactivated",
+                               f"close it with `deactivate {p}` or a `-` on its reply"))
     return out
 
 
-def _copy(active: dict[str, list[Span]]) -> dict[str, list[Span]]:
-    return {k: list(v) for k, v in active.items()}
+def _copy(active: Stacks) -> Stacks:
+    return {p: list(stack) for p, stack in active.items()}
+
+
+def _merge(sections: list[Stacks]) -> Stacks:
+    """The open activations after an alternative: as deep as its deepest section, each
+    slot holding what any section left open at that depth."""
+    merged: Stacks = {}
+    for p in {p for stacks in sections for p in stacks}:
+        each = [stacks.get(p, []) for stacks in sections]
+        merged[p] = [frozenset().union(*(stack[k] for stack in each if k < len(stack)))
+                     for k in range(max(map(len, each)))]
+    return merged
 
 
 def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],

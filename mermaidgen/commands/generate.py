@@ -75,6 +75,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
                        pins=output.pins(folder))
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
     print(f"style: {generation.style.style} ({why})", file=sys.stderr)
+    _notes(generation, orchestrator)
     plan = output.plan(list(generation.files), folder, generation.meta(), force)
     broken = structure_plan(generation, folder, previous)
     if diff:
@@ -114,6 +115,23 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     if changed:
         print(f"run it: cd {folder} && python -m {generation.package}", file=sys.stderr)
     return 0
+
+
+def _notes(generation, orchestrator: str | None) -> None:
+    """What the user asked for or drew that the generated project will not do."""
+    from mermaidgen.generate import TARGETS
+    from mermaidgen.report import print_problems
+    from mermaidgen.sources import warning_problem
+
+    diagram = generation.analysis.diagram
+    print_problems([warning_problem(diagram, d) for d in generation.analysis.diagnostics
+                    if d.code == "empty-diagram"])
+    if orchestrator is not None and generation.style.style != "orchestration":
+        how = ("use --style orchestration for a workflow it drives"
+               if "orchestration" in TARGETS[generation.target]
+               else f"the {generation.target} target generates no orchestration")
+        print(f"note: --orchestrator {orchestrator}: ignored, a choreography has no "
+              f"orchestrator ({how})", file=sys.stderr)
 
 
 def _shown(source: str | None, out: Path) -> str | None:

@@ -218,10 +218,10 @@ class _Builder:
         keyword = KEYWORDS.get(block.kind, block.kind)
         headers = []
         for n, section in enumerate(block.sections):
-            label = lines_of(section.label, self.ascii)
-            if block.kind == "rect":
-                headers.append(label if label[0] else [])
+            if block.kind == "rect":  # its text is a fill colour, never shown
+                headers.append([])
                 continue
+            label = lines_of(section.label, self.ascii)
             word = keyword if n == 0 else SECTION_KEYWORDS.get(block.kind, "else")
             if not any(label):
                 headers.append([list(word)])
