@@ -102,6 +102,7 @@ def lint_file(path: Path, report: Report) -> None:
     """Parse and lint every sequence diagram of one file into the report."""
     from mermaidgen.analysis import analyse
     from mermaidgen.extract import NoDiagramError, load
+    from mermaidgen.generate import nesting_problem
     from mermaidgen.parser import parse
 
     shown = path.as_posix()
@@ -131,6 +132,10 @@ def lint_file(path: Path, report: Report) -> None:
         for d in analyse(diagram).diagnostics:
             report.findings.append(Finding(shown, d.span.line, d.span.column, d.severity,
                                            d.code, d.message, d.hint))
+        too_deep = nesting_problem(diagram)  # what `generate` would refuse
+        if too_deep is not None:
+            report.findings.append(Finding(shown, too_deep.line, too_deep.column, "error",
+                                           too_deep.code, too_deep.message, too_deep.hint))
 
 
 def drift(generation) -> str | None:
