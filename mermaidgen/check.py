@@ -65,6 +65,8 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = (),
             found[path] = None
             continue
         if not path.is_dir():
+            if path.exists():  # a device, a named pipe, a socket: nothing to lint
+                raise MermaidgenError(f"{path}: not a regular file or a folder")
             raise MermaidgenError(f"{path}: no such file or folder")
         for f in _git_files(path) or _walk(path):
             try:
@@ -95,7 +97,8 @@ def _walk(folder: Path) -> Iterable[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         for name in sorted(files):
-            yield Path(root) / name
+            if (Path(root) / name).is_file():  # not a named pipe that blocks the reader
+                yield Path(root) / name
 
 
 def lint_file(path: Path, report: Report) -> None:

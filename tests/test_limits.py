@@ -4,6 +4,8 @@ or too big, NUL bytes, and the warnings `generate` and `preview` must show."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -144,3 +146,150 @@ def test_split_rewrites_only_the_exits_that_leave_the_closure() -> None:
     assert kinds[-3:] == [("exit", 2, "return False"), ("run_nested", 1, None),
                           ("loop_next", 1, None)]
     assert out[-2]["exit"] == "break" and out[1]["exits"]
+
+
+# --- 5: YAML in frontmatter and metadata -------------------------------------------------
+
+def _alias_bomb(levels: int, indent: str = "") -> list[str]:
+    """The "billion laughs": each anchor a list of nine aliases of the one before."""
+    lines = [f'{indent}a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"{indent}a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    return lines
+
+
+def _write(tmp_path: Path, text: str, name: str = "d.mmd") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BOMB = "\n".join(["---", *_alias_bomb(6), "title: *a6", "config:", "  sequence: *a6", "---",
+                  "sequenceDiagram", "A->>B: hi", ""])
+
+
+@pytest.mark.parametrize("command", [("check",), ("preview",), ("preview", "-f", "json"),
+                                     ("generate", "--out", "out")])
+def test_an_alias_bomb_in_the_frontmatter_is_refused_where_it_grows(cli, tmp_path: Path,
+                                                                   monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, BOMB)
+    done = cli(command[0], "d.mmd", *command[1:])
+    assert done.code == 1
+    # levels 0-3 expand to 30,000 characters, level 4 to 243,000: its last aliases
+    # pass the limit (256 Ki), before anything has been built
+    assert "d.mmd:6:" in done.err and "aliases expanded" in done.err, done.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_alias_bomb_in_participant_metadata_is_refused(cli, tmp_path: Path) -> None:
+    bomb = ", ".join(line.strip() for line in _alias_bomb(6))
+    source = _write(tmp_path, f"sequenceDiagram\nparticipant A@{{ {bomb}, type: *a6 }}\n"
+                              "A->>B: hi\n")
+    done = cli("check", source)
+    assert done.code == 1
+    assert "d.mmd:2:" in done.err and "invalid metadata for `A`" in done.err, done.err
+
+
+@pytest.mark.parametrize(("body", "line", "column", "says"), [
+    ("title: " + "[" * 100, 2, 7 + 50, "nested more than 50 deep"),  # in a mapping
+    ("title: " + "[" * 30000, 2, 0, "nest"),  # libyaml stops at 1000, pure Python at 51
+    ("config: &c {sequence: *c}", 2, 23, "inside the value it names"),
+    ("title: *nowhere", 2, 8, "names no anchor"),
+    ("title: " + "1" * 5000, 2, 1, "cannot be read"),
+    ("title: x\n" + "a: [1]\n" * 12000, 2, 1, "characters long"),
+])
+def test_frontmatter_past_a_limit_is_a_located_error(cli, tmp_path: Path, body: str,
+                                                     line: int, column: int,
+                                                     says: str) -> None:
+    source = _write(tmp_path, f"---\n{body}\n---\nsequenceDiagram\nA->>B: hi\n")
+    done = cli("preview", source)
+    assert done.code == 1
+    assert f"d.mmd:{line}:" in done.err and says in done.err, done.err
+    if column:
+        assert f"d.mmd:{line}:{column}:" in done.err, done.err
+
+
+def test_frontmatter_within_the_limits_still_sets_title_and_config(cli, tmp_path) -> None:
+    source = _write(tmp_path, "---\ntitle: Checkout 1.0\nshared: &mirror false\nconfig:\n"
+                              "  sequence:\n    mirrorActors: *mirror\n---\n"
+                              "sequenceDiagram\nA->>B: hi\n")
+    done = cli("preview", "-f", "json", source)
+    assert done.code == 0, done.err
+    import json
+
+    document = json.loads(done.out)
+    assert document["title"] == "Checkout 1.0"
+    assert document["config"]["sequence"]["mirrorActors"] is False
+
+
+# --- 9: sources that are not regular files, too big, or hold NUL bytes --------------------
+
+def _mermaidgen(*args: object, cwd: Path) -> subprocess.CompletedProcess:
+    """mermaidgen in a process of its own, with 1 GiB of memory: a regression that reads a
+    device to its end, or blocks on a pipe, fails the test instead of the machine."""
+    def limit_memory() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+    return subprocess.run([sys.executable, "-m", "mermaidgen", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit_memory if sys.platform != "win32" else None)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this system")
+@pytest.mark.parametrize("command", ["preview", "check", "generate"])
+def test_a_device_is_refused_as_a_source(tmp_path: Path, command: str) -> None:
+    args = ["--out", tmp_path / "out"] if command == "generate" else []
+    done = _mermaidgen(command, "/dev/zero", *args, cwd=tmp_path)
+    assert done.returncode in (1, 2)
+    assert "/dev/zero: not a regular file" in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_named_pipe_is_refused_and_skipped_in_folders(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.mmd")  # nobody writes: opening it to read would block
+    done = _mermaidgen("preview", "pipe.mmd", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "pipe.mmd: not a regular file (a named pipe)" in done.stderr
+    _write(tmp_path, "sequenceDiagram\nA->>B: hi\n")
+    checked = _mermaidgen("check", ".", cwd=tmp_path)
+    assert checked.returncode == 0 and "checked 1 file(s)" in checked.stderr, checked.stderr
+
+
+def test_a_source_larger_than_the_cap_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
+    from mermaidgen import extract
+
+    monkeypatch.setattr(extract, "MAX_SOURCE_BYTES", 1024)
+    source = _write(tmp_path, "sequenceDiagram\n" + "A->>B: hi\n" * 200)
+    done = cli("preview", source)
+    assert done.code == 2 and "larger than" in done.err, done.err
+
+
+def test_a_nul_byte_is_reported_by_line_and_column(cli, tmp_path: Path) -> None:
+    source = tmp_path / "d.mmd"
+    source.write_bytes(b"sequenceDiagram\nA->>B: h\x00i\n")
+    for command in ("preview", "check"):
+        done = cli(command, source)
+        assert done.code == 1
+        assert "d.mmd:2:9:" in done.err and "NUL" in done.err, done.err
+
+
+# --- 9: the warnings that change the code, shown by generate and preview too ------------
+
+COLLIDING = ("sequenceDiagram\nparticipant Order-Service\nparticipant Order_Service\n"
+             "Order-Service->>Order_Service: go\n")
+COLLISION = "d.mmd:3:1: warning[name-collision]: the participants `Order-Service` and " \
+            "`Order_Service` become the same identifier in code"
+
+
+@pytest.mark.parametrize("command", [("generate", "--out", "out"), ("preview",),
+                                     ("preview", "-f", "json"), ("check",)])
+def test_name_collisions_are_shown_by_every_command(cli, tmp_path: Path, monkeypatch,
+                                                    command) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, COLLIDING)
+    done = cli(command[0], "d.mmd", *command[1:])
+    assert done.code == 0, done.err
+    assert done.err.count(COLLISION) == 1, done.err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mermaidgen.sources import load_with_text, single
+from mermaidgen.sources import load_with_text, print_findings, single
 
 
 def run(source: str | None, *, style: str, target: str, out: str | None,
@@ -54,6 +54,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
                        templates=Path(templates) if templates else None, options=options)
+    print_findings(diagram, generation.analysis.diagnostics)
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
     print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     folder = Path(out)
