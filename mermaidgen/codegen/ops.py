@@ -4,9 +4,10 @@ A handler or workflow body is a tree (blocks inside blocks). Templates must not 
 (deep diagrams would hit Jinja's limits) and must not decide anything, so the tree is
 turned here into a flat list of `ops`, each with its indentation depth: `publish`, `call`,
 `if`/`elif`/`else`, `loop` ... `loop_next`, `par_branch` ... `par_join`, `try` ...
-`except`, `exit`, `pass`. A template prints one line per op. The user-facing decisions the
-ops need (which branch, repeat or not, payloads) are collected as `hooks`: the methods a
-user may override.
+`except`, `exit`, `pass`, and `nested` ... `run_nested` around a block too deep for one
+Python function (codegen/nested.py). A template prints one line per op. The user-facing
+decisions the ops need (which branch, repeat or not, payloads) are collected as `hooks`:
+the methods a user may override.
 """
 
 from __future__ import annotations
