@@ -123,17 +123,16 @@ class Builder:
         self._add(decl.id, label, decl.keyword, metadata, decl.span, declared=True)
 
     def _metadata(self, decl: Declaration) -> dict | None:
-        import yaml  # only diagrams with `@{...}` metadata pay for the import
+        from mermaidgen import bounded_yaml  # only diagrams with `@{...}` pay for yaml
 
         text = decl.metadata or ""
         source = "{\n" + text + "\n}" if "\n" not in text else text + "\n"
         try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            reason = getattr(exc, "problem", None) or "not valid YAML"
+            data, _ = bounded_yaml.load(source)
+        except bounded_yaml.YamlProblem as exc:
             self._error(decl.metadata_span or decl.span,
-                        f"invalid metadata for `{decl.id}`: {reason}",
-                        'write it as YAML or JSON: `@{ "type": "database" }`')
+                        f"invalid metadata for `{decl.id}`: {exc.reason}",
+                        exc.hint or 'write it as YAML or JSON: `@{ "type": "database" }`')
             return None
         return data if isinstance(data, dict) else {}
 

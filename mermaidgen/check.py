@@ -79,6 +79,8 @@ def discover(paths: Iterable[Path], exclude: Iterable[str] = (),
             found[path] = None
             continue
         if not path.is_dir():
+            if path.exists():  # a device, a named pipe, a socket: nothing to lint
+                raise MermaidgenError(f"{path}: not a regular file or a folder")
             raise MermaidgenError(f"{path}: no such file or folder")
         inside = path.resolve()
         for f in _git_files(path) or _walk(path):
@@ -113,13 +115,15 @@ def _walk(folder: Path) -> Iterable[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         for name in sorted(files):
-            yield Path(root) / name
+            if (Path(root) / name).is_file():  # not a named pipe that blocks the reader
+                yield Path(root) / name
 
 
 def lint_file(path: Path, report: Report) -> None:
     """Parse and lint every sequence diagram of one file into the report."""
     from mermaidgen.analysis import analyse
     from mermaidgen.extract import NoDiagramError, load
+    from mermaidgen.generate import nesting_problem
     from mermaidgen.parser import parse
 
     shown = path.as_posix()
@@ -149,6 +153,10 @@ def lint_file(path: Path, report: Report) -> None:
         for d in analyse(diagram).diagnostics:
             report.findings.append(Finding(shown, d.span.line, d.span.column, d.severity,
                                            d.code, d.message, d.hint))
+        too_deep = nesting_problem(diagram)  # what `generate` would refuse
+        if too_deep is not None:
+            report.findings.append(Finding(shown, too_deep.line, too_deep.column, "error",
+                                           too_deep.code, too_deep.message, too_deep.hint))
 
 
 def drift(generation) -> Drift | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
@@ -92,6 +93,11 @@ _BOMS = (
 _CONTROL = frozenset(chr(c) for c in range(32)) - set("\t\n\r\f\v\x1b")
 
 
+MAX_SOURCE_BYTES = 128 * 1024 * 1024
+"""Largest source read. 100,000-message diagrams take a few MB; a cap keeps a mistaken
+path (a disk image, a log) or endless input from filling the memory first."""
+
+
 def read_source(path: str, stdin: TextIO | BinaryIO | None = None) -> str:
     """The text of `path` (stdin for `-`): decoded, BOM dropped, line endings made `\\n`."""
     if path == "-":
@@ -102,8 +108,7 @@ def read_source(path: str, stdin: TextIO | BinaryIO | None = None) -> str:
     if os.path.isdir(path):
         raise SourcePathError("is a directory; give a .mmd, .md or text file", source=path)
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         raise SourcePathError("no such file", source=path) from None
     except PermissionError:
@@ -117,11 +122,46 @@ def read_source(path: str, stdin: TextIO | BinaryIO | None = None) -> str:
     return decode(data, path)
 
 
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of a regular file, at most `MAX_SOURCE_BYTES`. A device (/dev/zero), a
+    named pipe or a socket is refused before anything is read: opened without blocking
+    (a pipe with no writer would wait forever), then checked on the open file itself, so
+    that nothing can be swapped in between."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb", closefd=True) as file:
+        kind = _special_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise SourcePathError(f"not a regular file ({kind}); give a .mmd, .md or text "
+                                  "file, or `-` to read standard input", source=path)
+        data = _bounded_read(file, path)
+        assert isinstance(data, bytes)
+        return data
+
+
+def _special_kind(mode: int) -> str | None:
+    for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a file"
+
+
+def _bounded_read(stream: BinaryIO | TextIO, source: str) -> bytes | str:
+    data = stream.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        what = "the input" if source == "-" else "the file"
+        raise SourcePathError(f"{what} is larger than {MAX_SOURCE_BYTES // 1024**2} MiB, "
+                              "the most mermaidgen reads; split it into smaller files",
+                              source=source)
+    return data
+
+
 def _read_stream(stream: TextIO | BinaryIO) -> str:
     # Read the bytes under a text stream: its codec is the locale's, which may not be UTF-8.
     raw = getattr(stream, "buffer", stream)
     try:
-        data = raw.read()
+        data = _bounded_read(raw, "-")
     except UnicodeDecodeError as exc:
         raise NotTextError(f"the input is not valid text ({exc.reason})", source="-") from None
     except OSError as exc:
@@ -139,13 +179,17 @@ def decode(data: bytes, source: str) -> str:
     encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
     if encoding is None:
         if b"\0" in data:
-            raise NotTextError(_nul_message(data), source=source)
+            raise _nul_error(data, source)
         encoding = "utf-8"
     try:
         text = normalise(data.decode(encoding))
     except UnicodeDecodeError as exc:
         raise _undecodable(data, encoding, exc, source) from None
     if _looks_binary(text):
+        if "\0" in text[:8192]:  # where, as a line and column an editor can go to
+            at = text.index("\0")
+            line, column = _line_column(text, at)
+            raise NotTextError(_HOLDS_NUL, source=source, line=line, column=column)
         raise NotTextError("not a text file (it holds NUL or control characters)", source=source)
     return text
 
@@ -169,12 +213,23 @@ def _mostly_binary(odd: int, size: int) -> bool:
     return odd > max(8, size // 10)
 
 
-def _nul_message(data: bytes) -> str:
+_HOLDS_NUL = "not a text file (it holds a NUL byte here)"
+
+
+def _place_after(prefix: str) -> tuple[int, int]:
+    """The 1-based line and column right after `prefix`, the decoded bytes before a place."""
+    prefix = normalise(prefix)
+    return _line_column(prefix, len(prefix))
+
+
+def _nul_error(data: bytes, source: str) -> NotTextError:
     head = data[:4096]
     # ASCII text saved as BOM-less UTF-16 has a NUL in every other byte.
     if head.count(0) * 3 > len(head) and (head[1::2].count(0) == 0 or head[0::2].count(0) == 0):
-        return "not a text file (it looks like UTF-16 without a byte-order mark); save it as UTF-8"
-    return f"not a text file (it holds NUL bytes, the first at byte {data.index(0)})"
+        return NotTextError("not a text file (it looks like UTF-16 without a byte-order mark); "
+                            "save it as UTF-8", source=source)
+    line, column = _place_after(data[: data.index(0)].decode("utf-8", errors="replace"))
+    return NotTextError(_HOLDS_NUL, source=source, line=line, column=column)
 
 
 def _undecodable(data: bytes, encoding: str, exc: UnicodeDecodeError, source: str) -> NotTextError:
@@ -188,9 +243,7 @@ def _undecodable(data: bytes, encoding: str, exc: UnicodeDecodeError, source: st
                 "UTF-8)",
                 source=source,
             )
-    prefix = normalise(data[: exc.start].decode(encoding, errors="replace"))
-    line = prefix.count("\n") + 1
-    column = len(prefix) - prefix.rfind("\n")
+    line, column = _place_after(data[: exc.start].decode(encoding, errors="replace"))
     what = "the input" if source == "-" else "the file"
     return NotTextError(
         f"{what} is not valid {name} (byte 0x{bad:02x}); save it as UTF-8",

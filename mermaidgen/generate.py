@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice, analyse
+from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
-from mermaidgen.model import Diagram, nesting
+from mermaidgen.model import Block, Diagram
 from mermaidgen.naming import Pins, snake
 from mermaidgen.render import RenderedFile, render
 
@@ -148,18 +149,69 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
 PYTHON_MAX_INDENT = 100
 """CPython refuses a file indented more than 100 levels deep (MAXINDENT)."""
 
+_TEMPLATE_INDENT = 3
+"""Levels around the ops of a body: a class, a method, and an `if` that picks the case."""
+
+
+def _indent_cost(block: Block) -> int:
+    """Indentation a block adds to the code inside it (at most; see codegen/ops.py)."""
+    if block.kind == "rect" or (block.kind == "critical" and len(block.sections) == 1):
+        return 0  # plain code: a comment, and the body at the same depth
+    return 2 if block.kind == "critical" else 1  # option bodies sit under try/except + if
+
+
+def nesting_problem(diagram: Diagram) -> Problem | None:
+    """The first block nested deeper than the generated Python can be indented, or None.
+
+    Every target writes a block's contents one level deeper (a `critical` with options:
+    two), and moves a loop or try that would nest more than `MAX_BLOCKS` blocks deep into a
+    closure, one level more (codegen/nested.py). The count here follows the same rules,
+    never lower than the code's, so that `generate` and `check` refuse the same diagrams.
+    """
+    # (statements, indentation inside, cost of the loops and trys around them); a
+    # closure is made when a block would pass MAX_BLOCKS, so each holds blocks of a cost
+    # of at least MAX_BLOCKS - 1, and there are at most `cost // (MAX_BLOCKS - 1)`
+    stack = [(iter(diagram.statements), 0, 0)]
+    while stack:
+        items, indent, blocks = stack[-1]
+        for node in items:
+            if not isinstance(node, Block):
+                continue
+            cost = _block_cost(node)
+            inner_closures = (blocks + cost) // (MAX_BLOCKS - 1)
+            inner = indent + _indent_cost(node)
+            # the deepest line of the body: one level below its statements (a `break`)
+            if _TEMPLATE_INDENT + inner + inner_closures + 1 >= PYTHON_MAX_INDENT:
+                return Problem(
+                    f"`{node.kind}` nested too deep: its code would be indented more than "
+                    f"the {PYTHON_MAX_INDENT - 1} levels Python allows", node.span.line,
+                    node.span.column,
+                    hint="nest fewer blocks inside one another (each adds a level of code, a "
+                    "`critical` with options two; up to 89 nested loops): move "
+                    "inner steps into a diagram of their own",
+                    file=diagram.source, code="too-deep")
+            stack.append((iter([s for sec in node.sections for s in sec.statements]),
+                          inner, blocks + cost))
+            break
+        else:
+            stack.pop()
+    return None
+
+
+def _block_cost(block: Block) -> int:
+    """What a block adds to CPython's count of nested blocks (codegen/nested.py)."""
+    if block.kind == "loop":
+        return BLOCK_COST["loop"]
+    if block.kind == "critical" and len(block.sections) > 1:
+        return BLOCK_COST["try"]
+    return 0
+
 
 def _check_nesting(diagram: Diagram) -> None:
-    """Refuse early a diagram no generated code could hold: each block (rect aside) adds
-    at least one level of indentation to the code inside it."""
-    for block, depth in nesting(diagram.statements, flat=frozenset({"rect"})):
-        if depth >= PYTHON_MAX_INDENT - 2:  # a method in a class: two levels
-            raise DiagramError([Problem(
-                f"`{block.kind}` nested {depth} blocks deep: the generated Python would "
-                f"need more than the {PYTHON_MAX_INDENT - 1} levels of indentation Python "
-                "allows", block.span.line, block.span.column,
-                hint="keep blocks nested less than about 45 deep to generate code",
-                file=diagram.source, code="too-deep")])
+    """Refuse early, with its place, a diagram no generated code could hold."""
+    problem = nesting_problem(diagram)
+    if problem is not None:
+        raise DiagramError([problem])
 
 
 def _check_indentation(files: list[RenderedFile]) -> None:

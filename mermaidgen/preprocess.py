@@ -113,21 +113,18 @@ def _frontmatter_span(text: str) -> tuple[int, int, int, str] | None:
 
 def _read_frontmatter(body: str, indent: str, line: int) -> tuple[str | None, dict]:
     """The title and config of a frontmatter body that starts on file line `line`."""
-    import yaml  # only diagrams with frontmatter pay for the import
+    from mermaidgen import bounded_yaml  # only diagrams with frontmatter pay for yaml
 
     if indent:
         body = "\n".join(ln[len(indent) :] if ln.startswith(indent) else ln
                          for ln in body.split("\n"))
     try:
-        data = yaml.safe_load(body)
-        raw = yaml.load(body, Loader=yaml.BaseLoader)  # titles exactly as written
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = line + (mark.line if mark else 0)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        data, raw = bounded_yaml.load(body, raw=True)  # raw: titles exactly as written
+    except bounded_yaml.YamlProblem as exc:
+        what = "frontmatter refused" if exc.hint else "invalid YAML in the frontmatter"
         raise _FrontmatterError(Problem(
-            f"invalid YAML in the frontmatter: {reason}", where, 1,
-            hint="the block between the two `---` lines must be valid YAML",
+            f"{what}: {exc.reason}", line + exc.line - 1, exc.column + len(indent),
+            hint=exc.hint or "the block between the two `---` lines must be valid YAML",
         )) from None
     if not isinstance(data, dict):
         return None, {}

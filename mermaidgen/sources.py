@@ -48,3 +48,11 @@ def warning_problem(diagram: Diagram, warning) -> Problem:
     """A model diagnostic as a printable problem."""
     return Problem(warning.message, warning.span.line, warning.span.column, hint=warning.hint,
                    file=diagram.source, severity=warning.severity, code=warning.code)
+
+
+def print_findings(diagram: Diagram, diagnostics) -> None:
+    """The analysis' findings that the parser has not reported already, on stderr as
+    `check` shows them: the generated code follows them (a name numbered because it
+    collides, a call that waits for a reply never drawn), so whoever generates sees them."""
+    reported = set(diagram.warnings)
+    print_problems([warning_problem(diagram, d) for d in diagnostics if d not in reported])

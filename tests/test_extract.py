@@ -447,7 +447,7 @@ BAD_BYTES = {
     "invalid-after-wide-chars": ("ab✓✓".encode() + b"\xff", "d.mmd:1:5: " + NOT_UTF8.format(0xFF)),
     "nul-bytes": (
         b"sequenceDiagram\x00\x01\x02",
-        f"d.mmd: {NOT_TEXT} (it holds NUL bytes, the first at byte 15)",
+        f"d.mmd:1:16: {NOT_TEXT} (it holds a NUL byte here)",
     ),
     "utf16-without-bom": (
         SEQ.encode("utf-16-le"),

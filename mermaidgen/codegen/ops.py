@@ -4,9 +4,10 @@ A handler or workflow body is a tree (blocks inside blocks). Templates must not 
 (deep diagrams would hit Jinja's limits) and must not decide anything, so the tree is
 turned here into a flat list of `ops`, each with its indentation depth: `publish`, `call`,
 `if`/`elif`/`else`, `loop` ... `loop_next`, `par_branch` ... `par_join`, `try` ...
-`except`, `exit`, `pass`. A template prints one line per op. The user-facing decisions the
-ops need (which branch, repeat or not, payloads) are collected as `hooks`: the methods a
-user may override.
+`except`, `exit`, `pass`, and `nested` ... `run_nested` around a block too deep for one
+Python function (codegen/nested.py). A template prints one line per op. The user-facing
+decisions the ops need (which branch, repeat or not, payloads) are collected as `hooks`:
+the methods a user may override.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mermaidgen.codegen.literals import comment
+from mermaidgen.codegen.nested import split_deep_blocks
 from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import (
     Action,
@@ -95,6 +97,31 @@ def merge_same_branches(ops: list[dict]) -> list[dict]:
     return out
 
 
+def mark_nested_ifs(ops: list[dict]) -> list[dict]:
+    """An `opt` or `break` whose whole body is another one is an `if` holding a lone `if`:
+    linters ask to merge the two (SIM102), but each block keeps its own `if` and hook, so
+    the outer one says that it is meant (`noqa`)."""
+    # open if_hooks: [index, statements seen in the body, the first one's kind]
+    open_ifs: list[list] = []
+
+    def close(indent: int) -> None:
+        while open_ifs and ops[open_ifs[-1][0]]["indent"] >= indent:
+            at, count, first = open_ifs.pop()
+            if count == 1 and first == "if_hook":
+                ops[at]["noqa"] = "SIM102"
+
+    for i, op in enumerate(ops):
+        close(op["indent"])
+        if open_ifs and op["op"] != "note" and \
+                ops[open_ifs[-1][0]]["indent"] == op["indent"] - 1:
+            open_ifs[-1][1] += 1
+            open_ifs[-1][2] = open_ifs[-1][2] or op["op"]
+        if op["op"] == "if_hook":
+            open_ifs.append([i, 0, None])
+    close(-1)
+    return ops
+
+
 class Flattener:
     """Flattens the bodies of one class; hook names are unique within the class."""
 
@@ -137,7 +164,7 @@ class Flattener:
             self._action(items[i], d, exit_with, ops, stack)
         if may_be_empty and ops and ops[0]["op"] == "pass" and ops[0]["indent"] == depth:
             del ops[0]  # the template writes statements here already
-        return merge_same_branches(ops)
+        return split_deep_blocks(mark_nested_ifs(merge_same_branches(ops)))
 
     # every action appends its ops, and pushes the bodies of blocks onto the stack
     def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from mermaidgen.errors import MermaidgenError
-from mermaidgen.sources import load_with_text, single
+from mermaidgen.sources import load_with_text, print_findings, single
 
 
 class StructureError(MermaidgenError):
@@ -120,12 +120,9 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
 def _notes(generation, orchestrator: str | None) -> None:
     """What the user asked for or drew that the generated project will not do."""
     from mermaidgen.generate import TARGETS
-    from mermaidgen.report import print_problems
-    from mermaidgen.sources import warning_problem
 
-    diagram = generation.analysis.diagram
-    print_problems([warning_problem(diagram, d) for d in generation.analysis.diagnostics
-                    if d.code == "empty-diagram"])
+    # the lint findings `check` shows (an empty diagram, a name numbered for a collision...)
+    print_findings(generation.analysis.diagram, generation.analysis.diagnostics)
     if orchestrator is not None and generation.style.style != "orchestration":
         how = ("use --style orchestration for a workflow it drives"
                if "orchestration" in TARGETS[generation.target]

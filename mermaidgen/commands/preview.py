@@ -7,7 +7,7 @@ import shutil
 import sys
 
 from mermaidgen.errors import UsageError
-from mermaidgen.sources import load_diagrams
+from mermaidgen.sources import load_diagrams, print_findings
 
 
 def run(source: str, fmt: str, orchestrator: str | None = None, width: int | None = None,
@@ -24,7 +24,9 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
         from mermaidgen.serialize import analysis_to_dict, to_dict
 
         document = to_dict(diagrams[0])
-        document["analysis"] = analysis_to_dict(analyse(diagrams[0], orchestrator))
+        analysis = analyse(diagrams[0], orchestrator)
+        print_findings(diagrams[0], analysis.diagnostics)
+        document["analysis"] = analysis_to_dict(analysis)
         # indented JSON grows with the square of the nesting: thousands of nested blocks
         # would print gigabytes of spaces, so such a document is printed compact, by the C
         # encoder (`dumps` without indent): json's Python encoder passes every piece up
@@ -52,8 +54,10 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
             print()
         print(draw(diagram, width=columns, ascii=ascii_only))
         if analysis and i < MAX_ANALYSED:
+            found = analyse(diagram, orchestrator)
+            print_findings(diagram, found.diagnostics)
             print()
-            console.print(views.render(analyse(diagram, orchestrator)))
+            console.print(views.render(found))
     if analysis and len(diagrams) > MAX_ANALYSED:
         where = ("save them to a file: `mermaidgen preview FILE#N` shows diagram N with its own"
                  if source == "-" else
