@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import venv
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,22 @@ def pip_install(python: Path, *args: str, skip_without_pypi: bool = True) -> Non
             pytest.skip(f"cannot reach the package index to install {' '.join(args)}: {why}")
         pytest.fail(f"pip install {' '.join(args)} failed"
                     + (" (no network)" if offline else "") + f":\n{output[-3000:]}")
+
+
+def project_tests(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
+    """Run a generated project's own tests with `python`: each test's outcome (passed,
+    failure, error, skipped), and the output."""
+    report = out / ".pytest-report.xml"
+    done = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                f"--junitxml={report}"], out, **env)
+    outcomes: dict[str, str] = {}
+    if report.is_file():
+        for case in ElementTree.parse(report).getroot().iter("testcase"):
+            kinds = [child.tag for child in case if child.tag in ("failure", "error",
+                                                                    "skipped")]
+            outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
+        report.unlink()
+    return outcomes, done.stdout + done.stderr
 
 
 def lint(out: Path) -> None:

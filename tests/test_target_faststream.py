@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from projects import V1, lint, make_venv, pip_install, run
+from projects import V1, lint, make_venv, pip_install, project_tests, run
 
 import mermaidgen
 from mermaidgen import output
@@ -71,22 +70,12 @@ def server_up(broker: str) -> bool:
 def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None
             ) -> tuple[dict[str, str], str]:
     """Run a generated project's tests: each test's outcome, and the output."""
-    report = out / ".pytest-report.xml"
     env = {}
     if real is not None:
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
         env["MERMAIDGEN_BROKER_URL"] = url
-    done = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                 f"--junitxml={report}"], out, **env)
-    outcomes: dict[str, str] = {}
-    if report.is_file():
-        for case in ElementTree.parse(report).getroot().iter("testcase"):
-            kinds = [child.tag for child in case if child.tag in ("failure", "error",
-                                                                    "skipped")]
-            outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
-        report.unlink()
-    return outcomes, done.stdout + done.stderr
+    return project_tests(python, out, **env)
 
 
 # one generated project per (source, broker), run once, shared by the tests below

@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from projects import lint, make_venv, pip_install, run
+from projects import project_tests as _pytest
 
 import mermaidgen
 from mermaidgen import output
@@ -77,21 +77,6 @@ def _answers(address: str) -> bool:
             return True
     except (OSError, ValueError):
         return False
-
-
-def _pytest(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
-    """Run a generated project's tests: each test's outcome, and the output."""
-    report = out / ".pytest-report.xml"
-    done = run([python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                 f"--junitxml={report}"], out, **env)
-    outcomes: dict[str, str] = {}
-    if report.is_file():
-        for case in ElementTree.parse(report).getroot().iter("testcase"):
-            kinds = [child.tag for child in case if child.tag in ("failure", "error",
-                                                                    "skipped")]
-            outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
-        report.unlink()
-    return outcomes, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="session")
