@@ -38,7 +38,8 @@ REWRITES_EXPECTATIONS = ("MERMAIDGEN_UPDATE_GOLDEN",)
 
 
 _ENGINE_OUTCOMES: Counter[str] = Counter()
-"""How the tests marked `engine` ended in this run: passed, failed, skipped."""
+"""How the tests marked `engine` ended in this run: passed, failed, skipped, and (in CI
+mode) could not run, which fails them."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +57,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             and item.get_closest_marker("engine") is not None):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
+        report.could_not_run = True  # counted apart: it failed, but it did not run
         report.longrepr = (f"{reason}\nan engine test may not skip in CI mode (CI or "
                            f"{CI_VARIABLE}=1 is set): start the servers (.ci/servers/*.sh) "
                            "and make PyPI reachable")
@@ -65,7 +67,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "engine" not in report.keywords or report.when == "teardown":
         return
-    if report.skipped:
+    if getattr(report, "could_not_run", False):
+        _ENGINE_OUTCOMES["could not run"] += 1
+    elif report.skipped:
         _ENGINE_OUTCOMES["skipped"] += 1
     elif report.failed:
         _ENGINE_OUTCOMES["failed"] += 1
@@ -77,9 +81,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
     done = _ENGINE_OUTCOMES
     mode = ("CI mode: a skip fails" if ci_mode()
             else f"skips allowed; CI or {CI_VARIABLE}=1 makes them fail")
+    blocked = f", {done['could not run']} could not run (failed)" if ci_mode() else ""
     terminalreporter.write_line(
         f"engine tests: {done['passed'] + done['failed']} ran ({done['passed']} passed, "
-        f"{done['failed']} failed), {done['skipped']} skipped ({mode})")
+        f"{done['failed']} failed), {done['skipped']} skipped{blocked} ({mode})")
 
 
 @pytest.fixture(scope="session")
