@@ -6,8 +6,9 @@ Markdown files are read, other files are not. A Markdown file without sequence d
 or an `.mmd` file holding another kind of diagram, is not a finding.
 
 Drift: every configured generation is regenerated in memory and compared with what is on
-disk; generated files that are missing or differ are drift, user-owned files are not. Each
-drifted file is reported with the first line that differs, for CI annotations.
+disk; generated files that are missing or differ are drift, and so are files added to a
+`_generated/` folder; user-owned files are not. Each drifted file is reported with the
+first line that differs, for CI annotations.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from mermaidgen.errors import DiagramError, MermaidgenError
 
 SUFFIXES = (".mmd", ".mermaid", ".md", ".markdown", ".mdx")
+GENERATED_FOLDER = "_generated"
+"""The folder of a generated package that mermaidgen rewrites wholly on every run."""
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
               ".mypy_cache", ".ruff_cache", ".pytest_cache", "dist", "build", ".mermaidgen"}
 
@@ -180,7 +183,8 @@ def drift(generation) -> Drift | None:
     changed = [a.path for a in plan.actions if a.kind in ("update", "conflict", "reclaim")]
     lost = output.read_manifest(out) is None  # nothing proves these files are current
     broken = broken_hooks(result, out)
-    if not missing and not changed and not lost and not broken:
+    unexpected = _not_generated(out, [f.path for f in result.files])
+    if not missing and not changed and not lost and not broken and not unexpected:
         return None
     parts = [f"no manifest ({output.MANIFEST})"] if lost else []
     parts += broken
@@ -190,10 +194,33 @@ def drift(generation) -> Drift | None:
     if missing:
         parts.append(f"{len(missing)} missing (" + ", ".join(missing[:5])
                      + (", ..." if len(missing) > 5 else "") + ")")
+    if unexpected:
+        parts.append(f"{len(unexpected)} not generated, in a folder mermaidgen rewrites ("
+                     + ", ".join(unexpected[:5]) + (", ..." if len(unexpected) > 5 else "")
+                     + "): move them out or delete them")
     files = [(out / p, _first_difference(out / p, plan.files[p].content)) for p in changed]
     files += [(out / p, 0) for p in missing]
-    return Drift(f"{out}: " + "; ".join(parts) + f"; regenerate from {generation.spec}",
-                 tuple(files))
+    files += [(out / p, 0) for p in unexpected]
+    fix = f"; regenerate from {generation.spec}" if missing or changed or lost else ""
+    return Drift(f"{out}: " + "; ".join(parts) + fix, tuple(files))
+
+
+def _not_generated(out: Path, generated: list[str]) -> list[str]:
+    """Files in the `_generated/` folders of `out` that the generation does not write.
+    Those folders are mermaidgen's alone (rewritten on every run), so a file added there is
+    code no diagram describes, where no one looks for it. Bytecode caches are not files."""
+    planned = set(generated)
+    folders = sorted({PurePosixPath(p).parent for p in generated
+                      if PurePosixPath(p).parent.name == GENERATED_FOLDER})
+    found = []
+    for folder in folders:
+        for root, dirs, names in os.walk(out / folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(names):
+                rel = Path(root, name).relative_to(out).as_posix()
+                if rel not in planned:
+                    found.append(rel)
+    return found
 
 
 def _first_difference(path: Path, wanted: str) -> int:

@@ -4,17 +4,19 @@
   display order, messages and notes with their texts (hostile alphabets included);
 * `preview --format mermaid` prints a diagram that parses back to the same model;
 * `preview` (text and JSON) answers with exit code 0 and no internal error;
-* every generated skeleton, in both styles, compiles, passes ruff, and its own contract test
-  passes on the untouched skeleton.
+* every generated skeleton, of every target and in both styles, compiles and passes ruff;
+  the python target's own contract tests pass on the untouched skeleton, and so do the
+  engine targets' (an `engine` test: FastStream and Temporal come from PyPI into virtual
+  environments of their own, see tests/conftest.py).
 
-Example counts are kept small for the slow properties so that this file runs in about two
-minutes; `HYPOTHESIS_PROFILE=fuzz` (see `conftest`-free profile below) runs many more.
+Example counts are kept small for the slow properties so that this file runs in about a
+minute (without the engine test); `MERMAIDGEN_PROPERTY_SCALE=10` multiplies them, and
+`HYPOTHESIS_PROFILE=fuzz` (registered below) runs many more.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -23,7 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
+from projects import project_tests
 from strategies import Generated, diagrams
 from test_emit import comparable
 
@@ -69,7 +73,7 @@ def test_generated_diagrams_parse_as_written(generated: Generated) -> None:
     assert _events(diagram) == generated.expected.events
 
 
-@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=SLOW)
 @given(diagrams())
 def test_mermaid_format_round_trips_to_the_same_model(generated: Generated) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +90,7 @@ def test_mermaid_format_round_trips_to_the_same_model(generated: Generated) -> N
         assert (code, twice) == (0, emitted), err
 
 
-@settings(max_examples=25 * SCALE, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=SLOW)
 @given(diagrams(max_statements=15))
 def test_preview_answers_without_internal_errors(generated: Generated) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,32 +110,59 @@ def _check(cmd: list, cwd: Path, what: str) -> None:
     assert done.returncode == 0, f"{what} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
-@settings(max_examples=6 * SCALE, deadline=None, suppress_health_check=SLOW)
+def _write(diagram, text: str, out: Path, style: str, target: str = "python") -> None:
+    generation = build(diagram, text, style=style, target=target)
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+
+
+def _compile_and_lint(out: Path) -> None:
+    """Every Python file of the project in `out` compiles (in this process: a process per
+    file would cost more than the check) and passes ruff with its default rules (run from
+    the project's folder, which is where its imports are first-party)."""
+    for path in sorted(out.rglob("*.py")):
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    _check([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."], out,
+           f"{out.name}: ruff")
+
+
+ENGINES = (("faststream", "choreography"), ("temporal", "orchestration"))
+
+
+@settings(max_examples=10 * SCALE, deadline=None, suppress_health_check=SLOW)
 @given(diagrams(max_statements=12))
 def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generated) -> None:
+    """Every target's skeleton compiles and passes ruff; the python target's own tests
+    pass in both styles (the engine targets' tests: the next test)."""
     diagram = parse(generated.text, source="diagram.mmd")
     with tempfile.TemporaryDirectory() as tmp:
         for style in ("choreography", "orchestration"):
-            out = Path(tmp) / style
-            generation = build(diagram, generated.text, style=style)
-            output.write(output.plan(list(generation.files), out, generation.meta()))
-            python = sys.executable
-            _check([python, "-m", "compileall", "-q", "."], out, f"{style}: compileall")
-            _check([python, "-m", "ruff", "check", "--isolated", "--no-cache", "."], out,
-                   f"{style}: ruff")
-            _check([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"], out,
-                   f"{style}: the skeleton's own tests")
-    # the engine targets: compiled and linted always; their own tests run where the engine
-    # is installed (tests/test_target_*.py run them in an environment of their own)
+            _write(diagram, generated.text, Path(tmp) / style, style)
+        for target, style in ENGINES:
+            _write(diagram, generated.text, Path(tmp) / target, style, target)
+        for out in sorted(Path(tmp).iterdir()):
+            _compile_and_lint(out)
+        for style in ("choreography", "orchestration"):
+            _check([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+                   Path(tmp) / style, f"{style}: the skeleton's own tests")
+
+
+@pytest.mark.engine
+@settings(max_examples=6 * SCALE, deadline=None, suppress_health_check=SLOW)
+@given(generated=diagrams(max_statements=12))
+def test_engine_skeletons_pass_their_contract_tests(
+        generated: Generated, faststream_python: Path, temporal_python: Path) -> None:
+    """The engine targets' own tests, in the engines' virtual environments (tests/conftest
+    .py): FastStream's in-memory broker and Temporal's time-skipping test server must run
+    them and pass; the real-server tests are test_target_*.py's."""
+    diagram = parse(generated.text, source="diagram.mmd")
+    pythons = {"faststream": faststream_python, "temporal": temporal_python}
+    must_pass = {"faststream": "test_the_run_conforms_to_the_diagram[in-memory]",
+                 "temporal": "test_the_run_conforms_in_the_time_skipping_environment"}
     with tempfile.TemporaryDirectory() as tmp:
-        for target, style, engine in (("faststream", "choreography", "faststream"),
-                                      ("temporal", "orchestration", "temporalio")):
+        for target, style in ENGINES:
             out = Path(tmp) / target
-            generation = build(diagram, generated.text, style=style, target=target)
-            output.write(output.plan(list(generation.files), out, generation.meta()))
-            _check([sys.executable, "-m", "compileall", "-q", "."], out, f"{target}: compileall")
-            _check([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."], out,
-                   f"{target}: ruff")
-            if importlib.util.find_spec(engine) is not None:
-                _check([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-                       out, f"{target}: the skeleton's own tests")
+            _write(diagram, generated.text, out, style, target)
+            outcomes, log = project_tests(pythons[target], out,
+                                          TEMPORAL_CLI_PATH="/nonexistent/temporal")
+            assert outcomes.get(must_pass[target]) == "passed", log
+            assert not [t for t, kind in outcomes.items() if kind in ("failure", "error")], log
