@@ -20,7 +20,7 @@ from mermaidgen.model import Diagram, messages
 from mermaidgen.naming import NameTable, kebab, pascal, snake
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 2
+CONTEXT_VERSION = 3
 
 
 def _arrow(sender: str, arrow: str, receiver: str, text: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mermaidgen.codegen.literals import comment
+from mermaidgen.codegen.literals import comment, string
 from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import (
     Action,
@@ -24,6 +24,7 @@ from mermaidgen.projection.views import (
     Fragment,
     LocalStep,
     Publish,
+    Received,
     Reply,
     Send,
 )
@@ -104,6 +105,8 @@ class Flattener:
         self.by_key: dict[object, Hook] = {}
         self.all_hooks: list[Hook] = []
         self.counter = 0
+        self.results: dict[int, tuple[str, tuple[int, ...]]] = {}
+        """Call message -> (where its result is kept, as a literal; its replies)."""
 
     def hook(self, key: object, base: str, kind: str, line: int, note: str,
              **extra) -> Hook:
@@ -128,7 +131,8 @@ class Flattener:
                 continue
             _, items, i, d, exit_with, closers = frame
             # notes become comments, which are not statements: a body of notes needs `pass`
-            if i == 0 and not closers and all(isinstance(x, Comment) for x in items):
+            if i == 0 and not closers and all(isinstance(x, (Comment, Received))
+                                              for x in items):
                 ops.append({"op": "pass", "indent": d})
             if i >= len(items):
                 ops.extend(closers)
@@ -152,8 +156,17 @@ class Flattener:
         elif isinstance(a, Comment):
             ops.append({"op": "note", "indent": d, "line": a.line,
                         "comment": comment(a.text)})
+        elif isinstance(a, Received):  # the branch taken says which reply came
+            ops.append({"op": "note", "indent": d, "line": a.line,
+                        "comment": self.describe(a.message)})
         elif isinstance(a, (Call, Send)):
+            # each call's result is kept under its own step name: concurrent calls (par)
+            # must not overwrite each other's
+            result = string(f"{a.service}.{a.operation}")
+            if isinstance(a, Call):
+                self.results[a.message] = (result, a.replies)
             ops.append({"op": "call" if isinstance(a, Call) else "send", "indent": d,
+                        "result_lit": result,
                         "message": a.message, "service": a.service,
                         "operation": a.operation, "line": a.line,
                         "replies": list(getattr(a, "replies", ())),
@@ -184,7 +197,20 @@ class Flattener:
         def body(actions, depth: int, exit_how: str, closers: list[dict] | None = None) -> None:
             frames.append(("body", tuple(actions), 0, depth, exit_how, closers or []))
 
-        if f.kind == "alt":
+        if f.kind == "alt" and f.decided_by in self.results:
+            # the reply the call got picks the branch: no decision of the code's own
+            table = NameTable()
+            names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
+            result, replies = self.results[f.decided_by]  # type: ignore[index]
+            by_reply = {b.reply: names[k] for k, b in enumerate(f.branches)}
+            var = f"branch_{self.counter}"
+            ops.append({"op": "choose_reply", **head, "var": var, "result_lit": result,
+                        "branches": [by_reply[r] for r in replies]})
+            for k, b in enumerate(f.branches):
+                emit({"op": "if" if k == 0 else "elif", "indent": d, "var": var,
+                      "value": names[k], "line": b.line, "comment": comment(b.label)})
+                body(b.actions, d + 1, exit_with)
+        elif f.kind == "alt":
             table = NameTable()
             names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
             h = self.hook(("choose", f.line, f.label), "choose_" + base, "choose", f.line,

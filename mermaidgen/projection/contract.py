@@ -20,6 +20,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Received,
     Reply,
     Send,
 )
@@ -38,6 +39,7 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
     variants = {v.call: v.actions for s in view.services for op in s.operations
                 for v in op.variants}
     orchestrator = view.orchestrator
+    answer_to: dict[int, str] = {}  # call -> who its replies go back to
 
     def message(sender: str, receiver: str, text: str, like: Message,
                 arrow: str | None = None) -> Message:
@@ -52,11 +54,13 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                                    a.service, a.text, original))
                 out.extend(convert(variants.get(a.message, ()), a.service))
                 replies = [messages[r] for r in a.replies]
+                back = caller if a.relayed_from is None else orchestrator
+                answer_to[a.message] = back
+                if a.decides:  # each reply opens the section it picks (a `Received`)
+                    continue
                 if len(replies) == 1:
-                    out.append(message(a.service, caller if a.relayed_from is None
-                                       else orchestrator, replies[0].text, replies[0]))
+                    out.append(message(a.service, back, replies[0].text, replies[0]))
                 elif replies:
-                    back = caller if a.relayed_from is None else orchestrator
                     out.append(Block("alt", tuple(
                         Section(f"reply {k + 1}", (message(a.service, back, r.text, r),), r.span)
                         for k, r in enumerate(replies)), replies[0].span))
@@ -67,6 +71,9 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 out.extend(convert(variants.get(a.message, ()), a.service))
             elif isinstance(a, Await):
                 out.append(message(a.service, orchestrator, a.text, messages[a.message]))
+            elif isinstance(a, Received):
+                out.append(message(a.service, answer_to.get(a.call, caller), a.text,
+                                   messages[a.message]))
             elif isinstance(a, Reply):
                 out.append(message(orchestrator, a.to, a.text, messages[a.message]))
             elif isinstance(a, LocalStep):

@@ -31,6 +31,7 @@ from mermaidgen.projection.views import (
     LocalStep,
     Operation,
     Orchestration,
+    Received,
     Reply,
     Send,
     ServiceOrchestration,
@@ -83,6 +84,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     trigger, prelude, postlude = _entry(occurrences, orchestrator, roles)
     outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
+    # calls whose reply picks the section of an alt: call -> (block id, its replies)
+    decisions = _reply_decisions(items, roles)
+    opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
+    call_trees: dict[int, TreeBuilder] = {}
 
     def operation(service: str, o: Occurrence) -> str:
         text = named = o.message.text
@@ -124,9 +129,13 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
         else:
             reply_text = occurrences[replies[0]].message.text if replies else None
+            decides = o.index in decisions
+            if decides:  # the reply that comes back picks the alt's section
+                target.decided[decisions[o.index][0]] = o.index
+                call_trees[o.index] = target
             target.add(o.path, Call(o.index, service, name, m.text, o.line,
                                     replies[0] if replies else None, reply_text, relayed,
-                                    is_compensation(m.text), caller, replies))
+                                    is_compensation(m.text), caller, replies, decides))
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -158,6 +167,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     stack.pop()
                 if stack and stack[-1].call == roles.reply_to[it.index]:
                     stack.pop()
+                call = opening.get(it.index)
+                if call is not None and call in call_trees:  # it opens its section
+                    call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
+                                                           it.line))
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
@@ -230,6 +243,45 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     postlude = [o.index for o in occurrences[trigger + 1 :]
                 if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
     return trigger, prelude, postlude
+
+
+def _reply_decisions(items: list[Item], roles: Roles
+                     ) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """The calls whose reply decides an `alt`: call -> (block id, its replies).
+
+    The sender of a section's first message makes the choice (conformance.md). When every
+    section of an alt opens with a reply to one call made before the block, and those are
+    all of the call's replies, the callee decides, and the caller learns which section
+    runs from the reply it gets: the code branches on it, and the contract keeps each
+    reply with its section."""
+    firsts: dict[int, list[int | None]] = {}  # block id -> per section, its first message
+    kinds: dict[int, str] = {}
+    waiting: tuple[int, object] | None = None  # (block id, path) of a section just opened
+    for it in items:
+        kind_of = type(it)
+        if kind_of is SectionStart:
+            firsts.setdefault(it.block_id, []).append(None)  # type: ignore[union-attr]
+            waiting = (it.block_id, it.path)  # type: ignore[union-attr]
+            continue
+        if kind_of is Enter:
+            kinds[it.block_id] = it.block.kind  # type: ignore[union-attr]
+        elif kind_of is Other:
+            continue  # a note or an activation does not open a section
+        elif kind_of is Occurrence and waiting is not None and \
+                it.path == waiting[1]:  # type: ignore[union-attr]
+            firsts[waiting[0]][-1] = it.index  # type: ignore[union-attr]
+        waiting = None
+    found: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for block_id, opened in firsts.items():
+        if kinds.get(block_id) != "alt" or len(opened) < 2 or None in opened:
+            continue
+        calls = {roles.reply_to[m] for m in opened}  # type: ignore[index]
+        call = calls.pop() if len(calls) == 1 else None
+        if call is None or call in found or call > min(opened):  # type: ignore[type-var]
+            continue
+        if sorted(opened) == sorted(roles.replies[call]):  # type: ignore[type-var]
+            found[call] = (block_id, roles.replies[call])
+    return found
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
