@@ -11,6 +11,8 @@ so it can be printed as Mermaid and reviewed next to the original.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mermaidgen.analysis import Analysis
 from mermaidgen.model import Block, Diagram, Message, Participant, Section, Span, Statement
 from mermaidgen.projection.views import (
@@ -90,6 +92,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
         statements.append(message(first.sender, orchestrator, first.text, first))
     statements.extend(convert(view.workflow, orchestrator))
     statements.extend(messages[i] for i in view.postlude)
+    # who sends each message in the code (the message is known by its source position)
+    sent_as = {(m.span.line, m.span.column): m for m in _messages_in(statements)}
     span = diagram.span
     participants = [Participant(orchestrator, orchestrator, "participant", span, True)]
     for p in diagram.participants:
@@ -98,8 +102,60 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
         elif p.id == orchestrator:
             participants[0] = Participant(p.id, p.label, p.kind, p.span, True)
     title = f"{diagram.title or 'Diagram'} (as an orchestration)"
-    return Diagram(tuple(participants), tuple(statements), span, title=title,
-                   source=diagram.source)
+    # The contract keeps the original's blocks and puts each message where the original
+    # draws it, sent as the code sends it (a relay comes from the orchestrator): a choice
+    # stays one choice however the code splits it between the workflow and the services'
+    # operations, so that the projection refines the original (conformance.md). Messages
+    # the code does not send (hops to and between brokers) are left out.
+    kept = _rebuild(diagram.statements,
+                    lambda m: sent_as.get((m.span.line, m.span.column)))
+    return Diagram(tuple(participants), kept, span, title=title, source=diagram.source)
+
+
+def _messages_in(statements: list[Statement]) -> list[Message]:
+    found: list[Message] = []
+    stack = [iter(statements)]
+    while stack:
+        for s in stack[-1]:
+            if isinstance(s, Message):
+                found.append(s)
+            elif isinstance(s, Block):
+                stack.append(iter([x for sec in s.sections for x in sec.statements]))
+                break
+        else:
+            stack.pop()
+    return found
+
+
+def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
+    """The messages and blocks of `statements`, each message replaced by `keep(message)`
+    (dropped when None). Iterative: diagrams nest thousands of levels deep."""
+    root: list[Statement] = []
+    stack: list[tuple] = [("items", iter(statements), root)]
+    while stack:
+        frame = stack[-1]
+        if frame[0] == "block":  # every section of the block is rebuilt
+            stack.pop()
+            _, block, outs, parent = frame
+            parent.append(replace(block, sections=tuple(
+                replace(sec, statements=tuple(out))
+                for sec, out in zip(block.sections, outs, strict=True))))
+            continue
+        _, items, out = frame
+        for s in items:
+            if isinstance(s, Message):
+                kept = keep(s)
+                if kept is not None:
+                    out.append(kept)
+            elif isinstance(s, Block):
+                outs: list[list[Statement]] = [[] for _ in s.sections]
+                stack.append(("block", s, outs, out))
+                for sec, sec_out in reversed(list(zip(s.sections, outs, strict=True))):
+                    stack.append(("items", iter(sec.statements), sec_out))
+                break
+        else:
+            stack.pop()
+    return tuple(root)
 
 
 def _block(fragment: Fragment, convert) -> Block:
