@@ -11,6 +11,7 @@ user may override.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mermaidgen.codegen.literals import comment, string
@@ -29,7 +30,21 @@ from mermaidgen.projection.views import (
     Send,
 )
 
-MAX_ITERATIONS = 100
+UNBOUNDED = "self.MAX_ITERATIONS"
+"""The bound of a loop whose label gives none: a class attribute of the generated bases
+(100 by default) that the user's class may set."""
+_BOUND = re.compile(
+    r"\b(?:up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than)\s*:?\s*(\d{1,6})\b"
+    r"|\b(\d{1,6})\s*(?:times|x)\b", re.IGNORECASE)
+
+
+def loop_bound(label: str) -> str:
+    """How many iterations a loop may run, as code: the number its label gives ("up to 3
+    times", "3 times", "max 3", "at most 3"), else `UNBOUNDED`."""
+    found = _BOUND.search(label)
+    if found is None:
+        return UNBOUNDED
+    return str(max(1, int(found.group(1) or found.group(2))))
 
 
 @dataclass(slots=True)
@@ -234,7 +249,7 @@ class Flattener:
             h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
                           label)
             var = f"iteration_{self.counter}"
-            ops.append({"op": "loop", **head, "var": var, "limit": MAX_ITERATIONS})
+            ops.append({"op": "loop", **head, "var": var, "limit": loop_bound(f.label)})
             body(f.branches[0].actions, d + 1, "break",
                  [{"op": "loop_next", "indent": d + 1, "var": var, "hook": h.name}])
         elif f.kind in ("par", "par_over"):
