@@ -119,3 +119,47 @@ def test_every_section_runs_and_passes_its_contract_test(tmp_path: Path, reply: 
     assert expected in main.stdout
     other = {"ScheduleDelivery": "ReleaseStock", "ReleaseStock": "ScheduleDelivery"}[expected]
     assert other not in main.stdout.split("sequenceDiagram")[0]
+
+
+PAYMENTS = PROJECT / "samples" / "payment-alternatives.mmd"
+
+
+def _payments(tmp_path: Path, issuer: int, psp: int) -> tuple[Path, str]:
+    """payment-alternatives as an orchestration, the issuer's and the PSP's replies set
+    the way a user would."""
+    text = PAYMENTS.read_text(encoding="utf-8")
+    generation = build(mermaidgen.parse(text, source=PAYMENTS.name), text,
+                       style="orchestration", package="payments")
+    out = tmp_path / "out"
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    for module, hook, reply in (("issuer", "reply_authorization_request", issuer),
+                                ("psp", "reply_authorize_payment", psp)):
+        path = out / "payments" / "services" / f"{module}.py"
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            "    pass\n", f"    def {hook}(self, ctx):\n"
+                         f"        return wiring.Result(reply={reply})\n"), encoding="utf-8")
+    return out, "payments"
+
+
+def test_the_reply_the_workflow_receives_decides_even_when_it_does_not_open_the_section(
+        tmp_path: Path) -> None:
+    """payment-alternatives: each section opens with the issuer's reply to the PSP, then the
+    PSP's reply to the workflow: the PSP branches on the first, the workflow on the second;
+    neither has a choice of its own."""
+    out, package = _payments(tmp_path, issuer=2, psp=2)
+    wiring = (out / package / "_generated" / "wiring.py").read_text(encoding="utf-8")
+    assert "def choose_" not in wiring
+    main = run([sys.executable, "-m", package], out)
+    assert main.returncode == 0, main.stderr
+    assert "Show 3-D Secure challenge" in main.stdout
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+def test_replies_that_disagree_fail_the_contract_test(tmp_path: Path) -> None:
+    """The issuer approves, the PSP redirects to 3-D Secure: no run of the diagram does
+    that, and the contract test says so (the old projection made two choices of it)."""
+    out, _ = _payments(tmp_path, issuer=0, psp=2)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode != 0
+    assert "Redirect to 3-D Secure" in tests.stdout

@@ -204,7 +204,7 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def request_service_b_step_2(self, ctx):
-        return {"order_id": 42, "after": ctx.data["result"].payload}
+        return {"order_id": 42, "after": ctx.data["ServiceA.step_1"].payload}
 '''
 
 
@@ -280,14 +280,19 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
 
 def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
         tmp_path: Path, temporal_python: Path) -> None:
-    """payment-alternatives, 3-D Secure branch: the workflow answers its caller mid-run
-    (its memo), then waits for the shopper's message, which the shopper's signal hook
-    fills and the runner signals; the workflow reads it in the next call's payload."""
+    """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
+    and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
+    answers its caller mid-run (its memo), then waits for the shopper's message, which the
+    shopper's signal hook fills and the runner signals; the workflow reads it in the next
+    call's payload."""
     out = tmp_path / "out"
     generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
+    for module, hook in (("issuer", "reply_authorization_request"),
+                         ("psp", "reply_authorize_payment")):
+        _edit(out / "card_3ds" / "services" / f"{module}.py", "    pass\n",
+              f"    def {hook}(self, ctx):\n"
+              "        return wiring.Result(2, {})  # the third section: 3-D Secure\n")
     _edit(out / "card_3ds" / "workflow.py", "    pass\n",
-          "    def choose_approved(self, ctx):\n"
-          "        return 'needs_3_d_secure'\n\n"
           "    def request_psp_complete_authorization(self, ctx):\n"
           "        assert ctx.data['received'] == {'cres': 'Y'}\n"
           "        return {'challenge': ctx.data['received']}\n")

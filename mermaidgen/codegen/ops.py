@@ -146,8 +146,7 @@ class Flattener:
                 continue
             _, items, i, d, exit_with, closers = frame
             # notes become comments, which are not statements: a body of notes needs `pass`
-            if i == 0 and not closers and all(isinstance(x, (Comment, Received))
-                                              for x in items):
+            if i == 0 and not closers and all(self._quiet(x) for x in items):
                 ops.append({"op": "pass", "indent": d})
             if i >= len(items):
                 ops.extend(closers)
@@ -157,6 +156,15 @@ class Flattener:
         if may_be_empty and ops and ops[0]["op"] == "pass" and ops[0]["indent"] == depth:
             del ops[0]  # the template writes statements here already
         return merge_same_branches(ops)
+
+    def _quiet(self, a: Action) -> bool:
+        """Does `a` become comments only: a note, a reply that came, or an alt its replies
+        decide whose branches hold nothing else?"""
+        if isinstance(a, (Comment, Received)):
+            return True
+        return isinstance(a, Fragment) and a.kind == "alt" and \
+            a.decided_by in self.results and all(isinstance(x, (Comment, Received))
+                                                 for b in a.branches for x in b.actions)
 
     # every action appends its ops, and pushes the bodies of blocks onto the stack
     def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:
@@ -212,7 +220,13 @@ class Flattener:
         def body(actions, depth: int, exit_how: str, closers: list[dict] | None = None) -> None:
             frames.append(("body", tuple(actions), 0, depth, exit_how, closers or []))
 
-        if f.kind == "alt" and f.decided_by in self.results:
+        if self._quiet(f):  # whichever reply came, there is nothing to do here
+            ops.append({"op": "note", **head})
+            ops.extend({"op": "note", "indent": d, "line": x.line,
+                        "comment": comment(x.text) if isinstance(x, Comment)
+                        else self.describe(x.message)}
+                       for b in f.branches for x in b.actions)
+        elif f.kind == "alt" and f.decided_by in self.results:
             # the reply the call got picks the branch: no decision of the code's own
             table = NameTable()
             names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))

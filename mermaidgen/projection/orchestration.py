@@ -249,39 +249,55 @@ def _reply_decisions(items: list[Item], roles: Roles
                      ) -> dict[int, tuple[int, tuple[int, ...]]]:
     """The calls whose reply decides an `alt`: call -> (block id, its replies).
 
-    The sender of a section's first message makes the choice (conformance.md). When every
-    section of an alt opens with a reply to one call made before the block, and those are
-    all of the call's replies, the callee decides, and the caller learns which section
-    runs from the reply it gets: the code branches on it, and the contract keeps each
-    reply with its section."""
-    firsts: dict[int, list[int | None]] = {}  # block id -> per section, its first message
+    The sender of a section's first message makes the choice; everyone else learns it
+    from the message it receives (conformance.md). When every section of an alt holds
+    one of the replies to a call made before the block, all of them, drawn in the
+    section itself and before anything else reaches or leaves the caller there, the
+    caller learns which section runs from the reply it gets: its code branches on it,
+    and the contract keeps each reply with its section."""
+    heads: dict[int, list[list[int]]] = {}  # block id -> per section, its leading messages
     kinds: dict[int, str] = {}
-    waiting: tuple[int, object] | None = None  # (block id, path) of a section just opened
+    open_heads: dict[object, list[int]] = {}  # section path -> its heads, until a block
     for it in items:
         kind_of = type(it)
         if kind_of is SectionStart:
-            firsts.setdefault(it.block_id, []).append(None)  # type: ignore[union-attr]
-            waiting = (it.block_id, it.path)  # type: ignore[union-attr]
-            continue
-        if kind_of is Enter:
+            head: list[int] = []
+            heads.setdefault(it.block_id, []).append(head)  # type: ignore[union-attr]
+            open_heads[it.path] = head  # type: ignore[union-attr]
+        elif kind_of is Enter:
             kinds[it.block_id] = it.block.kind  # type: ignore[union-attr]
-        elif kind_of is Other:
-            continue  # a note or an activation does not open a section
-        elif kind_of is Occurrence and waiting is not None and \
-                it.path == waiting[1]:  # type: ignore[union-attr]
-            firsts[waiting[0]][-1] = it.index  # type: ignore[union-attr]
-        waiting = None
+            open_heads.pop(it.path, None)  # type: ignore[union-attr]
+        elif kind_of is Occurrence:
+            head = open_heads.get(it.path)  # type: ignore[union-attr]
+            if head is not None:
+                head.append(it.index)  # type: ignore[union-attr]
+    occurrences = {it.index: it for it in items if type(it) is Occurrence}
     found: dict[int, tuple[int, tuple[int, ...]]] = {}
-    for block_id, opened in firsts.items():
-        if kinds.get(block_id) != "alt" or len(opened) < 2 or None in opened:
+    for block_id, sections in heads.items():
+        if kinds.get(block_id) != "alt" or len(sections) < 2 or not sections[0]:
             continue
-        calls = {roles.reply_to[m] for m in opened}  # type: ignore[index]
-        call = calls.pop() if len(calls) == 1 else None
-        if call is None or call in found or call > min(opened):  # type: ignore[type-var]
-            continue
-        if sorted(opened) == sorted(roles.replies[call]):  # type: ignore[type-var]
-            found[call] = (block_id, roles.replies[call])
+        for call in {roles.reply_to[m] for m in sections[0]} - {None}:
+            replies = roles.replies[call]  # type: ignore[index]
+            if call in found or len(replies) != len(sections):
+                continue
+            caller = occurrences[call].sender  # type: ignore[index]
+            if all(_learns_first(head, reply, caller, occurrences)
+                   for head, reply in zip(sections, replies, strict=True)) and \
+                    call < min(replies):  # type: ignore[operator]
+                found[call] = (block_id, replies)  # type: ignore[index]
     return found
+
+
+def _learns_first(head: list[int], reply: int, caller: str,
+                  occurrences: dict[int, Occurrence]) -> bool:
+    """Is `reply` in this section's leading messages, before any other message to or
+    from the caller?"""
+    for m in head:
+        if m == reply:
+            return True
+        if caller in (occurrences[m].sender, occurrences[m].receiver):
+            return False
+    return False
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
