@@ -65,14 +65,13 @@ def _block(b: Block, rnd: random.Random) -> tuple[Node, bool]:
         # a break ends only its own section of a par
         return ("par", [("seq", _section(sec.statements, rnd)[0]) for sec in b.sections]), \
             False
+    # a break taken ends the rest of the block whose section holds it, not more
     if kind == "alt":
-        children, broke = _section(rnd.choice(b.sections).statements, rnd)
-        return ("seq", children), broke
+        return ("seq", _section(rnd.choice(b.sections).statements, rnd)[0]), False
     if kind in ("opt", "break"):
         if rnd.random() < 0.5:
             return ("seq", []), False
-        children, broke = _section(b.sections[0].statements, rnd)
-        return ("seq", children), broke or kind == "break"
+        return ("seq", _section(b.sections[0].statements, rnd)[0]), kind == "break"
     if kind == "loop":
         iterations: list = []
         for _ in range(rnd.randint(1, MAX_ITERATIONS)):
@@ -82,12 +81,12 @@ def _block(b: Block, rnd: random.Random) -> tuple[Node, bool]:
                 break  # an iteration that sent nothing is not repeated
         return ("seq", iterations), False
     # critical: the main section, or a prefix of it and then an option
-    main, broke = _section(b.sections[0].statements, rnd)
+    main = _section(b.sections[0].statements, rnd)[0]
     if len(b.sections) == 1 or rnd.random() < 0.4:
-        return ("seq", main), broke
+        return ("seq", main), False
     cut = rnd.randint(0, _size(("seq", main)))
-    option, broke = _section(rnd.choice(b.sections[1:]).statements, rnd)
-    return ("seq", [_prefix(("seq", main), cut), ("seq", option)]), broke
+    option = _section(rnd.choice(b.sections[1:]).statements, rnd)[0]
+    return ("seq", [_prefix(("seq", main), cut), ("seq", option)]), False
 
 
 def _size(node) -> int:
@@ -175,17 +174,20 @@ def erase(trace: list[Message], original: Diagram, hops: Hops | None = None
 
 
 def _plain_brokers(analysis) -> bool:
-    """Brokers only publish and deliver (no acknowledgements, no broker to broker hops,
-    every publish delivered): the relays this test knows how to erase."""
+    """Brokers only publish and deliver (no acknowledgements, no broker to broker hops),
+    and each publish is drawn right before its first delivery, in the same block: the
+    relays this test knows how to erase (a publish comes right before its delivery)."""
     hops, brokers = analysis.hops, set(analysis.brokers)
+    occurrences = [info.occurrence for info in analysis.messages]
     for info in analysis.messages:
         o = info.occurrence
         if o.sender in brokers and (o.receiver in brokers or hops.source[info.index] is None
                                     or info.index in hops.acks):
             return False
-        if o.receiver in brokers and o.sender not in brokers and \
-                not hops.deliveries[info.index]:
-            return False
+        if o.receiver in brokers and o.sender not in brokers:
+            first = min(hops.deliveries[info.index], default=None)
+            if first != info.index + 1 or occurrences[first].path != o.path:
+                return False
     return True
 
 
