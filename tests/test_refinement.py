@@ -18,7 +18,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from strategies import Generated, diagrams
 
 from mermaidgen import parse
@@ -175,8 +175,9 @@ def erase(trace: list[Message], original: Diagram, hops: Hops | None = None
 
 def _plain_brokers(analysis) -> bool:
     """Brokers only publish and deliver (no acknowledgements, no broker to broker hops),
-    and each publish is drawn right before its first delivery, in the same block: the
-    relays this test knows how to erase (a publish comes right before its delivery)."""
+    and each publish is drawn right before its first delivery, in the same block or one
+    that encloses it: the relays this test knows how to erase (a publish comes right
+    before its delivery)."""
     hops, brokers = analysis.hops, set(analysis.brokers)
     occurrences = [info.occurrence for info in analysis.messages]
     for info in analysis.messages:
@@ -186,16 +187,20 @@ def _plain_brokers(analysis) -> bool:
             return False
         if o.receiver in brokers and o.sender not in brokers:
             first = min(hops.deliveries[info.index], default=None)
-            if first != info.index + 1 or occurrences[first].path != o.path:
+            if first != info.index + 1 or \
+                    occurrences[first].path[:len(o.path)] != o.path:
                 return False
     return True
+
+
+SKIPPED = "not checked: a broker shape this test does not erase"
 
 
 def refines(diagram: Diagram, rnd: random.Random, runs: int) -> str | None:
     """None, or the first run of the projection the original rejects, explained."""
     analysis = analyse(diagram)
     if analysis.brokers and not _plain_brokers(analysis):
-        return None  # acknowledgements, forwards, unconsumed events: not erased here
+        return SKIPPED  # acknowledgements, forwards, unconsumed events: not erased here
     contract = projected(analysis, "orchestration")
     for _ in range(runs):
         run = random_trace(contract, rnd)
@@ -213,7 +218,7 @@ def refines(diagram: Diagram, rnd: random.Random, runs: int) -> str | None:
 def test_the_orchestration_of_every_sample_refines_it(path: Path) -> None:
     diagram = parse(path.read_text(encoding="utf-8"), source=path.name)
     problem = refines(diagram, random.Random(path.stem), 40)
-    assert problem is None, problem
+    assert problem is None, problem  # (every sample is checked: none is SKIPPED)
 
 
 def test_the_sampler_finds_the_lost_coupling() -> None:
@@ -250,4 +255,7 @@ def test_the_orchestration_of_random_diagrams_refines_them(generated: Generated)
     diagram = parse(generated.text, source="random.mmd")
     assume(not diagram.warnings)
     problem = refines(diagram, random.Random(0), 10)
+    if problem == SKIPPED:
+        event(SKIPPED)  # hypothesis counts them (--hypothesis-show-statistics)
+        return
     assert problem is None, problem
