@@ -312,6 +312,25 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     assert not failed, log
 
 
+def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
+                                                    temporal_python: Path) -> None:
+    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
+    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
+    run passes its contract test (which rejects shipping after a declined card)."""
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "saga-reply-decides.mmd", out, package="declined")
+    _edit(out / "declined" / "services" / "pay.py", "    pass\n",
+          "    def reply_charge_card(self, ctx):\n"
+          "        return wiring.Result(1, {})  # PaymentDeclined\n")
+    main = run([temporal_python, "-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    trace = main.stdout.split("\n\n")[0]
+    assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace
+    assert "ScheduleDelivery" not in trace, trace
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
+
+
 def test_hostile_names_make_working_code(tmp_path: Path, temporal_python: Path) -> None:
     from test_generate import HOSTILE
 
