@@ -21,7 +21,7 @@ import builtins
 import keyword
 from dataclasses import dataclass, field
 
-from mermaidgen.contract.keys import words  # one spelling rule for names and event keys
+from mermaidgen.contract.keys import BR, words  # one spelling rule for names and event keys
 
 _RESERVED = frozenset(
     set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
@@ -46,9 +46,15 @@ def _joined(parts: list[str], sep: str) -> str:
     return out[:MAX_WORDS_LENGTH]
 
 
+def _name_words(text: str) -> list[str]:
+    """The words a name is made of; a `<br>` line break in a diagram text is a blank, not
+    a word `br`."""
+    return words(BR.sub(" ", text) if "<" in text else text)
+
+
 def snake(text: str, fallback: str = "name") -> str:
     """`Order Service` -> `order_service`; safe as a Python identifier and a file name."""
-    name = _joined(words(text), "_") or fallback
+    name = _joined(_name_words(text), "_") or fallback
     if name[0].isdigit():
         name = f"{fallback}_{name}"
     return name + "_" if name in _RESERVED else name
@@ -56,7 +62,7 @@ def snake(text: str, fallback: str = "name") -> str:
 
 def pascal(text: str, fallback: str = "Name") -> str:
     """`order created` -> `OrderCreated`; safe as a Python class name."""
-    name = _joined([w.capitalize() for w in words(text)], "") or fallback
+    name = _joined([w.capitalize() for w in _name_words(text)], "") or fallback
     if name[0].isdigit():
         name = f"{fallback}{name}"
     return name + "_" if name in _RESERVED else name
@@ -69,7 +75,7 @@ def constant(text: str, fallback: str = "NAME") -> str:
 
 def kebab(text: str, fallback: str = "channel") -> str:
     """`Order Created` -> `order-created`, for channel names."""
-    return _joined(words(text), "-") or fallback
+    return _joined(_name_words(text), "-") or fallback
 
 
 def is_module_name(name: object) -> bool:

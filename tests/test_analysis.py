@@ -167,10 +167,12 @@ CASES = [
               started by "PlaceOrder"
               call Inventory.reserve_stock "Reserve stock" -> "Stock reserved"
               call Payments.charge_card "Charge card" -> "Payment captured" | "Payment declined"
-              alt card charged
+              alt card charged (the reply to "Charge card" decides)
                 [card charged]
+                  when Payments answers "Payment captured"
                   reply Checkout: "Order confirmed"
                 [card declined]
+                  when Payments answers "Payment declined"
                   # compensate the reservation
                   call Inventory.release_stock "Release stock" -> "Stock released"
                   reply Checkout: "Order rejected"
@@ -273,12 +275,15 @@ CASES = [
             workflow Payments
               started by "Authorize 42 EUR"
               call Bank.authorization_request "Authorization request" -> "Approved" | "Declined" | "Challenge required"
-              alt accepted
+              alt accepted (the reply to "Authorization request" decides)
                 [accepted]
+                  when Bank answers "Approved"
                   reply Checkout: "Authorized"
                 [declined]
+                  when Bank answers "Declined"
                   reply Checkout: "Refused"
                 [needs 3-D Secure]
+                  when Bank answers "Challenge required"
                   reply Checkout: "Redirect to 3-D Secure"
             Bank
               authorization_request "Authorization request" -> "Approved"
@@ -2173,6 +2178,7 @@ SAMPLE_STYLES = {
     "signup-events.mmd": "choreography",
     "ride-request.mmd": "choreography",
     "return-refund.mmd": "choreography",
+    "saga-reply-decides.mmd": "orchestration",
 }
 
 

@@ -28,7 +28,7 @@ UPDATE = os.environ.get("MERMAIDGEN_UPDATE_GOLDEN") == "1"
 STYLES = ("choreography", "orchestration")
 # golden trees for a few samples that between them use every construct: enough to review
 # what a template change does to real output without thousands of lines of churn
-GOLDEN_SAMPLES = ("checkout", "order-saga", "awkward-names")
+GOLDEN_SAMPLES = ("checkout", "order-saga", "awkward-names", "saga-reply-decides")
 
 
 def _sources() -> list[Path]:

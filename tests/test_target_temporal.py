@@ -184,7 +184,7 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def request_service_b_step_2(self, ctx):
-        return {"order_id": 42, "after": ctx.data["result"].payload}
+        return {"order_id": 42, "after": ctx.data["ServiceA.step_1"].payload}
 '''
 
 
@@ -263,14 +263,19 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
 @pytest.mark.engine
 def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
         tmp_path: Path, temporal_python: Path) -> None:
-    """payment-alternatives, 3-D Secure branch: the workflow answers its caller mid-run
-    (its memo), then waits for the shopper's message, which the shopper's signal hook
-    fills and the runner signals; the workflow reads it in the next call's payload."""
+    """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
+    and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
+    answers its caller mid-run (its memo), then waits for the shopper's message, which the
+    shopper's signal hook fills and the runner signals; the workflow reads it in the next
+    call's payload."""
     out = tmp_path / "out"
     generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
+    for module, hook in (("issuer", "reply_authorization_request"),
+                         ("psp", "reply_authorize_payment")):
+        _edit(out / "card_3ds" / "services" / f"{module}.py", "    pass\n",
+              f"    def {hook}(self, ctx):\n"
+              "        return wiring.Result(2, {})  # the third section: 3-D Secure\n")
     _edit(out / "card_3ds" / "workflow.py", "    pass\n",
-          "    def choose_approved(self, ctx):\n"
-          "        return 'needs_3_d_secure'\n\n"
           "    def request_psp_complete_authorization(self, ctx):\n"
           "        assert ctx.data['received'] == {'cres': 'Y'}\n"
           "        return {'challenge': ctx.data['received']}\n")
@@ -288,6 +293,26 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     outcomes, log = _pytest(temporal_python, out)
     failed = [name for name, kind in outcomes.items() if kind != "passed"]
     assert not failed, log
+
+
+@pytest.mark.engine
+def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
+                                                    temporal_python: Path) -> None:
+    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
+    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
+    run passes its contract test (which rejects shipping after a declined card)."""
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "saga-reply-decides.mmd", out, package="declined")
+    _edit(out / "declined" / "services" / "pay.py", "    pass\n",
+          "    def reply_charge_card(self, ctx):\n"
+          "        return wiring.Result(1, {})  # PaymentDeclined\n")
+    main = run([temporal_python, "-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    trace = main.stdout.split("\n\n")[0]
+    assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace
+    assert "ScheduleDelivery" not in trace, trace
+    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
 
 @pytest.mark.engine

@@ -20,7 +20,7 @@ from mermaidgen.model import Diagram, messages
 from mermaidgen.naming import NameTable, kebab, pascal, snake
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 2
+CONTEXT_VERSION = 3
 
 
 def _arrow(sender: str, arrow: str, receiver: str, text: str) -> str:
@@ -236,8 +236,12 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             variants = list(groups.values())
             if len(variants) == 1 and len(op.variants) > 1:  # same body everywhere
                 variants[0]["ops"] = _dedent(variants[0]["ops"])
+            answers = analysis.roles.replies[op.calls[0]]
+            which = (" (" + ", ".join(f"reply={k}: {texts[r].text}"
+                                      for k, r in enumerate(answers)) + ")"
+                     if len(answers) > 1 else "")
             hook = flat.hook(("reply", op.name), "reply_" + op.name, "reply", op.lines[0],
-                             f"how {op.request} is answered")
+                             f"how {op.request} is answered{which}")
             operations.append({
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,

@@ -12,9 +12,10 @@ the methods a user may override.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from mermaidgen.codegen.literals import comment
+from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.nested import split_deep_blocks
 from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import (
@@ -26,11 +27,26 @@ from mermaidgen.projection.views import (
     Fragment,
     LocalStep,
     Publish,
+    Received,
     Reply,
     Send,
 )
 
-MAX_ITERATIONS = 100
+UNBOUNDED = "self.MAX_ITERATIONS"
+"""The bound of a loop whose label gives none: a class attribute of the generated bases
+(100 by default) that the user's class may set."""
+_BOUND = re.compile(
+    r"\b(?:up\s+to|at\s+most|max(?:imum)?|no\s+more\s+than)\s*:?\s*(\d{1,6})\b"
+    r"|\b(\d{1,6})\s*(?:times|x)\b", re.IGNORECASE)
+
+
+def loop_bound(label: str) -> str:
+    """How many iterations a loop may run, as code: the number its label gives ("up to 3
+    times", "3 times", "max 3", "at most 3"), else `UNBOUNDED`."""
+    found = _BOUND.search(label)
+    if found is None:
+        return UNBOUNDED
+    return str(max(1, int(found.group(1) or found.group(2))))
 
 
 @dataclass(slots=True)
@@ -131,6 +147,8 @@ class Flattener:
         self.by_key: dict[object, Hook] = {}
         self.all_hooks: list[Hook] = []
         self.counter = 0
+        self.results: dict[int, tuple[str, tuple[int, ...]]] = {}
+        """Call message -> (where its result is kept, as a literal; its replies)."""
 
     def hook(self, key: object, base: str, kind: str, line: int, note: str,
              **extra) -> Hook:
@@ -155,7 +173,7 @@ class Flattener:
                 continue
             _, items, i, d, exit_with, closers = frame
             # notes become comments, which are not statements: a body of notes needs `pass`
-            if i == 0 and not closers and all(isinstance(x, Comment) for x in items):
+            if i == 0 and not closers and all(self._quiet(x) for x in items):
                 ops.append({"op": "pass", "indent": d})
             if i >= len(items):
                 ops.extend(closers)
@@ -165,6 +183,15 @@ class Flattener:
         if may_be_empty and ops and ops[0]["op"] == "pass" and ops[0]["indent"] == depth:
             del ops[0]  # the template writes statements here already
         return split_deep_blocks(mark_nested_ifs(merge_same_branches(ops)))
+
+    def _quiet(self, a: Action) -> bool:
+        """Does `a` become comments only: a note, a reply that came, or an alt its replies
+        decide whose branches hold nothing else?"""
+        if isinstance(a, (Comment, Received)):
+            return True
+        return isinstance(a, Fragment) and a.kind == "alt" and \
+            a.decided_by in self.results and all(isinstance(x, (Comment, Received))
+                                                 for b in a.branches for x in b.actions)
 
     # every action appends its ops, and pushes the bodies of blocks onto the stack
     def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:
@@ -179,8 +206,17 @@ class Flattener:
         elif isinstance(a, Comment):
             ops.append({"op": "note", "indent": d, "line": a.line,
                         "comment": comment(a.text)})
+        elif isinstance(a, Received):  # the branch taken says which reply came
+            ops.append({"op": "note", "indent": d, "line": a.line,
+                        "comment": self.describe(a.message)})
         elif isinstance(a, (Call, Send)):
+            # each call's result is kept under its own step name: concurrent calls (par)
+            # must not overwrite each other's
+            result = string(f"{a.service}.{a.operation}")
+            if isinstance(a, Call):
+                self.results[a.message] = (result, a.replies)
             ops.append({"op": "call" if isinstance(a, Call) else "send", "indent": d,
+                        "result_lit": result,
                         "message": a.message, "service": a.service,
                         "operation": a.operation, "line": a.line,
                         "replies": list(getattr(a, "replies", ())),
@@ -211,7 +247,26 @@ class Flattener:
         def body(actions, depth: int, exit_how: str, closers: list[dict] | None = None) -> None:
             frames.append(("body", tuple(actions), 0, depth, exit_how, closers or []))
 
-        if f.kind == "alt":
+        if self._quiet(f):  # whichever reply came, there is nothing to do here
+            ops.append({"op": "note", **head})
+            ops.extend({"op": "note", "indent": d, "line": x.line,
+                        "comment": comment(x.text) if isinstance(x, Comment)
+                        else self.describe(x.message)}
+                       for b in f.branches for x in b.actions)
+        elif f.kind == "alt" and f.decided_by in self.results:
+            # the reply the call got picks the branch: no decision of the code's own
+            table = NameTable()
+            names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
+            result, replies = self.results[f.decided_by]  # type: ignore[index]
+            by_reply = {b.reply: names[k] for k, b in enumerate(f.branches)}
+            var = f"branch_{self.counter}"
+            ops.append({"op": "choose_reply", **head, "var": var, "result_lit": result,
+                        "branches": [by_reply[r] for r in replies]})
+            for k, b in enumerate(f.branches):
+                emit({"op": "if" if k == 0 else "elif", "indent": d, "var": var,
+                      "value": names[k], "line": b.line, "comment": comment(b.label)})
+                body(b.actions, d + 1, exit_with)
+        elif f.kind == "alt":
             table = NameTable()
             names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
             h = self.hook(("choose", f.line, f.label), "choose_" + base, "choose", f.line,
@@ -235,7 +290,7 @@ class Flattener:
             h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
                           label)
             var = f"iteration_{self.counter}"
-            ops.append({"op": "loop", **head, "var": var, "limit": MAX_ITERATIONS})
+            ops.append({"op": "loop", **head, "var": var, "limit": loop_bound(f.label)})
             body(f.branches[0].actions, d + 1, "break",
                  [{"op": "loop_next", "indent": d + 1, "var": var, "hook": h.name}])
         elif f.kind in ("par", "par_over"):

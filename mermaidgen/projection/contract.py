@@ -11,6 +11,8 @@ so it can be printed as Mermaid and reviewed next to the original.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mermaidgen.analysis import Analysis
 from mermaidgen.model import Block, Diagram, Message, Participant, Section, Span, Statement
 from mermaidgen.projection.views import (
@@ -20,6 +22,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Received,
     Reply,
     Send,
 )
@@ -38,6 +41,7 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
     variants = {v.call: v.actions for s in view.services for op in s.operations
                 for v in op.variants}
     orchestrator = view.orchestrator
+    answer_to: dict[int, str] = {}  # call -> who its replies go back to
 
     def message(sender: str, receiver: str, text: str, like: Message,
                 arrow: str | None = None) -> Message:
@@ -52,11 +56,13 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                                    a.service, a.text, original))
                 out.extend(convert(variants.get(a.message, ()), a.service))
                 replies = [messages[r] for r in a.replies]
+                back = caller if a.relayed_from is None else orchestrator
+                answer_to[a.message] = back
+                if a.decides:  # each reply opens the section it picks (a `Received`)
+                    continue
                 if len(replies) == 1:
-                    out.append(message(a.service, caller if a.relayed_from is None
-                                       else orchestrator, replies[0].text, replies[0]))
+                    out.append(message(a.service, back, replies[0].text, replies[0]))
                 elif replies:
-                    back = caller if a.relayed_from is None else orchestrator
                     out.append(Block("alt", tuple(
                         Section(f"reply {k + 1}", (message(a.service, back, r.text, r),), r.span)
                         for k, r in enumerate(replies)), replies[0].span))
@@ -67,6 +73,9 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 out.extend(convert(variants.get(a.message, ()), a.service))
             elif isinstance(a, Await):
                 out.append(message(a.service, orchestrator, a.text, messages[a.message]))
+            elif isinstance(a, Received):
+                out.append(message(a.service, answer_to.get(a.call, caller), a.text,
+                                   messages[a.message]))
             elif isinstance(a, Reply):
                 out.append(message(orchestrator, a.to, a.text, messages[a.message]))
             elif isinstance(a, LocalStep):
@@ -83,6 +92,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
         statements.append(message(first.sender, orchestrator, first.text, first))
     statements.extend(convert(view.workflow, orchestrator))
     statements.extend(messages[i] for i in view.postlude)
+    # who sends each message in the code (the message is known by its source position)
+    sent_as = {(m.span.line, m.span.column): m for m in _messages_in(statements)}
     span = diagram.span
     participants = [Participant(orchestrator, orchestrator, "participant", span, True)]
     for p in diagram.participants:
@@ -91,8 +102,60 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
         elif p.id == orchestrator:
             participants[0] = Participant(p.id, p.label, p.kind, p.span, True)
     title = f"{diagram.title or 'Diagram'} (as an orchestration)"
-    return Diagram(tuple(participants), tuple(statements), span, title=title,
-                   source=diagram.source)
+    # The contract keeps the original's blocks and puts each message where the original
+    # draws it, sent as the code sends it (a relay comes from the orchestrator): a choice
+    # stays one choice however the code splits it between the workflow and the services'
+    # operations, so that the projection refines the original (conformance.md). Messages
+    # the code does not send (hops to and between brokers) are left out.
+    kept = _rebuild(diagram.statements,
+                    lambda m: sent_as.get((m.span.line, m.span.column)))
+    return Diagram(tuple(participants), kept, span, title=title, source=diagram.source)
+
+
+def _messages_in(statements: list[Statement]) -> list[Message]:
+    found: list[Message] = []
+    stack = [iter(statements)]
+    while stack:
+        for s in stack[-1]:
+            if isinstance(s, Message):
+                found.append(s)
+            elif isinstance(s, Block):
+                stack.append(iter([x for sec in s.sections for x in sec.statements]))
+                break
+        else:
+            stack.pop()
+    return found
+
+
+def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
+    """The messages and blocks of `statements`, each message replaced by `keep(message)`
+    (dropped when None). Iterative: diagrams nest thousands of levels deep."""
+    root: list[Statement] = []
+    stack: list[tuple] = [("items", iter(statements), root)]
+    while stack:
+        frame = stack[-1]
+        if frame[0] == "block":  # every section of the block is rebuilt
+            stack.pop()
+            _, block, outs, parent = frame
+            parent.append(replace(block, sections=tuple(
+                replace(sec, statements=tuple(out))
+                for sec, out in zip(block.sections, outs, strict=True))))
+            continue
+        _, items, out = frame
+        for s in items:
+            if isinstance(s, Message):
+                kept = keep(s)
+                if kept is not None:
+                    out.append(kept)
+            elif isinstance(s, Block):
+                outs: list[list[Statement]] = [[] for _ in s.sections]
+                stack.append(("block", s, outs, out))
+                for sec, sec_out in reversed(list(zip(s.sections, outs, strict=True))):
+                    stack.append(("items", iter(sec.statements), sec_out))
+                break
+        else:
+            stack.pop()
+    return tuple(root)
 
 
 def _block(fragment: Fragment, convert) -> Block:

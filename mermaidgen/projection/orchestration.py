@@ -31,6 +31,7 @@ from mermaidgen.projection.views import (
     LocalStep,
     Operation,
     Orchestration,
+    Received,
     Reply,
     Send,
     ServiceOrchestration,
@@ -83,6 +84,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     trigger, prelude, postlude = _entry(occurrences, orchestrator, roles)
     outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
+    # calls whose reply picks the section of an alt: call -> (block id, its replies)
+    decisions = _reply_decisions(items, roles)
+    opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
+    call_trees: dict[int, TreeBuilder] = {}
 
     def operation(service: str, o: Occurrence) -> str:
         text = named = o.message.text
@@ -124,9 +129,13 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
         else:
             reply_text = occurrences[replies[0]].message.text if replies else None
+            decides = o.index in decisions
+            if decides:  # the reply that comes back picks the alt's section
+                target.decided[decisions[o.index][0]] = o.index
+                call_trees[o.index] = target
             target.add(o.path, Call(o.index, service, name, m.text, o.line,
                                     replies[0] if replies else None, reply_text, relayed,
-                                    is_compensation(m.text), caller, replies))
+                                    is_compensation(m.text), caller, replies, decides))
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -158,6 +167,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     stack.pop()
                 if stack and stack[-1].call == roles.reply_to[it.index]:
                     stack.pop()
+                call = opening.get(it.index)
+                if call is not None and call in call_trees:  # it opens its section
+                    call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
+                                                           it.line))
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
@@ -230,6 +243,61 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     postlude = [o.index for o in occurrences[trigger + 1 :]
                 if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
     return trigger, prelude, postlude
+
+
+def _reply_decisions(items: list[Item], roles: Roles
+                     ) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """The calls whose reply decides an `alt`: call -> (block id, its replies).
+
+    The sender of a section's first message makes the choice; everyone else learns it
+    from the message it receives (conformance.md). When every section of an alt holds
+    one of the replies to a call made before the block, all of them, drawn in the
+    section itself and before anything else reaches or leaves the caller there, the
+    caller learns which section runs from the reply it gets: its code branches on it,
+    and the contract keeps each reply with its section."""
+    heads: dict[int, list[list[int]]] = {}  # block id -> per section, its leading messages
+    kinds: dict[int, str] = {}
+    open_heads: dict[object, list[int]] = {}  # section path -> its heads, until a block
+    for it in items:
+        kind_of = type(it)
+        if kind_of is SectionStart:
+            head: list[int] = []
+            heads.setdefault(it.block_id, []).append(head)  # type: ignore[union-attr]
+            open_heads[it.path] = head  # type: ignore[union-attr]
+        elif kind_of is Enter:
+            kinds[it.block_id] = it.block.kind  # type: ignore[union-attr]
+            open_heads.pop(it.path, None)  # type: ignore[union-attr]
+        elif kind_of is Occurrence:
+            head = open_heads.get(it.path)  # type: ignore[union-attr]
+            if head is not None:
+                head.append(it.index)  # type: ignore[union-attr]
+    occurrences = {it.index: it for it in items if type(it) is Occurrence}
+    found: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for block_id, sections in heads.items():
+        if kinds.get(block_id) != "alt" or len(sections) < 2 or not sections[0]:
+            continue
+        for call in {roles.reply_to[m] for m in sections[0]} - {None}:
+            replies = roles.replies[call]  # type: ignore[index]
+            if call in found or len(replies) != len(sections):
+                continue
+            caller = occurrences[call].sender  # type: ignore[index]
+            if all(_learns_first(head, reply, caller, occurrences)
+                   for head, reply in zip(sections, replies, strict=True)) and \
+                    call < min(replies):  # type: ignore[operator]
+                found[call] = (block_id, replies)  # type: ignore[index]
+    return found
+
+
+def _learns_first(head: list[int], reply: int, caller: str,
+                  occurrences: dict[int, Occurrence]) -> bool:
+    """Is `reply` in this section's leading messages, before any other message to or
+    from the caller?"""
+    for m in head:
+        if m == reply:
+            return True
+        if caller in (occurrences[m].sender, occurrences[m].receiver):
+            return False
+    return False
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:

@@ -23,6 +23,7 @@ from mermaidgen.projection.views import (
     LocalStep,
     Orchestration,
     Publish,
+    Received,
     Reply,
     Send,
 )
@@ -41,7 +42,9 @@ def _actions(actions: tuple[Action, ...], indent: int, names: dict[str, str],
         pad = "  " * depth
         at = f"  (line {a.line})" if lines and hasattr(a, "line") else ""
         if isinstance(a, Fragment):
-            out.append(f"{pad}{a.kind} {a.label}".rstrip() + at)
+            decided = (f' (the reply to "{replies[a.decided_by]}" decides)'
+                       if a.decided_by is not None and a.decided_by in replies else "")
+            out.append(f"{pad}{a.kind} {a.label}".rstrip() + decided + at)
             for b in reversed(a.branches):
                 stack.append(((_Label(b.label or "-"), *b.actions), 0, depth + 2))
         elif isinstance(a, _Label):
@@ -77,6 +80,8 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return f'await {a.service}: "{a.text}"'
     if isinstance(a, Reply):
         return f'reply {a.to}: "{a.text}"'
+    if isinstance(a, Received):
+        return f'when {a.service} answers "{a.text}"'
     if isinstance(a, Arrive):
         return f"arrive at the join after the par of line {a.line}"
     return repr(a)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mermaidgen.analysis.flow import Path
 from mermaidgen.model import Block
 from mermaidgen.naming import NameTable, snake
-from mermaidgen.projection.views import Action, Branch, Fragment
+from mermaidgen.projection.views import Action, Branch, Fragment, Received
 
 
 class _Open:
@@ -30,6 +30,9 @@ class TreeBuilder:
         self.base = base
         self.blocks = blocks
         self.root: list = []
+        self.decided: dict[int, int] = {}
+        """Block id -> the call whose reply picks its section (its replies were added
+        here as `Received` actions)."""
 
     def add(self, path: Path, action: Action) -> None:
         common = 0
@@ -53,10 +56,10 @@ class TreeBuilder:
         """The frozen tree; fragment names are made unique in `names`."""
         if not any(type(it) is _Open for it in self.root):
             return tuple(self.root)  # the common case: no blocks inside
-        return _freeze(self.root, names)
+        return _freeze(self.root, names, self.decided)
 
 
-def _freeze(items: list, names: NameTable) -> tuple[Action, ...]:
+def _freeze(items: list, names: NameTable, decided: dict[int, int]) -> tuple[Action, ...]:
     # iterative post-order, so that deeply nested diagrams do not exhaust the stack
     result: dict[int, tuple] = {}
     stack: list[tuple[list, bool]] = [(items, False)]
@@ -72,23 +75,30 @@ def _freeze(items: list, names: NameTable) -> tuple[Action, ...]:
         out = []
         for it in current:
             if isinstance(it, _Open):
-                out.append(_fragment(it, [result[id(s)] for s in it.sections], names))
+                out.append(_fragment(it, [result[id(s)] for s in it.sections], names,
+                                     decided.get(it.block_id)))
             else:
                 out.append(it)
         result[id(current)] = tuple(out)
     return result[id(items)]
 
 
-def _fragment(open_block: _Open, sections: list[tuple], names: NameTable) -> Fragment:
+def _fragment(open_block: _Open, sections: list[tuple], names: NameTable,
+              decided_by: int | None = None) -> Fragment:
     block = open_block.block
     label = block.sections[0].label
     base = snake(label, block.kind) if label else block.kind
     name = names.name(("block", open_block.block_id), base)
     branches = tuple(
         Branch(s.label, snake(s.label, f"branch_{i + 1}") if s.label else f"branch_{i + 1}",
-               s.span.line, actions)
+               s.span.line, actions, _opening_reply(actions) if decided_by is not None
+               else None)
         for i, (s, actions) in enumerate(zip(block.sections, sections, strict=False))
     )
     if block.kind == "opt" and sections[1]:  # what happens when the opt is skipped
         branches += (Branch("(skipped)", "skipped", block.span.line, sections[1]),)
-    return Fragment(block.kind, label, name, block.span.line, branches)
+    return Fragment(block.kind, label, name, block.span.line, branches, decided_by)
+
+
+def _opening_reply(actions: tuple) -> int | None:
+    return next((a.message for a in actions if isinstance(a, Received)), None)

@@ -89,6 +89,9 @@ class Call:
     """Who makes the call: the orchestrator, or a service inside its operation."""
     replies: tuple[int, ...] = ()
     """Every message that may answer the call (one per `alt` section that answers it)."""
+    decides: bool = False
+    """Its replies open the sections of an `alt` (see `Received`): the reply the call
+    gets picks the section, so the replies are drawn there, not after the call."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -125,6 +128,18 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Received:
+    """Orchestration: the reply that opens a section of an `alt` arrives; which one
+    arrived decides the section (conformance.md, "who decides a branch")."""
+
+    message: int
+    call: int
+    service: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Branch:
     """One section of a fragment: its label, a safe name, and what it does."""
 
@@ -132,6 +147,8 @@ class Branch:
     name: str
     line: int
     actions: tuple[Action, ...]
+    reply: int | None = None
+    """The reply that opens this section, when a reply decides the fragment."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -145,10 +162,13 @@ class Fragment:
     """A safe identifier for the decision or condition the user implements."""
     line: int
     branches: tuple[Branch, ...]
+    decided_by: int | None = None
+    """The call whose reply picks the branch (each branch opens with one of its
+    replies), or None: a decision of the code's own."""
 
 
 Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Await | Reply | Fragment
-                     | Arrive)
+                     | Arrive | Received)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -13,7 +13,6 @@ from ._generated import wiring
 
 class SagaWorkflow(wiring.SagaWorkflowBase):
     # Hooks you can override (see SagaWorkflowBase for their defaults):
-    #   choose_payment_captured: line 14
     #   recover_book_the_shipment: line 16
     #   request_inventory_reserve_stock: line 11
     #   request_payment_charge_payment: line 13

@@ -22,6 +22,9 @@ class Service:
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {}
     JOINS: ClassVar[dict[str, int]] = {}
     """After a `par` whose paths end in different handlers: how many must arrive."""
+    MAX_ITERATIONS: ClassVar[int] = 100
+    """The most iterations of a `loop` whose label sets no bound (`up to 3 times`, `max
+    3`, `3 times`, `at most 3`): set it in your class to change it."""
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus

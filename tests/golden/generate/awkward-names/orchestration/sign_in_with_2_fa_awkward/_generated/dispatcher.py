@@ -34,6 +34,9 @@ class Result:
 class Participant:
     NAME: ClassVar[str] = ""
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    MAX_ITERATIONS: ClassVar[int] = 100
+    """The most iterations of a `loop` whose label sets no bound (`up to 3 times`, `max
+    3`, `3 times`, `at most 3`): set it in your class to change it."""
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher

@@ -22,9 +22,9 @@ class ImportWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 12: import->>2FA: Send code "123 456" to user's phone
-        ctx.data["result"] = await self.call('2FA', "send_code_123_456_to_user_s_phone", 1, self.request_service_2_fa_send_code_123_456_to_user_s_phone(ctx))
+        ctx.data['2FA.send_code_123_456_to_user_s_phone'] = await self.call('2FA', "send_code_123_456_to_user_s_phone", 1, self.request_service_2_fa_send_code_123_456_to_user_s_phone(ctx))
         # line 14: import->>None: Render {{ user.name }} and ${order.id}
-        ctx.data["result"] = await self.call('None', "render_user_name_and_order_id", 3, self.request_none_render_user_name_and_order_id(ctx))
+        ctx.data['None.render_user_name_and_order_id'] = await self.call('None', "render_user_name_and_order_id", 3, self.request_none_render_user_name_and_order_id(ctx))
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
 
 
@@ -76,7 +76,7 @@ class None_Base(Service):
     async def render_user_name_and_order_id(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 15: None->>Order Service: </script><script>alert(1)</script>
-        ctx.data["result"] = await self.call('Order Service', "script_script_alert_1_script", 4, self.request_order_service_script_script_alert_1_script(ctx))
+        ctx.data['Order Service.script_script_alert_1_script'] = await self.call('Order Service', "script_script_alert_1_script", 4, self.request_order_service_script_script_alert_1_script(ctx))
 
         return self.reply_render_user_name_and_order_id(ctx)
 
@@ -157,7 +157,7 @@ class OrderService2Base(Service):
     async def order_created_orders_v_1(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 18: order-service->>注文: 注文を確定する
-        ctx.data["result"] = await self.call('注文', "operation", 6, self.request_service_operation(ctx))
+        ctx.data['注文.operation'] = await self.call('注文', "operation", 6, self.request_service_operation(ctx))
 
         return self.reply_order_created_orders_v_1(ctx)
 
@@ -186,9 +186,9 @@ class Participant7Base(Service):
     async def operation(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 19: 注文->>Legacy: Charge 100 JPY ; idempotency key #42
-        ctx.data["result"] = await self.call('Legacy', "charge_100_jpy_idempotency_key_42", 7, self.request_legacy_charge_100_jpy_idempotency_key_42(ctx))
+        ctx.data['Legacy.charge_100_jpy_idempotency_key_42'] = await self.call('Legacy', "charge_100_jpy_idempotency_key_42", 7, self.request_legacy_charge_100_jpy_idempotency_key_42(ctx))
         # line 21: 注文->>class: 完了 — done
-        ctx.data["result"] = await self.call('class', "done", 9, self.request_class__done(ctx))
+        ctx.data['class.done'] = await self.call('class', "done", 9, self.request_class__done(ctx))
 
         return self.reply_operation(ctx)
 

@@ -31,10 +31,10 @@ CONTRACT: dict[str, Any] = {
         ['message', 'Customer', 'Web', 'Place order', 7],
         ['message', 'Web', 'Orders', 'Create order', 8],
         ['message', 'Orders', 'Payments', 'Charge card', 9],
-        ['block', 'alt', 'reply 1', 11],
-        ['section', 'reply 1', 11],
+        ['block', 'alt', 'card accepted', 10],
+        ['section', 'card accepted', 10],
         ['message', 'Payments', 'Orders', 'Payment captured', 11],
-        ['section', 'reply 2', 13],
+        ['section', 'card declined', 12],
         ['message', 'Payments', 'Orders', 'Payment declined', 13],
         ['end'],
         ['message', 'Orders', 'Web', 'Order status', 16],
@@ -43,4 +43,4 @@ CONTRACT: dict[str, Any] = {
 }
 
 # The contract as Mermaid (what this code does, message by message):
-CONTRACT_MERMAID = 'sequenceDiagram\n    title Checkout (as an orchestration)\n    participant Web as Web Shop\n    actor Customer\n    participant Orders as Order Service\n    participant Payments as Payment Service\n    Customer->>Web: Place order\n    Web->>Orders: Create order\n    Orders->>Payments: Charge card\n    alt reply 1\n        Payments-->>Orders: Payment captured\n    else reply 2\n        Payments-->>Orders: Payment declined\n    end\n    Orders-->>Web: Order status\n    Web-->>Customer: Confirmation page\n'
+CONTRACT_MERMAID = 'sequenceDiagram\n    title Checkout (as an orchestration)\n    participant Web as Web Shop\n    actor Customer\n    participant Orders as Order Service\n    participant Payments as Payment Service\n    Customer->>Web: Place order\n    Web->>Orders: Create order\n    Orders->>Payments: Charge card\n    alt card accepted\n        Payments-->>Orders: Payment captured\n    else card declined\n        Payments-->>Orders: Payment declined\n    end\n    Orders-->>Web: Order status\n    Web-->>Customer: Confirmation page\n'

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ class Trace:
 
     def as_table(self) -> str:
         width = max((len(e.sender) + len(e.receiver) + 4 for e in self.entries), default=10)
-        rows = [f"{n:>4}  {(e.sender + ' -> ' + e.receiver):<{width}}  {e.text}  (line {e.line})"
+        rows = [f"{n:>4}  {(e.sender + ' -> ' + e.receiver):<{width}}  {_BR.sub(' ', e.text)}  (line {e.line})"
                 for n, e in enumerate(self.entries, 1)]
         return "\n".join(rows)
 
@@ -59,13 +60,20 @@ class Trace:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+# `#` starts a comment and `;` ends a statement in Mermaid: both are written as entity
+# codes, in one pass (one after the other would encode the first one's `;` again)
+_ENTITY_CODES = str.maketrans({"#": "#35;", ";": "#59;"})
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+"""A line break in a diagram text: a blank in the table, kept in the Mermaid."""
+
+
 def _name(name: str) -> str:
-    return name.replace(";", "#59;").replace("#", "#35;") if name else "_"
+    return name.translate(_ENTITY_CODES) if name else "_"
 
 
 def _text(text: str) -> str:
     # `#` starts a comment and `;` ends a statement in Mermaid texts: write entity codes
-    return text.replace("#", "#35;").replace(";", "#59;").replace("\n", " ")
+    return text.translate(_ENTITY_CODES).replace("\n", " ")
 
 
 @dataclass

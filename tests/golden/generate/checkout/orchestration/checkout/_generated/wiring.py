@@ -22,7 +22,7 @@ class WebWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 8: Web->>Orders: Create order
-        ctx.data["result"] = await self.call('Orders', "create_order", 1, self.request_orders_create_order(ctx))
+        ctx.data['Orders.create_order'] = await self.call('Orders', "create_order", 1, self.request_orders_create_order(ctx))
         # line 17: Web-->>Customer: Confirmation page
         self.answer(6)
 
@@ -61,7 +61,10 @@ class OrdersBase(Service):
     async def create_order(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 9: Orders->>Payments: Charge card
-        ctx.data["result"] = await self.call('Payments', "charge_card", 2, self.request_payments_charge_card(ctx))
+        ctx.data['Payments.charge_card'] = await self.call('Payments', "charge_card", 2, self.request_payments_charge_card(ctx))
+        # line 10: alt card accepted
+        # line 11: Payments-->>Orders: Payment captured
+        # line 13: Payments-->>Orders: Payment declined
 
         return self.reply_create_order(ctx)
 
@@ -94,6 +97,6 @@ class PaymentsBase(Service):
 
     # -- hooks: override them in services/payments.py ----------------------------
 
-    # line 9: how Charge card is answered
+    # line 9: how Charge card is answered (reply=0: Payment captured, reply=1: Payment declined)
     def reply_charge_card(self, ctx: Context) -> Result:
         return Result(reply=0, payload={})

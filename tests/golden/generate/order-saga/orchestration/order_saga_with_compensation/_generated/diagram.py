@@ -49,14 +49,9 @@ CONTRACT: dict[str, Any] = {
         ['message', 'Saga', 'Inventory', 'Reserve stock', 11],
         ['message', 'Inventory', 'Saga', 'Stock reserved', 12],
         ['message', 'Saga', 'Payment', 'Charge payment', 13],
-        ['block', 'alt', 'reply 1', 15],
-        ['section', 'reply 1', 15],
-        ['message', 'Payment', 'Saga', 'Payment captured', 15],
-        ['section', 'reply 2', 29],
-        ['message', 'Payment', 'Saga', 'Payment declined', 29],
-        ['end'],
         ['block', 'alt', 'payment captured', 14],
         ['section', 'payment captured', 14],
+        ['message', 'Payment', 'Saga', 'Payment captured', 15],
         ['block', 'critical', 'book the shipment', 16],
         ['section', 'book the shipment', 16],
         ['message', 'Saga', 'Shipping', 'Create shipment', 17],
@@ -70,6 +65,7 @@ CONTRACT: dict[str, Any] = {
         ['message', 'Saga', 'API', 'Order cancelled', 26],
         ['end'],
         ['section', 'payment declined', 28],
+        ['message', 'Payment', 'Saga', 'Payment declined', 29],
         ['message', 'Saga', 'Inventory', 'Release stock', 30],
         ['message', 'Inventory', 'Saga', 'Stock released', 31],
         ['message', 'Saga', 'API', 'Order rejected', 32],
@@ -79,4 +75,4 @@ CONTRACT: dict[str, Any] = {
 }
 
 # The contract as Mermaid (what this code does, message by message):
-CONTRACT_MERMAID = 'sequenceDiagram\n    title Order saga with compensation (as an orchestration)\n    participant Saga as Order Saga\n    actor Customer\n    participant API as Order API\n    participant Inventory as Inventory Service\n    participant Payment as Payment Service\n    participant Shipping as Shipping Service\n    Customer->>+API: POST /orders\n    API->>Saga: Start order saga\n    Saga->>Inventory: Reserve stock\n    Inventory-->>Saga: Stock reserved\n    Saga->>Payment: Charge payment\n    alt reply 1\n        Payment-->>Saga: Payment captured\n    else reply 2\n        Payment-->>Saga: Payment declined\n    end\n    alt payment captured\n        critical book the shipment\n            Saga->>Shipping: Create shipment\n            Shipping-->>Saga: Shipment created\n            Saga-->>API: Order confirmed\n        option carrier unavailable\n            Saga->>Payment: Refund payment\n            Payment-->>Saga: Payment refunded\n            Saga->>Inventory: Release stock\n            Inventory-->>Saga: Stock released\n            Saga-->>API: Order cancelled\n        end\n    else payment declined\n        Saga->>Inventory: Release stock\n        Inventory-->>Saga: Stock released\n        Saga-->>API: Order rejected\n    end\n    API-->>-Customer: Order status\n'
+CONTRACT_MERMAID = 'sequenceDiagram\n    title Order saga with compensation (as an orchestration)\n    participant Saga as Order Saga\n    actor Customer\n    participant API as Order API\n    participant Inventory as Inventory Service\n    participant Payment as Payment Service\n    participant Shipping as Shipping Service\n    Customer->>+API: POST /orders\n    API->>Saga: Start order saga\n    Saga->>Inventory: Reserve stock\n    Inventory-->>Saga: Stock reserved\n    Saga->>Payment: Charge payment\n    alt payment captured\n        Payment-->>Saga: Payment captured\n        critical book the shipment\n            Saga->>Shipping: Create shipment\n            Shipping-->>Saga: Shipment created\n            Saga-->>API: Order confirmed\n        option carrier unavailable\n            Saga->>Payment: Refund payment\n            Payment-->>Saga: Payment refunded\n            Saga->>Inventory: Release stock\n            Inventory-->>Saga: Stock released\n            Saga-->>API: Order cancelled\n        end\n    else payment declined\n        Payment-->>Saga: Payment declined\n        Saga->>Inventory: Release stock\n        Inventory-->>Saga: Stock released\n        Saga-->>API: Order rejected\n    end\n    API-->>-Customer: Order status\n'

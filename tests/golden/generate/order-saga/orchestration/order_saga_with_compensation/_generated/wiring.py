@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .dispatcher import Call, Result, Service, Workflow
-from .runtime import Context, UnknownBranch
+from .runtime import Context
 
 
 class SagaWorkflowBase(Workflow):
@@ -18,22 +18,22 @@ class SagaWorkflowBase(Workflow):
     # Saga: `Saga` is named like an orchestrator
     NAME: ClassVar[str] = 'Saga'
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "choose_payment_captured": ('payment_captured', 'payment_declined', ),
         "recover_book_the_shipment": ('carrier_unavailable', ),
     }
 
     async def run(self, ctx: Context) -> None:
         # line 11: Saga->>Inventory: Reserve stock
-        ctx.data["result"] = await self.call('Inventory', "reserve_stock", 2, self.request_inventory_reserve_stock(ctx))
+        ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", 2, self.request_inventory_reserve_stock(ctx))
         # line 13: Saga->>Payment: Charge payment
-        ctx.data["result"] = await self.call('Payment', "charge_payment", 4, self.request_payment_charge_payment(ctx))
-        # line 14: alt payment captured
-        branch_1 = self.choose_payment_captured(ctx)
+        ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", 4, self.request_payment_charge_payment(ctx))
+        # line 14: alt payment captured: the reply the call got decides
+        branch_1 = ("payment_captured", "payment_declined", )[ctx.data['Payment.charge_payment'].reply]
         if branch_1 == "payment_captured":  # payment captured
+            # line 15: Payment-->>Saga: Payment captured
             # line 16: critical book the shipment
             try:
                 # line 17: Saga->>Shipping: Create shipment
-                ctx.data["result"] = await self.call('Shipping', "create_shipment", 6, self.request_shipping_create_shipment(ctx))
+                ctx.data['Shipping.create_shipment'] = await self.call('Shipping', "create_shipment", 6, self.request_shipping_create_shipment(ctx))
                 # line 19: Saga-->>API: Order confirmed
                 self.answer(8)
             except Exception as error:
@@ -41,28 +41,22 @@ class SagaWorkflowBase(Workflow):
                 if option_2 == "carrier_unavailable":  # carrier unavailable
                     # line 21: compensate in reverse order
                     # line 22: Saga->>Payment: Refund payment
-                    ctx.data["result"] = await self.call('Payment', "refund_payment", 9, self.request_payment_refund_payment(ctx))
+                    ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", 9, self.request_payment_refund_payment(ctx))
                     # line 24: Saga->>Inventory: Release stock
-                    ctx.data["result"] = await self.call('Inventory', "release_stock", 11, self.request_inventory_release_stock(ctx))
+                    ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 11, self.request_inventory_release_stock(ctx))
                     # line 26: Saga-->>API: Order cancelled
                     self.answer(13)
                 else:
                     raise
         elif branch_1 == "payment_declined":  # payment declined
+            # line 29: Payment-->>Saga: Payment declined
             # line 30: Saga->>Inventory: Release stock
-            ctx.data["result"] = await self.call('Inventory', "release_stock", 15, self.request_inventory_release_stock(ctx))
+            ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 15, self.request_inventory_release_stock(ctx))
             # line 32: Saga-->>API: Order rejected
             self.answer(17)
-        else:
-            raise UnknownBranch("choose_payment_captured", branch_1, self.BRANCHES["choose_payment_captured"])
 
 
     # -- hooks: override them in workflow.py ------------------------------------------
-
-    # line 14: alt payment captured
-    def choose_payment_captured(self, ctx: Context) -> str:
-        # one of: payment_captured, payment_declined
-        return 'payment_captured'
 
     # line 16: critical book the shipment
     def recover_book_the_shipment(self, ctx: Context, error: Exception) -> str:
@@ -173,7 +167,7 @@ class PaymentBase(Service):
 
     # -- hooks: override them in services/payment.py ----------------------------
 
-    # line 13: how Charge payment is answered
+    # line 13: how Charge payment is answered (reply=0: Payment captured, reply=1: Payment declined)
     def reply_charge_payment(self, ctx: Context) -> Result:
         return Result(reply=0, payload={})
 

@@ -1,0 +1,19 @@
+"""Stock: your business logic.
+
+mermaidgen created this file once and will never overwrite it. The protocol (the
+operations this participant offers, the calls they make, the replies they give) is
+generated in order_saga_the_payment_s_reply/_generated/wiring.py from the diagram; here you decide what
+requests and replies carry and which reply to give. Override any hook of
+StockBase; the defaults run the diagram's main path.
+"""
+
+from __future__ import annotations
+
+from .._generated import wiring
+
+
+class Stock(wiring.StockBase):
+    # Hooks you can override (see StockBase for their defaults):
+    #   reply_reserve_stock: line 9
+    #   reply_release_stock: line 20
+    pass
