@@ -15,7 +15,7 @@ from .runtime import Context
 class OrderSagaWorkflowBase(Workflow):
     """The orchestrator's workflow; customise it in workflow.py."""
 
-    # OS: `OS` is named like an orchestrator
+    # OS: `OS` is labelled like an orchestrator (`Order Saga`)
     NAME: ClassVar[str] = 'OS'
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
