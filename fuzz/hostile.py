@@ -376,12 +376,12 @@ def make_sandbox(root: Path) -> None:
     (root / "tmp").mkdir()
 
 
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Everything in the sandbox outside the repository: kind, content hash or link target,
-    and permissions, never following links."""
+def snapshot(root: Path, repository: bool = False) -> dict[str, tuple]:
+    """Everything in the sandbox outside the repository (or, with `repository`, inside it):
+    kind, content hash or link target, and permissions, never following links."""
     seen: dict[str, tuple] = {}
     repo = root / REPO
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(repo if repository else root):
         here = Path(folder)
         dirs[:] = [d for d in dirs if here / d != repo and
                    (here != root or d not in UNWATCHED)]
@@ -485,6 +485,36 @@ def judge(argv: list[str], result: dict, before: dict, after: dict,
     return None
 
 
+def _writes_to(argv: list[str]) -> str | None:
+    """The one folder of the repository a command may change ("" for none), or None when
+    the configuration decides (a configured `generate`)."""
+    if argv[:1] in (["check"], ["preview"], ["--version"]) or "--dry-run" in argv or \
+            "--diff" in argv:
+        return ""
+    if argv[:2] == ["templates", "export"] and len(argv) > 2:
+        return argv[2]
+    if argv[:1] == ["generate"] and "--out" in argv:
+        return argv[argv.index("--out") + 1]
+    return None
+
+
+def _stayed_in(argv: list[str], before: dict, after: dict) -> tuple[str, str] | None:
+    """A change inside the repository but outside the folder the command writes: `check`,
+    `preview`, `--dry-run` and `--diff` change nothing at all."""
+    allowed = _writes_to(argv)
+    if allowed is None:
+        return None
+    prefix = f"{REPO}/{allowed}".rstrip("/") + "/" if allowed else None
+    changes = sorted(k for k in {*before, *after} if before.get(k) != after.get(k)
+                     and not (prefix and (k + "/").startswith(prefix)))
+    if not changes:
+        return None
+    what = "changed nothing it may change" if not allowed else f"wrote outside {allowed}/"
+    return (f"outside-its-folder-{_command_name(argv)}",
+            f"{what}:\n" + "\n".join(f"  {c}: {before.get(c)} -> {after.get(c)}"
+                                      for c in changes[:10]))
+
+
 @dataclass
 class Outcome:
     failure: tuple[str, str] | None
@@ -506,12 +536,13 @@ def play(recipe: dict, folder: Path, timeout: float) -> Outcome:
         for step in recipe["steps"]:
             if "run" in step:
                 argv = [_fill(a, root) for a in step["run"]]
-                before = snapshot(root)
+                before, inside = snapshot(root), snapshot(root, repository=True)
                 result = run_command(argv, root, timeout)
                 runs += 1
                 log.append(f"$ mermaidgen {' '.join(step['run'])} -> "
                            f"{result.get('code', 'timeout')}")
-                found = judge(argv, result, before, snapshot(root), marked_files(root))
+                found = judge(argv, result, before, snapshot(root), marked_files(root)) or \
+                    _stayed_in(argv, inside, snapshot(root, repository=True))
                 if found is not None:  # said with `{R}`: the same on every replay
                     return Outcome((found[0], found[1].replace(str(root), "{R}")), runs, log)
                 continue

@@ -98,3 +98,18 @@ def test_recipes_are_fixed_by_their_seed() -> None:
     # every step but a command stays inside the repository
     assert all(s.get("file", s.get("dir", s.get("link", s.get("remove", hostile.REPO + "/"))))
                .startswith(hostile.REPO + "/") for s in steps)
+
+
+def test_a_command_changes_only_its_own_folder() -> None:
+    """`generate --out svc` may change svc/ only; `check` and `--dry-run` nothing."""
+    svc, docs = f"{hostile.REPO}/svc/app/x.py", f"{hostile.REPO}/docs/flow.mmd"
+    before = {svc: ("file", "1"), docs: ("file", "1")}
+    in_svc = {svc: ("file", "2"), docs: ("file", "1")}
+    in_docs = {svc: ("file", "1"), docs: ("file", "2")}
+    generate = ["generate", "docs/flow.mmd", "--out", "svc"]
+    assert hostile._stayed_in(generate, before, in_svc) is None
+    assert hostile._stayed_in(generate, before, in_docs)[0] == "outside-its-folder-generate"
+    assert hostile._stayed_in([*generate, "--dry-run"], before, in_svc) is not None
+    assert hostile._stayed_in(["check", "--format", "github"], before, in_docs)[0] == \
+        "outside-its-folder-check-github"
+    assert hostile._stayed_in(["generate"], before, in_docs) is None  # the config decides
