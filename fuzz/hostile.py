@@ -25,6 +25,8 @@ decoy carries the marker `MGFUZZ-DECOY`. After every command:
   (`escape-write`): a decoy deleted, moved, overwritten, or a file created outside;
 * the marker in the command's output, or in a file or file name inside the repository, is
   an ESCAPE (`escape-read`): something outside was read and shown or copied in;
+* a change in the repository outside the folder the command writes (`check`, `preview`,
+  `--dry-run`, `--diff`: none) is a failure (`outside-its-folder`);
 * a traceback, "internal error", an exit code other than 0, 1 or 2, an error exit with
   nothing on stderr, or no answer within the time limit are failures too.
 
