@@ -230,3 +230,16 @@ def test_mutations_are_deterministic_for_a_seed() -> None:
     again = [fuzz.mutate(random.Random(f"s{i}"), seed) for i in range(50)]
     assert first == again
     assert len(set(first)) > 25
+
+
+def test_the_mermaid_oracle_compares_validity() -> None:
+    """Our verdict as the conformance suite asks it, against mermaid.js's record."""
+    assert fuzz.verdict(b"sequenceDiagram\nA->>B: hi\n") == "accepted"
+    assert fuzz.verdict(b"sequenceDiagram\nA->>B: hi\nB->>: x\n") == "rejected 3"
+    assert fuzz.verdict(b"\xff\xfe") == "skip"
+    rejects = {"ok": False, "error_kind": "parse", "source_line": 9}
+    assert fuzz.disagreement("accepted", rejects) == "mermaid-rejects-parse-mermaidgen-accepts"
+    assert fuzz.disagreement("rejected 2", {"ok": True}) == "mermaid-accepts-mermaidgen-rejects"
+    assert fuzz.disagreement("rejected 2", rejects) is None  # lines are not compared
+    assert fuzz.disagreement("flattened", rejects) is None  # the deliberate difference
+    assert fuzz.disagreement("accepted", {"ok": True}) is None
