@@ -2,7 +2,7 @@
 and must never get a wrong answer where an oracle can tell.
 
     python fuzz/run.py --minutes 10 [--seed S] [--jobs 2]
-    python fuzz/run.py --count 400 --seed 2026       # fixed inputs (CI)
+    python fuzz/run.py --count 650 --seed 2026       # fixed inputs (CI)
     python fuzz/run.py --mode hostile-repo --minutes 10   # hostile repositories: hostile.py
 
 Valid diagrams (tests/conformance/diagrams/**/*.mmd, samples/*.mmd) are mutated (lines and
