@@ -1,21 +1,26 @@
-"""Mutation fuzzer for mermaidgen's command line: hostile input must never crash or hang it.
+"""Mutation fuzzer for mermaidgen's command line: hostile input must never crash or hang it,
+and must never get a wrong answer where an oracle can tell.
 
     python fuzz/run.py --minutes 10 [--seed S] [--jobs 2]
+    python fuzz/run.py --count 650 --seed 2026       # fixed inputs (CI)
+    python fuzz/run.py --mode hostile-repo --minutes 10   # hostile repositories: hostile.py
 
 Valid diagrams (tests/conformance/diagrams/**/*.mmd, samples/*.mmd) are mutated (lines and
 characters deleted, duplicated, swapped; random bytes and tokens inserted: arrows, keywords,
 `end`, `%%{`, `@{`, `---`, BOMs, NUL, CR, lone surrogates and invalid UTF-8; blocks nested
 thousands deep; lines and files grown large) and fed to `mermaidgen preview` (every format),
 `check` and `generate --out DIR`, in-process through `mermaidgen.cli._run` inside worker
-processes (a large stack, as `main` gives it, and a memory limit).
+processes (a large stack, as `main` gives it, and a memory limit). Input N is made from its
+own random stream, so a seed and a count fix the inputs.
 
 An answer is correct when the exit code is 0, 1 or 2; every error has a diagnostic on stderr
 (`file:line:col: error...` with a line inside the file, or a one-line `mermaidgen: error:`);
 no traceback and no "internal error" appear; the command finishes within `--timeout`
-seconds. Anything else is a failure. Each distinct failure (its kind and the innermost
-mermaidgen frame) is minimized and saved under tests/fuzz/regressions/, where
-tests/test_fuzz_regressions.py replays it. Exit status 1 when a failure not already
-reproduced by a saved file was found.
+seconds of CPU time; parse -> canonical Mermaid -> parse gives the same model; and, with
+`--mermaid-oracle`, mermaid.js agrees on whether a small input is valid. Anything else is a
+failure. The first input of each kind of failure is minimized and saved under
+tests/fuzz/regressions/, where tests/test_fuzz_regressions.py replays it. Exit status 1
+when any failing input is not, byte for byte, a saved reproducer.
 """
 
 from __future__ import annotations
@@ -45,9 +50,6 @@ SEEDS = [*sorted((ROOT / "tests" / "conformance" / "diagrams").rglob("*.mmd")),
 MEMORY_LIMIT = 4 * 1024**3
 MAX_INPUT = 4 * 1024**2  # mutations that grow an input stop here
 
-# Failures found, reported, and not fixed yet (they lie outside the parser modules): the
-# fuzzer still lists them, but they do not make it exit 1. Remove an entry once fixed.
-KNOWN_ISSUES: dict[str, str] = {}
 
 # -- mutations ------------------------------------------------------------------------------
 
@@ -222,11 +224,14 @@ def mutate(r: random.Random, data: bytes) -> bytes:
     return data
 
 
+ROUNDTRIP = "roundtrip"
+
+
 @dataclass(frozen=True)
 class Case:
     data: bytes
     suffix: str
-    command: str  # preview, check, generate
+    command: str  # preview, check, generate, roundtrip (parse -> canonical Mermaid -> parse)
     options: tuple[str, ...] = ()
     stdin: bool = False
 
@@ -234,8 +239,8 @@ class Case:
         source = "-" if self.stdin else path
         if self.command == "preview":
             return ["preview", source, *self.options]
-        if self.command == "check":
-            return ["check", path]
+        if self.command in ("check", ROUNDTRIP):
+            return [self.command, path]
         return ["generate", source, "--out", out, *self.options]
 
 
@@ -247,6 +252,8 @@ def make_cases(r: random.Random, data: bytes) -> list[Case]:
     preview = r.choice([("--width", "100"), ("-f", "json"), ("-f", "mermaid"),
                         ("--ascii", "--width", "60"), ("--diagram-only", "--width", "30")])
     cases = [Case(data, suffix, "preview", preview, stdin), Case(data, suffix, "check")]
+    if len(data) < 200_000:  # a wrong model shows in small inputs; big ones only cost time
+        cases.append(Case(data, suffix, ROUNDTRIP))
     if r.random() < 0.25 and len(data) < 200_000:
         style = r.choice(["auto", "choreography", "orchestration"])
         cases.append(Case(data, suffix, "generate", ("--style", style), stdin))
@@ -296,6 +303,179 @@ class _Capture:
         return "".join(self.parts)
 
 
+# -- the round-trip oracle: parse -> canonical Mermaid -> parse gives the same model ---------
+
+# What `to_mermaid` does not keep (tests/test_emit.py compares the same way): positions, the
+# file name, the input's warnings, and `declared` (emission declares every participant).
+DROPPED_KEYS = frozenset({"line", "column", "source", "declared", "warnings"})
+MISMATCH = 3  # the exit code `round_trip` reports a wrong answer with
+
+
+def comparable(diagram) -> list[tuple[str, object]]:
+    """The model's JSON form minus what emission does not keep, plus the box wrap flags, as
+    a flat pre-order list (no recursion: a 5,000-deep model would overflow `==`)."""
+    from mermaidgen.serialize import to_dict
+
+    data = to_dict(diagram)
+    data["box_wraps"] = [b.wrap for b in diagram.boxes]
+    flat: list[tuple[str, object]] = []
+    stack: list[tuple[str, object]] = [("diagram", data)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, dict):
+            items = [(k, v) for k, v in value.items() if k not in DROPPED_KEYS]
+            flat.append((key, f"{{{len(items)}}}"))
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            flat.append((key, f"[{len(value)}]"))
+            stack.extend(reversed([(f"{key}[{i}]", v) for i, v in enumerate(value)]))
+        else:
+            flat.append((key, value))
+    return flat
+
+
+def round_trip(path: str) -> int:
+    """Every diagram the source holds, emitted as canonical Mermaid and parsed again, must
+    give the same model, without warnings. 0 when it does (or when the source does not
+    parse: the other commands judge that), MISMATCH with the difference on stderr."""
+    from mermaidgen.emit import UnrepresentableError, to_mermaid
+    from mermaidgen.errors import MermaidgenError
+    from mermaidgen.parser import parse
+    from mermaidgen.sources import load_with_text
+
+    if path.endswith(".mmd"):
+        print(f"verdict: {verdict(Path(path).read_bytes())}")
+    try:
+        found = load_with_text(path, warn=False)
+    except MermaidgenError:
+        return 0
+    for number, (_, diagram) in enumerate(found, 1):
+        try:
+            text = to_mermaid(diagram)
+        except UnrepresentableError:
+            continue  # said plainly, and nothing to compare
+        try:
+            again = parse(text, source="<emitted>")
+        except MermaidgenError as exc:
+            print(f"roundtrip-reparse: diagram {number}: the canonical text does not parse: "
+                  f"{exc}\n--- canonical text\n{text[:3000]}", file=sys.stderr)
+            return MISMATCH
+        before, after = comparable(diagram), comparable(again)
+        if before != after:
+            at = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+                      min(len(before), len(after)))
+            said = before[at] if at < len(before) else "(nothing)"
+            got = after[at] if at < len(after) else "(nothing)"
+            print(f"roundtrip-model: diagram {number}: the canonical text parses to another "
+                  f"model: {said!r} became {got!r}\n--- canonical text\n{text[:3000]}",
+                  file=sys.stderr)
+            return MISMATCH
+        if again.warnings:
+            print(f"roundtrip-warnings: diagram {number}: the canonical text has warnings: "
+                  f"{[w.message for w in again.warnings][:3]}\n--- canonical text\n"
+                  f"{text[:3000]}", file=sys.stderr)
+            return MISMATCH
+    return 0
+
+
+# -- the mermaid.js oracle: is a small input valid? -----------------------------------------
+
+ORACLE_MAX = 2000  # bytes: larger inputs cost mermaid.js too much for a batch
+ORACLE_TOOL = Path(os.environ.get("MERMAID_ORACLE", ROOT.parent / "shared" / "tools" /
+                                  "mermaid-oracle" / "run"))
+
+
+def verdict(data: bytes) -> str:
+    """What mermaidgen's parser makes of a whole .mmd file, as the conformance suite asks
+    it: `accepted`, `rejected N` (the first error's line), `flattened` (recovered from one
+    line: the one deliberate difference from mermaid.js), or `skip` (not UTF-8 text)."""
+    from mermaidgen.errors import DiagramError
+    from mermaidgen.parser import parse
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "skip"
+    try:
+        diagram = parse(text, source="input.mmd")
+    except DiagramError as err:
+        return f"rejected {err.problems[0].line}"
+    if any(w.code == "flattened-diagram" for w in diagram.warnings):
+        return "flattened"
+    return "accepted"
+
+
+def disagreement(ours: str, mermaid: dict) -> str | None:
+    """The signature of a disagreement with mermaid.js's record on validity, or None."""
+    if ours in ("skip", "flattened"):
+        return None
+    if mermaid.get("ok"):
+        return "mermaid-accepts-mermaidgen-rejects" if ours != "accepted" else None
+    if ours == "accepted":
+        return f"mermaid-rejects-{mermaid.get('error_kind', 'unknown')}-mermaidgen-accepts"
+    # Both reject. Not compared: the line. Where mermaid.js reports the end of the file
+    # (an unclosed block), mermaidgen points at the block that is not closed.
+    return None
+
+
+class MermaidOracle:
+    """mermaid.js's verdicts on small inputs, asked in batches at the end of a run (its
+    start-up costs about a second; then 5-20 ms a diagram)."""
+
+    BATCH = 400
+
+    def __init__(self, tool: Path) -> None:
+        self.tool = tool
+        self.folder = Path(tempfile.mkdtemp(prefix="mermaidgen-oracle-"))
+        self.pending: list[tuple[Case, str]] = []
+        self.asked = 0
+
+    @classmethod
+    def start(cls) -> MermaidOracle | None:
+        if not (ORACLE_TOOL.is_file() and shutil.which("node")):
+            print(f"--mermaid-oracle: no oracle ({ORACLE_TOOL}, or node missing); going on "
+                  "without it", flush=True)
+            return None
+        return cls(ORACLE_TOOL)
+
+    def offer(self, case: Case, result: dict) -> None:
+        said = next((line.split(": ", 1)[1] for line in result.get("stdout", "").splitlines()
+                     if line.startswith("verdict: ")), "skip")
+        if case.suffix == ".mmd" and len(case.data) <= ORACLE_MAX and said != "skip":
+            self.pending.append((case, said))
+
+    def ask(self) -> list[tuple[Case, str, dict]]:
+        """(case, our verdict, mermaid's record) for every input offered."""
+        answers = []
+        for start in range(0, len(self.pending), self.BATCH):
+            batch = self.pending[start:start + self.BATCH]
+            files = []
+            for i, (case, _) in enumerate(batch):
+                path = self.folder / f"{start + i}.mmd"
+                path.write_bytes(case.data)
+                files.append(str(path))
+            try:
+                done = subprocess.run([str(self.tool), *files], capture_output=True,
+                                      timeout=300, text=True)
+            except subprocess.TimeoutExpired:
+                print(f"  mermaid.js did not answer a batch of {len(batch)} in 300 s; "
+                      "skipped", flush=True)
+                continue
+            records = {}
+            for line in done.stdout.split("\n"):  # not splitlines: texts may hold U+2028
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                records[record.get("file")] = record
+            for path, (case, ours) in zip(files, batch, strict=True):
+                if path in records:
+                    answers.append((case, ours, records[path]))
+            self.asked += len(batch)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return answers
+
+
 def run_in_process(argv: list[str], stdin: bytes = b"", timeout: float | None = None) -> dict:
     """Run `mermaidgen.cli._run(argv)` on a thread with a large stack (as `main` does),
     capturing its output. With `timeout`, a command still running then is reported (and
@@ -313,7 +493,7 @@ def run_in_process(argv: list[str], stdin: bytes = b"", timeout: float | None = 
         sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # type: ignore[type-var]
             try:
-                result["code"] = _run(argv)
+                result["code"] = round_trip(argv[1]) if argv[0] == ROUNDTRIP else _run(argv)
             except SystemExit as exc:
                 result["code"] = exc.code if isinstance(exc.code, int) else 1
             except BaseException:  # noqa: BLE001 - every escape is a finding
@@ -360,6 +540,29 @@ def worker_main() -> None:
         protocol.flush()
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used (Linux), or None where /proc cannot say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _wait(sel: selectors.BaseSelector, pid: int, timeout: float) -> list:
+    """Wait for the worker's answer until it has spent `timeout` seconds of CPU on the
+    command (wall time where CPU time cannot be read), and at most eight times as long in
+    wall time: on a busy machine, a slow answer is not a hang."""
+    start = _cpu_seconds(pid)
+    until = time.monotonic() + (timeout if start is None else 8 * timeout)
+    while True:
+        ready = sel.select(max(0.0, min(1.0, until - time.monotonic())))
+        used = _cpu_seconds(pid)
+        if ready or time.monotonic() >= until or \
+                (start is not None and used is not None and used - start >= timeout):
+            return ready
+
+
 class Worker:
     """A worker process, restarted after a hang or a crash."""
 
@@ -394,7 +597,7 @@ class Worker:
             return {"crash": "the worker died before the input was sent"}
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
-            ready = sel.select(timeout)
+            ready = _wait(sel, proc.pid, timeout)
         if not ready:
             self.dump.write_text("")
             proc.send_signal(signal.SIGUSR1)
@@ -457,7 +660,8 @@ def judge(case: Case, result: dict, path: str) -> tuple[str, str] | None:
         where, stack = (_frame(result["trace"]), result["trace"][-6000:]) \
             if "trace" in result else _command_stack(result["stacks"])
         where = where.rsplit(".", 1)[0]  # the module: where a slow loop stops varies
-        return f"timeout-{cmd}-{where}", f"no answer within {result['timeout']} s\n{stack[:6000]}"
+        return (f"timeout-{cmd}-{where}",
+                f"no answer within {result['timeout']} s of CPU time\n{stack[:6000]}")
     if "crash" in result:
         return f"crash-{cmd}", result["crash"]
     if result.get("exception"):
@@ -467,6 +671,10 @@ def judge(case: Case, result: dict, path: str) -> tuple[str, str] | None:
     err = result["stderr"]
     if "traceback" in result["flags"] or "internal error" in result["flags"]:
         return f"internal-error-{cmd}", err[-6000:]
+    if cmd == ROUNDTRIP:
+        if result.get("code") == MISMATCH:
+            return err.split(":", 1)[0], err[:6000]
+        return None
     code = result.get("code")
     if code not in (0, 1, 2):
         return f"exit-code-{cmd}-{code}", err[-3000:]
@@ -492,18 +700,27 @@ class Failure:
     signature: str
     case: Case
     details: str
+    known: bool = False
+    """Its input (or the input it minimizes to) is a saved reproducer, byte for byte."""
     saved: Path | None = None
+    more: int = 0
+    """Other inputs that failed with the same signature in this run."""
 
 
 @dataclass
 class Stats:
     inputs: int = 0
     runs: int = 0
+    new: int = 0
+    """Failing inputs that are not saved reproducers."""
+    oracle: MermaidOracle | None = None
     failures: dict[str, Failure] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def run_case(worker: Worker, case: Case, timeout: float) -> tuple[str, str] | None:
+def run_case(worker: Worker, case: Case, timeout: float,
+             answer: dict | None = None) -> tuple[str, str] | None:
+    """Run one case in the worker and judge it (`answer`, if given, receives the result)."""
     folder = worker.folder
     path = folder / f"input{case.suffix}"
     out = folder / "out"
@@ -511,6 +728,8 @@ def run_case(worker: Worker, case: Case, timeout: float) -> tuple[str, str] | No
     path.write_bytes(case.data)
     result = worker.run(case.argv(str(path), str(out)), case.data if case.stdin else None,
                         timeout)
+    if answer is not None:
+        answer.update(result)
     return judge(case, result, str(path))
 
 
@@ -573,7 +792,10 @@ def save(failure: Failure, folder: Path) -> Path:
         path.write_bytes(gzip.compress(case.data, mtime=0))
     else:
         path.write_bytes(case.data)
-    if case.command == "generate" or case.stdin:
+    if case.command == "mermaid":  # mermaid.js's verdict, for the test to compare with
+        how = {"command": "mermaid", "mermaid": json.loads(case.options[0])}
+        path.with_name(path.name + ".json").write_text(json.dumps(how) + "\n")
+    elif case.command == "generate" or case.stdin:
         how = {"command": case.command, "options": list(case.options), "stdin": case.stdin}
         path.with_name(path.name + ".json").write_text(json.dumps(how) + "\n")
     return path
@@ -597,50 +819,78 @@ def load_regression(path: Path) -> tuple[bytes, str, dict]:
     return data, Path(name).suffix, how
 
 
-def known_signatures(folder: Path) -> set[str]:
-    """Slugs of the failures saved as regression files, and of the known issues."""
-    known = {slug(s) for s in KNOWN_ISSUES}
-    for path in regression_files(folder) if folder.is_dir() else []:
-        known.add(path.name.rsplit("-", 1)[0])
-    return known
+def input_id(data: bytes) -> str:
+    """What makes an input known: the hash of its exact bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def known_inputs(folder: Path) -> set[str]:
+    """The exact inputs saved as reproducers. A failure counts as known only when its input
+    (or the input it minimizes to) is one of them: a new input that fails the same way as
+    a saved one, in the same module, is a new failure (a new hang where an old one was
+    fixed looks just like it)."""
+    if not folder.is_dir():
+        return set()
+    return {input_id(load_regression(path)[0]) for path in regression_files(folder)}
+
+
+def next_input(args: argparse.Namespace, stats: Stats, deadline: float) -> int | None:
+    """The number of the next input to try, or None when the run is over. Input N is made
+    from its own random stream (`seed-N`), so a seed and a count fix the inputs tried,
+    whatever the number of jobs and however fast each runs."""
+    with stats.lock:
+        if (args.count and stats.inputs >= args.count) or \
+                (not args.count and time.monotonic() >= deadline):
+            return None
+        stats.inputs += 1
+        return stats.inputs - 1
+
+
+def input_rng(seed: str, number: int) -> random.Random:
+    return random.Random(f"{seed}-{number}")
 
 
 def fuzz_loop(index: int, args: argparse.Namespace, stats: Stats, known: set[str],
               deadline: float, folder: Path) -> None:
-    rng = random.Random(f"{args.seed}-{index}")
     worker = Worker(folder)
     seeds = _seed_data()
     try:
-        while time.monotonic() < deadline:
-            with stats.lock:
-                if args.max_inputs and stats.inputs >= args.max_inputs:
-                    return
-                stats.inputs += 1
+        while (number := next_input(args, stats, deadline)) is not None:
+            rng = input_rng(args.seed, number)
             data = mutate(rng, rng.choice(seeds))
             for case in make_cases(rng, data):
-                found = run_case(worker, case, args.timeout)
+                result: dict = {}
+                found = run_case(worker, case, args.timeout, result)
                 with stats.lock:
                     stats.runs += 1
+                    if stats.oracle is not None and case.command == ROUNDTRIP:
+                        stats.oracle.offer(case, result)
                 if found is None:
                     continue
                 signature, details = found
                 if signature.startswith("timeout") and \
                         run_case(worker, case, args.timeout) is None:
                     continue  # slow once, not twice: the machine was busy
+                failure = Failure(signature, case, details,
+                                  known=input_id(case.data) in known)
                 with stats.lock:
-                    if signature in stats.failures:
+                    if signature in stats.failures:  # one of each kind is enough to report,
+                        stats.failures[signature].more += 1  # but every one counts
+                        stats.new += not failure.known
                         continue
-                    stats.failures[signature] = Failure(signature, case, details)
+                    stats.failures[signature] = failure
                 print(f"\nfailure: {signature} ({len(case.data)} bytes, {case.command} "
                       f"{' '.join(case.options)})", flush=True)
-                if not args.no_minimize:
-                    small = minimize(worker, case, signature, args.timeout, args.minimize_budget)
-                    stats.failures[signature].case = small
-                    print(f"  minimized to {len(small.data)} bytes", flush=True)
-                if slug(signature) not in known and not args.no_save:
-                    saved = save(stats.failures[signature], args.regressions)
-                    stats.failures[signature].saved = saved
-                    print(f"  saved {_shown(saved)}", flush=True)
+                if not args.no_minimize and not failure.known:
+                    failure.case = minimize(worker, case, signature, args.timeout,
+                                            args.minimize_budget)
+                    failure.known = input_id(failure.case.data) in known
+                    print(f"  minimized to {len(failure.case.data)} bytes", flush=True)
+                with stats.lock:
+                    stats.new += not failure.known
+                if not failure.known and not args.no_save:
+                    failure.saved = save(failure, args.regressions)
+                    print(f"  saved {_shown(failure.saved)}", flush=True)
     finally:
         worker.stop()
 
@@ -651,15 +901,25 @@ def _shown(path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=1.0, help="how long to fuzz")
+    parser.add_argument("--mode", choices=("input", "hostile-repo"), default="input",
+                        help="input: mutated diagrams (the default); hostile-repo: throw-away "
+                        "repositories with links, journals, configs and template sets")
+    parser.add_argument("--minutes", type=float, default=1.0,
+                        help="how long to fuzz (without --count)")
+    parser.add_argument("--count", "--max-inputs", type=int, default=0,
+                        help="try exactly this many inputs, however long it takes: with "
+                        "--seed, the inputs tried are fixed (CI)")
     parser.add_argument("--seed", default=str(int(time.time())), help="random seed")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--timeout", type=float, default=15.0,
-                        help="seconds one command may take (default 15)")
-    parser.add_argument("--max-inputs", type=int, default=0,
-                        help="stop after this many inputs (0: run for --minutes)")
-    parser.add_argument("--regressions", type=Path, default=REGRESSIONS,
-                        help="where minimized reproducers go")
+                        help="seconds of CPU time one command may take (default 15; at "
+                        "most eight times as long in wall time)")
+    parser.add_argument("--regressions", type=Path, default=None,
+                        help="where minimized reproducers go (default: tests/fuzz/regressions,"
+                        " or tests/fuzz/hostile with --mode hostile-repo)")
+    parser.add_argument("--mermaid-oracle", action="store_true",
+                        help="also ask mermaid.js (../shared/tools/mermaid-oracle) whether "
+                        "small inputs are valid, in batches, and report disagreements")
     parser.add_argument("--no-save", action="store_true", help="save no reproducers")
     parser.add_argument("--no-minimize", action="store_true", help="keep failing inputs whole")
     parser.add_argument("--minimize-budget", type=float, default=90.0,
@@ -669,16 +929,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker_main()
         return 0
+    if args.mode == "hostile-repo":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import hostile  # fuzz/hostile.py, beside this file
+
+        args.regressions = args.regressions or hostile.REPRODUCERS
+        return hostile.main(args)
+    args.regressions = args.regressions or REGRESSIONS
     started = time.monotonic()
+    oracle = MermaidOracle.start() if args.mermaid_oracle else None
     with tempfile.TemporaryDirectory(prefix="mermaidgen-fuzz-") as tmp:
         folders = [Path(tmp) / f"w{i}" for i in range(max(1, args.jobs))]
         for f in folders:
             f.mkdir()
-        known = known_signatures(args.regressions)
-        print(f"fuzzing for {args.minutes:g} min with seed {args.seed}, {len(folders)} job(s), "
-              f"{len(SEEDS)} seed diagrams; {len(known)} known failure(s) (saved in "
-              f"{args.regressions} or listed in KNOWN_ISSUES)", flush=True)
-        stats = Stats()
+        known = known_inputs(args.regressions)
+        amount = f"{args.count} inputs" if args.count else f"{args.minutes:g} min"
+        print(f"fuzzing {amount} with seed {args.seed}, {len(folders)} job(s), "
+              f"{len(SEEDS)} seed diagrams; {len(known)} saved reproducer(s) in "
+              f"{_shown(args.regressions)}", flush=True)
+        stats = Stats(oracle=oracle)
         deadline = time.monotonic() + args.minutes * 60
         threads = [threading.Thread(target=fuzz_loop, args=(i, args, stats, known, deadline, f))
                    for i, f in enumerate(folders)]
@@ -691,19 +960,53 @@ def main(argv: list[str] | None = None) -> int:
                 last = time.monotonic()
                 print(f"  {stats.inputs} inputs, {stats.runs} runs, "
                       f"{len(stats.failures)} failure(s)", flush=True)
-    new = [f for f in stats.failures.values() if slug(f.signature) not in known]
+        if oracle is not None:
+            oracle_verdicts(oracle, stats, args, known)
+    return report(stats, started)
+
+
+def oracle_verdicts(oracle: MermaidOracle, stats: Stats, args: argparse.Namespace,
+                    known: set[str]) -> None:
+    """Ask mermaid.js about the small inputs; each disagreement is a failure, saved with
+    mermaid's verdict beside it (so the regression test needs no Node)."""
+    print(f"asking mermaid.js about {len(oracle.pending)} small input(s)...", flush=True)
+    for case, ours, record in oracle.ask():
+        signature = disagreement(ours, record)
+        if signature is None:
+            continue
+        mermaid = {"ok": bool(record.get("ok")), "error_kind": record.get("error_kind"),
+                   "source_line": record.get("source_line")}
+        case = Case(case.data, ".mmd", "mermaid", (json.dumps(mermaid),))
+        failure = Failure(signature, case, f"mermaidgen: {ours}; mermaid.js: "
+                          f"{json.dumps(mermaid)} {record.get('error', '')[:300]}",
+                          known=input_id(case.data) in known)
+        stats.new += not failure.known
+        if signature in stats.failures:
+            stats.failures[signature].more += 1
+            continue
+        stats.failures[signature] = failure
+        if not failure.known and not args.no_save:
+            failure.saved = save(failure, args.regressions)
+    print(f"  mermaid.js judged {oracle.asked} input(s)", flush=True)
+
+
+def report(stats: Stats, started: float) -> int:
+    """The figures, each kind of failure with one input, and the exit status: 1 when an
+    input that is not a saved reproducer failed."""
     print(f"\n{stats.inputs} inputs tried ({stats.runs} command runs) in "
-          f"{time.monotonic() - started:.0f} s; {len(stats.failures)} distinct failure(s), "
-          f"{len(new)} new")
+          f"{time.monotonic() - started:.0f} s; {len(stats.failures)} kind(s) of failure, "
+          f"{stats.new} failing input(s) not saved as reproducers")
     for f in stats.failures.values():
         where = f" -> {_shown(f.saved)}" if f.saved else ""
-        print(f"  {'NEW ' if f in new else 'known'} {f.signature} "
-              f"({len(f.case.data)} bytes){where}")
+        more = f", and {f.more} more input(s) like it" if f.more else ""
+        print(f"  {'known' if f.known else 'NEW  '} {f.signature} "
+              f"({len(f.case.data)} bytes{more}){where}")
         print(f"    input: {f.case.data[:120]!r}{'...' if len(f.case.data) > 120 else ''}")
         lines = f.details.strip().splitlines()
-        lines = lines[:5] if f.signature.startswith("timeout") else lines[-4:]
+        lines = lines[:5] if f.signature.startswith(("timeout", "roundtrip", "mermaid")) \
+            else lines[-4:]
         print("    " + "\n    ".join(lines))
-    return 1 if new else 0
+    return 1 if stats.new else 0
 
 
 if __name__ == "__main__":

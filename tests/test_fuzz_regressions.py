@@ -6,7 +6,10 @@ correct result, never a traceback, never a hang.
   `mermaidgen.cli._run` as `preview` (text, JSON, mermaid) and `check` (and `generate`
   when its `.json` sidecar says so), and judged by the fuzzer's own oracle (fuzz/run.py):
   exit code 0, 1 or 2; a located diagnostic for every error; no traceback, no internal
-  error; an answer within the time limit.
+  error; an answer within the time limit. Each also goes parse -> canonical Mermaid ->
+  parse, which must give the same model. A reproducer found by the mermaid.js oracle
+  carries mermaid's verdict in its sidecar: mermaidgen must agree on its validity. None
+  is excused: a reproducer that fails is a red suite, whatever module it fails in.
 * The big nasty sizes are made at test time, not committed: 5,000 nested blocks, a 1 MB
   line, a 1 MB name, a 100 MB file. They run through `python -m mermaidgen` in a
   subprocess with a time and memory limit.
@@ -36,24 +39,13 @@ PREVIEWS = {"preview-text": ("--width", "100"), "preview-json": ("-f", "json"),
             "preview-mermaid": ("-f", "mermaid")}
 
 
-def _known_issue(path: Path) -> str | None:
-    for signature, why in fuzz.KNOWN_ISSUES.items():
-        if path.name.startswith(fuzz.slug(signature)):
-            return why
-    return None
-
-
 def _cases() -> list:
     params = []
     for path in fuzz.regression_files():
         _, _, how = fuzz.load_regression(path)
-        commands = [how["command"]] if how else [*PREVIEWS, "check"]
-        why = _known_issue(path)
+        commands = [how["command"]] if how else [*PREVIEWS, "check", fuzz.ROUNDTRIP]
         for command in commands:
-            # not run: it would only spend the time limit (remove the entry once fixed)
-            marks = [pytest.mark.xfail(reason=f"known issue: {why}", run=False)] if why else []
-            params.append(pytest.param(path, command, marks=marks,
-                                       id=f"{path.name}-{command}"))
+            params.append(pytest.param(path, command, id=f"{path.name}-{command}"))
     return params
 
 
@@ -63,6 +55,11 @@ def test_regression(path: Path, command: str, tmp_path: Path, monkeypatch) -> No
     data, suffix, how = fuzz.load_regression(path)
     source = tmp_path / f"input{suffix}"
     source.write_bytes(data)
+    if command == "mermaid":  # mermaid.js's verdict on its validity, recorded when found
+        ours = fuzz.verdict(data)
+        assert fuzz.disagreement(ours, how["mermaid"]) is None, \
+            f"mermaidgen: {ours}; mermaid.js: {how['mermaid']}"
+        return
     if command in PREVIEWS:
         case = fuzz.Case(data, suffix, "preview", PREVIEWS[command])
     else:
@@ -157,12 +154,76 @@ def test_nasty_sizes(size: str, command: tuple[str, ...], tmp_path: Path) -> Non
 # -- the fuzzer itself ----------------------------------------------------------------------
 
 def test_fuzzer_smoke_run(tmp_path: Path, capsys) -> None:
-    """200 seeded mutations through preview, check and generate: no new failure."""
-    code = fuzz.main(["--max-inputs", "200", "--minutes", "10", "--seed", "smoke",
-                      "--timeout", "30", "--no-save", "--no-minimize"])
+    """200 seeded mutations through preview, check, round trip and generate: no failure."""
+    code = fuzz.main(["--count", "200", "--seed", "smoke", "--timeout", "30", "--no-save",
+                      "--no-minimize"])
     printed = capsys.readouterr().out
     assert "200 inputs tried" in printed, printed[-3000:]
     assert code == 0, printed[-6000:]
+
+
+def test_an_input_is_known_only_by_its_saved_reproducer(tmp_path: Path) -> None:
+    """Neither the file name (the old signature: kind, command, module) nor the kind of
+    failure makes an input known: only its exact bytes, saved as a reproducer. So a new
+    hang in a module that hung before is a new failure, and the fuzz run exits 1."""
+    saved = b"sequenceDiagram\nA->>B: x\n" * 3
+    (tmp_path / "timeout-preview-naming-0123abcd.mmd").write_bytes(saved)
+    (tmp_path / "big-4567ef01.mmd.gz").write_bytes(__import__("gzip").compress(b"zipped"))
+    known = fuzz.known_inputs(tmp_path)
+    assert known == {fuzz.input_id(saved), fuzz.input_id(b"zipped")}
+    assert fuzz.input_id(saved + b"\n") not in known
+    stats = fuzz.Stats()
+    case = fuzz.Case(saved + b"\n", ".mmd", "preview", ("--width", "100"))
+    stats.failures["timeout-preview-naming"] = fuzz.Failure(
+        "timeout-preview-naming", case, "no answer",
+        known=fuzz.input_id(case.data) in known)
+    stats.new = 1
+    assert fuzz.report(stats, 0.0) == 1
+    stats.failures["timeout-preview-naming"].known, stats.new = True, 0
+    assert fuzz.report(stats, 0.0) == 0
+
+
+def test_a_count_and_a_seed_fix_the_inputs() -> None:
+    """Input N comes from its own stream: the same whatever job runs it, and whenever."""
+    seeds = fuzz._seed_data()
+
+    def inputs(order: list[int]) -> dict[int, bytes]:
+        made = {}
+        for n in order:
+            rng = fuzz.input_rng("ci", n)
+            data = fuzz.mutate(rng, rng.choice(seeds))
+            made[n] = data + repr(fuzz.make_cases(rng, data)).encode()
+        return made
+
+    assert inputs(list(range(40))) == inputs(list(reversed(range(40))))
+    assert inputs([0])[0] != fuzz.mutate(fuzz.input_rng("other", 0), seeds[0])
+
+
+@pytest.mark.parametrize("text", [
+    b"sequenceDiagram\nA->>B: hi\nloop x\nB-->>A: #35; ok\nend\n",
+    b"sequenceDiagram\nbox Aqua\nparticipant A as Alice\nend\nA->>+B: hi\nB-->>-A: ok\n",
+])
+def test_the_round_trip_oracle_passes_a_faithful_emitter(text: bytes, tmp_path: Path) -> None:
+    source = tmp_path / "d.mmd"
+    source.write_bytes(text)
+    result = fuzz.run_in_process([fuzz.ROUNDTRIP, str(source)], timeout=TIMEOUT)
+    assert fuzz.judge(fuzz.Case(text, ".mmd", fuzz.ROUNDTRIP), result, str(source)) is None
+
+
+def test_the_round_trip_oracle_catches_a_lossy_emitter(tmp_path: Path, monkeypatch) -> None:
+    """With an emitter that changes a message text, the oracle reports a wrong model."""
+    import mermaidgen.emit as emit
+
+    original = emit.to_mermaid
+    monkeypatch.setattr(emit, "to_mermaid",
+                        lambda d: original(d).replace(": hi", ": hello"))
+    source = tmp_path / "d.mmd"
+    source.write_bytes(b"sequenceDiagram\nA->>B: hi\n")
+    result = fuzz.run_in_process([fuzz.ROUNDTRIP, str(source)], timeout=TIMEOUT)
+    failure = fuzz.judge(fuzz.Case(source.read_bytes(), ".mmd", fuzz.ROUNDTRIP), result,
+                         str(source))
+    assert failure is not None and failure[0] == "roundtrip-model", failure
+    assert "('text', 'hi') became ('text', 'hello')" in failure[1]
 
 
 def test_mutations_are_deterministic_for_a_seed() -> None:
@@ -173,3 +234,16 @@ def test_mutations_are_deterministic_for_a_seed() -> None:
     again = [fuzz.mutate(random.Random(f"s{i}"), seed) for i in range(50)]
     assert first == again
     assert len(set(first)) > 25
+
+
+def test_the_mermaid_oracle_compares_validity() -> None:
+    """Our verdict as the conformance suite asks it, against mermaid.js's record."""
+    assert fuzz.verdict(b"sequenceDiagram\nA->>B: hi\n") == "accepted"
+    assert fuzz.verdict(b"sequenceDiagram\nA->>B: hi\nB->>: x\n") == "rejected 3"
+    assert fuzz.verdict(b"\xff\xfe") == "skip"
+    rejects = {"ok": False, "error_kind": "parse", "source_line": 9}
+    assert fuzz.disagreement("accepted", rejects) == "mermaid-rejects-parse-mermaidgen-accepts"
+    assert fuzz.disagreement("rejected 2", {"ok": True}) == "mermaid-accepts-mermaidgen-rejects"
+    assert fuzz.disagreement("rejected 2", rejects) is None  # lines are not compared
+    assert fuzz.disagreement("flattened", rejects) is None  # the deliberate difference
+    assert fuzz.disagreement("accepted", {"ok": True}) is None
