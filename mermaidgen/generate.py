@@ -139,7 +139,8 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     shown = diagram.source if source_name is None else source_name
     ctx["source_path"] = shown
     ctx["source_comment"] = comment(shown or "<text>")
-    files = render(ctx, target, chosen.style, templates, vendored_sources())
+    files = render(ctx, target, chosen.style, templates, vendored_sources(),
+                   len(source_text))
     _check_indentation(files)
     names = {**(pins.carried(set(analysis.module_names)) if pins else {}),
              **analysis.module_names}

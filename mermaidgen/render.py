@@ -32,6 +32,11 @@ class TemplateError(MermaidgenError):
     """A template set is broken (syntax, undefined variable, bad files.toml)."""
 
 
+class TemplateLimitError(TemplateError):
+    """A template ran into a limit of the sandbox (size, depth, output, time, memory): a
+    runaway, which every other rendering with the same set would run into again."""
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedFile:
     path: str
@@ -121,12 +126,16 @@ def _files_spec(dirs: list[Path]) -> list[dict]:
 
 
 def render(context: dict, target: str, style: str, user_templates: Path | None = None,
-           vendored: dict[str, str] | None = None) -> list[RenderedFile]:
-    """Every file of the skeleton, rendered in memory, in a stable order."""
+           vendored: dict[str, str] | None = None, source_size: int = 0
+           ) -> list[RenderedFile]:
+    """Every file of the skeleton, rendered in memory, in a stable order. `source_size`
+    (the diagram's length) scales the time each file may take."""
     from mermaidgen import sandbox
 
     dirs = template_dirs(target, style, user_templates)
     env = _environment(dirs)
+    # one time budget for the whole skeleton: a runaway `_header` is in every file
+    budget = sandbox.Budget(source_size)
     out: list[RenderedFile] = []
     for entry in _files_spec(dirs):
         items: list = [None]
@@ -148,7 +157,10 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
                 if item is not None:
                     local[entry.get("item_name", "item")] = item
                 try:
-                    content = sandbox.render(env.get_template(entry["template"]), local)
+                    content = sandbox.render(env.get_template(entry["template"]), local,
+                                             budget)
+                except sandbox.LimitError as exc:
+                    raise TemplateLimitError(_describe(exc, entry["template"])) from None
                 except Exception as exc:  # whatever rendering raises, the template caused it
                     raise TemplateError(_describe(exc, entry["template"])) from None
             if path.endswith(".py"):

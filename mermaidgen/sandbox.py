@@ -11,7 +11,9 @@ each a `LimitError` that names it (the template's file and line are added by the
   items; Jinja's own cap on `range` (100,000 items) stays;
 * depth: macros and recursive loops nest at most `MAX_DEPTH` calls deep;
 * output: a file is at most `MAX_OUTPUT` characters, counted as it streams;
-* time: a file renders in at most `RENDER_SECONDS` (see `_Deadline`);
+* time: a skeleton's files render in at most `RENDER_SECONDS` together, plus
+  `RENDER_SECONDS_PER_MB` for each MB of the diagram's source, since the built-in
+  templates' work grows with the diagram (see `Budget`, `_Deadline`);
 * memory: while a file renders the process may grow by at most `MAX_MEMORY` bytes (an
   address-space limit, where the OS has one): the backstop for what the size checks cannot
   see coming (a string doubled in a loop).
@@ -35,7 +37,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 MAX_SIZE = 10_000_000
 MAX_DEPTH = 100
 MAX_OUTPUT = 64_000_000
-RENDER_SECONDS = 60.0
+RENDER_SECONDS = 10.0  # a template that loops for longer than this on a small diagram hangs
+RENDER_SECONDS_PER_MB = 20.0  # the 100,000-message benchmark diagram (4 MB) gets 90 s a file
+LIPSUM_PARAGRAPHS = 100  # Jinja's `lipsum(n)` builds n paragraphs in one call
 MAX_MEMORY = 4 << 30
 
 # str methods and filters whose integer arguments are widths or counts they fill up to.
@@ -89,6 +93,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         self.depth = 0
         for name in _PADDING_FILTERS:
             self.filters[name] = _bounded_filter(self.filters[name], name)
+        self.globals["lipsum"] = _bounded_lipsum(self.globals["lipsum"])
 
     def call_binop(self, context, operator: str, left, right):  # noqa: ANN001
         if operator == "*":
@@ -139,15 +144,38 @@ def _bounded_filter(f: Callable, name: str) -> Callable:
     return bounded
 
 
-def render(template, context: dict) -> str:  # noqa: ANN001
-    """`template` rendered with `context`, under the output, time and memory limits."""
+def _bounded_lipsum(lipsum: Callable) -> Callable:
+    def bounded(n: int = 5, *args, **kwargs):  # noqa: ANN002, ANN003
+        if not isinstance(n, int) or n > LIPSUM_PARAGRAPHS:
+            raise LimitError(f"lipsum: at most {LIPSUM_PARAGRAPHS} paragraphs (size limit)")
+        return lipsum(n, *args, **kwargs)
+    return bounded
+
+
+class Budget:
+    """The time one skeleton's files may take together: `RENDER_SECONDS`, and more for a
+    longer diagram (`source_size` characters), whose files the built-in templates take
+    longer to write."""
+
+    def __init__(self, source_size: int = 0):
+        self.seconds = RENDER_SECONDS + RENDER_SECONDS_PER_MB * source_size / 1e6
+        self.ends = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        return max(0.0, self.ends - time.monotonic())
+
+
+def render(template, context: dict, budget: Budget | None = None) -> str:  # noqa: ANN001
+    """`template` rendered with `context`, under the output, time (what is left of
+    `budget`) and memory limits."""
+    budget = budget or Budget()
     from jinja2.debug import rewrite_traceback_stack
 
     chunks, total = [], 0
     try:
         # The deadline inside: its exit cancels a pending timeout before the memory limit
         # is lifted, so no timeout can land in (and skip) lifting it.
-        deadline = _Deadline(RENDER_SECONDS)
+        deadline = _Deadline(budget.left())
         with _memory_limit(MAX_MEMORY), deadline:
             for chunk in template.generate(context):
                 total += len(chunk)
@@ -158,7 +186,7 @@ def render(template, context: dict) -> str:  # noqa: ANN001
                     raise error
                 chunks.append(chunk)
     except (_Timeout, MemoryError) as exc:
-        what = f"rendering took over {RENDER_SECONDS:g} s (time limit)" \
+        what = f"rendering took over {budget.seconds:.3g} s (time limit)" \
             if isinstance(exc, _Timeout) else \
             f"rendering needed over {MAX_MEMORY >> 20:,} MB (memory limit)"
         # Jinja points a traceback at template lines only for the exceptions it catches

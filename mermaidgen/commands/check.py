@@ -146,6 +146,7 @@ def _check_templates(folder: Path, target: str, style_wanted: str) -> int:
     from mermaidgen.errors import MermaidgenError
     from mermaidgen.generate import TARGETS, build
     from mermaidgen.parser import parse
+    from mermaidgen.render import TemplateLimitError
     from mermaidgen.resources import sample_paths
 
     if not folder.is_dir():
@@ -164,6 +165,8 @@ def _check_templates(folder: Path, target: str, style_wanted: str) -> int:
             try:
                 generation = build(diagram, text, style=style, target=target,
                                    templates=folder)
+            except TemplateLimitError:
+                raise  # a runaway template: every other sample would run away too
             except MermaidgenError as err:
                 failures += 1
                 print(f"{sample.name} ({style}): {err}", file=sys.stderr)
