@@ -113,14 +113,7 @@ def _plain(value: Any) -> Any:
 
 def analysis_to_dict(analysis) -> dict[str, Any]:
     """The analysis as JSON: added under the key `analysis`, beside the section 4 fields."""
-    def node(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [node(v) for v in value]
-        if hasattr(value, "__dataclass_fields__"):
-            fields = {k: node(getattr(value, k)) for k in value.__dataclass_fields__}
-            return {"type": type(value).__name__.lower(), **fields}
-        return value
-
+    node = _record
     chor, orch = analysis.choreography, analysis.orchestration
     return {
         "style": analysis.style.style,
@@ -146,6 +139,29 @@ def analysis_to_dict(analysis) -> dict[str, Any]:
         },
         "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
     }
+
+
+_RECORD_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}
+"""Per record class: its JSON `type` and its field names (looked up once, not per record:
+a 100k-message analysis holds millions of records)."""
+
+
+def _record(value: Any) -> Any:
+    """A projection's records (frozen dataclasses and tuples of them) as JSON values."""
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is tuple:
+        return [_record(v) for v in value]
+    spec = _RECORD_FIELDS.get(kind)
+    if spec is None:
+        if not hasattr(kind, "__dataclass_fields__"):
+            return value
+        spec = _RECORD_FIELDS[kind] = (kind.__name__.lower(), tuple(kind.__dataclass_fields__))
+    out: dict[str, Any] = {"type": spec[0]}
+    for name in spec[1]:
+        out[name] = _record(getattr(value, name))
+    return out
 
 
 def dumps(document: Any, *, compact: bool = False) -> str:
