@@ -214,6 +214,13 @@ def _timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float], obj
 def _measure_mermaidgen(text: str, size: int, runs: int,
                         analyse: Callable[[Diagram], object] | None,
                         peers: dict[str, Callable[[str], object]]) -> dict[str, Any]:
+    refused: dict[str, dict[str, str]] = {}
+    for name, peer in peers.items():
+        try:  # merman, for one, refuses sources over 2 MB
+            peer(text)
+        except Exception as exc:  # a peer's failure must not stop the benchmark
+            refused[name] = {"error": f"{type(exc).__name__}: {str(exc)[-160:]}"}
+    peers = {name: peer for name, peer in peers.items() if name not in refused}
     if peers:
         fns = {"mermaidgen": lambda: parse(text),
                **{name: (lambda p=p: p(text)) for name, p in peers.items()}}
@@ -228,8 +235,8 @@ def _measure_mermaidgen(text: str, size: int, runs: int,
     count = len(messages(diagram))
     row: dict[str, Any] = {"size": size, "messages": count, "parse_s": median,
                            "parse_runs_s": times, "msgs_per_s": count / median,
-                           "peers": {name: {"median_s": statistics.median(t), "runs_s": t}
-                                     for name, t in side.items()}}
+                           "peers": {**{name: {"median_s": statistics.median(t), "runs_s": t}
+                                        for name, t in side.items()}, **refused}}
     if analyse is not None:
         try:
             a_median, a_times, _ = _timed(lambda: analyse(diagram), runs)
@@ -284,6 +291,7 @@ def _row_line(row: dict[str, Any]) -> str:
         js = f"mermaid failed: {mermaid['error']}"
     analysis = _ms(row["analysis_s"]) if "analysis_s" in row else "-"
     peers = "".join(f" | {name} {_ms(p['median_s'])} ({p['median_s'] / row['parse_s']:.2f}x)"
+                    if "median_s" in p else f" | {name} failed: {p['error']}"
                     for name, p in row.get("peers", {}).items())
     return f"{row['size']:>9,} {mb:>6.2f} | {mg} | {js} | {analysis:>9}{peers}"
 
@@ -315,6 +323,9 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     elif ten:
         lines.append("at 10k: mermaid.js not measured (no Node, --no-node, or it failed)")
     for name, peer in (ten or {}).get("peers", {}).items():
+        if "median_s" not in peer:
+            lines.append(f"at 10k: {name} failed ({peer['error']})")
+            continue
         speedup = peer["median_s"] / ten["parse_s"]
         data[f"speedup_vs_{name}_10k"] = speedup
         aim = 1.2 if name == "termaid" else 1.0
