@@ -73,12 +73,16 @@ def preview(
     ascii: Annotated[bool, typer.Option(
         "--ascii", help="Plain ASCII characters, no colour.")] = False,
     diagram_only: Annotated[bool, typer.Option(
-        "--diagram-only", help="Only the drawing, not the analysis.")] = False,
+        "--diagram-only", help="Only the drawing, not the analysis (with --format json: "
+        "the model without `analysis`).")] = False,
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="--format json: on one line, without spaces.")] = False,
 ) -> None:
     """Show a diagram: drawn in the terminal, then how mermaidgen reads it."""
     from mermaidgen.commands import preview as command
 
-    command.run(source, format.value, orchestrator, width, ascii, not diagram_only)
+    command.run(source, format.value, orchestrator, width, ascii, not diagram_only,
+                compact=compact)
 
 
 class Style(StrEnum):

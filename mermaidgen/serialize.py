@@ -6,6 +6,7 @@ The section 4 fields are all present; the extra fields (`column`, `declared`, `c
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mermaidgen.model import (
@@ -112,14 +113,7 @@ def _plain(value: Any) -> Any:
 
 def analysis_to_dict(analysis) -> dict[str, Any]:
     """The analysis as JSON: added under the key `analysis`, beside the section 4 fields."""
-    def node(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [node(v) for v in value]
-        if hasattr(value, "__dataclass_fields__"):
-            fields = {k: node(getattr(value, k)) for k in value.__dataclass_fields__}
-            return {"type": type(value).__name__.lower(), **fields}
-        return value
-
+    node = _record
     chor, orch = analysis.choreography, analysis.orchestration
     return {
         "style": analysis.style.style,
@@ -145,3 +139,104 @@ def analysis_to_dict(analysis) -> dict[str, Any]:
         },
         "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
     }
+
+
+_RECORD_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}
+"""Per record class: its JSON `type` and its field names (looked up once, not per record:
+a 100k-message analysis holds millions of records)."""
+
+
+def _record(value: Any) -> Any:
+    """A projection's records (frozen dataclasses and tuples of them) as JSON values."""
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is tuple:
+        return [_record(v) for v in value]
+    spec = _RECORD_FIELDS.get(kind)
+    if spec is None:
+        if not hasattr(kind, "__dataclass_fields__"):
+            return value
+        spec = _RECORD_FIELDS[kind] = (kind.__name__.lower(), tuple(kind.__dataclass_fields__))
+    out: dict[str, Any] = {"type": spec[0]}
+    for name in spec[1]:
+        out[name] = _record(getattr(value, name))
+    return out
+
+
+def dumps(document: Any, *, compact: bool = False) -> str:
+    """`document` as JSON text; every piece is encoded by json's C encoder.
+
+    json's own indented output (`indent=2`) always runs the pure-Python encoder, which
+    costs about ten times the C one and passes every piece up through one generator per
+    nesting level. Here an object or list that holds nothing but scalars (or empty or
+    scalar-only lists) is written on one line by the C encoder, and only the containers
+    above it are laid out, one member per line: a message is one line of the document.
+    `compact`: no whitespace at all, one line.
+    """
+    if compact:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    encode = _one_line_encoder()
+    if not _opens(document):
+        return encode(document)
+    out: list[str] = []
+    # iterative, so that any nesting depth works: each frame is
+    # [members as (key or None, value), padding of its members, closing bracket, first?]
+    stack = [_open(document, "  ", out)]
+    while stack:
+        frame = stack[-1]
+        member = next(frame[0], None)
+        if member is None:
+            stack.pop()
+            out.append(f"\n{frame[1][:-2]}{frame[2]}")
+            continue
+        key, value = member
+        out.append("\n" + frame[1] if frame[3] else ",\n" + frame[1])
+        frame[3] = False
+        if key is not None:
+            out.append(encode(key) + ": ")
+        if _opens(value):
+            stack.append(_open(value, frame[1] + "  ", out))
+        else:
+            out.append(encode(value))
+    return "".join(out)
+
+
+def _open(container: dict | list, padding: str, out: list[str]) -> list:
+    if type(container) is dict:
+        out.append("{")
+        return [iter(container.items()), padding, "}", True]
+    out.append("[")
+    return [((None, v) for v in container), padding, "]", True]
+
+
+def _opens(value: Any) -> bool:
+    """True for a non-empty container that holds a non-empty container other than a list
+    of scalars: such a value is laid out over several lines."""
+    t = type(value)
+    if t is dict:
+        members = value.values()
+    elif t is list:
+        members = value
+    else:
+        return False
+    for v in members:
+        t = type(v)
+        if t is dict:
+            if v:
+                return True
+        elif t is list:
+            for item in v:
+                if type(item) is dict or type(item) is list:
+                    return True
+    return False
+
+
+def _one_line_encoder():
+    """json's C encoder, made once: `json.dumps` would build a new one for every call."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C accelerator
+        return json.JSONEncoder(ensure_ascii=False).encode
+    encoder = make(None, None, json.encoder.encode_basestring, None, ": ", ", ",
+                   False, False, True)
+    return lambda value: "".join(encoder(value, 0))

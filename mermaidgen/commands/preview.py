@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 
+from mermaidgen.commands.collection import paused_collection
 from mermaidgen.errors import UsageError
 from mermaidgen.sources import load_diagrams, print_findings
 
 
 def run(source: str, fmt: str, orchestrator: str | None = None, width: int | None = None,
-        ascii_only: bool = False, analysis: bool = True) -> None:
+        ascii_only: bool = False, analysis: bool = True, *, compact: bool = False) -> None:
+    # the model, the analysis and the document all live until the output is written:
+    # collector passes over them would only re-scan them, and with a 100k-message
+    # diagram they made the command grow faster than the diagram
+    with paused_collection():
+        _run(source, fmt, orchestrator, width, ascii_only, analysis, compact)
+
+
+def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
+         ascii_only: bool, analysis: bool, compact: bool) -> None:
     from mermaidgen.analysis import analyse
 
     diagrams = load_diagrams(source)
@@ -21,19 +30,18 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
         from mermaidgen.model import nesting
-        from mermaidgen.serialize import analysis_to_dict, to_dict
+        from mermaidgen.serialize import analysis_to_dict, dumps, to_dict
 
         document = to_dict(diagrams[0])
-        analysis = analyse(diagrams[0], orchestrator)
-        print_findings(diagrams[0], analysis.diagnostics)
-        document["analysis"] = analysis_to_dict(analysis)
+        if analysis:
+            found = analyse(diagrams[0], orchestrator)
+            print_findings(diagrams[0], found.diagnostics)
+            document["analysis"] = analysis_to_dict(found)
         # indented JSON grows with the square of the nesting: thousands of nested blocks
-        # would print gigabytes of spaces, so such a document is printed compact, by the C
-        # encoder (`dumps` without indent): json's Python encoder passes every piece up
-        # through one generator per level, which is quadratic in the depth as well
+        # would print gigabytes of spaces, so such a document is printed compact
         deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)
-        indent = 2 if deepest <= _MAX_INDENTED_NESTING else None
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent) + "\n")
+        compact = compact or deepest > _MAX_INDENTED_NESTING
+        sys.stdout.write(dumps(document, compact=compact) + "\n")
         return
     if fmt == "mermaid":
         from mermaidgen.emit import to_mermaid

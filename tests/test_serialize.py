@@ -1,0 +1,63 @@
+"""The JSON writer of `preview --format json`: the C encoder's output, laid out by line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mermaidgen.serialize import dumps
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) \
+    | st.text()
+DOCUMENTS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+                         max_leaves=30)
+
+
+@given(DOCUMENTS)
+def test_laid_out_and_compact_documents_read_back_as_written(document) -> None:
+    assert json.loads(dumps(document)) == document
+    compact = dumps(document, compact=True)
+    assert json.loads(compact) == document
+    assert "\n" not in compact
+
+
+def test_records_of_scalars_take_one_line_and_containers_one_line_per_member() -> None:
+    document = {"version": 1, "statements": [
+        {"type": "message", "text": "a\nb", "participants": ["A", "B"]},
+        {"type": "block", "sections": [{"label": "x", "statements": []}]}]}
+    assert dumps(document).splitlines() == [
+        "{",
+        '  "version": 1,',
+        '  "statements": [',
+        '    {"type": "message", "text": "a\\nb", "participants": ["A", "B"]},',
+        "    {",
+        '      "type": "block",',
+        '      "sections": [',
+        '        {"label": "x", "statements": []}',
+        "      ]",
+        "    }",
+        "  ]",
+        "}",
+    ]
+
+
+def test_preview_json_options_compact_and_without_analysis(tmp_path) -> None:
+    source = tmp_path / "d.mmd"
+    source.write_text("sequenceDiagram\n    A->>B: hi\n")
+
+    def preview(*options: str) -> str:
+        return subprocess.run([sys.executable, "-m", "mermaidgen", "preview", str(source),
+                               "--format", "json", *options], capture_output=True,
+                              text=True, check=True).stdout
+
+    full, compact = preview(), preview("--compact")
+    assert json.loads(full) == json.loads(compact)
+    assert compact.count("\n") == 1 and full.count("\n") > 10
+    model = json.loads(preview("--diagram-only", "--compact"))
+    assert "analysis" not in model
+    assert model == {k: v for k, v in json.loads(full).items() if k != "analysis"}
