@@ -5,9 +5,13 @@ feeding its own traces to `check_trace`, relies on.
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
-from mermaidgen.contract.checker import ContractError, check
+from mermaidgen import parse
+from mermaidgen.contract import contract_of
+from mermaidgen.contract.checker import _MANY, ContractError, _Program, check
 
 MSG = ["message", "A", "B", "x", 2]
 
@@ -105,3 +109,41 @@ def test_trace_shapes(trace: list, expected: bool | str) -> None:
     with pytest.raises(ContractError) as caught:
         check(ONE_MESSAGE, trace)
     assert str(caught.value) == expected
+
+
+ANY = "any number"
+
+BOUNDS = [
+    # (id, diagram body, per message text: the fewest and most times a run sends it)
+    ("alt-takes-one-section", "alt a\nA->>B: x\nelse b\nA->>B: y\nA->>B: x\nend",
+     {"x": (1, 1), "y": (0, 1)}),
+    ("opt-may-skip", "opt\nA->>B: x\nend", {"x": (0, 1)}),
+    ("loop-runs-at-least-once", "loop\nA->>B: x\nend", {"x": (1, ANY)}),
+    ("par-runs-every-section", "par\nA->>B: x\nand\nA->>B: x\nand\nA->>B: y\nend",
+     {"x": (2, 2), "y": (1, 1)}),
+    ("what-follows-a-break-may-not-happen", "A->>B: w\nbreak\nA->>B: x\nend\nA->>B: y",
+     {"w": (1, 1), "x": (0, 1), "y": (0, 1)}),
+    ("critical-option-may-cut-the-main-section",
+     "critical\nA->>B: x\nA->>B: y\noption\nA->>B: z\nend",
+     {"x": (0, 1), "y": (0, 1), "z": (0, 1)}),
+    ("critical-main-then-option-sends-twice", "critical\nA->>B: x\noption\nA->>B: x\nend",
+     {"x": (1, 2)}),
+    ("loop-inside-opt", "opt\nloop\nA->>B: x\nend\nend", {"x": (0, ANY)}),
+    ("opt-inside-loop", "loop\nopt\nA->>B: x\nend\nend", {"x": (0, ANY)}),
+    ("break-inside-loop", "loop\nA->>B: x\nbreak\nA->>B: y\nend\nA->>B: z\nend",
+     {"x": (1, ANY), "y": (0, ANY), "z": (0, ANY)}),
+]
+
+
+@pytest.mark.parametrize("body, expected", [pytest.param(*b[1:], id=b[0]) for b in BOUNDS])
+def test_message_count_bounds(body: str, expected: dict) -> None:
+    # the bounds decide, before any search, that a trace with a message too many or too
+    # few cannot conform: too narrow, a conforming trace gets a twentieth of the search
+    # budget; too wide, a failing one is searched in full and may be called "might still
+    # conform"
+    text = "sequenceDiagram\n" + textwrap.indent(body, "    ") + "\n"
+    program = _Program(contract_of(parse(text)))
+    texts = {m[4]: m[2] for m in program.msgs}
+    found = {texts[label]: (lo, ANY if hi == _MANY else hi)
+             for label, (lo, hi) in program.bounds.items()}
+    assert found == expected
