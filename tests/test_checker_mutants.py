@@ -130,6 +130,12 @@ BOUNDS = [
      {"x": (1, 2)}),
     ("loop-inside-opt", "opt\nloop\nA->>B: x\nend\nend", {"x": (0, ANY)}),
     ("opt-inside-loop", "loop\nopt\nA->>B: x\nend\nend", {"x": (0, ANY)}),
+    ("the-same-message-twice", "A->>B: x\nA->>B: x", {"x": (2, 2)}),
+    ("an-optional-copy-then-a-sure-one", "opt\nA->>B: x\nend\nA->>B: x", {"x": (1, 2)}),
+    ("par-of-an-optional-and-a-sure-copy", "par\nopt\nA->>B: x\nend\nand\nA->>B: x\nend",
+     {"x": (1, 2)}),
+    ("alt-of-an-optional-and-a-sure-copy",
+     "alt a\nopt\nA->>B: x\nend\nelse b\nA->>B: x\nend", {"x": (0, 1)}),
     ("break-inside-loop", "loop\nA->>B: x\nbreak\nA->>B: y\nend\nA->>B: z\nend",
      {"x": (1, ANY), "y": (0, ANY), "z": (0, ANY)}),
 ]
@@ -147,3 +153,17 @@ def test_message_count_bounds(body: str, expected: dict) -> None:
     found = {texts[label]: (lo, ANY if hi == _MANY else hi)
              for label, (lo, hi) in program.bounds.items()}
     assert found == expected
+
+
+@pytest.mark.parametrize("order", [pytest.param("xy", id="x-first"),
+                                   pytest.param("yx", id="y-first")])
+def test_par_over_is_par(order: str) -> None:
+    # `par_over` (mermaid's `par over A,B`) is written as `par` by contract_of, but a
+    # contract written by hand may say it
+    contract = {"version": 1, "items": [{"kind": "par_over", "label": "", "line": 2,
+                                         "sections": [
+        {"label": "", "line": 2, "items": [dict(ITEM, text="x")]},
+        {"label": "", "line": 4, "items": [dict(ITEM, **{"from": "C"}, text="y")]}]}]}
+    sent = {"x": ("A", "B", "x"), "y": ("C", "B", "y")}
+    result = check(contract, [sent[c] for c in order])
+    assert result["ok"], result["explanation"]
