@@ -203,7 +203,10 @@ class Builder:
         actor = self.actors.get(link.participant)
         if actor is None or link.keyword == "details":  # details needs a web page's DOM
             return
-        text = link.text.replace("&equals;", "=").replace("&amp;", "&")
+        # (mermaid turns `&equals;` and `&amp;` back into `=` and `&` here, but only
+        # in its sanitizer's output: a source cannot write them, since `;` ends the line,
+        # and entity codes such as `#38;amp#59;` stay `&amp;` in mermaid's model)
+        text = link.text
         if link.keyword == "link":
             at = text.find("@")
             actor.links[js_trim(text[: at - 1])] = js_trim(text[at + 1 :])

@@ -40,12 +40,15 @@ def words(text: str) -> list[str]:
     return list(_words(text))
 
 
-@functools.lru_cache(maxsize=65536)
-def _words(text: str) -> tuple[str, ...]:
-    # diagrams repeat their names and texts many times, hence the cache
+def _split(text: str) -> tuple[str, ...]:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return tuple(map(str.lower, _CAMEL.findall(text)))
+
+
+# diagrams repeat their names and texts many times, hence the cache (wrapped here rather
+# than by a decorator, which would hide the function from mutation testing)
+_words = functools.lru_cache(maxsize=65536)(_split)
 
 
 def event_words(text: str, verbs: bool = True) -> list[str]:
@@ -65,8 +68,10 @@ def event_words(text: str, verbs: bool = True) -> list[str]:
     return found
 
 
-@functools.lru_cache(maxsize=65536)
-def event_key(text: str) -> str:
+def _event_key(text: str) -> str:
     """What two hops of one event have in common: `Publish: ORDER_CREATED` and
     `OrderCreated event` both give `order created`."""
     return " ".join(event_words(text)) or text.strip().lower()
+
+
+event_key = functools.lru_cache(maxsize=65536)(_event_key)

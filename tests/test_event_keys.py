@@ -1,0 +1,80 @@
+"""Event keys (`mermaidgen/contract/keys.py`): which message texts name the same event.
+
+The key decides what the contract checker of every generated package accepts as "the same
+message" and which hops the analysis joins into one event, so each rule of the module's
+docstring is pinned here by the key it gives (found by mutation testing, docs/mutation.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mermaidgen.contract.checker import check
+from mermaidgen.contract.keys import event_key, event_words, words
+
+KEYS = [
+    # (text, its event key, id)
+    ("Publish: ORDER_CREATED (orders.v1)", "order created", "verb-and-topic-in-parentheses"),
+    ("OrderCreated [orders.v1]", "order created", "topic-in-brackets"),
+    ("findById(42)", "find by id 42", "call-argument-is-not-a-topic"),
+    ("Order<br>Created", "order created", "br-break"),
+    ("Order<BR />created", "order created", "self-closed-br-break"),
+    ("Event: OrderCreated", "order created", "leading-event-word"),
+    ("Event Shipped", "shipped", "leading-event-word-before-one-word"),
+    ("Event Order 7", "order 7", "leading-event-word-before-a-number-too"),
+    ("Event Order", "order", "leading-event-word-then-one-word"),
+    ("Event 42", "event 42", "numbered-event-keeps-its-word"),
+    ("Shipped event", "shipped", "trailing-event-word"),
+    ("Consume order-created message", "order created", "verb-and-trailing-word"),
+    ("  注文  ", "注文", "no-ascii-word-falls-back-to-the-text"),
+    ("ΣΥΜΒΑΝ", "συμβαν", "fallback-is-lower-case"),
+    ("🚀 📦", "🚀 📦", "emoji-only"),
+]
+
+
+@pytest.mark.parametrize("text, key", [pytest.param(*k[:2], id=k[2]) for k in KEYS])
+def test_event_key(text: str, key: str) -> None:
+    assert event_key(text) == key
+
+
+WORDS = [
+    # (text, verbs kept, event words, id)
+    ("Publish", True, ["publish"], "a-lone-verb-is-the-event"),
+    ("Publish notify", True, ["notify"], "verbs-drop-down-to-the-last-word"),
+    ("Send invoice", False, ["send", "invoice"], "command-keeps-its-verb"),
+    ("Send invoice", True, ["invoice"], "event-drops-its-verb"),
+    ("Event", True, ["event"], "a-lone-event-word-stays"),
+    ("Event event", True, ["event"], "trailing-word-stops-at-one"),
+]
+
+
+@pytest.mark.parametrize("text, verbs, expected", [pytest.param(*w[:3], id=w[3])
+                                                    for w in WORDS])
+def test_event_words(text: str, verbs: bool, expected: list[str]) -> None:
+    assert event_words(text, verbs=verbs) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("Café crème", ["cafe", "creme"], id="accents-dropped"),
+    pytest.param("ORDER_CREATED", ["order", "created"], id="upper-snake"),
+    pytest.param("HTTPServer2Up", ["http", "server", "2", "up"], id="acronym-and-number"),
+])
+def test_words(text: str, expected: list[str]) -> None:
+    assert words(text) == expected
+
+
+def _one_message(text: str) -> dict:
+    return {"version": 1, "items": [
+        {"kind": "message", "from": "A", "to": "B", "text": text, "line": 2}]}
+
+
+@pytest.mark.parametrize("drawn, sent, ok", [
+    pytest.param("注文", "発送", False, id="different-cjk-texts"),
+    pytest.param("注文", " 注文 ", True, id="same-cjk-text"),
+    pytest.param("🚀", "📦", False, id="different-emoji"),
+    pytest.param("Café créé", "Cafe cree", True, id="accents-do-not-count"),
+])
+def test_texts_without_ascii_words_are_still_compared(drawn: str, sent: str,
+                                                       ok: bool) -> None:
+    result = check(_one_message(drawn), [("A", "B", sent)])
+    assert result["ok"] is ok, result["explanation"]
