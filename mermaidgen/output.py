@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mermaidgen.errors import UsageError
-from mermaidgen.naming import Pins, is_module_name
+from mermaidgen.naming import Pins, is_module_name, is_package_name
 from mermaidgen.render import OWNERS, RenderedFile
 from mermaidgen.swap import (
     JOURNAL,
@@ -127,20 +127,26 @@ _START_OVER = ("remove it to start over (the next run then regenerates the files
 
 
 def _valid_structure(data: dict) -> bool:
-    """Version 2's `names` and `orchestrator`, when present, are what they should be."""
+    """Version 2's `names` and `orchestrator`, and the `package`, when present, are what
+    they should be (the package and the names become paths)."""
     names = data.get("names", {})
     orchestrator = data.get("orchestrator", "")
+    if "package" in data and not is_package_name(data["package"]):
+        return False
     return isinstance(names, dict) and isinstance(orchestrator, str) and all(
         isinstance(k, str) and is_module_name(v) for k, v in names.items())
 
 
 def pins(out: Path) -> Pins | None:
-    """The module names the last run gave participants, to keep them (None without a
-    manifest, or with one written before names were kept)."""
+    """The package and the module names the last run chose, to keep them (None without a
+    manifest; a manifest written before names were kept pins the package only)."""
     old = read_manifest(out) if out.is_dir() and not out.is_symlink() else None
-    if old is None or "names" not in old:
+    if old is None:
         return None
-    return Pins(dict(old["names"]), frozenset(_hook_modules(out)))
+    package = old.get("package")
+    if "names" not in old:
+        return Pins(package=package)
+    return Pins(dict(old["names"]), frozenset(_hook_modules(out)), package)
 
 
 def _hook_modules(out: Path) -> set[str]:

@@ -54,7 +54,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
-    from mermaidgen.generate import build, stale_hooks, structure_plan
+    from mermaidgen.generate import build, setting_changes, stale_hooks, structure_plan
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
@@ -109,6 +109,8 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
         elif a.kind == "stale":
             print(f"  {a.path}: no longer generated from the diagram; delete it if you no "
                   "longer need it", file=sys.stderr)
+    for line in setting_changes(generation, folder, previous):
+        print(f"  {line}", file=sys.stderr)
     for line in stale_hooks(generation, folder):
         print(f"  {line}", file=sys.stderr)
     if changed:
