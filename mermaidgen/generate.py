@@ -53,10 +53,10 @@ class Generation:
                 "target": self.target, "package": self.package,
                 "source": self.context.get("source_path", self.analysis.diagram.source),
                 "source_sha256": self.context["source_sha256"],
-                "context_version": self.context["context_version"], **self._broker(),
+                "context_version": self.context["context_version"], **self.broker_setting(),
                 **self._structure()}
 
-    def _broker(self) -> dict:
+    def broker_setting(self) -> dict:
         """The transport, recorded so that a later change can name the files it affects."""
         broker = self.context.get("broker")
         return {"broker": broker["name"]} if isinstance(broker, dict) else {}
@@ -387,19 +387,30 @@ def _other_diagram(generation: Generation, out: Path, previous: dict | None) -> 
         "keeps yours."])
 
 
+SETTINGS = ("target", "broker", "package")
+"""The settings the user-owned files (pyproject.toml, README.md) are created for."""
+
+
+def settings_of_yours(previous: dict | None) -> dict[str, str]:
+    """The settings the user's files were set up for: those of the last run, unless the
+    manifest remembers older ones the files still mention (`settings_of_yours`, kept until
+    the user updates them, so the reminder is repeated on every run until then)."""
+    kept = (previous or {}).get("settings_of_yours")
+    source = kept if isinstance(kept, dict) else (previous or {})
+    return {k: source[k] for k in SETTINGS if isinstance(source.get(k), str)}
+
+
 def setting_changes(generation: Generation, out: Path, previous: dict | None) -> list[str]:
     """User-owned files (never rewritten) that still mention a target, broker or package
     the folder no longer uses: each with the lines to look at and what the new settings
     would write there. Generating goes ahead; the user updates their files."""
-    import re
-
     from mermaidgen.swap import OutputError, no_links
 
     now = {"target": generation.target, "package": generation.package,
-           **generation._broker()}
-    changed = [(what, str(previous[what]), new) for what, new in now.items()
-               if previous and isinstance(previous.get(what), str)
-               and previous[what] != new]
+           **generation.broker_setting()}
+    before = settings_of_yours(previous)
+    changed = [(what, before[what], new) for what, new in now.items()
+               if what in before and before[what] != new]
     if not changed:
         return []
     found = []
@@ -413,13 +424,10 @@ def setting_changes(generation: Generation, out: Path, previous: dict | None) ->
         fresh = {line.strip() for line in f.content.splitlines()}
         mine = {line.strip() for line in current.splitlines()}
         for what, old, new in changed:
-            def mentions(text: str, word: str) -> bool:
-                return re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])",
-                                 text, re.IGNORECASE) is not None
             stale = [(n, line.strip()) for n, line in enumerate(current.splitlines(), 1)
-                     if mentions(line, old) and line.strip() not in fresh]
+                     if _mentions(line, old) and line.strip() not in fresh]
             wanted = [line.strip() for line in f.content.splitlines()
-                      if mentions(line, new) and line.strip() not in mine
+                      if _mentions(line, new) and line.strip() not in mine
                       and not line.lstrip().startswith("#")]
             if not stale and not wanted:
                 continue
@@ -428,3 +436,12 @@ def setting_changes(generation: Generation, out: Path, previous: dict | None) ->
             found += [f"  {f.path}:{n}: {line}" for n, line in stale[:6]]
             found += [f"  as `{new}` writes it: {line}" for line in wanted[:4]]
     return found
+
+
+def _mentions(text: str, word: str) -> bool:
+    """`word` in `text` as a word of its own, in any case (`NATS` and `faststream[nats]`
+    mention `nats`; `natsort` does not)."""
+    import re
+
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", text,
+                     re.IGNORECASE) is not None

@@ -101,11 +101,15 @@ def test_a_different_package_option_stops_with_a_plan_that_works(cli, tmp_path):
     _runs_user_code(out, "shop")
 
 
-def test_a_hostile_package_in_a_manifest_is_refused(cli, tmp_path):
+@pytest.mark.parametrize("field, value", [("package", "../evil"), ("package", 7),
+                                          ("settings_of_yours", {"broker": ["nats"]}),
+                                          ("settings_of_yours", "nats")])
+def test_a_hostile_package_in_a_manifest_is_refused(cli, tmp_path, field, value):
+    """A cloned repository's manifest is hostile input: the package becomes a path."""
     out = tmp_path / "out"
     _generate(cli, tmp_path, FLOW)
     manifest = _manifest(out)
-    manifest["package"] = "../evil"
+    manifest[field] = value
     (out / output.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     done = _generate(cli, tmp_path, FLOW)
     assert done.code == 1
@@ -158,7 +162,11 @@ def test_a_broker_change_names_the_users_files_still_on_the_old_broker(cli, tmp_
     assert "pyproject.toml" in done.err and "faststream[nats]" in done.err
     assert "faststream[redis]" in done.err
     assert _manifest(out)["broker"] == "redis"
-    # once the user updated it, nothing more is said
+    # said again on every run until the user updates the file ...
+    again = _generate(cli, tmp_path, FLOW, *args, "--broker", "redis")
+    assert again.code == 0
+    assert "pyproject.toml" in again.err and "faststream[nats]" in again.err
+    # ... then nothing more is said
     pyproject = out / "pyproject.toml"
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("[nats]", "[redis]")
                          .replace("(NATS)", "(Redis)"), encoding="utf-8")
