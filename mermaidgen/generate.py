@@ -376,9 +376,11 @@ def _other_diagram(generation: Generation, out: Path, previous: dict | None) -> 
     if kept >= MATCHING_PARTICIPANTS * len(recorded):
         return None
     shown = f"`{old_source}`" if old_source not in (None, "", "-") else "standard input"
+    listed = sorted(recorded)
+    who = ", ".join(listed[:6]) + (", ..." if len(listed) > 6 else "")
     return "\n".join([
         f"{out}: generated from another diagram ({shown}, package "
-        f"`{previous.get('package') if previous else ''}`, with {', '.join(sorted(recorded))})"
+        f"`{previous.get('package') if previous else ''}`, with {who})"
         f"; only {kept} of its {len(recorded)} participants are in "
         f"{new_source or 'this diagram'}, so nothing was written.",
         "To generate this diagram, give it its own folder: --out ANOTHER_FOLDER. If it is "
