@@ -17,7 +17,7 @@ from mermaidgen.analysis import Analysis, StyleChoice, analyse
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
 from mermaidgen.model import Block, Diagram
-from mermaidgen.naming import Pins, snake
+from mermaidgen.naming import PACKAGE_MAX, Pins, snake
 from mermaidgen.render import RenderedFile, render
 
 # target -> style -> "module:function" that builds the template context; each target's
@@ -54,7 +54,13 @@ class Generation:
                 "target": self.target, "package": self.package,
                 "source": self.context.get("source_path", self.analysis.diagram.source),
                 "source_sha256": self.context["source_sha256"],
-                "context_version": self.context["context_version"], **self._structure()}
+                "context_version": self.context["context_version"], **self.broker_setting(),
+                **self._structure()}
+
+    def broker_setting(self) -> dict:
+        """The transport, recorded so that a later change can name the files it affects."""
+        broker = self.context.get("broker")
+        return {"broker": broker["name"]} if isinstance(broker, dict) else {}
 
     def _structure(self) -> dict:
         """What user code binds to: module names, and the orchestrator its workflow is."""
@@ -67,10 +73,6 @@ class Generation:
 # modules a generated project imports besides the standard library, and its test folder
 _TAKEN_MODULES = frozenset({"tests", "mermaidgen", "pydantic", "faststream", "temporalio",
                             "pytest", "nats", "redis", "aiokafka", "aio_pika"})
-
-
-PACKAGE_MAX = 100
-"""Characters in a `--package` name: file systems refuse file names past 255 bytes."""
 
 
 def package_name(diagram: Diagram, requested: str | None) -> str:
@@ -131,7 +133,9 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
                          f"{', '.join(styles)} (or auto)")
     if templates is not None and not templates.is_dir():
         raise UsageError(f"--templates {templates}: not a folder")
-    name = package_name(diagram, package)
+    # a folder keeps the package it was generated with (a new title must not move code)
+    name = pins.package if package is None and pins and pins.package \
+        else package_name(diagram, package)
     _check_nesting(diagram)
     ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
                                                  **(options or {}))
@@ -339,6 +343,10 @@ def _wiring_uses(tree: ast.Module) -> list[tuple[int, str]]:
 def structure_plan(generation: Generation, out: Path, previous: dict | None) -> str | None:
     """Why generating would leave the user's code unreachable or broken, and what to do;
     None when it would not. `previous`: the folder's manifest before this run."""
+    refused = _package_moved(generation, out, previous) or \
+        _other_diagram(generation, out, previous)
+    if refused:
+        return refused
     broken = broken_hooks(generation, out)
     if not broken:
         return None
@@ -370,3 +378,130 @@ def _quoted(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def _package_moved(generation: Generation, out: Path, previous: dict | None) -> str | None:
+    """A `--package` other than the one the folder holds would leave the user's code in the
+    old package, unused: refused while any of it is still there, with the moves to make."""
+    old = (previous or {}).get("package")
+    new = generation.package
+    if not old or old == new:
+        return None
+    from mermaidgen.swap import OutputError, no_links
+
+    yours = []
+    for rel, info in sorted((previous or {}).get("files", {}).items()):
+        if info.get("owner") != "user" or not rel.startswith(f"{old}/"):
+            continue
+        try:
+            if no_links(out, rel).exists():
+                yours.append(rel)
+        except OutputError:
+            yours.append(rel)  # a link where a user file was: theirs to sort out
+    if not yours:
+        return None
+    moves = ", ".join(f"{rel} -> {new}/{rel[len(old) + 1:]}" for rel in yours[:8]) \
+        + (", ..." if len(yours) > 8 else "")
+    return "\n".join([
+        f"{out}: this folder holds the package `{old}` (recorded in its manifest), and "
+        f"--package asks for `{new}`; your code in {old}/ would no longer run, so nothing "
+        "was written.",
+        f"To keep the package: run again without --package, or with --package {old}.",
+        f"To move to `{new}`: move your files ({moves}), change any `{old}.` imports in "
+        f"them to `{new}.`, delete the folder {old}/, then run again with --package {new}."])
+
+
+MATCHING_PARTICIPANTS = 0.5
+"""A diagram whose source is named differently from the folder's is still the same story
+(a renamed or moved file) when at least this share of the participants the folder was
+generated for are in it."""
+
+
+def _other_diagram(generation: Generation, out: Path, previous: dict | None) -> str | None:
+    """A folder generated from one diagram is not mixed with another's code. Another
+    diagram: its source is named differently (or either source is unnamed, as standard
+    input is) and fewer than half of the folder's participants are in it. Manifests
+    without participant names (before version 2) cannot tell, and are not refused."""
+    recorded = (previous or {}).get("names")
+    if not recorded:
+        return None
+    old_source = previous.get("source") if previous else None
+    new_source = generation.meta()["source"]
+    if old_source == new_source and old_source not in (None, "", "-"):
+        return None
+    present = {p.id for p in generation.analysis.diagram.participants}
+    kept = sum(1 for pid in recorded if pid in present)
+    if kept >= MATCHING_PARTICIPANTS * len(recorded):
+        return None
+    shown = f"`{old_source}`" if old_source not in (None, "", "-") else "standard input"
+    listed = sorted(recorded)
+    who = ", ".join(listed[:6]) + (", ..." if len(listed) > 6 else "")
+    return "\n".join([
+        f"{out}: generated from another diagram ({shown}, package "
+        f"`{previous.get('package') if previous else ''}`, with {who})"
+        f"; only {kept} of its {len(recorded)} participants are in "
+        f"{new_source or 'this diagram'}, so nothing was written.",
+        "To generate this diagram, give it its own folder: --out ANOTHER_FOLDER. If it is "
+        "the same diagram, renamed and rewritten, remove the folder's manifest "
+        "(.mermaidgen/manifest.json): the next run regenerates the generated files and "
+        "keeps yours."])
+
+
+SETTINGS = ("target", "broker", "package")
+"""The settings the user-owned files (pyproject.toml, README.md) are created for."""
+
+
+def settings_of_yours(previous: dict | None) -> dict[str, str]:
+    """The settings the user's files were set up for: those of the last run, unless the
+    manifest remembers older ones the files still mention (`settings_of_yours`, kept until
+    the user updates them, so the reminder is repeated on every run until then)."""
+    kept = (previous or {}).get("settings_of_yours")
+    source = kept if isinstance(kept, dict) else (previous or {})
+    return {k: source[k] for k in SETTINGS if isinstance(source.get(k), str)}
+
+
+def setting_changes(generation: Generation, out: Path, previous: dict | None) -> list[str]:
+    """User-owned files (never rewritten) that still mention a target, broker or package
+    the folder no longer uses: each with the lines to look at and what the new settings
+    would write there. Generating goes ahead; the user updates their files."""
+    from mermaidgen.swap import OutputError, no_links
+
+    now = {"target": generation.target, "package": generation.package,
+           **generation.broker_setting()}
+    before = settings_of_yours(previous)
+    changed = [(what, before[what], new) for what, new in now.items()
+               if what in before and before[what] != new]
+    if not changed:
+        return []
+    found = []
+    for f in generation.files:
+        if f.owner != "user":
+            continue
+        try:
+            current = no_links(out, f.path).read_text(encoding="utf-8")
+        except (OSError, ValueError, OutputError):
+            continue
+        fresh = {line.strip() for line in f.content.splitlines()}
+        mine = {line.strip() for line in current.splitlines()}
+        for what, old, new in changed:
+            stale = [(n, line.strip()) for n, line in enumerate(current.splitlines(), 1)
+                     if _mentions(line, old) and line.strip() not in fresh]
+            wanted = [line.strip() for line in f.content.splitlines()
+                      if _mentions(line, new) and line.strip() not in mine
+                      and not line.lstrip().startswith("#")]
+            if not stale and not wanted:
+                continue
+            found.append(f"{f.path}: yours (never rewritten), still set up for {what} "
+                         f"`{old}`; the code now uses `{new}`:")
+            found += [f"  {f.path}:{n}: {line}" for n, line in stale[:6]]
+            found += [f"  as `{new}` writes it: {line}" for line in wanted[:4]]
+    return found
+
+
+def _mentions(text: str, word: str) -> bool:
+    """`word` in `text` as a word of its own, in any case (`NATS` and `faststream[nats]`
+    mention `nats`; `natsort` does not)."""
+    import re
+
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", text,
+                     re.IGNORECASE) is not None

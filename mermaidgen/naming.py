@@ -78,6 +78,17 @@ def kebab(text: str, fallback: str = "channel") -> str:
     return _joined(_name_words(text), "-") or fallback
 
 
+PACKAGE_MAX = 100
+"""Characters in a package name: file systems refuse file names past 255 bytes."""
+
+
+def is_package_name(name: object) -> bool:
+    """True for a name a package folder may have: a lower-case ASCII identifier, not a
+    keyword. (A package read back from a manifest is checked with this: it becomes a path.)"""
+    return isinstance(name, str) and 0 < len(name) <= PACKAGE_MAX and name.isascii() \
+        and name.isidentifier() and name == name.lower() and not keyword.iskeyword(name)
+
+
 def is_module_name(name: object) -> bool:
     """True for a name `snake` could have made: a safe module, class-stem and file name.
     (Names read back from a manifest are checked with this: a cloned repository's manifest
@@ -96,6 +107,9 @@ class Pins:
     present: frozenset[str] = frozenset()
     """Module names whose user file exists in the output folder: a new participant never
     takes one of them (it would inherit someone else's code)."""
+    package: str | None = None
+    """The package the last run generated: kept when no package is asked for, so that a
+    new title does not move the user's code into a new package."""
 
     def carried(self, current: set[str]) -> dict[str, str]:
         """Bindings of participants no longer in the diagram whose file is still there:

@@ -54,7 +54,13 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
-    from mermaidgen.generate import build, stale_hooks, structure_plan
+    from mermaidgen.generate import (
+        build,
+        setting_changes,
+        settings_of_yours,
+        stale_hooks,
+        structure_plan,
+    )
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
@@ -76,7 +82,12 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
     print(f"style: {generation.style.style} ({why})", file=sys.stderr)
     _notes(generation, orchestrator)
-    plan = output.plan(list(generation.files), folder, generation.meta(), force)
+    # user files still set up for an older target, broker or package: named on every run
+    # until updated (the manifest remembers what they were set up for)
+    unfollowed = setting_changes(generation, folder, previous)
+    meta = generation.meta() | ({"settings_of_yours": settings_of_yours(previous)}
+                                if unfollowed else {})
+    plan = output.plan(list(generation.files), folder, meta, force)
     broken = structure_plan(generation, folder, previous)
     if diff:
         sys.stdout.write(output.diff(plan))
@@ -110,6 +121,8 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
         elif a.kind == "stale":
             print(f"  {a.path}: no longer generated from the diagram; delete it if you no "
                   "longer need it", file=sys.stderr)
+    for line in unfollowed:
+        print(f"  {line}", file=sys.stderr)
     for line in stale_hooks(generation, folder):
         print(f"  {line}", file=sys.stderr)
     if changed:
