@@ -195,7 +195,7 @@ def _merge(sections: list[Stacks]) -> Stacks:
     """The open activations after an alternative: as deep as its deepest section, each
     slot holding what any section left open at that depth."""
     merged: Stacks = {}
-    for p in {p for stacks in sections for p in stacks}:
+    for p in dict.fromkeys(p for stacks in sections for p in stacks):  # not a set's order
         each = [stacks.get(p, []) for stacks in sections]
         merged[p] = [frozenset().union(*(stack[k] for stack in each if k < len(stack)))
                      for k in range(max(map(len, each)))]

@@ -204,7 +204,7 @@ def _alternatives(calls: list[_Call], old: list[_Call],
 def _merge(before: _State, ends: list[_State]) -> _State:
     """After alternatives: a call is still pending only if no alternative answered it."""
     merged = _State()
-    for who in {k for s in ends for k in s.pending}:
+    for who in dict.fromkeys(k for s in ends for k in s.pending):  # not a set's order
         lists = [s.pending.get(who, []) for s in ends]
         old = before.pending.get(who, [])
         if all(calls == old for calls in lists):  # untouched by the block (the usual case)

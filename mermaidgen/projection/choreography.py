@@ -127,7 +127,9 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 current = _merge(before, [*ends, current], path, block_id)
             elif kind in ("par", "par_over"):
                 current = dict(current)
-                for p in {p for end in [*ends, current] for p in end}:
+                # in the order drawn, not a set's: the projection must not depend on the
+                # hash seed
+                for p in dict.fromkeys(p for end in [*ends, current] for p in end):
                     arriving = _arrivals(before, [*ends, current], p)
                     if len(arriving) <= 1:
                         current[p] = arriving[0] if arriving else ()
@@ -206,7 +208,7 @@ def _merge(before: dict, ends: list[dict], alt_path: Path | None, block_id: int)
     reaction that some section replaced continues only inside the sections where it
     survived (alternatives that cannot be told apart after the block)."""
     merged = dict(before)
-    for p in {p for end in ends for p in end}:
+    for p in dict.fromkeys(p for end in ends for p in end):  # drawn order, not a set's
         found: dict[int, tuple] = {}
         survived: dict[int, list[int]] = {}
         for k, end in enumerate(ends):

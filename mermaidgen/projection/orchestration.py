@@ -307,6 +307,6 @@ def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
 def _merge(ends: list[dict[str, list[_Handling]]]) -> dict[str, list[_Handling]]:
     """After alternatives, a service still handles a call only if no section answered it."""
     merged: dict[str, list[_Handling]] = {}
-    for p in {p for end in ends for p in end}:
+    for p in dict.fromkeys(p for end in ends for p in end):  # drawn order, not a set's
         merged[p] = min((end.get(p, []) for end in ends), key=len)
     return merged
