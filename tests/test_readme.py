@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 UPDATE = os.environ.get("MERMAIDGEN_UPDATE_GOLDEN") == "1"
 REFRESH = "MERMAIDGEN_UPDATE_GOLDEN=1 python -m pytest tests/test_readme.py"
-TEST_COMMAND = "pip install -e '.[test]' && python -m pytest -q"
+TEST_COMMAND = "pip install -e '.[test]' && python -m pytest -q -n auto --dist loadfile"
 INSTALL = "pip install . && "
 QUICK_START = "Quick start"
 REFERENCE = "Commands"
