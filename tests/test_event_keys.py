@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from mermaidgen import parse
+from mermaidgen.analysis import analyse
 from mermaidgen.contract.checker import check
 from mermaidgen.contract.keys import event_key, event_words, words
 
@@ -112,3 +114,15 @@ def test_texts_with_an_ascii_spelling_key_by_their_words(text: str) -> None:
     for verbs in (True, False):
         assert event_key(text, verbs) == " ".join(event_words(text, verbs))
 
+
+def test_the_analysis_keeps_apart_the_events_the_checker_keeps_apart() -> None:
+    # one event class for `注文 1` and `発送 1` would be a contract the code cannot keep
+    diagram = parse("sequenceDiagram\n    participant O as Orders\n"
+                    "    participant K as Kafka\n    participant S as Shipping\n"
+                    "    O->>K: 注文 1\n    K->>S: 注文 1\n"
+                    "    O->>K: 発送 1\n    K->>S: 発送 1\n"
+                    "    S->>O: Send 注文\n", source="keys.mmd")
+    events = analyse(diagram).events
+    assert [(e.key, e.occurrences) for e in events] == [
+        ("注文 1", (0, 1)), ("発送 1", (2, 3)), ("send 注文", (4,))]
+    assert len({e.class_name for e in events}) == 3
