@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from mermaidgen import parse
+from mermaidgen.analysis import analyse
 from mermaidgen.contract.checker import check
 from mermaidgen.contract.keys import event_key, event_words, words
 
@@ -29,6 +31,28 @@ KEYS = [
     ("  注文  ", "注文", "no-ascii-word-falls-back-to-the-text"),
     ("ΣΥΜΒΑΝ", "συμβαν", "fallback-is-lower-case"),
     ("🚀 📦", "🚀 📦", "emoji-only"),
+    ("🚀📦", "🚀 📦", "each-emoji-is-a-word"),
+    ("❤️", "❤", "emoji-variation-selector-dropped"),
+    ("Publish 注文", "注文", "verb-before-cjk-dropped"),
+    ("注文 1", "注文 1", "cjk-word-and-number"),
+    ("Publish: 注文 (orders.v1)", "注文", "cjk-verb-and-topic"),
+    ("Event 注文", "注文", "leading-event-word-before-cjk"),
+    ("OrderCreated注文", "order created 注文", "ascii-camel-then-cjk"),
+    ("注文、発送", "注文 発送", "cjk-punctuation-separates"),
+    ("ЗаказСоздан", "заказ создан", "cyrillic-camel-case"),
+    ("ЗАКАЗ_СОЗДАН", "заказ создан", "cyrillic-upper-snake"),
+    ("ｱｲ", "アイ", "half-width-katakana-nfkc"),
+    ("नमस्ते", "नमस्ते", "devanagari-marks-stay-in-the-word"),
+    ("ＯｒｄｅｒＣｒｅａｔｅｄ", "order created", "full-width-latin-is-ascii"),
+    ("🚀注文", "🚀 注文", "emoji-then-cjk"),
+    ("注文🚀", "注文 🚀", "cjk-then-emoji"),
+    ("طلب ١٢", "طلب ١٢", "arabic-indic-digits-are-a-word"),
+    ("ΟΔΟΣ", "οδοσ", "greek-case-folded-not-lower-cased"),
+    ("ＨＴＴＰＳｅｒｖｅｒ", "http server", "full-width-latin-split-as-ascii"),
+    ("Straße", "strae", "latin-without-ascii-form-dropped-as-before"),
+    ("STRAẞE", "strae", "latin-extended-without-ascii-form-dropped-as-before"),
+    ("order→created", "ordercreated", "arrow-dropped-as-before"),
+    ("©Order", "order", "latin-1-sign-dropped-as-before"),
 ]
 
 
@@ -56,6 +80,7 @@ def test_event_words(text: str, verbs: bool, expected: list[str]) -> None:
 
 @pytest.mark.parametrize("text, expected", [
     pytest.param("Café crème", ["cafe", "creme"], id="accents-dropped"),
+    pytest.param("注文 1", ["1"], id="names-stay-ascii"),
     pytest.param("ORDER_CREATED", ["order", "created"], id="upper-snake"),
     pytest.param("HTTPServer2Up", ["http", "server", "2", "up"], id="acronym-and-number"),
 ])
@@ -78,3 +103,26 @@ def test_texts_without_ascii_words_are_still_compared(drawn: str, sent: str,
                                                        ok: bool) -> None:
     result = check(_one_message(drawn), [("A", "B", sent)])
     assert result["ok"] is ok, result["explanation"]
+
+
+@pytest.mark.parametrize("text", [
+    "Publish: ORDER_CREATED (orders.v1)", "Café créé event", "Straße", "Send invoice",
+    "Ｏｒｄｅｒ ｃｒｅａｔｅｄ", "order→created", "findById(42)", "Event 42",
+])
+def test_texts_with_an_ascii_spelling_key_by_their_words(text: str) -> None:
+    # keys of such texts are in every generated package's traces: they must not move
+    for verbs in (True, False):
+        assert event_key(text, verbs) == " ".join(event_words(text, verbs))
+
+
+def test_the_analysis_keeps_apart_the_events_the_checker_keeps_apart() -> None:
+    # one event class for `注文 1` and `発送 1` would be a contract the code cannot keep
+    diagram = parse("sequenceDiagram\n    participant O as Orders\n"
+                    "    participant K as Kafka\n    participant S as Shipping\n"
+                    "    O->>K: 注文 1\n    K->>S: 注文 1\n"
+                    "    O->>K: 発送 1\n    K->>S: 発送 1\n"
+                    "    S->>O: Send 注文\n", source="keys.mmd")
+    events = analyse(diagram).events
+    assert [(e.key, e.occurrences) for e in events] == [
+        ("注文 1", (0, 1)), ("発送 1", (2, 3)), ("send 注文", (4,))]
+    assert len({e.class_name for e in events}) == 3

@@ -133,7 +133,7 @@ def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     a command named by its verb, not the event `Invoice`."""
     found = TOPIC.search(text) if "(" in text or "[" in text else None
     ws = event_words(text, verbs=hop)
-    key = " ".join(ws) or text.strip().lower()
+    key = event_key(text, hop)  # the checker's key: words without an ASCII form count
     return key, pascal(key, "Event"), "-".join(ws) or "events", found.group(1) if found else None
 
 

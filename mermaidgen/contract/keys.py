@@ -5,11 +5,16 @@ that a package's contract test compares texts exactly as mermaidgen's analysis d
 must therefore import nothing but the standard library.
 
 * `words`: the words of a name in any spelling (`OrderCreated`, `ORDER_CREATED`,
-  `order-created`, `Order created`), lower-cased, accents dropped, ASCII only;
-* `event_words` / `event_key`: the words that name the event a message text carries,
-  without a topic in parentheses, `<br>` breaks, leading verbs (publish, consume, ...) and
-  a trailing `event`, so that `Publish: ORDER_CREATED (orders.v1)` and `OrderCreated
-  event` both give the key `order created`.
+  `order-created`, `Order created`), lower-cased, accents dropped, ASCII only (names
+  become Python identifiers and file names);
+* `event_words`: the (ASCII) words that name the event a message text carries, without a
+  topic in parentheses, `<br>` breaks, leading verbs (publish, consume, ...) and a
+  trailing `event`;
+* `event_key`: the same words, plus the words that have no ASCII spelling (`注文`,
+  `Заказ`, `🚀`; NFKC-normalised and case-folded), so that `Publish: ORDER_CREATED
+  (orders.v1)` and `OrderCreated event` both give the key `order created`, but `注文 1`
+  and `発送 1` are two events. A text without such words (any Latin text: accents, `ß`
+  and `ø` dropped as `words` drops them) keys by its ASCII words, as it always did.
 """
 
 from __future__ import annotations
@@ -51,14 +56,76 @@ def _split(text: str) -> tuple[str, ...]:
 _words = functools.lru_cache(maxsize=65536)(_split)
 
 
+def _spelling(c: str) -> str | None:
+    """How `words` spells a character: its ASCII form (accents dropped), or None for a
+    letter, digit or pictograph that has none (`注`, `Я`, `🚀`) and so is a word only in
+    its own script. Latin letters without an ASCII form (`ß`, `ø`) and the Latin-1 signs
+    (`©`, `°`) are dropped, as `words` always dropped them, so Latin texts keep their keys."""
+    spelled = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
+    kind = unicodedata.category(c)
+    if spelled or ord(c) < 0x370 or not (kind[0] in "LN" or kind == "So") \
+            or unicodedata.name(c, "").startswith("LATIN"):
+        return spelled
+    return None
+
+
+def _fold(word: str) -> str:
+    """A word as the key compares it: compatibility forms joined (`ｱ` is `ア`), case
+    folded (`Σ`, `σ` and `ς` are one letter), and normalised again, as folding may undo it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", word).casefold())
+
+
+def _key_split(text: str) -> tuple[str, ...]:
+    """`words`, plus the words that have no ASCII spelling, in order: a run of such letters
+    and digits (with their marks) is a word, split where a lower-case letter meets an
+    upper-case one; each pictograph is a word of its own. The text between them splits
+    exactly as `words` splits it."""
+    if text.isascii():
+        return _words(text)
+    found: list[str] = []
+    spelled = ""  # the ASCII spelling of the text since the last word without one
+    own = ""  # the word without an ASCII spelling being read
+    for c in text:
+        kind = unicodedata.category(c)
+        if own and kind[0] == "M":
+            if unicodedata.category(own[-1]) != "So":
+                own += c  # a mark belongs to its letter (Devanagari vowel signs, ...)
+            continue  # an emoji's variation selector is not part of the event's name
+        spelling = _spelling(c)
+        if spelling is not None:
+            if own:
+                found.append(_fold(own))
+                own = ""
+            spelled += spelling
+            continue
+        if spelled:
+            found.extend(_words(spelled))
+            spelled = ""
+        if own and (kind == "So" or unicodedata.category(own[-1]) == "So"
+                    or (own[-1].islower() and c.isupper())):
+            found.append(_fold(own))
+            own = ""
+        own += c
+    found.extend([_fold(own)] if own else _words(spelled))
+    return tuple(found)
+
+
 def event_words(text: str, verbs: bool = True) -> list[str]:
     """The words that name the event a message text carries. `verbs=False` keeps leading
     verbs: a command sent straight to a service (`Send invoice`) is named by its verb."""
+    return _event_words(words(_bare(text)), verbs)
+
+
+def _bare(text: str) -> str:
+    """A message text without its topic and line breaks."""
     if "(" in text or "[" in text:
         text = TOPIC.sub(" ", text)
     if "<" in text:
         text = BR.sub(" ", text)
-    found = words(text)
+    return text
+
+
+def _event_words(found: list[str], verbs: bool) -> list[str]:
     while verbs and len(found) > 1 and found[0] in VERBS:
         found = found[1:]
     if found[:1] == ["event"] and len(found) > 1 and not all(w.isdigit() for w in found[1:]):
@@ -68,10 +135,12 @@ def event_words(text: str, verbs: bool = True) -> list[str]:
     return found
 
 
-def _event_key(text: str) -> str:
+def _event_key(text: str, verbs: bool = True) -> str:
     """What two hops of one event have in common: `Publish: ORDER_CREATED` and
-    `OrderCreated event` both give `order created`."""
-    return " ".join(event_words(text)) or text.strip().lower()
+    `OrderCreated event` both give `order created`; `注文 1` and `発送 1` do not share
+    `1`. `verbs=False` as for `event_words`."""
+    return " ".join(_event_words(list(_key_split(_bare(text))), verbs)) \
+        or text.strip().lower()
 
 
 event_key = functools.lru_cache(maxsize=65536)(_event_key)
