@@ -13,18 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from projects import tree
+from projects import V1, tree
 
 from mermaidgen import output
 
-V1 = """sequenceDiagram
-    participant ServiceA
-    participant ServiceB
-    participant ServiceC
-    ServiceA->>ServiceB: Event 1
-    ServiceB->>ServiceC: Event 2
-    ServiceC->>ServiceA: Event 3
-"""
 V2 = V1.replace("Event 3", "Event Three")
 V3 = V1.replace("Event 3", "Event Drei")
 DIAGRAM = "flow/_generated/diagram.py"

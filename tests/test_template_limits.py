@@ -10,12 +10,12 @@ issue (nested `range(100000)`, `'a' * 10000000000`, a macro calling itself).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from projects import tree
 
 from mermaidgen import output, sandbox
 from mermaidgen.cli import _run
@@ -29,21 +29,6 @@ needs_links = pytest.mark.skipif(os.name == "nt", reason="needs symbolic links")
 def _no_fsync(monkeypatch):
     """fsync guards against power loss, which no test here causes (as in test_output.py)."""
     monkeypatch.setattr(output.os, "fsync", lambda fd: None)
-
-
-def listing(root: Path) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder, name)
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                found[rel] = ("link", os.readlink(path))
-            elif path.is_dir():
-                found[rel] = "dir"
-            else:
-                found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 @pytest.fixture
@@ -95,12 +80,12 @@ def test_export_does_not_write_through_a_linked_file(cli, tmp_path, decoy, force
     target = tmp_path / "mine"
     target.mkdir()
     (target / "files.toml").symlink_to(decoy / target_file)
-    before = listing(decoy)
+    before = tree(decoy)
     result = cli("templates", "export", target, "--target", "python", "--style",
                  "choreography", *(["--force"] if force else []))
     assert result.code == 1, result.err
     assert "symbolic link" in result.err
-    assert listing(decoy) == before
+    assert tree(decoy) == before
 
 
 @needs_links
@@ -108,12 +93,12 @@ def test_export_does_not_write_into_a_linked_subfolder(cli, tmp_path, decoy):
     target = tmp_path / "mine"
     target.mkdir()
     (target / "transport").symlink_to(decoy / "sub", target_is_directory=True)
-    before = listing(decoy)
+    before = tree(decoy)
     result = cli("templates", "export", target, "--target", "faststream", "--style",
                  "choreography", "--force")
     assert result.code == 1, result.err
     assert "symbolic link" in result.err
-    assert listing(decoy) == before
+    assert tree(decoy) == before
 
 
 def test_export_still_overwrites_with_force(cli, tmp_path):
