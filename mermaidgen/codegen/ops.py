@@ -3,11 +3,11 @@
 A handler or workflow body is a tree (blocks inside blocks). Templates must not recurse
 (deep diagrams would hit Jinja's limits) and must not decide anything, so the tree is
 turned here into a flat list of `ops`, each with its indentation depth: `publish`, `call`,
-`if`/`elif`/`else_unknown`, `if_hook` ... `else`, `loop` ... `loop_next`, `par_branch` ...
-`par_join`, `try` ... `except`, `exit`, `pass`, and `nested` ... `run_nested` around a
-block too deep for one Python function (codegen/nested.py). A template prints one line
-per op. The user-facing decisions the ops need (which branch, repeat or not, payloads)
-are collected as `hooks`: the methods a user may override.
+`lose`, `if`/`elif`/`else_unknown`, `if_hook` ... `else`, `loop` ... `loop_next`,
+`par_branch` ... `par_join`, `try` ... `except`, `exit`, `pass`, and `nested` ...
+`run_nested` around a block too deep for one Python function (codegen/nested.py). A
+template prints one line per op. The user-facing decisions the ops need (which branch,
+repeat or not, payloads) are collected as `hooks`: the methods a user may override.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Lost,
     Publish,
     Received,
     Reply,
@@ -227,6 +228,10 @@ class Flattener:
                         "replies": list(getattr(a, "replies", ())),
                         "relayed_from": a.relayed_from,
                         "compensation": getattr(a, "compensation", False),
+                        "comment": self.describe(a.message)})
+        elif isinstance(a, Lost):  # sent, recorded, and received by nobody
+            ops.append({"op": "lose", "indent": d, "message": a.message, "to": a.to,
+                        "relayed_from": a.relayed_from, "line": a.line,
                         "comment": self.describe(a.message)})
         elif isinstance(a, Await):
             ops.append({"op": "await", "indent": d, "message": a.message, "service": a.service,
