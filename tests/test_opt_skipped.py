@@ -87,19 +87,22 @@ def test_both_paths_of_the_opt_run_to_the_end_and_conform(tmp_path: Path, style:
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
-def _published_by(source: str, handler: str) -> set[int]:
-    """The messages `handler` (a method of the generated wiring) publishes on some path."""
-    function = next(node for node in ast.walk(ast.parse(source))
-                    if isinstance(node, ast.AsyncFunctionDef) and node.name == handler)
-    return {call.args[0].value for call in ast.walk(function)
+def _published(nodes: list[ast.stmt]) -> set[int]:
+    """The messages these statements publish (`self.publish(index, ...)`)."""
+    return {call.args[0].value for node in nodes for call in ast.walk(node)
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
             and call.func.attr == "publish" and isinstance(call.args[0], ast.Constant)}
 
 
 def test_the_faststream_handler_goes_on_when_the_opt_is_skipped(tmp_path: Path) -> None:
     """The engine run is test_target_faststream.py's; here: B's handler of `Order` publishes
-    `Ship` (message 3) on the skipped path, and the project compiles and passes ruff."""
+    `Wrap` (message 1) when the opt is taken and `Ship` (message 3) when it is skipped,
+    and the project compiles and passes ruff."""
     out = _generate(tmp_path, "choreography", target="faststream")
     lint(out)
     wiring = (out / "gift" / "_generated" / "wiring.py").read_text(encoding="utf-8")
-    assert _published_by(wiring, "_on_order") == {1, 3}
+    handler = next(node for node in ast.walk(ast.parse(wiring))
+                   if isinstance(node, ast.AsyncFunctionDef) and node.name == "_on_order")
+    decision = next(node for node in handler.body if isinstance(node, ast.If))
+    assert (_published(decision.body), _published(decision.orelse)) == ({1}, {3})
+    assert _published([n for n in handler.body if n is not decision]) == set()
