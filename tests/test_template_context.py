@@ -32,8 +32,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 DOC = (PROJECT / "docs" / "template-context.md").read_text(encoding="utf-8")
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
 
-# Beyond the samples: diagram text that is awkward to print, and neighbouring `alt`
-# branches that do the same for a participant (one `if` op with `choices`).
+# Beyond the samples: diagram text that is awkward to print, neighbouring `alt` branches
+# that do the same for a participant (one `if` op with `choices`), a lost message (a
+# `lose` op in orchestration) and an `opt` whose skipped path goes on (an `else` op).
 EDGE = '''sequenceDiagram
     title Edge "cases" \\n {{ x }}
     participant Shop
@@ -49,6 +50,12 @@ EDGE = '''sequenceDiagram
         Pay->>Audit: flag
         Audit->>Shop: done
     end
+    Shop-xAudit: "lost" {{ x }}
+    opt again "?"
+        Shop->>Pay: retry
+        Pay->>Shop: retried
+    end
+    Shop->>Audit: after
 '''
 # A participant type the diagram invents reaches templates verbatim (see the xfail below)
 PARTICIPANT_TYPE = '''sequenceDiagram

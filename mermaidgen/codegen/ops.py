@@ -3,11 +3,11 @@
 A handler or workflow body is a tree (blocks inside blocks). Templates must not recurse
 (deep diagrams would hit Jinja's limits) and must not decide anything, so the tree is
 turned here into a flat list of `ops`, each with its indentation depth: `publish`, `call`,
-`if`/`elif`/`else`, `loop` ... `loop_next`, `par_branch` ... `par_join`, `try` ...
-`except`, `exit`, `pass`, and `nested` ... `run_nested` around a block too deep for one
-Python function (codegen/nested.py). A template prints one line per op. The user-facing
-decisions the ops need (which branch, repeat or not, payloads) are collected as `hooks`:
-the methods a user may override.
+`lose`, `if`/`elif`/`else_unknown`, `if_hook` ... `else`, `loop` ... `loop_next`,
+`par_branch` ... `par_join`, `try` ... `except`, `exit`, `pass`, and `nested` ...
+`run_nested` around a block too deep for one Python function (codegen/nested.py). A
+template prints one line per op. The user-facing decisions the ops need (which branch,
+repeat or not, payloads) are collected as `hooks`: the methods a user may override.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Lost,
     Publish,
     Received,
     Reply,
@@ -116,7 +117,8 @@ def merge_same_branches(ops: list[dict]) -> list[dict]:
 def mark_nested_ifs(ops: list[dict]) -> list[dict]:
     """An `opt` or `break` whose whole body is another one is an `if` holding a lone `if`:
     linters ask to merge the two (SIM102), but each block keeps its own `if` and hook, so
-    the outer one says that it is meant (`noqa`)."""
+    the outer one says that it is meant (`noqa`). Either `if` having an `else` (a skipped
+    `opt`'s path) makes them unmergeable."""
     # open if_hooks: [index, statements seen in the body, the first one's kind]
     open_ifs: list[list] = []
 
@@ -127,6 +129,10 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
                 ops[at]["noqa"] = "SIM102"
 
     for i, op in enumerate(ops):
+        if op["op"] == "else":
+            close(op["indent"] + 1)
+            if open_ifs and ops[open_ifs[-1][0]]["indent"] == op["indent"]:
+                open_ifs[-1][1] = 2  # an `if` with an `else` is no lone `if` to merge
         close(op["indent"])
         if open_ifs and op["op"] != "note" and \
                 ops[open_ifs[-1][0]]["indent"] == op["indent"] - 1:
@@ -223,6 +229,10 @@ class Flattener:
                         "relayed_from": a.relayed_from,
                         "compensation": getattr(a, "compensation", False),
                         "comment": self.describe(a.message)})
+        elif isinstance(a, Lost):  # sent, recorded, and received by nobody
+            ops.append({"op": "lose", "indent": d, "message": a.message, "to": a.to,
+                        "relayed_from": a.relayed_from, "line": a.line,
+                        "comment": self.describe(a.message)})
         elif isinstance(a, Await):
             ops.append({"op": "await", "indent": d, "message": a.message, "service": a.service,
                         "line": a.line, "comment": self.describe(a.message)})
@@ -286,6 +296,14 @@ class Flattener:
             closers = [{"op": "exit", "indent": d + 1, "how": exit_with}] \
                 if f.kind == "break" else []
             body(f.branches[0].actions, d + 1, exit_with, closers)
+            if f.kind == "opt" and len(f.branches) > 1:
+                # what follows the opt, on the path where it is skipped: in choreography
+                # it is the deciding handler's to send (taken, the section's last
+                # handler sends it), so without this `else` a skipped opt stalls the flow
+                skipped = f.branches[1]
+                emit({"op": "else", "indent": d, "line": skipped.line,
+                      "comment": comment(skipped.label)})
+                body(skipped.actions, d + 1, exit_with)
         elif f.kind == "loop":
             h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
                           label)

@@ -22,6 +22,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Lost,
     Received,
     Reply,
     Send,
@@ -71,6 +72,9 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.service, a.text, original))
                 out.extend(convert(variants.get(a.message, ()), a.service))
+            elif isinstance(a, Lost):  # sent, and never arrives: no operation follows
+                out.append(message(caller if a.relayed_from is None else orchestrator,
+                                   a.to, a.text, messages[a.message]))
             elif isinstance(a, Await):
                 out.append(message(a.service, orchestrator, a.text, messages[a.message]))
             elif isinstance(a, Received):

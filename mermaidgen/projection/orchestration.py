@@ -11,7 +11,10 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
-  behalf. That is how a choreography diagram becomes a workflow.
+  behalf. That is how a choreography diagram becomes a workflow;
+* a lost message (`-x` that neither answers nor destroys) is `Lost`: sent where its
+  sender acts (the workflow, the operation the sender is handling, or the workflow on
+  the sender's behalf) and received by nobody, as in the choreography.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from mermaidgen.projection.views import (
     Call,
     Comment,
     LocalStep,
+    Lost,
     Operation,
     Orchestration,
     Received,
@@ -49,7 +53,7 @@ _COMPENSATION = re.compile(
 RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run", "receive",
                    "answer", "register", "drain", "execute", "deliver", "awaiting", "operate",
                    "perform", "take_step", "call_options", "dispatcher", "start", "publish",
-                   "arrive", "trace", "data")
+                   "arrive", "trace", "data", "lose")
 
 
 def is_compensation(text: str) -> bool:
@@ -173,6 +177,15 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                            it.line))
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
+                continue
+            if role == "lost" and sender not in brokers and receiver not in brokers:
+                # it reaches nobody: no operation of the receiver, nothing it handles
+                if sender == orchestrator:
+                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line))
+                elif (inner := container(sender)) is not None:
+                    inner.add(it.path, Lost(it.index, receiver, m.text, it.line))
+                else:
+                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender))
                 continue
             if sender in brokers:
                 origin = hops.source[it.index]

@@ -21,6 +21,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    Lost,
     Orchestration,
     Publish,
     Received,
@@ -76,6 +77,9 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
     if isinstance(a, Send):
         via = f" (for {a.relayed_from})" if a.relayed_from else ""
         return f'send {a.service}.{a.operation} "{a.text}"{via}'
+    if isinstance(a, Lost):
+        via = f" (for {a.relayed_from})" if a.relayed_from else ""
+        return f'lost "{a.text}" -> {a.to}{via}'
     if isinstance(a, Await):
         return f'await {a.service}: "{a.text}"'
     if isinstance(a, Reply):

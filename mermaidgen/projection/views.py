@@ -108,6 +108,21 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Lost:
+    """Orchestration: a message that never arrives (`-x` that neither answers nor
+    destroys). It is sent, so the trace records it and the contract expects it, and it
+    reaches nobody: it calls no operation and the receiver does nothing.
+    `relayed_from`: the participant that sends it in the diagram, when the orchestrator
+    sends it on its behalf."""
+
+    message: int
+    to: str
+    text: str
+    line: int
+    relayed_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Await:
     """Orchestration: the workflow waits for a message a service sends it."""
 
@@ -167,8 +182,8 @@ class Fragment:
     replies), or None: a decision of the code's own."""
 
 
-Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Await | Reply | Fragment
-                     | Arrive | Received)
+Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Lost | Await | Reply
+                     | Fragment | Arrive | Received)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

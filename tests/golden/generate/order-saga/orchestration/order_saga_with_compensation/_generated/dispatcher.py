@@ -53,6 +53,11 @@ class Participant:
         self.dispatcher.trace.record(message, self.NAME, self.NAME)
         hook(ctx)
 
+    def lose(self, message: int, ctx: Context) -> None:
+        """Send a message that never arrives (`-x`) from where `ctx` is: it is recorded,
+        nobody receives it."""
+        self.dispatcher.trace.record(message, ctx.participant)
+
     def context(self, message: Any = None) -> Context:
         return Context(self.NAME, message)
 
