@@ -206,6 +206,39 @@ def test_hostile_names_and_texts_make_working_code(style: str, tmp_path: Path,
     assert "注文を確定する" in main.stdout
 
 
+# Shapes whose generated code once failed ruff: a participant whose only "sends" before
+# its first receipt are notes inside a `par` got a start() that left `ctx` unused (F841).
+LINT_SHAPES = {
+    "notes-only-par-before-a-receipt": """sequenceDiagram
+    participant A
+    participant B
+    par one
+        Note over A: a
+    and two
+        Note over A: b
+    end
+    B->>A: x
+""",
+    "notes-only-par-branch-beside-a-receipt": """sequenceDiagram
+    A->>B: go
+    par one
+        Note over C: thinking
+    and two
+        B->>C: x
+    end
+""",
+}
+
+
+@pytest.mark.parametrize("text", LINT_SHAPES.values(), ids=LINT_SHAPES.keys())
+@pytest.mark.parametrize("style", STYLES)
+def test_odd_shapes_make_code_that_lints(text: str, style: str, tmp_path: Path) -> None:
+    source = tmp_path / "shape.mmd"
+    source.write_text(text, encoding="utf-8")
+    generate(source, style, tmp_path / "out")
+    lint(tmp_path / "out")
+
+
 def _nested(kind: str, depth: int) -> str:
     lines = ["sequenceDiagram"]
     for i in range(depth):

@@ -23,6 +23,10 @@ from mermaidgen.projection.contract import projected
 CONTEXT_VERSION = 3
 
 
+# ops that send nothing and call no hook: an entry made only of them starts nothing (a
+# `par` whose branches hold only notes would leave start()'s `ctx` unused: ruff F841)
+_SENDS_NOTHING = frozenset({"note", "pass", "par_branch", "par_join", "nested", "run_nested"})
+
 def _arrow(sender: str, arrow: str, receiver: str, text: str) -> str:
     return comment(f"{sender}{arrow}{receiver}: {text}")
 
@@ -135,8 +139,8 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                              "single": len(cases) == 1})
         entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat) \
             if s.entry else []
-        if all(op["op"] in ("note", "pass") for op in entry):
-            entry = []  # only notes: nothing to start, and an empty start() lints badly
+        if all(op["op"] in _SENDS_NOTHING for op in entry):
+            entry = []  # only notes (in blocks): nothing to start; such a start() lints badly
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
                   "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
                  for j in s.joins]
