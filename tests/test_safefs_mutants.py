@@ -149,6 +149,7 @@ def test_a_missing_entry_is_nothing_there(folder, mode):
             r.read("none")
         with pytest.raises(FileNotFoundError):
             r.read("no/such")
+    assert sorted(p.name for p in folder.iterdir()) == ["file"]  # reading made no folder
 
 
 def test_kinds_of_entries(folder, mode):
@@ -303,13 +304,39 @@ def test_no_descriptor_is_left_open(folder, decoy):
     assert open_fds() == before
 
 
+def test_the_fallback_opens_no_descriptor(folder, monkeypatch):
+    """Without `dir_fd` (Windows) a folder cannot be opened at all: nothing may try."""
+    monkeypatch.setattr(safefs, "DIR_FD", False)
+    with Root(folder, Refused) as r:
+        assert r.fd is None
+        r.write("a/b", b"x")
+        assert r.read("a/b") == b"x"
+
+
+def test_a_backslash_is_refused_where_it_separates_folders(folder, monkeypatch):
+    """On Windows `a\\..\\x` would climb out of the folder."""
+    monkeypatch.setattr(safefs.os, "sep", "\\")
+    with Root(folder, Refused) as r:
+        with pytest.raises(Refused, match="not a plain path"):
+            r.lstat("a\\..\\x")
+        assert r.lstat("plain") is None
+
+
 def test_kind_of_an_entry():
     here = Path(__file__).parent
     fd = os.open(here, os.O_RDONLY)
     try:
-        assert safefs._kind("__pycache__", fd) in ("dir", None)
         assert safefs._kind(Path(__file__).name, fd) == "other"
         assert safefs._kind("no-such-file", fd) is None
+    finally:
+        os.close(fd)
+
+
+def test_kind_of_a_folder(folder):
+    (folder / "d").mkdir()
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        assert safefs._kind("d", fd) == "dir"
     finally:
         os.close(fd)
 

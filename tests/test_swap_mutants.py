@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,8 @@ def test_parents():
 def crashed(out: Path, journal: object) -> None:
     (out / STAGING).mkdir(parents=True, exist_ok=True)
     (out / BACKUP).mkdir(parents=True, exist_ok=True)
+    if journal == {"paths": ["run.sh"], "existed": ["run.sh"]}:
+        (out / BACKUP / "run.sh").mkdir()
     (out / JOURNAL).write_text(json.dumps(journal), encoding="utf-8")
 
 
@@ -237,7 +240,7 @@ def test_a_valid_journal_is_replayed(out):
     (out / "new" / "deep").mkdir(parents=True)
     (out / "new" / "deep" / "b.py").write_bytes(b"added")
     (out / "keep" / "c.py").write_bytes(b"added")
-    crashed(out, {"paths": ["pkg/a.py", "new/deep/b.py", "keep/c.py", "run.sh"],
+    crashed(out, {"paths": ["run.sh", "pkg/a.py", "new/deep/b.py", "keep/c.py"],
                   "existed": ["pkg/a.py", "run.sh"], "dirs": ["new/deep", "new"]})
     assert swap.recover(out) is True
     assert (out / "pkg" / "a.py").read_bytes() == b"before"
@@ -304,16 +307,22 @@ BAD_JOURNALS = {
     "up": ({"paths": ["../x"], "existed": []}, "refusing to write '../x'"),
     "existed up": ({"paths": ["a"], "existed": ["../a"]}, "refusing to write '../a'"),
     "dirs up": ({"paths": ["a"], "existed": [], "dirs": [".."]}, "refusing to write '..'"),
-    "state": ({"paths": [f"{STATE_DIR}/lock"], "existed": []}, "is mermaidgen's own state"),
-    "git": ({"paths": [".git/hooks/x"], "existed": []}, "version-control folder"),
+    "state": ({"paths": [f"{STATE_DIR}/lock"], "existed": []},
+              f"refusing to write '{STATE_DIR}/lock': "
+              f"{STATE_DIR}/ is mermaidgen's own state"),
+    "git": ({"paths": [".git/hooks/x"], "existed": []},
+            "refusing to write '.git/hooks/x': mermaidgen never writes into a "
+            "version-control folder"),
     "not a path": ({"paths": [7], "existed": []}, "refusing to write 7"),
     "existed not changed": ({"paths": ["pkg/a.py"], "existed": ["run.sh"]},
                             "it lists files as replaced that it does not change"),
     "foreign folder": ({"paths": ["pkg/a.py"], "existed": [], "dirs": ["keep"]},
                        "it lists folders that hold none of its files"),
-    "a folder as a file": ({"paths": ["keep"], "existed": []}, "keep is not a regular file"),
+    "a folder as a file": ({"paths": ["keep"], "existed": []}, "{out}/keep is not a regular file"),
+    "a folder as a backup": ({"paths": ["run.sh"], "existed": ["run.sh"]},
+                             "{out}/" f"{BACKUP}/run.sh is not a regular file"),
     "a file as a folder": ({"paths": ["run.sh/x"], "existed": [], "dirs": ["run.sh"]},
-                           "run.sh is not a folder"),
+                           "{out}/run.sh is not a folder"),
 }
 
 
@@ -323,7 +332,7 @@ def test_a_journal_mermaidgen_could_not_have_written_touches_nothing(out, journa
     before = tree(out)
     with pytest.raises(OutputError) as err:
         swap.recover(out)
-    assert message in str(err.value)
+    assert f"cannot be replayed ({message.format(out=out)}" in str(err.value)
     assert str(err.value).startswith(f"{out / JOURNAL}: an interrupted run left this "
                                      "journal and it cannot be replayed (")
     assert f"delete {out / JOURNAL}, {out / STAGING} and {out / BACKUP}" in str(err.value)
@@ -345,8 +354,10 @@ def test_a_backup_with_other_names_is_refused(out, tmp_path):
     (out / BACKUP / "pkg").mkdir(parents=True)
     os.link(tmp_path / "elsewhere", out / BACKUP / "pkg" / "a.py")
     crashed(out, {"paths": ["pkg/a.py"], "existed": ["pkg/a.py"]})
-    with pytest.raises(OutputError, match="has other names"):
+    with pytest.raises(OutputError) as err:
         swap.recover(out)
+    assert (f"({BACKUP}/pkg/a.py has other names (hard links), so it is not a copy "
+            "mermaidgen made)") in str(err.value)
     assert (out / "pkg" / "a.py").read_bytes() == b"a = 1\n"
 
 
@@ -370,7 +381,7 @@ def test_links_and_wrong_kinds_in_the_state_are_refused(out, tmp_path, where):
     elif where == "dir":
         (out / "new").rmdir()
         (out / "new").symlink_to(away)
-        expected = f"{out / 'new'} is a symbolic link"
+        expected = f"{out / 'new'} is a symbolic link"  # refused on the way to new/b.py
     elif where == "staging":
         (out / STAGING).rmdir()
         (out / STAGING).symlink_to(away)
@@ -382,7 +393,10 @@ def test_links_and_wrong_kinds_in_the_state_are_refused(out, tmp_path, where):
     before, planted = tree(out), tree(away)
     with pytest.raises(OutputError) as err:
         swap.recover(out)
-    assert expected in str(err.value)
+    if "symbolic" in expected:  # on the way (safefs) or at the entry (swap)
+        expected += (", and mermaidgen never reads or writes through links"
+                     + ("; remove it)" if where == "dir" else ")"))
+    assert f"({expected}" in str(err.value)
     assert tree(out) == before and tree(away) == planted
 
 
@@ -404,6 +418,47 @@ def test_recover_clears_what_a_run_killed_before_its_swap_left(out, scratch):
     assert swap.recover(out) is False
     assert (out / "pkg" / "a.py").read_bytes() == b"a = 1\n"
     assert sorted(p.name for p in (out / STATE_DIR).iterdir()) == ["lock", "manifest.json"]
+
+
+def test_the_whole_message_for_a_journal_that_cannot_be_replayed(out):
+    crashed(out, [])
+    with pytest.raises(OutputError) as err:
+        swap.recover(out)
+    assert str(err.value) == (
+        f"{out / JOURNAL}: an interrupted run left this journal and it cannot be replayed "
+        "(not a mermaidgen journal). If this folder came from elsewhere (a cloned "
+        f"repository, an archive), delete {out / JOURNAL}, {out / STAGING} and "
+        f"{out / BACKUP} and run again; if a run of yours was interrupted here, its "
+        f"previous files are in {out / BACKUP}: put them back by hand first")
+
+
+def test_scratch_that_cannot_be_cleared_is_a_clear_error(out, monkeypatch):
+    (out / STAGING).mkdir()
+
+    def remove(self, rel):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(safefs.Root, "remove", remove)
+    with pytest.raises(OutputError) as err:
+        swap.recover(out)
+    assert str(err.value) == f"cannot clear {out / STATE_DIR}: Permission denied"
+
+
+def test_state_that_cannot_be_cleared_after_the_swap_keeps_the_new_tree(out, monkeypatch):
+    real = safefs.Root.unlink
+
+    def unlink(self, rel):
+        if rel == JOURNAL:
+            raise OSError(errno.EACCES, "Permission denied")
+        return real(self, rel)
+
+    monkeypatch.setattr(safefs.Root, "unlink", unlink)
+    with pytest.raises(OutputError) as err:
+        swap.commit(out, NEW, b"{}", [])
+    assert str(err.value) == (f"wrote {out}, but cannot clear {out / STATE_DIR}: "
+                              "Permission denied")
+    for rel, data in NEW.items():
+        assert (out / rel).read_bytes() == data
 
 
 def test_recover_locked_without_a_journal(out):
@@ -470,8 +525,10 @@ def test_read_state(out, tmp_path):
 def test_a_second_writer_is_refused_until_the_first_is_done(out):
     with swap.Lock(out) as first:
         assert first.fd is not None
+        refused = swap.Lock(out)
         with pytest.raises(OutputError) as err:
-            swap.Lock(out).__enter__()
+            refused.__enter__()
+        assert refused.fd is None  # its descriptor closed, nothing held
         assert str(err.value) == (f"another mermaidgen is writing into {out} right now; "
                                   "try again when it has finished")
     assert first.fd is None
@@ -492,6 +549,13 @@ def test_a_lock_on_a_folder_without_locks_is_held_anyway(out, monkeypatch):
     assert lock.fd is None
     with pytest.raises(OSError):
         os.fstat(fd)  # closed
+
+
+def test_without_advisory_locks_a_run_still_goes_ahead(out, monkeypatch):
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # as on Windows: import fails
+    with swap.Lock(out) as lock:
+        assert lock.fd is None
+    assert not (out / LOCK_FILE).exists()
 
 
 def test_a_linked_lock_file_is_refused(out, tmp_path):
