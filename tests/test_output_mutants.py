@@ -1,0 +1,78 @@
+"""What `--diff` shows and what a run into a folder that lost its manifest says, exactly.
+
+Written for survivors of mutmut's first (partial) run over `output.py` (docs/mutation.md):
+a user reads these texts to decide whether to let mermaidgen write, so every changed file
+must be in the diff, each line as it is, and the plan must list what it does to each file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mermaidgen import output
+from mermaidgen.output import Action, OutputError, Plan
+from mermaidgen.render import RenderedFile
+
+
+def gen(path: str, content: str, owner: str = "generated") -> RenderedFile:
+    return RenderedFile(path, content, owner)
+
+
+def test_diff_shows_every_changed_file_line_by_line(tmp_path):
+    (tmp_path / "same.txt").write_text("same\n", encoding="utf-8")
+    (tmp_path / "old.txt").write_bytes(b"one\n\xff two\nthree\n")  # not UTF-8: still shown
+    files = {"same.txt": gen("same.txt", "same\n"),
+             "old.txt": gen("old.txt", "one\nTWO\nthree\n"),
+             "user.py": gen("user.py", "mine\n", "user"),
+             "new.txt": gen("new.txt", "fresh\n")}
+    actions = (Action("same.txt", "unchanged", "generated"),  # skipped, not the end
+               Action("user.py", "keep", "user"),
+               Action("old.txt", "update", "generated"),
+               Action("new.txt", "create", "generated"))
+    text = output.diff(Plan(tmp_path, actions, files, {}, False))
+    assert text == ("--- a/old.txt\n+++ b/old.txt\n@@ -1,3 +1,3 @@\n one\n-\ufffd two\n"
+                    "+TWO\n three\n"
+                    "--- a/new.txt\n+++ b/new.txt\n@@ -0,0 +1 @@\n+fresh\n")
+
+
+def test_the_plan_for_a_folder_that_lost_its_manifest(tmp_path):
+    reclaimed = [f"pkg/m{i}.py" for i in range(9)]
+    actions = (*(Action(q, "reclaim", "generated") for q in reclaimed),
+               Action("pkg/hooks.py", "keep", "user"),
+               Action("pkg/foreign.py", "keep", "generated"),
+               Action("pkg/api.py", "conflict", "generated"))
+    text = output.rebuild_plan(Plan(tmp_path, actions, {}, {}, False, rebuilt=True))
+    assert text == (
+        f"{tmp_path}: mermaidgen generated this folder, but its manifest "
+        "(.mermaidgen/manifest.json) is missing, so each file is judged by its header:\n"
+        "  9 file(s) carry mermaidgen's generated header, so are regenerated (the old "
+        "copies are kept under .mermaidgen/replaced/): " + ", ".join(reclaimed[:8])
+        + ", ...\n"
+        "  1 file(s) are yours (mermaidgen creates them once, never overwrites them): "
+        "kept as they are: pkg/hooks.py\n"
+        "  1 file(s) sit where mermaidgen writes generated files but carry no mermaidgen "
+        "header, so they may be yours: nothing is written until you decide: pkg/api.py\n"
+        "Move those files away, or run again with --force to regenerate them too (your "
+        "copies are kept under .mermaidgen/replaced/). Restoring the manifest (for "
+        "example from version control) also works.")
+
+
+def test_the_plan_lists_eight_files_in_full(tmp_path):
+    reclaimed = [f"m{i}.py" for i in range(8)]
+    actions = tuple(Action(q, "reclaim", "generated") for q in reclaimed)
+    text = output.rebuild_plan(Plan(tmp_path, actions, {}, {}, False, rebuilt=True))
+    assert text.endswith("): " + ", ".join(reclaimed))
+    assert "Move those files" not in text
+
+
+def test_a_folder_with_a_journal_says_how_to_go_on(tmp_path: Path):
+    (tmp_path / ".mermaidgen").mkdir()
+    (tmp_path / ".mermaidgen" / "journal.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.plan([gen("a.py", "a\n")], tmp_path, {})
+    assert str(err.value) == (
+        f"another mermaidgen is writing into {tmp_path}, or one was interrupted; run "
+        "`mermaidgen generate` again (without --dry-run or --diff it first puts back the "
+        "files of an interrupted run)")
