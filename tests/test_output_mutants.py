@@ -7,6 +7,7 @@ must be in the diff, each line as it is, and the plan must list what it does to 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,61 @@ def test_a_folder_with_a_journal_says_how_to_go_on(tmp_path: Path):
         f"another mermaidgen is writing into {tmp_path}, or one was interrupted; run "
         "`mermaidgen generate` again (without --dry-run or --diff it first puts back the "
         "files of an interrupted run)")
+
+
+GOOD_MANIFEST = {"mermaidgen_manifest": 2, "files": {"shop/a.py": {
+    "owner": "generated", "sha256": "0" * 64}}, "package": "shop",
+    "names": {"Order": "order"}, "orchestrator": "saga",
+    "settings_of_yours": {"target": "python"}}
+
+HOSTILE_MANIFESTS = {
+    "package that is a path": {"package": "../x"},
+    "names not a mapping": {"names": ["order"]},
+    "name that is a path": {"names": {"Order": "../../etc/x"}},
+    "orchestrator not a text": {"orchestrator": ["saga"]},
+    "settings not a mapping": {"settings_of_yours": ["python"]},
+    "setting not a text": {"settings_of_yours": {"target": 1}},
+}
+
+
+def _manifest_at(out: Path, data: dict) -> None:
+    (out / ".mermaidgen").mkdir(parents=True, exist_ok=True)
+    (out / ".mermaidgen" / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_well_formed_manifest_is_read(tmp_path):
+    _manifest_at(tmp_path, GOOD_MANIFEST)
+    assert output.read_manifest(tmp_path) == GOOD_MANIFEST
+
+
+@pytest.mark.parametrize("change", HOSTILE_MANIFESTS.values(), ids=HOSTILE_MANIFESTS)
+def test_a_manifest_whose_names_could_become_bad_paths_is_refused(tmp_path, change):
+    """A cloned repository's manifest is hostile: its package and names become paths."""
+    _manifest_at(tmp_path, {**GOOD_MANIFEST, **change})
+    with pytest.raises(OutputError) as err:
+        output.read_manifest(tmp_path)
+    assert str(err.value).startswith(
+        f"{tmp_path / '.mermaidgen' / 'manifest.json'}: not a mermaidgen manifest; ")
+
+
+def test_hook_modules_are_found_in_every_package_and_never_through_links(tmp_path):
+    away = tmp_path / "away"
+    (away / "services").mkdir(parents=True)
+    (away / "services" / "planted.py").write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    for package, modules in (("a", ["order", "stock"]), ("b", ["pay"])):
+        (out / package / "services").mkdir(parents=True)
+        for m in modules:
+            (out / package / "services" / f"{m}.py").write_text("", encoding="utf-8")
+        (out / package / "services" / "notes.txt").write_text("", encoding="utf-8")
+    (out / "linked").symlink_to(away)  # a package that is a link
+    (out / "c").mkdir()
+    (out / "c" / "services").symlink_to(away / "services")  # services that is a link
+    (out / "d").mkdir()  # a package without services
+    (out / "e").mkdir()
+    (out / "e" / "services").write_text("", encoding="utf-8")  # services that is a file
+    (out / "top.txt").write_text("", encoding="utf-8")
+    _manifest_at(out, GOOD_MANIFEST)
+    pins = output.pins(out)
+    assert pins.present == {"order", "stock", "pay"}
+    assert pins.bound == {"Order": "order"} and pins.package == "shop"
