@@ -1,0 +1,169 @@
+"""What `--diff` shows and what a run into a folder that lost its manifest says, exactly.
+
+Written for survivors of mutmut's first (partial) run over `output.py` (docs/mutation.md):
+a user reads these texts to decide whether to let mermaidgen write, so every changed file
+must be in the diff, each line as it is, and the plan must list what it does to each file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mermaidgen import output
+from mermaidgen.output import Action, OutputError, Plan
+from mermaidgen.render import RenderedFile
+
+
+def gen(path: str, content: str, owner: str = "generated") -> RenderedFile:
+    return RenderedFile(path, content, owner)
+
+
+def test_diff_shows_every_changed_file_line_by_line(tmp_path):
+    (tmp_path / "same.txt").write_text("same\n", encoding="utf-8")
+    (tmp_path / "old.txt").write_bytes(b"one\n\xff two\nthree\n")  # not UTF-8: still shown
+    files = {"same.txt": gen("same.txt", "same\n"),
+             "old.txt": gen("old.txt", "one\nTWO\nthree\n"),
+             "user.py": gen("user.py", "mine\n", "user"),
+             "new.txt": gen("new.txt", "fresh\n")}
+    actions = (Action("same.txt", "unchanged", "generated"),  # skipped, not the end
+               Action("user.py", "keep", "user"),
+               Action("old.txt", "update", "generated"),
+               Action("new.txt", "create", "generated"))
+    text = output.diff(Plan(tmp_path, actions, files, {}, False))
+    assert text == ("--- a/old.txt\n+++ b/old.txt\n@@ -1,3 +1,3 @@\n one\n-\ufffd two\n"
+                    "+TWO\n three\n"
+                    "--- a/new.txt\n+++ b/new.txt\n@@ -0,0 +1 @@\n+fresh\n")
+
+
+def test_the_plan_for_a_folder_that_lost_its_manifest(tmp_path):
+    reclaimed = [f"pkg/m{i}.py" for i in range(9)]
+    actions = (*(Action(q, "reclaim", "generated") for q in reclaimed),
+               Action("pkg/hooks.py", "keep", "user"),
+               Action("pkg/foreign.py", "keep", "generated"),
+               Action("pkg/api.py", "conflict", "generated"))
+    text = output.rebuild_plan(Plan(tmp_path, actions, {}, {}, False, rebuilt=True))
+    assert text == (
+        f"{tmp_path}: mermaidgen generated this folder, but its manifest "
+        "(.mermaidgen/manifest.json) is missing, so each file is judged by its header:\n"
+        "  9 file(s) carry mermaidgen's generated header, so are regenerated (the old "
+        "copies are kept under .mermaidgen/replaced/): " + ", ".join(reclaimed[:8])
+        + ", ...\n"
+        "  1 file(s) are yours (mermaidgen creates them once, never overwrites them): "
+        "kept as they are: pkg/hooks.py\n"
+        "  1 file(s) sit where mermaidgen writes generated files but carry no mermaidgen "
+        "header, so they may be yours: nothing is written until you decide: pkg/api.py\n"
+        "Move those files away, or run again with --force to regenerate them too (your "
+        "copies are kept under .mermaidgen/replaced/). Restoring the manifest (for "
+        "example from version control) also works.")
+
+
+def test_the_plan_lists_eight_files_in_full(tmp_path):
+    reclaimed = [f"m{i}.py" for i in range(8)]
+    actions = tuple(Action(q, "reclaim", "generated") for q in reclaimed)
+    text = output.rebuild_plan(Plan(tmp_path, actions, {}, {}, False, rebuilt=True))
+    assert text.endswith("): " + ", ".join(reclaimed))
+    assert "Move those files" not in text
+
+
+def test_a_folder_with_a_journal_says_how_to_go_on(tmp_path: Path):
+    (tmp_path / ".mermaidgen").mkdir()
+    (tmp_path / ".mermaidgen" / "journal.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.plan([gen("a.py", "a\n")], tmp_path, {})
+    assert str(err.value) == (
+        f"another mermaidgen is writing into {tmp_path}, or one was interrupted; run "
+        "`mermaidgen generate` again (without --dry-run or --diff it first puts back the "
+        "files of an interrupted run)")
+
+
+GOOD_MANIFEST = {"mermaidgen_manifest": 2, "files": {"shop/a.py": {
+    "owner": "generated", "sha256": "0" * 64}}, "package": "shop",
+    "names": {"Order": "order"}, "orchestrator": "saga",
+    "settings_of_yours": {"target": "python"}}
+
+HOSTILE_MANIFESTS = {
+    "package that is a path": {"package": "../x"},
+    "names not a mapping": {"names": ["order"]},
+    "name that is a path": {"names": {"Order": "../../etc/x"}},
+    "orchestrator not a text": {"orchestrator": ["saga"]},
+    "settings not a mapping": {"settings_of_yours": ["python"]},
+    "setting not a text": {"settings_of_yours": {"target": 1}},
+}
+
+
+def _manifest_at(out: Path, data: dict) -> None:
+    (out / ".mermaidgen").mkdir(parents=True, exist_ok=True)
+    (out / ".mermaidgen" / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_well_formed_manifest_is_read(tmp_path):
+    _manifest_at(tmp_path, GOOD_MANIFEST)
+    assert output.read_manifest(tmp_path) == GOOD_MANIFEST
+
+
+@pytest.mark.parametrize("change", HOSTILE_MANIFESTS.values(), ids=HOSTILE_MANIFESTS)
+def test_a_manifest_whose_names_could_become_bad_paths_is_refused(tmp_path, change):
+    """A cloned repository's manifest is hostile: its package and names become paths."""
+    _manifest_at(tmp_path, {**GOOD_MANIFEST, **change})
+    with pytest.raises(OutputError) as err:
+        output.read_manifest(tmp_path)
+    assert str(err.value).startswith(
+        f"{tmp_path / '.mermaidgen' / 'manifest.json'}: not a mermaidgen manifest; ")
+
+
+def test_hook_modules_are_found_in_every_package_and_never_through_links(tmp_path):
+    away = tmp_path / "away"
+    (away / "services").mkdir(parents=True)
+    (away / "services" / "planted.py").write_text("", encoding="utf-8")
+    out = tmp_path / "out"
+    for package, modules in (("a", ["order", "stock"]), ("b", ["pay"])):
+        (out / package / "services").mkdir(parents=True)
+        for m in modules:
+            (out / package / "services" / f"{m}.py").write_text("", encoding="utf-8")
+        (out / package / "services" / "notes.txt").write_text("", encoding="utf-8")
+    (out / "linked").symlink_to(away)  # a package that is a link
+    (out / "c").mkdir()
+    (out / "c" / "services").symlink_to(away / "services")  # services that is a link
+    (out / "d").mkdir()  # a package without services
+    (out / "e").mkdir()
+    (out / "e" / "services").write_text("", encoding="utf-8")  # services that is a file
+    (out / "top.txt").write_text("", encoding="utf-8")
+    _manifest_at(out, GOOD_MANIFEST)
+    pins = output.pins(out)
+    assert pins.present == {"order", "stock", "pay"}
+    assert pins.bound == {"Order": "order"} and pins.package == "shop"
+
+
+COPIED_FIRST_LINE = '"""A trace checker copied verbatim into every package."""'
+
+
+@pytest.mark.parametrize("current,rendered,carries", [
+    (b"# Generated by mermaidgen 1.0 \r\nx = 1\n", "anything\n", True),
+    (b"# Generated by mermaidgen", "", True),
+    (b"  # Generated by mermaidgen\n", "# Generated by mermaidgen\n", False),  # indented
+    (b"x = 1  # Generated by mermaidgen\n", "", False),
+    (COPIED_FIRST_LINE.encode() + b"   \nold body\n", COPIED_FIRST_LINE + "\nnew\n", True),
+    (b" " + COPIED_FIRST_LINE.encode() + b"\n", COPIED_FIRST_LINE + "\n", False),
+    (b"import os  # twenty-nine char\n", "import os  # twenty-nine char\n", False),  # short
+    (b"import os  # thirty characters\n", "import os  # thirty characters\n", True),
+    (b"\xff# Generated by mermaidgen\n", "", False),
+])
+def test_which_files_count_as_written_by_mermaidgen(current, rendered, carries):
+    """A folder that lost its manifest: only these files are regenerated, the rest kept."""
+    assert output._carries_mark(current, rendered) is carries
+
+
+def test_a_folder_counts_as_generated_only_by_its_generated_files(tmp_path):
+    away = tmp_path / "away.py"
+    away.write_text("# Generated by mermaidgen\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "hooks.py").write_text("# Generated by mermaidgen\n", encoding="utf-8")
+    (out / "linked.py").symlink_to(away)
+    files = [gen("hooks.py", "", "user"), gen("linked.py", ""), gen("gone.py", "")]
+    assert output._rebuilding(files, out) is False  # a user file or a link proves nothing
+    (out / "real.py").write_text("# Generated by mermaidgen x\n", encoding="utf-8")
+    assert output._rebuilding([*files, gen("real.py", "")], out) is True
