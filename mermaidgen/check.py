@@ -165,8 +165,9 @@ def lint_file(path: Path, report: Report) -> None:
 def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
     from mermaidgen import output
-    from mermaidgen.generate import broken_hooks, build
+    from mermaidgen.generate import build
     from mermaidgen.sources import load_with_text, single
+    from mermaidgen.user_code import broken_hooks
 
     text, diagram = single(generation.spec, load_with_text(generation.spec, warn=False))
     options = {"broker": generation.broker} if generation.broker else None

@@ -135,7 +135,7 @@ def _valid_structure(data: dict) -> bool:
     orchestrator = data.get("orchestrator", "")
     if "package" in data and not is_package_name(data["package"]):
         return False
-    remembered = data.get("settings_of_yours", {})  # see generate.settings_of_yours
+    remembered = data.get("settings_of_yours", {})  # see user_code.settings_of_yours
     if not isinstance(remembered, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in remembered.items()):
         return False

@@ -119,7 +119,7 @@ USER_EDIT = '''
 
 def _regenerate(text: str, out: Path, style: str = "choreography") -> list[str]:
     """Generate from `text` into `out` and return the report's stale-hook lines."""
-    from mermaidgen.generate import stale_hooks
+    from mermaidgen.user_code import stale_hooks
 
     diagram = mermaidgen.parse(text, source="flow.mmd")
     generation = build(diagram, text, style=style, package="flow")

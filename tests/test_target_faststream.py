@@ -22,7 +22,8 @@ from projects import V1, lint, make_venv, pip_install, project_tests, run
 import mermaidgen
 from mermaidgen import output
 from mermaidgen.errors import UsageError
-from mermaidgen.generate import Generation, build, stale_hooks
+from mermaidgen.generate import Generation, build
+from mermaidgen.user_code import stale_hooks
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))

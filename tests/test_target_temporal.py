@@ -32,7 +32,8 @@ from mermaidgen.codegen.temporal import (
     SDK_VERSION,
     TEST_SERVER_VERSION,
 )
-from mermaidgen.generate import Generation, build, stale_hooks
+from mermaidgen.generate import Generation, build
+from mermaidgen.user_code import stale_hooks
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))

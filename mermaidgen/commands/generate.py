@@ -54,8 +54,8 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen import output
     from mermaidgen.errors import UsageError
-    from mermaidgen.generate import (
-        build,
+    from mermaidgen.generate import build
+    from mermaidgen.user_code import (
         setting_changes,
         settings_of_yours,
         stale_hooks,
