@@ -45,6 +45,7 @@ from mermaidgen.swap import (
     OutputError,
     check_rel,
     commit,
+    load_state,
     no_links,
     read_state,
     recover,
@@ -110,8 +111,8 @@ def read_manifest(out: Path) -> dict | None:
         raw = read_state(out, MANIFEST)  # never through a link
         if raw is None:
             return None
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        data = load_state(raw)  # nesting checked: see swap.load_state
+    except (OSError, ValueError) as exc:
         raise OutputError(f"{path}: unreadable manifest ({exc}); {_START_OVER}") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict) or not all(_valid_entry(k, v) for k, v in files.items()) \

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -262,14 +263,33 @@ def recover(out: Path) -> bool:
         return undone
 
 
+STATE_DEPTH = 16  # mermaidgen's own journal and manifest nest 3 deep at most
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def load_state(raw: bytes) -> object:
+    """A journal or manifest, decoded. Nesting is checked first: json's C decoder recurses
+    once per level, and with the recursion limit raised (as `cli.main` raises it for deep
+    diagrams) a file of 100,000 `[` overflows the C stack of a normal thread and kills the
+    process instead of raising."""
+    text = raw.decode("utf-8")
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > STATE_DEPTH:
+            raise ValueError(f"nested more than {STATE_DEPTH} levels deep")
+    return json.loads(text)
+
+
 def recover_locked(out: Path) -> bool:
     with root(out) as r:
         if not r.exists(JOURNAL):
             return False
         try:
-            journal = json.loads(r.read(JOURNAL).decode("utf-8"))
+            journal = load_state(r.read(JOURNAL))
             _roll_back(r, journal)
-        except (OSError, ValueError, RecursionError, OutputError) as exc:
+        except (OSError, ValueError, OutputError) as exc:
             raise OutputError(
                 f"{out / JOURNAL}: an interrupted run left this journal and it cannot be "
                 f"replayed ({exc}). If this folder came from elsewhere (a cloned repository, "

@@ -247,3 +247,35 @@ def test_a_deeply_nested_manifest_is_a_clear_error(cli, clone):
     source, out, decoy = clone
     (out / output.MANIFEST).write_text("[" * 100_000)
     _attacked(cli, source, out, decoy, must_say="manifest")
+
+
+# A journal or manifest nested 100,000 deep, read on a normal thread with the recursion
+# limit raised (as the CLI raises it, and as a test run that used the CLI leaves it): json's
+# C decoder used to overflow the C stack and kill the process (a segfault under xdist).
+DEEP_STATE = """
+import sys
+from pathlib import Path
+sys.setrecursionlimit(200_000)
+from mermaidgen import output
+out = Path(sys.argv[1])
+try:
+    output.{call}(out)
+except output.OutputError as error:
+    print("refused:", error)
+"""
+
+
+@pytest.mark.parametrize("name, call", [("journal.json", "recover"),
+                                        ("manifest.json", "read_manifest")])
+def test_deeply_nested_state_is_refused_not_a_crash(tmp_path: Path, name: str,
+                                                    call: str) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "svc"
+    (out / STATE).mkdir(parents=True)
+    (out / STATE / name).write_text("[" * 100_000, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", DEEP_STATE.format(call=call), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused:" in done.stdout and "nested more than" in done.stdout, done.stdout
