@@ -500,7 +500,11 @@ def run_in_process(argv: list[str], stdin: bytes = b"", timeout: float | None = 
                 result["exception"] = traceback.format_exc()
 
     started = time.monotonic()
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
+    # as `cli.main` does, for the job's thread only: a limit left raised in this process
+    # (a pytest worker, when the tests replay reproducers) lets deep recursion on a normal
+    # thread overflow the C stack and kill the process instead of raising
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, 200_000))
     old_size = threading.stack_size(512 * 1024 * 1024)
     try:
         thread = threading.Thread(target=job, daemon=True)
@@ -508,6 +512,7 @@ def run_in_process(argv: list[str], stdin: bytes = b"", timeout: float | None = 
     finally:
         threading.stack_size(old_size)
     thread.join(timeout)
+    sys.setrecursionlimit(old_limit)
     if thread.is_alive():
         frame = sys._current_frames().get(thread.ident)  # type: ignore[arg-type]
         trace = "".join(traceback.format_stack(frame)) if frame else ""
