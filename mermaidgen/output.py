@@ -427,8 +427,8 @@ def _up_to_date(p: Plan) -> bool:
         return False
     try:
         return not os.path.lexists(p.out / JOURNAL) and \
-            (p.out / MANIFEST).read_bytes() == _manifest_bytes(p.manifest)
-    except OSError:
+            _manifest_bytes_on_disk(p.out) == _manifest_bytes(p.manifest)
+    except (OSError, OutputError):
         return False
 
 

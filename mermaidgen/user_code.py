@@ -21,20 +21,22 @@ def stale_hooks(generation: Generation, out: Path) -> list[str]:
         allowed = {h["name"] for h in service.get("hooks", [])}
         allowed |= {h["name"] for h in service.get("handlers", [])}
         allowed |= {op["name"] for op in service.get("operations", [])}
-        path = out / generation.package / "services" / f"{service['module']}.py"
+        path = f"{generation.package}/services/{service['module']}.py"
         found += _unknown_methods(path, service["class_name"], allowed, out)
     workflow = generation.context.get("orchestrator")
     if workflow:
         allowed = {h["name"] for h in workflow["hooks"]} | {"run"}
-        found += _unknown_methods(out / generation.package / "workflow.py",
+        found += _unknown_methods(f"{generation.package}/workflow.py",
                                   workflow["class_name"], allowed, out)
     return found
 
 
-def _unknown_methods(path: Path, class_name: str, allowed: set[str], out: Path) -> list[str]:
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+def _unknown_methods(rel: str, class_name: str, allowed: set[str], out: Path) -> list[str]:
+    from mermaidgen.swap import OutputError, no_links
+
+    try:  # a link in a cloned repository is never read (the plan refuses it anyway)
+        tree = ast.parse(no_links(out, rel).read_bytes())
+    except (OSError, SyntaxError, ValueError, OutputError):
         return []
     found = []
     for node in ast.walk(tree):
@@ -42,7 +44,7 @@ def _unknown_methods(path: Path, class_name: str, allowed: set[str], out: Path) 
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                         not item.name.startswith("_") and item.name not in allowed:
-                    found.append(f"{path.relative_to(out)}:{item.lineno}: {class_name}."
+                    found.append(f"{rel}:{item.lineno}: {class_name}."
                                  f"{item.name} customises a hook the diagram no longer has")
     return found
 

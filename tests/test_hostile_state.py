@@ -279,3 +279,22 @@ def test_deeply_nested_state_is_refused_not_a_crash(tmp_path: Path, name: str,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "refused:" in done.stdout and "nested more than" in done.stdout, done.stdout
+
+
+def test_a_linked_hook_module_is_not_read(clone) -> None:
+    """A clone whose hook module is a link to a file elsewhere: the look for hooks the
+    diagram no longer has never reads it (`generate` refuses the link at planning, but
+    `stale_hooks` is library code and used to parse it, echoing its method names)."""
+    from mermaidgen import parse
+    from mermaidgen.generate import build
+    from mermaidgen.user_code import stale_hooks
+
+    source, out, decoy = clone
+    outside = decoy / "payments.py"
+    outside.write_text("class Payments:\n    def private_outside_method(self):\n"
+                       "        pass\n", encoding="utf-8")
+    hook = out / "checkout" / "services" / "payments.py"
+    hook.unlink()
+    hook.symlink_to(outside)
+    generation = build(parse(CHECKOUT, source=source.name), CHECKOUT)
+    assert not any("private_outside_method" in line for line in stale_hooks(generation, out))
