@@ -6,7 +6,6 @@ is immutable data that templates and previews read and never change.
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from mermaidgen.analysis import lint
 from mermaidgen.analysis.events import Event, Hops, catalogue, is_broker, pair_hops
 from mermaidgen.analysis.flow import Item, Occurrence, occurrences, stream
 from mermaidgen.analysis.roles import Roles, assign
+from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
 from mermaidgen.model import Diagnostic, Diagram
 from mermaidgen.naming import NameTable, Pins, snake, stable_names
@@ -139,14 +139,8 @@ def analyse(diagram: Diagram, orchestrator: str | None = None,
             pins: Pins | None = None) -> Analysis:
     """Roles, brokers, style and lint of a diagram; projections follow on demand.
     `pins`: the module names earlier runs gave participants (kept, see `stable_names`)."""
-    # like parsing, analysis allocates many objects that all live on: no GC passes
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_collection():  # like parsing: many objects that all live on
         return _analyse(diagram, orchestrator, pins)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> Analysis:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 
-from mermaidgen.commands.collection import paused_collection
+from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
 from mermaidgen.sources import load_diagrams, print_findings
 
