@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mermaidgen.analysis.events import is_broker
+from mermaidgen.analysis.fields import Field, fields_of
 from mermaidgen.model import (
     Activate,
     Autonumber,
@@ -24,7 +26,10 @@ from mermaidgen.model import (
     Statement,
 )
 
-VERSION = 1
+VERSION = 2
+"""1 -> 2: a message whose text writes fields (`TripCompleted(km, duration)`,
+docs/fields.md) has `fields`; analysis events have `fields` (always, maybe empty). Nothing
+was renamed or dropped: a reader of version 1 reads version 2."""
 
 
 def to_dict(diagram: Diagram) -> dict[str, Any]:
@@ -43,7 +48,8 @@ def to_dict(diagram: Diagram) -> dict[str, Any]:
              "line": b.span.line, "column": b.span.column}
             for b in boxes
         ],
-        "statements": statements_to_list(diagram.statements),
+        "statements": statements_to_list(
+            diagram.statements, frozenset(p.id for p in diagram.participants if is_broker(p))),
         "warnings": [diagnostic_to_dict(w) for w in diagram.warnings],
     }
 
@@ -59,15 +65,17 @@ def _participant(p: Participant, boxes) -> dict[str, Any]:
     }
 
 
-def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]]:
-    """Statements as JSON objects; iterative, so that any nesting depth works."""
+def statements_to_list(statements: tuple[Statement, ...],
+                       brokers: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Statements as JSON objects; iterative, so that any nesting depth works. `brokers`:
+    on a message to or from one, `Name (word)` names a topic, not a field."""
     out: list[dict[str, Any]] = []
     # each entry: (statements to convert, list to append them to)
     work = [(statements, out)]
     while work:
         items, target = work.pop()
         for s in items:
-            entry = _statement(s)
+            entry = _statement(s, brokers)
             target.append(entry)
             if isinstance(s, Block):
                 for section, sec_entry in zip(s.sections, entry["sections"], strict=True):
@@ -75,14 +83,18 @@ def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]
     return out
 
 
-def _statement(s: Statement) -> dict[str, Any]:
+def _statement(s: Statement, brokers: frozenset[str]) -> dict[str, Any]:
     where = {"line": s.span.line, "column": s.span.column}
     if isinstance(s, Message):
-        return {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
-                "arrow": s.arrow, **where,
-                "activate": s.receiver if s.activate else None,
-                "deactivate": s.sender if s.deactivate else None,
-                "central": s.central, "wrap": s.wrap}
+        entry = {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
+                 "arrow": s.arrow, **where,
+                 "activate": s.receiver if s.activate else None,
+                 "deactivate": s.sender if s.deactivate else None,
+                 "central": s.central, "wrap": s.wrap}
+        found = fields_of(s.text, s.sender in brokers or s.receiver in brokers)
+        if found is not None:  # only then: documents of diagrams without fields stay as they were
+            entry["fields"] = [{"name": f.name, "type": f.written} for f in found]
+        return entry
     if isinstance(s, Note):
         return {"type": "note", "placement": s.placement, "participants": list(s.participants),
                 "text": s.text, **where, "wrap": s.wrap}
@@ -95,6 +107,11 @@ def _statement(s: Statement) -> dict[str, Any]:
     return {"type": "block", "kind": s.kind, **where,
             "sections": [{"label": sec.label, "line": sec.span.line, "wrap": sec.wrap,
                           "statements": []} for sec in s.sections]}
+
+
+def _field(f: Field) -> dict[str, Any]:
+    return {"name": f.name, "attribute": f.attribute, "type": f.type, "written": f.written,
+            "known": f.known}
 
 
 def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
@@ -128,7 +145,8 @@ def analysis_to_dict(analysis) -> dict[str, Any]:
         "events": [
             {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
              "broker": e.broker, "producers": list(e.producers), "consumers": list(e.consumers),
-             "messages": list(e.occurrences), "lines": list(e.lines)}
+             "messages": list(e.occurrences), "lines": list(e.lines),
+             "fields": [_field(f) for f in e.fields]}
             for e in analysis.events
         ],
         "choreography": {"services": node(chor.services)},

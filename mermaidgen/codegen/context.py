@@ -16,6 +16,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.contract import contract_of
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Diagram, messages
 from mermaidgen.naming import NameTable, kebab, pascal, snake
 from mermaidgen.projection.contract import projected
@@ -253,7 +254,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         signal_hooks = []
         for op in signals.get(pid, []):
             hook = flat.hook(("signal", op["message"]),
-                             "signal_" + snake(texts[op["message"]].text, "signal"),
+                             "signal_" + snake(strip_fields(texts[op["message"]].text), "signal"),
                              "signal", op["line"], op["comment"])
             signal_hooks.append({"message": op["message"], "hook": hook.name})
         services.append({

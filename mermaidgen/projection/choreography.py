@@ -30,6 +30,7 @@ from mermaidgen.analysis.flow import (
     Path,
     SectionStart,
 )
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.naming import NameTable, pascal, snake
 from mermaidgen.projection.tree import TreeBuilder
@@ -150,7 +151,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             if m.sender == m.receiver:
                 if m.sender not in brokers:
                     add(m.sender, it.path, LocalStep(it.index, m.text,
-                                                     snake(m.text, "step"), it.line))
+                                                     snake(strip_fields(m.text), "step"), it.line))
             elif m.sender in brokers:
                 origin = hops.source[it.index]
                 producer = occurrences[origin].sender if origin is not None else m.sender
