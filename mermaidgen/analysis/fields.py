@@ -39,7 +39,8 @@ _OPTIONAL = re.compile(r"(.+?)\s*(?:\?|\|\s*None)", re.IGNORECASE)
 
 # names a generated payload class already uses (its class constants, pydantic's own
 # attributes): a field written so is generated with a trailing `_`
-_TAKEN = frozenset({"NAME", "CHANNEL", "KEY", "VERSION", "self", "cls"})
+_TAKEN = frozenset({"NAME", "CHANNEL", "KEY", "VERSION", "self", "cls", "event_type",
+                    "payload"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.schema import Refinements
 from mermaidgen.naming import NameTable, pascal
 
 SDK_VERSION = "1.35.0"
@@ -48,8 +49,8 @@ _OPTIONS_HOOK = {"name": "call_options", "kind": "options", "line": 0,
 
 
 def context(analysis: Analysis, package: str, source_text: str,
-            target: str = "temporal") -> dict:
-    ctx = orchestration(analysis, package, source_text, target)
+            target: str = "temporal", refinements: Refinements | None = None) -> dict:
+    ctx = orchestration(analysis, package, source_text, target, refinements)
     w = ctx["orchestrator"]
     services = ctx["services"]
 

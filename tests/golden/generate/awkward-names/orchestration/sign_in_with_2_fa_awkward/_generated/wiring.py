@@ -6,10 +6,23 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any, ClassVar
 
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# Send code "123 456" to user's phone: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=SendCode123456ToUserSPhoneReply.CODE_SENT)`
+class SendCode123456ToUserSPhoneReply(IntEnum):
+    CODE_SENT = 0  # line 13: Code sent ✅
+
+
+# Charge 100 JPY ; idempotency key #42: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=Charge100JpyIdempotencyKey42Reply.REPLY)`
+class Charge100JpyIdempotencyKey42Reply(IntEnum):
+    REPLY = 0  # line 20: 決済完了
 
 
 class ImportWorkflowBase(Workflow):
@@ -111,7 +124,7 @@ class Participant42FaBase(Service):
 
     # line 12: how Send code "123 456" to user's phone is answered
     def reply_send_code_123_456_to_user_s_phone(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=SendCode123456ToUserSPhoneReply.CODE_SENT, payload={})
 
 
 class OrderServiceBase(Service):
@@ -227,4 +240,4 @@ class LegacyBase(Service):
 
     # line 19: how Charge 100 JPY ; idempotency key #42 is answered
     def reply_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=Charge100JpyIdempotencyKey42Reply.REPLY, payload={})

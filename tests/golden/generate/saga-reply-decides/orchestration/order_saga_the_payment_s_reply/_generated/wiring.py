@@ -6,10 +6,36 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any, ClassVar
 
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# ReserveStock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReserveStockReply.STOCK_RESERVED)`
+class ReserveStockReply(IntEnum):
+    STOCK_RESERVED = 0  # line 10: StockReserved(reservationId)
+
+
+# ReleaseStock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReleaseStockReply.STOCK_RELEASED)`
+class ReleaseStockReply(IntEnum):
+    STOCK_RELEASED = 0  # line 21: StockReleased
+
+
+# ChargeCard: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ChargeCardReply.PAYMENT_CAPTURED)`
+class ChargeCardReply(IntEnum):
+    PAYMENT_CAPTURED = 0  # line 13: PaymentCaptured(paymentId)
+    PAYMENT_DECLINED = 1  # line 18: PaymentDeclined(reason)
+
+
+# ScheduleDelivery: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED)`
+class ScheduleDeliveryReply(IntEnum):
+    DELIVERY_SCHEDULED = 0  # line 15: DeliveryScheduled(deliveryDate: date)
 
 
 class OrderSagaWorkflowBase(Workflow):
@@ -21,24 +47,24 @@ class OrderSagaWorkflowBase(Workflow):
     }
 
     async def run(self, ctx: Context) -> None:
-        # line 9: OS->>Stock: ReserveStock
+        # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
         ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", 1, self.request_stock_reserve_stock(ctx))
-        # line 11: OS->>Pay: ChargeCard
+        # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
         ctx.data['Pay.charge_card'] = await self.call('Pay', "charge_card", 3, self.request_pay_charge_card(ctx))
         # line 12: alt card accepted: the reply the call got decides
         branch_1 = ("card_accepted", "card_declined", )[ctx.data['Pay.charge_card'].reply]
         if branch_1 == "card_accepted":  # card accepted
-            # line 13: Pay-->>OS: PaymentCaptured
-            # line 14: OS->>Ship: ScheduleDelivery
+            # line 13: Pay-->>OS: PaymentCaptured(paymentId)
+            # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
             ctx.data['Ship.schedule_delivery'] = await self.call('Ship', "schedule_delivery", 5, self.request_ship_schedule_delivery(ctx))
-            # line 16: OS-->>Client: OrderConfirmed
+            # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
             self.answer(7)
         elif branch_1 == "card_declined":  # card declined
-            # line 18: Pay-->>OS: PaymentDeclined
+            # line 18: Pay-->>OS: PaymentDeclined(reason)
             # line 19: compensate: give the stock back
-            # line 20: OS->>Stock: ReleaseStock
+            # line 20: OS->>Stock: ReleaseStock(reservationId)
             ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", 9, self.request_stock_release_stock(ctx))
-            # line 22: OS-->>Client: OrderRejected
+            # line 22: OS-->>Client: OrderRejected(reason)
             self.answer(11)
 
 
@@ -84,13 +110,13 @@ class StockBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 9: ReserveStock
+    # line 9: ReserveStock(orderId: UUID, items: list[str])
     async def reserve_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
         return self.reply_reserve_stock(ctx)
 
-    # line 20: ReleaseStock
+    # line 20: ReleaseStock(reservationId)
     async def release_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -98,13 +124,13 @@ class StockBase(Service):
 
     # -- hooks: override them in services/stock.py ----------------------------
 
-    # line 9: how ReserveStock is answered
+    # line 9: how ReserveStock(orderId: UUID, items: list[str]) is answered
     def reply_reserve_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=ReserveStockReply.STOCK_RESERVED, payload={})
 
-    # line 20: how ReleaseStock is answered
+    # line 20: how ReleaseStock(reservationId) is answered
     def reply_release_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=ReleaseStockReply.STOCK_RELEASED, payload={})
 
 
 class PayBase(Service):
@@ -117,7 +143,7 @@ class PayBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 11: ChargeCard
+    # line 11: ChargeCard(amount: Decimal, currency)
     async def charge_card(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -125,9 +151,9 @@ class PayBase(Service):
 
     # -- hooks: override them in services/pay.py ----------------------------
 
-    # line 11: how ChargeCard is answered (reply=0: PaymentCaptured, reply=1: PaymentDeclined)
+    # line 11: how ChargeCard(amount: Decimal, currency) is answered (one of ChargeCardReply)
     def reply_charge_card(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=ChargeCardReply.PAYMENT_CAPTURED, payload={})
 
 
 class ShipBase(Service):
@@ -140,7 +166,7 @@ class ShipBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 14: ScheduleDelivery
+    # line 14: ScheduleDelivery(orderId: UUID, address)
     async def schedule_delivery(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -148,6 +174,6 @@ class ShipBase(Service):
 
     # -- hooks: override them in services/ship.py ----------------------------
 
-    # line 14: how ScheduleDelivery is answered
+    # line 14: how ScheduleDelivery(orderId: UUID, address) is answered
     def reply_schedule_delivery(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED, payload={})
