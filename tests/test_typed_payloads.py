@@ -125,7 +125,11 @@ def test_replies_are_named_by_an_enum(cli, tmp_path) -> None:
     assert "class ChargeCardReply(IntEnum):" in wiring
     assert "    PAYMENT_CAPTURED = 0  # line 7: Payment captured\n" in wiring
     assert "    PAYMENT_DECLINED = 1  # line 9: Payment declined\n" in wiring
-    assert "return Result(reply=ChargeCardReply.PAYMENT_CAPTURED, payload={})" in wiring
+    assert "        return Result(\n            reply=ChargeCardReply.PAYMENT_CAPTURED,\n" \
+        "            payload=messages.PaymentCaptured(),\n        )\n" in wiring
+    # the request is typed too
+    assert "    def request_payments_charge_card(self, ctx: Context) -> messages.ChargeCard:\n" \
+        "        return messages.ChargeCard(\n            amount=Decimal(0),\n" in wiring
     assert "Result(reply=0" not in wiring
     # the user names the reply; the flow takes the declined path
     service = out / "checkout" / "services" / "payments.py"
@@ -137,3 +141,18 @@ def test_replies_are_named_by_an_enum(cli, tmp_path) -> None:
     assert ran.returncode == 0, ran.stderr
     assert "Payment declined" in ran.stdout and "Payment captured" not in ran.stdout
     lint(out)
+
+
+def test_a_payload_hook_that_still_returns_a_dict_is_named(cli, tmp_path) -> None:
+    """Before context version 4 payload hooks returned dicts: such a user module fails
+    with a sentence that says what to return, not with an AttributeError deep inside."""
+    out = _generate(cli, tmp_path, TYPED, "--style", "choreography")
+    service = out / "trips" / "services" / "trips.py"
+    service.write_text(service.read_text(encoding="utf-8").replace("    pass\n", """\
+    def payload_trip_completed(self, ctx):
+        return {"km": 1.0}
+"""), encoding="utf-8")
+    ran = run([sys.executable, "-m", "trips"], out)
+    assert ran.returncode != 0
+    assert "Trips: a payload_* hook returned dict; payload hooks return the event they " \
+        "fill (events.<Event>(...))" in ran.stderr

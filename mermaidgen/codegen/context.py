@@ -15,7 +15,12 @@ from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
-from mermaidgen.codegen.payloads import construct, field_vars, imports
+from mermaidgen.codegen.payloads import (
+    construct,
+    field_vars,
+    imports,
+    orchestration_messages,
+)
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
@@ -247,6 +252,11 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     enum_names = NameTable(_WIRING_NAMES)
     reply_enums: list[dict] = []
     reply_defaults: dict[tuple[str, str], str] = {}
+    reply_payloads: dict[tuple[str, str], str] = {}
+    # typed messages: a class per operation's request and per kind of reply
+    message_classes, request_classes, reply_classes = orchestration_messages(
+        view, texts, analysis.roles, refinements)
+    fields_of_class = {c["class_name"]: c["fields"] for c in message_classes}
     for p in diagram.participants:
         pid = p.id
         if pid == orchestrator or pid in analysis.brokers:
@@ -272,11 +282,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                                [texts[r] for r in answers]) if answers else None
             which = f" (one of {enum['class_name']})" if enum and len(answers) > 1 else ""
             hook = flat.hook(("reply", op.name), "reply_" + op.name, "reply", op.lines[0],
-                             f"how {op.request} is answered{which}")
+                             f"how {strip_fields(op.request)} is answered{which}")
             if enum:
                 reply_enums.append(enum)
                 reply_defaults[(pid, hook.name)] = f"{enum['class_name']}." \
                     f"{enum['members'][0]['name']}"
+                first = reply_classes[answers[0]]
+                reply_payloads[(pid, hook.name)] = construct(
+                    f"messages.{first}", fields_of_class[first], "            ")
             operations.append({
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
@@ -290,6 +303,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         hooks = [vars_of(h) for h in flat.all_hooks]
         for h in hooks:
             h["reply_default"] = reply_defaults.get((pid, h["name"]))
+            h["reply_payload"] = reply_payloads.get((pid, h["name"]))
         services.append({
             "id_lit": string(pid), "id_comment": comment(pid), "module": module,
             "class_name": class_name, "base_name": f"{class_name}Base",
@@ -305,8 +319,22 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         trigger = {"message": view.trigger, "comment": describe(view.trigger)}
     all_ops = list(workflow_ops) + [op for s in services for o in s["operations"]
                                     for v in o["variants"] for op in v["ops"]]
+    # request hooks return their operation's request class, built with placeholders
+    asked = {op["hook"]: request_classes[(op["service"], op["operation"])] for op in all_ops
+             if op["op"] in ("call", "send")
+             and (op["service"], op["operation"]) in request_classes}
+    workflow_hooks = [vars_of(h) for h in workflow_flat.all_hooks]
+    typed_defaults: list[str] = []
+    for h in workflow_hooks + [h for s in services for h in s["hooks"]]:
+        h.setdefault("reply_default", None)
+        h.setdefault("reply_payload", None)
+        if h["kind"] == "payload" and h["name"] in asked:
+            cls = asked[h["name"]]
+            h["returns"] = f"messages.{cls}"
+            h["default_code"] = construct(h["returns"], fields_of_class[cls], "        ")
+        typed_defaults += [code for code in (h["default_code"], h["reply_payload"]) if code]
     _safe(all_ops)
-    uses = _uses(services + [{"hooks": [vars_of(h) for h in workflow_flat.all_hooks]}], all_ops)
+    uses = _uses(services + [{"hooks": workflow_hooks}], all_ops)
     uses["call"] = any(s["operations"] for s in services)
     uses["context"] = True  # the workflow's run() takes one, whatever the diagram
     ctx.update({
@@ -317,13 +345,18 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             "id_lit": string(orchestrator), "id_comment": comment(orchestrator),
             "class_name": class_name, "base_name": f"{class_name}Base",
             "synthetic": view.synthetic, "reason_comment": comment(view.reason),
-            "ops": workflow_ops, "hooks": [vars_of(h) for h in workflow_flat.all_hooks],
+            "ops": workflow_ops, "hooks": workflow_hooks,
             "trigger": trigger, "prelude": list(view.prelude),
             "postlude": list(view.postlude),
         },
         "services": services,
         "reply_enums": reply_enums,
-        "schema_classes": [],
+        "message_classes": message_classes,
+        "message_imports": imports(f["type"] for c in message_classes for f in c["fields"]),
+        "payload_imports": imports(typed_defaults),
+        "schema_classes": [{"class_name": c["class_name"],
+                            "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]}
+                           for c in message_classes],
     })
     return ctx
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from mermaidgen.analysis.fields import Field
-from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.literals import comment, string
 
 # the placeholder a generated default hook fills a field with (the main path runs with
 # them; the user's hooks put real values)
@@ -65,3 +65,48 @@ def construct(class_code: str, fields: list[dict], indent: str) -> str:
         return f"{class_code}()"
     inner = "".join(f"{indent}    {f['attribute']}={f['placeholder']},\n" for f in fields)
     return f"{class_code}(\n{inner}{indent})"
+
+
+def orchestration_messages(view, texts: list, roles, refinements) -> tuple[
+        list[dict], dict[tuple[str, str], str], dict[int, str]]:
+    """The typed messages of an orchestration: a class per operation's request (its
+    calls' fields) and per kind of reply (by event key; its texts' fields). Returns the
+    classes as templates print them, (participant, operation) -> request class, and
+    reply message index -> reply class."""
+    from mermaidgen.analysis.fields import merged
+    from mermaidgen.codegen.context import RESERVED_CLASS_NAMES
+    from mermaidgen.codegen.schema import refine
+    from mermaidgen.contract.keys import event_key, strip_fields
+    from mermaidgen.naming import NameTable, pascal
+
+    names = NameTable(RESERVED_CLASS_NAMES + ("Message",))
+    written: dict[str, list[int]] = {}  # class -> the messages whose texts give its fields
+    comments: dict[str, str] = {}
+    requests: dict[tuple[str, str], str] = {}
+    replies: dict[int, str] = {}
+    for service in view.services:
+        for op in service.operations:
+            cls = names.name(("request", service.participant, op.name),
+                             pascal(strip_fields(op.request), "Request"))
+            requests[(service.participant, op.name)] = cls
+            written.setdefault(cls, []).extend(op.calls)
+            comments.setdefault(cls, f"{strip_fields(op.request)}: what "
+                                f"{service.participant}.{op.name} is asked")
+            for call in op.calls:
+                for r in roles.replies[call]:
+                    text = texts[r].text
+                    reply = names.name(("reply", event_key(text)),
+                                       pascal(strip_fields(text), "Reply"))
+                    replies[r] = reply
+                    written.setdefault(reply, []).append(r)
+                    comments.setdefault(reply, f"{strip_fields(text)}: a reply to "
+                                        f"{service.participant}.{op.name}")
+    classes = []
+    for cls, indexes in written.items():
+        fields = refine(cls, merged([(texts[i].text, False) for i in dict.fromkeys(indexes)]),
+                        refinements)
+        classes.append({"class_name": cls, "comment": comment(comments[cls]),
+                        "lines": ", ".join(str(texts[i].span.line)
+                                           for i in sorted(set(indexes))[:10]),
+                        "fields": field_vars(fields)})
+    return classes, requests, replies

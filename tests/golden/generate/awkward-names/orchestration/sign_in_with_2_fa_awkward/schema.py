@@ -15,4 +15,13 @@ follow. Types: str, int, float, bool, Decimal, datetime, date, UUID, list[T], T 
         currency: str  # added here
 
 The message classes, with the fields the diagram gives them when this file was created:
+    SendCode123456ToUserSPhone
+    CodeSent
+    RenderUserNameAndOrderId
+    ScriptScriptAlert1Script
+    OrderCreatedOrdersV1
+    Request
+    Charge100JpyIdempotencyKey42
+    Reply
+    Done
 """

@@ -15,4 +15,9 @@ follow. Types: str, int, float, bool, Decimal, datetime, date, UUID, list[T], T 
         currency: str  # added here
 
 The message classes, with the fields the diagram gives them when this file was created:
+    CreateOrder: customerId: str, items: list[str]
+    OrderStatus: orderId: UUID, paid: bool
+    ChargeCard: amount: Decimal, currency: str
+    PaymentCaptured: paymentId: UUID
+    PaymentDeclined: reason: str
 """

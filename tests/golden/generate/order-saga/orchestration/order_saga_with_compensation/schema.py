@@ -15,4 +15,15 @@ follow. Types: str, int, float, bool, Decimal, datetime, date, UUID, list[T], T 
         currency: str  # added here
 
 The message classes, with the fields the diagram gives them when this file was created:
+    ReserveStock: orderId: UUID, items: list[str]
+    StockReserved: reservationId: str
+    ReleaseStock: reservationId: str
+    StockReleased
+    ChargePayment: amount: Decimal, currency: str
+    PaymentCaptured: paymentId: str
+    PaymentDeclined: reason: str
+    RefundPayment: paymentId: str
+    PaymentRefunded
+    CreateShipment: orderId: UUID, address: str
+    ShipmentCreated: trackingNumber: str
 """

@@ -6,9 +6,12 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
 
@@ -44,8 +47,11 @@ class WebWorkflowBase(Workflow):
     # -- hooks: override them in workflow.py ------------------------------------------
 
     # line 8: what Orders.create_order is asked
-    def request_orders_create_order(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_orders_create_order(self, ctx: Context) -> messages.CreateOrder:
+        return messages.CreateOrder(
+            customerId="",
+            items=[],
+        )
 
 
 class CustomerBase(Service):
@@ -85,12 +91,21 @@ class OrdersBase(Service):
     # -- hooks: override them in services/orders.py ----------------------------
 
     # line 9: what Payments.charge_card is asked
-    def request_payments_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payments_charge_card(self, ctx: Context) -> messages.ChargeCard:
+        return messages.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
-    # line 8: how Create order(customerId, items: list[str]) is answered
+    # line 8: how Create order is answered
     def reply_create_order(self, ctx: Context) -> Result:
-        return Result(reply=CreateOrderReply.ORDER_STATUS, payload={})
+        return Result(
+            reply=CreateOrderReply.ORDER_STATUS,
+            payload=messages.OrderStatus(
+                orderId=UUID(int=0),
+                paid=False,
+            ),
+        )
 
 
 class PaymentsBase(Service):
@@ -111,6 +126,11 @@ class PaymentsBase(Service):
 
     # -- hooks: override them in services/payments.py ----------------------------
 
-    # line 9: how Charge card(amount: Decimal, currency) is answered (one of ChargeCardReply)
+    # line 9: how Charge card is answered (one of ChargeCardReply)
     def reply_charge_card(self, ctx: Context) -> Result:
-        return Result(reply=ChargeCardReply.PAYMENT_CAPTURED, payload={})
+        return Result(
+            reply=ChargeCardReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId=UUID(int=0),
+            ),
+        )

@@ -6,9 +6,12 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
 
@@ -96,24 +99,37 @@ class SagaWorkflowBase(Workflow):
         return 'carrier_unavailable'
 
     # line 11: what Inventory.reserve_stock is asked
-    def request_inventory_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_inventory_reserve_stock(self, ctx: Context) -> messages.ReserveStock:
+        return messages.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 13: what Payment.charge_payment is asked
-    def request_payment_charge_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payment_charge_payment(self, ctx: Context) -> messages.ChargePayment:
+        return messages.ChargePayment(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 17: what Shipping.create_shipment is asked
-    def request_shipping_create_shipment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_shipping_create_shipment(self, ctx: Context) -> messages.CreateShipment:
+        return messages.CreateShipment(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 22: what Payment.refund_payment is asked
-    def request_payment_refund_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payment_refund_payment(self, ctx: Context) -> messages.RefundPayment:
+        return messages.RefundPayment(
+            paymentId="",
+        )
 
     # line 24: what Inventory.release_stock is asked
-    def request_inventory_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_inventory_release_stock(self, ctx: Context) -> messages.ReleaseStock:
+        return messages.ReleaseStock(
+            reservationId="",
+        )
 
 
 class CustomerBase(Service):
@@ -166,13 +182,21 @@ class InventoryBase(Service):
 
     # -- hooks: override them in services/inventory.py ----------------------------
 
-    # line 11: how Reserve stock(orderId: UUID, items: list[str]) is answered
+    # line 11: how Reserve stock is answered
     def reply_reserve_stock(self, ctx: Context) -> Result:
-        return Result(reply=ReserveStockReply.STOCK_RESERVED, payload={})
+        return Result(
+            reply=ReserveStockReply.STOCK_RESERVED,
+            payload=messages.StockReserved(
+                reservationId="",
+            ),
+        )
 
-    # line 24: how Release stock(reservationId) is answered
+    # line 24: how Release stock is answered
     def reply_release_stock(self, ctx: Context) -> Result:
-        return Result(reply=ReleaseStockReply.STOCK_RELEASED, payload={})
+        return Result(
+            reply=ReleaseStockReply.STOCK_RELEASED,
+            payload=messages.StockReleased(),
+        )
 
 
 class PaymentBase(Service):
@@ -199,13 +223,21 @@ class PaymentBase(Service):
 
     # -- hooks: override them in services/payment.py ----------------------------
 
-    # line 13: how Charge payment(amount: Decimal, currency) is answered (one of ChargePaymentReply)
+    # line 13: how Charge payment is answered (one of ChargePaymentReply)
     def reply_charge_payment(self, ctx: Context) -> Result:
-        return Result(reply=ChargePaymentReply.PAYMENT_CAPTURED, payload={})
+        return Result(
+            reply=ChargePaymentReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId="",
+            ),
+        )
 
-    # line 22: how Refund payment(paymentId) is answered
+    # line 22: how Refund payment is answered
     def reply_refund_payment(self, ctx: Context) -> Result:
-        return Result(reply=RefundPaymentReply.PAYMENT_REFUNDED, payload={})
+        return Result(
+            reply=RefundPaymentReply.PAYMENT_REFUNDED,
+            payload=messages.PaymentRefunded(),
+        )
 
 
 class ShippingBase(Service):
@@ -226,6 +258,11 @@ class ShippingBase(Service):
 
     # -- hooks: override them in services/shipping.py ----------------------------
 
-    # line 17: how Create shipment(orderId: UUID, address) is answered
+    # line 17: how Create shipment is answered
     def reply_create_shipment(self, ctx: Context) -> Result:
-        return Result(reply=CreateShipmentReply.SHIPMENT_CREATED, payload={})
+        return Result(
+            reply=CreateShipmentReply.SHIPMENT_CREATED,
+            payload=messages.ShipmentCreated(
+                trackingNumber="",
+            ),
+        )

@@ -6,9 +6,13 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
 
@@ -71,20 +75,31 @@ class OrderSagaWorkflowBase(Workflow):
     # -- hooks: override them in workflow.py ------------------------------------------
 
     # line 9: what Stock.reserve_stock is asked
-    def request_stock_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_stock_reserve_stock(self, ctx: Context) -> messages.ReserveStock:
+        return messages.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 11: what Pay.charge_card is asked
-    def request_pay_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_pay_charge_card(self, ctx: Context) -> messages.ChargeCard:
+        return messages.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 14: what Ship.schedule_delivery is asked
-    def request_ship_schedule_delivery(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_ship_schedule_delivery(self, ctx: Context) -> messages.ScheduleDelivery:
+        return messages.ScheduleDelivery(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 20: what Stock.release_stock is asked
-    def request_stock_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_stock_release_stock(self, ctx: Context) -> messages.ReleaseStock:
+        return messages.ReleaseStock(
+            reservationId="",
+        )
 
 
 class ClientBase(Service):
@@ -124,13 +139,21 @@ class StockBase(Service):
 
     # -- hooks: override them in services/stock.py ----------------------------
 
-    # line 9: how ReserveStock(orderId: UUID, items: list[str]) is answered
+    # line 9: how ReserveStock is answered
     def reply_reserve_stock(self, ctx: Context) -> Result:
-        return Result(reply=ReserveStockReply.STOCK_RESERVED, payload={})
+        return Result(
+            reply=ReserveStockReply.STOCK_RESERVED,
+            payload=messages.StockReserved(
+                reservationId="",
+            ),
+        )
 
-    # line 20: how ReleaseStock(reservationId) is answered
+    # line 20: how ReleaseStock is answered
     def reply_release_stock(self, ctx: Context) -> Result:
-        return Result(reply=ReleaseStockReply.STOCK_RELEASED, payload={})
+        return Result(
+            reply=ReleaseStockReply.STOCK_RELEASED,
+            payload=messages.StockReleased(),
+        )
 
 
 class PayBase(Service):
@@ -151,9 +174,14 @@ class PayBase(Service):
 
     # -- hooks: override them in services/pay.py ----------------------------
 
-    # line 11: how ChargeCard(amount: Decimal, currency) is answered (one of ChargeCardReply)
+    # line 11: how ChargeCard is answered (one of ChargeCardReply)
     def reply_charge_card(self, ctx: Context) -> Result:
-        return Result(reply=ChargeCardReply.PAYMENT_CAPTURED, payload={})
+        return Result(
+            reply=ChargeCardReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId="",
+            ),
+        )
 
 
 class ShipBase(Service):
@@ -174,6 +202,11 @@ class ShipBase(Service):
 
     # -- hooks: override them in services/ship.py ----------------------------
 
-    # line 14: how ScheduleDelivery(orderId: UUID, address) is answered
+    # line 14: how ScheduleDelivery is answered
     def reply_schedule_delivery(self, ctx: Context) -> Result:
-        return Result(reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED, payload={})
+        return Result(
+            reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED,
+            payload=messages.DeliveryScheduled(
+                deliveryDate=date(1970, 1, 1),
+            ),
+        )
