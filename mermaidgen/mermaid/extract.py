@@ -280,7 +280,7 @@ def extract(text: str, source: str, kind: str | None = None) -> list[Snippet]:
     if kind == "mmd":
         found = _from_mmd(text, source)
     elif kind == "markdown":
-        from mermaidgen.fences import from_markdown  # markdown-it and its scan, when needed
+        from mermaidgen.mermaid.fences import from_markdown  # markdown-it and its scan, when needed
 
         found = from_markdown(text, source)
     elif kind == "text":
