@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from mermaidgen.mermaid.extract import (
+from mermaidgen.mermaid.snippets import (
     FIRST_WORD,
     MERMAID_FENCE,
     TEXT_HEADER,
