@@ -12,16 +12,16 @@ __version__ = "0.1.0"
 __all__ = ["DiagramError", "MermaidgenError", "analyse", "generate", "parse", "parse_file"]
 
 if TYPE_CHECKING:
-    from mermaidgen.analysis import analyse
     from mermaidgen.codegen.generate import build as generate
     from mermaidgen.errors import DiagramError, MermaidgenError
     from mermaidgen.mermaid.parser import parse
     from mermaidgen.mermaid.sources import load_diagrams as parse_file
+    from mermaidgen.projection import analyse
 
 _LAZY = {
     "parse": ("mermaidgen.mermaid.parser", "parse"),
     "parse_file": ("mermaidgen.mermaid.sources", "load_diagrams"),
-    "analyse": ("mermaidgen.analysis", "analyse"),
+    "analyse": ("mermaidgen.projection", "analyse"),
     "generate": ("mermaidgen.codegen.generate", "build"),
     "DiagramError": ("mermaidgen.errors", "DiagramError"),
     "MermaidgenError": ("mermaidgen.errors", "MermaidgenError"),

@@ -215,3 +215,23 @@ def test_relative_and_package_imports_are_resolved():
     assert "mermaidgen.contract.keys" in imported  # `from .keys import ...`
     imported = _imports(PACKAGE / "mermaid" / "parser.py")
     assert "mermaidgen.mermaid.flatten" in imported  # `from mermaidgen.mermaid import flatten`
+
+
+def test_the_public_api_stays_where_it_was():
+    # the layout moved every module behind it; what users import must not move
+    import mermaidgen
+    from mermaidgen import DiagramError, MermaidgenError, analyse, generate, parse, parse_file
+    from mermaidgen.errors import DiagramError as Error
+    from mermaidgen.errors import MermaidgenError as Base
+
+    assert (DiagramError, MermaidgenError) == (Error, Base)
+    assert all(callable(f) for f in (analyse, generate, parse, parse_file))
+    sample = PACKAGE.parent / "samples" / "checkout.mmd"
+    diagram = parse_file(str(sample))[0]
+    analysis = analyse(diagram)
+    # the projections stay attributes of the public analysis (and of a generation's),
+    # though the analysis stage itself no longer builds them
+    assert analysis.choreography.services and analysis.orchestration.orchestrator == "Web"
+    generation = mermaidgen.generate(diagram, sample.read_text(encoding="utf-8"))
+    assert generation.analysis.orchestration.orchestrator == "Web"
+    assert mermaidgen.generate is generate  # not the module of that name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mermaidgen.analysis import lint
 from mermaidgen.analysis.events import Event, Hops, catalogue, is_broker, pair_hops
@@ -120,15 +121,21 @@ class Analysis:
         return next((e for e in self.events if e.key == key), None)
 
 
+A = TypeVar("A", bound=Analysis)
+
+
 def analyse(diagram: Diagram, orchestrator: str | None = None,
-            pins: Pins | None = None) -> Analysis:
+            pins: Pins | None = None, *, kind: type[A] = Analysis) -> A:  # type: ignore[assignment]
     """Roles, brokers, style and lint of a diagram (`mermaidgen.projection` reads it on).
-    `pins`: the module names earlier runs gave participants (kept, see `stable_names`)."""
+    `pins`: the module names earlier runs gave participants (kept, see `stable_names`).
+    `kind`: the class of the result, `Analysis` or a subclass (the public
+    `mermaidgen.analyse` returns one that offers the projections as attributes too)."""
     with paused_collection():  # like parsing: many objects that all live on
-        return _analyse(diagram, orchestrator, pins)
+        return _analyse(diagram, orchestrator, pins, kind)
 
 
-def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> Analysis:
+def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None,
+             kind: type[A]) -> A:
     items = stream(diagram)
     occs = occurrences(items)
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
@@ -160,8 +167,8 @@ def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> A
         module_names[chosen[0]] = modules.name(("participant", chosen[0]), snake(chosen[0]))
     style = _style(occs, roles, brokers, *chosen)
     diagnostics = lint.check(diagram, items, roles, hops, brokers, collisions)
-    return Analysis(diagram, items, occs, roles, brokers, services, module_names, hops,
-                    chosen, style, tuple(diagnostics))
+    return kind(diagram, items, occs, roles, brokers, services, module_names, hops, chosen,
+                style, tuple(diagnostics))
 
 
 def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],

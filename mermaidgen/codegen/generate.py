@@ -12,13 +12,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mermaidgen.analysis import Analysis, StyleChoice, analyse
+from mermaidgen.analysis import Analysis, StyleChoice
 from mermaidgen.analysis.naming import PACKAGE_MAX, Pins, snake
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.codegen.write.render import RenderedFile, render
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
 from mermaidgen.model import Block, Diagram
-from mermaidgen.projection import orchestration_of
+from mermaidgen.projection import analyse, orchestration_of
 
 # target -> style -> "module:function" that builds the template context; each target's
 # templates live in templates/<target>/<style>/. Options a target takes (such as the
@@ -119,6 +119,7 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     if target not in TARGETS:
         raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
     styles = TARGETS[target]
+    # the public analysis, so that `generate(...).analysis.choreography` works as it did
     analysis = analyse(diagram, orchestrator, pins)
     if style == "auto":
         chosen = analysis.style

@@ -12,10 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from mermaidgen.analysis import Analysis
+from mermaidgen.analysis import analyse as _analyse
 from mermaidgen.projection import choreography, orchestration
 
 if TYPE_CHECKING:
-    from mermaidgen.analysis import Analysis
+    from mermaidgen.analysis.naming import Pins
+    from mermaidgen.model import Diagram
     from mermaidgen.projection.views import Choreography, Orchestration
 
 _CHOREOGRAPHIES: WeakKeyDictionary[Analysis, Choreography] = WeakKeyDictionary()
@@ -42,3 +45,23 @@ def orchestration_of(analysis: Analysis) -> Orchestration:
             analysis.items, chosen, synthetic, reason, analysis.roles, analysis.hops,
             analysis.broker_set, analysis.module_names)
     return view
+
+
+class ProjectedAnalysis(Analysis):
+    """An analysis that also offers its projections as attributes, as `mermaidgen.analyse`
+    always has: `mermaidgen.analyse(diagram).choreography`."""
+
+    @property
+    def choreography(self) -> Choreography:
+        return choreography_of(self)
+
+    @property
+    def orchestration(self) -> Orchestration:
+        return orchestration_of(self)
+
+
+def analyse(diagram: Diagram, orchestrator: str | None = None,
+            pins: Pins | None = None) -> ProjectedAnalysis:
+    """The public `mermaidgen.analyse`: roles, brokers, style and lint of a diagram, and its
+    two projections on demand (`.choreography`, `.orchestration`)."""
+    return _analyse(diagram, orchestrator, pins, kind=ProjectedAnalysis)
