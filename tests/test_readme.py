@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -308,7 +309,7 @@ def results(tmp_path_factory) -> dict[Key, Result | str | None]:
     for block in BLOCKS:
         if block.runnable or block.kind == "excerpt":
             folders.setdefault(block.folder, []).append(block)
-    for n, blocks in enumerate(folders.values()):
+    def run_folder(n: int, blocks: list[Block]) -> None:
         folder = tmp_path_factory.mktemp(f"examples-{n}")
         if any("samples/" in b.script for b in blocks if b.runnable):
             shutil.copytree(ROOT / "samples", folder / "samples")
@@ -319,6 +320,12 @@ def results(tmp_path_factory) -> dict[Key, Result | str | None]:
                 path = folder / block.args.get("path", "")
                 found[block.page, block.line] = path.read_text(encoding="utf-8") \
                     if block.args.get("path") and path.is_file() else None
+
+    # the folders are independent, and their examples mostly wait on subprocesses
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for done in [pool.submit(run_folder, n, blocks)
+                     for n, blocks in enumerate(folders.values())]:
+            done.result()
     if UPDATE:
         for page in PAGES:
             _rewrite(page, found)
