@@ -309,6 +309,7 @@ def results(tmp_path_factory) -> dict[Key, Result | str | None]:
     for block in BLOCKS:
         if block.runnable or block.kind == "excerpt":
             folders.setdefault(block.folder, []).append(block)
+
     def run_folder(n: int, blocks: list[Block]) -> None:
         folder = tmp_path_factory.mktemp(f"examples-{n}")
         if any("samples/" in b.script for b in blocks if b.runnable):
@@ -344,7 +345,8 @@ def _rewrite(page: Page, found: dict[Key, Result | str | None]) -> None:
         body = [line.rstrip() + "\n" for line in shown.rstrip("\n").splitlines()]
         first, end = block.output.content
         lines[first:end] = body
-    page.path.write_text("".join(lines), encoding="utf-8")
+    if "".join(lines) != page.text:
+        page.path.write_text("".join(lines), encoding="utf-8")
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[b.label for b in RUNNABLE])
