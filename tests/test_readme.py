@@ -567,3 +567,33 @@ def test_every_lint_code_is_documented_and_shown() -> None:
     shown = "\n".join(b.text for b in BLOCKS if b.kind == "output")
     unshown = sorted(c for c in documented if f"[{c}]" not in shown)
     assert not unshown, f"no example on the site prints these codes: {unshown}"
+
+
+# `mermaidgen/...` files and `mermaidgen.x.y` modules the pages name (not `mermaidgen.toml`;
+# a name followed by more dots or letters, as in a mutant's name, is no module name)
+PACKAGE_PATH = re.compile(r"(?<![\w/.-])mermaidgen/[\w/.-]*[\w/]")
+MODULE_NAME = re.compile(r"(?<![\w/.-])mermaidgen(?:\.[a-z_]+)+(?![\w.])")
+
+
+def _resolves(dotted: str) -> bool:
+    """`dotted` is a module of mermaidgen, or an attribute of one (`mermaidgen.parse`)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name, None)
+        return found is not None
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_files_and_modules_named_exist(page: Page) -> None:
+    """Modules move between folders; a page that names the old place fails here."""
+    stale = [f"{page.name}: {path}" for path in sorted(set(PACKAGE_PATH.findall(page.text)))
+             if not (ROOT / path).exists()]
+    stale += [f"{page.name}: {name}" for name in sorted(set(MODULE_NAME.findall(page.text)))
+              if name != "mermaidgen.toml" and not _resolves(name)]
+    assert not stale, "no such file or module:\n" + "\n".join(stale)
