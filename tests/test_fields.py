@@ -11,7 +11,8 @@ import mermaidgen
 from mermaidgen.analysis import analyse
 from mermaidgen.analysis.fields import fields_of, python_type
 from mermaidgen.contract.keys import event_key, split_fields
-from mermaidgen.serialize import VERSION, analysis_to_dict, to_dict
+from mermaidgen.model.serialize import VERSION
+from mermaidgen.preview.document import analysis_to_dict, model_to_dict
 
 
 @pytest.mark.parametrize(("text", "bare", "fields"), [
@@ -89,13 +90,13 @@ def test_the_analysis_gives_each_event_the_fields_of_all_its_texts() -> None:
 
 def test_the_json_contract_carries_fields_and_says_version_2() -> None:
     diagram = mermaidgen.parse(BROKER)
-    document = to_dict(diagram)
+    document = model_to_dict(diagram)
     assert VERSION == 2 and document["version"] == 2
     texts = [s for s in document["statements"] if s["type"] == "message"]
     assert texts[0]["fields"] == [{"name": "orderId", "type": None},
                                   {"name": "amount", "type": "Decimal"}]
     assert texts[2]["fields"] == [{"name": "total", "type": "float"}]
-    plain = to_dict(mermaidgen.parse("sequenceDiagram\nA->>B: hello\n"))
+    plain = model_to_dict(mermaidgen.parse("sequenceDiagram\nA->>B: hello\n"))
     assert "fields" not in plain["statements"][0]  # optional: only where a text writes them
     events = analysis_to_dict(analyse(diagram))["events"]
     assert events[1]["fields"] == [{"name": "total", "attribute": "total", "type": "float",

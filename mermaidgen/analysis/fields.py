@@ -82,7 +82,7 @@ def attribute(name: str) -> str:
             and not keyword.iskeyword(name) and not keyword.issoftkeyword(name) \
             and name not in _TAKEN and not name.startswith("model_"):
         return name
-    from mermaidgen.naming import snake
+    from mermaidgen.analysis.naming import snake
 
     base = snake(name, "field")
     return base if base.endswith("_") else base + "_"

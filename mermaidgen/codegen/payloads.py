@@ -67,19 +67,19 @@ def construct(class_code: str, fields: list[dict], indent: str) -> str:
     return f"{class_code}(\n{inner}{indent})"
 
 
-def orchestration_messages(view, texts: list, roles, refinements) -> tuple[
+def orchestration_messages(view, texts: list, roles, refinements,
+                           reserved: tuple[str, ...]) -> tuple[
         list[dict], dict[tuple[str, str], str], dict[int, str]]:
     """The typed messages of an orchestration: a class per operation's request (its
     calls' fields) and per kind of reply (by event key; its texts' fields). Returns the
     classes as templates print them, (participant, operation) -> request class, and
-    reply message index -> reply class."""
+    reply message index -> reply class. `reserved`: names the module uses itself."""
     from mermaidgen.analysis.fields import merged
-    from mermaidgen.codegen.context import RESERVED_CLASS_NAMES
+    from mermaidgen.analysis.naming import NameTable, pascal
     from mermaidgen.codegen.schema import refine
     from mermaidgen.contract.keys import event_key, strip_fields
-    from mermaidgen.naming import NameTable, pascal
 
-    names = NameTable(RESERVED_CLASS_NAMES + ("Message",))
+    names = NameTable(reserved + ("Message",))
     written: dict[str, list[int]] = {}  # class -> the messages whose texts give its fields
     comments: dict[str, str] = {}
     requests: dict[tuple[str, str], str] = {}
