@@ -10,8 +10,8 @@ import pytest
 from projects import run
 
 import mermaidgen
-from mermaidgen import output
-from mermaidgen.generate import build
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
