@@ -288,3 +288,12 @@ def test_the_source_name_in_generated_headers_is_the_configured_one(repo: Path) 
     assert check.drift(generation) is None
     # an unnamed source would be written differently in the generated headers
     assert check.drift(replace(generation, shown="")) is not None
+
+
+def test_a_generated_file_that_is_not_utf8_is_drift_not_a_crash(repo: Path) -> None:
+    wiring = repo / OUT / WIRING
+    lines = wiring.read_bytes().splitlines(keepends=True)
+    lines[1] = b"\xff\xfe not text\n"
+    wiring.write_bytes(b"".join(lines))
+    found = _drift(repo)
+    assert found.files == ((repo / OUT / WIRING, 2),)
