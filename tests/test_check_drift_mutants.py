@@ -297,3 +297,17 @@ def test_a_generated_file_that_is_not_utf8_is_drift_not_a_crash(repo: Path) -> N
     wiring.write_bytes(b"".join(lines))
     found = _drift(repo)
     assert found.files == ((repo / OUT / WIRING, 2),)
+
+
+def test_a_generated_file_replaced_by_a_folder_is_reported_not_raised(repo: Path) -> None:
+    wiring = repo / OUT / WIRING
+    wiring.unlink()
+    wiring.mkdir()
+    [found] = check.run([], [_generation(repo)]).drift
+    assert found.summary.startswith(f"{repo / OUT}: cannot regenerate from ")
+    assert found.summary.endswith(f"{wiring}: exists and is not a file")
+
+
+def test_a_file_gone_before_it_is_compared_has_no_line_to_point_at(tmp_path: Path) -> None:
+    # (between the plan and the comparison, or unreadable: the file is still listed)
+    assert check._first_difference(tmp_path / "gone.py", "x = 1\n") == 0
