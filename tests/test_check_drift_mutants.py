@@ -311,3 +311,14 @@ def test_a_generated_file_replaced_by_a_folder_is_reported_not_raised(repo: Path
 def test_a_file_gone_before_it_is_compared_has_no_line_to_point_at(tmp_path: Path) -> None:
     # (between the plan and the comparison, or unreadable: the file is still listed)
     assert check._first_difference(tmp_path / "gone.py", "x = 1\n") == 0
+
+
+@pytest.mark.parametrize(("severity", "plain", "strict"), [
+    ("error", True, True), ("warning", False, True), ("info", False, False)])
+def test_what_fails_a_check(severity: str, plain: bool, strict: bool) -> None:
+    report = check.Report(findings=[check.Finding("a.mmd", 2, 1, severity, "x", "y")])
+    assert report.failed(strict=False) is plain
+    assert report.failed(strict=True) is strict
+    clean = check.Report(findings=[check.Finding("a.mmd", 2, 1, "info", "x", "y")])
+    clean.drift.append(check.Drift("out: 1 missing (a.py)"))
+    assert clean.failed(strict=False) and clean.failed(strict=True)
