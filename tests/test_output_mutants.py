@@ -196,3 +196,11 @@ def test_plan_count_counts_one_kind():
                Action("c", "keep", "user"), Action("d", "update", "generated"))
     plan = Plan(Path("out"), actions, {}, {}, force=False)
     assert [plan.count(k) for k in ("create", "keep", "update", "conflict")] == [2, 1, 1, 0]
+
+
+def test_the_manifest_is_written_one_key_a_line_sorted():
+    """The manifest is committed with the skeleton: indented and sorted, a regeneration
+    shows in a review as the few lines that changed, not one long line."""
+    written = output._manifest_bytes({"files": {"b.py": {"sha256": "2"}}, "package": "p"})
+    assert written == (b'{\n  "files": {\n    "b.py": {\n      "sha256": "2"\n    }\n  },\n'
+                       b'  "package": "p"\n}\n')
