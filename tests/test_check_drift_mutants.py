@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import check
-from mermaidgen.cli import _run
-from mermaidgen.config import Generation
-from mermaidgen.config import load as load_config
+from mermaidgen.commands import check_run as check
+from mermaidgen.commands.cli import _run
+from mermaidgen.commands.config import Generation
+from mermaidgen.commands.config import load as load_config
 from mermaidgen.errors import MermaidgenError
 
 DIAGRAM = """sequenceDiagram

@@ -10,7 +10,7 @@ import keyword
 
 import pytest
 
-from mermaidgen.naming import (
+from mermaidgen.analysis.naming import (
     MAX_WORDS_LENGTH,
     PACKAGE_MAX,
     NameTable,
