@@ -281,6 +281,10 @@ def test_an_explanation_accounts_for_every_trace_event(explained: list) -> None:
             assert (o["from"], o["to"], o["text"]) == trace[o["position"]], where
             assert lines[o["line"]] == _key(trace[o["position"]]), where
             assert o["after"] is not None and lines[o["after"]["line"]] == _key(o["after"])
+            # ... one that had not happened yet: it is missing, or came later
+            assert o["after"] in result["missing"] or any(
+                m["line"] == o["after"]["line"] and m["position"] > o["position"]
+                for m in result["matched"]), where
         # what was matched plus what is missing is one scenario of the diagram (the brute
         # force lists the scenarios of up to 7 messages)
         scenario = Counter(_key(trace[p]) for p in matched)
