@@ -350,3 +350,19 @@ def test_every_setting_of_the_generation_is_part_of_what_is_compared(repo: Path)
             f"regenerate from {repo / SPEC}")
     assert check.drift(generation).summary == lost
     assert check.drift(replace(generation, package=None)).summary != lost
+
+
+def test_five_files_are_listed_in_full(repo: Path) -> None:
+    out = repo / OUT
+    for rel in OWNED[:5]:
+        (out / rel).write_text("# replaced\n", encoding="utf-8")
+    for rel in OWNED[5:10]:
+        (out / rel).unlink()
+    for n in range(5):
+        (out / f"orders/_generated/b{n}.py").write_text("", encoding="utf-8")
+    summary = _drift(repo).summary
+    assert _listed(summary, "5 generated file(s) no longer match the diagram ") == OWNED[:5]
+    assert _listed(summary, "5 missing ") == OWNED[5:10]
+    assert _listed(summary, "5 not generated, in a folder mermaidgen rewrites ") == [
+        f"orders/_generated/b{n}.py" for n in range(5)]
+    assert "..." not in summary
