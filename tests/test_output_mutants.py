@@ -201,6 +201,17 @@ def test_plan_count_counts_one_kind():
 def test_the_manifest_is_written_one_key_a_line_sorted():
     """The manifest is committed with the skeleton: indented and sorted, a regeneration
     shows in a review as the few lines that changed, not one long line."""
-    written = output._manifest_bytes({"files": {"b.py": {"sha256": "2"}}, "package": "p"})
+    written = output._manifest_bytes({"package": "p", "files": {"b.py": {"sha256": "2"}}})
     assert written == (b'{\n  "files": {\n    "b.py": {\n      "sha256": "2"\n    }\n  },\n'
                        b'  "package": "p"\n}\n')
+
+
+def test_a_manifest_says_its_version_and_lists_files_sorted():
+    """The version decides how a later mermaidgen reads the manifest (a newer one is
+    refused, an older one read as it was written)."""
+    files = [gen("z.py", "z = 1\n"), gen("a.py", "a = 1\n", owner="user")]
+    manifest = output.manifest_for(files, {"package": "p"})
+    assert manifest["mermaidgen_manifest"] == output.MANIFEST_VERSION == 2
+    assert list(manifest["files"]) == ["a.py", "z.py"]
+    assert manifest["files"]["a.py"] == {"owner": "user", "sha256": output.sha256(b"a = 1\n")}
+    assert manifest["package"] == "p"
