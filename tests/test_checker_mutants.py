@@ -258,7 +258,7 @@ def _table_rows(explanation: str) -> list[str]:
 
 
 def test_an_explanation_accounts_for_every_trace_event(explained: list) -> None:
-    assert len(explained) > 400
+    assert len(explained) > 1000
     for (seed, contract, scenarios, trace, how), result in explained:
         where = (seed, how, trace, result["explanation"])
         assert not result["ok"], where
