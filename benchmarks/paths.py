@@ -42,7 +42,7 @@ STYLES = {"python": ("choreography", "orchestration"), "faststream": ("choreogra
 
 # Runs in the generated project: every path, its trace and verdict, as JSON on stdout.
 RUNNER = r'''
-import asyncio, importlib, json, sys, traceback
+import asyncio, contextlib, importlib, json, sys
 package, target = sys.argv[1], sys.argv[2]
 gen = package + "._generated."
 paths = importlib.import_module(gen + "paths")
@@ -51,18 +51,21 @@ CONTRACT = importlib.import_module(gen + "diagram").CONTRACT
 if target == "python":
     app = importlib.import_module(gen + "app")
     classes, go = app.user_classes, lambda: asyncio.run(app.run())
+    around = contextlib.nullcontext
 elif target == "faststream":
     app = importlib.import_module(gen + "flow")
     classes, go = app.user_classes, lambda: asyncio.run(app.run(real=True))
+    around = contextlib.nullcontext
 else:
     app = importlib.import_module(gen + "app")
     server = app.find_binary("temporal-test-server", app.TEST_SERVER_ENV)
     classes = app.user_classes
     go = lambda: app.run_sync(app.run_time_skipping(server))
+    around = app.unsandboxed
 out = {"contract": CONTRACT, "mode": paths.MODE, "paths": {}}
 for name in paths.PATHS:
     try:
-        with paths.follow(name, classes()):
+        with paths.follow(name, classes()), around():
             trace = go()
         verdict = check(CONTRACT, trace.arrows())
         out["paths"][name] = {"ok": verdict["ok"], "why": verdict["explanation"],
@@ -81,7 +84,8 @@ def diagrams() -> list[Path]:
     return [p for p in found if p.exists()]
 
 
-def run_project(diagram: Path, style: str, target: str, folder: Path) -> dict:
+def run_project(diagram: Path, style: str, target: str, folder: Path,
+                python: str = sys.executable) -> dict:
     out = folder / "project"
     made = subprocess.run([sys.executable, "-m", "mermaidgen", "generate", str(diagram),
                            "--out", str(out), "--style", style, "--target", target],
@@ -90,8 +94,8 @@ def run_project(diagram: Path, style: str, target: str, folder: Path) -> dict:
         return {"error": "generate failed: " + made.stderr.strip()[-300:]}
     manifest = json.loads((out / ".mermaidgen" / "manifest.json").read_text())
     package = manifest["package"]
-    env = dict(os.environ, PYTHONPATH=str(out))
-    ran = subprocess.run([sys.executable, "-c", RUNNER, package, target], capture_output=True,
+    env = dict(os.environ, PYTHONPATH=str(out), MERMAIDGEN_REAL_BROKER="1")
+    ran = subprocess.run([python, "-c", RUNNER, package, target], capture_output=True,
                          text=True, cwd=out, env=env, timeout=1800)
     if ran.returncode:
         return {"error": "runner failed: " + ran.stderr.strip()[-600:]}
@@ -128,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="diagrams whose file name contains this")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter that runs the projects (with the target's "
+                        "packages: faststream[nats], temporalio and its test server)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list escaped mutants")
     args = parser.parse_args(argv)
     rows = []
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.style and style != args.style:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                result = run_project(diagram, style, args.target, Path(tmp))
+                result = run_project(diagram, style, args.target, Path(tmp), args.python)
             row = {"diagram": label, "style": style, "target": args.target}
             row |= {"error": result["error"]} if "error" in result else score(result)
             rows.append(row)
