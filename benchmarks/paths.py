@@ -14,8 +14,10 @@ trace are runs the diagram allows and are left out) are checked against the same
 contract by mermaidgen's checker: caught when it rejects them with an explanation that
 names a diagram line.
 
-Printed: diagram × style × target → paths, paths passing, mutants caught / total, and
-the paths that fail with the first line of why. faststream runs on the real NATS server
+Printed: diagram × style × target → paths, paths passing, distinct traces among them
+(different decisions that send the same messages, e.g. a loop run twice whose `break` is
+taken in the first iteration, give one), mutants caught / total, and the paths that fail
+with the first line of why. faststream runs on the real NATS server
 (MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
 time-skipping test server. The exit code is 0 whatever the numbers (this is a report).
 """
@@ -121,7 +123,9 @@ def score(result: dict) -> dict:
                 escaped.append(f"{name}: {m.what}")
     failing = {name: r["why"].splitlines()[1].strip() if "\n" in r["why"] else r["why"]
                for name, r in runs.items() if not r["ok"]}
-    return {"paths": len(runs), "passing": len(runs) - len(failing), "caught": caught,
+    distinct = len({json.dumps(r["trace"]) for r in runs.values() if r["ok"]})
+    return {"paths": len(runs), "passing": len(runs) - len(failing), "distinct": distinct,
+            "caught": caught,
             "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"]}
 
 
@@ -169,10 +173,11 @@ def _print(row: dict, markdown: bool, verbose: bool) -> None:
         return
     fails = "; ".join(f"`{k}`: {v[:100]}" for k, v in row["failing"].items())
     if markdown:
-        print(f"| {head} | {row['paths']} | {row['passing']} | "
+        print(f"| {head} | {row['paths']} | {row['passing']} | {row['distinct']} | "
               f"{row['caught']}/{row['mutants']} | {fails} |")
     else:
-        print(f"{head}: {row['passing']}/{row['paths']} paths pass ({row['mode']}), "
+        print(f"{head}: {row['passing']}/{row['paths']} paths pass ({row['mode']}; "
+              f"{row['distinct']} distinct traces), "
               f"mutants caught {row['caught']}/{row['mutants']}")
         for name, why in row["failing"].items():
             print(f"    FAIL {name}: {why[:160]}")

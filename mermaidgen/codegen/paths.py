@@ -60,12 +60,12 @@ def add_paths(ctx: dict, analysis: Analysis, classes: list[dict]) -> None:
     lines_deciders = [f"    {line}: [{', '.join(_tuple(e) for e in entries)}],"
                       for line, entries in sorted(deciders.items())]
     ctx["paths"] = {
-        "table": "{\n" + "\n".join(rows) + "\n}" if rows else "{}",
-        "described": "{\n" + "\n".join(described) + "\n}" if described else "{}",
-        "deciders": "{\n" + "\n".join(lines_deciders) + "\n}" if lines_deciders else "{}",
+        "table_literal": "{\n" + "\n".join(rows) + "\n}" if rows else "{}",
+        "described_literal": "{\n" + "\n".join(described) + "\n}" if described else "{}",
+        "deciders_literal": "{\n" + "\n".join(lines_deciders) + "\n}"
+        if lines_deciders else "{}",
         "mode_lit": string(found.mode),
-        "notes": [comment(n) for n in found.notes],
-        "names": [p.name for p in found.paths],
+        "notes_comment": [comment(n) for n in found.notes],
         "count": len(found.paths),
     }
 
