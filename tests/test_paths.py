@@ -162,8 +162,8 @@ def test_an_unknown_path_names_the_known_ones() -> None:
 # --- generated packages: every path runs and conforms; mutants are caught -----------
 
 def _generate(sample: str, style: str, out: Path) -> str:
-    from mermaidgen import output
-    from mermaidgen.generate import build
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
 
     text = (SAMPLES / f"{sample}.mmd").read_text(encoding="utf-8")
     generation = build(mermaidgen.parse(text, source=f"{sample}.mmd"), text, style=style)

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mermaidgen.analysis.naming import kebab
 from mermaidgen.model import Block, Diagram
-from mermaidgen.naming import kebab
 
 PRODUCT_CAP = 16
 """At most this many combinations: every one is a path."""

@@ -13,12 +13,13 @@ import json
 
 from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.codegen.paths import add_paths, reply_deciders
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram, messages
-from mermaidgen.naming import NameTable, kebab, pascal, snake
+from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
 CONTEXT_VERSION = 3
@@ -38,7 +39,7 @@ def common(analysis: Analysis, style: str, target: str, package: str,
     diagram = analysis.diagram
     contract_diagram = projected(analysis, style)
     try:
-        from mermaidgen.emit import to_mermaid
+        from mermaidgen.mermaid.emit import to_mermaid
         contract_mermaid = to_mermaid(contract_diagram)
     except Exception:  # a diagram with names Mermaid cannot write back
         contract_mermaid = ""
@@ -103,7 +104,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     diagram = analysis.diagram
     table = _message_table(diagram)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
-    view = analysis.choreography
+    view = choreography_of(analysis)
     classes = _event_classes(view.events)
     events = [
         {"class_name": classes[e.key], "name_lit": string(e.name), "name_comment": comment(e.name),
@@ -211,7 +212,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     diagram = analysis.diagram
     table = _message_table(diagram)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
-    view = analysis.orchestration
+    view = orchestration_of(analysis)
     orchestrator = view.orchestrator
     replies: dict[int, list[int]] = {}
 
@@ -296,7 +297,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         },
         "services": services,
     })
-    by_reply = reply_deciders(analysis, {s["base_name"]: s["operations"] for s in services})
+    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
     add_paths(ctx, analysis, [
         {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
          "op_lists": [workflow_ops]},

@@ -16,7 +16,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.paths import PathTable, path_table
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
-from mermaidgen.projection.views import Fragment
+from mermaidgen.projection.views import Fragment, Orchestration
 
 _DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover"})
 _STEPS = frozenset({"call", "send", "publish", "step"})
@@ -95,12 +95,11 @@ def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
     return out
 
 
-def reply_deciders(analysis: Analysis, operations: dict[str, list[dict]]
+def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
                    ) -> dict[str, list[tuple[int, str, tuple[int, ...]]]]:
     """Per service: (block line, reply hook, the deciding calls) for each `alt` the reply
     to one of its operations decides. `operations`: service -> its operation dicts (with
-    `reply_hook` and `calls`)."""
-    view = analysis.orchestration
+    `reply_hook` and `calls`). `view`: the orchestration projection."""
     decided: dict[int, int] = {}  # call -> block line
     stack: list = [iter(view.workflow)]
     for s in view.services:
