@@ -26,6 +26,7 @@ from mermaidgen.projection.views import (
     Comment,
     Fragment,
     LocalStep,
+    LoopStart,
     Lost,
     Publish,
     Received,
@@ -241,6 +242,8 @@ class Flattener:
                         "line": a.line, "comment": self.describe(a.message)})
         elif isinstance(a, Arrive):
             ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line})
+        elif isinstance(a, LoopStart):
+            ops.append({"op": "loop_start", "indent": d, "key": a.key, "line": a.line})
         elif isinstance(a, Fragment):
             self._fragment(a, d, exit_with, ops, stack)
 
@@ -311,6 +314,21 @@ class Flattener:
             ops.append({"op": "loop", **head, "var": var, "limit": loop_bound(f.label)})
             body(f.branches[0].actions, d + 1, "break",
                  [{"op": "loop_next", "indent": d + 1, "var": var, "hook": h.name}])
+        elif f.kind == "loop_back":
+            # an iteration of a loop that spans handlers ends here: send the next one, or
+            # go on after the loop (same hook as a loop inside one handler)
+            loop_label = comment(f"loop {f.label}".strip())
+            base = snake(f.label, "loop") if f.label else "loop"
+            h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
+                          loop_label)
+            again, done = f.branches
+            ops.append({"op": "loop_again", **head, "comment": loop_label, "key": f.name,
+                        "hook": h.name, "limit": loop_bound(f.label)})
+            body(again.actions, d + 1, exit_with)
+            if done.actions:
+                emit({"op": "else", "indent": d, "line": f.line,
+                      "comment": "on after the loop"})
+                body(done.actions, d + 1, exit_with)
         elif f.kind in ("par", "par_over"):
             names = [f"_branch_{self.counter}_{k + 1}" for k in range(len(f.branches))]
             ops.append({"op": "note", **head})

@@ -20,6 +20,7 @@ from mermaidgen.projection.views import (
     Choreography,
     Comment,
     Fragment,
+    LoopStart,
     LocalStep,
     Lost,
     Orchestration,
@@ -86,6 +87,8 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return f'reply {a.to}: "{a.text}"'
     if isinstance(a, Received):
         return f'when {a.service} answers "{a.text}"'
+    if isinstance(a, LoopStart):
+        return f"start the loop of line {a.line} (its iterations end in the handlers below)"
     if isinstance(a, Arrive):
         return f"arrive at the join after the par of line {a.line}"
     return repr(a)

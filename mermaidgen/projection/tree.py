@@ -11,7 +11,7 @@ from __future__ import annotations
 from mermaidgen.analysis.flow import Path
 from mermaidgen.model import Block
 from mermaidgen.naming import NameTable, snake
-from mermaidgen.projection.views import Action, Branch, Fragment, Received
+from mermaidgen.projection.views import Action, Branch, Fragment, LoopStart, Received
 
 
 class _Open:
@@ -33,6 +33,12 @@ class TreeBuilder:
         self.decided: dict[int, int] = {}
         """Block id -> the call whose reply picks its section (its replies were added
         here as `Received` actions)."""
+        self._opens: dict[tuple[int, int], _Open] = {}
+        self.opened: set[int] = set()
+        """The blocks this tree holds (entered after its base)."""
+        self.unrolled: set[int] = set()
+        """Loops whose iterations span handlers: here only their first iteration's start
+        is sent (a `LoopStart`); the handler of its last receipt sends the next one."""
 
     def add(self, path: Path, action: Action) -> None:
         common = 0
@@ -45,21 +51,26 @@ class TreeBuilder:
             block = self.blocks[block_id]
             if block.kind == "rect":  # a coloured background: no control flow
                 continue
-            last = container[-1] if container else None
-            if not (isinstance(last, _Open) and last.block_id == block_id):
-                last = _Open(block_id, block)
-                container.append(last)
-            container = last.sections[section]
+            # a block is one fragment per container, even when an action arrives after
+            # others followed it (what follows a loop, moved into a break that left it)
+            key = (id(container), block_id)
+            found = self._opens.get(key)
+            if found is None:
+                found = self._opens[key] = _Open(block_id, block)
+                container.append(found)
+                self.opened.add(block_id)
+            container = found.sections[section]
         container.append(action)
 
     def build(self, names: NameTable) -> tuple[Action, ...]:
         """The frozen tree; fragment names are made unique in `names`."""
         if not any(type(it) is _Open for it in self.root):
             return tuple(self.root)  # the common case: no blocks inside
-        return _freeze(self.root, names, self.decided)
+        return _freeze(self.root, names, self.decided, self.unrolled)
 
 
-def _freeze(items: list, names: NameTable, decided: dict[int, int]) -> tuple[Action, ...]:
+def _freeze(items: list, names: NameTable, decided: dict[int, int],
+            unrolled: set[int]) -> tuple[Action, ...]:
     # iterative post-order, so that deeply nested diagrams do not exhaust the stack
     result: dict[int, tuple] = {}
     stack: list[tuple[list, bool]] = [(items, False)]
@@ -74,7 +85,10 @@ def _freeze(items: list, names: NameTable, decided: dict[int, int]) -> tuple[Act
             continue
         out = []
         for it in current:
-            if isinstance(it, _Open):
+            if isinstance(it, _Open) and it.block_id in unrolled:
+                out.append(LoopStart(loop_key(it.block), it.block.span.line))
+                out.extend(result[id(it.sections[0])])
+            elif isinstance(it, _Open):
                 out.append(_fragment(it, [result[id(s)] for s in it.sections], names,
                                      decided.get(it.block_id)))
             else:
@@ -83,9 +97,20 @@ def _freeze(items: list, names: NameTable, decided: dict[int, int]) -> tuple[Act
     return result[id(items)]
 
 
+def loop_key(block: Block) -> str:
+    """What the generated code counts a spanning loop's iterations under."""
+    return f"loop_line_{block.span.line}"
+
+
 def _fragment(open_block: _Open, sections: list[tuple], names: NameTable,
               decided_by: int | None = None) -> Fragment:
     block = open_block.block
+    if block.kind == "loop_back":  # type: ignore[comparison-overlap]
+        # the end of an iteration of a loop that spans handlers (see choreography.py)
+        label = block.sections[0].label
+        return Fragment("loop_back", label, loop_key(block), block.span.line, (
+            Branch("again", "again", block.span.line, sections[0]),
+            Branch("done", "done", block.span.line, sections[1])))
     label = block.sections[0].label
     base = snake(label, block.kind) if label else block.kind
     name = names.name(("block", open_block.block_id), base)

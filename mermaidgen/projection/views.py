@@ -57,6 +57,16 @@ class Arrive:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class LoopStart:
+    """Choreography: a `loop` whose iterations span handlers starts its first iteration
+    here; the code counts its iterations under `key` (the decider's back edge, a
+    `loop_back` fragment, sends the next one)."""
+
+    key: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Join:
     """What a service does after a `par` whose branches end in different handlers:
     run when all `arrivals` paths have arrived (a choreography's join keeps state)."""
@@ -171,7 +181,10 @@ class Fragment:
     """A block of the diagram as control flow: its kind and its branches."""
 
     kind: str
-    """alt, opt, loop, par, par_over, critical or break (`rect` is transparent)."""
+    """alt, opt, loop, par, par_over, critical or break (`rect` is transparent); and
+    `loop_back`, choreography only: the end of an iteration of a loop that spans
+    handlers, with the branches `again` (the next iteration's start) and `done` (what
+    follows the loop); `name` is then the loop's iteration counter."""
     label: str
     name: str
     """A safe identifier for the decision or condition the user implements."""
@@ -183,7 +196,7 @@ class Fragment:
 
 
 Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Lost | Await | Reply
-                     | Fragment | Arrive | Received)
+                     | Fragment | Arrive | Received | LoopStart)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -6,6 +6,7 @@ out) and records every message of the diagram as it happens."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from . import diagram
@@ -29,6 +30,7 @@ class Service:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self.arrived: dict[str, int] = {}
+        self.iterations: dict[str, int] = {}
 
     async def arrive(self, join: str, ctx: Context) -> None:
         """One path of a `par` has ended here; run what follows once all have."""
@@ -38,6 +40,21 @@ class Service:
             return
         self.arrived[join] = 0
         await getattr(self, "_" + join)(ctx)
+
+    def begin_loop(self, loop: str, ctx: Context) -> None:
+        """A `loop` whose iterations span handlers runs its first iteration."""
+        self.iterations[loop] = 1
+
+    def again(self, loop: str, limit: int, repeat: Callable[[Context, int], bool],
+              ctx: Context) -> bool:
+        """An iteration of `loop` has ended in this handler: run one more when the bound
+        allows it and `repeat(ctx, iterations so far)` says so."""
+        done = self.iterations.get(loop, 1)
+        if done >= limit or not repeat(ctx, done):
+            self.iterations.pop(loop, None)
+            return False
+        self.iterations[loop] = done + 1
+        return True
 
     async def start(self) -> None:
         """What the service sends before it has received anything."""
