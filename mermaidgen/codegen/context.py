@@ -62,7 +62,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         "participants": participants,
         # the flat form: two levels deep however deep the diagram nests (a nested literal
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
-        "contract_literal": literal(contract_of(contract_diagram, stream=True)),
+        "contract_literal": literal(contract_of(
+            contract_diagram, stream=True,
+            relays=analysis.brokers if style == "choreography" else ())),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }

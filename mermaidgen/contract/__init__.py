@@ -34,9 +34,14 @@ CHECKER_SOURCES = ("keys.py", "checker.py")
 """The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
 
 
-def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
+def contract_of(diagram: Diagram, *, stream: bool = False,
+                relays: Sequence[str] | None = None) -> dict:
     """The contract data of a diagram: its messages and blocks, `rect` flattened, notes,
     activations and other statements dropped, `par_over` as `par`.
+
+    `relays`: the participants that relay like brokers (an event passed on when it is
+    published, order kept per publisher, broker and receiver; `checker.py`); by default
+    the brokers the analysis finds in the diagram.
 
     With `stream`, the same contract as a flat list of rows (`checker.nest` describes
     them): data that stays two levels deep however deeply the diagram nests its blocks,
@@ -58,7 +63,13 @@ def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
                 break
         else:
             stack.pop()
-    contract = {"version": CONTRACT_VERSION, "stream": rows}
+    if relays is None:
+        from mermaidgen.analysis import analyse
+
+        relays = analyse(diagram).brokers
+    contract: dict = {"version": CONTRACT_VERSION, "stream": rows}
+    if relays:
+        contract["relays"] = list(relays)
     return contract if stream else nest(contract)
 
 
