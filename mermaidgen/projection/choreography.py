@@ -51,6 +51,7 @@ from mermaidgen.projection.views import (
     LocalStep,
     Publish,
     ServiceChoreography,
+    Timer,
 )
 
 _ALTERNATIVES = frozenset({"alt", "critical"})
@@ -125,19 +126,21 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line)
         reactions.setdefault(p, []).append(r)
         current[p] = (r,)
-        spans.received(p)
+        spans.received(p, r, o.path)
 
     for it in items:
         if isinstance(it, Enter):
             frames.append((it.block.kind, it.block_id, it.path, dict(current), []))
-            if it.block.kind == "loop":
-                spans.enter(it.block_id, deciders.get(it.block_id))
+            spans.enter(it.block_id, it.block, it.path, deciders.get(it.block_id))
         elif isinstance(it, SectionStart):
             kind, _, _, before, ends = frames[-1]
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
                     ends.append(current)
-                    current = dict(before)
+                    current = spans.section(
+                        it.block_id, it.index, it.path, dict(before),
+                        lambda at, line=it.section.span.line: _Reaction(
+                            None, None, None, TreeBuilder(at, blocks), line))
         elif isinstance(it, Leave):
             kind, block_id, path, before, ends = frames.pop()
             if kind == "break":  # when taken, what follows the enclosing block follows
@@ -208,10 +211,14 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         built_joins = tuple(
             Join(f"after_par_line_{j.line}", arrivals, j.line, j.tree.build(names))
             for j, arrivals in joins.get(p, []))
+        timers = tuple(
+            Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
+                  c.timer.tree.build(names))
+            for decider, c in spans.timers if decider == p)
         views.append(ServiceChoreography(
             p, module_names[p], pascal(module_names[p], "Service"),
             entry.tree.build(names) if entry else (), tuple(built), tuple(publishes),
-            tuple(consumes), built_joins))
+            tuple(consumes), built_joins, timers))
     return Choreography(tuple(views), events)
 
 

@@ -8,6 +8,8 @@ their sections (empty ones included, so a decision always has all its branches).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mermaidgen.analysis.flow import Path
 from mermaidgen.model import Block
 from mermaidgen.naming import NameTable, snake
@@ -36,6 +38,9 @@ class TreeBuilder:
         self._opens: dict[tuple[int, int], _Open] = {}
         self.opened: set[int] = set()
         """The blocks this tree holds (entered after its base)."""
+        self.spanning: dict[int, tuple[str, str | None]] = {}
+        """Critical block id -> (its state key, its timer method) when its main section
+        goes on in other handlers (see loops.py)."""
         self.unrolled: set[int] = set()
         """Loops whose iterations span handlers: here only their first iteration's start
         is sent (a `LoopStart`); the handler of its last receipt sends the next one."""
@@ -66,11 +71,11 @@ class TreeBuilder:
         """The frozen tree; fragment names are made unique in `names`."""
         if not any(type(it) is _Open for it in self.root):
             return tuple(self.root)  # the common case: no blocks inside
-        return _freeze(self.root, names, self.decided, self.unrolled)
+        return _freeze(self.root, names, self.decided, self.unrolled, self.spanning)
 
 
 def _freeze(items: list, names: NameTable, decided: dict[int, int],
-            unrolled: set[int]) -> tuple[Action, ...]:
+            unrolled: set[int], spanning: dict) -> tuple[Action, ...]:
     # iterative post-order, so that deeply nested diagrams do not exhaust the stack
     result: dict[int, tuple] = {}
     stack: list[tuple[list, bool]] = [(items, False)]
@@ -89,8 +94,12 @@ def _freeze(items: list, names: NameTable, decided: dict[int, int],
                 out.append(LoopStart(loop_key(it.block), it.block.span.line))
                 out.extend(result[id(it.sections[0])])
             elif isinstance(it, _Open):
-                out.append(_fragment(it, [result[id(s)] for s in it.sections], names,
-                                     decided.get(it.block_id)))
+                fragment = _fragment(it, [result[id(s)] for s in it.sections], names,
+                                     decided.get(it.block_id))
+                if it.block_id in spanning:
+                    key, timer = spanning[it.block_id]
+                    fragment = replace(fragment, spans=key, timer=timer)
+                out.append(fragment)
             else:
                 out.append(it)
         result[id(current)] = tuple(out)
