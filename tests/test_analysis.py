@@ -729,6 +729,7 @@ CASES = [
                     step Release row locks
                     publish Rejected -> API
               on Rows updated from DB
+                only if no option of the critical ran already
                 publish Transfer booked -> API
             DB
               on Debit A and credit B from Ledger

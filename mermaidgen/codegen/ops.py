@@ -312,6 +312,14 @@ class Flattener:
                 body(b.actions, d + 1, exit_with)
             emit({"op": "else_unknown", "indent": d, "var": var, "hook": h.name,
                   "line": f.line})
+        elif f.kind == "break" and f.decided_by in self.results and \
+                f.branches[0].reply in self.results[f.decided_by][1]:
+            # the reply the call got says whether the break was taken: no hook
+            result, replies = self.results[f.decided_by]  # type: ignore[index]
+            ops.append({"op": "if_reply", **head, "result_lit": result,
+                        "reply": list(replies).index(f.branches[0].reply)})
+            body(f.branches[0].actions, d + 1, exit_with,
+                 [{"op": "exit", "indent": d + 1, "how": exit_with}])
         elif f.kind in ("opt", "break"):
             kind = "should" if f.kind == "opt" else "should_break"
             h = self.hook((kind, f.line, f.label), f"{kind}_{base}", kind, f.line, label)
