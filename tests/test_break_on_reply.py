@@ -19,9 +19,9 @@ from projects import run
 from test_choreography_loops import BACK_OFF, BREAK_ON_REPLY, BUSY, CLOSE, DELIVERED, OK, POST
 
 import mermaidgen
-from mermaidgen import output
 from mermaidgen.analysis import analyse
-from mermaidgen.generate import build
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 
 
 def _generate(tmp_path: Path) -> Path:

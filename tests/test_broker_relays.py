@@ -18,9 +18,10 @@ import pytest
 from projects import run
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
+from mermaidgen.analysis import analyse
 from mermaidgen.contract import check_trace, contract_of
-from mermaidgen.generate import build
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "samples" / "broker-par-replies.mmd"
@@ -52,7 +53,8 @@ INVOICED_OUT = ("Kafka", "Orders", "InvoiceIssued")
 
 
 def _check(text: str, trace: list[tuple[str, str, str]]):
-    return check_trace(mermaidgen.parse(text, source="relay.mmd"), trace)
+    diagram = mermaidgen.parse(text, source="relay.mmd")
+    return check_trace(diagram, trace, relays=analyse(diagram).brokers)
 
 
 def test_a_relay_recorded_when_it_is_published_conforms() -> None:
@@ -103,10 +105,19 @@ def test_a_bus_keeps_the_order_per_sender_and_receiver() -> None:
     assert "Bus->>Audit: PaymentRequested" in verdict.explanation
 
 
-def test_relays_are_part_of_the_contract_only_for_brokers() -> None:
-    assert contract_of(mermaidgen.parse(FAN_OUT, source="f.mmd"))["relays"] == ["Kafka"]
+def test_a_choreography_contract_names_its_brokers_as_relays() -> None:
+    from mermaidgen.codegen.generate import build
+    generation = build(mermaidgen.parse(FAN_OUT, source="f.mmd"), FAN_OUT,
+                       style="choreography", package="fan")
+    diagram_py = next(text for path, text in _files(generation) if path.endswith("diagram.py"))
+    assert "'relays': ['Kafka']" in diagram_py or '"relays": ["Kafka"]' in diagram_py
     plain = "sequenceDiagram\n    A->>B: hello\n    B->>C: hello\n"
     assert "relays" not in contract_of(mermaidgen.parse(plain, source="p.mmd"))
+
+
+def _files(generation) -> list[tuple[str, str]]:
+    return [(str(f.path), f.content if isinstance(f.content, str) else "")
+            for f in generation.files]
 
 
 def test_a_contract_with_malformed_relays_is_refused() -> None:

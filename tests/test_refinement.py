@@ -245,7 +245,7 @@ def refines(diagram: Diagram, rnd: random.Random, runs: int) -> str | None:
         assert verdict.ok, "the sampler drew a run its own contract rejects: " + \
             verdict.explanation
         erased = erase(run, diagram, analysis.hops)
-        verdict = check_trace(diagram, erased)
+        verdict = check_trace(diagram, erased, relays=analysis.brokers)
         if not verdict.ok:
             return f"the projection allows {erased}\n{verdict.explanation}"
     return None

@@ -21,8 +21,8 @@ import pytest
 from projects import lint, run
 
 import mermaidgen
-from mermaidgen import output
-from mermaidgen.generate import build
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "samples" / "courier-pickup-deadline.mmd"

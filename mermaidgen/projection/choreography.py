@@ -37,9 +37,9 @@ from mermaidgen.analysis.flow import (
     Path,
     SectionStart,
 )
+from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.model import Block, Note
-from mermaidgen.naming import NameTable, pascal, snake
-from mermaidgen.projection import loops
+from mermaidgen.projection.loops import Spans, deciders
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Arrive,
@@ -104,8 +104,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # follows the par: a par that ends its participant's reaction needs no join
     pending: dict[int, tuple[str, list[tuple], Path, str, int]] = {}
 
-    deciders = loops.deciders(items, brokers, hops, occurrences)
-    spans = loops.Spans(blocks)
+    found_deciders = deciders(items, brokers, hops, occurrences)
+    spans = Spans(blocks)
 
     def add(p: str, path: Path, action) -> None:
         if p not in current:
@@ -131,7 +131,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     for it in items:
         if isinstance(it, Enter):
             frames.append((it.block.kind, it.block_id, it.path, dict(current), []))
-            spans.enter(it.block_id, it.block, it.path, deciders.get(it.block_id))
+            spans.enter(it.block_id, it.block, it.path, found_deciders.get(it.block_id))
         elif isinstance(it, SectionStart):
             kind, _, _, before, ends = frames[-1]
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mermaidgen.analysis.flow import Path
+from mermaidgen.analysis.naming import NameTable, snake
 from mermaidgen.model import Block
-from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import Action, Branch, Fragment, LoopStart, Received
 
 
