@@ -18,9 +18,9 @@ import pytest
 from projects import run
 
 import mermaidgen
+from mermaidgen.analysis import analyse
 from mermaidgen.codegen.generate import build
 from mermaidgen.codegen.write import output
-from mermaidgen.analysis import analyse
 from mermaidgen.contract import check_trace, contract_of
 
 PROJECT = Path(__file__).resolve().parents[1]
