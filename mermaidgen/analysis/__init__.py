@@ -20,6 +20,7 @@ from mermaidgen.naming import NameTable, Pins, snake, stable_names
 from mermaidgen.projection import choreography as choreography_projection
 from mermaidgen.projection import orchestration as orchestration_projection
 from mermaidgen.projection.views import Choreography, Orchestration
+from mermaidgen.quick_init import quicken
 
 _ORCHESTRATOR_NAME = re.compile(
     r"orchestrat|coordinat|saga|workflow|process[\s_-]*manager|conductor", re.IGNORECASE)
@@ -237,3 +238,6 @@ def _style(occs: list[Occurrence], roles: Roles, brokers: frozenset[str], orches
     return StyleChoice("choreography", f"{share} of the {len(talk)} messages are "
                        "request/reply pairs and no participant is named like an "
                        "orchestrator: the services react to each other's messages")
+
+# built by the thousand for a large diagram (see quick_init.py)
+quicken(MessageInfo, StyleChoice)
