@@ -1,13 +1,15 @@
 """The parse loop: every statement from the lexer into the builder and the LALR parser,
 with the statements that fill large diagrams taken in one match each.
 
-The general loop (`parser.feed_tokens`) asks the lexer for a token per statement, hands it
-to the builder (mermaid's semantic rules) and feeds it to the LALR parser (nesting). That
-costs about 8 us per message. Here, one regular expression reads the separators and then
-a message, a note or an `activate`/`deactivate` whose names are plain words
-(`[A-Za-z_][A-Za-z0-9_]*`, not a keyword), and the model object goes straight to the
-builder and onto the document being parsed. Anything else, and any statement that breaks
-(its error comes from the lexer), goes through the general code, statement by statement.
+The general loop (`parser._feed_tokens`) asks the lexer for a token per statement, hands
+it to the builder (mermaid's semantic rules) and feeds it to the LALR parser (nesting).
+That costs about 8 us per message. Here, one regular expression reads the separators and
+then a message, a note or an `activate`/`deactivate` whose names are plain words
+(`[A-Za-z_][A-Za-z0-9_]*`, not a keyword), or a block keyword (`loop`, `else`, `end`,
+...) with its label; a message goes straight to the builder (only when it has something
+to check) and onto the document being parsed; blocks still nest by the LALR parser.
+Anything else, and any statement that breaks (its error comes from the lexer), goes
+through the lexer's general path (`Lexer.read`), statement by statement.
 
 Why the shortcuts are exact:
 
@@ -17,11 +19,12 @@ Why the shortcuts are exact:
   comments and metadata on the next line are the lexer's;
 * for a message, a note or an (de)activation, the LALR table shifts to a state that
   reduces `document: document X` on every token type but the header's, back to the state
-  it came from; `append_states` (parser.py) lists the states where that holds, and only
-  there is the statement appended to the document directly.
+  it came from; `lalr.appending_states` lists the states where that holds, and only
+  there is the statement appended to the document directly (after `Parser.settle` has
+  made the reductions the previous statement left pending).
 
 `tests/test_fastlane.py` checks both loops give the same model, warnings and errors on the
-whole conformance corpus and on generated diagrams.
+whole conformance corpus, edge cases and generated diagrams, whole and mutated.
 """
 
 from __future__ import annotations
