@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mermaidgen import parser
 from mermaidgen.errors import DiagramError
-from mermaidgen.lexer import MAX_PROBLEMS
+from mermaidgen.mermaid import parser
+from mermaidgen.mermaid.lexer import MAX_PROBLEMS
 from mermaidgen.model import Block
 from tests.strategies import diagrams
 

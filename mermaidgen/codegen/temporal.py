@@ -19,9 +19,10 @@ Names stay safe identifiers, texts `*_lit` literals or `*_comment` comments.
 from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import NameTable, pascal
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import string
-from mermaidgen.naming import NameTable, pascal
+from mermaidgen.projection import orchestration_of
 
 SDK_VERSION = "1.35.0"
 """temporalio: the SDK the generated code is written and tested against."""
@@ -54,7 +55,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     services = ctx["services"]
 
     modules = {s["module"] for s in services}
-    w_module = analysis.orchestration.name
+    w_module = orchestration_of(analysis).name
     while w_module in modules:  # a queue name per participant, never shared
         w_module += "_workflow"
     w["module"] = w_module

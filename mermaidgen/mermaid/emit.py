@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from html.entities import html5
 
 from mermaidgen.errors import DiagramError, MermaidgenError
-from mermaidgen.lexrules import JS_WHITESPACE, WS_CHARS
+from mermaidgen.mermaid.lexrules import JS_WHITESPACE, WS_CHARS
+from mermaidgen.mermaid.parser import parse
+from mermaidgen.mermaid.text import CLOSE, NAMED_OPEN, NUMERIC_OPEN
 from mermaidgen.model import (
     ARROWS,
     Activate,
@@ -53,8 +55,6 @@ from mermaidgen.model import (
     Statement,
     walk,
 )
-from mermaidgen.parser import parse
-from mermaidgen.text import CLOSE, NAMED_OPEN, NUMERIC_OPEN
 
 INDENT = "    "
 MAX_INDENT = 20

@@ -1,23 +1,23 @@
 """Text to model: preprocess, lex, parse with the LALR grammar, apply mermaid's rules.
 
 The statements nest by the table lark computed from `grammar/sequence.lark`, walked by
-`mermaidgen.lalr`. Errors come out as `DiagramError` with every problem found (broken
+`mermaidgen.mermaid.lalr`. Errors come out as `DiagramError` with every problem found (broken
 statements, bad nesting, semantic rules), each with its file line, column, the line's
 text and a hint.
 """
 
 from __future__ import annotations
 
-from mermaidgen import fastlane, flatten
-from mermaidgen.builder import Builder
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import DiagramError, Problem
-from mermaidgen.grammar import table
-from mermaidgen.lalr import Parser, UnexpectedToken, appending_states
-from mermaidgen.lexer import MAX_PROBLEMS, Lexer, StatementError
+from mermaidgen.mermaid import fastlane, flatten
+from mermaidgen.mermaid.builder import Builder
+from mermaidgen.mermaid.grammar import table
+from mermaidgen.mermaid.lalr import Parser, UnexpectedToken, appending_states
+from mermaidgen.mermaid.lexer import MAX_PROBLEMS, Lexer, StatementError
+from mermaidgen.mermaid.preprocess import prepare
+from mermaidgen.mermaid.syntax import Tok
 from mermaidgen.model import Block, Create, Diagnostic, Diagram, Section, Span
-from mermaidgen.preprocess import prepare
-from mermaidgen.syntax import Tok
 
 _STATEMENTS = frozenset({"SIGNAL", "NOTE", "DESTROY", "ACTIVATE", "DEACTIVATE", "AUTONUMBER"})
 _OPENERS = {"BOX": "box", "LOOP": "loop", "RECT": "rect", "OPT": "opt", "BREAK": "break",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from mermaidgen.generate import Generation
+from mermaidgen.codegen.generate import Generation
+from mermaidgen.projection import orchestration_of
 
 
 def stale_hooks(generation: Generation, out: Path) -> list[str]:
@@ -32,7 +33,7 @@ def stale_hooks(generation: Generation, out: Path) -> list[str]:
 
 
 def _unknown_methods(rel: str, class_name: str, allowed: set[str], out: Path) -> list[str]:
-    from mermaidgen.swap import OutputError, no_links
+    from mermaidgen.codegen.write.swap import OutputError, no_links
 
     try:  # a link in a cloned repository is never read (the plan refuses it anyway)
         tree = ast.parse(no_links(out, rel).read_bytes())
@@ -54,7 +55,7 @@ def broken_hooks(generation: Generation, out: Path) -> list[str]:
     but does not define the class the generated app loads from it, or builds on a name
     the new generated wiring no longer has (`wiring.OldWorkflowBase`). Each is a place
     where running the project would fail, so generating must stop instead."""
-    from mermaidgen.swap import OutputError, no_links
+    from mermaidgen.codegen.write.swap import OutputError, no_links
 
     package = generation.package
     wiring = next((f for f in generation.files
@@ -135,7 +136,7 @@ def structure_plan(generation: Generation, out: Path, previous: dict | None) -> 
         return None
     lines = [f"{out}: generating would break your code, so nothing was written:"]
     old = (previous or {}).get("orchestrator")
-    new = generation.analysis.orchestration.orchestrator \
+    new = orchestration_of(generation.analysis).orchestrator \
         if generation.style.style == "orchestration" else None
     if old and new and old != new:
         old_module = (previous or {}).get("names", {}).get(new)
@@ -170,7 +171,7 @@ def _package_moved(generation: Generation, out: Path, previous: dict | None) -> 
     new = generation.package
     if not old or old == new:
         return None
-    from mermaidgen.swap import OutputError, no_links
+    from mermaidgen.codegen.write.swap import OutputError, no_links
 
     yours = []
     for rel, info in sorted((previous or {}).get("files", {}).items()):
@@ -247,7 +248,7 @@ def setting_changes(generation: Generation, out: Path, previous: dict | None) ->
     """User-owned files (never rewritten) that still mention a target, broker or package
     the folder no longer uses: each with the lines to look at and what the new settings
     would write there. Generating goes ahead; the user updates their files."""
-    from mermaidgen.swap import OutputError, no_links
+    from mermaidgen.codegen.write.swap import OutputError, no_links
 
     now = {"target": generation.target, "package": generation.package,
            **generation.broker_setting()}

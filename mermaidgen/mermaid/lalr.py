@@ -1,7 +1,7 @@
 """The LALR(1) driver: walks the parse table lark computed from `grammar/sequence.lark`.
 
-Lark builds the table (`mermaidgen/grammar/table.py`, written by
-`python -m mermaidgen.grammar.build`); running it takes only this loop, the same
+Lark builds the table (`mermaidgen/mermaid/grammar/table.py`, written by
+`python -m mermaidgen.mermaid.grammar.build`); running it takes only this loop, the same
 shift/reduce loop as lark's own `ParserState.feed_token`. Importing lark and loading its
 cached table costs about 25 ms per process, a fifth of what `mermaidgen preview` may
 spend in all, so the command line never imports lark.

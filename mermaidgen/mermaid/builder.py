@@ -19,12 +19,12 @@ import json
 import re
 from types import MappingProxyType
 
-from mermaidgen.css import is_css_color
 from mermaidgen.errors import Problem
-from mermaidgen.lexrules import WS
+from mermaidgen.mermaid.css import is_css_color
+from mermaidgen.mermaid.lexrules import WS
+from mermaidgen.mermaid.syntax import Declaration, LinkStatement, Meta, Opener, Tok
+from mermaidgen.mermaid.text import js_trim, parse_message, without_surrogates
 from mermaidgen.model import Box, Diagnostic, Diagram, Participant, Span, Statement
-from mermaidgen.syntax import Declaration, LinkStatement, Meta, Opener, Tok
-from mermaidgen.text import js_trim, parse_message, without_surrogates
 
 _BOX_LABEL = re.compile(rf"((?:rgba?|hsla?){WS}*\(.*\)|\w*)(.*)", re.ASCII)
 
@@ -123,7 +123,7 @@ class Builder:
         self._add(decl.id, label, decl.keyword, metadata, decl.span, declared=True)
 
     def _metadata(self, decl: Declaration) -> dict | None:
-        from mermaidgen import bounded_yaml  # only diagrams with `@{...}` pay for yaml
+        from mermaidgen.mermaid import bounded_yaml  # only diagrams with `@{...}` pay for yaml
 
         text = decl.metadata or ""
         source = "{\n" + text + "\n}" if "\n" not in text else text + "\n"

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from mermaidgen.errors import Problem
-from mermaidgen.lexrules import JS_WHITESPACE, WS
-from mermaidgen.text import encode_entities, without_surrogates
+from mermaidgen.mermaid.lexrules import JS_WHITESPACE, WS
+from mermaidgen.mermaid.text import encode_entities, without_surrogates
 
 _LINE_ENDINGS = re.compile(r"\r\n?")
 _HTML_TAG = re.compile(r"<(\w+)([^>]*)>", re.ASCII)
@@ -113,7 +113,7 @@ def _frontmatter_span(text: str) -> tuple[int, int, int, str] | None:
 
 def _read_frontmatter(body: str, indent: str, line: int) -> tuple[str | None, dict]:
     """The title and config of a frontmatter body that starts on file line `line`."""
-    from mermaidgen import bounded_yaml  # only diagrams with frontmatter pay for yaml
+    from mermaidgen.mermaid import bounded_yaml  # only diagrams with frontmatter pay for yaml
 
     if indent:
         body = "\n".join(ln[len(indent) :] if ln.startswith(indent) else ln

@@ -33,14 +33,14 @@ import functools
 import re
 from collections.abc import Callable
 
-from mermaidgen import lexrules as R
-from mermaidgen.builder import Builder
-from mermaidgen.lalr import Parser
-from mermaidgen.lexer import DONE, Lexer
-from mermaidgen.lexrules import JS_WHITESPACE
+from mermaidgen.mermaid import lexrules as R
+from mermaidgen.mermaid.builder import Builder
+from mermaidgen.mermaid.lalr import Parser
+from mermaidgen.mermaid.lexer import DONE, Lexer
+from mermaidgen.mermaid.lexrules import JS_WHITESPACE
+from mermaidgen.mermaid.syntax import Opener, Tok
+from mermaidgen.mermaid.text import CLOSE, parse_message
 from mermaidgen.model import Activate, Deactivate, Message, Note, Span
-from mermaidgen.syntax import Opener, Tok
-from mermaidgen.text import CLOSE, parse_message
 
 # Words that a rule before ACTOR would read (a keyword, `title`, `autonumber`, ...): a
 # statement that starts with one, or names a participant so, takes the general path.

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from mermaidgen.lexrules import ARROW, FLAGS, JS_WHITESPACE
+from mermaidgen.mermaid.lexrules import ARROW, FLAGS, JS_WHITESPACE
 from mermaidgen.model import Diagnostic, Diagram, Span
 
 _WORD = re.compile(r"\S+")

@@ -21,8 +21,8 @@ import re
 import stat
 from pathlib import Path, PurePosixPath
 
+from mermaidgen.codegen.write.safefs import Root
 from mermaidgen.errors import MermaidgenError
-from mermaidgen.safefs import Root
 
 STATE_DIR = ".mermaidgen"
 MANIFEST = f"{STATE_DIR}/manifest.json"

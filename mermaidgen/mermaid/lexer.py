@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mermaidgen import lexrules as R
 from mermaidgen.errors import Problem
-from mermaidgen.hints import (
+from mermaidgen.mermaid import lexrules as R
+from mermaidgen.mermaid.hints import (
     arrow_hint,
     colon_hint,
     describe,
@@ -25,6 +25,8 @@ from mermaidgen.hints import (
     participant_name_hint,
     unexpected_start,
 )
+from mermaidgen.mermaid.syntax import Declaration, LinkStatement, Meta, Opener, Tok
+from mermaidgen.mermaid.text import CLOSE, decode_entities, js_trim, parse_message
 from mermaidgen.model import (
     Activate,
     Autonumber,
@@ -34,8 +36,6 @@ from mermaidgen.model import (
     Note,
     Span,
 )
-from mermaidgen.syntax import Declaration, LinkStatement, Meta, Opener, Tok
-from mermaidgen.text import CLOSE, decode_entities, js_trim, parse_message
 
 _BLOCKS = {"loop", "rect", "opt", "alt", "else", "par", "par_over", "and", "critical",
            "option", "break", "box"}

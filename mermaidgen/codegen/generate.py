@@ -1,7 +1,7 @@
 """Diagram to skeleton: analyse, pick the style, build the template context, render.
 
-`build()` returns the files in memory; writing them is `mermaidgen.output`'s job, so the
-same result serves `generate`, `--dry-run`, `--diff` and `check`'s drift detection.
+`build()` returns the files in memory; writing them is `mermaidgen.codegen.write.output`'s
+job, so the same result serves `generate`, `--dry-run`, `--diff` and `check`'s drift detection.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mermaidgen.analysis import Analysis, StyleChoice, analyse
+from mermaidgen.analysis import Analysis, StyleChoice
+from mermaidgen.analysis.naming import PACKAGE_MAX, Pins, snake
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
+from mermaidgen.codegen.write.render import RenderedFile, render
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
 from mermaidgen.model import Block, Diagram
-from mermaidgen.naming import PACKAGE_MAX, Pins, snake
-from mermaidgen.render import RenderedFile, render
+from mermaidgen.projection import analyse, orchestration_of
 
 # target -> style -> "module:function" that builds the template context; each target's
 # templates live in templates/<target>/<style>/. Options a target takes (such as the
@@ -65,7 +66,7 @@ class Generation:
         """What user code binds to: module names, and the orchestrator its workflow is."""
         workflow = self.style.style == "orchestration"
         return {"names": dict(sorted(self.names.items())),
-                **({"orchestrator": self.analysis.orchestration.orchestrator}
+                **({"orchestrator": orchestration_of(self.analysis).orchestrator}
                    if workflow else {})}
 
 
@@ -118,6 +119,7 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     if target not in TARGETS:
         raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
     styles = TARGETS[target]
+    # the public analysis, so that `generate(...).analysis.choreography` works as it did
     analysis = analyse(diagram, orchestrator, pins)
     if style == "auto":
         chosen = analysis.style

@@ -125,9 +125,9 @@ def _walk(folder: Path) -> Iterable[Path]:
 def lint_file(path: Path, report: Report) -> None:
     """Parse and lint every sequence diagram of one file into the report."""
     from mermaidgen.analysis import analyse
-    from mermaidgen.extract import NoDiagramError, load
-    from mermaidgen.generate import nesting_problem
-    from mermaidgen.parser import parse
+    from mermaidgen.codegen.generate import nesting_problem
+    from mermaidgen.mermaid.extract import NoDiagramError, load
+    from mermaidgen.mermaid.parser import parse
 
     shown = path.as_posix()
     report.files += 1
@@ -164,10 +164,10 @@ def lint_file(path: Path, report: Report) -> None:
 
 def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
-    from mermaidgen import output
-    from mermaidgen.generate import build
-    from mermaidgen.sources import load_with_text, single
-    from mermaidgen.user_code import broken_hooks
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
+    from mermaidgen.codegen.write.user_code import broken_hooks
+    from mermaidgen.mermaid.sources import load_with_text, single
 
     text, diagram = single(generation.spec, load_with_text(generation.spec, warn=False))
     options = {"broker": generation.broker} if generation.broker else None

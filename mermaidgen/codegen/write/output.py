@@ -18,7 +18,7 @@ The rules:
   without that header stops the run with a plan (`--force` regenerates it too, keeping a
   copy). Adopting generated files as the user's would freeze the old protocol forever;
 * the tree changes all at once: new contents are staged inside the folder, then swapped
-  in with a journal (`mermaidgen.swap`), and any failure (or a crash, recovered at the
+  in with a journal (`mermaidgen.codegen.write.swap`), and any failure (or a crash, recovered at the
   next run) puts the previous files back;
 * one writer at a time: a lock, and a plan made before the lock was taken is checked
   again under it, so two runs on one folder never mix their files.
@@ -34,10 +34,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from mermaidgen.errors import UsageError
-from mermaidgen.naming import Pins, is_module_name, is_package_name
-from mermaidgen.render import OWNERS, RenderedFile
-from mermaidgen.swap import (
+from mermaidgen.analysis.naming import Pins, is_module_name, is_package_name
+from mermaidgen.codegen.write.render import OWNERS, RenderedFile
+from mermaidgen.codegen.write.swap import (
     JOURNAL,
     MANIFEST,
     STATE_DIR,
@@ -51,6 +50,7 @@ from mermaidgen.swap import (
     recover,
     recover_locked,
 )
+from mermaidgen.errors import UsageError
 
 __all__ = ["CHANGES", "MANIFEST", "STATE_DIR", "Action", "OutputError", "Plan", "conflicts",
            "diff", "manifest_for", "pins", "plan", "read_manifest", "recover", "sha256",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from mermaidgen.errors import DiagramError, Problem
-from mermaidgen.extract import load
+from mermaidgen.mermaid.extract import load
+from mermaidgen.mermaid.parser import parse
 from mermaidgen.model import Diagram
-from mermaidgen.parser import parse
 from mermaidgen.report import print_problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mermaidgen.lexrules import JS_WHITESPACE
+from mermaidgen.mermaid.lexrules import JS_WHITESPACE
 
 # Entity codes (`#35;`, `#quot;`) are swapped for same-length placeholders before lexing,
 # as mermaid does, so that their `#` does not start a comment and their `;` does not end

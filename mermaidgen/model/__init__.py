@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, TypeAlias
 
-from mermaidgen.quick_init import quicken
+from mermaidgen.model.quick_init import quicken
 
 EMPTY_MAPPING: Mapping[str, object] = MappingProxyType({})
 

@@ -5,7 +5,7 @@ the files to produce (which template, which path, who owns the file) and the tem
 themselves; `templates/<target>/common/` holds what both styles share. A user folder given
 with `--templates DIR` overrides any template by name. A set's files are read as regular
 files inside its folder, never through a link. Templates run in Jinja's immutable sandbox
-with `StrictUndefined` and the limits of `mermaidgen.sandbox` (size, depth, output, time,
+with `StrictUndefined` and the limits of `sandbox` (size, depth, output, time,
 memory), so a custom template can neither reach Python internals, nor change the context
 the other templates see, nor print a variable that does not exist, nor run away; errors,
 whatever raised them, name the template file and line.
@@ -20,9 +20,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from mermaidgen.codegen.write.safefs import Root
 from mermaidgen.errors import MermaidgenError
 from mermaidgen.resources import templates_dir
-from mermaidgen.safefs import Root
 
 OWNERS = ("generated", "user")
 _BLANK_RUN = re.compile(r"\n{4,}")
@@ -57,7 +57,7 @@ def template_dirs(target: str, style: str, user: Path | None = None) -> list[Pat
 def _environment(dirs: list[Path]):
     from jinja2 import ChoiceLoader, StrictUndefined
 
-    from mermaidgen.sandbox import LimitedSandbox
+    from mermaidgen.codegen.write.sandbox import LimitedSandbox
 
     # immutable: every file renders from the same context, so no template may edit it
     # (`{{ services.clear() }}` would drop the files of every service after it)
@@ -130,7 +130,7 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
            ) -> list[RenderedFile]:
     """Every file of the skeleton, rendered in memory, in a stable order. `source_size`
     (the diagram's length) scales the time each file may take."""
-    from mermaidgen import sandbox
+    from mermaidgen.codegen.write import sandbox
 
     dirs = template_dirs(target, style, user_templates)
     env = _environment(dirs)
@@ -205,7 +205,7 @@ def _describe(exc: BaseException, template: str) -> str:
     from jinja2 import TemplateError as JinjaError
     from jinja2 import TemplateNotFound, TemplateSyntaxError
 
-    from mermaidgen.sandbox import LimitError
+    from mermaidgen.codegen.write.sandbox import LimitError
 
     name, line = (isinstance(exc, LimitError) and exc.filename) or template, None
     if isinstance(exc, TemplateSyntaxError):

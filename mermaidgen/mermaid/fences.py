@@ -2,7 +2,7 @@
 
 markdown-it-py decides what is a fence (lists, quotes, indentation, HTML blocks, unclosed
 fences); a scan of the top-level blocks keeps it to the parts of a large document that may
-hold one. `mermaidgen.extract` imports this module only for Markdown sources.
+hold one. `mermaidgen.mermaid.extract` imports this module only for Markdown sources.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from mermaidgen.extract import (
+from mermaidgen.mermaid.snippets import (
     FIRST_WORD,
     MERMAID_FENCE,
     TEXT_HEADER,
