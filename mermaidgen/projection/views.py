@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from mermaidgen.analysis.events import Event
+from mermaidgen.model.quick_init import quicken
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -329,3 +330,8 @@ class Orchestration:
     """Messages before the trigger: the chain that calls the orchestrator."""
     postlude: tuple[int, ...] = ()
     """Replies that close the prelude's requests once the workflow is done."""
+
+# built by the thousand for a large diagram (see model/quick_init.py)
+quicken(Publish, LocalStep, Comment, Arrive, Join, Call, Send, Lost, Await, Reply, Received,
+        Branch, Fragment, HandlerCase, Handler, ServiceChoreography, Choreography, Variant,
+        Operation, ServiceOrchestration, Orchestration)
