@@ -131,15 +131,6 @@ class CliResult:
 
 
 KNOWN_PATH_DEFECTS: dict[tuple[str, str], dict[str, str]] = {
-    ("retries", "choreography"): dict.fromkeys(
-        ["up-to-5-attempts-exponential-backoff-twice",
-         "up-to-5-attempts-exponential-backoff-twice+every-attempt-failed-skipped",
-         "up-to-5-attempts-exponential-backoff-twice+2-xx-received",
-         "up-to-5-attempts-exponential-backoff-twice+2-xx-received"
-         "+every-attempt-failed-skipped"],
-        "issue 11 item 4: a choreography loop around a request and its reply has no back "
-        "edge (helper `chor` fixes it); the second iteration's request goes out before "
-        "the first one's wait"),
     ("hostile", "choreography"): dict.fromkeys(
         ["else", "else+while-true-twice"],
         "a non-local choice (conformance.md, who decides a branch): L runs the loop after "
