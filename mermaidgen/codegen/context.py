@@ -16,6 +16,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
+from mermaidgen.codegen.paths import add_paths, reply_deciders
 from mermaidgen.codegen.payloads import (
     construct,
     field_vars,
@@ -23,7 +24,6 @@ from mermaidgen.codegen.payloads import (
     orchestration_messages,
 )
 from mermaidgen.codegen.schema import Refinements, refine
-from mermaidgen.codegen.paths import add_paths, reply_deciders
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Diagram, messages
