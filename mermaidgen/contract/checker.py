@@ -436,7 +436,7 @@ class _Run:
         self.ready: list[list[int]] = [[] for _ in range(n)]
         self.pending = [0] * n  # unfolded, unmatched
         self.consumed = [0] * n  # trace messages passed
-        self.front: list[dict[str, tuple[int, ...]]] = [{}]
+        self.front: list[dict[Any, tuple[int, ...]]] = [{}]
         """Per participant, the latest messages its next send must wait for."""
         self.pos = self.pc = 0
         self.ctx: _Ctx | None = None
