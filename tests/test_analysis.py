@@ -2084,6 +2084,17 @@ LINT = {
         """,
         "warning", 1,
     ),
+    "unknown-field-type": (
+        """
+        sequenceDiagram
+            Orders-)Billing: OrderCreated(orderId, amount: Decmal)
+        """,
+        """
+        sequenceDiagram
+            Orders-)Billing: OrderCreated(orderId, amount: Decimal)
+        """,
+        "warning", 2,
+    ),
 }
 
 

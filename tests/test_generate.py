@@ -114,7 +114,7 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def payload_event_2(self, ctx):
-        return {"order_id": 42}
+        return wiring.events.Event2()
 '''
 
 

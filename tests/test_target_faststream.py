@@ -165,6 +165,43 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     assert orders["info"]["title"] == "Orders"
 
 
+TYPED_SAMPLES = [path for path in SAMPLES if any(
+    e.fields for e in mermaidgen.analyse(mermaidgen.parse(path.read_text(encoding="utf-8")))
+    .choreography.events)]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("path", TYPED_SAMPLES, ids=[p.stem for p in TYPED_SAMPLES])
+def test_asyncapi_documents_list_each_message_s_fields(path: Path, tmp_path: Path,
+                                                       faststream_python: Path) -> None:
+    """The fields a sample writes reach FastStream's AsyncAPI documents as the properties
+    of each message's schema, with their types (docs/typed-payloads.md)."""
+    out = tmp_path / "out"
+    generation = generate(path, out, "nats")
+    docs = tmp_path / "docs"
+    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
+    assert done.returncode == 0, done.stderr
+    schemas: dict[str, dict] = {}
+    for document in docs.glob("*.json"):
+        schemas |= json.loads(document.read_text(encoding="utf-8"))["components"]["schemas"]
+    typed = [(event, entry["class_name"]) for event, entry in zip(
+        generation.analysis.choreography.events, generation.context["events"], strict=True)
+        if event.fields]
+    assert typed
+    for event, name in typed:
+        assert name in schemas, f"{name} is in no AsyncAPI document"
+        properties = schemas[name]["properties"]
+        assert set(properties) == {"event_type", *(f.attribute for f in event.fields)}
+        assert set(schemas[name]["required"]) == {f.attribute for f in event.fields}
+        for f in event.fields:
+            if f.type == "UUID":
+                assert properties[f.attribute]["format"] == "uuid"
+            elif f.type == "int":
+                assert properties[f.attribute]["type"] == "integer"
+            elif f.type == "list[str]":
+                assert properties[f.attribute]["type"] == "array"
+
+
 @pytest.mark.engine
 def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     """`pip install DIR[test]` then `pytest` in DIR, in a virtual environment that has
@@ -193,7 +230,8 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def payload_event_2(self, ctx):
-        return {"order_id": 42, "correlation": ctx.correlation_id}
+        assert ctx.correlation_id
+        return wiring.events.Event2()
 '''
 
 
@@ -234,7 +272,7 @@ def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
     generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats", package="fanout")
     wiring = out / "fanout" / "_generated" / "wiring.py"
     text = wiring.read_text(encoding="utf-8")
-    publish = "        await self.publish(7, events.InvoiceIssued("
+    publish = "        await self.publish(7, self.payload_invoice_issued(ctx), ctx)"
     assert publish in text
     wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
                       encoding="utf-8")

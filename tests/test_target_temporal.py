@@ -304,9 +304,11 @@ def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
     run passes its contract test (which rejects shipping after a declined card)."""
     out = tmp_path / "out"
     generate(PROJECT / "samples" / "saga-reply-decides.mmd", out, package="declined")
+    # the reply by name, with its typed payload (a Decimal-free dataclass goes as JSON)
     _edit(out / "declined" / "services" / "pay.py", "    pass\n",
           "    def reply_charge_card(self, ctx):\n"
-          "        return wiring.Result(1, {})  # PaymentDeclined\n")
+          "        return wiring.Result(wiring.ChargeCardReply.PAYMENT_DECLINED,\n"
+          "                             wiring.messages.PaymentDeclined(reason='expired'))\n")
     main = run([temporal_python, "-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from mermaidgen.analysis.fields import Field, merged
 from mermaidgen.analysis.flow import Occurrence
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
-from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words
+from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words, strip_fields
 from mermaidgen.model import Participant
 from mermaidgen.model.quick_init import quicken
 
@@ -46,7 +47,7 @@ def is_broker(p: Participant) -> bool:
 
 def topic(text: str) -> str | None:
     """A topic written in the text: `OrderCreated (orders.v1)` -> `orders.v1`."""
-    m = TOPIC.search(text)
+    m = TOPIC.search(strip_fields(text, True))
     return m.group(1) if m else None
 
 
@@ -65,12 +66,15 @@ class Event:
     occurrences: tuple[int, ...]
     """Message indexes that carry this event (both hops of a broker event)."""
     lines: tuple[int, ...]
+    fields: tuple[Field, ...] = ()
+    """What the event carries, as its texts write it (`OrderCreated {orderId, amount}`)."""
 
     @property
     def name(self) -> str:
         """A readable name: the first text as the author spelled it, for a broker event
         without verbs and topic (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
-        return (_display(self.text) if self.broker else self.text.strip()) or self.key
+        return (_display(self.text) if self.broker else strip_fields(self.text).strip()) \
+            or self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,7 @@ def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     (event key, class name base, channel base, topic). Pub/sub verbs are wording of a
     broker `hop` (`Publish: OrderCreated`); sent straight to a service, `Send invoice` is
     a command named by its verb, not the event `Invoice`."""
-    found = TOPIC.search(text) if "(" in text or "[" in text else None
+    found = TOPIC.search(strip_fields(text, hop)) if "(" in text or "[" in text else None
     ws = event_words(text, verbs=hop)
     key = event_key(text, hop)  # the checker's key: words without an ASCII form count
     return key, pascal(key, "Event"), "-".join(ws) or "events", found.group(1) if found else None
@@ -181,7 +185,9 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
         events.append(Event(
             key, occurrences[occs[0]].message.text, class_name,
             chosen if channel or broker else channels.name(("channel", key), chosen),
-            broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines)))
+            broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines),
+            merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
+                    for i in occs])))
     return tuple(events), tuple(keys)
 
 
@@ -189,7 +195,7 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
 def _display(text: str) -> str:
     """A readable event name from a message text: verbs, topic and `event` dropped, the
     author's spelling kept (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
-    text = TOPIC.sub(" ", text).replace(":", " ")
+    text = TOPIC.sub(" ", strip_fields(text, True)).replace(":", " ")
     tokens = text.split()
     while len(tokens) > 1 and words(tokens[0]) and all(w in VERBS for w in words(tokens[0])):
         tokens = tokens[1:]
@@ -197,6 +203,10 @@ def _display(text: str) -> str:
                                                          for w in words(tokens[-1])):
         tokens = tokens[:-1]
     return " ".join(tokens)
+
+
+def _is_hop(o: Occurrence, brokers: frozenset[str]) -> bool:
+    return o.message.sender in brokers or o.message.receiver in brokers
 
 
 def _add(items: list[str], value: str) -> None:

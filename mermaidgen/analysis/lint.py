@@ -14,6 +14,7 @@
 | create-without-message  | info     | `create` with no message after it |
 | flattened-diagram       | warning  | (from the parser) a one-line diagram was recovered |
 | empty-diagram           | warning  | no messages: the generated project would do nothing |
+| unknown-field-type      | warning  | a field's type is outside docs/fields.md's set |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import difflib
 
 from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.fields import KNOWN_TYPES, fields_of
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.roles import Roles
 from mermaidgen.model import (
@@ -38,13 +40,29 @@ RULES = (
     "undeclared-participant", "unused-participant", "deactivate-inactive",
     "unclosed-activation", "reply-without-request", "request-without-reply",
     "event-without-consumer", "unrealizable-choice", "name-collision",
-    "create-without-message", "flattened-diagram", "empty-diagram",
+    "create-without-message", "flattened-diagram", "empty-diagram", "unknown-field-type",
 )
 
 
 def _at(span: Span, code: str, message: str, hint: str | None = None,
         severity: str = "warning") -> Diagnostic:
     return Diagnostic(severity, code, message, span, hint)  # type: ignore[arg-type]
+
+
+def _field_types(occurrences: list[Occurrence], brokers: frozenset[str]) -> list[Diagnostic]:
+    """A field type outside the documented set: generated as the default, said once per
+    message so that a typo (`Decmal`) does not pass for a type."""
+    found = []
+    for o in occurrences:
+        m = o.message
+        for f in fields_of(m.text, m.sender in brokers or m.receiver in brokers) or ():
+            if not f.known:
+                found.append(_at(m.span, "unknown-field-type",
+                                 f"field `{f.name}` of `{m.text}` has the type `{f.written}`, "
+                                 f"which mermaidgen does not know: it is generated as `{f.type}`",
+                                 f"use one of {', '.join(KNOWN_TYPES)} (docs/fields.md), or "
+                                 "refine the type in the generated package's schema.py"))
+    return found
 
 
 def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
@@ -78,6 +96,7 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
                              f"`{m.text}` is published to `{m.receiver}` but nobody consumes it",
                              f"draw who consumes it: `{m.receiver}->>Consumer: {m.text}`"))
     found += _choices(items, hops, occurrences, brokers)
+    found += _field_types(occurrences, brokers)
     spans = {p.id: p.span for p in diagram.participants}
     for kind, first, second in collisions:
         found.append(_at(spans.get(second, diagram.span), "name-collision",

@@ -120,6 +120,9 @@ class Pins:
     package: str | None = None
     """The package the last run generated: kept when no package is asked for, so that a
     new title does not move the user's code into a new package."""
+    schema: str | None = None
+    """The text of that package's schema.py (the user's refinements of the payload
+    classes, codegen/schema.py), or None."""
 
     def carried(self, current: set[str]) -> dict[str, str]:
         """Bindings of participants no longer in the diagram whose file is still there:
@@ -162,6 +165,10 @@ class NameTable:
         self._used.add(name)
         self._by_key[key] = name
         return name
+
+    def taken(self, name: str) -> bool:
+        """True when `name` is already handed out (or reserved) in this scope."""
+        return name in self._used
 
     def pin(self, key: object, name: str) -> None:
         """Give `key` the name `name` (chosen earlier), if no other key has it."""

@@ -17,12 +17,20 @@ from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.codegen.paths import add_paths, reply_deciders
+from mermaidgen.codegen.payloads import (
+    construct,
+    field_vars,
+    imports,
+    orchestration_messages,
+)
+from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Diagram, messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 3
+CONTEXT_VERSION = 4
 
 
 # ops that send nothing and call no hook: an entry made only of them starts nothing (a
@@ -101,7 +109,7 @@ def _message_table(diagram: Diagram) -> list[dict]:
 
 
 def choreography(analysis: Analysis, package: str, source_text: str,
-                 target: str = "python") -> dict:
+                 target: str = "python", refinements: Refinements | None = None) -> dict:
     ctx = common(analysis, "choreography", target, package, source_text)
     diagram = analysis.diagram
     table = _message_table(diagram)
@@ -113,15 +121,17 @@ def choreography(analysis: Analysis, package: str, source_text: str,
          "channel_lit": string(e.channel), "key_lit": string(e.key),
          "producers_comment": comment(", ".join(e.producers)),
          "consumers_comment": comment(", ".join(e.consumers)),
-         "lines": ", ".join(map(str, e.lines[:10]))}
+         "lines": ", ".join(map(str, e.lines[:10])),
+         "fields": field_vars(refine(classes[e.key], e.fields, refinements))}
         for e in view.events
     ]
+    fields_of_class = {e["class_name"]: e["fields"] for e in events}
     # deliveries: per publish, the hops a broker makes to each consumer
     deliveries = {i: list(hops) for i, hops in enumerate(analysis.hops.deliveries) if hops}
     services = []
+    payload_hooks: dict[str, str] = {}  # event key -> the hook that fills it
     for s in view.services:
         flat = Flattener(describe)
-        payload_hooks: dict[str, str] = {}
         handlers = []
         for h in s.handlers:
             groups: dict[str, dict] = {}  # places that do the same share a body
@@ -159,6 +169,14 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
                                                     if k in classes)),
         })
+    hook_events = {hook: classes.get(key, "Event") for key, hook in payload_hooks.items()}
+    for s in services:
+        for h in s["hooks"]:
+            if h["name"] in hook_events:  # it returns the event it fills, typed
+                cls = hook_events[h["name"]]
+                h["returns"] = f"events.{cls}"
+                h["default_code"] = construct(f"events.{cls}", fields_of_class.get(cls, []),
+                                              "        ")
     for s in services:
         _safe(s["entry"])
         for h in s["handlers"]:
@@ -183,6 +201,13 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         if analysis.brokers else "set()",
         "services": services,
         "starters": [s["class_name"] for s in services if s["entry"]],
+        "schema_classes": [{"class_name": e["class_name"],
+                            "fields": [f"{f['attribute']}: {f['type']}" for f in e["fields"]]}
+                           for e in events],
+        # the standard types the payload classes use, and the default hooks' placeholders
+        "event_imports": imports(f["type"] for e in events for f in e["fields"]),
+        "payload_imports": imports(h["default_code"] for s in services for h in s["hooks"]
+                                   if h["default_code"]),
     })
     add_paths(ctx, analysis, [
         {"base_name": s["base_name"], "hooks": s["hooks"],
@@ -210,11 +235,13 @@ def vars_of(hook) -> dict:
     return {"name": hook.name, "kind": hook.kind, "line": hook.line, "note": hook.note,
             "branches": list(hook.branches), "first_branch_lit": string(hook.branches[0])
             if hook.branches else "None", "branch_lits": [string(b) for b in hook.branches],
-            "seconds": hook.seconds}
+            "seconds": hook.seconds,
+            # a payload hook's typed result and its default (None: a plain dict)
+            "returns": None, "default_code": None}
 
 
 def orchestration(analysis: Analysis, package: str, source_text: str,
-                  target: str = "python") -> dict:
+                  target: str = "python", refinements: Refinements | None = None) -> dict:
     ctx = common(analysis, "orchestration", target, package, source_text)
     diagram = analysis.diagram
     table = _message_table(diagram)
@@ -234,6 +261,16 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     operations_of = {s.participant: s for s in view.services}
     texts = messages(diagram)
     services = []
+    # one enum per operation that has replies: `ChargeCardReply.PAYMENT_DECLINED`, never
+    # an index, in the code a user writes (the wiring module defines them)
+    enum_names = NameTable(_WIRING_NAMES)
+    reply_enums: list[dict] = []
+    reply_defaults: dict[tuple[str, str], str] = {}
+    reply_payloads: dict[tuple[str, str], str] = {}
+    # typed messages: a class per operation's request and per kind of reply
+    message_classes, request_classes, reply_classes = orchestration_messages(
+        view, texts, analysis.roles, refinements, RESERVED_CLASS_NAMES)
+    fields_of_class = {c["class_name"]: c["fields"] for c in message_classes}
     for p in diagram.participants:
         pid = p.id
         if pid == orchestrator or pid in analysis.brokers:
@@ -255,11 +292,18 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             if len(variants) == 1 and len(op.variants) > 1:  # same body everywhere
                 variants[0]["ops"] = _dedent(variants[0]["ops"])
             answers = analysis.roles.replies[op.calls[0]]
-            which = (" (" + ", ".join(f"reply={k}: {texts[r].text}"
-                                      for k, r in enumerate(answers)) + ")"
-                     if len(answers) > 1 else "")
+            enum = _reply_enum(enum_names, class_name, op.name, op.request,
+                               [texts[r] for r in answers]) if answers else None
+            which = f" (one of {enum['class_name']})" if enum and len(answers) > 1 else ""
             hook = flat.hook(("reply", op.name), "reply_" + op.name, "reply", op.lines[0],
-                             f"how {op.request} is answered{which}")
+                             f"how {strip_fields(op.request)} is answered{which}")
+            if enum:
+                reply_enums.append(enum)
+                reply_defaults[(pid, hook.name)] = f"{enum['class_name']}." \
+                    f"{enum['members'][0]['name']}"
+                first = reply_classes[answers[0]]
+                reply_payloads[(pid, hook.name)] = construct(
+                    f"messages.{first}", fields_of_class[first], "            ")
             operations.append({
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
@@ -268,14 +312,18 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         signal_hooks = []
         for op in signals.get(pid, []):
             hook = flat.hook(("signal", op["message"]),
-                             "signal_" + snake(texts[op["message"]].text, "signal"),
+                             "signal_" + snake(strip_fields(texts[op["message"]].text), "signal"),
                              "signal", op["line"], op["comment"])
             signal_hooks.append({"message": op["message"], "hook": hook.name})
+        hooks = [vars_of(h) for h in flat.all_hooks]
+        for h in hooks:
+            h["reply_default"] = reply_defaults.get((pid, h["name"]))
+            h["reply_payload"] = reply_payloads.get((pid, h["name"]))
         services.append({
             "id_lit": string(pid), "id_comment": comment(pid), "module": module,
             "class_name": class_name, "base_name": f"{class_name}Base",
             "operations": operations, "signals": signal_hooks,
-            "hooks": [vars_of(h) for h in flat.all_hooks],
+            "hooks": hooks,
         })
     name = view.name
     class_name = pascal(name, "Workflow")
@@ -286,8 +334,22 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         trigger = {"message": view.trigger, "comment": describe(view.trigger)}
     all_ops = list(workflow_ops) + [op for s in services for o in s["operations"]
                                     for v in o["variants"] for op in v["ops"]]
+    # request hooks return their operation's request class, built with placeholders
+    asked = {op["hook"]: request_classes[(op["service"], op["operation"])] for op in all_ops
+             if op["op"] in ("call", "send")
+             and (op["service"], op["operation"]) in request_classes}
+    workflow_hooks = [vars_of(h) for h in workflow_flat.all_hooks]
+    typed_defaults: list[str] = []
+    for h in workflow_hooks + [h for s in services for h in s["hooks"]]:
+        h.setdefault("reply_default", None)
+        h.setdefault("reply_payload", None)
+        if h["kind"] == "payload" and h["name"] in asked:
+            cls = asked[h["name"]]
+            h["returns"] = f"messages.{cls}"
+            h["default_code"] = construct(h["returns"], fields_of_class[cls], "        ")
+        typed_defaults += [code for code in (h["default_code"], h["reply_payload"]) if code]
     _safe(all_ops)
-    uses = _uses(services + [{"hooks": [vars_of(h) for h in workflow_flat.all_hooks]}], all_ops)
+    uses = _uses(services + [{"hooks": workflow_hooks}], all_ops)
     uses["call"] = any(s["operations"] for s in services)
     uses["context"] = True  # the workflow's run() takes one, whatever the diagram
     ctx.update({
@@ -298,11 +360,18 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             "id_lit": string(orchestrator), "id_comment": comment(orchestrator),
             "class_name": class_name, "base_name": f"{class_name}Base",
             "synthetic": view.synthetic, "reason_comment": comment(view.reason),
-            "ops": workflow_ops, "hooks": [vars_of(h) for h in workflow_flat.all_hooks],
+            "ops": workflow_ops, "hooks": workflow_hooks,
             "trigger": trigger, "prelude": list(view.prelude),
             "postlude": list(view.postlude),
         },
         "services": services,
+        "reply_enums": reply_enums,
+        "message_classes": message_classes,
+        "message_imports": imports(f["type"] for c in message_classes for f in c["fields"]),
+        "payload_imports": imports(typed_defaults),
+        "schema_classes": [{"class_name": c["class_name"],
+                            "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]}
+                           for c in message_classes],
     })
     by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
     add_paths(ctx, analysis, [
@@ -312,6 +381,26 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
            "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
            "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)])
     return ctx
+
+
+# names the wiring modules define or import, which an enum must not take
+_WIRING_NAMES = ("Any", "ClassVar", "IntEnum", "Call", "Result", "Service", "Workflow",
+                 "Context", "UnknownBranch", "asyncio", "annotations")
+
+
+def _reply_enum(names: NameTable, class_name: str, operation: str, request: str,
+                replies: list) -> dict:
+    """The enum that names an operation's replies, in the order the diagram draws them
+    (its values are the indexes the runtime's `Result.reply` takes)."""
+    base = pascal(operation, "Operation") + "Reply"
+    # two services offering `charge_card`: the second's enum names its service
+    enum_name = names.name((class_name, operation),
+                           class_name + base if names.taken(base) else base)
+    members = NameTable(("name", "value"))
+    return {"class_name": enum_name, "comment": comment(strip_fields(request)),
+            "members": [{"name": members.name(k, snake(strip_fields(m.text), "reply").upper()),
+                         "index": k, "line": m.span.line, "comment": comment(m.text)}
+                        for k, m in enumerate(replies)]}
 
 
 def _safe(ops: list[dict]) -> list[dict]:
@@ -344,7 +433,9 @@ def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:
     return {
         "asyncio": any(op["op"] == "par_join" for op in ops),
         "unknown_branch": any(op["op"] == "else_unknown" for op in ops),
-        "any": bool(kinds & {"payload", "signal"}),
+        # hooks that still take or give plain dicts (typed payload hooks name their class)
+        "any": any(h["kind"] in ("payload", "signal") and not h.get("returns")
+                   for c in classes for h in c.get("hooks", [])),
         "context": bool(kinds) or handlers,
         "result": "reply" in kinds,
         "services": any("module" in c for c in classes),

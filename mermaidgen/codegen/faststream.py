@@ -30,6 +30,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
 from mermaidgen.codegen.context import RESERVED_CLASS_NAMES, choreography
 from mermaidgen.codegen.literals import comment, string
+from mermaidgen.codegen.schema import Refinements
 from mermaidgen.errors import UsageError
 from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of
@@ -62,12 +63,12 @@ _MAX_ADDRESS = 180  # Kafka topics stop at 249 characters, NATS subjects are bes
 
 
 def context(analysis: Analysis, package: str, source_text: str, target: str = "faststream",
-            broker: str | None = None) -> dict:
+            broker: str | None = None, refinements: Refinements | None = None) -> dict:
     broker = broker or DEFAULT_BROKER
     if broker not in BROKERS:
         raise UsageError(f"--broker {broker}: the faststream target supports "
                          f"{', '.join(BROKERS)}")
-    ctx = choreography(analysis, package, source_text, target)
+    ctx = choreography(analysis, package, source_text, target, refinements)
     # a channel named after its broker participant (no topic written) reads best lower-case
     raw = [kebab(e.channel, "events") if e.channel == e.broker else e.channel
            for e in choreography_of(analysis).events]

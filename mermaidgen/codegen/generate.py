@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice
 from mermaidgen.analysis.naming import PACKAGE_MAX, Pins, snake
+from mermaidgen.codegen import schema
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.codegen.write.render import RenderedFile, render
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
@@ -138,8 +139,9 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     name = pins.package if package is None and pins and pins.package \
         else package_name(diagram, package)
     _check_nesting(diagram)
+    refinements = schema.read(pins.schema if pins else None, f"{name}/schema.py")
     ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
-                                                 **(options or {}))
+                                                 refinements=refinements, **(options or {}))
     # the header and the manifest name the source the same way from every checkout
     shown = diagram.source if source_name is None else source_name
     ctx["source_path"] = shown

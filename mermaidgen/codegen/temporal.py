@@ -22,6 +22,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.schema import Refinements
 from mermaidgen.projection import orchestration_of
 
 SDK_VERSION = "1.35.0"
@@ -49,8 +50,8 @@ _OPTIONS_HOOK = {"name": "call_options", "kind": "options", "line": 0,
 
 
 def context(analysis: Analysis, package: str, source_text: str,
-            target: str = "temporal") -> dict:
-    ctx = orchestration(analysis, package, source_text, target)
+            target: str = "temporal", refinements: Refinements | None = None) -> dict:
+    ctx = orchestration(analysis, package, source_text, target, refinements)
     w = ctx["orchestrator"]
     services = ctx["services"]
 

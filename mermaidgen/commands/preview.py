@@ -30,10 +30,10 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
         from mermaidgen.model import nesting
-        from mermaidgen.model.serialize import dumps, to_dict
-        from mermaidgen.preview.document import analysis_to_dict
+        from mermaidgen.model.serialize import dumps
+        from mermaidgen.preview.document import analysis_to_dict, model_to_dict
 
-        document = to_dict(diagrams[0])
+        document = model_to_dict(diagrams[0])
         if analysis:
             found = analyse(diagrams[0], orchestrator)
             print_findings(diagrams[0], found.diagnostics)

@@ -72,7 +72,7 @@ heuristic (the smallest explanation is a search problem of its own) with its own
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .keys import event_key
@@ -112,7 +112,7 @@ class _Program:
                                 f"{{'version': {CONTRACT_VERSION}, 'items': [...]}}")
         if "stream" in contract:
             contract = nest(contract)
-        self.code: list = []
+        self.code: list[Any] = []
         self.msgs: list[tuple[str, str, str, int, int]] = []  # sender, receiver, text, line, label
         self.labels: dict[tuple[str, str, str], int] = {}
         self.label_sender: list[str] = []
@@ -131,12 +131,12 @@ class _Program:
         self._compile(_items(contract, "contract"))
         self.code = [tuple(op) for op in self.code]
 
-    def _compile(self, top: list) -> None:
+    def _compile(self, top: list[Any]) -> None:
         code = self.code
-        open_pars: list[list] = []  # [block id, section] of the pars being compiled
+        open_pars: list[list[Any]] = []  # [block id, section] of the pars being compiled
         # a section frame: [items, next index, block frame or None, break jumps, cost,
         # bounds, whether a break came before]
-        stack: list[list] = [[top, 0, None, [], 0, {}, False]]
+        stack: list[list[Any]] = [[top, 0, None, [], 0, {}, False]]
         blocks = 0
         while stack:
             frame = stack[-1]
@@ -195,7 +195,7 @@ class _Program:
                 continue
             self._end_section(block, frame, stack, open_pars)
 
-    def _message(self, item: dict) -> int:
+    def _message(self, item: dict[Any, Any]) -> int:
         sender, receiver, text = item.get("from"), item.get("to"), item.get("text")
         if not (isinstance(sender, str) and isinstance(receiver, str)
                 and isinstance(text, str)):
@@ -214,7 +214,8 @@ class _Program:
         self.keys.append(key[2])
         return label
 
-    def _end_section(self, block: dict, frame: list, stack: list, open_pars: list) -> None:
+    def _end_section(self, block: dict[Any, Any], frame: list[Any], stack: list[Any],
+                     open_pars: list[Any]) -> None:
         """Close one section of a block: its end code, its breaks, then the next section
         or the end of the block."""
         code, kind, k = self.code, block["kind"], block["k"]
@@ -280,7 +281,7 @@ class _Program:
 _MANY = 1 << 60
 
 
-def _add_bounds(frame: list, bounds: dict[int, tuple[int, int]]) -> None:
+def _add_bounds(frame: list[Any], bounds: dict[int, tuple[int, int]]) -> None:
     """Count a message or block into its section's bounds (after a break, at least 0)."""
     into, optional = frame[5], frame[6]
     for label, (lo, hi) in bounds.items():
@@ -288,7 +289,7 @@ def _add_bounds(frame: list, bounds: dict[int, tuple[int, int]]) -> None:
         into[label] = (was[0] + (0 if optional else lo), min(was[1] + hi, _MANY))
 
 
-def _block_bounds(kind: str, sections: list[dict]) -> dict[int, tuple[int, int]]:
+def _block_bounds(kind: str, sections: list[dict[Any, Any]]) -> dict[int, tuple[int, int]]:
     """How few and how many times a block sends each label, from its sections' bounds."""
     if kind == "par":
         out: dict[int, tuple[int, int]] = {}
@@ -317,16 +318,16 @@ def _block_bounds(kind: str, sections: list[dict]) -> dict[int, tuple[int, int]]
     return out
 
 
-def nest(contract: dict) -> dict:
+def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
     """A contract written as a flat `stream` of rows, in its nested form.
 
     Deeply nested diagrams make nested data that Python cannot write as a literal (it
     allows 200 open brackets) nor `json` read (it recurses); a stream stays two levels
     deep. Rows: `["message", from, to, text, line]`, `["block", kind, label, line]`,
     `["section", label, line]` (each section of a block, the first one too), `["end"]`."""
-    top: list = []
-    blocks: list[dict] = []
-    items: list | None = top  # None: a block row waits for its first section row
+    top: list[Any] = []
+    blocks: list[dict[Any, Any]] = []
+    items: list[Any] | None = top  # None: a block row waits for its first section row
     for n, row in enumerate(contract["stream"]):
         what = row[0] if isinstance(row, (list, tuple)) and row else None
         try:
@@ -358,14 +359,14 @@ def nest(contract: dict) -> dict:
     return nested
 
 
-def _items(node: object, what: str) -> list:
+def _items(node: object, what: str) -> list[Any]:
     items = node.get("items") if isinstance(node, dict) else None
     if not isinstance(items, list):
         raise ContractError(f"contract {what} needs an 'items' list: {node!r:.200}")
     return items
 
 
-def _sections(block: dict) -> list:
+def _sections(block: dict[Any, Any]) -> list[Any]:
     sections = block.get("sections")
     if not isinstance(sections, list):
         raise ContractError(f"contract {block.get('kind')} block needs a 'sections' list "
@@ -373,7 +374,7 @@ def _sections(block: dict) -> list:
     return sections
 
 
-def _patch(code: list, jumps: list[int], target: int) -> None:
+def _patch(code: list[Any], jumps: list[int], target: int) -> None:
     for at in jumps:
         code[at][1] = target
 
@@ -390,8 +391,8 @@ class _Ctx:
     """What `but` copies (the rest is derived)."""
 
     def __init__(self, kind: int, parent: _Ctx | None, *, start: int = 0, body: int = 0,
-                 block: int = 0, section: int = 0, entry: dict | None = None,
-                 acc: dict | None = None, mode: int = 0, option: int = 0) -> None:
+                 block: int = 0, section: int = 0, entry: dict[Any, Any] | None = None,
+                 acc: dict[Any, Any] | None = None, mode: int = 0, option: int = 0) -> None:
         self.kind, self.parent = kind, parent
         self.start, self.body = start, body  # loop: instances before this iteration; pc
         self.block, self.section = block, section  # par: which, and which section now
@@ -435,12 +436,12 @@ class _Run:
         self.ready: list[list[int]] = [[] for _ in range(n)]
         self.pending = [0] * n  # unfolded, unmatched
         self.consumed = [0] * n  # trace messages passed
-        self.front: list[dict[str, tuple[int, ...]]] = [{}]
+        self.front: list[dict[Any, tuple[int, ...]]] = [{}]
         """Per participant, the latest messages its next send must wait for."""
         self.pos = self.pc = 0
         self.ctx: _Ctx | None = None
         self.unfold_first = False
-        self.trail: list[tuple] = []
+        self.trail: list[tuple[Any, ...]] = []
         self.cap = -1  # > 0: unfold at most this many instances, whatever the trace holds
         self.max_scenarios, self.max_steps = max_scenarios, max_steps
         self.scenarios = self.steps = 0
@@ -450,19 +451,19 @@ class _Run:
 
     # state changes, all undoable
 
-    def _set(self, obj, key, value) -> None:
+    def _set(self, obj: Any, key: Any, value: Any) -> None:
         self.trail.append((0, obj, key, obj[key]))
         obj[key] = value
 
-    def _push(self, lst: list, value: object) -> None:
+    def _push(self, lst: list[Any], value: object) -> None:
         lst.append(value)
         self.trail.append((1, lst, None, None))
 
-    def _state(self) -> tuple:
+    def _state(self) -> tuple[Any, ...]:
         return (len(self.trail), len(self.i_msg), self.pos, self.pc, self.ctx,
                 self.unfold_first)
 
-    def _restore(self, state: tuple) -> None:
+    def _restore(self, state: tuple[Any, ...]) -> None:
         size, count, self.pos, self.pc, self.ctx, self.unfold_first = state
         trail = self.trail
         while len(trail) > size:
@@ -550,7 +551,7 @@ class _Run:
             self._set(self.consumed, label, self.consumed[label] + 1)
         self.pos += 1
 
-    def _swap_front(self, front: dict) -> None:
+    def _swap_front(self, front: dict[Any, Any]) -> None:
         self.trail.append((0, self.front, 0, self.front[0]))
         self.front[0] = front
 
@@ -624,7 +625,7 @@ class _Run:
             else:
                 return _STOP
 
-    def _apply(self, action: tuple) -> bool:
+    def _apply(self, action: tuple[Any, ...]) -> bool:
         """Take one alternative of a choice; False if it is dead at once."""
         what = action[0]
         if what == "match":
@@ -731,7 +732,7 @@ class _Run:
         as soon as a message like the next trace message is unfolded, ready or not."""
         start = self._state()
         self.cap = len(self.i_msg) + relaxed if relaxed else -1
-        stack: list[list] = []  # choice points: [state, alternatives, index, position]
+        stack: list[list[Any]] = []  # choice points: [state, alternatives, index, position]
         forced = list(reversed(forced or []))
         while True:
             step = self._advance(goal, finish, any_instance)
@@ -773,7 +774,7 @@ class _Run:
                 return False
 
 
-def _merge(acc: dict | None, front: dict) -> dict:
+def _merge(acc: dict[Any, Any] | None, front: dict[Any, Any]) -> dict[Any, Any]:
     """Per participant, the union of what two par sections leave to wait for."""
     if acc is None:
         return dict(front)
@@ -791,8 +792,8 @@ def _merge(acc: dict | None, front: dict) -> dict:
 # --- the verdict ------------------------------------------------------------------------
 
 
-def check(contract: dict, trace: Iterable, *, max_scenarios: int = MAX_SCENARIOS,
-          max_steps: int = MAX_STEPS) -> dict:
+def check(contract: dict[Any, Any], trace: Iterable[Any], *, max_scenarios: int = MAX_SCENARIOS,
+          max_steps: int = MAX_STEPS) -> dict[Any, Any]:
     """Does `trace` conform to the diagram `contract` describes?
 
     `contract`: `{"version": 1, "items": [ITEM, ...]}`, ITEM either `{"kind": "message",
@@ -826,7 +827,7 @@ def check(contract: dict, trace: Iterable, *, max_scenarios: int = MAX_SCENARIOS
     # longest prefix, replayed, then the rest of the trace matched greedily
     run = _Run(program, labels, max_scenarios, exact.steps + max_steps // 4)
     run.search(max(exact.best_pos, 0), False, forced=exact.best_path)
-    misses: dict[str, list] = {"out_of_order": [], "unexpected": []}
+    misses: dict[str, list[Any]] = {"out_of_order": [], "unexpected": []}
     while run.pos < len(labels):
         run.trail.clear()  # what is decided stays decided
         _step(run, misses, lookahead=_LOOKAHEAD)
@@ -839,7 +840,7 @@ _LOOKAHEAD = 6
 that does not fit (as out of order, unexpected, or by assuming messages it lacks)."""
 
 
-def _step(run: _Run, misses: dict[str, list], lookahead: int) -> int:
+def _step(run: _Run, misses: dict[str, list[Any]], lookahead: int) -> int:
     """Get past the trace message at `run.pos`, the best way found; return how many
     differences from the diagram that added."""
     if run.labels[run.pos] < 0:
@@ -878,7 +879,7 @@ def _ahead(run: _Run, count: int) -> int:
     """The differences the next `count` trace messages add (greedily), plus the messages
     the scenario has unfolded beyond what the rest of the trace can match (all it still
     needs, when the trace ends)."""
-    scratch: dict[str, list] = {"out_of_order": [], "unexpected": []}
+    scratch: dict[str, list[Any]] = {"out_of_order": [], "unexpected": []}
     cost = 0
     for _ in range(count):
         if run.pos >= len(run.labels):
@@ -890,14 +891,14 @@ def _ahead(run: _Run, count: int) -> int:
     return cost + sum(max(0, p - r) for p, r in zip(run.pending, remaining, strict=True))
 
 
-def _assume(run: _Run, misses: dict[str, list]) -> int | None:
+def _assume(run: _Run, misses: dict[str, list[Any]]) -> int | None:
     """Match it by unfolding messages the trace lacks (they will show as missing)."""
     if run.labels[run.pos] >= 0 and _relaxed(run, run.pos + 1, False):
         return 0
     return None
 
 
-def _reorder(run: _Run, misses: dict[str, list]) -> int | None:
+def _reorder(run: _Run, misses: dict[str, list[Any]]) -> int | None:
     """Match it although a message it depends on has not happened yet."""
     label = run.labels[run.pos]
     if label < 0 or not (run.pending[label]
@@ -911,7 +912,7 @@ def _reorder(run: _Run, misses: dict[str, list]) -> int | None:
     return 1
 
 
-def _skip(run: _Run, misses: dict[str, list]) -> int:
+def _skip(run: _Run, misses: dict[str, list[Any]]) -> int:
     """Count it as unexpected."""
     misses["unexpected"].append(run.pos)
     run._consume()
@@ -935,7 +936,7 @@ def _relaxed(run: _Run, goal: int, finish: bool, any_instance: bool = False) -> 
     return False
 
 
-def _trace(trace: Iterable) -> list[tuple[str, str, str]]:
+def _trace(trace: Iterable[Any]) -> list[tuple[str, str, str]]:
     out = []
     for n, item in enumerate(trace):
         if isinstance(item, dict):
@@ -962,15 +963,15 @@ def _complete(run: _Run) -> None:
             run._apply(min(step, key=lambda a: a[0])[1])
 
 
-def _verdict(program: _Program, seen: list, run: _Run, out_of_order: list,
-             unexpected: list[int], exact: _Run) -> dict:
+def _verdict(program: _Program, seen: list[Any], run: _Run, out_of_order: list[Any],
+             unexpected: list[int], exact: _Run) -> dict[Any, Any]:
     msgs = program.msgs
 
-    def arrow(j: int) -> dict:
+    def arrow(j: int) -> dict[Any, Any]:
         sender, receiver, text, line, _ = msgs[run.i_msg[j]]
         return {"from": sender, "to": receiver, "text": text, "line": line}
 
-    def event(pos: int) -> dict:
+    def event(pos: int) -> dict[Any, Any]:
         sender, receiver, text = seen[pos]
         return {"position": pos, "from": sender, "to": receiver, "text": text}
 
@@ -1020,8 +1021,10 @@ def _verdict(program: _Program, seen: list, run: _Run, out_of_order: list,
     return result
 
 
-def _first_failure(program: _Program, seen: list, run: _Run, out_of_order: list,
-                   unexpected: list[int], missing: list[int], arrow, event) -> dict:
+def _first_failure(program: _Program, seen: list[Any], run: _Run, out_of_order: list[Any],
+                   unexpected: list[int], missing: list[int],
+                   arrow: Callable[[int], dict[Any, Any]],
+                   event: Callable[[int], dict[Any, Any]]) -> dict[Any, Any]:
     """The first thing that went wrong, in trace order (what is missing comes last):
     `{"kind": "unexpected" | "out_of_order" | "missing", "position", "seen", "message",
     "depends_on", "expected", "text"}` (`text` becomes the one-line `reason`)."""
@@ -1124,7 +1127,7 @@ def _order(run: _Run, length: int) -> list[int]:
 _WINDOW = 24
 
 
-def _table(seen: list, run: _Run, program: _Program) -> list[str]:
+def _table(seen: list[Any], run: _Run, program: _Program) -> list[str]:
     """Expected (one valid order) and seen side by side; `!` marks a difference, `-` a
     message the trace lacks, `+` one the diagram has no place for."""
     order = _order(run, len(seen))
@@ -1182,7 +1185,7 @@ def _listing(head: str, entries: list[str], limit: int = 8) -> list[str]:
     return out
 
 
-def _arrow(m: dict) -> str:
+def _arrow(m: dict[Any, Any]) -> str:
     return f"{m['from']}->>{m['to']}: {m['text']}"
 
 

@@ -10,6 +10,9 @@ must therefore import nothing but the standard library.
 * `event_words`: the (ASCII) words that name the event a message text carries, without a
   topic in parentheses, `<br>` breaks, leading verbs (publish, consume, ...) and a
   trailing `event`;
+* `split_fields`: a message text without the fields written at its end
+  (`TripCompleted(km, duration)`, `OrderCreated {orderId, amount: Decimal}`; the notation
+  is docs/fields.md), and those fields as (name, type as written or None) pairs;
 * `event_key`: the same words, plus the words that have no ASCII spelling (`注文`,
   `Заказ`, `🚀`; NFKC-normalised and case-folded), so that `Publish: ORDER_CREATED
   (orders.v1)` and `OrderCreated event` both give the key `order created`, but `注文 1`
@@ -38,6 +41,49 @@ BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 TOPIC = re.compile(r"(?<!\S)[(\[]\s*([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
 """A topic written in a text, after a blank: `OrderCreated (orders.v1)` (but `findById(42)`
 is a call with its argument)."""
+
+FIELD_GROUP = re.compile(r"(?:\(([^()]*)\)|\{([^{}]*)\})\s*$")
+"""A group of fields at the end of a text: `(km, duration)` or `{orderId, amount}`."""
+_FIELD_TYPE = re.compile(r"[A-Za-z_][\w\[\]., |?]*")
+"""How a field's type may be spelled (`Decimal`, `list[str]`, `str | None`): what it means
+is mermaidgen's business (analysis/fields.py), not the key's."""
+
+Fields = tuple[tuple[str, "str | None"], ...]
+
+
+def split_fields(text: str, hop: bool = False) -> tuple[str, Fields | None]:
+    """A text without the fields written at its end, and those fields (None: the text has
+    none). A group is fields when every item is a name, optionally `: type`, and something
+    stands before it; a single token after a blank that is no plain name
+    (`OrderCreated (orders.v1)`) is a topic, and `findById(42)` a call with its argument.
+    On a broker `hop` (to or from a broker) a plain name after a blank is a topic too, as
+    it always was (`Orders->>Kafka: OrderPlaced (orders)`)."""
+    if not text.rstrip().endswith((")", "}")):
+        return text, None
+    found = FIELD_GROUP.search(text)
+    if found is None:
+        return text, None
+    inner = found.group(1) if found.group(1) is not None else found.group(2)
+    head = text[:found.start()]
+    if not head.strip():
+        return text, None
+    if found.group(1) is not None and head[-1:].isspace():
+        token = inner.strip()
+        if TOPIC.fullmatch(f"({token})") and (hop or not token.isidentifier()):
+            return text, None
+    fields: list[tuple[str, str | None]] = []
+    for item in inner.split(",") if inner.strip() else ():
+        name, colon, kind = item.partition(":")
+        name, kind = name.strip(), kind.strip()
+        if not name.isidentifier() or (colon and not _FIELD_TYPE.fullmatch(kind)):
+            return text, None
+        fields.append((name, kind if colon else None))
+    return head.rstrip(), tuple(fields)
+
+
+def strip_fields(text: str, hop: bool = False) -> str:
+    """A text without the fields written at its end (see `split_fields`)."""
+    return split_fields(text, hop)[0]
 
 
 def words(text: str) -> list[str]:
@@ -117,7 +163,8 @@ def event_words(text: str, verbs: bool = True) -> list[str]:
 
 
 def _bare(text: str) -> str:
-    """A message text without its topic and line breaks."""
+    """A message text without its fields, topic and line breaks."""
+    text = strip_fields(text)
     if "(" in text or "[" in text:
         text = TOPIC.sub(" ", text)
     if "<" in text:

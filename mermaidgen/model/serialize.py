@@ -7,6 +7,7 @@ The section 4 fields are all present; the extra fields (`column`, `declared`, `c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from mermaidgen.model import (
@@ -24,10 +25,19 @@ from mermaidgen.model import (
     Statement,
 )
 
-VERSION = 1
+VERSION = 2
+"""1 -> 2: a message whose text writes fields (`TripCompleted(km, duration)`,
+docs/fields.md) has `fields` (added by the caller's `extra`, see preview/document.py:
+reading fields is the analysis' business); analysis events have `fields`. Nothing
+was renamed or dropped: a reader of version 1 reads version 2."""
 
 
-def to_dict(diagram: Diagram) -> dict[str, Any]:
+Extra = Callable[[Message], "dict[str, Any] | None"]
+"""What a later stage adds to a message's object (its fields), or None."""
+
+
+def to_dict(diagram: Diagram, extra: Extra | None = None) -> dict[str, Any]:
+    """The model's document; `extra` adds keys to each message's object."""
     boxes = diagram.boxes
     return {
         "version": VERSION,
@@ -43,7 +53,8 @@ def to_dict(diagram: Diagram) -> dict[str, Any]:
              "line": b.span.line, "column": b.span.column}
             for b in boxes
         ],
-        "statements": statements_to_list(diagram.statements),
+        "statements": statements_to_list(
+            diagram.statements, extra),
         "warnings": [diagnostic_to_dict(w) for w in diagram.warnings],
     }
 
@@ -59,15 +70,17 @@ def _participant(p: Participant, boxes) -> dict[str, Any]:
     }
 
 
-def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]]:
-    """Statements as JSON objects; iterative, so that any nesting depth works."""
+def statements_to_list(statements: tuple[Statement, ...],
+                       extra: Extra | None = None) -> list[dict[str, Any]]:
+    """Statements as JSON objects; iterative, so that any nesting depth works. `extra`:
+    keys to add to each message's object."""
     out: list[dict[str, Any]] = []
     # each entry: (statements to convert, list to append them to)
     work = [(statements, out)]
     while work:
         items, target = work.pop()
         for s in items:
-            entry = _statement(s)
+            entry = _statement(s, extra)
             target.append(entry)
             if isinstance(s, Block):
                 for section, sec_entry in zip(s.sections, entry["sections"], strict=True):
@@ -75,14 +88,18 @@ def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]
     return out
 
 
-def _statement(s: Statement) -> dict[str, Any]:
+def _statement(s: Statement, extra: Extra | None) -> dict[str, Any]:
     where = {"line": s.span.line, "column": s.span.column}
     if isinstance(s, Message):
-        return {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
-                "arrow": s.arrow, **where,
-                "activate": s.receiver if s.activate else None,
-                "deactivate": s.sender if s.deactivate else None,
-                "central": s.central, "wrap": s.wrap}
+        entry = {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
+                 "arrow": s.arrow, **where,
+                 "activate": s.receiver if s.activate else None,
+                 "deactivate": s.sender if s.deactivate else None,
+                 "central": s.central, "wrap": s.wrap}
+        added = extra(s) if extra is not None else None
+        if added:
+            entry.update(added)
+        return entry
     if isinstance(s, Note):
         return {"type": "note", "placement": s.placement, "participants": list(s.participants),
                 "text": s.text, **where, "wrap": s.wrap}

@@ -5,11 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mermaidgen.model.serialize import diagnostic_to_dict
+from mermaidgen.analysis.events import is_broker
+from mermaidgen.analysis.fields import Field, fields_of
+from mermaidgen.model import Diagram, Message
+from mermaidgen.model.serialize import diagnostic_to_dict, to_dict
 from mermaidgen.projection import choreography_of, orchestration_of
 
 if TYPE_CHECKING:
     from mermaidgen.analysis import Analysis
+
+
+def model_to_dict(diagram: Diagram) -> dict[str, Any]:
+    """The model's document (version 2): a message whose text writes fields
+    (docs/fields.md) has `fields`, `[{"name", "type"}]` with the type as written or null;
+    the other messages have no such key."""
+    brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
+
+    def fields(m: Message) -> dict[str, Any] | None:
+        # on a message to or from a broker, `Name (word)` names a topic, not a field
+        found = fields_of(m.text, m.sender in brokers or m.receiver in brokers)
+        return None if found is None else {
+            "fields": [{"name": f.name, "type": f.written} for f in found]}
+
+    return to_dict(diagram, fields)
+
+
+def _field(f: Field) -> dict[str, Any]:
+    return {"name": f.name, "attribute": f.attribute, "type": f.type, "written": f.written,
+            "known": f.known}
 
 
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
@@ -29,7 +52,8 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         "events": [
             {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
              "broker": e.broker, "producers": list(e.producers), "consumers": list(e.consumers),
-             "messages": list(e.occurrences), "lines": list(e.lines)}
+             "messages": list(e.occurrences), "lines": list(e.lines),
+             "fields": [_field(f) for f in e.fields]}
             for e in analysis.events
         ],
         "choreography": {"services": node(chor.services)},

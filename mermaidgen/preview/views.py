@@ -10,6 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.fields import Field
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.outline import action_text
 from mermaidgen.projection.views import Action, Fragment
@@ -58,16 +59,27 @@ def _more_rows(table: Table, left_out: int) -> None:
         table.add_row(Text(f"... and {left_out} more: see --format json", style="italic"))
 
 
+def fields_text(fields: tuple[Field, ...]) -> str:
+    """`km: float, duration: str`; a type outside the documented set shows as written,
+    with the type generated for it: `amount: Money (str)`."""
+    return ", ".join(f"{f.name}: {f.type}" if f.known else f"{f.name}: {f.written} ({f.type})"
+                     for f in fields)
+
+
 def events(analysis: Analysis) -> Table:
     table = Table(title="Events", title_justify="left")
-    for column in ("event", "class", "channel", "producers -> consumers", "lines"):
-        table.add_column(column, overflow="fold")
     shown = analysis.events[:MAX_TABLE_ROWS]
+    # the column appears only when the diagram writes fields (docs/fields.md)
+    typed = any(e.fields for e in shown)
+    for column in ("event", "class", "channel", "producers -> consumers", "lines") \
+            + (("fields",) if typed else ()):
+        table.add_column(column, overflow="fold")
     for e in shown:
         flow = f"{', '.join(e.producers) or '?'} -> {', '.join(e.consumers) or '(nobody)'}"
         lines = ", ".join(map(str, e.lines[:6])) + (" ..." if len(e.lines) > 6 else "")
-        table.add_row(Text(_clip(e.name)), _clip(e.class_name), Text(_clip(e.channel)),
-                      Text(_clip(flow)), lines)
+        row = [Text(_clip(e.name)), _clip(e.class_name), Text(_clip(e.channel)),
+               Text(_clip(flow)), lines]
+        table.add_row(*row, *((Text(_clip(fields_text(e.fields))),) if typed else ()))
     _more_rows(table, len(analysis.events) - len(shown))
     return table
 

@@ -38,6 +38,7 @@ from mermaidgen.analysis.flow import (
     SectionStart,
 )
 from mermaidgen.analysis.naming import NameTable, pascal, snake
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.loops import Spans, deciders
 from mermaidgen.projection.tree import TreeBuilder
@@ -175,7 +176,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             if m.sender == m.receiver:
                 if m.sender not in brokers:
                     add(m.sender, it.path, LocalStep(it.index, m.text,
-                                                     snake(m.text, "step"), it.line))
+                                                     snake(strip_fields(m.text), "step"), it.line))
             elif m.sender in brokers:
                 origin = hops.source[it.index]
                 producer = occurrences[origin].sender if origin is not None else m.sender

@@ -25,6 +25,7 @@ from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.analysis.roles import Roles
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
@@ -94,7 +95,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     call_trees: dict[int, TreeBuilder] = {}
 
     def operation(service: str, o: Occurrence) -> str:
-        text = named = o.message.text
+        text = o.message.text
+        named = strip_fields(text)  # `charge(amount, currency)` is the operation `charge`
         origin = hops.source[o.index] if o.sender in brokers else None
         if origin is not None:  # a delivery: the operation is named after the event
             named = " ".join(event_words(occurrences[origin].message.text)) or text
@@ -200,8 +202,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if target is None:
                     step(it, sender, workflow, orchestrator, sender)
                 else:
-                    target.add(it.path, LocalStep(it.index, m.text, snake(m.text, "step"),
-                                                  it.line))
+                    target.add(it.path, LocalStep(it.index, m.text,
+                                                  snake(strip_fields(m.text), "step"), it.line))
                 continue
             if sender == orchestrator:
                 step(it, receiver, workflow, orchestrator, None)

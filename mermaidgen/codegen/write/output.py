@@ -151,9 +151,23 @@ def pins(out: Path) -> Pins | None:
     if old is None:
         return None
     package = old.get("package")
+    schema = _schema_text(out, package) if isinstance(package, str) else None
     if "names" not in old:
-        return Pins(package=package)
-    return Pins(dict(old["names"]), frozenset(_hook_modules(out)), package)
+        return Pins(package=package, schema=schema)
+    return Pins(dict(old["names"]), frozenset(_hook_modules(out)), package, schema)
+
+
+SCHEMA_MAX_BYTES = 1 << 20
+"""A schema.py larger than this is not read (it is a list of classes, not a program)."""
+
+
+def _schema_text(out: Path, package: str) -> str | None:
+    """The user's `<package>/schema.py`, or None; links are not followed."""
+    folder, path = out / package, out / package / "schema.py"
+    if folder.is_symlink() or path.is_symlink() or not path.is_file() \
+            or path.stat().st_size > SCHEMA_MAX_BYTES:
+        return None
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def _hook_modules(out: Path) -> set[str]:

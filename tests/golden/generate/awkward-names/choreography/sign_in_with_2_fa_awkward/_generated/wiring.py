@@ -6,7 +6,7 @@ override their hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from . import events
 from .bus import Service
@@ -27,7 +27,7 @@ class ClassBase(Service):
     async def start(self) -> None:
         ctx = self.context(None)
         # line 11: class->>import: def login(self, user="admin"): pass
-        await self.publish(0, events.DefLoginSelfUserAdminPass(self.payload_def_login_self_user_admin_pass(ctx)))
+        await self.publish(0, self.payload_def_login_self_user_admin_pass(ctx))
 
 
     async def _on_done(self, message: int, event: events.Event) -> None:
@@ -43,8 +43,8 @@ class ClassBase(Service):
         pass
 
     # line 11: what DefLoginSelfUserAdminPass carries
-    def payload_def_login_self_user_admin_pass(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_def_login_self_user_admin_pass(self, ctx: Context) -> events.DefLoginSelfUserAdminPass:
+        return events.DefLoginSelfUserAdminPass()
 
 
 class ImportBase(Service):
@@ -64,7 +64,7 @@ class ImportBase(Service):
         ctx = self.context(event)
         await self.on_def_login_self_user_admin_pass(ctx)
         # line 12: import->>2FA: Send code "123 456" to user's phone
-        await self.publish(1, events.SendCode123456ToUserSPhone(self.payload_send_code_123456_to_user_s_phone(ctx)))
+        await self.publish(1, self.payload_send_code_123456_to_user_s_phone(ctx))
 
 
     async def _on_code_sent(self, message: int, event: events.Event) -> None:
@@ -72,7 +72,7 @@ class ImportBase(Service):
         ctx = self.context(event)
         await self.on_code_sent(ctx)
         # line 14: import->>None: Render {{ user.name }} and ${order.id}
-        await self.publish(3, events.RenderUserNameAndOrderId(self.payload_render_user_name_and_order_id(ctx)))
+        await self.publish(3, self.payload_render_user_name_and_order_id(ctx))
 
 
     # -- hooks: override them in services/import_.py ----------------------------
@@ -86,12 +86,12 @@ class ImportBase(Service):
         pass
 
     # line 12: what SendCode123456ToUserSPhone carries
-    def payload_send_code_123456_to_user_s_phone(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_send_code_123456_to_user_s_phone(self, ctx: Context) -> events.SendCode123456ToUserSPhone:
+        return events.SendCode123456ToUserSPhone()
 
     # line 14: what RenderUserNameAndOrderId carries
-    def payload_render_user_name_and_order_id(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_render_user_name_and_order_id(self, ctx: Context) -> events.RenderUserNameAndOrderId:
+        return events.RenderUserNameAndOrderId()
 
 
 class None_Base(Service):
@@ -110,7 +110,7 @@ class None_Base(Service):
         ctx = self.context(event)
         await self.on_render_user_name_and_order_id(ctx)
         # line 15: None->>Order Service: </script><script>alert(1)</script>
-        await self.publish(4, events.ScriptScriptAlert1Script(self.payload_script_script_alert_1_script(ctx)))
+        await self.publish(4, self.payload_script_script_alert_1_script(ctx))
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
 
 
@@ -121,8 +121,8 @@ class None_Base(Service):
         pass
 
     # line 15: what ScriptScriptAlert1Script carries
-    def payload_script_script_alert_1_script(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_script_script_alert_1_script(self, ctx: Context) -> events.ScriptScriptAlert1Script:
+        return events.ScriptScriptAlert1Script()
 
 
 class Participant42FaBase(Service):
@@ -141,7 +141,7 @@ class Participant42FaBase(Service):
         ctx = self.context(event)
         await self.on_send_code_123_456_to_user_s_phone(ctx)
         # line 13: 2FA-->>import: Code sent ✅
-        await self.publish(2, events.CodeSent(self.payload_code_sent(ctx)))
+        await self.publish(2, self.payload_code_sent(ctx))
 
 
     # -- hooks: override them in services/participant_4_2_fa.py ----------------------------
@@ -151,8 +151,8 @@ class Participant42FaBase(Service):
         pass
 
     # line 13: what CodeSent carries
-    def payload_code_sent(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_code_sent(self, ctx: Context) -> events.CodeSent:
+        return events.CodeSent()
 
 
 class OrderServiceBase(Service):
@@ -172,7 +172,7 @@ class OrderServiceBase(Service):
         await self.on_script_script_alert_1_script(ctx)
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
         # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
-        await self.publish(5, events.OrderCreated(self.payload_order_created(ctx)))
+        await self.publish(5, self.payload_order_created(ctx))
 
 
     # -- hooks: override them in services/order_service.py ----------------------------
@@ -182,8 +182,8 @@ class OrderServiceBase(Service):
         pass
 
     # line 17: what OrderCreated carries
-    def payload_order_created(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_created(self, ctx: Context) -> events.OrderCreated:
+        return events.OrderCreated()
 
 
 class OrderService2Base(Service):
@@ -202,7 +202,7 @@ class OrderService2Base(Service):
         ctx = self.context(event)
         await self.on_order_created_orders_v_1(ctx)
         # line 18: order-service->>注文: 注文を確定する
-        await self.publish(6, events.EventMessage(self.payload_event_message(ctx)))
+        await self.publish(6, self.payload_event_message(ctx))
 
 
     # -- hooks: override them in services/order_service_2.py ----------------------------
@@ -212,8 +212,8 @@ class OrderService2Base(Service):
         pass
 
     # line 18: what EventMessage carries
-    def payload_event_message(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_event_message(self, ctx: Context) -> events.EventMessage:
+        return events.EventMessage()
 
 
 class Participant7Base(Service):
@@ -233,7 +233,7 @@ class Participant7Base(Service):
         ctx = self.context(event)
         await self.on_message(ctx)
         # line 19: 注文->>Legacy: Charge 100 JPY ; idempotency key #42
-        await self.publish(7, events.Charge100JpyIdempotencyKey42(self.payload_charge_100_jpy_idempotency_key_42(ctx)))
+        await self.publish(7, self.payload_charge_100_jpy_idempotency_key_42(ctx))
 
 
     async def _on_message_2(self, message: int, event: events.Event) -> None:
@@ -241,7 +241,7 @@ class Participant7Base(Service):
         ctx = self.context(event)
         await self.on_message_2(ctx)
         # line 21: 注文->>class: 完了 — done
-        await self.publish(9, events.Done(self.payload_done(ctx)))
+        await self.publish(9, self.payload_done(ctx))
 
 
     # -- hooks: override them in services/participant_7.py ----------------------------
@@ -255,12 +255,12 @@ class Participant7Base(Service):
         pass
 
     # line 19: what Charge100JpyIdempotencyKey42 carries
-    def payload_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> events.Charge100JpyIdempotencyKey42:
+        return events.Charge100JpyIdempotencyKey42()
 
     # line 21: what Done carries
-    def payload_done(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_done(self, ctx: Context) -> events.Done:
+        return events.Done()
 
 
 class LegacyBase(Service):
@@ -279,7 +279,7 @@ class LegacyBase(Service):
         ctx = self.context(event)
         await self.on_charge_100_jpy_idempotency_key_42(ctx)
         # line 20: Legacy-->>注文: 決済完了
-        await self.publish(8, events.Event_2(self.payload_event_2(ctx)))
+        await self.publish(8, self.payload_event_2(ctx))
 
 
     # -- hooks: override them in services/legacy.py ----------------------------
@@ -289,5 +289,5 @@ class LegacyBase(Service):
         pass
 
     # line 20: what Event_2 carries
-    def payload_event_2(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_event_2(self, ctx: Context) -> events.Event_2:
+        return events.Event_2()

@@ -6,10 +6,24 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from enum import IntEnum
+from typing import ClassVar
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# Send code "123 456" to user's phone: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=SendCode123456ToUserSPhoneReply.CODE_SENT)`
+class SendCode123456ToUserSPhoneReply(IntEnum):
+    CODE_SENT = 0  # line 13: Code sent ✅
+
+
+# Charge 100 JPY ; idempotency key #42: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=Charge100JpyIdempotencyKey42Reply.REPLY)`
+class Charge100JpyIdempotencyKey42Reply(IntEnum):
+    REPLY = 0  # line 20: 決済完了
 
 
 class ImportWorkflowBase(Workflow):
@@ -31,12 +45,12 @@ class ImportWorkflowBase(Workflow):
     # -- hooks: override them in workflow.py ------------------------------------------
 
     # line 12: what 2FA.send_code_123_456_to_user_s_phone is asked
-    def request_service_2_fa_send_code_123_456_to_user_s_phone(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_service_2_fa_send_code_123_456_to_user_s_phone(self, ctx: Context) -> messages.SendCode123456ToUserSPhone:
+        return messages.SendCode123456ToUserSPhone()
 
     # line 14: what None.render_user_name_and_order_id is asked
-    def request_none_render_user_name_and_order_id(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_none_render_user_name_and_order_id(self, ctx: Context) -> messages.RenderUserNameAndOrderId:
+        return messages.RenderUserNameAndOrderId()
 
 
 class ClassBase(Service):
@@ -83,8 +97,8 @@ class None_Base(Service):
     # -- hooks: override them in services/none.py ----------------------------
 
     # line 15: what Order Service.script_script_alert_1_script is asked
-    def request_order_service_script_script_alert_1_script(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_order_service_script_script_alert_1_script(self, ctx: Context) -> messages.ScriptScriptAlert1Script:
+        return messages.ScriptScriptAlert1Script()
 
     # line 14: how Render {{ user.name }} and ${order.id} is answered
     def reply_render_user_name_and_order_id(self, ctx: Context) -> Result:
@@ -111,7 +125,10 @@ class Participant42FaBase(Service):
 
     # line 12: how Send code "123 456" to user's phone is answered
     def reply_send_code_123_456_to_user_s_phone(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=SendCode123456ToUserSPhoneReply.CODE_SENT,
+            payload=messages.CodeSent(),
+        )
 
 
 class OrderServiceBase(Service):
@@ -135,8 +152,8 @@ class OrderServiceBase(Service):
     # -- hooks: override them in services/order_service.py ----------------------------
 
     # line 17: what order-service.order_created_orders_v_1 is asked
-    def request_order_service_order_created_orders_v_1(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_order_service_order_created_orders_v_1(self, ctx: Context) -> messages.OrderCreatedOrdersV1:
+        return messages.OrderCreatedOrdersV1()
 
     # line 15: how </script><script>alert(1)</script> is answered
     def reply_script_script_alert_1_script(self, ctx: Context) -> Result:
@@ -164,8 +181,8 @@ class OrderService2Base(Service):
     # -- hooks: override them in services/order_service_2.py ----------------------------
 
     # line 18: what 注文.operation is asked
-    def request_service_operation(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_service_operation(self, ctx: Context) -> messages.Request:
+        return messages.Request()
 
     # line 17: how OrderCreated (orders.v1) 🎉 is answered
     def reply_order_created_orders_v_1(self, ctx: Context) -> Result:
@@ -195,12 +212,12 @@ class Participant7Base(Service):
     # -- hooks: override them in services/participant_7.py ----------------------------
 
     # line 19: what Legacy.charge_100_jpy_idempotency_key_42 is asked
-    def request_legacy_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_legacy_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> messages.Charge100JpyIdempotencyKey42:
+        return messages.Charge100JpyIdempotencyKey42()
 
     # line 21: what class.done is asked
-    def request_class__done(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_class__done(self, ctx: Context) -> messages.Done:
+        return messages.Done()
 
     # line 18: how 注文を確定する is answered
     def reply_operation(self, ctx: Context) -> Result:
@@ -227,4 +244,7 @@ class LegacyBase(Service):
 
     # line 19: how Charge 100 JPY ; idempotency key #42 is answered
     def reply_charge_100_jpy_idempotency_key_42(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=Charge100JpyIdempotencyKey42Reply.REPLY,
+            payload=messages.Reply(),
+        )

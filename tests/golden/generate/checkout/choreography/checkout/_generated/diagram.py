@@ -9,12 +9,12 @@ from typing import Any
 
 # Checkout: the diagram's messages in document order.
 MESSAGES: dict[int, tuple[str, str, str, int]] = {
-    0: ('Customer', 'Web', 'Place order', 7),
-    1: ('Web', 'Orders', 'Create order', 8),
-    2: ('Orders', 'Payments', 'Charge card', 9),
-    3: ('Payments', 'Orders', 'Payment captured', 11),
-    4: ('Payments', 'Orders', 'Payment declined', 13),
-    5: ('Orders', 'Web', 'Order status', 16),
+    0: ('Customer', 'Web', 'Place order(cartId)', 7),
+    1: ('Web', 'Orders', 'Create order(customerId, items: list[str])', 8),
+    2: ('Orders', 'Payments', 'Charge card(amount: Decimal, currency)', 9),
+    3: ('Payments', 'Orders', 'Payment captured(paymentId: UUID)', 11),
+    4: ('Payments', 'Orders', 'Payment declined(reason)', 13),
+    5: ('Orders', 'Web', 'Order status(orderId: UUID, paid: bool)', 16),
     6: ('Web', 'Customer', 'Confirmation page', 17),
 }
 
@@ -28,19 +28,43 @@ BROKERS: set[str] = set()
 CONTRACT: dict[str, Any] = {
     'version': 1,
     'stream': [
-        ['message', 'Customer', 'Web', 'Place order', 7],
-        ['message', 'Web', 'Orders', 'Create order', 8],
-        ['message', 'Orders', 'Payments', 'Charge card', 9],
+        ['message', 'Customer', 'Web', 'Place order(cartId)', 7],
+        [
+            'message',
+            'Web',
+            'Orders',
+            'Create order(customerId, items: list[str])',
+            8,
+        ],
+        [
+            'message',
+            'Orders',
+            'Payments',
+            'Charge card(amount: Decimal, currency)',
+            9,
+        ],
         ['block', 'alt', 'card accepted', 10],
         ['section', 'card accepted', 10],
-        ['message', 'Payments', 'Orders', 'Payment captured', 11],
+        [
+            'message',
+            'Payments',
+            'Orders',
+            'Payment captured(paymentId: UUID)',
+            11,
+        ],
         ['section', 'card declined', 12],
-        ['message', 'Payments', 'Orders', 'Payment declined', 13],
+        ['message', 'Payments', 'Orders', 'Payment declined(reason)', 13],
         ['end'],
-        ['message', 'Orders', 'Web', 'Order status', 16],
+        [
+            'message',
+            'Orders',
+            'Web',
+            'Order status(orderId: UUID, paid: bool)',
+            16,
+        ],
         ['message', 'Web', 'Customer', 'Confirmation page', 17],
     ],
 }
 
 # The contract as Mermaid (what this code does, message by message):
-CONTRACT_MERMAID = 'sequenceDiagram\n    title Checkout\n    actor Customer\n    participant Web as Web Shop\n    participant Orders as Order Service\n    participant Payments as Payment Service\n    Customer->>Web: Place order\n    Web->>+Orders: Create order\n    Orders->>+Payments: Charge card\n    alt card accepted\n        Payments-->>Orders: Payment captured\n    else card declined\n        Payments-->>Orders: Payment declined\n    end\n    deactivate Payments\n    Orders-->>-Web: Order status\n    Web-->>Customer: Confirmation page\n'
+CONTRACT_MERMAID = 'sequenceDiagram\n    title Checkout\n    actor Customer\n    participant Web as Web Shop\n    participant Orders as Order Service\n    participant Payments as Payment Service\n    Customer->>Web: Place order(cartId)\n    Web->>+Orders: Create order(customerId, items: list[str])\n    Orders->>+Payments: Charge card(amount: Decimal, currency)\n    alt card accepted\n        Payments-->>Orders: Payment captured(paymentId: UUID)\n    else card declined\n        Payments-->>Orders: Payment declined(reason)\n    end\n    deactivate Payments\n    Orders-->>-Web: Order status(orderId: UUID, paid: bool)\n    Web-->>Customer: Confirmation page\n'

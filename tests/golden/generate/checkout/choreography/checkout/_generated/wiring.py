@@ -6,7 +6,9 @@ override their hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
 
 from . import events
 from .bus import Service
@@ -26,8 +28,8 @@ class CustomerBase(Service):
 
     async def start(self) -> None:
         ctx = self.context(None)
-        # line 7: Customer->>Web: Place order
-        await self.publish(0, events.PlaceOrder(self.payload_place_order(ctx)))
+        # line 7: Customer->>Web: Place order(cartId)
+        await self.publish(0, self.payload_place_order(ctx))
 
 
     async def _on_confirmation_page(self, message: int, event: events.Event) -> None:
@@ -43,8 +45,10 @@ class CustomerBase(Service):
         pass
 
     # line 7: what PlaceOrder carries
-    def payload_place_order(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_place_order(self, ctx: Context) -> events.PlaceOrder:
+        return events.PlaceOrder(
+            cartId="",
+        )
 
 
 class WebBase(Service):
@@ -60,38 +64,41 @@ class WebBase(Service):
     }
 
     async def _on_place_order(self, message: int, event: events.Event) -> None:
-        # line 7: Customer->>Web: Place order
+        # line 7: Customer->>Web: Place order(cartId)
         ctx = self.context(event)
         await self.on_place_order(ctx)
-        # line 8: Web->>Orders: Create order
-        await self.publish(1, events.CreateOrder(self.payload_create_order(ctx)))
+        # line 8: Web->>Orders: Create order(customerId, items: list[str])
+        await self.publish(1, self.payload_create_order(ctx))
 
 
     async def _on_order_status(self, message: int, event: events.Event) -> None:
-        # line 16: Orders-->>Web: Order status
+        # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
         ctx = self.context(event)
         await self.on_order_status(ctx)
         # line 17: Web-->>Customer: Confirmation page
-        await self.publish(6, events.ConfirmationPage(self.payload_confirmation_page(ctx)))
+        await self.publish(6, self.payload_confirmation_page(ctx))
 
 
     # -- hooks: override them in services/web.py ----------------------------
 
-    # line 7: Customer->>Web: Place order
+    # line 7: Customer->>Web: Place order(cartId)
     async def on_place_order(self, ctx: Context) -> None:
         pass
 
-    # line 16: Orders-->>Web: Order status
+    # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
     async def on_order_status(self, ctx: Context) -> None:
         pass
 
     # line 8: what CreateOrder carries
-    def payload_create_order(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_create_order(self, ctx: Context) -> events.CreateOrder:
+        return events.CreateOrder(
+            customerId="",
+            items=[],
+        )
 
     # line 17: what ConfirmationPage carries
-    def payload_confirmation_page(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_confirmation_page(self, ctx: Context) -> events.ConfirmationPage:
+        return events.ConfirmationPage()
 
 
 class OrdersBase(Service):
@@ -108,50 +115,56 @@ class OrdersBase(Service):
     }
 
     async def _on_create_order(self, message: int, event: events.Event) -> None:
-        # line 8: Web->>Orders: Create order
+        # line 8: Web->>Orders: Create order(customerId, items: list[str])
         ctx = self.context(event)
         await self.on_create_order(ctx)
-        # line 9: Orders->>Payments: Charge card
-        await self.publish(2, events.ChargeCard(self.payload_charge_card(ctx)))
+        # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
+        await self.publish(2, self.payload_charge_card(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
-        # line 11: Payments-->>Orders: Payment captured
+        # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
-        # line 16: Orders-->>Web: Order status
-        await self.publish(5, events.OrderStatus(self.payload_order_status(ctx)))
+        # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
+        await self.publish(5, self.payload_order_status(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
-        # line 13: Payments-->>Orders: Payment declined
+        # line 13: Payments-->>Orders: Payment declined(reason)
         ctx = self.context(event)
         await self.on_payment_declined(ctx)
-        # line 16: Orders-->>Web: Order status
-        await self.publish(5, events.OrderStatus(self.payload_order_status(ctx)))
+        # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
+        await self.publish(5, self.payload_order_status(ctx))
 
 
     # -- hooks: override them in services/orders.py ----------------------------
 
-    # line 8: Web->>Orders: Create order
+    # line 8: Web->>Orders: Create order(customerId, items: list[str])
     async def on_create_order(self, ctx: Context) -> None:
         pass
 
-    # line 11: Payments-->>Orders: Payment captured
+    # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
     async def on_payment_captured(self, ctx: Context) -> None:
         pass
 
-    # line 13: Payments-->>Orders: Payment declined
+    # line 13: Payments-->>Orders: Payment declined(reason)
     async def on_payment_declined(self, ctx: Context) -> None:
         pass
 
     # line 9: what ChargeCard carries
-    def payload_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_charge_card(self, ctx: Context) -> events.ChargeCard:
+        return events.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 16: what OrderStatus carries
-    def payload_order_status(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_status(self, ctx: Context) -> events.OrderStatus:
+        return events.OrderStatus(
+            orderId=UUID(int=0),
+            paid=False,
+        )
 
 
 class PaymentsBase(Service):
@@ -167,24 +180,24 @@ class PaymentsBase(Service):
     }
 
     async def _on_charge_card(self, message: int, event: events.Event) -> None:
-        # line 9: Orders->>Payments: Charge card
+        # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
         ctx = self.context(event)
         await self.on_charge_card(ctx)
         # line 10: alt card accepted
         branch_1 = self.choose_card_accepted(ctx)
         if branch_1 == "card_accepted":  # card accepted
-            # line 11: Payments-->>Orders: Payment captured
-            await self.publish(3, events.PaymentCaptured(self.payload_payment_captured(ctx)))
+            # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
+            await self.publish(3, self.payload_payment_captured(ctx))
         elif branch_1 == "card_declined":  # card declined
-            # line 13: Payments-->>Orders: Payment declined
-            await self.publish(4, events.PaymentDeclined(self.payload_payment_declined(ctx)))
+            # line 13: Payments-->>Orders: Payment declined(reason)
+            await self.publish(4, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_card_accepted", branch_1, self.BRANCHES["choose_card_accepted"])
 
 
     # -- hooks: override them in services/payments.py ----------------------------
 
-    # line 9: Orders->>Payments: Charge card
+    # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
     async def on_charge_card(self, ctx: Context) -> None:
         pass
 
@@ -194,9 +207,13 @@ class PaymentsBase(Service):
         return 'card_accepted'
 
     # line 11: what PaymentCaptured carries
-    def payload_payment_captured(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_captured(self, ctx: Context) -> events.PaymentCaptured:
+        return events.PaymentCaptured(
+            paymentId=UUID(int=0),
+        )
 
     # line 13: what PaymentDeclined carries
-    def payload_payment_declined(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_declined(self, ctx: Context) -> events.PaymentDeclined:
+        return events.PaymentDeclined(
+            reason="",
+        )

@@ -6,10 +6,27 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from decimal import Decimal
+from enum import IntEnum
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# Create order: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=CreateOrderReply.ORDER_STATUS)`
+class CreateOrderReply(IntEnum):
+    ORDER_STATUS = 0  # line 16: Order status(orderId: UUID, paid: bool)
+
+
+# Charge card: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ChargeCardReply.PAYMENT_CAPTURED)`
+class ChargeCardReply(IntEnum):
+    PAYMENT_CAPTURED = 0  # line 11: Payment captured(paymentId: UUID)
+    PAYMENT_DECLINED = 1  # line 13: Payment declined(reason)
 
 
 class WebWorkflowBase(Workflow):
@@ -21,7 +38,7 @@ class WebWorkflowBase(Workflow):
     }
 
     async def run(self, ctx: Context) -> None:
-        # line 8: Web->>Orders: Create order
+        # line 8: Web->>Orders: Create order(customerId, items: list[str])
         ctx.data['Orders.create_order'] = await self.call('Orders', "create_order", 1, self.request_orders_create_order(ctx))
         # line 17: Web-->>Customer: Confirmation page
         self.answer(6)
@@ -30,8 +47,11 @@ class WebWorkflowBase(Workflow):
     # -- hooks: override them in workflow.py ------------------------------------------
 
     # line 8: what Orders.create_order is asked
-    def request_orders_create_order(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_orders_create_order(self, ctx: Context) -> messages.CreateOrder:
+        return messages.CreateOrder(
+            customerId="",
+            items=[],
+        )
 
 
 class CustomerBase(Service):
@@ -57,26 +77,35 @@ class OrdersBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 8: Create order
+    # line 8: Create order(customerId, items: list[str])
     async def create_order(self, call: Call) -> Result:
         ctx = self.context(call)
-        # line 9: Orders->>Payments: Charge card
+        # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
         ctx.data['Payments.charge_card'] = await self.call('Payments', "charge_card", 2, self.request_payments_charge_card(ctx))
         # line 10: alt card accepted
-        # line 11: Payments-->>Orders: Payment captured
-        # line 13: Payments-->>Orders: Payment declined
+        # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
+        # line 13: Payments-->>Orders: Payment declined(reason)
 
         return self.reply_create_order(ctx)
 
     # -- hooks: override them in services/orders.py ----------------------------
 
     # line 9: what Payments.charge_card is asked
-    def request_payments_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payments_charge_card(self, ctx: Context) -> messages.ChargeCard:
+        return messages.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 8: how Create order is answered
     def reply_create_order(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=CreateOrderReply.ORDER_STATUS,
+            payload=messages.OrderStatus(
+                orderId=UUID(int=0),
+                paid=False,
+            ),
+        )
 
 
 class PaymentsBase(Service):
@@ -89,7 +118,7 @@ class PaymentsBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 9: Charge card
+    # line 9: Charge card(amount: Decimal, currency)
     async def charge_card(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -97,6 +126,11 @@ class PaymentsBase(Service):
 
     # -- hooks: override them in services/payments.py ----------------------------
 
-    # line 9: how Charge card is answered (reply=0: Payment captured, reply=1: Payment declined)
+    # line 9: how Charge card is answered (one of ChargeCardReply)
     def reply_charge_card(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ChargeCardReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId=UUID(int=0),
+            ),
+        )

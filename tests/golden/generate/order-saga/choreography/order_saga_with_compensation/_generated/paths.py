@@ -33,7 +33,7 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
 }
 
 # block line -> the hooks that decide it: (generated base, hook, kind, branches or calls)
-DECIDERS: dict[int, list[tuple[str, str, str, tuple]]] = {
+DECIDERS: dict[int, list[tuple[str, str, str, tuple[object, ...]]]] = {
     14: [('PaymentBase', 'choose_payment_captured', 'choose', ('payment_captured', 'payment_declined', ))],
     16: [('SagaBase', 'recover_book_the_shipment', 'recover', ('carrier_unavailable', )), ('SagaBase', 'payload_create_shipment', 'fail', ())],
 }

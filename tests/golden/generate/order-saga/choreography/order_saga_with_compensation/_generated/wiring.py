@@ -6,7 +6,9 @@ override their hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
 
 from . import events
 from .bus import Service
@@ -26,25 +28,27 @@ class CustomerBase(Service):
 
     async def start(self) -> None:
         ctx = self.context(None)
-        # line 9: Customer->>API: POST /orders
-        await self.publish(0, events.PostOrders(self.payload_post_orders(ctx)))
+        # line 9: Customer->>API: POST /orders (items: list[str])
+        await self.publish(0, self.payload_post_orders(ctx))
 
 
     async def _on_order_status(self, message: int, event: events.Event) -> None:
-        # line 35: API-->>Customer: Order status
+        # line 35: API-->>Customer: Order status(orderId: UUID, status)
         ctx = self.context(event)
         await self.on_order_status(ctx)
 
 
     # -- hooks: override them in services/customer.py ----------------------------
 
-    # line 35: API-->>Customer: Order status
+    # line 35: API-->>Customer: Order status(orderId: UUID, status)
     async def on_order_status(self, ctx: Context) -> None:
         pass
 
     # line 9: what PostOrders carries
-    def payload_post_orders(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_post_orders(self, ctx: Context) -> events.PostOrders:
+        return events.PostOrders(
+            items=[],
+        )
 
 
 class ApiBase(Service):
@@ -62,40 +66,40 @@ class ApiBase(Service):
     }
 
     async def _on_post_orders(self, message: int, event: events.Event) -> None:
-        # line 9: Customer->>API: POST /orders
+        # line 9: Customer->>API: POST /orders (items: list[str])
         ctx = self.context(event)
         await self.on_post_orders(ctx)
-        # line 10: API->>Saga: Start order saga
-        await self.publish(1, events.StartOrderSaga(self.payload_start_order_saga(ctx)))
+        # line 10: API->>Saga: Start order saga(orderId: UUID, items: list[str])
+        await self.publish(1, self.payload_start_order_saga(ctx))
 
 
     async def _on_order_confirmed(self, message: int, event: events.Event) -> None:
         # line 19: Saga-->>API: Order confirmed
         ctx = self.context(event)
         await self.on_order_confirmed(ctx)
-        # line 35: API-->>Customer: Order status
-        await self.publish(18, events.OrderStatus(self.payload_order_status(ctx)))
+        # line 35: API-->>Customer: Order status(orderId: UUID, status)
+        await self.publish(18, self.payload_order_status(ctx))
 
 
     async def _on_order_cancelled(self, message: int, event: events.Event) -> None:
-        # line 26: Saga-->>API: Order cancelled
+        # line 26: Saga-->>API: Order cancelled(reason)
         ctx = self.context(event)
         await self.on_order_cancelled(ctx)
-        # line 35: API-->>Customer: Order status
-        await self.publish(18, events.OrderStatus(self.payload_order_status(ctx)))
+        # line 35: API-->>Customer: Order status(orderId: UUID, status)
+        await self.publish(18, self.payload_order_status(ctx))
 
 
     async def _on_order_rejected(self, message: int, event: events.Event) -> None:
-        # line 32: Saga-->>API: Order rejected
+        # line 32: Saga-->>API: Order rejected(reason)
         ctx = self.context(event)
         await self.on_order_rejected(ctx)
-        # line 35: API-->>Customer: Order status
-        await self.publish(18, events.OrderStatus(self.payload_order_status(ctx)))
+        # line 35: API-->>Customer: Order status(orderId: UUID, status)
+        await self.publish(18, self.payload_order_status(ctx))
 
 
     # -- hooks: override them in services/api.py ----------------------------
 
-    # line 9: Customer->>API: POST /orders
+    # line 9: Customer->>API: POST /orders (items: list[str])
     async def on_post_orders(self, ctx: Context) -> None:
         pass
 
@@ -103,21 +107,27 @@ class ApiBase(Service):
     async def on_order_confirmed(self, ctx: Context) -> None:
         pass
 
-    # line 26: Saga-->>API: Order cancelled
+    # line 26: Saga-->>API: Order cancelled(reason)
     async def on_order_cancelled(self, ctx: Context) -> None:
         pass
 
-    # line 32: Saga-->>API: Order rejected
+    # line 32: Saga-->>API: Order rejected(reason)
     async def on_order_rejected(self, ctx: Context) -> None:
         pass
 
     # line 10: what StartOrderSaga carries
-    def payload_start_order_saga(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_start_order_saga(self, ctx: Context) -> events.StartOrderSaga:
+        return events.StartOrderSaga(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 35: what OrderStatus carries
-    def payload_order_status(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_status(self, ctx: Context) -> events.OrderStatus:
+        return events.OrderStatus(
+            orderId=UUID(int=0),
+            status="",
+        )
 
 
 class SagaBase(Service):
@@ -140,58 +150,58 @@ class SagaBase(Service):
     }
 
     async def _on_start_order_saga(self, message: int, event: events.Event) -> None:
-        # line 10: API->>Saga: Start order saga
+        # line 10: API->>Saga: Start order saga(orderId: UUID, items: list[str])
         ctx = self.context(event)
         await self.on_start_order_saga(ctx)
-        # line 11: Saga->>Inventory: Reserve stock
-        await self.publish(2, events.ReserveStock(self.payload_reserve_stock(ctx)))
+        # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
+        await self.publish(2, self.payload_reserve_stock(ctx))
 
 
     async def _on_stock_reserved(self, message: int, event: events.Event) -> None:
-        # line 12: Inventory-->>Saga: Stock reserved
+        # line 12: Inventory-->>Saga: Stock reserved(reservationId)
         ctx = self.context(event)
         await self.on_stock_reserved(ctx)
-        # line 13: Saga->>Payment: Charge payment
-        await self.publish(4, events.ChargePayment(self.payload_charge_payment(ctx)))
+        # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
+        await self.publish(4, self.payload_charge_payment(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
-        # line 15: Payment-->>Saga: Payment captured
+        # line 15: Payment-->>Saga: Payment captured(paymentId)
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
         # line 16: the critical goes on in other handlers; one section runs, never two
         self.begin_critical("critical_line_16", ctx)
         # line 16: critical book the shipment
         try:
-            # line 17: Saga->>Shipping: Create shipment
-            await self.publish(6, events.CreateShipment(self.payload_create_shipment(ctx)))
+            # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
+            await self.publish(6, self.payload_create_shipment(ctx))
         except Exception as error:
             option_1 = self.recover_book_the_shipment(ctx, error)
             self.critical_option("critical_line_16", ctx)
             if option_1 == "carrier_unavailable":  # carrier unavailable
                 # line 21: compensate in reverse order
-                # line 22: Saga->>Payment: Refund payment
-                await self.publish(9, events.RefundPayment(self.payload_refund_payment(ctx)))
+                # line 22: Saga->>Payment: Refund payment(paymentId)
+                await self.publish(9, self.payload_refund_payment(ctx))
             else:
                 raise
 
 
     async def _on_shipment_created(self, message: int, event: events.Event) -> None:
-        # line 18: Shipping-->>Saga: Shipment created
+        # line 18: Shipping-->>Saga: Shipment created(trackingNumber)
         ctx = self.context(event)
         await self.on_shipment_created(ctx)
         if not self.in_time("critical_line_16", ctx):
             return  # an option of the critical ran already: its main section is over
         # line 19: Saga-->>API: Order confirmed
-        await self.publish(8, events.OrderConfirmed(self.payload_order_confirmed(ctx)))
+        await self.publish(8, self.payload_order_confirmed(ctx))
 
 
     async def _on_payment_refunded(self, message: int, event: events.Event) -> None:
         # line 23: Payment-->>Saga: Payment refunded
         ctx = self.context(event)
         await self.on_payment_refunded(ctx)
-        # line 24: Saga->>Inventory: Release stock
-        await self.publish(11, events.ReleaseStock(self.payload_release_stock(ctx)))
+        # line 24: Saga->>Inventory: Release stock(reservationId)
+        await self.publish(11, self.payload_release_stock(ctx))
 
 
     async def _on_stock_released(self, message: int, event: events.Event) -> None:
@@ -199,37 +209,37 @@ class SagaBase(Service):
         ctx = self.context(event)
         await self.on_stock_released(ctx)
         if message == 12:  # line 25: Inventory-->>Saga: Stock released
-            # line 26: Saga-->>API: Order cancelled
-            await self.publish(13, events.OrderCancelled(self.payload_order_cancelled(ctx)))
+            # line 26: Saga-->>API: Order cancelled(reason)
+            await self.publish(13, self.payload_order_cancelled(ctx))
 
         elif message == 16:  # line 31: Inventory-->>Saga: Stock released
-            # line 32: Saga-->>API: Order rejected
-            await self.publish(17, events.OrderRejected(self.payload_order_rejected(ctx)))
+            # line 32: Saga-->>API: Order rejected(reason)
+            await self.publish(17, self.payload_order_rejected(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
-        # line 29: Payment-->>Saga: Payment declined
+        # line 29: Payment-->>Saga: Payment declined(reason)
         ctx = self.context(event)
         await self.on_payment_declined(ctx)
-        # line 30: Saga->>Inventory: Release stock
-        await self.publish(15, events.ReleaseStock(self.payload_release_stock(ctx)))
+        # line 30: Saga->>Inventory: Release stock(reservationId)
+        await self.publish(15, self.payload_release_stock(ctx))
 
 
     # -- hooks: override them in services/saga.py ----------------------------
 
-    # line 10: API->>Saga: Start order saga
+    # line 10: API->>Saga: Start order saga(orderId: UUID, items: list[str])
     async def on_start_order_saga(self, ctx: Context) -> None:
         pass
 
-    # line 12: Inventory-->>Saga: Stock reserved
+    # line 12: Inventory-->>Saga: Stock reserved(reservationId)
     async def on_stock_reserved(self, ctx: Context) -> None:
         pass
 
-    # line 15: Payment-->>Saga: Payment captured
+    # line 15: Payment-->>Saga: Payment captured(paymentId)
     async def on_payment_captured(self, ctx: Context) -> None:
         pass
 
-    # line 18: Shipping-->>Saga: Shipment created
+    # line 18: Shipping-->>Saga: Shipment created(trackingNumber)
     async def on_shipment_created(self, ctx: Context) -> None:
         pass
 
@@ -241,17 +251,23 @@ class SagaBase(Service):
     async def on_stock_released(self, ctx: Context) -> None:
         pass
 
-    # line 29: Payment-->>Saga: Payment declined
+    # line 29: Payment-->>Saga: Payment declined(reason)
     async def on_payment_declined(self, ctx: Context) -> None:
         pass
 
     # line 11: what ReserveStock carries
-    def payload_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_reserve_stock(self, ctx: Context) -> events.ReserveStock:
+        return events.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 13: what ChargePayment carries
-    def payload_charge_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_charge_payment(self, ctx: Context) -> events.ChargePayment:
+        return events.ChargePayment(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 16: critical book the shipment
     def recover_book_the_shipment(self, ctx: Context, error: Exception) -> str:
@@ -259,28 +275,39 @@ class SagaBase(Service):
         return 'carrier_unavailable'
 
     # line 17: what CreateShipment carries
-    def payload_create_shipment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_create_shipment(self, ctx: Context) -> events.CreateShipment:
+        return events.CreateShipment(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 22: what RefundPayment carries
-    def payload_refund_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_refund_payment(self, ctx: Context) -> events.RefundPayment:
+        return events.RefundPayment(
+            paymentId="",
+        )
 
     # line 19: what OrderConfirmed carries
-    def payload_order_confirmed(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_confirmed(self, ctx: Context) -> events.OrderConfirmed:
+        return events.OrderConfirmed()
 
     # line 24: what ReleaseStock carries
-    def payload_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_release_stock(self, ctx: Context) -> events.ReleaseStock:
+        return events.ReleaseStock(
+            reservationId="",
+        )
 
     # line 26: what OrderCancelled carries
-    def payload_order_cancelled(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_cancelled(self, ctx: Context) -> events.OrderCancelled:
+        return events.OrderCancelled(
+            reason="",
+        )
 
     # line 32: what OrderRejected carries
-    def payload_order_rejected(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_rejected(self, ctx: Context) -> events.OrderRejected:
+        return events.OrderRejected(
+            reason="",
+        )
 
 
 class InventoryBase(Service):
@@ -297,43 +324,45 @@ class InventoryBase(Service):
     }
 
     async def _on_reserve_stock(self, message: int, event: events.Event) -> None:
-        # line 11: Saga->>Inventory: Reserve stock
+        # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
         ctx = self.context(event)
         await self.on_reserve_stock(ctx)
-        # line 12: Inventory-->>Saga: Stock reserved
-        await self.publish(3, events.StockReserved(self.payload_stock_reserved(ctx)))
+        # line 12: Inventory-->>Saga: Stock reserved(reservationId)
+        await self.publish(3, self.payload_stock_reserved(ctx))
 
 
     async def _on_release_stock(self, message: int, event: events.Event) -> None:
-        # line 24: Saga->>Inventory: Release stock
+        # line 24: Saga->>Inventory: Release stock(reservationId)
         ctx = self.context(event)
         await self.on_release_stock(ctx)
-        if message == 11:  # line 24: Saga->>Inventory: Release stock
+        if message == 11:  # line 24: Saga->>Inventory: Release stock(reservationId)
             # line 25: Inventory-->>Saga: Stock released
-            await self.publish(12, events.StockReleased(self.payload_stock_released(ctx)))
+            await self.publish(12, self.payload_stock_released(ctx))
 
-        elif message == 15:  # line 30: Saga->>Inventory: Release stock
+        elif message == 15:  # line 30: Saga->>Inventory: Release stock(reservationId)
             # line 31: Inventory-->>Saga: Stock released
-            await self.publish(16, events.StockReleased(self.payload_stock_released(ctx)))
+            await self.publish(16, self.payload_stock_released(ctx))
 
 
     # -- hooks: override them in services/inventory.py ----------------------------
 
-    # line 11: Saga->>Inventory: Reserve stock
+    # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
     async def on_reserve_stock(self, ctx: Context) -> None:
         pass
 
-    # line 24: Saga->>Inventory: Release stock
+    # line 24: Saga->>Inventory: Release stock(reservationId)
     async def on_release_stock(self, ctx: Context) -> None:
         pass
 
     # line 12: what StockReserved carries
-    def payload_stock_reserved(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_stock_reserved(self, ctx: Context) -> events.StockReserved:
+        return events.StockReserved(
+            reservationId="",
+        )
 
     # line 25: what StockReleased carries
-    def payload_stock_released(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_stock_released(self, ctx: Context) -> events.StockReleased:
+        return events.StockReleased()
 
 
 class PaymentBase(Service):
@@ -350,36 +379,36 @@ class PaymentBase(Service):
     }
 
     async def _on_charge_payment(self, message: int, event: events.Event) -> None:
-        # line 13: Saga->>Payment: Charge payment
+        # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
         ctx = self.context(event)
         await self.on_charge_payment(ctx)
         # line 14: alt payment captured
         branch_1 = self.choose_payment_captured(ctx)
         if branch_1 == "payment_captured":  # payment captured
-            # line 15: Payment-->>Saga: Payment captured
-            await self.publish(5, events.PaymentCaptured(self.payload_payment_captured(ctx)))
+            # line 15: Payment-->>Saga: Payment captured(paymentId)
+            await self.publish(5, self.payload_payment_captured(ctx))
         elif branch_1 == "payment_declined":  # payment declined
-            # line 29: Payment-->>Saga: Payment declined
-            await self.publish(14, events.PaymentDeclined(self.payload_payment_declined(ctx)))
+            # line 29: Payment-->>Saga: Payment declined(reason)
+            await self.publish(14, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_payment_captured", branch_1, self.BRANCHES["choose_payment_captured"])
 
 
     async def _on_refund_payment(self, message: int, event: events.Event) -> None:
-        # line 22: Saga->>Payment: Refund payment
+        # line 22: Saga->>Payment: Refund payment(paymentId)
         ctx = self.context(event)
         await self.on_refund_payment(ctx)
         # line 23: Payment-->>Saga: Payment refunded
-        await self.publish(10, events.PaymentRefunded(self.payload_payment_refunded(ctx)))
+        await self.publish(10, self.payload_payment_refunded(ctx))
 
 
     # -- hooks: override them in services/payment.py ----------------------------
 
-    # line 13: Saga->>Payment: Charge payment
+    # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
     async def on_charge_payment(self, ctx: Context) -> None:
         pass
 
-    # line 22: Saga->>Payment: Refund payment
+    # line 22: Saga->>Payment: Refund payment(paymentId)
     async def on_refund_payment(self, ctx: Context) -> None:
         pass
 
@@ -389,16 +418,20 @@ class PaymentBase(Service):
         return 'payment_captured'
 
     # line 15: what PaymentCaptured carries
-    def payload_payment_captured(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_captured(self, ctx: Context) -> events.PaymentCaptured:
+        return events.PaymentCaptured(
+            paymentId="",
+        )
 
     # line 29: what PaymentDeclined carries
-    def payload_payment_declined(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_declined(self, ctx: Context) -> events.PaymentDeclined:
+        return events.PaymentDeclined(
+            reason="",
+        )
 
     # line 23: what PaymentRefunded carries
-    def payload_payment_refunded(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_refunded(self, ctx: Context) -> events.PaymentRefunded:
+        return events.PaymentRefunded()
 
 
 class ShippingBase(Service):
@@ -413,19 +446,21 @@ class ShippingBase(Service):
     }
 
     async def _on_create_shipment(self, message: int, event: events.Event) -> None:
-        # line 17: Saga->>Shipping: Create shipment
+        # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
         ctx = self.context(event)
         await self.on_create_shipment(ctx)
-        # line 18: Shipping-->>Saga: Shipment created
-        await self.publish(7, events.ShipmentCreated(self.payload_shipment_created(ctx)))
+        # line 18: Shipping-->>Saga: Shipment created(trackingNumber)
+        await self.publish(7, self.payload_shipment_created(ctx))
 
 
     # -- hooks: override them in services/shipping.py ----------------------------
 
-    # line 17: Saga->>Shipping: Create shipment
+    # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
     async def on_create_shipment(self, ctx: Context) -> None:
         pass
 
     # line 18: what ShipmentCreated carries
-    def payload_shipment_created(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_shipment_created(self, ctx: Context) -> events.ShipmentCreated:
+        return events.ShipmentCreated(
+            trackingNumber="",
+        )

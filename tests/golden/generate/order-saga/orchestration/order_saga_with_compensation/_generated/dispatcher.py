@@ -15,20 +15,23 @@ from .runtime import Context, Trace
 
 @dataclass
 class Call:
-    """What an operation receives: which diagram message called it, and the payload."""
+    """What an operation receives: which diagram message called it, and the payload (the
+    operation's request class of messages.py, as its caller's request_* hook built it)."""
 
     message: int
-    payload: dict[str, Any]
+    payload: Any
     caller: str
 
 
 @dataclass
 class Result:
     """What an operation returns: which of its diagram replies it answers with (an index
-    into the replies the diagram draws for this call), and what the reply carries."""
+    into the replies the diagram draws for this call: a member of the operation's reply
+    enum, such as `ChargeCardReply.PAYMENT_DECLINED`), and what the reply carries (its
+    reply class of messages.py)."""
 
     reply: int = 0
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: Any = field(default_factory=dict)
 
 
 class Participant:
@@ -42,11 +45,11 @@ class Participant:
         self.dispatcher = dispatcher
 
     async def call(self, service: str, operation: str, message: int,
-                   payload: dict[str, Any]) -> Result:
+                   payload: Any) -> Result:
         return await self.dispatcher.call(self.NAME, service, operation, message, payload)
 
     def send(self, service: str, operation: str, message: int,
-             payload: dict[str, Any]) -> None:
+             payload: Any) -> None:
         self.dispatcher.send(self.NAME, service, operation, message, payload)
 
     async def step(self, message: int, hook: Any, ctx: Context) -> None:
@@ -67,7 +70,8 @@ class Service(Participant):
     """Messages this service sends the workflow on its own -> the hook that fills them."""
 
     async def invoke(self, operation: str, call: Call) -> Result:
-        return await getattr(self, operation)(call)
+        result: Result = await getattr(self, operation)(call)
+        return result
 
     def signal(self, message: int) -> dict[str, Any]:
         hook = self.SIGNALS.get(message)
@@ -97,7 +101,7 @@ class Dispatcher:
         self.services[service.NAME] = service
 
     async def call(self, caller: str, service: str, operation: str, message: int,
-                   payload: dict[str, Any]) -> Result:
+                   payload: Any) -> Result:
         self.trace.record(message, caller, service)
         target = self.services.get(service)
         if target is None:  # a message to the running workflow: it takes note
@@ -114,7 +118,7 @@ class Dispatcher:
         return result if isinstance(result, Result) else Result()
 
     def send(self, caller: str, service: str, operation: str, message: int,
-             payload: dict[str, Any]) -> None:
+             payload: Any) -> None:
         self.trace.record(message, caller, service)
         target = self.services.get(service)
         if target is not None:

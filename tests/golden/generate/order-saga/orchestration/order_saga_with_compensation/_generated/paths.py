@@ -33,7 +33,7 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
 }
 
 # block line -> the hooks that decide it: (generated base, hook, kind, branches or calls)
-DECIDERS: dict[int, list[tuple[str, str, str, tuple]]] = {
+DECIDERS: dict[int, list[tuple[str, str, str, tuple[object, ...]]]] = {
     14: [('PaymentBase', 'reply_charge_payment', 'reply', (4, ))],
     16: [('SagaWorkflowBase', 'recover_book_the_shipment', 'recover', ('carrier_unavailable', )), ('SagaWorkflowBase', 'request_shipping_create_shipment', 'fail', ())],
 }

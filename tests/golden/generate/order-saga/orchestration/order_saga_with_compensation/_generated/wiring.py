@@ -6,10 +6,45 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from decimal import Decimal
+from enum import IntEnum
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# Reserve stock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReserveStockReply.STOCK_RESERVED)`
+class ReserveStockReply(IntEnum):
+    STOCK_RESERVED = 0  # line 12: Stock reserved(reservationId)
+
+
+# Release stock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReleaseStockReply.STOCK_RELEASED)`
+class ReleaseStockReply(IntEnum):
+    STOCK_RELEASED = 0  # line 25: Stock released
+
+
+# Charge payment: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ChargePaymentReply.PAYMENT_CAPTURED)`
+class ChargePaymentReply(IntEnum):
+    PAYMENT_CAPTURED = 0  # line 15: Payment captured(paymentId)
+    PAYMENT_DECLINED = 1  # line 29: Payment declined(reason)
+
+
+# Refund payment: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=RefundPaymentReply.PAYMENT_REFUNDED)`
+class RefundPaymentReply(IntEnum):
+    PAYMENT_REFUNDED = 0  # line 23: Payment refunded
+
+
+# Create shipment: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=CreateShipmentReply.SHIPMENT_CREATED)`
+class CreateShipmentReply(IntEnum):
+    SHIPMENT_CREATED = 0  # line 18: Shipment created(trackingNumber)
 
 
 class SagaWorkflowBase(Workflow):
@@ -22,17 +57,17 @@ class SagaWorkflowBase(Workflow):
     }
 
     async def run(self, ctx: Context) -> None:
-        # line 11: Saga->>Inventory: Reserve stock
+        # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
         ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", 2, self.request_inventory_reserve_stock(ctx))
-        # line 13: Saga->>Payment: Charge payment
+        # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
         ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", 4, self.request_payment_charge_payment(ctx))
         # line 14: alt payment captured: the reply the call got decides
         branch_1 = ("payment_captured", "payment_declined", )[ctx.data['Payment.charge_payment'].reply]
         if branch_1 == "payment_captured":  # payment captured
-            # line 15: Payment-->>Saga: Payment captured
+            # line 15: Payment-->>Saga: Payment captured(paymentId)
             # line 16: critical book the shipment
             try:
-                # line 17: Saga->>Shipping: Create shipment
+                # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
                 ctx.data['Shipping.create_shipment'] = await self.call('Shipping', "create_shipment", 6, self.request_shipping_create_shipment(ctx))
                 # line 19: Saga-->>API: Order confirmed
                 self.answer(8)
@@ -40,19 +75,19 @@ class SagaWorkflowBase(Workflow):
                 option_2 = self.recover_book_the_shipment(ctx, error)
                 if option_2 == "carrier_unavailable":  # carrier unavailable
                     # line 21: compensate in reverse order
-                    # line 22: Saga->>Payment: Refund payment
+                    # line 22: Saga->>Payment: Refund payment(paymentId)
                     ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", 9, self.request_payment_refund_payment(ctx))
-                    # line 24: Saga->>Inventory: Release stock
+                    # line 24: Saga->>Inventory: Release stock(reservationId)
                     ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 11, self.request_inventory_release_stock(ctx))
-                    # line 26: Saga-->>API: Order cancelled
+                    # line 26: Saga-->>API: Order cancelled(reason)
                     self.answer(13)
                 else:
                     raise
         elif branch_1 == "payment_declined":  # payment declined
-            # line 29: Payment-->>Saga: Payment declined
-            # line 30: Saga->>Inventory: Release stock
+            # line 29: Payment-->>Saga: Payment declined(reason)
+            # line 30: Saga->>Inventory: Release stock(reservationId)
             ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 15, self.request_inventory_release_stock(ctx))
-            # line 32: Saga-->>API: Order rejected
+            # line 32: Saga-->>API: Order rejected(reason)
             self.answer(17)
 
 
@@ -64,24 +99,37 @@ class SagaWorkflowBase(Workflow):
         return 'carrier_unavailable'
 
     # line 11: what Inventory.reserve_stock is asked
-    def request_inventory_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_inventory_reserve_stock(self, ctx: Context) -> messages.ReserveStock:
+        return messages.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 13: what Payment.charge_payment is asked
-    def request_payment_charge_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payment_charge_payment(self, ctx: Context) -> messages.ChargePayment:
+        return messages.ChargePayment(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 17: what Shipping.create_shipment is asked
-    def request_shipping_create_shipment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_shipping_create_shipment(self, ctx: Context) -> messages.CreateShipment:
+        return messages.CreateShipment(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 22: what Payment.refund_payment is asked
-    def request_payment_refund_payment(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_payment_refund_payment(self, ctx: Context) -> messages.RefundPayment:
+        return messages.RefundPayment(
+            paymentId="",
+        )
 
     # line 24: what Inventory.release_stock is asked
-    def request_inventory_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_inventory_release_stock(self, ctx: Context) -> messages.ReleaseStock:
+        return messages.ReleaseStock(
+            reservationId="",
+        )
 
 
 class CustomerBase(Service):
@@ -120,13 +168,13 @@ class InventoryBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 11: Reserve stock
+    # line 11: Reserve stock(orderId: UUID, items: list[str])
     async def reserve_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
         return self.reply_reserve_stock(ctx)
 
-    # line 24: Release stock
+    # line 24: Release stock(reservationId)
     async def release_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -136,11 +184,19 @@ class InventoryBase(Service):
 
     # line 11: how Reserve stock is answered
     def reply_reserve_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ReserveStockReply.STOCK_RESERVED,
+            payload=messages.StockReserved(
+                reservationId="",
+            ),
+        )
 
     # line 24: how Release stock is answered
     def reply_release_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ReleaseStockReply.STOCK_RELEASED,
+            payload=messages.StockReleased(),
+        )
 
 
 class PaymentBase(Service):
@@ -153,13 +209,13 @@ class PaymentBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 13: Charge payment
+    # line 13: Charge payment(amount: Decimal, currency)
     async def charge_payment(self, call: Call) -> Result:
         ctx = self.context(call)
 
         return self.reply_charge_payment(ctx)
 
-    # line 22: Refund payment
+    # line 22: Refund payment(paymentId)
     async def refund_payment(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -167,13 +223,21 @@ class PaymentBase(Service):
 
     # -- hooks: override them in services/payment.py ----------------------------
 
-    # line 13: how Charge payment is answered (reply=0: Payment captured, reply=1: Payment declined)
+    # line 13: how Charge payment is answered (one of ChargePaymentReply)
     def reply_charge_payment(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ChargePaymentReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId="",
+            ),
+        )
 
     # line 22: how Refund payment is answered
     def reply_refund_payment(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=RefundPaymentReply.PAYMENT_REFUNDED,
+            payload=messages.PaymentRefunded(),
+        )
 
 
 class ShippingBase(Service):
@@ -186,7 +250,7 @@ class ShippingBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 17: Create shipment
+    # line 17: Create shipment(orderId: UUID, address)
     async def create_shipment(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -196,4 +260,9 @@ class ShippingBase(Service):
 
     # line 17: how Create shipment is answered
     def reply_create_shipment(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=CreateShipmentReply.SHIPMENT_CREATED,
+            payload=messages.ShipmentCreated(
+                trackingNumber="",
+            ),
+        )

@@ -105,6 +105,9 @@ class Service:
             await getattr(self, handler)(message, event)
 
     async def publish(self, message: int, event: Event) -> None:
+        if not isinstance(event, Event):  # a payload_* hook written for plain dicts
+            raise TypeError(f"{self.NAME}: a payload_* hook returned {type(event).__name__}; "
+                            "payload hooks return the event they fill (events.<Event>(...))")
         await self.bus.publish(message, event)
 
     async def step(self, message: int, hook: Any, ctx: Context) -> None:

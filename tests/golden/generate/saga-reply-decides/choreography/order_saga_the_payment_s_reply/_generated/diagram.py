@@ -9,18 +9,18 @@ from typing import Any
 
 # Order saga: the payment's reply picks the branch: the diagram's messages in document order.
 MESSAGES: dict[int, tuple[str, str, str, int]] = {
-    0: ('Client', 'OS', 'PlaceOrder', 8),
-    1: ('OS', 'Stock', 'ReserveStock', 9),
-    2: ('Stock', 'OS', 'StockReserved', 10),
-    3: ('OS', 'Pay', 'ChargeCard', 11),
-    4: ('Pay', 'OS', 'PaymentCaptured', 13),
-    5: ('OS', 'Ship', 'ScheduleDelivery', 14),
-    6: ('Ship', 'OS', 'DeliveryScheduled', 15),
-    7: ('OS', 'Client', 'OrderConfirmed', 16),
-    8: ('Pay', 'OS', 'PaymentDeclined', 18),
-    9: ('OS', 'Stock', 'ReleaseStock', 20),
+    0: ('Client', 'OS', 'PlaceOrder(orderId: UUID, items: list[str])', 8),
+    1: ('OS', 'Stock', 'ReserveStock(orderId: UUID, items: list[str])', 9),
+    2: ('Stock', 'OS', 'StockReserved(reservationId)', 10),
+    3: ('OS', 'Pay', 'ChargeCard(amount: Decimal, currency)', 11),
+    4: ('Pay', 'OS', 'PaymentCaptured(paymentId)', 13),
+    5: ('OS', 'Ship', 'ScheduleDelivery(orderId: UUID, address)', 14),
+    6: ('Ship', 'OS', 'DeliveryScheduled(deliveryDate: date)', 15),
+    7: ('OS', 'Client', 'OrderConfirmed(orderId: UUID)', 16),
+    8: ('Pay', 'OS', 'PaymentDeclined(reason)', 18),
+    9: ('OS', 'Stock', 'ReleaseStock(reservationId)', 20),
     10: ('Stock', 'OS', 'StockReleased', 21),
-    11: ('OS', 'Client', 'OrderRejected', 22),
+    11: ('OS', 'Client', 'OrderRejected(reason)', 22),
 }
 
 # publish message -> the broker's deliveries of it to each consumer
@@ -33,24 +33,48 @@ BROKERS: set[str] = set()
 CONTRACT: dict[str, Any] = {
     'version': 1,
     'stream': [
-        ['message', 'Client', 'OS', 'PlaceOrder', 8],
-        ['message', 'OS', 'Stock', 'ReserveStock', 9],
-        ['message', 'Stock', 'OS', 'StockReserved', 10],
-        ['message', 'OS', 'Pay', 'ChargeCard', 11],
+        [
+            'message',
+            'Client',
+            'OS',
+            'PlaceOrder(orderId: UUID, items: list[str])',
+            8,
+        ],
+        [
+            'message',
+            'OS',
+            'Stock',
+            'ReserveStock(orderId: UUID, items: list[str])',
+            9,
+        ],
+        ['message', 'Stock', 'OS', 'StockReserved(reservationId)', 10],
+        ['message', 'OS', 'Pay', 'ChargeCard(amount: Decimal, currency)', 11],
         ['block', 'alt', 'card accepted', 12],
         ['section', 'card accepted', 12],
-        ['message', 'Pay', 'OS', 'PaymentCaptured', 13],
-        ['message', 'OS', 'Ship', 'ScheduleDelivery', 14],
-        ['message', 'Ship', 'OS', 'DeliveryScheduled', 15],
-        ['message', 'OS', 'Client', 'OrderConfirmed', 16],
+        ['message', 'Pay', 'OS', 'PaymentCaptured(paymentId)', 13],
+        [
+            'message',
+            'OS',
+            'Ship',
+            'ScheduleDelivery(orderId: UUID, address)',
+            14,
+        ],
+        [
+            'message',
+            'Ship',
+            'OS',
+            'DeliveryScheduled(deliveryDate: date)',
+            15,
+        ],
+        ['message', 'OS', 'Client', 'OrderConfirmed(orderId: UUID)', 16],
         ['section', 'card declined', 17],
-        ['message', 'Pay', 'OS', 'PaymentDeclined', 18],
-        ['message', 'OS', 'Stock', 'ReleaseStock', 20],
+        ['message', 'Pay', 'OS', 'PaymentDeclined(reason)', 18],
+        ['message', 'OS', 'Stock', 'ReleaseStock(reservationId)', 20],
         ['message', 'Stock', 'OS', 'StockReleased', 21],
-        ['message', 'OS', 'Client', 'OrderRejected', 22],
+        ['message', 'OS', 'Client', 'OrderRejected(reason)', 22],
         ['end'],
     ],
 }
 
 # The contract as Mermaid (what this code does, message by message):
-CONTRACT_MERMAID = "sequenceDiagram\n    title Order saga: the payment's reply picks the branch\n    actor Client\n    participant OS as Order Saga\n    participant Stock as Inventory\n    participant Pay as Payment\n    participant Ship as Shipping\n    Client->>OS: PlaceOrder\n    OS->>+Stock: ReserveStock\n    Stock-->>-OS: StockReserved\n    OS->>Pay: ChargeCard\n    alt card accepted\n        Pay-->>OS: PaymentCaptured\n        OS->>+Ship: ScheduleDelivery\n        Ship-->>-OS: DeliveryScheduled\n        OS-->>Client: OrderConfirmed\n    else card declined\n        Pay-->>OS: PaymentDeclined\n        Note over OS: compensate: give the stock back\n        OS->>+Stock: ReleaseStock\n        Stock-->>-OS: StockReleased\n        OS-->>Client: OrderRejected\n    end\n"
+CONTRACT_MERMAID = "sequenceDiagram\n    title Order saga: the payment's reply picks the branch\n    actor Client\n    participant OS as Order Saga\n    participant Stock as Inventory\n    participant Pay as Payment\n    participant Ship as Shipping\n    Client->>OS: PlaceOrder(orderId: UUID, items: list[str])\n    OS->>+Stock: ReserveStock(orderId: UUID, items: list[str])\n    Stock-->>-OS: StockReserved(reservationId)\n    OS->>Pay: ChargeCard(amount: Decimal, currency)\n    alt card accepted\n        Pay-->>OS: PaymentCaptured(paymentId)\n        OS->>+Ship: ScheduleDelivery(orderId: UUID, address)\n        Ship-->>-OS: DeliveryScheduled(deliveryDate: date)\n        OS-->>Client: OrderConfirmed(orderId: UUID)\n    else card declined\n        Pay-->>OS: PaymentDeclined(reason)\n        Note over OS: compensate: give the stock back\n        OS->>+Stock: ReleaseStock(reservationId)\n        Stock-->>-OS: StockReleased\n        OS-->>Client: OrderRejected(reason)\n    end\n"

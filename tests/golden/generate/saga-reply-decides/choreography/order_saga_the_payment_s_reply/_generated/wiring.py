@@ -6,7 +6,10 @@ override their hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
 
 from . import events
 from .bus import Service
@@ -27,35 +30,38 @@ class ClientBase(Service):
 
     async def start(self) -> None:
         ctx = self.context(None)
-        # line 8: Client->>OS: PlaceOrder
-        await self.publish(0, events.PlaceOrder(self.payload_place_order(ctx)))
+        # line 8: Client->>OS: PlaceOrder(orderId: UUID, items: list[str])
+        await self.publish(0, self.payload_place_order(ctx))
 
 
     async def _on_order_confirmed(self, message: int, event: events.Event) -> None:
-        # line 16: OS-->>Client: OrderConfirmed
+        # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
         ctx = self.context(event)
         await self.on_order_confirmed(ctx)
 
 
     async def _on_order_rejected(self, message: int, event: events.Event) -> None:
-        # line 22: OS-->>Client: OrderRejected
+        # line 22: OS-->>Client: OrderRejected(reason)
         ctx = self.context(event)
         await self.on_order_rejected(ctx)
 
 
     # -- hooks: override them in services/client.py ----------------------------
 
-    # line 16: OS-->>Client: OrderConfirmed
+    # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
     async def on_order_confirmed(self, ctx: Context) -> None:
         pass
 
-    # line 22: OS-->>Client: OrderRejected
+    # line 22: OS-->>Client: OrderRejected(reason)
     async def on_order_rejected(self, ctx: Context) -> None:
         pass
 
     # line 8: what PlaceOrder carries
-    def payload_place_order(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_place_order(self, ctx: Context) -> events.PlaceOrder:
+        return events.PlaceOrder(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
 
 class OrderSagaBase(Service):
@@ -75,73 +81,73 @@ class OrderSagaBase(Service):
     }
 
     async def _on_place_order(self, message: int, event: events.Event) -> None:
-        # line 8: Client->>OS: PlaceOrder
+        # line 8: Client->>OS: PlaceOrder(orderId: UUID, items: list[str])
         ctx = self.context(event)
         await self.on_place_order(ctx)
-        # line 9: OS->>Stock: ReserveStock
-        await self.publish(1, events.ReserveStock(self.payload_reserve_stock(ctx)))
+        # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
+        await self.publish(1, self.payload_reserve_stock(ctx))
 
 
     async def _on_stock_reserved(self, message: int, event: events.Event) -> None:
-        # line 10: Stock-->>OS: StockReserved
+        # line 10: Stock-->>OS: StockReserved(reservationId)
         ctx = self.context(event)
         await self.on_stock_reserved(ctx)
-        # line 11: OS->>Pay: ChargeCard
-        await self.publish(3, events.ChargeCard(self.payload_charge_card(ctx)))
+        # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
+        await self.publish(3, self.payload_charge_card(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
-        # line 13: Pay-->>OS: PaymentCaptured
+        # line 13: Pay-->>OS: PaymentCaptured(paymentId)
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
-        # line 14: OS->>Ship: ScheduleDelivery
-        await self.publish(5, events.ScheduleDelivery(self.payload_schedule_delivery(ctx)))
+        # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
+        await self.publish(5, self.payload_schedule_delivery(ctx))
 
 
     async def _on_delivery_scheduled(self, message: int, event: events.Event) -> None:
-        # line 15: Ship-->>OS: DeliveryScheduled
+        # line 15: Ship-->>OS: DeliveryScheduled(deliveryDate: date)
         ctx = self.context(event)
         await self.on_delivery_scheduled(ctx)
-        # line 16: OS-->>Client: OrderConfirmed
-        await self.publish(7, events.OrderConfirmed(self.payload_order_confirmed(ctx)))
+        # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
+        await self.publish(7, self.payload_order_confirmed(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
-        # line 18: Pay-->>OS: PaymentDeclined
+        # line 18: Pay-->>OS: PaymentDeclined(reason)
         ctx = self.context(event)
         await self.on_payment_declined(ctx)
         # line 19: compensate: give the stock back
-        # line 20: OS->>Stock: ReleaseStock
-        await self.publish(9, events.ReleaseStock(self.payload_release_stock(ctx)))
+        # line 20: OS->>Stock: ReleaseStock(reservationId)
+        await self.publish(9, self.payload_release_stock(ctx))
 
 
     async def _on_stock_released(self, message: int, event: events.Event) -> None:
         # line 21: Stock-->>OS: StockReleased
         ctx = self.context(event)
         await self.on_stock_released(ctx)
-        # line 22: OS-->>Client: OrderRejected
-        await self.publish(11, events.OrderRejected(self.payload_order_rejected(ctx)))
+        # line 22: OS-->>Client: OrderRejected(reason)
+        await self.publish(11, self.payload_order_rejected(ctx))
 
 
     # -- hooks: override them in services/order_saga.py ----------------------------
 
-    # line 8: Client->>OS: PlaceOrder
+    # line 8: Client->>OS: PlaceOrder(orderId: UUID, items: list[str])
     async def on_place_order(self, ctx: Context) -> None:
         pass
 
-    # line 10: Stock-->>OS: StockReserved
+    # line 10: Stock-->>OS: StockReserved(reservationId)
     async def on_stock_reserved(self, ctx: Context) -> None:
         pass
 
-    # line 13: Pay-->>OS: PaymentCaptured
+    # line 13: Pay-->>OS: PaymentCaptured(paymentId)
     async def on_payment_captured(self, ctx: Context) -> None:
         pass
 
-    # line 15: Ship-->>OS: DeliveryScheduled
+    # line 15: Ship-->>OS: DeliveryScheduled(deliveryDate: date)
     async def on_delivery_scheduled(self, ctx: Context) -> None:
         pass
 
-    # line 18: Pay-->>OS: PaymentDeclined
+    # line 18: Pay-->>OS: PaymentDeclined(reason)
     async def on_payment_declined(self, ctx: Context) -> None:
         pass
 
@@ -150,28 +156,43 @@ class OrderSagaBase(Service):
         pass
 
     # line 9: what ReserveStock carries
-    def payload_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_reserve_stock(self, ctx: Context) -> events.ReserveStock:
+        return events.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 11: what ChargeCard carries
-    def payload_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_charge_card(self, ctx: Context) -> events.ChargeCard:
+        return events.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 14: what ScheduleDelivery carries
-    def payload_schedule_delivery(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_schedule_delivery(self, ctx: Context) -> events.ScheduleDelivery:
+        return events.ScheduleDelivery(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 16: what OrderConfirmed carries
-    def payload_order_confirmed(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_confirmed(self, ctx: Context) -> events.OrderConfirmed:
+        return events.OrderConfirmed(
+            orderId=UUID(int=0),
+        )
 
     # line 20: what ReleaseStock carries
-    def payload_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_release_stock(self, ctx: Context) -> events.ReleaseStock:
+        return events.ReleaseStock(
+            reservationId="",
+        )
 
     # line 22: what OrderRejected carries
-    def payload_order_rejected(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_order_rejected(self, ctx: Context) -> events.OrderRejected:
+        return events.OrderRejected(
+            reason="",
+        )
 
 
 class StockBase(Service):
@@ -187,38 +208,40 @@ class StockBase(Service):
     }
 
     async def _on_reserve_stock(self, message: int, event: events.Event) -> None:
-        # line 9: OS->>Stock: ReserveStock
+        # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
         ctx = self.context(event)
         await self.on_reserve_stock(ctx)
-        # line 10: Stock-->>OS: StockReserved
-        await self.publish(2, events.StockReserved(self.payload_stock_reserved(ctx)))
+        # line 10: Stock-->>OS: StockReserved(reservationId)
+        await self.publish(2, self.payload_stock_reserved(ctx))
 
 
     async def _on_release_stock(self, message: int, event: events.Event) -> None:
-        # line 20: OS->>Stock: ReleaseStock
+        # line 20: OS->>Stock: ReleaseStock(reservationId)
         ctx = self.context(event)
         await self.on_release_stock(ctx)
         # line 21: Stock-->>OS: StockReleased
-        await self.publish(10, events.StockReleased(self.payload_stock_released(ctx)))
+        await self.publish(10, self.payload_stock_released(ctx))
 
 
     # -- hooks: override them in services/stock.py ----------------------------
 
-    # line 9: OS->>Stock: ReserveStock
+    # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
     async def on_reserve_stock(self, ctx: Context) -> None:
         pass
 
-    # line 20: OS->>Stock: ReleaseStock
+    # line 20: OS->>Stock: ReleaseStock(reservationId)
     async def on_release_stock(self, ctx: Context) -> None:
         pass
 
     # line 10: what StockReserved carries
-    def payload_stock_reserved(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_stock_reserved(self, ctx: Context) -> events.StockReserved:
+        return events.StockReserved(
+            reservationId="",
+        )
 
     # line 21: what StockReleased carries
-    def payload_stock_released(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_stock_released(self, ctx: Context) -> events.StockReleased:
+        return events.StockReleased()
 
 
 class PayBase(Service):
@@ -234,24 +257,24 @@ class PayBase(Service):
     }
 
     async def _on_charge_card(self, message: int, event: events.Event) -> None:
-        # line 11: OS->>Pay: ChargeCard
+        # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
         ctx = self.context(event)
         await self.on_charge_card(ctx)
         # line 12: alt card accepted
         branch_1 = self.choose_card_accepted(ctx)
         if branch_1 == "card_accepted":  # card accepted
-            # line 13: Pay-->>OS: PaymentCaptured
-            await self.publish(4, events.PaymentCaptured(self.payload_payment_captured(ctx)))
+            # line 13: Pay-->>OS: PaymentCaptured(paymentId)
+            await self.publish(4, self.payload_payment_captured(ctx))
         elif branch_1 == "card_declined":  # card declined
-            # line 18: Pay-->>OS: PaymentDeclined
-            await self.publish(8, events.PaymentDeclined(self.payload_payment_declined(ctx)))
+            # line 18: Pay-->>OS: PaymentDeclined(reason)
+            await self.publish(8, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_card_accepted", branch_1, self.BRANCHES["choose_card_accepted"])
 
 
     # -- hooks: override them in services/pay.py ----------------------------
 
-    # line 11: OS->>Pay: ChargeCard
+    # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
     async def on_charge_card(self, ctx: Context) -> None:
         pass
 
@@ -261,12 +284,16 @@ class PayBase(Service):
         return 'card_accepted'
 
     # line 13: what PaymentCaptured carries
-    def payload_payment_captured(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_captured(self, ctx: Context) -> events.PaymentCaptured:
+        return events.PaymentCaptured(
+            paymentId="",
+        )
 
     # line 18: what PaymentDeclined carries
-    def payload_payment_declined(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_payment_declined(self, ctx: Context) -> events.PaymentDeclined:
+        return events.PaymentDeclined(
+            reason="",
+        )
 
 
 class ShipBase(Service):
@@ -281,19 +308,21 @@ class ShipBase(Service):
     }
 
     async def _on_schedule_delivery(self, message: int, event: events.Event) -> None:
-        # line 14: OS->>Ship: ScheduleDelivery
+        # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
         ctx = self.context(event)
         await self.on_schedule_delivery(ctx)
-        # line 15: Ship-->>OS: DeliveryScheduled
-        await self.publish(6, events.DeliveryScheduled(self.payload_delivery_scheduled(ctx)))
+        # line 15: Ship-->>OS: DeliveryScheduled(deliveryDate: date)
+        await self.publish(6, self.payload_delivery_scheduled(ctx))
 
 
     # -- hooks: override them in services/ship.py ----------------------------
 
-    # line 14: OS->>Ship: ScheduleDelivery
+    # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
     async def on_schedule_delivery(self, ctx: Context) -> None:
         pass
 
     # line 15: what DeliveryScheduled carries
-    def payload_delivery_scheduled(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def payload_delivery_scheduled(self, ctx: Context) -> events.DeliveryScheduled:
+        return events.DeliveryScheduled(
+            deliveryDate=date(1970, 1, 1),
+        )

@@ -31,7 +31,7 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
 }
 
 # block line -> the hooks that decide it: (generated base, hook, kind, branches or calls)
-DECIDERS: dict[int, list[tuple[str, str, str, tuple]]] = {
+DECIDERS: dict[int, list[tuple[str, str, str, tuple[object, ...]]]] = {
     12: [('PayBase', 'reply_charge_card', 'reply', (3, ))],
 }
 

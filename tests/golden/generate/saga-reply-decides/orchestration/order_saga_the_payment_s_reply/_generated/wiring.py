@@ -6,10 +6,40 @@ hooks; this file is rewritten on every run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import date
+from decimal import Decimal
+from enum import IntEnum
+from typing import ClassVar
+from uuid import UUID
 
+from . import messages
 from .dispatcher import Call, Result, Service, Workflow
 from .runtime import Context
+
+
+# ReserveStock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReserveStockReply.STOCK_RESERVED)`
+class ReserveStockReply(IntEnum):
+    STOCK_RESERVED = 0  # line 10: StockReserved(reservationId)
+
+
+# ReleaseStock: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ReleaseStockReply.STOCK_RELEASED)`
+class ReleaseStockReply(IntEnum):
+    STOCK_RELEASED = 0  # line 21: StockReleased
+
+
+# ChargeCard: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ChargeCardReply.PAYMENT_CAPTURED)`
+class ChargeCardReply(IntEnum):
+    PAYMENT_CAPTURED = 0  # line 13: PaymentCaptured(paymentId)
+    PAYMENT_DECLINED = 1  # line 18: PaymentDeclined(reason)
+
+
+# ScheduleDelivery: its replies, as the diagram draws them; its reply_* hook returns one,
+# `Result(reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED)`
+class ScheduleDeliveryReply(IntEnum):
+    DELIVERY_SCHEDULED = 0  # line 15: DeliveryScheduled(deliveryDate: date)
 
 
 class OrderSagaWorkflowBase(Workflow):
@@ -21,44 +51,55 @@ class OrderSagaWorkflowBase(Workflow):
     }
 
     async def run(self, ctx: Context) -> None:
-        # line 9: OS->>Stock: ReserveStock
+        # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
         ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", 1, self.request_stock_reserve_stock(ctx))
-        # line 11: OS->>Pay: ChargeCard
+        # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
         ctx.data['Pay.charge_card'] = await self.call('Pay', "charge_card", 3, self.request_pay_charge_card(ctx))
         # line 12: alt card accepted: the reply the call got decides
         branch_1 = ("card_accepted", "card_declined", )[ctx.data['Pay.charge_card'].reply]
         if branch_1 == "card_accepted":  # card accepted
-            # line 13: Pay-->>OS: PaymentCaptured
-            # line 14: OS->>Ship: ScheduleDelivery
+            # line 13: Pay-->>OS: PaymentCaptured(paymentId)
+            # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
             ctx.data['Ship.schedule_delivery'] = await self.call('Ship', "schedule_delivery", 5, self.request_ship_schedule_delivery(ctx))
-            # line 16: OS-->>Client: OrderConfirmed
+            # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
             self.answer(7)
         elif branch_1 == "card_declined":  # card declined
-            # line 18: Pay-->>OS: PaymentDeclined
+            # line 18: Pay-->>OS: PaymentDeclined(reason)
             # line 19: compensate: give the stock back
-            # line 20: OS->>Stock: ReleaseStock
+            # line 20: OS->>Stock: ReleaseStock(reservationId)
             ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", 9, self.request_stock_release_stock(ctx))
-            # line 22: OS-->>Client: OrderRejected
+            # line 22: OS-->>Client: OrderRejected(reason)
             self.answer(11)
 
 
     # -- hooks: override them in workflow.py ------------------------------------------
 
     # line 9: what Stock.reserve_stock is asked
-    def request_stock_reserve_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_stock_reserve_stock(self, ctx: Context) -> messages.ReserveStock:
+        return messages.ReserveStock(
+            orderId=UUID(int=0),
+            items=[],
+        )
 
     # line 11: what Pay.charge_card is asked
-    def request_pay_charge_card(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_pay_charge_card(self, ctx: Context) -> messages.ChargeCard:
+        return messages.ChargeCard(
+            amount=Decimal(0),
+            currency="",
+        )
 
     # line 14: what Ship.schedule_delivery is asked
-    def request_ship_schedule_delivery(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_ship_schedule_delivery(self, ctx: Context) -> messages.ScheduleDelivery:
+        return messages.ScheduleDelivery(
+            orderId=UUID(int=0),
+            address="",
+        )
 
     # line 20: what Stock.release_stock is asked
-    def request_stock_release_stock(self, ctx: Context) -> dict[str, Any]:
-        return {}
+    def request_stock_release_stock(self, ctx: Context) -> messages.ReleaseStock:
+        return messages.ReleaseStock(
+            reservationId="",
+        )
 
 
 class ClientBase(Service):
@@ -84,13 +125,13 @@ class StockBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 9: ReserveStock
+    # line 9: ReserveStock(orderId: UUID, items: list[str])
     async def reserve_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
         return self.reply_reserve_stock(ctx)
 
-    # line 20: ReleaseStock
+    # line 20: ReleaseStock(reservationId)
     async def release_stock(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -100,11 +141,19 @@ class StockBase(Service):
 
     # line 9: how ReserveStock is answered
     def reply_reserve_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ReserveStockReply.STOCK_RESERVED,
+            payload=messages.StockReserved(
+                reservationId="",
+            ),
+        )
 
     # line 20: how ReleaseStock is answered
     def reply_release_stock(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ReleaseStockReply.STOCK_RELEASED,
+            payload=messages.StockReleased(),
+        )
 
 
 class PayBase(Service):
@@ -117,7 +166,7 @@ class PayBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 11: ChargeCard
+    # line 11: ChargeCard(amount: Decimal, currency)
     async def charge_card(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -125,9 +174,14 @@ class PayBase(Service):
 
     # -- hooks: override them in services/pay.py ----------------------------
 
-    # line 11: how ChargeCard is answered (reply=0: PaymentCaptured, reply=1: PaymentDeclined)
+    # line 11: how ChargeCard is answered (one of ChargeCardReply)
     def reply_charge_card(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ChargeCardReply.PAYMENT_CAPTURED,
+            payload=messages.PaymentCaptured(
+                paymentId="",
+            ),
+        )
 
 
 class ShipBase(Service):
@@ -140,7 +194,7 @@ class ShipBase(Service):
     SIGNALS: ClassVar[dict[int, str]] = {
     }
 
-    # line 14: ScheduleDelivery
+    # line 14: ScheduleDelivery(orderId: UUID, address)
     async def schedule_delivery(self, call: Call) -> Result:
         ctx = self.context(call)
 
@@ -150,4 +204,9 @@ class ShipBase(Service):
 
     # line 14: how ScheduleDelivery is answered
     def reply_schedule_delivery(self, ctx: Context) -> Result:
-        return Result(reply=0, payload={})
+        return Result(
+            reply=ScheduleDeliveryReply.DELIVERY_SCHEDULED,
+            payload=messages.DeliveryScheduled(
+                deliveryDate=date(1970, 1, 1),
+            ),
+        )
