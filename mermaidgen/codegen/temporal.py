@@ -21,6 +21,7 @@ from __future__ import annotations
 from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.temporal_flow import catches_failures, retry_loops_as_policies
 from mermaidgen.naming import NameTable, pascal
 
 SDK_VERSION = "1.35.0"
@@ -40,11 +41,14 @@ just because a developer's shell points at one."""
 _RUNS = {"payload": "workflow", "choose": "workflow", "should": "workflow",
          "should_break": "workflow", "repeat": "workflow", "recover": "workflow",
          "options": "workflow", "step": "activity", "reply": "activity",
-         "signal": "client"}
+         "signal": "client", "key": "client"}
 _TRIVIAL = frozenset({"pass", "note"})
 _OPTIONS_HOOK = {"name": "call_options", "kind": "options", "line": 0,
                  "note": "how long each call may take and how it is retried",
                  "branches": [], "first_branch_lit": "None", "branch_lits": []}
+_KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
+             "note": "the business key the workflow id is built from",
+             "branches": [], "first_branch_lit": "None", "branch_lits": []}
 
 
 def context(analysis: Analysis, package: str, source_text: str,
@@ -52,6 +56,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx = orchestration(analysis, package, source_text, target)
     w = ctx["orchestrator"]
     services = ctx["services"]
+    _retry_policies(w, services)
 
     modules = {s["module"] for s in services}
     w_module = analysis.orchestration.name
@@ -62,7 +67,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     w["queue_lit"] = string(w["queue"])
     w["type_lit"] = string(w["class_name"])
     w["deliver_lit"] = string(f"{w_module}.deliver")
-    w["hooks"] = _placed(w["hooks"], options=True)
+    w["hooks"] = _placed(w["hooks"], options=True) + [dict(_KEY_HOOK, runs="client")]
     w["steps"] = [h["name"] for h in w["hooks"] if h["kind"] == "step"]
     w["awaits"] = any(op["op"] == "await" for op in w["ops"])
 
@@ -87,6 +92,9 @@ def context(analysis: Analysis, package: str, source_text: str,
         "address_env": ADDRESS_ENV,
     }
     ctx["wiring"]["flow"] = any(s["flows"] for s in services)
+    ctx["wiring"]["failures"] = catches_failures(
+        w["ops"] + [op for s in services for o in s["operations"] for v in o["variants"]
+                    for op in v["ops"]])
     ctx["workers"] = [s for s in services if s["worker"]]
     ctx["flow_services"] = [s for s in services if s["flows"]]
     return ctx
@@ -97,3 +105,18 @@ def _placed(hooks: list[dict], options: bool) -> list[dict]:
     whose workflow makes calls."""
     out = [dict(h, runs=_RUNS.get(h["kind"], "workflow")) for h in hooks]
     return out + ([dict(_OPTIONS_HOOK, runs="workflow")] if options else [])
+
+
+def _retry_policies(workflow: dict, services: list[dict]) -> None:
+    """Bounded one-call loops become retry policies (codegen/temporal_flow.py), in the
+    workflow and in each operation's flow; the repeat hooks they no longer ask go."""
+    owners = [(workflow, [workflow])] + [
+        (s, [v for o in s["operations"] for v in o["variants"]]) for s in services]
+    for owner, bodies in owners:
+        dropped: set[str] = set()
+        for body in bodies:
+            body["ops"], gone = retry_loops_as_policies(body["ops"])
+            dropped |= gone
+        still = {op.get("hook") for body in bodies for op in body["ops"]}
+        owner["hooks"] = [h for h in owner["hooks"]
+                          if h["name"] not in dropped or h["name"] in still]

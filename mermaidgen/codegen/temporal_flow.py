@@ -1,0 +1,59 @@
+"""Workflow ops rewritten the way Temporal code is written (the Temporal target only).
+
+* A `loop` whose label bounds it ("up to 3 times") and whose body is one call is a retry
+  loop: in Temporal that is the call's retry policy (`maximum_attempts=3`), not a loop in
+  the workflow around a call that Temporal retries again on every turn (3 x 5 attempts).
+  The call stays one message, in the trace as in the history, which the loop accepts.
+* Whether any `critical` block is caught (the generated module then imports FAILURES).
+
+Ops are the flat lists of codegen/ops.py; these functions return new lists.
+"""
+
+from __future__ import annotations
+
+from mermaidgen.codegen.literals import comment
+
+_QUIET = frozenset({"note"})
+
+
+def retry_loops_as_policies(ops: list[dict]) -> tuple[list[dict], set[str]]:
+    """`ops` with each bounded one-call loop turned into that call with `attempts`, and
+    the names of the repeat hooks that no longer run."""
+    out: list[dict] = []
+    dropped: set[str] = set()
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        end = _block_end(ops, i)
+        body = ops[i + 1:end]
+        calls = [o for o in body if o["op"] not in _QUIET and o["op"] != "loop_next"]
+        if op["op"] == "loop" and str(op["limit"]).isdigit() and len(calls) == 1 \
+                and calls[0]["op"] == "call" and calls[0]["indent"] == op["indent"] + 1 \
+                and body and body[-1]["op"] == "loop_next":
+            limit = int(op["limit"])
+            out.append({"op": "note", "indent": op["indent"], "line": op["line"],
+                        "comment": comment(f"{op['comment']}: the call's retry policy, "
+                                           f"at most {limit} attempts")})
+            for inner in body[:-1]:
+                moved = dict(inner, indent=inner["indent"] - 1)
+                if inner is calls[0]:
+                    moved["attempts"] = limit
+                out.append(moved)
+            dropped.add(body[-1]["hook"])
+            i = end
+            continue
+        out.append(op)
+        i += 1
+    return out, dropped
+
+
+def _block_end(ops: list[dict], start: int) -> int:
+    """The index after the ops nested under ops[start]."""
+    end = start + 1
+    while end < len(ops) and ops[end]["indent"] > ops[start]["indent"]:
+        end += 1
+    return end
+
+
+def catches_failures(ops: list[dict]) -> bool:
+    return any(op["op"] == "except" for op in ops)

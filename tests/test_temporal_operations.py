@@ -1,0 +1,230 @@
+"""The Temporal target under the faults and starts of production (issue 14): idempotent
+starts from a business key, no execution timeout unless configured, `start` never ends a
+workflow, workers that log when they are ready and survive being killed mid-run, sagas
+that roll back on a failed call and only then, retry loops as retry policies.
+
+Tests that need a running server use the one on 127.0.0.1:7233 (or
+$MERMAIDGEN_TEMPORAL_ADDRESS) and skip, saying so, when none answers; the others run in
+the time-skipping test server from the pinned wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from projects import clean_env, run
+from test_target_temporal import NOWHERE, PROJECT, generate, server_address
+
+pytestmark = pytest.mark.engine
+
+
+def _needs_server() -> str:
+    address = server_address()
+    if address is None:
+        pytest.skip("no Temporal server answers on 127.0.0.1:7233 (.ci/servers/temporal.sh)")
+    return address
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, path
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+START_TWICE = """
+import asyncio, sys
+from {package}._generated import app
+
+async def main() -> None:
+    client = await app.connect(sys.argv[1])
+    first = await app.start(client, key=sys.argv[2])  # no worker: it stays running
+    second = await app.start(client, key=sys.argv[2])
+    described = await first.describe()
+    timeout = described.raw_description.execution_config.workflow_execution_timeout
+    print(first.id, second.id, first.result_run_id, second.result_run_id,
+          described.status.name, timeout.seconds)
+    await first.terminate("the test is done with it")
+
+app.run_sync(main())
+"""
+
+
+def test_starting_a_running_business_key_returns_the_running_workflow(
+        tmp_path: Path, temporal_python: Path) -> None:
+    address = _needs_server()
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "checkout.mmd", out, package="twice")
+    (out / "start_twice.py").write_text(START_TWICE.format(package="twice"))
+    key = f"order-{uuid.uuid4().hex[:8]}"
+    done = run([temporal_python, "start_twice.py", address, key], out, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first_id, second_id, first_run, second_run, status, timeout = done.stdout.split()
+    assert first_id == second_id == f"twice-{key}"
+    assert first_run == second_run  # the second start returned the run under way
+    assert status == "RUNNING"
+    assert timeout == "0"  # no execution timeout unless configured
+
+
+def _wait_for(process: subprocess.Popen, text: str, seconds: float) -> str:
+    """What the process wrote to stderr up to the line holding `text`."""
+    seen = []
+    deadline = time.monotonic() + seconds
+    assert process.stderr is not None
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"no {text!r} within {seconds}s:\n{''.join(seen)}")
+
+
+def _worker(python: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([str(python), "-m", "killed", "worker"], cwd=out,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env=clean_env(**env))
+
+
+SLOW_STEP = '''    def reply_create_shipment(self, ctx):
+        import pathlib
+        import time
+        marker = pathlib.Path("started")
+        done = ctx.progress()  # the last heartbeat of a killed attempt
+        for second in range(done[0] + 1 if done else 0, 4):
+            ctx.heartbeat(second)
+            marker.write_text(str(second))
+            time.sleep(1)
+        return wiring.Result(0, {"carrier": "dhl"})
+'''
+FAST_HEARTBEAT = '''    def call_options(self, service, operation, message, compensation):
+        from datetime import timedelta
+        options = super().call_options(service, operation, message, compensation)
+        options.heartbeat = timedelta(seconds=2)
+        return options
+
+    def business_key(self, start):
+        import os
+        return os.environ["ORDER_KEY"]
+'''
+
+
+def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """The shipment is a long activity that heartbeats; its worker is killed (SIGKILL)
+    while it runs. A new worker takes the workflow over: the activity's retry resumes
+    from its last heartbeat and the workflow completes. `start` reports the business key's
+    run each time (the same run), and the worker logs when it is ready."""
+    address = _needs_server()
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package="killed")
+    _edit(out / "killed" / "services" / "shipping.py", "    pass\n", SLOW_STEP)
+    _edit(out / "killed" / "workflow.py", "    pass\n", FAST_HEARTBEAT)
+    key = f"order-{uuid.uuid4().hex[:8]}"
+    env = {"TEMPORAL_ADDRESS": address, "ORDER_KEY": key}
+    worker = _worker(temporal_python, out, env)
+    try:
+        ready = _wait_for(worker, "worker ready", 30)
+        assert "task queue killed.saga" in ready
+        started = run([temporal_python, "-m", "killed", "start"], out, timeout=60, **env)
+        assert started.returncode == 0, started.stderr
+        assert f"workflow killed-{key} run" in started.stderr
+        deadline = time.monotonic() + 30
+        while not (out / "started").is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (out / "started").is_file(), "the shipment never started"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    restarted = _worker(temporal_python, out, env)
+    try:
+        _wait_for(restarted, "worker ready", 30)
+        waited = run([temporal_python, "-m", "killed", "start", "--wait"], out, timeout=90,
+                     **env)
+        assert waited.returncode == 0, waited.stderr
+        assert started.stderr.split()[-1] in waited.stderr  # the same run, not a new one
+        assert "Saga -> API        Order confirmed" in waited.stdout, waited.stdout
+        assert (out / "started").read_text() == "3"
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        try:
+            restarted.wait(10)
+        except subprocess.TimeoutExpired:
+            restarted.kill()
+            restarted.wait(10)
+
+
+def test_a_bug_in_workflow_code_does_not_roll_the_saga_back(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """A KeyError in a hook inside the `critical` block is a bug, not a failed call: the
+    run fails with it and nothing is compensated (no refund, no release)."""
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package="buggy")
+    _edit(out / "buggy" / "workflow.py", "    pass\n",
+          "    def request_shipping_create_shipment(self, ctx):\n"
+          "        return {'address': ctx.data['no such step']}\n")
+    main = run([temporal_python, "-m", "buggy"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode != 0, main.stdout
+    assert "KeyError" in main.stderr, main.stderr
+    assert "Refund payment" not in main.stdout + main.stderr
+    assert "Release stock" not in main.stdout + main.stderr
+
+
+def test_a_permanent_failure_ends_the_saga_compensated(tmp_path: Path,
+                                                      temporal_python: Path) -> None:
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package="compensated")
+    _edit(out / "compensated" / "services" / "shipping.py", "    pass\n",
+          "    def reply_create_shipment(self, ctx):\n"
+          "        from temporalio.exceptions import ApplicationError\n"
+          "        raise ApplicationError('no carrier today', non_retryable=True)\n")
+    main = run([temporal_python, "-m", "compensated"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    trace = main.stdout.split("\n\n")[0]
+    refund, release = trace.index("Refund payment"), trace.index("Release stock")
+    assert refund < release  # the reverse of the order they were taken in
+    assert "the workflow ended compensated" in main.stderr
+    outcomes_ok = run([temporal_python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                       "-k", "time_skipping"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert outcomes_ok.returncode == 0, outcomes_ok.stdout  # the contract accepts it
+
+
+RETRY_LOOP = """sequenceDiagram
+    participant Orchestrator
+    participant Partner
+    loop up to 3 times
+        Orchestrator->>+Partner: Deliver webhook
+        Partner-->>-Orchestrator: Delivered
+    end
+"""
+
+
+def test_a_retry_loop_label_is_the_calls_retry_policy(tmp_path: Path,
+                                                      temporal_python: Path) -> None:
+    """`loop up to 3 times` around one call: the call is tried 3 times in all (Temporal's
+    retry policy), not 3 loop turns of 5 retries each."""
+    source = tmp_path / "hook.mmd"
+    out = tmp_path / "out"
+    generate(source, out, text=RETRY_LOOP, package="retried")
+    _edit(out / "retried" / "services" / "partner.py", "    pass\n",
+          "    def reply_deliver_webhook(self, ctx):\n"
+          "        import pathlib\n"
+          "        with pathlib.Path('attempts').open('a') as f:\n"
+          "            f.write('x')\n"
+          "        raise ConnectionError('partner down')\n")
+    wiring = (out / "retried" / "_generated" / "wiring.py").read_text()
+    assert "attempts=3" in wiring and "for iteration" not in wiring, wiring
+    main = run([temporal_python, "-m", "retried"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode != 0
+    assert (out / "attempts").read_text() == "xxx", main.stderr
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, *sys.argv[1:]]))
