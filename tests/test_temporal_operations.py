@@ -10,7 +10,6 @@ the time-skipping test server from the pinned wheel.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,9 +20,6 @@ from pathlib import Path
 import pytest
 from projects import clean_env, run
 from test_target_temporal import NOWHERE, PROJECT, generate, server_address
-
-pytestmark = pytest.mark.engine
-
 
 def _needs_server() -> str:
     address = server_address()
@@ -56,6 +52,7 @@ app.run_sync(main())
 """
 
 
+@pytest.mark.engine
 def test_starting_a_running_business_key_returns_the_running_workflow(
         tmp_path: Path, temporal_python: Path) -> None:
     address = _needs_server()
@@ -116,6 +113,7 @@ FAST_HEARTBEAT = '''    def call_options(self, service, operation, message, comp
 '''
 
 
+@pytest.mark.engine
 def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
         tmp_path: Path, temporal_python: Path) -> None:
     """The shipment is a long activity that heartbeats; its worker is killed (SIGKILL)
@@ -161,6 +159,7 @@ def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
             restarted.wait(10)
 
 
+@pytest.mark.engine
 def test_a_bug_in_workflow_code_does_not_roll_the_saga_back(
         tmp_path: Path, temporal_python: Path) -> None:
     """A KeyError in a hook inside the `critical` block is a bug, not a failed call: the
@@ -177,6 +176,7 @@ def test_a_bug_in_workflow_code_does_not_roll_the_saga_back(
     assert "Release stock" not in main.stdout + main.stderr
 
 
+@pytest.mark.engine
 def test_a_permanent_failure_ends_the_saga_compensated(tmp_path: Path,
                                                       temporal_python: Path) -> None:
     out = tmp_path / "out"
@@ -206,6 +206,7 @@ RETRY_LOOP = """sequenceDiagram
 """
 
 
+@pytest.mark.engine
 def test_a_retry_loop_label_is_the_calls_retry_policy(tmp_path: Path,
                                                       temporal_python: Path) -> None:
     """`loop up to 3 times` around one call: the call is tried 3 times in all (Temporal's
@@ -228,3 +229,106 @@ def test_a_retry_loop_label_is_the_calls_retry_policy(tmp_path: Path,
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, *sys.argv[1:]]))
+
+
+EVOLVING = """sequenceDiagram
+    participant Orchestrator
+    participant ServiceA
+    participant ServiceB
+    Orchestrator->>+ServiceA: Step 1
+    ServiceA-->>-Orchestrator: Step 1 Completed
+    Orchestrator->>+ServiceB: Step 2
+    ServiceB-->>-Orchestrator: Step 2 Completed
+"""
+INSERTED = """    Orchestrator->>+ServiceA: Step 1.5
+    ServiceA-->>-Orchestrator: Step 1.5 Completed
+"""
+REPLAY_TEST = "test_a_recorded_history_replays"
+
+
+def _outcomes(python: Path, out: Path) -> tuple[dict[str, str], str]:
+    """The project's test outcomes, the replay test's cases (one per history) as one."""
+    from projects import project_tests
+
+    outcomes, log = project_tests(python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    replays = [kind for name, kind in outcomes.items() if name.startswith(REPLAY_TEST)]
+    outcomes[REPLAY_TEST] = "failure" if "failure" in replays else \
+        (replays[0] if replays else "missing")
+    return outcomes, log
+
+
+@pytest.mark.engine
+def test_regeneration_keeps_recorded_histories_replaying(
+        tmp_path: Path, temporal_python: Path, cli) -> None:
+    """Record a run's history, insert a step in the diagram, regenerate: the history
+    still replays (the old path stays behind workflow.patched) and new runs take the new
+    step. Without the versions file the same change breaks the replay (the test can
+    fail); removing a step the recorded runs took stops generation with exit 1."""
+    source = tmp_path / "flow.mmd"
+    out = tmp_path / "out"
+    source.write_text(EVOLVING, encoding="utf-8")
+    args = ["generate", source, "-o", out, "--target", "temporal",
+            "--style", "orchestration", "--package", "evo"]
+    assert cli(*args).code == 0
+    recorded = run([temporal_python, "-m", "evo", "--record"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert recorded.returncode == 0, recorded.stderr
+    assert len(list((out / "tests" / "histories").glob("*.json"))) == 1
+
+    inserted = EVOLVING.replace("    Orchestrator->>+ServiceB",
+                                INSERTED + "    Orchestrator->>+ServiceB")
+    source.write_text(inserted, encoding="utf-8")
+    assert cli(*args).code == 0
+    wiring = (out / "evo" / "_generated" / "wiring.py").read_text(encoding="utf-8")
+    assert "if workflow.patched('OrchestratorWorkflow-" in wiring
+    outcomes, log = _outcomes(temporal_python, out)
+    assert outcomes[REPLAY_TEST] == "passed", log
+    assert not [n for n, kind in outcomes.items() if kind in ("failure", "error")], log
+    new_run = run([temporal_python, "-m", "evo"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    assert "Orchestrator -> ServiceA  Step 1.5" in new_run.stdout, new_run.stderr
+
+    unguarded = tmp_path / "unguarded"
+    source.write_text(EVOLVING, encoding="utf-8")
+    assert cli(*[unguarded if a == out else a for a in args]).code == 0
+    (unguarded / "tests" / "histories").mkdir(parents=True)
+    for history in (out / "tests" / "histories").glob("*.json"):
+        (unguarded / "tests" / "histories" / history.name).write_bytes(history.read_bytes())
+    (unguarded / "evo" / "_generated" / "versions.py").unlink()
+    source.write_text(inserted, encoding="utf-8")
+    assert cli(*[unguarded if a == out else a for a in args]).code == 0
+    outcomes, log = _outcomes(temporal_python, unguarded)
+    assert outcomes[REPLAY_TEST] == "failure", log
+    assert "no longer replays" in log and "Nondeterminism" in log, log
+
+    source.write_text(inserted.replace("    Orchestrator->>+ServiceB: Step 2\n"
+                                       "    ServiceB-->>-Orchestrator: Step 2 Completed\n", ""),
+                      encoding="utf-8")
+    before = (out / "evo" / "_generated" / "wiring.py").read_bytes()
+    removed = cli(*args)
+    assert removed.code == 1, removed.err
+    assert "recorded histor" in removed.err and "ServiceB" in removed.err, removed.err
+    assert (out / "evo" / "_generated" / "wiring.py").read_bytes() == before
+
+
+@pytest.mark.parametrize("edit", ["'hook': 'request_service_a_step_1'",
+                                  "'result_lit': \"'ServiceA.step_1'\""])
+def test_an_edited_versions_file_is_refused_not_rendered(tmp_path: Path, cli,
+                                                         edit: str) -> None:
+    """versions.py is read back as data and its ops printed again as code: anything in it
+    that is not a name, a string literal or a comment stops generation (exit 1)."""
+    source = tmp_path / "flow.mmd"
+    out = tmp_path / "out"
+    source.write_text(EVOLVING, encoding="utf-8")
+    args = ["generate", source, "-o", out, "--target", "temporal", "--package", "evo"]
+    assert cli(*args).code == 0
+    (out / "tests" / "histories").mkdir(parents=True)
+    (out / "tests" / "histories" / "run.json").write_text("{}")
+    versions = out / "evo" / "_generated" / "versions.py"
+    key, value = edit.split(": ", 1)
+    hostile = value[:-1] + "); __import__('os').system('touch pwned'" + value[-1]
+    _edit(versions, edit, f"{key}: {hostile}")
+    source.write_text(EVOLVING.replace("    Orchestrator->>+ServiceB",
+                                       INSERTED + "    Orchestrator->>+ServiceB"))
+    refused = cli(*args)
+    assert refused.code == 1, refused.err
+    assert "not a versions file mermaidgen wrote" in refused.err
+    assert "__import__" not in (out / "evo" / "_generated" / "wiring.py").read_text()

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.context import orchestration
-from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.literals import literal, string
 from mermaidgen.codegen.temporal_flow import catches_failures, retry_loops_as_policies
+from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
+from mermaidgen.model import messages
 from mermaidgen.naming import NameTable, pascal
 
 SDK_VERSION = "1.35.0"
@@ -52,7 +54,9 @@ _KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
 
 
 def context(analysis: Analysis, package: str, source_text: str,
-            target: str = "temporal") -> dict:
+            target: str = "temporal", evolution: dict | None = None) -> dict:
+    """`evolution`: what an earlier generation left in the output folder
+    (temporal_versions.previous), to keep the workflow code that running workflows need."""
     ctx = orchestration(analysis, package, source_text, target)
     w = ctx["orchestrator"]
     services = ctx["services"]
@@ -91,10 +95,14 @@ def context(analysis: Analysis, package: str, source_text: str,
         "sdk": SDK_VERSION, "test_server": TEST_SERVER_VERSION, "cli": CLI_VERSION,
         "address_env": ADDRESS_ENV,
     }
+    _versions(ctx, analysis, evolution or {})
     ctx["wiring"]["flow"] = any(s["flows"] for s in services)
-    ctx["wiring"]["failures"] = catches_failures(
-        w["ops"] + [op for s in services for o in s["operations"] for v in o["variants"]
-                    for op in v["ops"]])
+    every_op = w["ops"] + [op for s in services for o in s["operations"]
+                           for v in o["variants"] for op in v["ops"]] + \
+        [op for v in w["old_versions"] for op in v["ops"]]
+    ctx["wiring"]["failures"] = catches_failures(every_op)
+    ctx["wiring"]["asyncio"] = any(op["op"] == "par_join" for op in every_op)
+    ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     ctx["flow_services"] = [s for s in services if s["flows"]]
     return ctx
@@ -120,3 +128,22 @@ def _retry_policies(workflow: dict, services: list[dict]) -> None:
         still = {op.get("hook") for body in bodies for op in body["ops"]}
         owner["hooks"] = [h for h in owner["hooks"]
                           if h["name"] not in dropped or h["name"] in still]
+
+
+def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
+    """The workflow's versions (codegen/temporal_versions.py): `versions_json` for the
+    project's versions file, and `orchestrator.old_versions`, the bodies running
+    workflows may still need, each behind the patch of the version after it."""
+    w = ctx["orchestrator"]
+    table = [(m.sender, m.receiver, m.text) for m in messages(analysis.diagram)]
+    versions = evolve(portable(w["ops"], table), evolution, w["class_name"])
+    hooks = {h["name"] for h in w["hooks"]}
+    operations = {(s["id_lit"], op["name"]) for s in ctx["services"]
+                  for op in s["operations"]}
+    w["old_versions"] = localised(versions, table, hooks, operations,
+                                  evolution.get("histories", 0))
+    for v in w["old_versions"]:
+        v["patch_lit"] = string(v["patch"]) if v["patch"] else None
+    w["patch_lit"] = string(versions[-1]["patch"]) if versions[-1]["patch"] else None
+    ctx["versions_literal"] = literal(versions)
+    ctx["versions_histories"] = HISTORIES
