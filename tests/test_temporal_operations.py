@@ -21,6 +21,7 @@ import pytest
 from projects import clean_env, run
 from test_target_temporal import NOWHERE, PROJECT, generate, server_address
 
+
 def _needs_server() -> str:
     address = server_address()
     if address is None:
