@@ -333,3 +333,43 @@ def test_an_edited_versions_file_is_refused_not_rendered(tmp_path: Path, cli,
     assert refused.code == 1, refused.err
     assert "not a versions file mermaidgen wrote" in refused.err
     assert "__import__" not in (out / "evo" / "_generated" / "wiring.py").read_text()
+
+
+REMINDER = """sequenceDiagram
+    participant Orchestrator
+    participant Billing
+    Orchestrator->>+Billing: Open invoice
+    Billing-->>-Orchestrator: Invoice opened
+    Orchestrator->>Orchestrator: Wait 2 hours
+    Orchestrator->>+Billing: Send reminder
+    Billing-->>-Orchestrator: Reminder sent
+"""
+TIMER_STARTED = """
+import sys
+from temporalio.client import WorkflowHistory
+history = WorkflowHistory.from_json("run", open(sys.argv[1]).read())
+for event in history.events:
+    if event.HasField("timer_started_event_attributes"):
+        print(event.timer_started_event_attributes.start_to_fire_timeout.seconds)
+"""
+
+
+@pytest.mark.engine
+def test_a_two_hour_wait_is_a_durable_timer_that_time_skipping_skips(
+        tmp_path: Path, temporal_python: Path) -> None:
+    source = tmp_path / "reminder.mmd"
+    out = tmp_path / "out"
+    generate(source, out, text=REMINDER, package="reminder")
+    wiring = (out / "reminder" / "_generated" / "wiring.py").read_text(encoding="utf-8")
+    assert "wait=7200)" in wiring, wiring
+    began = time.monotonic()
+    main = run([temporal_python, "-m", "reminder", "--record"], out,
+               TEMPORAL_CLI_PATH=NOWHERE)
+    took = time.monotonic() - began
+    assert main.returncode == 0, main.stderr
+    assert "Orchestrator -> Billing       Send reminder" in main.stdout, main.stdout
+    assert took < 60, took  # two hours of server time, skipped
+    (history,) = (out / "tests" / "histories").glob("*.json")
+    (out / "timers.py").write_text(TIMER_STARTED)
+    fired = run([temporal_python, "timers.py", history], out)
+    assert fired.stdout.split() == ["7200"], fired.stdout + fired.stderr

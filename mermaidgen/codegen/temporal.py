@@ -21,7 +21,11 @@ from __future__ import annotations
 from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import literal, string
-from mermaidgen.codegen.temporal_flow import catches_failures, retry_loops_as_policies
+from mermaidgen.codegen.temporal_flow import (
+    catches_failures,
+    retry_loops_as_policies,
+    timers,
+)
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
 from mermaidgen.model import messages
 from mermaidgen.naming import NameTable, pascal
@@ -61,6 +65,9 @@ def context(analysis: Analysis, package: str, source_text: str,
     w = ctx["orchestrator"]
     services = ctx["services"]
     _retry_policies(w, services)
+    texts = [m.text for m in messages(analysis.diagram)]
+    for body in [w] + [v for s in services for o in s["operations"] for v in o["variants"]]:
+        timers(body["ops"], texts)
 
     modules = {s["module"] for s in services}
     w_module = analysis.orchestration.name

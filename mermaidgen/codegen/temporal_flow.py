@@ -4,12 +4,17 @@
   loop: in Temporal that is the call's retry policy (`maximum_attempts=3`), not a loop in
   the workflow around a call that Temporal retries again on every turn (3 x 5 attempts).
   The call stays one message, in the trace as in the history, which the loop accepts.
+* A participant's own step that reads as a wait ("Wait 2 hours", "sleep 30 s") is also a
+  durable timer (`workflow.sleep`) after the step: it survives restarts, and the
+  time-skipping test server skips it.
 * Whether any `critical` block is caught (the generated module then imports FAILURES).
 
 Ops are the flat lists of codegen/ops.py; these functions return new lists.
 """
 
 from __future__ import annotations
+
+import re
 
 from mermaidgen.codegen.literals import comment
 
@@ -57,3 +62,31 @@ def _block_end(ops: list[dict], start: int) -> int:
 
 def catches_failures(ops: list[dict]) -> bool:
     return any(op["op"] == "except" for op in ops)
+
+
+_WAIT = re.compile(
+    r"\b(?:wait|sleep|pause|delay)s?\b\D{0,20}?(\d{1,6}(?:\.\d{1,3})?)\s*"
+    r"(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\b",
+    re.IGNORECASE)
+
+
+def wait_seconds(text: str) -> float:
+    """How long a step that reads as a wait waits, in seconds (0: it does not)."""
+    found = _WAIT.search(text)
+    if found is None:
+        return 0
+    unit = found.group(2).lower()
+    if unit in ("ms", "millisecond", "milliseconds"):
+        scale = 0.001
+    else:
+        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0]]
+    return float(found.group(1)) * scale
+
+
+def timers(ops: list[dict], texts: list[str]) -> None:
+    """Give each step op that reads as a wait its `wait` (seconds), in place."""
+    for op in ops:
+        if op["op"] == "step":
+            seconds = wait_seconds(texts[op["message"]])
+            if seconds:
+                op["wait"] = int(seconds) if seconds == int(seconds) else seconds
