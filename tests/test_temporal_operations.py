@@ -373,3 +373,31 @@ def test_a_two_hour_wait_is_a_durable_timer_that_time_skipping_skips(
     (out / "timers.py").write_text(TIMER_STARTED)
     fired = run([temporal_python, "timers.py", history], out)
     assert fired.stdout.split() == ["7200"], fired.stdout + fired.stderr
+
+
+@pytest.mark.engine
+def test_async_and_plain_activity_hooks_both_run(tmp_path: Path,
+                                                 temporal_python: Path) -> None:
+    """An `async def` reply hook runs on the worker's event loop and its Result counts
+    (it used to be called without being awaited); a plain one next to it still runs on
+    the thread pool."""
+    source = tmp_path / "flow.mmd"
+    out = tmp_path / "out"
+    generate(source, out, text=EVOLVING, package="mixed")
+    _edit(out / "mixed" / "services" / "service_a.py", "    pass\n",
+          "    async def reply_step_1(self, ctx):\n"
+          "        import asyncio\n"
+          "        await asyncio.sleep(0)\n"
+          "        return wiring.Result(0, {'from': 'async'})\n")
+    _edit(out / "mixed" / "services" / "service_b.py", "    pass\n",
+          "    def reply_step_2(self, ctx):\n"
+          "        return wiring.Result(0, {'from': 'plain'})\n")
+    _edit(out / "mixed" / "workflow.py", "    pass\n",
+          "    def request_service_b_step_2(self, ctx):\n"
+          "        assert ctx.data['ServiceA.step_1'].payload == {'from': 'async'}\n"
+          "        return {}\n")
+    main = run([temporal_python, "-W", "error::RuntimeWarning", "-m", "mixed"], out,
+               TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    assert "never awaited" not in main.stderr
+    assert "ServiceB -> Orchestrator  Step 2 Completed" in main.stdout, main.stdout
