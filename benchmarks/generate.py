@@ -51,9 +51,10 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))  # run from a checkout without installing
 
-from mermaidgen import output, parse  # noqa: E402
+from mermaidgen import parse  # noqa: E402
 from mermaidgen.analysis import analyse  # noqa: E402
-from mermaidgen.generate import TARGETS, build  # noqa: E402
+from mermaidgen.codegen.generate import TARGETS, build  # noqa: E402
+from mermaidgen.codegen.write import output  # noqa: E402
 
 TARGET = "python"
 STYLES = tuple(TARGETS[TARGET])

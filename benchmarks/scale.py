@@ -39,7 +39,7 @@ FLOOR = """
 import gc, json, sys
 from pathlib import Path
 import mermaidgen
-from mermaidgen.serialize import to_dict
+from mermaidgen.model.serialize import to_dict
 gc.disable()
 document = to_dict(mermaidgen.parse(Path(sys.argv[1]).read_text(encoding="utf-8")))
 sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\\n")
@@ -50,7 +50,8 @@ import gc, json, sys
 from pathlib import Path
 import mermaidgen
 from mermaidgen.analysis import analyse
-from mermaidgen.serialize import analysis_to_dict, to_dict
+from mermaidgen.model.serialize import to_dict
+from mermaidgen.preview.document import analysis_to_dict
 gc.disable()
 diagram = mermaidgen.parse(Path(sys.argv[1]).read_text(encoding="utf-8"))
 document = to_dict(diagram)

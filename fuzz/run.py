@@ -9,7 +9,7 @@ Valid diagrams (tests/conformance/diagrams/**/*.mmd, samples/*.mmd) are mutated 
 characters deleted, duplicated, swapped; random bytes and tokens inserted: arrows, keywords,
 `end`, `%%{`, `@{`, `---`, BOMs, NUL, CR, lone surrogates and invalid UTF-8; blocks nested
 thousands deep; lines and files grown large) and fed to `mermaidgen preview` (every format),
-`check` and `generate --out DIR`, in-process through `mermaidgen.cli._run` inside worker
+`check` and `generate --out DIR`, in-process through `mermaidgen.commands.cli._run` inside worker
 processes (a large stack, as `main` gives it, and a memory limit). Input N is made from its
 own random stream, so a seed and a count fix the inputs.
 
@@ -314,7 +314,7 @@ MISMATCH = 3  # the exit code `round_trip` reports a wrong answer with
 def comparable(diagram) -> list[tuple[str, object]]:
     """The model's JSON form minus what emission does not keep, plus the box wrap flags, as
     a flat pre-order list (no recursion: a 5,000-deep model would overflow `==`)."""
-    from mermaidgen.serialize import to_dict
+    from mermaidgen.model.serialize import to_dict
 
     data = to_dict(diagram)
     data["box_wraps"] = [b.wrap for b in diagram.boxes]
@@ -338,10 +338,10 @@ def round_trip(path: str) -> int:
     """Every diagram the source holds, emitted as canonical Mermaid and parsed again, must
     give the same model, without warnings. 0 when it does (or when the source does not
     parse: the other commands judge that), MISMATCH with the difference on stderr."""
-    from mermaidgen.emit import UnrepresentableError, to_mermaid
     from mermaidgen.errors import MermaidgenError
-    from mermaidgen.parser import parse
-    from mermaidgen.sources import load_with_text
+    from mermaidgen.mermaid.emit import UnrepresentableError, to_mermaid
+    from mermaidgen.mermaid.parser import parse
+    from mermaidgen.mermaid.sources import load_with_text
 
     if path.endswith(".mmd"):
         print(f"verdict: {verdict(Path(path).read_bytes())}")
@@ -390,7 +390,7 @@ def verdict(data: bytes) -> str:
     it: `accepted`, `rejected N` (the first error's line), `flattened` (recovered from one
     line: the one deliberate difference from mermaid.js), or `skip` (not UTF-8 text)."""
     from mermaidgen.errors import DiagramError
-    from mermaidgen.parser import parse
+    from mermaidgen.mermaid.parser import parse
 
     try:
         text = data.decode("utf-8")
@@ -477,14 +477,14 @@ class MermaidOracle:
 
 
 def run_in_process(argv: list[str], stdin: bytes = b"", timeout: float | None = None) -> dict:
-    """Run `mermaidgen.cli._run(argv)` on a thread with a large stack (as `main` does),
+    """Run `mermaidgen.commands.cli._run(argv)` on a thread with a large stack (as `main` does),
     capturing its output. With `timeout`, a command still running then is reported (and
     left running: only a worker process can be killed)."""
     import contextlib
     import io
     import traceback
 
-    from mermaidgen.cli import _run
+    from mermaidgen.commands.cli import _run
 
     out, err = _Capture(), _Capture()
     result: dict = {}

@@ -12,17 +12,17 @@ __version__ = "0.1.0"
 __all__ = ["DiagramError", "MermaidgenError", "analyse", "generate", "parse", "parse_file"]
 
 if TYPE_CHECKING:
-    from mermaidgen.analysis import analyse
+    from mermaidgen.codegen.generate import build as generate
     from mermaidgen.errors import DiagramError, MermaidgenError
-    from mermaidgen.generate import build as generate
-    from mermaidgen.parser import parse
-    from mermaidgen.sources import load_diagrams as parse_file
+    from mermaidgen.mermaid.parser import parse
+    from mermaidgen.mermaid.sources import load_diagrams as parse_file
+    from mermaidgen.projection import analyse
 
 _LAZY = {
-    "parse": ("mermaidgen.parser", "parse"),
-    "parse_file": ("mermaidgen.sources", "load_diagrams"),
-    "analyse": ("mermaidgen.analysis", "analyse"),
-    "generate": ("mermaidgen.generate", "build"),
+    "parse": ("mermaidgen.mermaid.parser", "parse"),
+    "parse_file": ("mermaidgen.mermaid.sources", "load_diagrams"),
+    "analyse": ("mermaidgen.projection", "analyse"),
+    "generate": ("mermaidgen.codegen.generate", "build"),
     "DiagramError": ("mermaidgen.errors", "DiagramError"),
     "MermaidgenError": ("mermaidgen.errors", "MermaidgenError"),
 }

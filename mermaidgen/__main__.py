@@ -1,5 +1,5 @@
 """`python -m mermaidgen`."""
 
-from mermaidgen.cli import main
+from mermaidgen.commands.cli import main
 
 main()

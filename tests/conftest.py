@@ -128,7 +128,7 @@ def cli(capsys):
     """Run `mermaidgen ARGS...` in this process; never a traceback or an internal error."""
     from projects import CliResult
 
-    from mermaidgen.cli import _run
+    from mermaidgen.commands.cli import _run
 
     def run(*args: object) -> CliResult:
         code = _run([str(a) for a in args])

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import parse
+from mermaidgen import parse, projection
 from mermaidgen.analysis import Analysis, analyse
 from mermaidgen.analysis.lint import RULES
 from mermaidgen.errors import UsageError
@@ -47,11 +47,11 @@ def of(text: str, orchestrator: str | None = None) -> Analysis:
 
 
 def choreography_of(a: Analysis) -> str:
-    return outline.choreography(a.choreography)
+    return outline.choreography(projection.choreography_of(a))
 
 
 def orchestration_of(a: Analysis) -> str:
-    return outline.orchestration(a.orchestration, messages(a.diagram))
+    return outline.orchestration(projection.orchestration_of(a), messages(a.diagram))
 
 
 def sections(text: str) -> dict[str, str]:
@@ -1766,7 +1766,7 @@ def test_seed_a(name: str):
     assert len({e.class_name for e in a.events}) == len({e.channel for e in a.events}) == 5
     assert a.style.style == "choreography"
     assert "request/reply" in a.style.reason
-    assert a.orchestration.synthetic
+    assert projection.orchestration_of(a).synthetic
 
 
 @pytest.mark.parametrize("name", ["orchestration.mmd", "orchestration-oneline.mmd"])
@@ -1776,8 +1776,8 @@ def test_seed_b(name: str):
                            "request", "reply:6"]
     assert orchestration_of(a) == block(SEED_B_ORCHESTRATION)
     assert choreography_of(a) == block(SEED_B_CHOREOGRAPHY)
-    assert a.orchestration.orchestrator == "Orchestrator"
-    assert not a.orchestration.synthetic
+    assert projection.orchestration_of(a).orchestrator == "Orchestrator"
+    assert not projection.orchestration_of(a).synthetic
     assert a.style == type(a.style)("orchestration", "`Orchestrator` is named like an "
                                                      "orchestrator")
 
@@ -1800,7 +1800,7 @@ def test_seed_oneline_form_means_the_same(pair: tuple[str, str]):
 
 
 def test_compensation_steps_are_marked():
-    workflow = analysed(DIAGRAMS / "saga-compensation.mmd").orchestration.workflow
+    workflow = projection.orchestration_of(analysed(DIAGRAMS / "saga-compensation.mmd")).workflow
     calls = {}
     stack = list(workflow)
     while stack:
@@ -1815,8 +1815,8 @@ def test_compensation_steps_are_marked():
 def test_orchestrator_option_overrides_the_hub():
     path = DIAGRAMS / "gateway-client.mmd"
     a = analysed(path, "Order Service")  # by label
-    assert a.orchestration.orchestrator == "Orders"
-    assert "--orchestrator" in a.orchestration.reason
+    assert projection.orchestration_of(a).orchestrator == "Orders"
+    assert "--orchestrator" in projection.orchestration_of(a).reason
     with pytest.raises(UsageError):
         analysed(path, "Nobody")
 

@@ -1,4 +1,4 @@
-"""The builder's semantic rules (`mermaidgen/builder.py`): what mermaid.js rejects after
+"""The builder's semantic rules (`mermaidgen/mermaid/builder.py`): what mermaid.js rejects after
 parsing, with the error a user reads, and what the rules make of participants.
 
 The conformance suite checks *that* such diagrams fail at the right line; these tables pin

@@ -12,7 +12,7 @@ from pathlib import Path
 import check_tree
 import pytest
 
-from mermaidgen.cli import _run
+from mermaidgen.commands.cli import _run
 
 FINDING = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>\w+)"
                      r"\[(?P<code>[\w-]+)\]: (?P<message>.+)$")

@@ -1,7 +1,7 @@
 """`mermaidgen generate` from the command line: exit codes, what reaches stdout and
 stderr, and that no run, however wrong its input, ends in a Python traceback.
 
-The commands run in-process through `mermaidgen.cli._run` (what `main` runs, without the
+The commands run in-process through `mermaidgen.commands.cli._run` (what `main` runs, without the
 `sys.exit`); a few run as a real process (`python -m mermaidgen`) to cover `main` too.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from projects import tree
 
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = (PROJECT / "samples" / "checkout.mmd").read_text(encoding="utf-8")

@@ -93,7 +93,7 @@ def api() -> SimpleNamespace:
     checks below still run while the parser is being written."""
     from mermaidgen import parse
     from mermaidgen.errors import DiagramError
-    from mermaidgen.serialize import to_dict
+    from mermaidgen.model.serialize import to_dict
 
     return SimpleNamespace(parse=parse, to_dict=to_dict, DiagramError=DiagramError)
 

@@ -15,6 +15,7 @@ import pytest
 
 from mermaidgen import parse
 from mermaidgen.analysis import events as analysis_events
+from mermaidgen.analysis.naming import words as naming_words
 from mermaidgen.contract import (
     CHECKER_SOURCES,
     Arrow,
@@ -27,7 +28,6 @@ from mermaidgen.contract import (
 )
 from mermaidgen.contract.checker import check, nest
 from mermaidgen.model import Block, Message
-from mermaidgen.naming import words as naming_words
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ COMBOS = [("python", "choreography", None), ("python", "orchestration", None),
 SCRIPT = """
 import contextlib, io, json, sys
 from pathlib import Path
-from mermaidgen.cli import _run
+from mermaidgen.commands.cli import _run
 
 def answer(name, argv):
     out, err = io.StringIO(), io.StringIO()

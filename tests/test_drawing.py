@@ -367,7 +367,7 @@ def test_large_diagram_draws_completely() -> None:
 def test_ascii_mode_prints_ascii_only_tables_and_trees_included(width: int, capsys) -> None:
     """With --ascii every character mermaidgen draws is ASCII (names the diagram spells in
     other scripts are the only exception, so the ASCII samples are used)."""
-    from mermaidgen.cli import _run
+    from mermaidgen.commands.cli import _run
 
     for path in sorted((Path(__file__).parents[1] / "samples").glob("*.mmd")):
         if not path.read_text(encoding="utf-8").isascii():
@@ -442,7 +442,7 @@ def test_analysis_views_of_a_huge_diagram_say_what_they_leave_out() -> None:
 
 
 def test_a_source_with_many_diagrams_draws_all_and_analyses_the_first(tmp_path, capsys):
-    from mermaidgen.cli import _run
+    from mermaidgen.commands.cli import _run
     from mermaidgen.commands.preview import MAX_ANALYSED
 
     count = MAX_ANALYSED + 5

@@ -10,7 +10,7 @@ from pathlib import Path
 import check_tree
 import pytest
 
-from mermaidgen.cli import _run
+from mermaidgen.commands.cli import _run
 
 OUT = "services/orders"
 PACKAGE = "orders"

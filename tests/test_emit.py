@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from mermaidgen import DiagramError, MermaidgenError, parse
-from mermaidgen.emit import INDENT, MAX_INDENT, UnrepresentableError, to_mermaid
+from mermaidgen.mermaid.emit import INDENT, MAX_INDENT, UnrepresentableError, to_mermaid
 from mermaidgen.model import Autonumber, Block, Diagram, Message, Note, Section, Span
-from mermaidgen.serialize import to_dict
+from mermaidgen.model.serialize import to_dict
 
 PROJECT = Path(__file__).resolve().parents[1]
 DIAGRAMS = PROJECT / "tests" / "conformance" / "diagrams"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import extract as ex
 from mermaidgen.errors import MermaidgenError, SourceError, UsageError
-from mermaidgen.extract import Snippet, extract, load, read_source
+from mermaidgen.mermaid import extract as ex
+from mermaidgen.mermaid.extract import Snippet, extract, load, read_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 SEQ = "sequenceDiagram\n    A->>B: hi\n"
@@ -691,7 +691,7 @@ def test_big_inputs(name, text, expected):
 
 
 def test_markdown_it_reads_only_the_windows_that_may_hold_a_fence(monkeypatch):
-    from mermaidgen import fences
+    from mermaidgen.mermaid import fences
 
     parsed: list[int] = []
     real = fences._parse
@@ -715,7 +715,7 @@ def test_reading_10MB(tmp_path):
 
 
 def test_import_does_not_load_markdown_it():
-    code = "import sys, mermaidgen.extract; print('markdown_it' in sys.modules)"
+    code = "import sys, mermaidgen.mermaid.extract; print('markdown_it' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

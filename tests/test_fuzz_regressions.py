@@ -3,7 +3,7 @@ correct result, never a traceback, never a hang.
 
 * Every file in tests/fuzz/regressions/ (inputs that broke something once, and the small
   nasty cases: NUL bytes, invalid UTF-8, BOMs, CRLF, lone CR, ...) is replayed through
-  `mermaidgen.cli._run` as `preview` (text, JSON, mermaid) and `check` (and `generate`
+  `mermaidgen.commands.cli._run` as `preview` (text, JSON, mermaid) and `check` (and `generate`
   when its `.json` sidecar says so), and judged by the fuzzer's own oracle (fuzz/run.py):
   exit code 0, 1 or 2; a located diagnostic for every error; no traceback, no internal
   error; an answer within the time limit. Each also goes parse -> canonical Mermaid ->
@@ -212,7 +212,7 @@ def test_the_round_trip_oracle_passes_a_faithful_emitter(text: bytes, tmp_path: 
 
 def test_the_round_trip_oracle_catches_a_lossy_emitter(tmp_path: Path, monkeypatch) -> None:
     """With an emitter that changes a message text, the oracle reports a wrong model."""
-    import mermaidgen.emit as emit
+    import mermaidgen.mermaid.emit as emit
 
     original = emit.to_mermaid
     monkeypatch.setattr(emit, "to_mermaid",

@@ -16,9 +16,9 @@ import pytest
 from projects import V1, lint, make_venv, pip_install, run
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import Generation, build
+from mermaidgen.codegen.write import output
 from mermaidgen.contract import vendored_sources
-from mermaidgen.generate import build
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
@@ -40,7 +40,7 @@ CASES = [pytest.param(path, style, id=f"{path.stem}-{style}")
          for path in _sources() for style in STYLES]
 
 
-def generate(path: Path, style: str, out: Path, **options) -> mermaidgen.generate.Generation:
+def generate(path: Path, style: str, out: Path, **options) -> Generation:
     text = path.read_text(encoding="utf-8")
     diagram = mermaidgen.parse(text, source=path.name)
     generation = build(diagram, text, style=style, **options)
@@ -119,7 +119,7 @@ USER_EDIT = '''
 
 def _regenerate(text: str, out: Path, style: str = "choreography") -> list[str]:
     """Generate from `text` into `out` and return the report's stale-hook lines."""
-    from mermaidgen.user_code import stale_hooks
+    from mermaidgen.codegen.write.user_code import stale_hooks
 
     diagram = mermaidgen.parse(text, source="flow.mmd")
     generation = build(diagram, text, style=style, package="flow")

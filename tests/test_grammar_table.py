@@ -1,4 +1,4 @@
-"""The LALR table in `mermaidgen/grammar/table.py` is lark's, for the grammar as it is now,
+"""The LALR table in `mermaidgen/mermaid/grammar/table.py` is lark's, for the grammar as it is now,
 and the command line pays only for the libraries each command needs."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen.grammar import build, table
-from mermaidgen.lalr import Parser, UnexpectedToken
-from mermaidgen.syntax import Tok
+from mermaidgen.mermaid.grammar import build, table
+from mermaidgen.mermaid.lalr import Parser, UnexpectedToken
+from mermaidgen.mermaid.syntax import Tok
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "checkout.mmd"
 
@@ -21,12 +21,12 @@ def test_table_is_what_lark_builds_from_the_grammar():
     pytest.importorskip("lark")
     expected = build.table_source(build.GRAMMAR.read_text(encoding="utf-8"))
     assert build.TABLE.read_text(encoding="utf-8") == expected, (
-        "grammar/table.py is out of date: run `python -m mermaidgen.grammar.build`")
+        "grammar/table.py is out of date: run `python -m mermaidgen.mermaid.grammar.build`")
 
 
 def test_table_numbering_does_not_depend_on_hash_seeds():
     pytest.importorskip("lark")
-    code = ("from mermaidgen.grammar import build; import hashlib; print(hashlib.sha256("
+    code = ("from mermaidgen.mermaid.grammar import build; import hashlib; print(hashlib.sha256("
             "build.table_source(build.GRAMMAR.read_text()).encode()).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True, env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout
@@ -62,7 +62,7 @@ def test_driver_splices_inlined_rules_and_reports_what_was_expected():
 def _modules_loaded(*argv: str) -> set[str]:
     code = (
         "import sys, json, contextlib, io\n"
-        "from mermaidgen.cli import _run\n"
+        "from mermaidgen.commands.cli import _run\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    _run({list(argv)!r})\n"
         "print(json.dumps(sorted(sys.modules)))\n")
@@ -72,7 +72,7 @@ def _modules_loaded(*argv: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("argv", "unwanted"), [
-    (["--version"], {"lark", "jinja2", "markdown_it", "rich", "mermaidgen.parser"}),
+    (["--version"], {"lark", "jinja2", "markdown_it", "rich", "mermaidgen.mermaid.parser"}),
     (["preview", str(SAMPLE), "--format", "json"], {"lark", "jinja2", "markdown_it", "rich"}),
     (["check", str(SAMPLE)], {"lark", "jinja2", "markdown_it"}),
 ])
@@ -83,4 +83,4 @@ def test_commands_import_only_what_they_need(argv, unwanted):
 
 def test_the_import_check_sees_heavy_imports(tmp_path):
     loaded = _modules_loaded("generate", str(SAMPLE), "--out", str(tmp_path / "out"))
-    assert "jinja2" in loaded and "mermaidgen.parser" in loaded
+    assert "jinja2" in loaded and "mermaidgen.mermaid.parser" in loaded

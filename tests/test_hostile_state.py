@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = (PROJECT / "samples" / "checkout.mmd").read_text(encoding="utf-8")
@@ -256,7 +256,7 @@ DEEP_STATE = """
 import sys
 from pathlib import Path
 sys.setrecursionlimit(200_000)
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 out = Path(sys.argv[1])
 try:
     output.{call}(out)
@@ -286,8 +286,8 @@ def test_a_linked_hook_module_is_not_read(clone) -> None:
     diagram no longer has never reads it (`generate` refuses the link at planning, but
     `stale_hooks` is library code and used to parse it, echoing its method names)."""
     from mermaidgen import parse
-    from mermaidgen.generate import build
-    from mermaidgen.user_code import stale_hooks
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write.user_code import stale_hooks
 
     source, out, decoy = clone
     outside = decoy / "payments.py"

@@ -17,8 +17,8 @@ import pytest
 from projects import run
 
 import mermaidgen
-from mermaidgen import output
-from mermaidgen.generate import build
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 from mermaidgen.model import messages
 
 UNBOUNDED = "self.MAX_ITERATIONS"  # the bound of a loop whose label gives none

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import lexrules
 from mermaidgen.errors import DiagramError
-from mermaidgen.parser import parse
-from mermaidgen.serialize import to_dict
+from mermaidgen.mermaid import lexrules
+from mermaidgen.mermaid.parser import parse
+from mermaidgen.model.serialize import to_dict
 
 TESTS = Path(__file__).resolve().parent
 FILES = sorted([*(TESTS / "conformance" / "diagrams").rglob("*.mmd"),

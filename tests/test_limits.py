@@ -13,9 +13,9 @@ import pytest
 from projects import lint, run
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import TARGETS, build
 from mermaidgen.codegen.nested import split_deep_blocks
-from mermaidgen.generate import TARGETS, build
+from mermaidgen.codegen.write import output
 
 TARGET_STYLES = [(t, s) for t, styles in TARGETS.items() for s in styles]
 
@@ -259,7 +259,7 @@ def test_a_named_pipe_is_refused_and_skipped_in_folders(tmp_path: Path) -> None:
 
 
 def test_a_source_larger_than_the_cap_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
-    from mermaidgen import extract
+    from mermaidgen.mermaid import extract
 
     monkeypatch.setattr(extract, "MAX_SOURCE_BYTES", 1024)
     source = _write(tmp_path, "sequenceDiagram\n" + "A->>B: hi\n" * 200)

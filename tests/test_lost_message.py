@@ -16,10 +16,10 @@ import pytest
 from projects import lint, run
 
 import mermaidgen
-from mermaidgen import output
 from mermaidgen.analysis import analyse
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 from mermaidgen.contract import check_trace, contract_of
-from mermaidgen.generate import build
 from mermaidgen.projection.contract import projected
 
 LOST = """sequenceDiagram

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from projects import V1, tree
 
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 
 V2 = V1.replace("Event 3", "Event Three")
 V3 = V1.replace("Event 3", "Event Drei")

@@ -18,8 +18,8 @@ import pytest
 from projects import lint, run
 
 import mermaidgen
-from mermaidgen import output
-from mermaidgen.generate import build
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
 
 GIFT = """sequenceDiagram
     participant A

@@ -23,11 +23,11 @@ import pytest
 from projects import tree
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.output import OutputError
+from mermaidgen.codegen.write.render import RenderedFile
 from mermaidgen.errors import DiagramError, UsageError
-from mermaidgen.generate import build
-from mermaidgen.output import OutputError
-from mermaidgen.render import RenderedFile
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = (PROJECT / "samples" / "checkout.mmd").read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def kinds(p: output.Plan) -> dict[str, str]:
     return {a.path: a.kind for a in p.actions}
 
 
-def generation(text: str = CHECKOUT, **options) -> mermaidgen.generate.Generation:
+def generation(text: str = CHECKOUT, **options) -> mermaidgen.codegen.generate.Generation:
     return build(mermaidgen.parse(text, source="flow.mmd"), text, **options)
 
 
@@ -480,8 +480,8 @@ def test_a_failed_first_run_leaves_no_files_and_can_run_again(tmp_path, monkeypa
 _KILLER = """
 import json, os, signal, sys
 from pathlib import Path
-from mermaidgen import output
-from mermaidgen.render import RenderedFile
+from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.render import RenderedFile
 
 mode, out, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 real, calls = os.replace, []
@@ -670,7 +670,7 @@ def test_a_plan_made_before_another_run_wrote_is_refused(tmp_path):
 
 _RACER = """
 import sys
-from mermaidgen.cli import _run
+from mermaidgen.commands.cli import _run
 sys.exit(_run(["generate", sys.argv[1], "--style", sys.argv[2], "--out", sys.argv[3]]))
 """
 
@@ -679,7 +679,7 @@ def test_concurrent_processes_never_mix_their_trees(tmp_path, capsys):
     """Several processes generate two different skeletons into one folder at once: each
     succeeds or says another mermaidgen is writing, and the folder always holds exactly
     one of the two (every generated file as the manifest's style renders it)."""
-    from mermaidgen.cli import _run
+    from mermaidgen.commands.cli import _run
 
     source = tmp_path / "checkout.mmd"
     source.write_text(CHECKOUT)

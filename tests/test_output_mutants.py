@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import output
-from mermaidgen.output import Action, OutputError, Plan
-from mermaidgen.render import RenderedFile
+from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.output import Action, OutputError, Plan
+from mermaidgen.codegen.write.render import RenderedFile
 
 
 def gen(path: str, content: str, owner: str = "generated") -> RenderedFile:

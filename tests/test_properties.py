@@ -31,9 +31,10 @@ from projects import project_tests
 from strategies import Generated, diagrams
 from test_emit import comparable
 
-from mermaidgen import output, parse
-from mermaidgen.cli import _run
-from mermaidgen.generate import build
+from mermaidgen import parse
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
+from mermaidgen.commands.cli import _run
 from mermaidgen.model import Message, Note, walk
 
 settings.register_profile("fuzz", max_examples=2000, deadline=None)

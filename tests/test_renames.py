@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from projects import run, tree
 
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 
 FLOW = """sequenceDiagram
     participant Client

@@ -14,6 +14,9 @@ from mermaidgen.codegen.context import CONTEXT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# the README and the docs site, where they name the template context's version
+PAGES = [README, *(p.read_text(encoding="utf-8")
+                   for p in sorted((ROOT / "docs").rglob("*.md")))]
 CONTEXT_DOC = (ROOT / "docs" / "template-context.md").read_text(encoding="utf-8")
 
 
@@ -36,7 +39,8 @@ def test_the_quick_start_output_is_ignored_by_git():
 
 
 def test_the_readme_names_the_template_context_version():
-    stated = re.findall(r"docs/template-context\.md\)\s+\(version (\d+)\)", README)
+    stated = [v for page in PAGES
+              for v in re.findall(r"template-context\.md\)\s+\(version (\d+)\)", page)]
     assert stated and set(stated) == {str(CONTEXT_VERSION)}
 
 

@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from mermaidgen.cli import _run
+from mermaidgen.commands.cli import _run
 
 DIAGRAM = """sequenceDiagram
     participant Shop

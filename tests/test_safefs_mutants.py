@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import safefs
-from mermaidgen.safefs import Root
+from mermaidgen.codegen.write import safefs
+from mermaidgen.codegen.write.safefs import Root
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
                                 reason="needs symbolic links")

@@ -9,7 +9,7 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mermaidgen.serialize import dumps
+from mermaidgen.model.serialize import dumps
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) \
     | st.text()

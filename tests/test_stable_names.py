@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from projects import run, tree
 
-from mermaidgen import output
+from mermaidgen.codegen.write import output
 
 # `Order-Service` and `Order_Service` both make `order_service`: the second is numbered.
 BOTH = """sequenceDiagram

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from mermaidgen import safefs, swap
-from mermaidgen.swap import (
+from mermaidgen.codegen.write import safefs, swap
+from mermaidgen.codegen.write.swap import (
     BACKUP,
     JOURNAL,
     LOCK_FILE,

@@ -20,10 +20,10 @@ import pytest
 from projects import V1, lint, make_venv, pip_install, project_tests, run
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import Generation, build
+from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.user_code import stale_hooks
 from mermaidgen.errors import UsageError
-from mermaidgen.generate import Generation, build
-from mermaidgen.user_code import stale_hooks
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))

@@ -25,15 +25,15 @@ from projects import lint, make_venv, pip_install, run
 from projects import project_tests as _pytest
 
 import mermaidgen
-from mermaidgen import output
+from mermaidgen.codegen.generate import Generation, build
 from mermaidgen.codegen.temporal import (
     ADDRESS_ENV,
     CLI_VERSION,
     SDK_VERSION,
     TEST_SERVER_VERSION,
 )
-from mermaidgen.generate import Generation, build
-from mermaidgen.user_code import stale_hooks
+from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.user_code import stale_hooks
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))

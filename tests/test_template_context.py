@@ -25,7 +25,7 @@ import pytest
 
 import mermaidgen
 from mermaidgen.codegen.faststream import BROKERS
-from mermaidgen.generate import TARGETS, build
+from mermaidgen.codegen.generate import TARGETS, build
 from mermaidgen.model import Block, Diagram, Message, Note, walk
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from projects import tree
 
-from mermaidgen import output, sandbox
-from mermaidgen.cli import _run
+from mermaidgen.codegen.write import output, sandbox
+from mermaidgen.commands.cli import _run
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = PROJECT / "samples" / "checkout.mmd"

@@ -39,12 +39,12 @@ import pytest
 from projects import CliResult
 
 import mermaidgen
-from mermaidgen import output
-from mermaidgen.cli import _run
+from mermaidgen.codegen.generate import TARGETS, Generation, build
+from mermaidgen.codegen.write import output
+from mermaidgen.commands.cli import _run
 from mermaidgen.contract import vendored_sources
-from mermaidgen.generate import TARGETS, Generation, build
 from mermaidgen.model import Diagram
-from mermaidgen.serialize import to_dict
+from mermaidgen.model.serialize import to_dict
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = PROJECT / "samples" / "checkout.mmd"

@@ -1,25 +1,25 @@
-"""Interaction analysis: roles, brokers, events, both projections, style and lint.
+"""Interaction analysis: roles, brokers, events, style and lint.
 
 `analyse(diagram)` is one pass over the statements per concern, each linear; the result
-is immutable data that templates and previews read and never change.
+is immutable data that templates and previews read and never change. The projections
+(what each service or the orchestrator does) are the next stage, `mermaidgen.projection`,
+which reads an analysis; the analysis knows nothing of them, so the pipeline flows one way.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mermaidgen.analysis import lint
 from mermaidgen.analysis.events import Event, Hops, catalogue, is_broker, pair_hops
 from mermaidgen.analysis.flow import Item, Occurrence, occurrences, stream
+from mermaidgen.analysis.naming import NameTable, Pins, snake, stable_names
 from mermaidgen.analysis.roles import Roles, assign
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
 from mermaidgen.model import Diagnostic, Diagram
-from mermaidgen.naming import NameTable, Pins, snake, stable_names
-from mermaidgen.projection import choreography as choreography_projection
-from mermaidgen.projection import orchestration as orchestration_projection
-from mermaidgen.projection.views import Choreography, Orchestration
 
 _ORCHESTRATOR_NAME = re.compile(
     r"orchestrat|coordinat|saga|workflow|process[\s_-]*manager|conductor", re.IGNORECASE)
@@ -51,8 +51,9 @@ class StyleChoice:
 
 class Analysis:
     """What a diagram means. Roles, brokers, style and diagnostics are computed by
-    `analyse()`; the event catalogue and the two projections are built on first use
-    (a `check` needs neither), then kept."""
+    `analyse()`; the event catalogue is built on first use (a `check` needs none), then
+    kept. The attributes the projections read (`items`, `broker_set`, `event_keys`,
+    `orchestrator_choice`) are public for that reason."""
 
     def __init__(self, diagram: Diagram, items: list[Item], occs: list[Occurrence],
                  roles: Roles, brokers: frozenset[str], services: tuple[str, ...],
@@ -69,13 +70,12 @@ class Analysis:
         self.hops = hops
         self.style = style
         self.diagnostics = diagnostics
-        self._items = items
-        self._roles = roles
-        self._broker_set = brokers
-        self._orchestrator = orchestrator
+        self.items = items
+        """The statements as a flat stream: message occurrences and block boundaries."""
+        self.broker_set = brokers
+        self.orchestrator_choice = orchestrator
+        """(participant, synthetic, reason): the orchestrator an orchestration would have."""
         self._events: tuple[tuple[Event, ...], tuple[str | None, ...]] | None = None
-        self._choreography: Choreography | None = None
-        self._orchestration: Orchestration | None = None
 
     @property
     def messages(self) -> tuple[MessageInfo, ...]:
@@ -90,7 +90,7 @@ class Analysis:
         return self._messages
 
     def _hop(self, o: Occurrence) -> str | None:
-        brokers = self._broker_set
+        brokers = self.broker_set
         if o.sender in brokers:
             if o.receiver in brokers:
                 return "forward"
@@ -99,7 +99,7 @@ class Analysis:
 
     def _catalogue(self) -> tuple[tuple[Event, ...], tuple[str | None, ...]]:
         if self._events is None:
-            self._events = catalogue(self._occurrences, self._broker_set, self.hops,
+            self._events = catalogue(self._occurrences, self.broker_set, self.hops,
                                      NameTable())
         return self._events
 
@@ -112,38 +112,30 @@ class Analysis:
         """The key of the event message `index` carries (None for self messages)."""
         return self._catalogue()[1][index]
 
+    @property
+    def event_keys(self) -> tuple[str | None, ...]:
+        """Per message index, the key of the event it carries (None for self messages)."""
+        return self._catalogue()[1]
+
     def event(self, key: str) -> Event | None:
         return next((e for e in self.events if e.key == key), None)
 
-    @property
-    def choreography(self) -> Choreography:
-        if self._choreography is None:
-            events, keys = self._catalogue()
-            self._choreography = choreography_projection.project(
-                self._items, list(self.services), self._broker_set, keys, self.hops, events,
-                self.module_names,
-                frozenset(i for i, r in enumerate(self.roles.role) if r == "lost"))
-        return self._choreography
 
-    @property
-    def orchestration(self) -> Orchestration:
-        if self._orchestration is None:
-            chosen, synthetic, reason = self._orchestrator
-            self._orchestration = orchestration_projection.project(
-                self._items, chosen, synthetic, reason, self._roles, self.hops,
-                self._broker_set, self.module_names)
-        return self._orchestration
+A = TypeVar("A", bound=Analysis)
 
 
 def analyse(diagram: Diagram, orchestrator: str | None = None,
-            pins: Pins | None = None) -> Analysis:
-    """Roles, brokers, style and lint of a diagram; projections follow on demand.
-    `pins`: the module names earlier runs gave participants (kept, see `stable_names`)."""
+            pins: Pins | None = None, *, kind: type[A] = Analysis) -> A:  # type: ignore[assignment]
+    """Roles, brokers, style and lint of a diagram (`mermaidgen.projection` reads it on).
+    `pins`: the module names earlier runs gave participants (kept, see `stable_names`).
+    `kind`: the class of the result, `Analysis` or a subclass (the public
+    `mermaidgen.analyse` returns one that offers the projections as attributes too)."""
     with paused_collection():  # like parsing: many objects that all live on
-        return _analyse(diagram, orchestrator, pins)
+        return _analyse(diagram, orchestrator, pins, kind)
 
 
-def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> Analysis:
+def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None,
+             kind: type[A]) -> A:
     items = stream(diagram)
     occs = occurrences(items)
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
@@ -175,8 +167,8 @@ def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None) -> A
         module_names[chosen[0]] = modules.name(("participant", chosen[0]), snake(chosen[0]))
     style = _style(occs, roles, brokers, *chosen)
     diagnostics = lint.check(diagram, items, roles, hops, brokers, collisions)
-    return Analysis(diagram, items, occs, roles, brokers, services, module_names, hops,
-                    chosen, style, tuple(diagnostics))
+    return kind(diagram, items, occs, roles, brokers, services, module_names, hops, chosen,
+                style, tuple(diagnostics))
 
 
 def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],

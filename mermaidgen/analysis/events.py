@@ -15,9 +15,9 @@ import functools
 from dataclasses import dataclass
 
 from mermaidgen.analysis.flow import Occurrence
+from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
 from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words
 from mermaidgen.model import Participant
-from mermaidgen.naming import NameTable, kebab, pascal, words
 
 _BROKER_WORDS = frozenset({
     "kafka", "rabbitmq", "rabbit", "sns", "sqs", "nats", "jetstream", "pubsub", "topic",

@@ -13,11 +13,12 @@ import json
 
 from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram, messages
-from mermaidgen.naming import NameTable, kebab, pascal, snake
+from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
 CONTEXT_VERSION = 3
@@ -37,7 +38,7 @@ def common(analysis: Analysis, style: str, target: str, package: str,
     diagram = analysis.diagram
     contract_diagram = projected(analysis, style)
     try:
-        from mermaidgen.emit import to_mermaid
+        from mermaidgen.mermaid.emit import to_mermaid
         contract_mermaid = to_mermaid(contract_diagram)
     except Exception:  # a diagram with names Mermaid cannot write back
         contract_mermaid = ""
@@ -102,7 +103,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     diagram = analysis.diagram
     table = _message_table(diagram)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
-    view = analysis.choreography
+    view = choreography_of(analysis)
     classes = _event_classes(view.events)
     events = [
         {"class_name": classes[e.key], "name_lit": string(e.name), "name_comment": comment(e.name),
@@ -205,7 +206,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     diagram = analysis.diagram
     table = _message_table(diagram)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
-    view = analysis.orchestration
+    view = orchestration_of(analysis)
     orchestrator = view.orchestrator
     replies: dict[int, list[int]] = {}
 

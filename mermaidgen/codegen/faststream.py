@@ -27,11 +27,12 @@ import re
 from collections import deque
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
 from mermaidgen.codegen.context import RESERVED_CLASS_NAMES, choreography
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.errors import UsageError
 from mermaidgen.model import messages
-from mermaidgen.naming import NameTable, kebab, pascal, words
+from mermaidgen.projection import choreography_of
 
 BROKERS: dict[str, dict[str, str]] = {
     "nats": {"title": "NATS", "extra": "nats", "url": "nats://127.0.0.1:4222",
@@ -69,7 +70,7 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
     ctx = choreography(analysis, package, source_text, target)
     # a channel named after its broker participant (no topic written) reads best lower-case
     raw = [kebab(e.channel, "events") if e.channel == e.broker else e.channel
-           for e in analysis.choreography.events]
+           for e in choreography_of(analysis).events]
     channels, channel_of = _channels(ctx["events"], raw, package, broker)
     records, routes = _routes(analysis, ctx["services"])
     event_of = {op["message"]: op["event_class"] for op in _all_ops(ctx["services"])
@@ -80,7 +81,7 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
         for _, service in handled:
             if channel is not None:
                 consumed.setdefault(service, set()).add(channel)
-    for service, view in zip(ctx["services"], analysis.choreography.services, strict=True):
+    for service, view in zip(ctx["services"], choreography_of(analysis).services, strict=True):
         published: dict[str, list[str]] = {}  # channel -> the event classes it sends there
         for op in _all_ops([service]):
             if op["op"] == "publish" and op["event_class"] in channel_of:
@@ -168,7 +169,7 @@ def _routes(analysis: Analysis, services: list[dict]) -> tuple[dict, dict]:
     brokers = analysis.brokers
     deliveries = analysis.hops.deliveries
     handles: set[tuple[int, str]] = set()
-    for s in analysis.choreography.services:
+    for s in choreography_of(analysis).services:
         for h in s.handlers:
             for c in h.cases:
                 handles.add((c.trigger, s.participant))

@@ -1,6 +1,6 @@
 """Diagram text made safe to print into Python source.
 
-Templates never see raw diagram text: names go through `mermaidgen.naming`, texts come
+Templates never see raw diagram text: names go through `mermaidgen.analysis.naming`, texts come
 here and leave as a string literal (escaped by `repr`, which Python itself guarantees to
 read back as the same string) or as a one-line comment with every character that could
 end the line or upset a tool replaced.

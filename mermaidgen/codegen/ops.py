@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mermaidgen.analysis.naming import NameTable, snake
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.nested import split_deep_blocks
-from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import (
     Action,
     Arrive,

@@ -19,6 +19,7 @@ Names stay safe identifiers, texts `*_lit` literals or `*_comment` comments.
 from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import NameTable, pascal
 from mermaidgen.codegen.context import orchestration
 from mermaidgen.codegen.literals import literal, string
 from mermaidgen.codegen.temporal_flow import (
@@ -28,7 +29,7 @@ from mermaidgen.codegen.temporal_flow import (
 )
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
 from mermaidgen.model import messages
-from mermaidgen.naming import NameTable, pascal
+from mermaidgen.projection import orchestration_of
 
 SDK_VERSION = "1.35.0"
 """temporalio: the SDK the generated code is written and tested against."""
@@ -70,7 +71,7 @@ def context(analysis: Analysis, package: str, source_text: str,
         timers(body["ops"], texts)
 
     modules = {s["module"] for s in services}
-    w_module = analysis.orchestration.name
+    w_module = orchestration_of(analysis).name
     while w_module in modules:  # a queue name per participant, never shared
         w_module += "_workflow"
     w["module"] = w_module

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mermaidgen.check import Drift, Finding, Report, discover, run
+from mermaidgen.commands.check_run import Drift, Finding, Report, discover, run
 
 
 def _repository_root() -> Path:
@@ -33,7 +33,7 @@ def _relative(path: Path) -> Path:
 
 def execute(paths: list[str], fmt: str, strict: bool, templates: str | None,
             target: str, style: str = "auto", *, allow_outside: bool = False) -> int:
-    from mermaidgen import config
+    from mermaidgen.commands import config
 
     if templates is not None:
         return _check_templates(Path(templates), target, style)
@@ -143,10 +143,10 @@ def _drift_annotations(d: Drift) -> list[str]:
 
 def _check_templates(folder: Path, target: str, style_wanted: str) -> int:
     """Render every sample with a custom template folder and compile what it makes."""
+    from mermaidgen.codegen.generate import TARGETS, build
+    from mermaidgen.codegen.write.render import TemplateLimitError
     from mermaidgen.errors import MermaidgenError
-    from mermaidgen.generate import TARGETS, build
-    from mermaidgen.parser import parse
-    from mermaidgen.render import TemplateLimitError
+    from mermaidgen.mermaid.parser import parse
     from mermaidgen.resources import sample_paths
 
     if not folder.is_dir():

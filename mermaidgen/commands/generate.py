@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from mermaidgen.errors import MermaidgenError
-from mermaidgen.sources import load_with_text, print_findings, single
+from mermaidgen.mermaid.sources import load_with_text, print_findings, single
 
 
 class StructureError(MermaidgenError):
@@ -27,7 +27,7 @@ def run(source: str | None, *, style: str, target: str, out: str | None,
 
 def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) -> int:
     """Every generation of the nearest configuration file."""
-    from mermaidgen import config
+    from mermaidgen.commands import config
     from mermaidgen.errors import UsageError
 
     found = config.find()
@@ -52,16 +52,16 @@ def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) 
 def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
          orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
-    from mermaidgen import output
+    from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.temporal_versions import with_evolution
-    from mermaidgen.errors import UsageError
-    from mermaidgen.generate import build
-    from mermaidgen.user_code import (
+    from mermaidgen.codegen.write import output
+    from mermaidgen.codegen.write.user_code import (
         setting_changes,
         settings_of_yours,
         stale_hooks,
         structure_plan,
     )
+    from mermaidgen.errors import UsageError
 
     if out is None:
         raise UsageError("--out DIR is required: the folder to write the skeleton into")
@@ -134,7 +134,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
 
 def _notes(generation, orchestrator: str | None) -> None:
     """What the user asked for or drew that the generated project will not do."""
-    from mermaidgen.generate import TARGETS
+    from mermaidgen.codegen.generate import TARGETS
 
     # the lint findings `check` shows (an empty diagram, a name numbered for a collision...)
     print_findings(generation.analysis.diagram, generation.analysis.diagnostics)
@@ -148,6 +148,6 @@ def _notes(generation, orchestrator: str | None) -> None:
 
 def _shown(source: str | None, out: Path) -> str | None:
     """How the generated files name a source given on the command line."""
-    from mermaidgen import config
+    from mermaidgen.commands import config
 
     return config.shown_source(source, out) if source else source

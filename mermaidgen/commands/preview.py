@@ -7,7 +7,7 @@ import sys
 
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
-from mermaidgen.sources import load_diagrams, print_findings
+from mermaidgen.mermaid.sources import load_diagrams, print_findings
 
 
 def run(source: str, fmt: str, orchestrator: str | None = None, width: int | None = None,
@@ -30,7 +30,8 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
         from mermaidgen.model import nesting
-        from mermaidgen.serialize import analysis_to_dict, dumps, to_dict
+        from mermaidgen.model.serialize import dumps, to_dict
+        from mermaidgen.preview.document import analysis_to_dict
 
         document = to_dict(diagrams[0])
         if analysis:
@@ -44,7 +45,7 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
         sys.stdout.write(dumps(document, compact=compact) + "\n")
         return
     if fmt == "mermaid":
-        from mermaidgen.emit import to_mermaid
+        from mermaidgen.mermaid.emit import to_mermaid
 
         sys.stdout.write(to_mermaid(diagrams[0]))
         return

@@ -12,7 +12,7 @@ from mermaidgen.errors import UsageError
 
 def list_sets(target: str | None) -> None:
     from mermaidgen.codegen.context import CONTEXT_VERSION
-    from mermaidgen.generate import TARGETS
+    from mermaidgen.codegen.generate import TARGETS
     from mermaidgen.resources import templates_dir
 
     base = templates_dir()
@@ -31,7 +31,7 @@ def list_sets(target: str | None) -> None:
 
 
 def export(folder: str, target: str, style: str, force: bool) -> None:
-    from mermaidgen.generate import TARGETS
+    from mermaidgen.codegen.generate import TARGETS
     from mermaidgen.resources import templates_dir
 
     if target not in TARGETS or style not in TARGETS[target]:
@@ -51,8 +51,8 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
     # The target may be a cloned folder with links in it: every name is checked (a link
     # on the way or at the name is refused, --force or not) before anything is written,
     # and written without following links (safefs), a whole file renamed into place.
-    from mermaidgen.safefs import Root
-    from mermaidgen.swap import PART, OutputError
+    from mermaidgen.codegen.write.safefs import Root
+    from mermaidgen.codegen.write.swap import PART, OutputError
 
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.outline import action_text
 from mermaidgen.projection.views import Action, Fragment
 
@@ -23,7 +24,7 @@ def _clip(text: str) -> str:
 
 
 def _role(analysis: Analysis, pid: str, kind: str) -> str:
-    if pid == analysis.orchestration.orchestrator:
+    if pid == orchestration_of(analysis).orchestrator:
         return "orchestrator"
     if pid in analysis.brokers:
         return "broker"
@@ -123,7 +124,7 @@ MAX_TREE_LINES = 1000
 
 
 def choreography(analysis: Analysis) -> Tree:
-    view = analysis.choreography
+    view = choreography_of(analysis)
     names = {e.key: e.name for e in view.events}
     root = Tree(Text("Choreography: what each service handles and publishes", style="bold"))
     budget = _Budget()
@@ -146,7 +147,7 @@ def choreography(analysis: Analysis) -> Tree:
 
 
 def orchestration(analysis: Analysis) -> Tree:
-    view = analysis.orchestration
+    view = orchestration_of(analysis)
     texts = {m.index: m.occurrence.message.text for m in analysis.messages}
     head = f"Orchestration: the workflow of {_clip(view.orchestrator)}"
     root = Tree(Text(head + (" (added by mermaidgen)" if view.synthetic else ""),

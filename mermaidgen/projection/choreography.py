@@ -30,8 +30,8 @@ from mermaidgen.analysis.flow import (
     Path,
     SectionStart,
 )
+from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.model import Block, Note
-from mermaidgen.naming import NameTable, pascal, snake
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Arrive,

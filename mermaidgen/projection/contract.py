@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.model import Block, Diagram, Message, Participant, Section, Span, Statement
+from mermaidgen.projection import orchestration_of
 from mermaidgen.projection.views import (
     Action,
     Await,
@@ -36,7 +37,7 @@ def projected(analysis: Analysis, style: str) -> Diagram:
 
 
 def _orchestration_diagram(analysis: Analysis) -> Diagram:
-    view = analysis.orchestration
+    view = orchestration_of(analysis)
     diagram = analysis.diagram
     messages = [m.occurrence.message for m in analysis.messages]
     variants = {v.call: v.actions for s in view.services for op in s.operations

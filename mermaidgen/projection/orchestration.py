@@ -23,9 +23,9 @@ import re
 
 from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
+from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.analysis.roles import Roles
 from mermaidgen.model import Block, Note
-from mermaidgen.naming import NameTable, pascal, snake
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Await,

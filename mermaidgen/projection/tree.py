@@ -9,8 +9,8 @@ their sections (empty ones included, so a decision always has all its branches).
 from __future__ import annotations
 
 from mermaidgen.analysis.flow import Path
+from mermaidgen.analysis.naming import NameTable, snake
 from mermaidgen.model import Block
-from mermaidgen.naming import NameTable, snake
 from mermaidgen.projection.views import Action, Branch, Fragment, Received
 
 

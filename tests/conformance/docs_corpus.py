@@ -60,7 +60,7 @@ def mismatches(case: CorpusCase) -> list[str]:
     """How mermaidgen's reading of one corpus diagram differs from mermaid's (empty if none)."""
     from mermaidgen import parse
     from mermaidgen.errors import DiagramError
-    from mermaidgen.serialize import to_dict
+    from mermaidgen.model.serialize import to_dict
 
     try:
         model = to_dict(parse(case.text, source=str(case.path)))

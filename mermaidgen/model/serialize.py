@@ -1,0 +1,189 @@
+"""The model as the JSON document of product.md section 4 (a contract: never rename).
+
+The section 4 fields are all present; the extra fields (`column`, `declared`, `central`,
+`wrap`, `boxes`, `warnings`, ...) are additions that tools may use.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mermaidgen.model import (
+    Activate,
+    Autonumber,
+    Block,
+    Create,
+    Deactivate,
+    Destroy,
+    Diagnostic,
+    Diagram,
+    Message,
+    Note,
+    Participant,
+    Statement,
+)
+
+VERSION = 1
+
+
+def to_dict(diagram: Diagram) -> dict[str, Any]:
+    boxes = diagram.boxes
+    return {
+        "version": VERSION,
+        "title": diagram.title,
+        "acc_title": diagram.acc_title,
+        "acc_descr": diagram.acc_descr,
+        "source": diagram.source,
+        "line": diagram.span.line,
+        "config": _plain(diagram.config),
+        "participants": [_participant(p, boxes) for p in diagram.participants],
+        "boxes": [
+            {"title": b.title, "color": b.color, "participants": list(b.participants),
+             "line": b.span.line, "column": b.span.column}
+            for b in boxes
+        ],
+        "statements": statements_to_list(diagram.statements),
+        "warnings": [diagnostic_to_dict(w) for w in diagram.warnings],
+    }
+
+
+def _participant(p: Participant, boxes) -> dict[str, Any]:
+    return {
+        "id": p.id, "label": p.label, "kind": p.kind,
+        "box": boxes[p.box].title if p.box is not None else None,
+        "box_index": p.box,
+        "line": p.span.line, "column": p.span.column,
+        "declared": p.declared, "created": p.created, "destroyed": p.destroyed,
+        "wrap": p.wrap, "links": _plain(p.links), "properties": _plain(p.properties),
+    }
+
+
+def statements_to_list(statements: tuple[Statement, ...]) -> list[dict[str, Any]]:
+    """Statements as JSON objects; iterative, so that any nesting depth works."""
+    out: list[dict[str, Any]] = []
+    # each entry: (statements to convert, list to append them to)
+    work = [(statements, out)]
+    while work:
+        items, target = work.pop()
+        for s in items:
+            entry = _statement(s)
+            target.append(entry)
+            if isinstance(s, Block):
+                for section, sec_entry in zip(s.sections, entry["sections"], strict=True):
+                    work.append((section.statements, sec_entry["statements"]))
+    return out
+
+
+def _statement(s: Statement) -> dict[str, Any]:
+    where = {"line": s.span.line, "column": s.span.column}
+    if isinstance(s, Message):
+        return {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
+                "arrow": s.arrow, **where,
+                "activate": s.receiver if s.activate else None,
+                "deactivate": s.sender if s.deactivate else None,
+                "central": s.central, "wrap": s.wrap}
+    if isinstance(s, Note):
+        return {"type": "note", "placement": s.placement, "participants": list(s.participants),
+                "text": s.text, **where, "wrap": s.wrap}
+    if isinstance(s, (Activate, Deactivate, Create, Destroy)):
+        return {"type": type(s).__name__.lower(), "participant": s.participant, **where}
+    if isinstance(s, Autonumber):
+        return {"type": "autonumber", **where, "start": s.start, "step": s.step,
+                "visible": s.visible}
+    assert isinstance(s, Block)
+    return {"type": "block", "kind": s.kind, **where,
+            "sections": [{"label": sec.label, "line": sec.span.line, "wrap": sec.wrap,
+                          "statements": []} for sec in s.sections]}
+
+
+def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
+    return {"code": d.code, "severity": d.severity, "message": d.message,
+            "line": d.span.line, "column": d.span.column, "hint": d.hint}
+
+
+def _plain(value: Any) -> Any:
+    """Mappings (read-only proxies included) as plain dicts, recursively."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dumps(document: Any, *, compact: bool = False) -> str:
+    """`document` as JSON text; every piece is encoded by json's C encoder.
+
+    json's own indented output (`indent=2`) always runs the pure-Python encoder, which
+    costs about ten times the C one and passes every piece up through one generator per
+    nesting level. Here an object or list that holds nothing but scalars (or empty or
+    scalar-only lists) is written on one line by the C encoder, and only the containers
+    above it are laid out, one member per line: a message is one line of the document.
+    `compact`: no whitespace at all, one line.
+    """
+    if compact:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    encode = _one_line_encoder()
+    if not _opens(document):
+        return encode(document)
+    out: list[str] = []
+    # iterative, so that any nesting depth works: each frame is
+    # [members as (key or None, value), padding of its members, closing bracket, first?]
+    stack = [_open(document, "  ", out)]
+    while stack:
+        frame = stack[-1]
+        member = next(frame[0], None)
+        if member is None:
+            stack.pop()
+            out.append(f"\n{frame[1][:-2]}{frame[2]}")
+            continue
+        key, value = member
+        out.append("\n" + frame[1] if frame[3] else ",\n" + frame[1])
+        frame[3] = False
+        if key is not None:
+            out.append(encode(key) + ": ")
+        if _opens(value):
+            stack.append(_open(value, frame[1] + "  ", out))
+        else:
+            out.append(encode(value))
+    return "".join(out)
+
+
+def _open(container: dict | list, padding: str, out: list[str]) -> list:
+    if type(container) is dict:
+        out.append("{")
+        return [iter(container.items()), padding, "}", True]
+    out.append("[")
+    return [((None, v) for v in container), padding, "]", True]
+
+
+def _opens(value: Any) -> bool:
+    """True for a non-empty container that holds a non-empty container other than a list
+    of scalars: such a value is laid out over several lines."""
+    t = type(value)
+    if t is dict:
+        members = value.values()
+    elif t is list:
+        members = value
+    else:
+        return False
+    for v in members:
+        t = type(v)
+        if t is dict:
+            if v:
+                return True
+        elif t is list:
+            for item in v:
+                if type(item) is dict or type(item) is list:
+                    return True
+    return False
+
+
+def _one_line_encoder():
+    """json's C encoder, made once: `json.dumps` would build a new one for every call."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without json's C accelerator
+        return json.JSONEncoder(ensure_ascii=False).encode
+    encoder = make(None, None, json.encoder.encode_basestring, None, ": ", ", ",
+                   False, False, True)
+    return lambda value: "".join(encoder(value, 0))

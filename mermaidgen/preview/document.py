@@ -1,0 +1,65 @@
+"""The analysis and its projections as JSON: what `preview --format json` adds to the
+model's document (`mermaidgen.model.serialize`) under the key `analysis`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mermaidgen.model.serialize import diagnostic_to_dict
+from mermaidgen.projection import choreography_of, orchestration_of
+
+if TYPE_CHECKING:
+    from mermaidgen.analysis import Analysis
+
+
+def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
+    """The analysis as JSON: added under the key `analysis`, beside the section 4 fields."""
+    node = _record
+    chor, orch = choreography_of(analysis), orchestration_of(analysis)
+    return {
+        "style": analysis.style.style,
+        "style_reason": analysis.style.reason,
+        "brokers": list(analysis.brokers),
+        "messages": [
+            {"index": m.index, "line": m.occurrence.line, "from": m.occurrence.sender,
+             "to": m.occurrence.receiver, "role": m.role, "reply_to": m.reply_to,
+             "replies": list(m.replies), "hop": m.hop, "event": analysis.event_of(m.index)}
+            for m in analysis.messages
+        ],
+        "events": [
+            {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
+             "broker": e.broker, "producers": list(e.producers), "consumers": list(e.consumers),
+             "messages": list(e.occurrences), "lines": list(e.lines)}
+            for e in analysis.events
+        ],
+        "choreography": {"services": node(chor.services)},
+        "orchestration": {
+            "orchestrator": orch.orchestrator, "synthetic": orch.synthetic,
+            "reason": orch.reason, "trigger": orch.trigger,
+            "workflow": node(orch.workflow), "services": node(orch.services),
+        },
+        "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
+    }
+
+
+_RECORD_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {}
+"""Per record class: its JSON `type` and its field names (looked up once, not per record:
+a 100k-message analysis holds millions of records)."""
+
+
+def _record(value: Any) -> Any:
+    """A projection's records (frozen dataclasses and tuples of them) as JSON values."""
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is tuple:
+        return [_record(v) for v in value]
+    spec = _RECORD_FIELDS.get(kind)
+    if spec is None:
+        if not hasattr(kind, "__dataclass_fields__"):
+            return value
+        spec = _RECORD_FIELDS[kind] = (kind.__name__.lower(), tuple(kind.__dataclass_fields__))
+    out: dict[str, Any] = {"type": spec[0]}
+    for name in spec[1]:
+        out[name] = _record(getattr(value, name))
+    return out
