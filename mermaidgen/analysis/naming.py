@@ -92,10 +92,11 @@ def is_package_name(name: object) -> bool:
 def is_module_name(name: object) -> bool:
     """True for a name `snake` could have made: a safe module, class-stem and file name.
     (Names read back from a manifest are checked with this: a cloned repository's manifest
-    is hostile input.)"""
+    is hostile input. A name without words is never one: snake gives it the fallback, a
+    word; a fallback of `_` would let `__` pass, as `_` plus the reserved-word mark.)"""
     return isinstance(name, str) and 0 < len(name) <= MAX_WORDS_LENGTH + 8 \
         and name.isascii() and name.isidentifier() and name == name.lower() \
-        and not keyword.iskeyword(name) and snake(name, "_") == name
+        and not keyword.iskeyword(name) and snake(name) == name
 
 
 @dataclass(frozen=True, slots=True)

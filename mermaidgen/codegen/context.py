@@ -16,6 +16,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
+from mermaidgen.codegen.paths import add_paths, reply_deciders
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram, messages
 from mermaidgen.projection import choreography_of, orchestration_of
@@ -177,6 +178,11 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "services": services,
         "starters": [s["class_name"] for s in services if s["entry"]],
     })
+    add_paths(ctx, analysis, [
+        {"base_name": s["base_name"], "hooks": s["hooks"],
+         "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
+                      *(j["ops"] for j in s["joins"])]}
+        for s in services])
     return ctx
 
 
@@ -250,6 +256,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             operations.append({
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
+                "calls": list(op.calls),
             })
         signal_hooks = []
         for op in signals.get(pid, []):
@@ -290,6 +297,13 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         },
         "services": services,
     })
+    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
+    add_paths(ctx, analysis, [
+        {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
+         "op_lists": [workflow_ops]},
+        *({"base_name": s["base_name"], "hooks": s["hooks"],
+           "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
+           "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)])
     return ctx
 
 

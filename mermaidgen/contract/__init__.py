@@ -30,7 +30,7 @@ def __getattr__(name: str):
 __all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
            "contract_of", "vendored_sources"]
 
-CHECKER_SOURCES = ("keys.py", "checker.py")
+CHECKER_SOURCES = ("keys.py", "checker.py", "drive.py")
 """The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
 
 
