@@ -125,17 +125,12 @@ def _placed(hooks: list[dict], options: bool) -> list[dict]:
 
 def _retry_policies(workflow: dict, services: list[dict]) -> None:
     """Bounded one-call loops become retry policies (codegen/temporal_flow.py), in the
-    workflow and in each operation's flow; the repeat hooks they no longer ask go."""
-    owners = [(workflow, [workflow])] + [
-        (s, [v for o in s["operations"] for v in o["variants"]]) for s in services]
-    for owner, bodies in owners:
-        dropped: set[str] = set()
-        for body in bodies:
-            body["ops"], gone = retry_loops_as_policies(body["ops"])
-            dropped |= gone
-        still = {op.get("hook") for body in bodies for op in body["ops"]}
-        owner["hooks"] = [h for h in owner["hooks"]
-                          if h["name"] not in dropped or h["name"] in still]
+    workflow and in each operation's flow."""
+    bodies = [workflow] + [v for s in services for o in s["operations"] for v in o["variants"]]
+    for body in bodies:
+        body["ops"], _unused = retry_loops_as_policies(body["ops"])
+    # the repeat hooks of those loops stay defined (a path run, paths.py, drives them),
+    # though nothing asks them any more
 
 
 def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:

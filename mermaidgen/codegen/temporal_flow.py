@@ -19,6 +19,9 @@ import re
 from mermaidgen.codegen.literals import comment
 
 _QUIET = frozenset({"note"})
+_RETRY = re.compile(r"\b(?:retr(?:y|ies)|attempts?|tries|times)\b", re.IGNORECASE)
+"""A loop label that reads as retrying (a polling loop, "every 10 s, at most 5 minutes",
+is not a retry policy)."""
 
 
 def retry_loops_as_policies(ops: list[dict]) -> tuple[list[dict], set[str]]:
@@ -32,7 +35,8 @@ def retry_loops_as_policies(ops: list[dict]) -> tuple[list[dict], set[str]]:
         end = _block_end(ops, i)
         body = ops[i + 1:end]
         calls = [o for o in body if o["op"] not in _QUIET and o["op"] != "loop_next"]
-        if op["op"] == "loop" and str(op["limit"]).isdigit() and len(calls) == 1 \
+        if op["op"] == "loop" and str(op["limit"]).isdigit() and _RETRY.search(op["comment"]) \
+                and len(calls) == 1 \
                 and calls[0]["op"] == "call" and calls[0]["indent"] == op["indent"] + 1 \
                 and body and body[-1]["op"] == "loop_next":
             limit = int(op["limit"])
