@@ -21,8 +21,15 @@ from __future__ import annotations
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
 from mermaidgen.codegen.context import orchestration
-from mermaidgen.codegen.literals import string
+from mermaidgen.codegen.literals import literal, string
 from mermaidgen.codegen.schema import Refinements
+from mermaidgen.codegen.temporal_flow import (
+    catches_failures,
+    retry_loops_as_policies,
+    timers,
+)
+from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
+from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
 
 SDK_VERSION = "1.35.0"
@@ -42,18 +49,28 @@ just because a developer's shell points at one."""
 _RUNS = {"payload": "workflow", "choose": "workflow", "should": "workflow",
          "should_break": "workflow", "repeat": "workflow", "recover": "workflow",
          "options": "workflow", "step": "activity", "reply": "activity",
-         "signal": "client"}
+         "signal": "client", "key": "client"}
 _TRIVIAL = frozenset({"pass", "note"})
 _OPTIONS_HOOK = {"name": "call_options", "kind": "options", "line": 0,
                  "note": "how long each call may take and how it is retried",
                  "branches": [], "first_branch_lit": "None", "branch_lits": []}
+_KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
+             "note": "the business key the workflow id is built from",
+             "branches": [], "first_branch_lit": "None", "branch_lits": []}
 
 
 def context(analysis: Analysis, package: str, source_text: str,
-            target: str = "temporal", refinements: Refinements | None = None) -> dict:
+            target: str = "temporal", refinements: Refinements | None = None,
+            evolution: dict | None = None) -> dict:
+    """`evolution`: what an earlier generation left in the output folder
+    (temporal_versions.previous), to keep the workflow code that running workflows need."""
     ctx = orchestration(analysis, package, source_text, target, refinements)
     w = ctx["orchestrator"]
     services = ctx["services"]
+    _retry_policies(w, services)
+    texts = [m.text for m in messages(analysis.diagram)]
+    for body in [w] + [v for s in services for o in s["operations"] for v in o["variants"]]:
+        timers(body["ops"], texts)
 
     modules = {s["module"] for s in services}
     w_module = orchestration_of(analysis).name
@@ -64,7 +81,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     w["queue_lit"] = string(w["queue"])
     w["type_lit"] = string(w["class_name"])
     w["deliver_lit"] = string(f"{w_module}.deliver")
-    w["hooks"] = _placed(w["hooks"], options=True)
+    w["hooks"] = _placed(w["hooks"], options=True) + [dict(_KEY_HOOK, runs="client")]
     w["steps"] = [h["name"] for h in w["hooks"] if h["kind"] == "step"]
     w["awaits"] = any(op["op"] == "await" for op in w["ops"])
 
@@ -88,7 +105,14 @@ def context(analysis: Analysis, package: str, source_text: str,
         "sdk": SDK_VERSION, "test_server": TEST_SERVER_VERSION, "cli": CLI_VERSION,
         "address_env": ADDRESS_ENV,
     }
+    _versions(ctx, analysis, evolution or {})
     ctx["wiring"]["flow"] = any(s["flows"] for s in services)
+    every_op = w["ops"] + [op for s in services for o in s["operations"]
+                           for v in o["variants"] for op in v["ops"]] + \
+        [op for v in w["old_versions"] for op in v["ops"]]
+    ctx["wiring"]["failures"] = catches_failures(every_op)
+    ctx["wiring"]["asyncio"] = any(op["op"] == "par_join" for op in every_op)
+    ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     ctx["flow_services"] = [s for s in services if s["flows"]]
     return ctx
@@ -99,3 +123,32 @@ def _placed(hooks: list[dict], options: bool) -> list[dict]:
     whose workflow makes calls."""
     out = [dict(h, runs=_RUNS.get(h["kind"], "workflow")) for h in hooks]
     return out + ([dict(_OPTIONS_HOOK, runs="workflow")] if options else [])
+
+
+def _retry_policies(workflow: dict, services: list[dict]) -> None:
+    """Bounded one-call loops become retry policies (codegen/temporal_flow.py), in the
+    workflow and in each operation's flow."""
+    bodies = [workflow] + [v for s in services for o in s["operations"] for v in o["variants"]]
+    for body in bodies:
+        body["ops"], _unused = retry_loops_as_policies(body["ops"])
+    # the repeat hooks of those loops stay defined (a path run, paths.py, drives them),
+    # though nothing asks them any more
+
+
+def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
+    """The workflow's versions (codegen/temporal_versions.py): `versions_json` for the
+    project's versions file, and `orchestrator.old_versions`, the bodies running
+    workflows may still need, each behind the patch of the version after it."""
+    w = ctx["orchestrator"]
+    table = [(m.sender, m.receiver, m.text) for m in messages(analysis.diagram)]
+    versions = evolve(portable(w["ops"], table), evolution, w["class_name"])
+    hooks = {h["name"] for h in w["hooks"]}
+    operations = {(s["id_lit"], op["name"]) for s in ctx["services"]
+                  for op in s["operations"]}
+    w["old_versions"] = localised(versions, table, hooks, operations,
+                                  evolution.get("histories", 0))
+    for v in w["old_versions"]:
+        v["patch_lit"] = string(v["patch"]) if v["patch"] else None
+    w["patch_lit"] = string(versions[-1]["patch"]) if versions[-1]["patch"] else None
+    ctx["versions_literal"] = literal(versions)
+    ctx["versions_histories"] = HISTORIES

@@ -165,6 +165,7 @@ def lint_file(path: Path, report: Report) -> None:
 def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
     from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.temporal_versions import with_evolution
     from mermaidgen.codegen.write import output
     from mermaidgen.codegen.write.user_code import broken_hooks
     from mermaidgen.mermaid.sources import load_with_text, single
@@ -174,7 +175,8 @@ def drift(generation) -> Drift | None:
     out = generation.out
     result = build(diagram, text, style=generation.style, target=generation.target,
                    package=generation.package, orchestrator=generation.orchestrator,
-                   templates=generation.templates, options=options,
+                   templates=generation.templates,
+                   options=with_evolution(generation.target, out, options),
                    source_name=generation.shown or None,
                    pins=output.pins(out) if out.is_dir() else None)
     if not out.is_dir():

@@ -53,6 +53,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
          orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
          force: bool, options: dict | None = None, source_name: str | None = None) -> int:
     from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.temporal_versions import with_evolution
     from mermaidgen.codegen.write import output
     from mermaidgen.codegen.write.user_code import (
         setting_changes,
@@ -76,7 +77,8 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     previous = output.read_manifest(folder) if folder.is_dir() else None
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
-                       templates=Path(templates) if templates else None, options=options,
+                       templates=Path(templates) if templates else None,
+                       options=with_evolution(target, folder, options),
                        source_name=source_name or _shown(diagram.source, folder),
                        pins=output.pins(folder))
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
