@@ -18,7 +18,6 @@ Marked `engine`: a server that does not answer skips them, which fails in CI mod
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -32,7 +31,7 @@ SAMPLE = PROJECT / "samples" / "broker-fanout.mmd"
 URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379",
         "rabbit": "amqp://guest:guest@127.0.0.1:5672/"}
 PORTS = {"nats": 4222, "redis": 6379, "rabbit": 5672}
-REAL = ("nats", "redis")  # RabbitMQ: not yet started by .ci/servers/brokers.sh
+REAL = ("nats", "redis", "rabbit")
 
 
 def _up(broker: str) -> bool:
@@ -93,8 +92,13 @@ def test_a_handler_that_always_fails_ends_in_the_dead_letter_channel(
     assert result["calls"]["notify_invoice"] == 0
     letter = result["dead_letter"]
     assert letter is not None, result["log"]
-    assert letter["event"] == "OrderPlaced" and letter["attempts"] == 3
-    assert letter["error"] == "ConnectionError('billing is down')"
+    assert letter["event"] == "OrderPlaced"
+    if broker == "rabbit":  # rejected by the handler's queue into the dead-letter exchange
+        assert letter["reason"] == "rejected"
+        assert letter["queue"] == f"{package}--billing--orders-v1"
+    else:
+        assert letter["attempts"] == 3
+        assert letter["error"] == "ConnectionError('billing is down')"
     cid = letter["correlation_id"]
     assert f"dead-lettered after 3 attempts (correlation id {cid})" in result["log"]
 
@@ -140,3 +144,80 @@ def test_an_unreachable_broker_is_one_line_not_a_traceback(
         assert f"no NATS server answers at 127.0.0.1:{port}" in done.stderr
         assert "nats-server -js" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+PROBE = '''
+import asyncio
+from {package}.apps import billing
+
+
+async def call(path):
+    sent = []
+
+    async def receive():
+        return {{"type": "http.request", "body": b"", "more_body": False}}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {{"type": "http", "method": "GET", "path": path, "query_string": b"",
+              "headers": []}}
+    await billing.asgi(scope, receive, send)
+    return sent[0]["status"]
+
+
+async def main():
+    before = await call("/ready")
+    await billing.broker.connect()
+    print(await call("/health"), before, await call("/ready"))
+    await billing.broker.stop()
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+def test_health_and_readiness_are_asgi_endpoints(tmp_path: Path,
+                                                 faststream_python: Path) -> None:
+    out, package = _project(tmp_path, "nats")
+    (out / "probe.py").write_text(PROBE.format(package=package), encoding="utf-8")
+    done = run([faststream_python, "probe.py"], out, timeout=60,
+               MERMAIDGEN_BROKER_URL=URLS["nats"], PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    # alive; not ready before the broker is connected; ready once it is
+    assert done.stdout.split() == ["204", "500", "204"], done.stdout + done.stderr
+
+
+STORES = '''
+import asyncio
+import os
+import uuid
+
+os.environ["MERMAIDGEN_STORE"] = "{kind}"
+from {package}._generated import store
+
+
+async def main():
+    shared = store.from_environment("{package}", "{url}")
+    key = "billing/" + uuid.uuid4().hex
+    before = await shared.seen(key)
+    await shared.remember(key)
+    join = "notify/" + uuid.uuid4().hex + "/join_1"
+    sizes = [await shared.join(join, m) for m in ("a", "a", "b")]
+    print(type(shared).__name__, before, await shared.seen(key), *sizes)
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(("broker", "name"), [("nats", "NatsStore"), ("redis", "RedisStore")])
+def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
+        broker: str, name: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    (out / "stores.py").write_text(
+        STORES.format(kind=broker, package=package, url=URLS[broker]), encoding="utf-8")
+    done = run([faststream_python, "stores.py"], out, timeout=60, PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2
+    assert done.stdout.split() == [name, "False", "True", "1", "1", "2"], done.stdout
