@@ -221,3 +221,29 @@ def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
     assert done.returncode == 0, done.stderr
     # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2
     assert done.stdout.split() == [name, "False", "True", "1", "1", "2"], done.stdout
+
+
+USER_STARTUP = '''
+
+    async def on_startup(self):
+        return {"pool": "opened"}
+
+    async def on_shutdown(self):
+        print("closed", self.deps["pool"])
+
+    async def on_order_placed(self, ctx):
+        print("deps", ctx.deps["pool"])
+'''
+
+
+@pytest.mark.engine
+def test_startup_hook_dependencies_reach_every_hook(tmp_path: Path,
+                                                    faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generation = generate(SAMPLE, out, "nats", package="deps")
+    user = out / "deps" / "services" / "billing.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + USER_STARTUP, encoding="utf-8")
+    done = run([faststream_python, "-m", generation.package], out, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "deps opened" in done.stdout and "closed opened" in done.stdout, done.stdout
