@@ -20,4 +20,21 @@ def paused_collection() -> Iterator[None]:
         yield
     finally:
         if collecting:
+            if gc.get_freeze_count() == 0:  # never thaw what someone else froze
+                _age()
             gc.enable()
+
+
+def _age() -> None:
+    """Move every object the collector tracks into its oldest generation, unscanned.
+
+    What was built while the collector slept would otherwise all be young, and the first
+    young collection after it (on the next allocation, often still inside the parse)
+    would scan it all: 4 ms after a 10,000-message parse (a tenth of it), 100 ms after a
+    100,000-message one, more than linear as the objects outgrow the caches. In the oldest
+    generation they wait for the next full collection, which the collector runs only
+    once the old objects have grown by a quarter, as it does for any long-lived data.
+    (`freeze` parks the objects and resets the young generation's count; `unfreeze` puts
+    them into the oldest generation.)"""
+    gc.freeze()
+    gc.unfreeze()

@@ -128,3 +128,32 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+KNOWN_PATH_DEFECTS: dict[tuple[str, str], dict[str, str]] = {
+    ("hostile", "choreography"): dict.fromkeys(
+        ["else", "else+while-true-twice"],
+        "a non-local choice (conformance.md, who decides a branch): L runs the loop after "
+        "the alt, but learns of the alt only in its first section; in `else` no message "
+        "reaches it, so no choreography can follow this path"),
+}
+"""(diagram, style) -> path -> why it fails: paths of the python target that fail because
+of a runtime defect another branch is fixing. test_paths.py checks that exactly these
+fail (so the entry must go when the fix lands); test_generate.py deselects them."""
+
+
+def known_defect_deselections(diagram: str, style: str) -> list[str]:
+    """pytest arguments that leave out the generated path tests known to fail."""
+    return [arg for name in KNOWN_PATH_DEFECTS.get((diagram, style), {}) for arg in
+            ("--deselect",
+             f"tests/test_contract.py::test_every_path_conforms_to_the_diagram[{name}]")]
+
+
+def known_path_failure(test: str, diagram: str, style: str) -> bool:
+    """Is `test` (a generated project's test name, with its parameters) a path test of a
+    path listed in KNOWN_PATH_DEFECTS?"""
+    if not test.startswith("test_every_path_conforms") or "[" not in test:
+        return False
+    params = test[test.index("[") + 1:-1]
+    return any(params == name or params.endswith("-" + name)
+               for name in KNOWN_PATH_DEFECTS.get((diagram, style), {}))

@@ -310,10 +310,19 @@ def results(tmp_path_factory) -> dict[Key, Result | str | None]:
         if block.runnable or block.kind == "excerpt":
             folders.setdefault(block.folder, []).append(block)
 
-    def run_folder(n: int, blocks: list[Block]) -> None:
-        folder = tmp_path_factory.mktemp(f"examples-{n}")
+    # the folders are made here, before the threads start: tmp_path_factory is not
+    # thread-safe, and the samples are copied once, whole
+    base = tmp_path_factory.mktemp("examples")
+    pristine = base / "samples"
+    shutil.copytree(ROOT / "samples", pristine)
+    lots = list(folders.values())
+    made = [base / f"folder-{n}" for n in range(len(lots))]
+    for folder, blocks in zip(made, lots, strict=True):
+        folder.mkdir()
         if any("samples/" in b.script for b in blocks if b.runnable):
-            shutil.copytree(ROOT / "samples", folder / "samples")
+            shutil.copytree(pristine, folder / "samples")
+
+    def run_folder(folder: Path, blocks: list[Block]) -> None:
         for block in blocks:
             if block.runnable:
                 found[block.page, block.line] = _run(block.script, folder)
@@ -324,8 +333,8 @@ def results(tmp_path_factory) -> dict[Key, Result | str | None]:
 
     # the folders are independent, and their examples mostly wait on subprocesses
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for done in [pool.submit(run_folder, n, blocks)
-                     for n, blocks in enumerate(folders.values())]:
+        for done in [pool.submit(run_folder, folder, blocks)
+                     for folder, blocks in zip(made, lots, strict=True)]:
             done.result()
     if UPDATE:
         for page in PAGES:

@@ -20,6 +20,7 @@ from mermaidgen.analysis.roles import Roles, assign
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
 from mermaidgen.model import Diagnostic, Diagram
+from mermaidgen.model.quick_init import quicken
 
 _ORCHESTRATOR_NAME = re.compile(
     r"orchestrat|coordinat|saga|workflow|process[\s_-]*manager|conductor", re.IGNORECASE)
@@ -229,3 +230,6 @@ def _style(occs: list[Occurrence], roles: Roles, brokers: frozenset[str], orches
     return StyleChoice("choreography", f"{share} of the {len(talk)} messages are "
                        "request/reply pairs and no participant is named like an "
                        "orchestrator: the services react to each other's messages")
+
+# built by the thousand for a large diagram (see model/quick_init.py)
+quicken(MessageInfo, StyleChoice)

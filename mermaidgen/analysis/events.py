@@ -18,6 +18,7 @@ from mermaidgen.analysis.flow import Occurrence
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
 from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words
 from mermaidgen.model import Participant
+from mermaidgen.model.quick_init import quicken
 
 _BROKER_WORDS = frozenset({
     "kafka", "rabbitmq", "rabbit", "sns", "sqs", "nats", "jetstream", "pubsub", "topic",
@@ -201,3 +202,6 @@ def _display(text: str) -> str:
 def _add(items: list[str], value: str) -> None:
     if value not in items:
         items.append(value)
+
+# built by the thousand for a large diagram (see model/quick_init.py)
+quicken(Event, Hops)

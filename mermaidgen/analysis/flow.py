@@ -21,6 +21,7 @@ from mermaidgen.model import (
     Section,
     Statement,
 )
+from mermaidgen.model.quick_init import quicken
 
 Path = tuple[tuple[int, int], ...]
 """Where a statement sits: (block id, section index) pairs from the outside in."""
@@ -159,3 +160,6 @@ class _SectionMarker:
 
 def occurrences(items: list[Item]) -> list[Occurrence]:
     return [it for it in items if isinstance(it, Occurrence)]
+
+# built by the thousand for a large diagram (see model/quick_init.py)
+quicken(Enter, SectionStart, Leave, Other, _SectionMarker)

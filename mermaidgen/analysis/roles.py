@@ -14,7 +14,9 @@ Structure comes first, arrow style second, because real diagrams use arrows loos
 
 Async arrows (`-)`, `--)`), hops to and from brokers and self messages are never calls.
 `alt`/`critical` sections are alternatives: each starts from the state before the block,
-and a call answered in any section counts as answered afterwards. The whole pass is
+and a call answered in any section counts as answered afterwards. What follows a `break`
+runs only where it was not taken, so it continues from the state before the break (a
+call the break's section answers may be answered again after it). The whole pass is
 linear in the number of statements.
 """
 
@@ -117,8 +119,10 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
                 state = _merge(before, [*ends, state])
-            elif kind in ("opt", "break"):
+            elif kind == "opt":
                 state = _merge(before, [before, state])
+            elif kind == "break":  # what follows runs only where the break was not taken
+                state = before
 
     role = []
     for o in occurrences:

@@ -16,6 +16,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
+from mermaidgen.codegen.paths import add_paths, reply_deciders
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram, messages
 from mermaidgen.projection import choreography_of, orchestration_of
@@ -63,7 +64,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         "participants": participants,
         # the flat form: two levels deep however deep the diagram nests (a nested literal
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
-        "contract_literal": literal(contract_of(contract_diagram, stream=True)),
+        "contract_literal": literal(contract_of(
+            contract_diagram, stream=True,
+            relays=analysis.brokers if style == "choreography" else ())),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }
@@ -145,10 +148,13 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
                   "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
                  for j in s.joins]
+        timers = [{"name": t.name, "line": t.line,
+                   "ops": _publishes(flat.flatten(t.actions, 0), classes, payload_hooks, flat)}
+                  for t in s.timers]
         services.append({
             "id_lit": string(s.participant), "id_comment": comment(s.participant),
             "module": s.name, "class_name": s.class_name, "base_name": f"{s.class_name}Base",
-            "entry": entry, "handlers": handlers, "joins": joins,
+            "entry": entry, "handlers": handlers, "joins": joins, "timers": timers,
             "hooks": [vars_of(h) for h in flat.all_hooks],
             "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
                                                     if k in classes)),
@@ -158,12 +164,13 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         for h in s["handlers"]:
             for c in h["cases"]:
                 _safe(c["ops"])
-        for j in s["joins"]:
+        for j in [*s["joins"], *s["timers"]]:
             _safe(j["ops"])
     all_ops = ([op for s in services for op in s["entry"]]
                + [op for s in services for h in s["handlers"] for c in h["cases"]
                   for op in c["ops"]]
-               + [op for s in services for j in s["joins"] for op in j["ops"]])
+               + [op for s in services for j in [*s["joins"], *s["timers"]]
+                  for op in j["ops"]])
     uses = _uses(services, all_ops)
     uses["events"] = any(s["handlers"] for s in services) \
         or any(op["op"] == "publish" for op in all_ops)
@@ -177,6 +184,11 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "services": services,
         "starters": [s["class_name"] for s in services if s["entry"]],
     })
+    add_paths(ctx, analysis, [
+        {"base_name": s["base_name"], "hooks": s["hooks"],
+         "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
+                      *(j["ops"] for j in s["joins"])]}
+        for s in services])
     return ctx
 
 
@@ -197,7 +209,8 @@ def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str
 def vars_of(hook) -> dict:
     return {"name": hook.name, "kind": hook.kind, "line": hook.line, "note": hook.note,
             "branches": list(hook.branches), "first_branch_lit": string(hook.branches[0])
-            if hook.branches else "None", "branch_lits": [string(b) for b in hook.branches]}
+            if hook.branches else "None", "branch_lits": [string(b) for b in hook.branches],
+            "seconds": hook.seconds}
 
 
 def orchestration(analysis: Analysis, package: str, source_text: str,
@@ -250,6 +263,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             operations.append({
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
+                "calls": list(op.calls),
             })
         signal_hooks = []
         for op in signals.get(pid, []):
@@ -290,6 +304,13 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         },
         "services": services,
     })
+    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
+    add_paths(ctx, analysis, [
+        {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
+         "op_lists": [workflow_ops]},
+        *({"base_name": s["base_name"], "hooks": s["hooks"],
+           "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
+           "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)])
     return ctx
 
 

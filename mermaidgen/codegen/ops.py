@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from mermaidgen.analysis.naming import NameTable, snake
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.nested import split_deep_blocks
+from mermaidgen.projection.loops import option_seconds
 from mermaidgen.projection.views import (
     Action,
     Arrive,
@@ -25,7 +26,9 @@ from mermaidgen.projection.views import (
     Call,
     Comment,
     Fragment,
+    InTime,
     LocalStep,
+    LoopStart,
     Lost,
     Publish,
     Received,
@@ -54,12 +57,15 @@ def loop_bound(label: str) -> str:
 class Hook:
     name: str
     kind: str
-    """payload, choose, should, repeat, should_break, recover, step, reply, signal."""
+    """payload, choose, should, repeat, should_break, recover, step, reply, signal,
+    seconds."""
     line: int
     note: str
     """What the hook decides, as a comment (diagram text sanitised)."""
     branches: tuple[str, ...] = ()
     replies: tuple[str, ...] = ()
+    seconds: str = ""
+    """kind `seconds`: the default, as a Python literal."""
 
 
 @dataclass(slots=True)
@@ -241,8 +247,25 @@ class Flattener:
                         "line": a.line, "comment": self.describe(a.message)})
         elif isinstance(a, Arrive):
             ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line})
+        elif isinstance(a, InTime):
+            ops.append({"op": "in_time", "indent": d, "key": a.key, "line": a.line})
+        elif isinstance(a, LoopStart):
+            ops.append({"op": "loop_start", "indent": d, "key": a.key, "line": a.line})
         elif isinstance(a, Fragment):
             self._fragment(a, d, exit_with, ops, stack)
+
+    def _begin_critical(self, f: Fragment, options: tuple, d: int) -> dict:
+        """Open a critical whose main section spans handlers; with a timed option, start
+        its timer (how long: a `seconds_` hook whose default the option's label gives)."""
+        op = {"op": "begin_critical", "indent": d, "key": f.spans, "line": f.line}
+        timed = next((b for b in options if option_seconds(b.label) is not None), None)
+        if f.timer is not None and timed is not None:
+            h = self.hook(("seconds", f.line, timed.label),
+                          "seconds_" + snake(timed.label, "timeout"), "seconds", timed.line,
+                          f"option {timed.label}: how long the main section may take",
+                          seconds=repr(option_seconds(timed.label)))
+            op.update(hook=h.name, timer=f.timer)
+        return op
 
     def _fragment(self, f: Fragment, d: int, exit_with: str, ops: list[dict], stack) -> None:
         self.counter += 1
@@ -289,6 +312,14 @@ class Flattener:
                 body(b.actions, d + 1, exit_with)
             emit({"op": "else_unknown", "indent": d, "var": var, "hook": h.name,
                   "line": f.line})
+        elif f.kind == "break" and f.decided_by in self.results and \
+                f.branches[0].reply in self.results[f.decided_by][1]:
+            # the reply the call got says whether the break was taken: no hook
+            result, replies = self.results[f.decided_by]  # type: ignore[index]
+            ops.append({"op": "if_reply", **head, "result_lit": result,
+                        "reply": list(replies).index(f.branches[0].reply)})
+            body(f.branches[0].actions, d + 1, exit_with,
+                 [{"op": "exit", "indent": d + 1, "how": exit_with}])
         elif f.kind in ("opt", "break"):
             kind = "should" if f.kind == "opt" else "should_break"
             h = self.hook((kind, f.line, f.label), f"{kind}_{base}", kind, f.line, label)
@@ -311,6 +342,21 @@ class Flattener:
             ops.append({"op": "loop", **head, "var": var, "limit": loop_bound(f.label)})
             body(f.branches[0].actions, d + 1, "break",
                  [{"op": "loop_next", "indent": d + 1, "var": var, "hook": h.name}])
+        elif f.kind == "loop_back":
+            # an iteration of a loop that spans handlers ends here: send the next one, or
+            # go on after the loop (same hook as a loop inside one handler)
+            loop_label = comment(f"loop {f.label}".strip())
+            base = snake(f.label, "loop") if f.label else "loop"
+            h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
+                          loop_label)
+            again, done = f.branches
+            ops.append({"op": "loop_again", **head, "comment": loop_label, "key": f.name,
+                        "hook": h.name, "limit": loop_bound(f.label)})
+            body(again.actions, d + 1, exit_with)
+            if done.actions:
+                emit({"op": "else", "indent": d, "line": f.line,
+                      "comment": "on after the loop"})
+                body(done.actions, d + 1, exit_with)
         elif f.kind in ("par", "par_over"):
             names = [f"_branch_{self.counter}_{k + 1}" for k in range(len(f.branches))]
             ops.append({"op": "note", **head})
@@ -330,9 +376,14 @@ class Flattener:
             h = self.hook(("recover", f.line, f.label), "recover_" + base, "recover", f.line,
                           label, branches=names)
             var = f"option_{self.counter}"
+            if f.spans is not None:  # the main section goes on in other handlers
+                ops.append(self._begin_critical(f, options, d))
             ops.append({"op": "try", **head})
             body(f.branches[0].actions, d + 1, exit_with)
             emit({"op": "except", "indent": d, "var": var, "hook": h.name, "line": f.line})
+            if f.spans is not None:  # from now on, late news of the main section is dropped
+                emit({"op": "critical_option", "indent": d + 1, "key": f.spans,
+                      "line": f.line})
             for k, b in enumerate(options):
                 emit({"op": "if" if k == 0 else "elif", "indent": d + 1, "var": var,
                       "value": names[k], "line": b.line, "comment": comment(b.label)})

@@ -30,13 +30,18 @@ def __getattr__(name: str):
 __all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
            "contract_of", "vendored_sources"]
 
-CHECKER_SOURCES = ("keys.py", "checker.py")
+CHECKER_SOURCES = ("keys.py", "checker.py", "drive.py")
 """The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
 
 
-def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
+def contract_of(diagram: Diagram, *, stream: bool = False,
+                relays: Sequence[str] = ()) -> dict:
     """The contract data of a diagram: its messages and blocks, `rect` flattened, notes,
     activations and other statements dropped, `par_over` as `par`.
+
+    `relays`: the participants that relay like brokers (an event passed on when it is
+    published, order kept per publisher, broker and receiver; `checker.py`): the brokers
+    the analysis finds (`analyse(diagram).brokers`), for a choreography contract.
 
     With `stream`, the same contract as a flat list of rows (`checker.nest` describes
     them): data that stays two levels deep however deeply the diagram nests its blocks,
@@ -58,7 +63,9 @@ def contract_of(diagram: Diagram, *, stream: bool = False) -> dict:
                 break
         else:
             stack.pop()
-    contract = {"version": CONTRACT_VERSION, "stream": rows}
+    contract: dict = {"version": CONTRACT_VERSION, "stream": rows}
+    if relays:
+        contract["relays"] = list(relays)
     return contract if stream else nest(contract)
 
 
@@ -103,15 +110,16 @@ TraceMessage = Sequence[str] | Mapping[str, str]
 
 
 def check_trace(diagram_or_contract: Diagram | Mapping, trace: Iterable[TraceMessage], *,
-                max_scenarios: int | None = None, max_steps: int | None = None) -> Verdict:
+                max_scenarios: int | None = None, max_steps: int | None = None,
+                relays: Sequence[str] = ()) -> Verdict:
     """Check a trace, e.g. one recorded from a real system, against a diagram (or its
     contract data). Trace messages are `(sender, receiver, text)` in the diagram's
     participant names, or mappings with keys `from`, `to`, `text`. The search limits
     default to the checker's own."""
     from mermaidgen.contract.checker import MAX_SCENARIOS, MAX_STEPS, check
 
-    contract = (contract_of(diagram_or_contract) if isinstance(diagram_or_contract, Diagram)
-                else dict(diagram_or_contract))
+    contract = (contract_of(diagram_or_contract, relays=relays)
+                if isinstance(diagram_or_contract, Diagram) else dict(diagram_or_contract))
     result = check(contract, list(trace),
                    max_scenarios=MAX_SCENARIOS if max_scenarios is None else max_scenarios,
                    max_steps=MAX_STEPS if max_steps is None else max_steps)

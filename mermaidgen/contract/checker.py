@@ -12,6 +12,12 @@ Semantics (`conformance.md`), with the choices made where the spec leaves room:
   the same sender, or m1's receiver is m2's sender; transitively. Texts are compared by
   `keys.event_key`, participants exactly. The trace must hold exactly the messages of one
   scenario (a choice of sections and iteration counts): nothing missing, nothing extra.
+* Relays (`"relays"`: the broker participants): a broker passes each event on when it is
+  published, not after everything it received before. A relay's send (a delivery, a
+  forward, an ack) waits only for the latest message into the relay with the same event
+  key (else the latest message into it at all), and for the relay's previous send to the
+  same receiver of an event from the same publisher (order is kept per publisher, relay
+  and receiver). What the receiver sends next depends on the delivery as usual.
 * Drawn before: document order, except that two messages in different sections of one
   `par` are never drawn before one another. Causality between par sections therefore
   exists only through messages outside the par (everything drawn before the par precedes
@@ -110,11 +116,18 @@ class _Program:
         self.msgs: list[tuple[str, str, str, int, int]] = []  # sender, receiver, text, line, label
         self.labels: dict[tuple[str, str, str], int] = {}
         self.label_sender: list[str] = []
+        self.label_identity: list[tuple[str, str, str]] = []  # sender, receiver, event key
         self.label_lines: list[list[int]] = []
         self.label_last: list[int] = []  # per label, the last instruction that sends it
         self.par_last: dict[int, dict[int, int]] = {}  # par block -> label -> last section
         self.bounds: dict[int, tuple[int, int]] = {}
         """Per label, how few and how many times any scenario sends it (`_MANY`: no limit)."""
+        self.keys: list[str] = []  # per static message, its event key
+        relays = contract.get("relays", [])
+        if not isinstance(relays, list) or not all(isinstance(r, str) for r in relays):
+            raise ContractError(f"contract relays must be a list of participant names: "
+                                f"{relays!r:.200}")
+        self.relays = frozenset(relays)
         self._compile(_items(contract, "contract"))
         self.code = [tuple(op) for op in self.code]
 
@@ -193,10 +206,12 @@ class _Program:
         if label is None:
             label = self.labels[key] = len(self.label_sender)
             self.label_sender.append(sender)
+            self.label_identity.append(key)
             self.label_lines.append([])
             self.label_last.append(-1)
         self.label_lines[label].append(line)
         self.msgs.append((sender, receiver, text, line, label))
+        self.keys.append(key[2])
         return label
 
     def _end_section(self, block: dict, frame: list, stack: list, open_pars: list) -> None:
@@ -337,7 +352,10 @@ def nest(contract: dict) -> dict:
                                 f"message, block, section or end row: {row!r:.200}") from None
     if blocks:
         raise ContractError(f"contract stream ends inside a {blocks[-1]['kind']} block")
-    return {"version": contract["version"], "items": top}
+    nested = {"version": contract["version"], "items": top}
+    if "relays" in contract:
+        nested["relays"] = contract["relays"]
+    return nested
 
 
 def _items(node: object, what: str) -> list:
@@ -468,7 +486,7 @@ class _Run:
         elif self.pending[label] >= self.total[label] - self.consumed[label]:
             return False
         front, trail, at, after = self.front[0], self.trail, self.i_at, self.i_next
-        preds = front.get(sender, ())
+        preds, chain = self._waits(sender, receiver, self.p.keys[m])
         wait = 0
         for i in preds:
             if at[i] < 0:
@@ -480,9 +498,13 @@ class _Run:
         at.append(-1)
         self.i_wait.append(wait)
         after.append([])
-        trail.append((0, front, sender, preds))
-        front[sender] = (j,)
-        if receiver != sender:
+        trail.append((0, front, chain, front.get(chain, ())))
+        front[chain] = (j,)
+        if receiver in self.p.relays:  # what the relay passes on next waits for this
+            for into in (("into", receiver, self.p.keys[m]), ("into", receiver, None)):
+                trail.append((0, front, into, front.get(into, ())))
+                front[into] = (j,)
+        elif receiver != sender:
             old = front.get(receiver, ())
             trail.append((0, front, receiver, old))
             front[receiver] = old + (j,)
@@ -492,6 +514,19 @@ class _Run:
             self.ready[label].append(j)
             trail.append((1, self.ready[label], None, None))
         return True
+
+    def _waits(self, sender: str, receiver: str, key: str) -> tuple[tuple[int, ...], Any]:
+        """What a send waits for, and the frontier it then becomes: a participant's send
+        waits for its last send and what it received since; a relay's send for the
+        message it passes on and its last send of that publisher's events to the same
+        receiver."""
+        front = self.front[0]
+        if sender not in self.p.relays:
+            return front.get(sender, ()), sender
+        source = front.get(("into", sender, key)) or front.get(("into", sender, None), ())
+        publisher = self.p.msgs[self.i_msg[source[0]]][0] if source else None
+        chain = ("relay", sender, receiver, publisher)
+        return source + front.get(chain, ()), chain
 
     def _match(self, j: int) -> None:
         """Match instance `j` to the trace message at `pos` (out of order if not ready)."""
@@ -633,7 +668,8 @@ class _Run:
         """Must any message with this label still to be unfolded wait for one that is
         unfolded and not matched? (Then it cannot be the next trace message.)"""
         at = self.i_at
-        waits = self.front[0].get(self.p.label_sender[label], ())
+        sender, receiver, key = self.p.label_identity[label]
+        waits = self._waits(sender, receiver, key)[0]
         return any(at[i] < 0 for i in waits) and not self._concurrent(label)
 
     def _reachable(self, label: int) -> bool:
@@ -762,7 +798,8 @@ def check(contract: dict, trace: Iterable, *, max_scenarios: int = MAX_SCENARIOS
     `contract`: `{"version": 1, "items": [ITEM, ...]}`, ITEM either `{"kind": "message",
     "from", "to", "text", "line"}` or `{"kind": "loop"|"alt"|"opt"|"par"|"critical"|"break",
     "label", "line", "sections": [{"label", "line", "items": [ITEM, ...]}, ...]}`; or the
-    same as `{"version": 1, "stream": [ROW, ...]}` (see `nest`).
+    same as `{"version": 1, "stream": [ROW, ...]}` (see `nest`). An optional `"relays"`
+    lists the broker participants (see the module's docstring).
     `trace`: the messages in the order they happened, as `(sender, receiver, text)` tuples
     or lists, or `{"from", "to", "text"}` mappings.
 

@@ -57,9 +57,9 @@ class Builder:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self._handlers = {
-            "SIGNAL": self._signal, "NOTE": self._note, "PARTICIPANT": self._declare,
-            "CREATE": self._create, "DESTROY": self._destroy, "ACTIVATE": self._activate,
-            "DEACTIVATE": self._deactivate, "LINK": self._link, "TITLE": self._meta,
+            "SIGNAL": self.on_message, "NOTE": self.on_note, "PARTICIPANT": self._declare,
+            "CREATE": self._create, "DESTROY": self._destroy, "ACTIVATE": self.on_activate,
+            "DEACTIVATE": self.on_deactivate, "LINK": self._link, "TITLE": self._meta,
             "BOX": self._box, "END": self._end,
         }
 
@@ -153,7 +153,7 @@ class Builder:
 
     # -- statements --------------------------------------------------------------------
 
-    def _signal(self, m) -> None:
+    def on_message(self, m) -> None:
         self._use(m.sender, m.span)
         self._use(m.receiver, m.span)
         if self.pending_create is not None:
@@ -188,13 +188,13 @@ class Builder:
             return
         self.active[pid] = count - 1
 
-    def _activate(self, node) -> None:
+    def on_activate(self, node) -> None:
         self.active[node.participant] = self.active.get(node.participant, 0) + 1
 
-    def _deactivate(self, node) -> None:
+    def on_deactivate(self, node) -> None:
         self._release(node.participant, node.span, "`deactivate`")
 
-    def _note(self, note) -> None:
+    def on_note(self, note) -> None:
         for pid in note.participants:
             self._use(pid, note.span)
 

@@ -43,6 +43,7 @@ _ID_KEYWORDS = {"participant", "actor", "destroy", "activate", "deactivate"}
 _LINKS = {"links", "link", "properties", "details"}
 _STRAY = "stray-character"
 MAX_PROBLEMS = 50
+DONE = object()  # what `Lexer.read` returns when there is nothing more to read
 
 
 class StatementError(Exception):
@@ -112,49 +113,58 @@ class Lexer:
 
     def tokens(self) -> Iterator[Tok]:
         """Every statement token after the header, in order."""
-        text = self.text
-        size = len(text) - 1  # the appended final newline ends the last statement
-        separators = R.SEPARATORS.match
-        fast_signal = (R.signal_after_separators().match
-                       if len(text) >= R.FAST_PATH_MIN_CHARS else _no_fast_path)
+        fast_signal = self.fast_signal()
         while True:
-            pos = self.pos
-            m = fast_signal(text, pos)
-            if m is not None:
-                # The common case in one match: separators, then a message on one line.
-                start = m.start("sender")
-                if start != pos:
-                    newlines = text.count("\n", pos, start)
-                    if newlines:
-                        self.line += newlines
-                        self.line_start = text.rfind("\n", pos, start) + 1
-                if not (m.group("sender_central") and m.group("mod")):
-                    end = m.end()
-                    line = self.line + self.line_offset
-                    column = start - self.line_start + 1 + self.column_offset
-                    span = Span(line, column, line, column + end - start)
-                    self.pos = end
-                    yield Tok("SIGNAL", _message(*m.group("sender", "sender_central", "arrow",
-                                                         "mod", "receiver", "text"), span), span)
-                    continue
-                self.pos = start
-            else:
-                end = separators(text, pos).end()
-                if end != pos:
-                    self._advance(end)
-            if self.pos >= size:
+            tok = self.read(fast_signal)
+            if tok is DONE:
                 return
-            try:
-                tok = self._statement()
-            except StatementError as err:
-                self._report(err)
-                if len(self.problems) >= MAX_PROBLEMS:
-                    return
-                continue
             if tok is not None:
-                yield tok
+                yield tok  # type: ignore[misc]
 
-    def _report(self, err: StatementError) -> None:
+    def fast_signal(self):
+        """The one-match path for messages (`read`'s argument): only for long texts."""
+        if len(self.text) >= R.FAST_PATH_MIN_CHARS:
+            return R.signal_after_separators().match
+        return _no_fast_path
+
+    def read(self, fast_signal) -> Tok | object | None:
+        """The next statement token; None for a statement that gave none (a stray
+        character, or an error, recorded); `DONE` at the end of the text or once there
+        are `MAX_PROBLEMS` problems."""
+        text = self.text
+        pos = self.pos
+        m = fast_signal(text, pos)
+        if m is not None:
+            # The common case in one match: separators, then a message on one line.
+            start = m.start("sender")
+            if start != pos:
+                newlines = text.count("\n", pos, start)
+                if newlines:
+                    self.line += newlines
+                    self.line_start = text.rfind("\n", pos, start) + 1
+            if not (m.group("sender_central") and m.group("mod")):
+                end = m.end()
+                line = self.line + self.line_offset
+                column = start - self.line_start + 1 + self.column_offset
+                span = Span(line, column, line, column + end - start)
+                self.pos = end
+                return Tok("SIGNAL", _message(*m.group("sender", "sender_central", "arrow",
+                                                     "mod", "receiver", "text"), span), span)
+            self.pos = start
+        else:
+            end = R.SEPARATORS.match(text, pos).end()  # type: ignore[union-attr]
+            if end != pos:
+                self._advance(end)
+        if self.pos >= len(text) - 1:  # the appended final newline ends the last statement
+            return DONE
+        try:
+            return self.statement()
+        except StatementError as err:
+            self.report(err)
+            return DONE if len(self.problems) >= MAX_PROBLEMS else None
+
+    def report(self, err: StatementError) -> None:
+        """Record a broken statement and skip to the next line."""
         self.problems.append(self.problem(err.pos, err.message, err.hint))
         # resynchronise at the next line
         nl = self.text.find("\n", max(err.pos, self.pos))
@@ -162,7 +172,9 @@ class Lexer:
 
     # -- statements --------------------------------------------------------------------
 
-    def _statement(self) -> Tok | None:
+    def statement(self) -> Tok | None:
+        """The statement at `pos` (separators already skipped): its token, or None for a
+        stray character (a warning)."""
         text, pos = self.text, self.pos
         m = R.INITIAL.match(text, pos)
         kind = m.lastgroup  # type: ignore[union-attr]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import DiagramError, Problem
-from mermaidgen.mermaid import flatten
+from mermaidgen.mermaid import fastlane, flatten
 from mermaidgen.mermaid.builder import Builder
 from mermaidgen.mermaid.grammar import table
-from mermaidgen.mermaid.lalr import Parser, UnexpectedToken
+from mermaidgen.mermaid.lalr import Parser, UnexpectedToken, appending_states
 from mermaidgen.mermaid.lexer import MAX_PROBLEMS, Lexer, StatementError
 from mermaidgen.mermaid.preprocess import prepare
 from mermaidgen.mermaid.syntax import Tok
@@ -111,6 +111,14 @@ class _Assemble:
 _ASSEMBLE = _Assemble()
 _REDUCERS = {name: getattr(_ASSEMBLE, name) for _, name, _, _ in table.RULES
              if not name.startswith("_")}
+# Where `fastlane` may append a statement to the document itself: the states where the
+# parser would shift it and reduce `document: document X` by `_Assemble.document`, which
+# appends the statement (the header `SD` only ever comes first).
+_APPENDING = {kind: appending_states(table, kind, "document", frozenset({"SD"}))
+              for kind in ("SIGNAL", "NOTE", "ACTIVATE", "DEACTIVATE")}
+# Below this many characters (about 300 messages) compiling fastlane's pattern (1-2 ms)
+# costs more than it saves. (tests/test_fastlane.py moves it to compare both loops.)
+FASTLANE_MIN_CHARS = 16_000
 
 
 def parse(text: str, source: str | None = None, *, line_offset: int = 0,
@@ -147,23 +155,28 @@ def _parse_text(text: str, source: str | None, line_offset: int, column_offset: 
 def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagram:
     lexer = Lexer(text, prepared.header_pos, line_offset, column_offset)
     builder = Builder()
-    state = Parser(table, _REDUCERS)
+    state = Parser(table, _REDUCERS, frozenset({"SD"}))
     structural: list[Problem] = []
     try:
         header = lexer.header()
     except StatementError as err:
         raise DiagramError([lexer.problem(err.pos, err.message, err.hint)]) from None
     state.feed(header)
-    last = header
-    for tok in lexer.tokens():
-        builder.observe(tok)
+
+    def feed(tok: Tok) -> bool:
+        """Feed one token; False once enough structural problems are collected."""
         try:
             state.feed(tok)
         except UnexpectedToken as exc:
             structural.append(_explain(exc, tok))
-            if len(structural) >= MAX_PROBLEMS:
-                break
-        last = tok
+            return len(structural) < MAX_PROBLEMS
+        return True
+
+    if len(text) >= FASTLANE_MIN_CHARS:  # the common statements in one match each
+        last = fastlane.feed_statements(lexer, builder, state, feed, _APPENDING)
+    else:
+        last = _feed_tokens(lexer, builder, feed)
+    last = last or header.span
     end = Tok("$END", None, Span(last.end_line, last.end_column, last.end_line,
                                  last.end_column))
     statements: list = []
@@ -180,6 +193,18 @@ def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagr
     span = Span(header.line, header.column, last.end_line, last.end_column)
     return builder.diagram(tuple(statements), span, prepared.title, prepared.config,
                            source, warnings)
+
+
+def _feed_tokens(lexer: Lexer, builder: Builder, feed) -> Span | None:
+    """The general loop: every statement token to the builder, then to the parser. Returns
+    the span of the last token fed (None if none was)."""
+    last = None
+    for tok in lexer.tokens():
+        builder.observe(tok)
+        if not feed(tok):
+            break
+        last = tok.span
+    return last
 
 
 def _open_blocks(exc: UnexpectedToken) -> list[Tok]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, TypeAlias
 
+from mermaidgen.model.quick_init import quicken
+
 EMPTY_MAPPING: Mapping[str, object] = MappingProxyType({})
 
 ParticipantKind: TypeAlias = str
@@ -236,3 +238,9 @@ def nesting(statements: tuple[Statement, ...], flat: frozenset[str] = frozenset(
 def messages(diagram: Diagram) -> list[Message]:
     """All messages of a diagram in document order."""
     return [s for s in walk(diagram.statements) if isinstance(s, Message)]
+
+
+# Every parse builds one Span and one record per statement: build them without
+# `object.__setattr__` by name (see quick_init.py).
+quicken(Span, Participant, Box, Message, Note, Activate, Deactivate, Create, Destroy,
+        Autonumber, Section, Block, Diagnostic, Diagram)

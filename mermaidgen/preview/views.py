@@ -143,6 +143,10 @@ def choreography(analysis: Analysis) -> Tree:
             join = budget.add(node, Text(f"after the par of line {j.line}, once its "
                                          f"{j.arrivals} paths arrive"))
             _grow(budget, join, j.actions, names, {})
+        for t in s.timers:
+            timer = budget.add(node, Text(f"when the critical of line {t.key[14:]} has not "
+                                          f"gone on in {t.seconds:g} s"))
+            _grow(budget, timer, t.actions, names, {})
     return budget.note(root)
 
 

@@ -15,7 +15,14 @@ Blocks decide where a send belongs:
   (`Shipping` publishes `ShipmentScheduled` in the `[standard]` branch, and in its
   `on CourierBooked` handler for the express path); `opt` counts as an alternative with
   an empty "skipped" section;
-* a `break` ends its path, so nothing after it joins the reaction it started.
+* a `break` ends its path inside the block that holds it: what follows that block joins
+  the reactions current at the end of the break's section (the handler of a reply that
+  took the break goes on after the loop); at top level nothing follows;
+* a `loop` whose body spans a receipt of the service that decides it (the sender of the
+  body's first message) cannot be a `for` loop in one handler: its start sends the
+  first iteration only, and each handler the body ends in decides whether to send the
+  next one (a `loop_back` fragment: `again` repeats the body's start, `done` holds what
+  follows the loop). See loops.py.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from mermaidgen.analysis.flow import (
 )
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.model import Block, Note
+from mermaidgen.projection.loops import Spans, deciders
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Arrive,
@@ -43,6 +51,7 @@ from mermaidgen.projection.views import (
     LocalStep,
     Publish,
     ServiceChoreography,
+    Timer,
 )
 
 _ALTERNATIVES = frozenset({"alt", "critical"})
@@ -62,7 +71,9 @@ class _Reaction:
 
     def add(self, path: Path, action) -> None:
         targets = [path]
-        for start, into in self.redirects:
+        # the latest first: a later block's sections are in the coordinates the actions
+        # had before the earlier redirects moved them (into the sections they survived)
+        for start, into in reversed(self.redirects):
             expanded = []
             for t in targets:
                 if t[: len(start)] == start:
@@ -93,11 +104,15 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # follows the par: a par that ends its participant's reaction needs no join
     pending: dict[int, tuple[str, list[tuple], Path, str, int]] = {}
 
+    found_deciders = deciders(items, brokers, hops, occurrences)
+    spans = Spans(blocks)
+
     def add(p: str, path: Path, action) -> None:
         if p not in current:
             if p not in entries:
                 entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
             current[p] = (entries[p],)
+        spans.sent(p, path, action, current[p])
         for r in current[p]:
             if id(r) in pending:
                 owner, arriving, at, name, line = pending.pop(id(r))
@@ -111,18 +126,29 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line)
         reactions.setdefault(p, []).append(r)
         current[p] = (r,)
+        spans.received(p, r, o.path)
 
     for it in items:
         if isinstance(it, Enter):
             frames.append((it.block.kind, it.block_id, it.path, dict(current), []))
+            spans.enter(it.block_id, it.block, it.path, found_deciders.get(it.block_id))
         elif isinstance(it, SectionStart):
             kind, _, _, before, ends = frames[-1]
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
                     ends.append(current)
-                    current = dict(before)
+                    current = spans.section(
+                        it.block_id, it.index, it.path, dict(before),
+                        lambda at, line=it.section.span.line: _Reaction(
+                            None, None, None, TreeBuilder(at, blocks), line))
         elif isinstance(it, Leave):
             kind, block_id, path, before, ends = frames.pop()
+            if kind == "break":  # when taken, what follows the enclosing block follows
+                holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
+                if holder is not None and holder[0] not in ("par", "par_over"):
+                    spans.exit(holder[1], current, (*path, (block_id, 0)), block_id)
+                current = before
+                continue
             if kind in _ALTERNATIVES:
                 current = _merge(before, [*ends, current], path, block_id)
             elif kind in ("par", "par_over"):
@@ -141,8 +167,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     current[p] = (join,)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 current = _merge(before, [current, before], path, block_id)
-            elif kind == "break":  # when taken, nothing more follows on that path
-                current = before
+            current = spans.leave(block_id, path, current)
         elif isinstance(it, Occurrence):
             m = it.message
             if it.index in hops.acks or (m.sender in brokers and m.receiver in brokers):
@@ -186,10 +211,14 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         built_joins = tuple(
             Join(f"after_par_line_{j.line}", arrivals, j.line, j.tree.build(names))
             for j, arrivals in joins.get(p, []))
+        timers = tuple(
+            Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
+                  c.timer.tree.build(names))
+            for decider, c in spans.timers if decider == p)
         views.append(ServiceChoreography(
             p, module_names[p], pascal(module_names[p], "Service"),
             entry.tree.build(names) if entry else (), tuple(built), tuple(publishes),
-            tuple(consumes), built_joins))
+            tuple(consumes), built_joins, timers))
     return Choreography(tuple(views), events)
 
 

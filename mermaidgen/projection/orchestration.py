@@ -287,6 +287,9 @@ def _reply_decisions(items: list[Item], roles: Roles
     occurrences = {it.index: it for it in items if type(it) is Occurrence}
     found: dict[int, tuple[int, tuple[int, ...]]] = {}
     for block_id, sections in heads.items():
+        if kinds.get(block_id) == "break" and len(sections) == 1 and sections[0]:
+            _break_decision(block_id, sections[0], roles, occurrences, found)
+            continue
         if kinds.get(block_id) != "alt" or len(sections) < 2 or not sections[0]:
             continue
         for call in {roles.reply_to[m] for m in sections[0]} - {None}:
@@ -299,6 +302,21 @@ def _reply_decisions(items: list[Item], roles: Roles
                     call < min(replies):  # type: ignore[operator]
                 found[call] = (block_id, replies)  # type: ignore[index]
     return found
+
+
+def _break_decision(block_id: int, head: list[int], roles: Roles,
+                    occurrences: dict[int, Occurrence], found: dict) -> None:
+    """A `break` whose section opens with one reply to a call made before it, the call's
+    other reply drawn after the break: the caller learns from the reply whether the break
+    was taken (the replier decided it)."""
+    for call in {roles.reply_to[m] for m in head} - {None}:
+        replies = roles.replies[call]  # type: ignore[index]
+        if call in found or len(replies) != 2 or not call < replies[0] < replies[1]:
+            continue
+        caller = occurrences[call].sender  # type: ignore[index]
+        if replies[1] > max(head) and _learns_first(head, replies[0], caller, occurrences):
+            found[call] = (block_id, replies)  # type: ignore[index]
+            return
 
 
 def _learns_first(head: list[int], reply: int, caller: str,

@@ -20,7 +20,9 @@ from mermaidgen.projection.views import (
     Choreography,
     Comment,
     Fragment,
+    InTime,
     LocalStep,
+    LoopStart,
     Lost,
     Orchestration,
     Publish,
@@ -86,6 +88,10 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return f'reply {a.to}: "{a.text}"'
     if isinstance(a, Received):
         return f'when {a.service} answers "{a.text}"'
+    if isinstance(a, InTime):
+        return "only if no option of the critical ran already"
+    if isinstance(a, LoopStart):
+        return f"start the loop of line {a.line} (its iterations end in the handlers below)"
     if isinstance(a, Arrive):
         return f"arrive at the join after the par of line {a.line}"
     return repr(a)
@@ -119,6 +125,10 @@ def choreography(view: Choreography, lines: bool = False) -> str:
         for j in s.joins:
             out.append(f"  after the par of line {j.line}, once its {j.arrivals} paths arrive")
             _actions(j.actions, 2, names, {}, lines, out)
+        for t in s.timers:
+            out.append(f"  when the critical of line {t.key[14:]} has not gone on in "
+                       f"{t.seconds:g} s")
+            _actions(t.actions, 2, names, {}, lines, out)
     return "\n".join(out)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from mermaidgen.analysis.events import Event
+from mermaidgen.model.quick_init import quicken
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -54,6 +55,39 @@ class Arrive:
 
     join: str
     line: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoopStart:
+    """Choreography: a `loop` whose iterations span handlers starts its first iteration
+    here; the code counts its iterations under `key` (the decider's back edge, a
+    `loop_back` fragment, sends the next one)."""
+
+    key: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class InTime:
+    """Choreography: a handler that goes on with a critical's main section that spans
+    handlers; it does nothing when an option of the critical was taken already (the
+    timer fired, or the main section failed): only one section runs."""
+
+    key: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Timer:
+    """Choreography: what a service does when a critical's timed option fires (the
+    option `label` gives a duration: the default of the `hook` that says how long)."""
+
+    name: str
+    key: str
+    hook: str
+    seconds: float
+    line: int
+    actions: tuple[Action, ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -171,7 +205,10 @@ class Fragment:
     """A block of the diagram as control flow: its kind and its branches."""
 
     kind: str
-    """alt, opt, loop, par, par_over, critical or break (`rect` is transparent)."""
+    """alt, opt, loop, par, par_over, critical or break (`rect` is transparent); and
+    `loop_back`, choreography only: the end of an iteration of a loop that spans
+    handlers, with the branches `again` (the next iteration's start) and `done` (what
+    follows the loop); `name` is then the loop's iteration counter."""
     label: str
     name: str
     """A safe identifier for the decision or condition the user implements."""
@@ -180,10 +217,17 @@ class Fragment:
     decided_by: int | None = None
     """The call whose reply picks the branch (each branch opens with one of its
     replies), or None: a decision of the code's own."""
+    spans: str | None = None
+    """Choreography, `critical`: its main section goes on in other handlers of the
+    deciding service. The key the code keeps its state under (taken an option: what
+    arrives for the main section later is dropped), and the timed option's timer."""
+    timer: str | None = None
+    """The method that runs the option whose label gives a duration, when the main
+    section has not gone on in time (see `Timer`)."""
 
 
 Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Lost | Await | Reply
-                     | Fragment | Arrive | Received)
+                     | Fragment | Arrive | Received | LoopStart | InTime)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -227,6 +271,7 @@ class ServiceChoreography:
     publishes: tuple[str, ...]
     consumes: tuple[str, ...]
     joins: tuple[Join, ...] = ()
+    timers: tuple[Timer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -285,3 +330,8 @@ class Orchestration:
     """Messages before the trigger: the chain that calls the orchestrator."""
     postlude: tuple[int, ...] = ()
     """Replies that close the prelude's requests once the workflow is done."""
+
+# built by the thousand for a large diagram (see model/quick_init.py)
+quicken(Publish, LocalStep, Comment, Arrive, Join, Call, Send, Lost, Await, Reply, Received,
+        Branch, Fragment, HandlerCase, Handler, ServiceChoreography, Choreography, Variant,
+        Operation, ServiceOrchestration, Orchestration)

@@ -11,7 +11,9 @@ import ast
 import asyncio
 import inspect
 
-from sign_in_with_2_fa_awkward._generated import app
+import pytest
+
+from sign_in_with_2_fa_awkward._generated import app, paths
 from sign_in_with_2_fa_awkward._generated.checker import check
 from sign_in_with_2_fa_awkward._generated.diagram import CONTRACT
 
@@ -20,6 +22,17 @@ def test_the_run_conforms_to_the_diagram() -> None:
     trace = asyncio.run(app.run())
     verdict = check(CONTRACT, trace.arrows())
     assert verdict["ok"], verdict["explanation"]
+
+
+@pytest.mark.parametrize("path", list(paths.PATHS))
+def test_every_path_conforms_to_the_diagram(path: str) -> None:
+    """Each of the diagram's paths (paths.py), its decision hooks driven along it: every
+    section of every alt, opt, break and critical, loops once and twice."""
+    with paths.follow(path, app.user_classes()):
+        trace = asyncio.run(app.run())
+    verdict = check(CONTRACT, trace.arrows())
+    assert verdict["ok"], (f"path {path} ({'; '.join(paths.DESCRIBED[path])}):\n"
+                           + verdict["explanation"])
 
 
 def test_user_code_only_customises_what_the_diagram_still_has() -> None:

@@ -5,7 +5,9 @@ out) and records every message of the diagram as it happens."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar
 
 from . import diagram
@@ -29,6 +31,10 @@ class Service:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self.arrived: dict[str, int] = {}
+        self.iterations: dict[str, int] = {}
+        self.criticals: dict[str, str] = {}
+        """A critical whose main section spans handlers: open, main or option."""
+        self.timers: dict[str, asyncio.Task[None]] = {}
 
     async def arrive(self, join: str, ctx: Context) -> None:
         """One path of a `par` has ended here; run what follows once all have."""
@@ -38,6 +44,57 @@ class Service:
             return
         self.arrived[join] = 0
         await getattr(self, "_" + join)(ctx)
+
+    def begin_loop(self, loop: str, ctx: Context) -> None:
+        """A `loop` whose iterations span handlers runs its first iteration."""
+        self.iterations[loop] = 1
+
+    def again(self, loop: str, limit: int, repeat: Callable[[Context, int], bool],
+              ctx: Context) -> bool:
+        """An iteration of `loop` has ended in this handler: run one more when the bound
+        allows it and `repeat(ctx, iterations so far)` says so."""
+        done = self.iterations.get(loop, 1)
+        if done >= limit or not repeat(ctx, done):
+            self.iterations.pop(loop, None)
+            return False
+        self.iterations[loop] = done + 1
+        return True
+
+    def begin_critical(self, critical: str, ctx: Context, seconds: float | None = None,
+                       on_timeout: Callable[[Context], Awaitable[None]] | None = None) -> None:
+        """A critical whose main section goes on in other handlers starts; with a timed
+        option, `on_timeout` runs it unless the main section goes on within `seconds`."""
+        self._stop_timer(critical)
+        self.criticals[critical] = "open"
+        if seconds is None or on_timeout is None:
+            return
+
+        async def expire() -> None:
+            await asyncio.sleep(seconds)
+            self.timers.pop(critical, None)
+            if self.criticals.get(critical) == "open":
+                self.criticals[critical] = "option"
+                await on_timeout(ctx)
+
+        self.timers[critical] = self.bus.start_timer(expire())
+
+    def critical_option(self, critical: str, ctx: Context) -> None:
+        """An option of the critical runs (its main section failed here)."""
+        self._stop_timer(critical)
+        self.criticals[critical] = "option"
+
+    def in_time(self, critical: str, ctx: Context) -> bool:
+        """May the critical's main section go on? Not once an option ran."""
+        if self.criticals.get(critical) == "option":
+            return False
+        self._stop_timer(critical)
+        self.criticals[critical] = "main"
+        return True
+
+    def _stop_timer(self, critical: str) -> None:
+        timer = self.timers.pop(critical, None)
+        if timer is not None:
+            timer.cancel()
 
     async def start(self) -> None:
         """What the service sends before it has received anything."""
@@ -63,6 +120,7 @@ class Bus:
         self.trace = Trace()
         self.services: dict[str, Service] = {}
         self.queue: deque[tuple[int, Event]] = deque()
+        self.timers: set[asyncio.Task[None]] = set()
 
     def register(self, service: Service) -> None:
         self.services[service.NAME] = service
@@ -76,10 +134,23 @@ class Bus:
             for hop in hops:
                 self.queue.append((hop, event))
 
+    def start_timer(self, timer: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `timer` alongside the deliveries; the run waits for it."""
+        task = asyncio.get_running_loop().create_task(timer)
+        self.timers.add(task)
+        return task
+
     async def run(self) -> Trace:
         for service in self.services.values():
             await service.start()
-        while self.queue:
+        while self.queue or self.timers:
+            if not self.queue:  # only timers left: wait for the next one to end
+                done, _ = await asyncio.wait(self.timers, return_when=asyncio.FIRST_COMPLETED)
+                self.timers -= done
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                continue
             message, event = self.queue.popleft()
             receiver = diagram.MESSAGES[message][1]
             if message in diagram.BROKER_HOPS:

@@ -159,12 +159,15 @@ class SagaBase(Service):
         # line 15: Payment-->>Saga: Payment captured
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
+        # line 16: the critical goes on in other handlers; one section runs, never two
+        self.begin_critical("critical_line_16", ctx)
         # line 16: critical book the shipment
         try:
             # line 17: Saga->>Shipping: Create shipment
             await self.publish(6, events.CreateShipment(self.payload_create_shipment(ctx)))
         except Exception as error:
             option_1 = self.recover_book_the_shipment(ctx, error)
+            self.critical_option("critical_line_16", ctx)
             if option_1 == "carrier_unavailable":  # carrier unavailable
                 # line 21: compensate in reverse order
                 # line 22: Saga->>Payment: Refund payment
@@ -177,6 +180,8 @@ class SagaBase(Service):
         # line 18: Shipping-->>Saga: Shipment created
         ctx = self.context(event)
         await self.on_shipment_created(ctx)
+        if not self.in_time("critical_line_16", ctx):
+            return  # an option of the critical ran already: its main section is over
         # line 19: Saga-->>API: Order confirmed
         await self.publish(8, events.OrderConfirmed(self.payload_order_confirmed(ctx)))
 

@@ -1,0 +1,126 @@
+"""The path table of a generated package (`_generated/paths.py`) and who decides each block.
+
+`analysis/paths.py` names the diagram's paths; here each block a path decides is tied to
+the hooks of the generated classes that make that decision (`DECIDERS`), so that the
+vendored `drive.py` can run any path: the `choose_*`, `should_*`, `repeat_*` and
+`recover_*` hooks a block's line names, the `reply_*` hook of the call whose reply picks
+an `alt`'s section, and, for a `critical` with options, the first hook its main section
+calls (made to fail, so that an option runs). A block no hook decides (a choice the code
+cannot make, or one split across participants) is driven where it can be, and the path
+still runs: its contract test says whether the code follows it.
+"""
+
+from __future__ import annotations
+
+from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.paths import PathTable, path_table
+from mermaidgen.codegen.literals import comment, string
+from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
+from mermaidgen.projection.views import Fragment, Orchestration
+
+_DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover"})
+_STEPS = frozenset({"call", "send", "publish", "step"})
+_QUIET = frozenset({"note", "pass"})
+
+
+def _limit(label: str) -> int | None:
+    bound = loop_bound(label)
+    return None if bound == UNBOUNDED else int(bound)
+
+
+def table(analysis: Analysis) -> PathTable:
+    return path_table(analysis.diagram, _limit)
+
+
+def add_paths(ctx: dict, analysis: Analysis, classes: list[dict]) -> None:
+    """Add `paths` to a template context. `classes`: the context's generated classes,
+    each with `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
+    found = table(analysis)
+    deciders: dict[int, list[tuple]] = {}
+
+    def decide(line: int, entry: tuple) -> None:
+        entries = deciders.setdefault(line, [])
+        if entry not in entries:
+            entries.append(entry)
+
+    for c in classes:
+        for h in c["hooks"]:
+            if h["kind"] in _DECIDING:
+                decide(h["line"], (c["base_name"], h["name"], h["kind"],
+                                   tuple(h.get("branches") or ())))
+        for ops in c["op_lists"]:
+            for line, hook in _first_steps(ops):
+                decide(line, (c["base_name"], hook, "fail", ()))
+        for line, hook, calls in c.get("reply_deciders", ()):
+            decide(line, (c["base_name"], hook, "reply", calls))
+    rows = [f"    {string(p.name)}: {{{', '.join(f'{k}: {v}' for k, v in p.decisions)}}},"
+            for p in found.paths]
+    described = [f"    {string(p.name)}: ({''.join(string(d) + ', ' for d in p.described)}),"
+                 for p in found.paths]
+    lines_deciders = [f"    {line}: [{', '.join(_tuple(e) for e in entries)}],"
+                      for line, entries in sorted(deciders.items())]
+    ctx["paths"] = {
+        "table_literal": "{\n" + "\n".join(rows) + "\n}" if rows else "{}",
+        "described_literal": "{\n" + "\n".join(described) + "\n}" if described else "{}",
+        "deciders_literal": "{\n" + "\n".join(lines_deciders) + "\n}"
+        if lines_deciders else "{}",
+        "mode_lit": string(found.mode),
+        "notes_comment": [comment(n) for n in found.notes],
+        "count": len(found.paths),
+    }
+
+
+def _tuple(entry: tuple) -> str:
+    base, hook, kind, argument = entry
+    inner = "".join(string(a) + ", " if isinstance(a, str) else f"{a}, " for a in argument)
+    return f"({string(base)}, {string(hook)}, {string(kind)}, ({inner}))"
+
+
+def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
+    """For each `try` (a critical with options): its line and the hook its main section
+    calls first, when that is the section's first statement."""
+    out = []
+    for i, op in enumerate(ops):
+        if op["op"] != "try":
+            continue
+        for inner in ops[i + 1:]:
+            if inner["indent"] <= op["indent"]:
+                break
+            if inner["op"] in _QUIET:
+                continue
+            if inner["indent"] == op["indent"] + 1 and "hook" in inner and \
+                    (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
+                out.append((op["line"], inner["hook"]))
+            break
+    return out
+
+
+def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
+                   ) -> dict[str, list[tuple[int, str, tuple[int, ...]]]]:
+    """Per service: (block line, reply hook, the deciding calls) for each `alt` the reply
+    to one of its operations decides. `operations`: service -> its operation dicts (with
+    `reply_hook` and `calls`). `view`: the orchestration projection."""
+    decided: dict[int, int] = {}  # call -> block line
+    stack: list = [iter(view.workflow)]
+    for s in view.services:
+        for op in s.operations:
+            for v in op.variants:
+                stack.append(iter(v.actions))
+    while stack:
+        for a in stack[-1]:
+            if isinstance(a, Fragment):
+                if a.decided_by is not None:
+                    decided[a.decided_by] = a.line
+                stack.append(iter([x for b in a.branches for x in b.actions]))
+                break
+        else:
+            stack.pop()
+    out: dict[str, list[tuple[int, str, tuple[int, ...]]]] = {}
+    for service, ops in operations.items():
+        for op in ops:
+            for call in op["calls"]:
+                if call in decided:
+                    out.setdefault(service, []).append(
+                        (decided[call], op["reply_hook"], tuple(c for c in op["calls"]
+                                                                if c in decided)))
+    return out

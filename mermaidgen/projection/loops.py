@@ -1,0 +1,225 @@
+"""Choreography: loops whose iterations span handlers, and where a taken `break` leads.
+
+A loop decided by service P (the sender of the body's first message, conformance.md "who
+decides a branch") is a plain bounded loop when P's part of the body runs in one handler.
+When P receives something inside the body (a retry around a request and its reply), it
+cannot be: the request is sent in one handler and the reply arrives in another. Then
+
+* where the loop starts, P sends its first iteration's start (the *head*: what P sends
+  before its first receipt in the body) once, and starts counting iterations;
+* each handler of P in which an iteration ends gets a `loop_back` fragment: `again`
+  sends the head once more (the loop's back edge, within the label's bound and as the
+  user's `repeat_` hook decides), `done` holds what follows the loop.
+
+A taken `break` ends the block that holds it (conformance.md): what follows that block
+follows the break's section too. A reaction that started inside the section (the handler
+of a reply that took the break) simply goes on; a reaction that decided the break in its
+own code and runs inside the block (its `if should_break_...:` ends the handler) gets what
+follows the block inside the break's branch, before it returns.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Path
+from mermaidgen.model import Block, Section
+from mermaidgen.projection.views import InTime
+
+
+def deciders(items: list[Item], brokers: frozenset[str], hops: Hops,
+             occurrences: list[Occurrence]) -> dict[int, str]:
+    """Loop and critical block id -> the service that sends the first message of its
+    first section (the producer, when that message is a broker's delivery)."""
+    found: dict[int, str] = {}
+    waiting: dict[int, Path] = {}  # block id -> the path of its first section
+    for it in items:
+        if isinstance(it, Enter) and it.block.kind in ("loop", "critical"):
+            waiting[it.block_id] = (*it.path, (it.block_id, 0))
+        elif isinstance(it, Leave):
+            waiting.pop(it.block_id, None)  # a section without messages decides nothing
+        elif isinstance(it, Occurrence) and waiting:
+            sender = it.sender
+            if sender in brokers:
+                origin = hops.source[it.index]
+                sender = occurrences[origin].sender if origin is not None else sender
+            for block_id, first in list(waiting.items()):
+                if it.path[:len(first)] == first:
+                    found[block_id] = sender
+                del waiting[block_id]
+    return found
+
+
+_DURATION = re.compile(
+    r"(\d{1,6}(?:\.\d{1,3})?)\s*(ms|millis(?:econds?)?|s|secs?|seconds?|m|mins?|minutes?|h|"
+    r"hours?)\b", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "mi": 0.001, "s": 1.0, "se": 1.0, "m": 60.0, "mi_": 60.0,
+                 "h": 3600.0, "ho": 3600.0}
+
+
+def option_seconds(label: str) -> float | None:
+    """The duration an option's label gives ("timeout 5s", "no answer in 30 seconds",
+    "after 2 min", "500 ms"), in seconds; None when it gives none."""
+    found = _DURATION.search(label)
+    if found is None:
+        return None
+    unit = found.group(2).lower()
+    if unit.startswith("ms") or unit.startswith("milli"):
+        factor = 0.001
+    elif unit.startswith("h"):
+        factor = 3600.0
+    elif unit.startswith("m"):
+        factor = 60.0
+    else:
+        factor = 1.0
+    return float(found.group(1)) * factor
+
+
+class _Loop:
+    __slots__ = ("decider", "head", "holders", "collecting")
+
+    def __init__(self, decider: str | None):
+        self.decider = decider
+        self.head: list[tuple[Path, object]] = []
+        self.holders: dict[int, object] = {}
+        """The reactions the head was sent from (their loop is unrolled)."""
+        self.collecting = True
+
+
+class _Critical:
+    __slots__ = ("decider", "key", "main", "holders", "collecting", "spanning", "timed",
+                 "seconds", "timer")
+
+    def __init__(self, decider: str | None, block: Block, main: Path):
+        self.decider = decider
+        self.key = f"critical_line_{block.span.line}"
+        self.main = main
+        self.holders: dict[int, object] = {}
+        self.collecting = True
+        self.spanning = False
+        self.timed = self.seconds = None
+        for k, section in enumerate(block.sections[1:], 1):
+            seconds = option_seconds(section.label)
+            if seconds is not None:
+                self.timed, self.seconds = k, seconds
+                break
+        self.timer = None  # the reaction that runs the timed option
+
+
+class Spans:
+    """Follows the open loops and the breaks taken inside blocks while the choreography
+    projection walks the diagram; shares the projection's block table (it adds the
+    `loop_back` blocks)."""
+
+    def __init__(self, blocks: dict[int, Block]):
+        self.blocks = blocks
+        self.loops: dict[int, _Loop] = {}
+        self.criticals: dict[int, _Critical] = {}
+        self.timers: list[tuple[str, _Critical]] = []
+        """(the deciding service, the critical) for each timed critical that spans."""
+        self.exits: dict[int, list[tuple[dict, Path, int]]] = {}
+        """Block id -> (the state at the end of a break's section, that section's path,
+        the break's block id), for each break the block holds."""
+
+    def enter(self, block_id: int, block: Block, path: Path, decider: str | None) -> None:
+        if block.kind == "loop":
+            self.loops[block_id] = _Loop(decider)
+        elif block.kind == "critical" and len(block.sections) > 1:
+            self.criticals[block_id] = _Critical(decider, block, (*path, (block_id, 0)))
+
+    def sent(self, p: str, path: Path, action: object, reactions: tuple) -> None:
+        for loop in self.loops.values():
+            if loop.decider == p and loop.collecting:
+                loop.head.append((path, action))
+                loop.holders.update((id(r), r) for r in reactions)
+        for c in self.criticals.values():
+            if c.decider == p and c.collecting and path[:len(c.main)] == c.main:
+                c.holders.update((id(r), r) for r in reactions)
+
+    def received(self, p: str, reaction, path: Path) -> None:
+        for loop in self.loops.values():
+            if loop.decider == p:
+                loop.collecting = False
+        for c in self.criticals.values():
+            if c.decider == p and c.collecting and path[:len(c.main)] == c.main \
+                    and c.holders:
+                # the main section goes on in this handler: it must not once an option
+                # ran (conformance.md: one section of a critical, never two)
+                c.collecting, c.spanning = False, True
+                reaction.add(path, InTime(c.key, reaction.line))
+
+    def section(self, block_id: int, index: int, path: Path, current: dict, make) -> dict:
+        """A section starts: a timed option of a spanning critical is also run by a
+        timer, a reaction of its own (`make(base path)` builds it)."""
+        c = self.criticals.get(block_id)
+        if c is None or not c.spanning or index != c.timed or c.decider is None:
+            return current
+        c.timer = make(path)
+        self.timers.append((c.decider, c))
+        current = dict(current)
+        current[c.decider] = (*current.get(c.decider, ()), c.timer)
+        return current
+
+    def exit(self, block_id: int, state: dict, inner: Path, break_id: int) -> None:
+        """A break inside block `block_id` ends its section in `state`."""
+        self.exits.setdefault(block_id, []).append((dict(state), inner, break_id))
+
+    def leave(self, block_id: int, path: Path, current: dict) -> dict:
+        """After the block: the back edges of a spanning loop, and the reactions its
+        breaks leave current. Returns the state that what follows the block extends."""
+        current = dict(current)
+        into: dict[int, tuple[object, list[Path]]] = {}
+        critical = self.criticals.pop(block_id, None)
+        if critical is not None and critical.spanning:
+            timer = f"timeout_{critical.key}" if critical.timer is not None else None
+            for r in critical.holders.values():
+                r.tree.spanning[block_id] = (critical.key, timer)
+        loop = self.loops.pop(block_id, None)
+        if loop is not None and loop.decider is not None and loop.head:
+            self._back_edges(block_id, path, loop, current, into)
+        for state, inner, break_id in self.exits.pop(block_id, ()):
+            for p, reactions in state.items():
+                for r in reactions:
+                    base = r.tree.base
+                    if base[:len(inner)] == inner:  # it started inside the break
+                        _keep(current, p, r)
+                    elif break_id in r.tree.opened and _inside(base, path, block_id):
+                        # its code decided the break and returns from it: what follows
+                        # the block goes there too
+                        if id(r) not in into:
+                            kept = r in current.get(p, ())
+                            into[id(r)] = (r, [path] if kept else [])
+                        into[id(r)][1].append(inner)
+                        _keep(current, p, r)
+        for r, paths in into.values():
+            r.redirects.append((path, paths))
+        return current
+
+    def _back_edges(self, block_id: int, path: Path, loop: _Loop, current: dict,
+                    into: dict) -> None:
+        body = (*path, (block_id, 0))
+        ends = [r for r in current.get(loop.decider, ()) if r.tree.base[:len(body)] == body]
+        if not ends:
+            return  # the loop runs inside one handler: a plain loop
+        block = self.blocks[block_id]
+        back = -(block_id + 1)
+        self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
+            Section(block.sections[0].label, (), block.span),
+            Section("done", (), block.span)), block.span)
+        for r in loop.holders.values():
+            r.tree.unrolled.add(block_id)
+        for r in ends:
+            for at, action in loop.head:
+                r.add((*path, (back, 0), *at[len(body):]), action)
+            into[id(r)] = (r, [(*path, (back, 1))])
+
+
+def _inside(base: Path, path: Path, block_id: int) -> bool:
+    """Does a reaction based at `base` run inside the block (the block is its context)?"""
+    return len(base) > len(path) and base[:len(path)] == path and base[len(path)][0] == block_id
+
+
+def _keep(current: dict, p: str, r: object) -> None:
+    if r not in current.get(p, ()):
+        current[p] = (*current.get(p, ()), r)

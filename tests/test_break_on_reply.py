@@ -1,0 +1,85 @@
+"""A `break` taken on a reply, in orchestration (issue 11, defect 5).
+
+`break delivered` opens with the partner's reply `200 OK`; its other reply, `503 Busy`,
+is drawn after the break. The partner decides; the orchestrator learns which from the
+reply it got. It used to offer a `should_break_` hook of its own and treat `200 OK` as
+the only reply, so no path conformed (a 503 was "a reply without a request" and the
+default run, 503 after the break's 200, was rejected). Now the reply picks the path, and
+the contract keeps each reply with its place.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from projects import run
+from test_choreography_loops import BACK_OFF, BREAK_ON_REPLY, BUSY, CLOSE, DELIVERED, OK, POST
+
+import mermaidgen
+from mermaidgen.analysis import analyse
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
+
+
+def _generate(tmp_path: Path) -> Path:
+    generation = build(mermaidgen.parse(BREAK_ON_REPLY, source="retry.mmd"), BREAK_ON_REPLY,
+                       style="orchestration", package="retry")
+    out = tmp_path / "out"
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return out
+
+
+def _override(out: Path, name: str, body: str) -> None:
+    path, = (p for p in (out / "retry").rglob("*.py") if "_generated" not in p.parts
+             and f"class {name}(" in p.read_text(encoding="utf-8"))
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\nclass Custom{name}({name}):\n"
+                    + textwrap.indent(textwrap.dedent(body), "    ")
+                    + f"\n\n{name} = Custom{name}  # noqa: F811\n", encoding="utf-8")
+
+
+def _run(out: Path) -> list[str]:
+    import re
+    main = run([sys.executable, "-m", "retry"], out)
+    assert main.returncode == 0, main.stderr
+    table = main.stdout.split("sequenceDiagram")[0]
+    arrows = [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
+              for line in table.splitlines() if line.strip()]
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, arrows + [tests.stdout + tests.stderr]
+    return arrows
+
+
+def test_both_replies_answer_the_request() -> None:
+    a = analyse(mermaidgen.parse(BREAK_ON_REPLY, source="retry.mmd"))
+    assert [m.role for m in a.messages[:4]] == ["request", "reply", "event", "reply"]
+    assert not [d for d in a.diagnostics if d.code == "reply-without-request"]
+
+
+@pytest.mark.parametrize(("partner", "dispatcher", "expected"), [
+    ("", "", [POST, OK, DELIVERED, CLOSE]),
+    ("""
+     def reply_post_hooks(self, ctx):
+         return wiring.Result(reply=1, payload={})
+     """, "", [POST, BUSY, BACK_OFF, CLOSE]),
+    ("""
+     calls = 0
+
+     def reply_post_hooks(self, ctx):
+         self.calls += 1
+         return wiring.Result(reply=0 if self.calls == 2 else 1, payload={})
+     """, """
+     def repeat_up_to_3_attempts(self, ctx, iteration):
+         return True
+     """, [POST, BUSY, BACK_OFF, POST, OK, DELIVERED, CLOSE]),
+], ids=["delivered", "busy", "delivered-at-2"])
+def test_the_reply_decides_the_break(tmp_path: Path, partner: str, dispatcher: str,
+                                     expected: list[str]) -> None:
+    out = _generate(tmp_path)
+    if partner:
+        _override(out, "Partner", partner)
+    if dispatcher:
+        _override(out, "DispatcherWorkflow", dispatcher)
+    assert _run(out) == expected

@@ -1,0 +1,231 @@
+"""The diagram's paths (analysis/paths.py), driving a generated package along each one
+(contract/drive.py, `python -m pkg --path`), and the mutants of each path's trace that the
+checker must reject (contract/mutants.py, benchmarks/paths.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from projects import KNOWN_PATH_DEFECTS, run
+
+import mermaidgen
+from mermaidgen.analysis.paths import MAIN, PathTable, path_table
+from mermaidgen.codegen.paths import table as codegen_table
+from mermaidgen.contract import check_trace, contract_of
+from mermaidgen.contract.drive import InjectedFailure, UnknownPath, decisions, driving
+from mermaidgen.contract.mutants import mutants
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLES = PROJECT / "samples"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_paths", PROJECT / "benchmarks/paths.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def paths_of(text: str, **options) -> PathTable:
+    return path_table(mermaidgen.parse(text), **options)
+
+
+def names(text: str, **options) -> list[str]:
+    return [p.name for p in paths_of(text, **options).paths]
+
+
+SAGA = (SAMPLES / "saga-reply-decides.mmd").read_text(encoding="utf-8")
+
+
+def test_every_section_of_an_alt_is_a_path_named_after_its_label() -> None:
+    table = paths_of(SAGA)
+    assert [(p.name, p.decisions) for p in table.paths] == [
+        ("main", ((12, 0),)), ("card-declined", ((12, 1),))]
+    assert table.paths[1].described == ("line 12 alt card accepted: card declined",)
+
+
+def test_opt_skipped_break_taken_loop_twice_and_critical_options() -> None:
+    text = """sequenceDiagram
+    A->>B: go
+    opt send a receipt
+        B->>A: receipt
+    end
+    loop up to 3 times
+        A->>B: poll
+        break done early
+            B->>A: done
+        end
+    end
+    critical book it
+        A->>B: book
+    option timed out
+        A->>B: cancel
+    end
+"""
+    got = names(text)
+    assert got[0] == MAIN
+    assert {"send-a-receipt-skipped", "done-early", "up-to-3-times-twice", "timed-out",
+            "send-a-receipt-skipped+up-to-3-times-twice+done-early+timed-out"} <= set(got)
+    assert len(got) == len(set(got)) == 16  # 2 × 2 × 2 × 2: every combination
+
+
+def test_a_loop_bounded_to_one_iteration_is_not_run_twice() -> None:
+    text = "sequenceDiagram\n    loop once at most\n        A->>B: x\n    end\n"
+    assert names(text, loop_limit=lambda label: 1) == [MAIN]
+    assert names(text) == [MAIN, "once-at-most-twice"]
+
+
+def test_blocks_inside_a_section_not_taken_are_not_decided() -> None:
+    text = (SAMPLES / "order-saga.mmd").read_text(encoding="utf-8")
+    table = paths_of(text)
+    assert {p.name: dict(p.decisions) for p in table.paths} == {
+        "main": {14: 0, 16: 0}, "carrier-unavailable": {14: 0, 16: 1},
+        "payment-declined": {14: 1}}
+
+
+def _many_alts(count: int) -> str:
+    body = "".join(f"    alt ok {i}\n        A->>B: yes {i}\n    else failed {i}\n"
+                   f"        A->>B: no {i}\n    end\n" for i in range(count))
+    return "sequenceDiagram\n" + body
+
+
+def test_a_large_product_covers_each_section_once_and_says_so() -> None:
+    table = paths_of(_many_alts(5))  # 32 combinations > PRODUCT_CAP
+    assert table.mode == "each section once"
+    assert [p.name for p in table.paths] == [MAIN] + [f"failed-{i}" for i in range(5)]
+    taken = {d for p in table.paths for d in p.decisions}
+    assert taken == {(line, k) for line in {d[0] for d in taken} for k in (0, 1)}
+    assert paths_of(_many_alts(4)).mode == "all combinations"  # 16: every one
+
+
+def test_names_are_unique_and_stable() -> None:
+    text = ("sequenceDiagram\n" + "    alt same\n        A->>B: x\n    else other\n"
+            "        A->>B: y\n    end\n" * 2)
+    got = names(text)
+    assert len(got) == len(set(got))
+    assert got == names(text)
+    assert "other-2" in got or "other+other" in got
+
+
+def test_deep_nesting_needs_no_recursion() -> None:
+    depth = 3000
+    text = ("sequenceDiagram\n" + "opt deeper\n" * depth + "A->>B: x\n" + "end\n" * depth)
+    table = paths_of(text, max_paths=50)
+    assert len(table.paths) == 50 and table.mode == "each section once"
+    assert any("left out" in n for n in table.notes)
+
+
+# --- the driver ----------------------------------------------------------------------
+
+
+class _Base:
+    def choose_pay(self, ctx):
+        return "accepted"
+
+    def repeat_poll(self, ctx, iteration):
+        return iteration < 1
+
+    def request_book(self, ctx):
+        return {}
+
+
+class _User(_Base):
+    def choose_pay(self, ctx):
+        return "user says accepted"
+
+
+DECIDERS = {10: [("_Base", "choose_pay", "choose", ("accepted", "declined"))],
+            20: [("_Base", "repeat_poll", "repeat", ())],
+            30: [("_Base", "request_book", "fail", ())]}
+
+
+def test_driving_overrides_decision_hooks_and_puts_the_users_back() -> None:
+    user = _User()
+    with driving([(_User, _Base)], {10: 1, 20: 2, 30: 1}, DECIDERS):
+        assert user.choose_pay(None) == "declined"
+        assert [user.repeat_poll(None, i) for i in (1, 2)] == [True, False]
+        with pytest.raises(InjectedFailure, match="line 30"):
+            user.request_book(None)
+    assert user.choose_pay(None) == "user says accepted"
+    assert user.repeat_poll(None, 1) is False and user.request_book(None) == {}
+    assert "repeat_poll" not in _User.__dict__
+
+
+def test_an_unknown_path_names_the_known_ones() -> None:
+    with pytest.raises(UnknownPath, match="the paths are: main, card-declined"):
+        decisions({"main": {}, "card-declined": {12: 1}}, "card-accepted")
+
+
+# --- generated packages: every path runs and conforms; mutants are caught -----------
+
+def _generate(sample: str, style: str, out: Path) -> str:
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
+
+    text = (SAMPLES / f"{sample}.mmd").read_text(encoding="utf-8")
+    generation = build(mermaidgen.parse(text, source=f"{sample}.mmd"), text, style=style)
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return generation.package
+
+
+@pytest.mark.parametrize("style", ["choreography", "orchestration"])
+def test_python_m_pkg_lists_and_runs_a_path_and_checks_its_trace(style: str,
+                                                                 tmp_path: Path) -> None:
+    package = _generate("saga-reply-decides", style, tmp_path)
+    listed = run([sys.executable, "-m", package, "--list-paths"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "main: line 12 alt card accepted: card accepted",
+        "card-declined: line 12 alt card accepted: card declined"]
+    declined = run([sys.executable, "-m", package, "--path", "card-declined"], tmp_path)
+    assert declined.returncode == 0, declined.stdout + declined.stderr
+    assert "PaymentDeclined" in declined.stdout and "ReleaseStock" in declined.stdout
+    assert "ScheduleDelivery" not in declined.stdout
+    assert "trace conforms to the diagram" in declined.stdout
+    unknown = run([sys.executable, "-m", package, "--path", "nope"], tmp_path)
+    assert unknown.returncode == 2 and "the paths are: main, card-declined" in unknown.stderr
+
+
+@pytest.mark.parametrize("sample", ["order-saga", "critical-section", "retries",
+                                    "parallel-fulfilment", "broker-fanout"])
+@pytest.mark.parametrize("style", ["choreography", "orchestration"])
+def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
+                                                        tmp_path: Path) -> None:
+    bench = _bench()
+    result = bench.run_project(SAMPLES / f"{sample}.mmd", style, "python", tmp_path)
+    assert "error" not in result, result.get("error")
+    scored = bench.score(result)
+    known = KNOWN_PATH_DEFECTS.get((sample, style), {})
+    assert set(scored["failing"]) == set(known), scored["failing"]
+    assert scored["mutants"] > 0
+    assert scored["escaped"] == [], scored["escaped"]
+
+
+def test_mutants_of_a_trace_are_what_their_names_say() -> None:
+    diagram = mermaidgen.parse(SAGA)
+    contract = contract_of(diagram)
+    trace = [("Client", "OS", "PlaceOrder"), ("OS", "Stock", "ReserveStock"),
+             ("Stock", "OS", "StockReserved"), ("OS", "Pay", "ChargeCard"),
+             ("Pay", "OS", "PaymentCaptured"), ("OS", "Ship", "ScheduleDelivery"),
+             ("Ship", "OS", "DeliveryScheduled"), ("OS", "Client", "OrderConfirmed")]
+    assert check_trace(contract, trace).ok
+    found = mutants(trace, contract)
+    kinds = {m.kind for m in found}
+    assert kinds == {"reply", "removed", "duplicated", "swapped"}
+    wrong_reply = next(m for m in found if m.kind == "reply")
+    assert wrong_reply.trace[4] == ("Pay", "OS", "PaymentDeclined")
+    verdict = check_trace(contract, wrong_reply.trace)
+    assert not verdict.ok and "line 14" in verdict.explanation  # ScheduleDelivery's line
+    for m in found:
+        assert not check_trace(contract, m.trace).ok, m.what
+
+
+def test_the_codegen_table_bounds_loops_by_their_labels() -> None:
+    text = (SAMPLES / "retries.mmd").read_text(encoding="utf-8")
+    from mermaidgen.analysis import analyse
+
+    table = codegen_table(analyse(mermaidgen.parse(text)))
+    assert "up-to-5-attempts-exponential-backoff-twice" in [p.name for p in table.paths]
