@@ -39,20 +39,29 @@ BROKERS: dict[str, dict[str, str]] = {
     "nats": {"title": "NATS", "extra": "nats", "url": "nats://127.0.0.1:4222",
              "durable": "NATS JetStream: one stream per flow, a durable pull consumer per "
                         "service and channel",
-             "server": "nats-server -js"},
+             "server": "nats-server -js",
+             "redelivery": "JetStream redelivers it after a nak with that delay, and "
+                           "stops at the consumer's `max_deliver`"},
     "redis": {"title": "Redis", "extra": "redis", "url": "redis://127.0.0.1:6379",
               "durable": "Redis Streams: one stream per channel, a consumer group per "
                          "service and channel (plain pub/sub would lose events)",
-              "server": "redis-server"},
+              "server": "redis-server",
+              "redelivery": "it stays pending in the consumer group, and a claiming "
+                            "subscriber (XAUTOCLAIM) hands it over again after "
+                            "transport.CLAIM_AFTER_MS"},
     "kafka": {"title": "Kafka", "extra": "kafka", "url": "127.0.0.1:9092",
               "durable": "Kafka topics: one per channel, a consumer group per service and "
                          "channel",
-              "server": "a Kafka broker"},
+              "server": "a Kafka broker",
+              "redelivery": "in process, its offset not committed until it is handled "
+                            "or dead-lettered"},
     "rabbit": {"title": "RabbitMQ", "extra": "rabbit",
                "url": "amqp://guest:guest@127.0.0.1:5672/",
                "durable": "RabbitMQ: a durable direct exchange per flow, a durable queue "
                           "per service and channel, persistent messages",
-               "server": "rabbitmq-server"},
+               "server": "rabbitmq-server",
+               "redelivery": "in process, unacknowledged; after the last attempt it is "
+                             "rejected into the queue's dead-letter exchange"},
 }
 DEFAULT_BROKER = "nats"
 FASTSTREAM = ">=0.7,<0.8"

@@ -1,0 +1,249 @@
+"""Fault tests of the FastStream target on real servers (NATS JetStream, Redis Streams,
+RabbitMQ when one answers): a generated project's flow is run with a handler that fails,
+and with every event published twice, and what happened is measured in the project's
+own process (tests/fault_driver.py) and printed.
+
+* a handler failing twice then succeeding: the flow completes, the effect downstream
+  happens once, the handler ran three times;
+* a handler that always fails: after N attempts the event is in the service's dead-letter
+  channel, and the failure is logged with the run's correlation id;
+* every event published twice (a producer retrying after a lost acknowledgement): the
+  flow conforms and every effect happens once;
+* the initiator started before any service: no error, and the flow completes once the
+  services start.
+
+Marked `engine`: a server that does not answer skips them, which fails in CI mode.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from projects import run
+from test_target_faststream import PROJECT, generate, server_up
+
+DRIVER = Path(__file__).with_name("fault_driver.py")
+SAMPLE = PROJECT / "samples" / "broker-fanout.mmd"
+URLS = {"nats": "nats://127.0.0.1:4222", "redis": "redis://127.0.0.1:6379",
+        "rabbit": "amqp://guest:guest@127.0.0.1:5672/"}
+PORTS = {"nats": 4222, "redis": 6379, "rabbit": 5672}
+REAL = ("nats", "redis", "rabbit")
+
+
+def _up(broker: str) -> bool:
+    if broker in ("nats", "redis"):
+        return server_up(broker)
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", PORTS[broker]), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _project(tmp_path: Path, broker: str) -> tuple[Path, str]:
+    if not _up(broker):
+        pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}; start one with "
+                    "`.ci/servers/brokers.sh start`")
+    package = f"faults_{uuid.uuid4().hex[:8]}"  # its own streams, groups and queues
+    out = tmp_path / "out"
+    generate(SAMPLE, out, broker, package=package)
+    shutil.copy(DRIVER, out / "fault_driver.py")
+    return out, package
+
+
+def _drive(python: Path, out: Path, package: str, broker: str, mode: str) -> dict:
+    done = run([python, "fault_driver.py", package, mode], out, timeout=120,
+               MERMAIDGEN_BROKER_URL=URLS[broker], MERMAIDGEN_REDIS_CLAIM_AFTER_MS="300",
+               PYTHONPATH=str(out))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stdout + done.stderr
+    result = json.loads(lines[-1])
+    result["log"] = done.stderr
+    print(f"{broker} {mode}: {json.dumps({k: v for k, v in result.items() if k != 'log'})}")
+    return result
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_handler_failing_twice_is_retried_and_the_effect_happens_once(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    result = _drive(faststream_python, out, package, broker, "flaky")
+    assert result["error"] is None, result["log"]
+    assert result["conforms"], result
+    assert result["calls"]["billing"] == 3  # two failures, one success
+    assert result["calls"]["notify_invoice"] == 1  # the effect of the retried handler
+    assert result["dead_letter"] is None
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_handler_that_always_fails_ends_in_the_dead_letter_channel(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    result = _drive(faststream_python, out, package, broker, "always")
+    assert result["error"] == "ConnectionError('billing is down')", result["log"]
+    assert result["calls"]["billing"] == 3  # Redelivery(attempts=3)
+    assert result["calls"]["notify_invoice"] == 0
+    letter = result["dead_letter"]
+    assert letter is not None, result["log"]
+    assert letter["event"] == "OrderPlaced"
+    if broker == "rabbit":  # rejected by the handler's queue into the dead-letter exchange
+        assert letter["reason"] == "rejected"
+        assert letter["queue"] == f"{package}--billing--orders-v1"
+    else:
+        assert letter["attempts"] == 3
+        assert letter["error"] == "ConnectionError('billing is down')"
+    cid = letter["correlation_id"]
+    assert f"dead-lettered after 3 attempts (correlation id {cid})" in result["log"]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_every_event_published_twice_has_its_effect_once(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    result = _drive(faststream_python, out, package, broker, "duplicate")
+    assert result["error"] is None, result["log"]
+    assert result["published"] >= 2 * 3  # OrderPlaced, StockReserved, InvoiceIssued twice
+    assert result["conforms"], result
+    assert result["calls"] == {"billing": 1, "notify_invoice": 1, "inventory": 1,
+                               "orders": 1}, result
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_the_initiator_may_start_before_any_service(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    result = _drive(faststream_python, out, package, broker, "initiator-first")
+    assert result["error"] is None, result["log"]
+    assert result["calls"] == {"billing": 1, "notify_invoice": 1, "inventory": 1,
+                               "orders": 1}, result
+
+
+@pytest.mark.engine
+def test_an_unreachable_broker_is_one_line_not_a_traceback(
+        tmp_path: Path, faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generation = generate(SAMPLE, out, "nats", package="unreachable")
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for command in (["start"], ["run", "--real"]):
+        done = run([faststream_python, "-m", generation.package, *command], out,
+                   MERMAIDGEN_BROKER_URL=f"nats://127.0.0.1:{port}")
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr, done.stderr
+        assert f"no NATS server answers at 127.0.0.1:{port}" in done.stderr
+        assert "nats-server -js" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+PROBE = '''
+import asyncio
+from {package}.apps import billing
+
+
+async def call(path):
+    sent = []
+
+    async def receive():
+        return {{"type": "http.request", "body": b"", "more_body": False}}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {{"type": "http", "method": "GET", "path": path, "query_string": b"",
+              "headers": []}}
+    await billing.asgi(scope, receive, send)
+    return sent[0]["status"]
+
+
+async def main():
+    before = await call("/ready")
+    await billing.broker.connect()
+    print(await call("/health"), before, await call("/ready"))
+    await billing.broker.stop()
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+def test_health_and_readiness_are_asgi_endpoints(tmp_path: Path,
+                                                 faststream_python: Path) -> None:
+    out, package = _project(tmp_path, "nats")
+    (out / "probe.py").write_text(PROBE.format(package=package), encoding="utf-8")
+    done = run([faststream_python, "probe.py"], out, timeout=60,
+               MERMAIDGEN_BROKER_URL=URLS["nats"], PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    # alive; not ready before the broker is connected; ready once it is
+    assert done.stdout.split() == ["204", "500", "204"], done.stdout + done.stderr
+
+
+STORES = '''
+import asyncio
+import os
+import uuid
+
+os.environ["MERMAIDGEN_STORE"] = "{kind}"
+from {package}._generated import store
+
+
+async def main():
+    shared = store.from_environment("{package}", "{url}")
+    key = "billing/" + uuid.uuid4().hex
+    before = await shared.seen(key)
+    await shared.remember(key)
+    join = "notify/" + uuid.uuid4().hex + "/join_1"
+    sizes = [await shared.join(join, m) for m in ("a", "a", "b")]
+    print(type(shared).__name__, before, await shared.seen(key), *sizes)
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(("broker", "name"), [("nats", "NatsStore"), ("redis", "RedisStore")])
+def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
+        broker: str, name: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    (out / "stores.py").write_text(
+        STORES.format(kind=broker, package=package, url=URLS[broker]), encoding="utf-8")
+    done = run([faststream_python, "stores.py"], out, timeout=60, PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2
+    assert done.stdout.split() == [name, "False", "True", "1", "1", "2"], done.stdout
+
+
+USER_STARTUP = '''
+
+    async def on_startup(self):
+        return {"pool": "opened"}
+
+    async def on_shutdown(self):
+        print("closed", self.deps["pool"])
+
+    async def on_order_placed(self, ctx):
+        print("deps", ctx.deps["pool"])
+'''
+
+
+@pytest.mark.engine
+def test_startup_hook_dependencies_reach_every_hook(tmp_path: Path,
+                                                    faststream_python: Path) -> None:
+    out = tmp_path / "out"
+    generation = generate(SAMPLE, out, "nats", package="deps")
+    user = out / "deps" / "services" / "billing.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + USER_STARTUP, encoding="utf-8")
+    done = run([faststream_python, "-m", generation.package], out, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "deps opened" in done.stdout and "closed opened" in done.stdout, done.stdout
