@@ -84,8 +84,8 @@ start_rabbit() {
   # (engines.md, section 1). It starts in about 4 s on an idle machine, 16 s on a loaded
   # one, hence the longer wait. Erlang's port mapper (epmd) is a daemon of its own,
   # bound to 127.0.0.1 too; `stop` asks it to stop.
-  if running "$DIR/rabbit.pid"; then
-    log "rabbitmq-server already running (pid $(cat "$DIR/rabbit.pid"))"
+  if running "$DIR/rabbit/rabbit.pid"; then
+    log "rabbitmq-server already running (pid $(cat "$DIR/rabbit/rabbit.pid"))"
   elif port_open "$RABBIT_PORT"; then
     log "127.0.0.1:$RABBIT_PORT is taken by another process; using it as it is"
   else
@@ -94,10 +94,13 @@ start_rabbit() {
     ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
       RABBITMQ_NODE_PORT="$RABBIT_PORT" RABBITMQ_NODENAME=rabbit@localhost \
       RABBITMQ_MNESIA_BASE="$DIR/rabbit/mnesia" RABBITMQ_LOG_BASE="$DIR/rabbit/log" \
-      RABBITMQ_PID_FILE="$DIR/rabbit.pid" \
+      RABBITMQ_PID_FILE="$DIR/rabbit/rabbit.pid" \
       setsid rabbitmq-server </dev/null >"$DIR/rabbit.log" 2>&1 &
-    wait_port "$RABBIT_PORT" rabbit "$DIR/rabbit.pid" 40
-    log "rabbitmq-server ready on 127.0.0.1:$RABBIT_PORT (pid $(cat "$DIR/rabbit.pid"))"
+    wait_port "$RABBIT_PORT" rabbit "$DIR/rabbit/rabbit.pid" 40
+    # the server writes its PID file after it opens the port; `stop` needs the file
+    local i
+    for ((i = 0; i < 400; i++)); do [[ -s $DIR/rabbit/rabbit.pid ]] && break; sleep 0.05; done
+    log "rabbitmq-server ready on 127.0.0.1:$RABBIT_PORT (pid $(cat "$DIR/rabbit/rabbit.pid"))"
   fi
 }
 
@@ -117,8 +120,8 @@ stop_one() {  # name, pid file
 stop() {
   stop_one nats-server "$DIR/nats.pid"
   stop_one redis-server "$DIR/redis.pid"
-  if [[ -f $DIR/rabbit.pid ]]; then
-    stop_one rabbitmq-server "$DIR/rabbit.pid"
+  if [[ -f $DIR/rabbit/rabbit.pid ]]; then
+    stop_one rabbitmq-server "$DIR/rabbit/rabbit.pid"
     epmd -kill >/dev/null 2>&1 || true
     rm -rf "$DIR/rabbit"
   fi
