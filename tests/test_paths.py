@@ -216,7 +216,7 @@ def test_mutants_of_a_trace_are_what_their_names_say() -> None:
     kinds = {m.kind for m in found}
     assert kinds == {"reply", "removed", "duplicated", "swapped"}
     wrong_reply = next(m for m in found if m.kind == "reply")
-    assert wrong_reply.trace[4] == ("Pay", "OS", "PaymentDeclined")
+    assert wrong_reply.trace[4] == ("Pay", "OS", "PaymentDeclined(reason)")
     verdict = check_trace(contract, wrong_reply.trace)
     assert not verdict.ok and "line 14" in verdict.explanation  # ScheduleDelivery's line
     for m in found:
