@@ -13,7 +13,7 @@ import json
 
 from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
-from mermaidgen.analysis.naming import NameTable, kebab, pascal, snake
+from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.codegen.paths import add_paths, reply_deciders
@@ -398,7 +398,7 @@ def _reply_enum(names: NameTable, class_name: str, operation: str, request: str,
                            class_name + base if names.taken(base) else base)
     members = NameTable(("name", "value"))
     return {"class_name": enum_name, "comment": comment(strip_fields(request)),
-            "members": [{"name": members.name(k, snake(strip_fields(m.text), "reply").upper()),
+            "members": [{"name": members.name(k, constant(strip_fields(m.text), "REPLY")),
                          "index": k, "line": m.span.line, "comment": comment(m.text)}
                         for k, m in enumerate(replies)]}
 
