@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mermaidgen.codegen.literals import comment
+from mermaidgen.codegen.write.swap import no_links
 from mermaidgen.errors import MermaidgenError
 
 FORMAT = 1
@@ -45,12 +46,14 @@ def previous(out: Path) -> dict[str, Any]:
     found = None
     if out.is_dir() and not out.is_symlink():
         for path in sorted(out.glob("*/_generated/versions.py")):
-            if path.is_file() and not path.is_symlink():
+            # every part below `out` is checked (a linked package or _generated folder
+            # too): a link is refused as the planner refuses it
+            path = no_links(out, path.relative_to(out).as_posix())
+            if path.is_file():
                 found = _read_versions(path)
                 break
-    histories = out / HISTORIES
-    count = len(list(histories.glob("*.json"))) if histories.is_dir() and \
-        not histories.is_symlink() else 0
+    histories = no_links(out, HISTORIES) if out.is_dir() else out / HISTORIES
+    count = len(list(histories.glob("*.json"))) if histories.is_dir() else 0
     return {"versions": found, "histories": count}
 
 
