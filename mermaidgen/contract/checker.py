@@ -9,7 +9,9 @@ literal or JSON).
 Semantics (`conformance.md`), with the choices made where the spec leaves room:
 
 * Each message is one event. m1 must precede m2 when m1 is *drawn before* m2 and they have
-  the same sender, or m1's receiver is m2's sender; transitively. Texts are compared by
+  the same sender, or m1's receiver is m2's sender; transitively. A lost message (a
+  contract message with `"lost": true`: `-x` that neither answers nor destroys) reaches
+  nobody, so it orders only its sender's later sends, never its receiver's. Texts are compared by
   `keys.event_key`, participants exactly. The trace must hold exactly the messages of one
   scenario (a choice of sections and iteration counts): nothing missing, nothing extra.
 * Relays (`"relays"`: the broker participants): a broker passes each event on when it is
@@ -123,6 +125,7 @@ class _Program:
         self.bounds: dict[int, tuple[int, int]] = {}
         """Per label, how few and how many times any scenario sends it (`_MANY`: no limit)."""
         self.keys: list[str] = []  # per static message, its event key
+        self.lost: set[int] = set()  # static messages that reach nobody
         relays = contract.get("relays", [])
         if not isinstance(relays, list) or not all(isinstance(r, str) for r in relays):
             raise ContractError(f"contract relays must be a list of participant names: "
@@ -210,6 +213,8 @@ class _Program:
             self.label_lines.append([])
             self.label_last.append(-1)
         self.label_lines[label].append(line)
+        if item.get("lost") is True:
+            self.lost.add(len(self.msgs))
         self.msgs.append((sender, receiver, text, line, label))
         self.keys.append(key[2])
         return label
@@ -323,7 +328,8 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
 
     Deeply nested diagrams make nested data that Python cannot write as a literal (it
     allows 200 open brackets) nor `json` read (it recurses); a stream stays two levels
-    deep. Rows: `["message", from, to, text, line]`, `["block", kind, label, line]`,
+    deep. Rows: `["message", from, to, text, line]` (with a sixth item `True` for a lost
+    message), `["block", kind, label, line]`,
     `["section", label, line]` (each section of a block, the first one too), `["end"]`."""
     top: list[Any] = []
     blocks: list[dict[Any, Any]] = []
@@ -332,8 +338,13 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
         what = row[0] if isinstance(row, (list, tuple)) and row else None
         try:
             if what == "message" and items is not None:
-                items.append(dict(zip(("kind", "from", "to", "text", "line"), row,
-                                      strict=True)))
+                item = dict(zip(("kind", "from", "to", "text", "line"), row[:5],
+                                strict=True))
+                if len(row) > 5:
+                    if len(row) > 6 or row[5] is not True:
+                        raise ValueError
+                    item["lost"] = True
+                items.append(item)
             elif what == "block" and items is not None:
                 blocks.append(dict(zip(("kind", "label", "line"), row[1:], strict=True),
                                    sections=[]))
@@ -501,7 +512,9 @@ class _Run:
         after.append([])
         trail.append((0, front, chain, front.get(chain, ())))
         front[chain] = (j,)
-        if receiver in self.p.relays:  # what the relay passes on next waits for this
+        if m in self.p.lost:  # it reaches nobody: what its receiver sends does not wait
+            pass
+        elif receiver in self.p.relays:  # what the relay passes on next waits for this
             for into in (("into", receiver, self.p.keys[m]), ("into", receiver, None)):
                 trail.append((0, front, into, front.get(into, ())))
                 front[into] = (j,)
@@ -797,8 +810,9 @@ def check(contract: dict[Any, Any], trace: Iterable[Any], *, max_scenarios: int 
     """Does `trace` conform to the diagram `contract` describes?
 
     `contract`: `{"version": 1, "items": [ITEM, ...]}`, ITEM either `{"kind": "message",
-    "from", "to", "text", "line"}` or `{"kind": "loop"|"alt"|"opt"|"par"|"critical"|"break",
-    "label", "line", "sections": [{"label", "line", "items": [ITEM, ...]}, ...]}`; or the
+    "from", "to", "text", "line"}` (and `"lost": True` for a message that reaches nobody)
+    or `{"kind": "loop"|"alt"|"opt"|"par"|"critical"|"break", "label", "line",
+    "sections": [{"label", "line", "items": [ITEM, ...]}, ...]}`; or the
     same as `{"version": 1, "stream": [ROW, ...]}` (see `nest`). An optional `"relays"`
     lists the broker participants (see the module's docstring).
     `trace`: the messages in the order they happened, as `(sender, receiver, text)` tuples

@@ -14,7 +14,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mermaidgen.analysis import Analysis
-from mermaidgen.model import Block, Diagram, Message, Participant, Section, Span, Statement
+from mermaidgen.model import (
+    Block,
+    Destroy,
+    Diagram,
+    Message,
+    Participant,
+    Section,
+    Span,
+    Statement,
+)
 from mermaidgen.projection import orchestration_of
 from mermaidgen.projection.views import (
     Action,
@@ -134,7 +143,8 @@ def _messages_in(statements: list[Statement]) -> list[Message]:
 
 def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
     """The messages and blocks of `statements`, each message replaced by `keep(message)`
-    (dropped when None). Iterative: diagrams nest thousands of levels deep."""
+    (dropped when None), and the `destroy` statements (a `-x` right after one is no lost
+    message: contract_of). Iterative: diagrams nest thousands of levels deep."""
     root: list[Statement] = []
     stack: list[tuple] = [("items", iter(statements), root)]
     while stack:
@@ -152,6 +162,8 @@ def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
                 kept = keep(s)
                 if kept is not None:
                     out.append(kept)
+            elif isinstance(s, Destroy):
+                out.append(s)
             elif isinstance(s, Block):
                 outs: list[list[Statement]] = [[] for _ in s.sections]
                 stack.append(("block", s, outs, out))
