@@ -11,7 +11,8 @@ where it leaves room.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from mermaidgen.model import Block, Destroy, Diagram, Message, Statement
 
@@ -27,11 +28,24 @@ def __getattr__(name: str):
         return getattr(checker, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
-           "contract_of", "vendored_sources"]
+__all__ = ["CHECKER_SOURCES", "LOST_ARROWS", "Arrow", "ContractError", "Projected", "Verdict",
+           "check", "check_trace", "contract_of", "vendored_sources"]
 
 CHECKER_SOURCES = ("keys.py", "checker.py", "drive.py")
 """The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Projected(Diagram):
+    """A diagram as a projection's code runs it: plain Mermaid, plus what Mermaid cannot
+    draw. `taken_by`: messages (by source position: line, column) that the code records
+    when another participant takes them, so they come after everything that participant
+    sent and received before (a message an orchestrator awaits is recorded when its
+    workflow asks for it, whoever sent it). The checker reads this as the contract key
+    `after`; the Mermaid text of the diagram does not show it."""
+
+    taken_by: Mapping[tuple[int, int], str] = field(
+        default_factory=lambda: MappingProxyType({}))
 
 
 def contract_of(diagram: Diagram, *, stream: bool = False,
@@ -53,6 +67,7 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
     from mermaidgen.contract.checker import CONTRACT_VERSION, nest
 
     relays = tuple(relays)
+    taken_by = diagram.taken_by if isinstance(diagram, Projected) else {}
     rows: list[list] = []
     destroyed: str | None = None  # announced by a `destroy` for the next message
     # statements to read, with the rows that open and close blocks already in place; no
@@ -64,8 +79,14 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
                 rows.append(s)
             elif isinstance(s, Message):
                 rows.append(["message", s.sender, s.receiver, s.text, s.span.line])
+                options: dict[str, object] = {}
                 if _lost(s, destroyed, relays):
-                    rows[-1].append(True)
+                    options["lost"] = True
+                taker = taken_by.get((s.span.line, s.span.column))
+                if taker is not None and taker != s.sender:
+                    options["after"] = taker
+                if options:
+                    rows[-1].append(options)
                 destroyed = None
             elif isinstance(s, Destroy):
                 destroyed = s.participant

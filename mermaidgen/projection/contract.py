@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.contract import Projected
 from mermaidgen.model import (
     Block,
     Destroy,
@@ -53,6 +54,13 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 for v in op.variants}
     orchestrator = view.orchestrator
     answer_to: dict[int, str] = {}  # call -> who its replies go back to
+    # Orderings Mermaid cannot draw (contract.Projected), all true of the code, that keep
+    # each participant's own order when the orchestrator sends some of its messages:
+    # a message the workflow awaits is recorded when it asks for it, and the replies that
+    # close its caller chain when it has finished (after what the orchestrator did);
+    # a message relayed on P's behalf goes out after the steps before it have finished
+    # (after what P did and received)
+    taken: list[tuple[Message, str]] = [(messages[i], orchestrator) for i in view.postlude]
 
     def message(sender: str, receiver: str, text: str, like: Message,
                 arrow: str | None = None) -> Message:
@@ -65,6 +73,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 original = messages[a.message]
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.service, a.text, original))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
                 out.extend(convert(variants.get(a.message, ()), a.service))
                 replies = [messages[r] for r in a.replies]
                 back = caller if a.relayed_from is None else orchestrator
@@ -81,12 +91,17 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 original = messages[a.message]
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.service, a.text, original))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
                 out.extend(convert(variants.get(a.message, ()), a.service))
             elif isinstance(a, Lost):  # sent, and never arrives: no operation follows
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.to, a.text, messages[a.message]))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
             elif isinstance(a, Await):
                 out.append(message(a.service, orchestrator, a.text, messages[a.message]))
+                taken.append((out[-1], orchestrator))
             elif isinstance(a, Received):
                 out.append(message(a.service, answer_to.get(a.call, caller), a.text,
                                    messages[a.message]))
@@ -123,7 +138,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
     # the code does not send (hops to and between brokers) are left out.
     kept = _rebuild(diagram.statements,
                     lambda m: sent_as.get((m.span.line, m.span.column)))
-    return Diagram(tuple(participants), kept, span, title=title, source=diagram.source)
+    return Projected(tuple(participants), kept, span, title=title, source=diagram.source,
+                     taken_by={(m.span.line, m.span.column): p for m, p in taken})
 
 
 def _messages_in(statements: list[Statement]) -> list[Message]:
