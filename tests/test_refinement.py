@@ -62,7 +62,9 @@ def test_the_sampler_finds_the_lost_coupling() -> None:
     assert Span  # (imported for the Section spans above)
 
 
-@settings(max_examples=300 * SCALE, deadline=None,
+# derandomized: the suite checks the same 300 diagrams on every run (a failure found here
+# is found again); benchmarks/refinement.py draws 2,000 fresh ones from a seed you choose
+@settings(max_examples=300 * SCALE, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
 @given(diagrams(max_statements=20))
