@@ -17,6 +17,7 @@ its line and column (`TraceFileError`), as is a file that ends inside a value.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -26,6 +27,8 @@ CHUNK = 1 << 20
 _DECODER = json.JSONDecoder()
 _SCAN_STRING = json.decoder.scanstring  # type: ignore[attr-defined]
 _WHITESPACE = " \t\n\r"
+_PARTIAL = re.compile(r"[\w.+\-]*")
+"""What may stand at the end of a file cut inside a value: part of a number or a word."""
 _NEAR_END = 8
 """A decoding error this close to the end of the text read so far may be a value cut by
 the chunk (`tru`, `1.`, `\\u00`), not a mistake."""
@@ -124,23 +127,35 @@ class JsonStream:
             try:
                 found, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                cut = exc.msg.startswith("Unterminated string") \
-                    or exc.pos >= len(self.buf) - _NEAR_END
-                if cut and self._fill():
+                if self._maybe_cut(exc) and self._fill():
                     continue
-                if cut:
-                    raise TraceFileError(
-                        f"the file ends inside a JSON value ({_worded(exc.msg)})",
-                        self.where(exc.pos), "the file is cut short (truncated?): was the "
-                        "exporter still writing it?") from None
-                raise TraceFileError(f"not valid JSON: {_worded(exc.msg)}",
-                                     self.where(exc.pos)) from None
+                raise self._error(exc) from None
             except RecursionError:
                 raise TraceFileError("a JSON value nested too deeply to read",
                                      self.where()) from None
             line = self.line
             self._advance(end)
             return found, line
+
+    def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
+        """Could the value be cut by the end of the text read so far (not wrong)?"""
+        if exc.msg.startswith("Unterminated string"):
+            return True
+        rest = self.buf[exc.pos:].strip()
+        if self.eof:  # only the start of a word or number may stand at the very end
+            return _PARTIAL.fullmatch(rest) is not None
+        return exc.pos >= len(self.buf) - _NEAR_END
+
+    def _error(self, exc: json.JSONDecodeError) -> TraceFileError:
+        start = "" if self._locate(exc.pos)[0] == self.line else \
+            f" (in the value that starts on line {self.line})"
+        if self._maybe_cut(exc):
+            return TraceFileError(
+                f"the file ends inside a JSON value ({_worded(exc.msg)}){start}",
+                self.where(exc.pos), "the file is cut short (truncated?): was the exporter "
+                "still writing it?")
+        return TraceFileError(f"not valid JSON: {_worded(exc.msg)}{start}",
+                              self.where(exc.pos))
 
     def key(self) -> str:
         """An object's key and its colon."""

@@ -12,26 +12,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mermaidgen.analysis.naming import snake
+from mermaidgen.errors import UsageError
 from mermaidgen.model import Diagram
 
 
 class Participants:
     def __init__(self, diagram: Diagram, explicit: Mapping[str, str] | None = None) -> None:
         self.ids = [p.id for p in diagram.participants]
-        self.explicit = dict(explicit or {})
         self._by_id = {p.id: p.id for p in diagram.participants}
-        self._by_label = {}
+        self._by_label: dict[str, str] = {}
         for p in diagram.participants:
             self._by_label.setdefault(p.label, p.id)
+        self.explicit = {service: self._target(service, name)
+                         for service, name in (explicit or {}).items()}
         self._by_snake: dict[str, set[str]] = {}
         for p in diagram.participants:
             for name in (p.id, p.label):
                 self._by_snake.setdefault(snake(name), set()).add(p.id)
         self.decisions: dict[str | None, tuple[str | None, str]] = {}
 
-    def unknown_targets(self) -> list[str]:
-        """Explicit mappings that name no participant."""
-        return sorted(v for v in self.explicit.values() if v not in self._by_id)
+    def _target(self, service: str, name: str) -> str:
+        """The participant an explicit mapping names, by id or label."""
+        found = self._by_id.get(name) or self._by_label.get(name)
+        if found is None:
+            known = ", ".join(p if p == label else f"{p} ({label})" for label, p in
+                              sorted(self._by_label.items(), key=lambda x: x[1]))
+            raise UsageError(f"the service `{service}` is mapped to `{name}`, which is no "
+                             f"participant of the diagram (its participants: {known})")
+        return found
 
     def of(self, service: str | None) -> str | None:
         """The participant of a service, or None."""
