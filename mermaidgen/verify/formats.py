@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from mermaidgen.verify.jsonstream import JsonStream, TraceFileError
-from mermaidgen.verify.spans import CLIENT, CONSUMER, INTERNAL, PRODUCER, SERVER, Span
+from mermaidgen.verify.spans import (
+    CLIENT,
+    CONSUMER,
+    INTERNAL,
+    PRODUCER,
+    READ_ATTRIBUTES,
+    SERVER,
+    Span,
+)
 
 FORMATS = ("otlp", "jaeger", "zipkin")
 _OTLP_KINDS = {0: INTERNAL, 1: INTERNAL, 2: SERVER, 3: CLIENT, 4: PRODUCER, 5: CONSUMER}
@@ -126,7 +134,7 @@ def _otlp_resource(element: object, where: str) -> list[Span]:
     if not isinstance(element, dict):
         raise TraceFileError("a `resourceSpans` entry is not an object", where)
     resource = _attributes(_dict(element.get("resource"), where, "resource")
-                           .get("attributes"), where)
+                           .get("attributes"), where, None)
     service = _text(resource.get("service.name"))
     clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
     out = []
@@ -158,14 +166,17 @@ def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span
                 _attributes(span.get("attributes"), where), links, where)
 
 
-def _attributes(raw: object, where: str) -> dict[str, object]:
-    """OTLP's typed attribute list as a plain mapping."""
-    if raw is None:
+def _attributes(raw: object, where: str, keep: frozenset[str] | None = READ_ATTRIBUTES
+                ) -> dict[str, object]:
+    """OTLP's typed attribute list as a plain mapping (only the keys in `keep`)."""
+    if not raw:
         return {}
     out: dict[str, object] = {}
     for item in _list(raw, where, "attributes"):
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            out[item["key"]] = _any_value(item.get("value"))
+        if isinstance(item, dict):
+            key = item.get("key")
+            if isinstance(key, str) and (keep is None or key in keep):
+                out[key] = _any_value(item.get("value"))
     return out
 
 
@@ -194,11 +205,11 @@ def _jaeger_trace(trace: object, where: str) -> list[Span]:
     for raw in _list(trace.get("spans") or [], where, "spans"):
         span = _dict(raw, where, "span")
         trace_id = _id(span.get("traceID"), where, "traceID")
-        tags = _jaeger_tags(span.get("tags"), where)
+        tags = _jaeger_tags(span.get("tags"), where, _JAEGER_KEEP)
         process = processes.get(span.get("processID")) or span.get("process") or {}
         process = process if isinstance(process, dict) else {}
         service = _text(process.get("serviceName"))
-        ptags = _jaeger_tags(process.get("tags"), where)
+        ptags = _jaeger_tags(process.get("tags"), where, None)
         parent = _optional_id(span.get("parentSpanID"))
         links = []
         for ref in _list(span.get("references") or [], where, "references"):
@@ -224,11 +235,16 @@ def _instance(tags: dict[str, object]) -> object:
         or ""
 
 
-def _jaeger_tags(raw: object, where: str) -> dict[str, object]:
-    if raw is None:
+_JAEGER_KEEP = READ_ATTRIBUTES | {"span.kind"}
+
+
+def _jaeger_tags(raw: object, where: str, keep: frozenset[str] | None
+                 ) -> dict[str, object]:
+    if not raw:
         return {}
     return {t["key"]: t.get("value") for t in _list(raw, where, "tags")
-            if isinstance(t, dict) and isinstance(t.get("key"), str)}
+            if isinstance(t, dict) and isinstance(t.get("key"), str)
+            and (keep is None or t["key"] in keep)}
 
 
 # --- Zipkin -------------------------------------------------------------------------------
@@ -246,7 +262,8 @@ def _zipkin(stream: JsonStream) -> Iterator[Batch]:
 def _zipkin_span(raw: object, where: str) -> Span:
     span = _dict(raw, where, "span")
     tags = span.get("tags") or {}
-    tags = dict(tags) if isinstance(tags, dict) else {}
+    tags = {k: v for k, v in tags.items() if k in READ_ATTRIBUTES} \
+        if isinstance(tags, dict) else {}
     local = span.get("localEndpoint") or {}
     remote = span.get("remoteEndpoint") or {}
     service = _text(local.get("serviceName")) if isinstance(local, dict) else None
