@@ -178,6 +178,47 @@ def check(
                            allow_outside=allow_outside)
 
 
+class VerifyFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def verify(
+    source: SourceArg,
+    traces: Annotated[list[str] | None, typer.Option(
+        "--traces", "-t", help="A trace export: OTLP JSON (the OpenTelemetry file exporter: "
+        "one document per line, or one document), Jaeger JSON or Zipkin v2 JSON. Repeat it, "
+        "or name more files after it.", show_default=False)] = None,
+    more: Annotated[list[str] | None, typer.Argument(
+        help="More trace files.", show_default=False)] = None,
+    format: Annotated[VerifyFormat, typer.Option(
+        "--format", "-f", help="text: failures, a summary and the coverage table; json: "
+        "the same as one JSON document.")] = VerifyFormat.text,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Print which participant each service is and which diagram "
+        "message each span is, and why.")] = False,
+    min_coverage: Annotated[float | None, typer.Option(
+        "--min-coverage", help="Fail unless this percentage of the diagram's alternatives "
+        "(sections, loop counts) was seen.", min=0, max=100)] = None,
+    sorted_input: Annotated[bool, typer.Option(
+        "--sorted", help="Each file holds each trace's spans together: check a trace as "
+        "soon as the next begins (memory bounded by the largest trace).")] = False,
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="SERVICE=PARTICIPANT: the participant a service.name is (beside "
+        "[tool.mermaidgen.verify.services]). Repeatable.", show_default=False)] = None,
+) -> int:
+    """Check OpenTelemetry traces of a running system against the diagram.
+
+    Exits 0 when every trace conforms (and --min-coverage is met), 1 when one does not,
+    the coverage falls short or a trace file is unreadable, 2 on usage errors."""
+    from mermaidgen.commands import verify as command
+
+    return command.run(source, [*(traces or []), *(more or [])], fmt=format.value,
+                       sorted_input=sorted_input, explain=explain,
+                       min_coverage=min_coverage, services=service)
+
+
 templates_app = typer.Typer(
     help="The built-in template sets: list them, or copy one as a starting point for "
          "--templates.", no_args_is_help=True)
