@@ -132,6 +132,11 @@ def generate(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder mermaidgen "
                                         "did not create, and replace generated files "
                                         "edited by hand (keeping a copy).")] = False,
+    apply_renames: Annotated[bool, typer.Option(
+        "--apply-renames", help="When the diagram renamed or removed what your code "
+        "customises, apply the plan generate prints: move your modules and hooks to the "
+        "new names, set aside code of removed participants and hooks (originals kept "
+        "under .mermaidgen/replaced/).")] = False,
     allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Generate a runnable skeleton from a diagram. Your code is never overwritten."""
@@ -140,7 +145,7 @@ def generate(
     return command.run(source, style=style.value, target=target, out=out, package=package,
                        orchestrator=orchestrator, templates=templates, dry_run=dry_run,
                        diff=diff, force=force, options={"broker": broker} if broker else {},
-                       allow_outside=allow_outside)
+                       allow_outside=allow_outside, apply_renames=apply_renames)
 
 
 class CheckFormat(StrEnum):
