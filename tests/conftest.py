@@ -26,7 +26,7 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from projects import CI_VARIABLE, ci_mode, make_venv, pip_install  # noqa: E402  (the path)
+from projects import CI_VARIABLE, ci_mode, quick_venv  # noqa: E402  (the path)
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 
@@ -110,8 +110,7 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not (home / ".ready").is_file():
             shutil.rmtree(home, ignore_errors=True)  # what a worker that skipped left
-            python = make_venv(home)
-            pip_install(python, *requirements)
+            quick_venv(home, *requirements)
             (home / ".ready").touch()
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
 
