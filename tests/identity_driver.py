@@ -1,10 +1,10 @@
 """Runs inside a generated FastStream project of tests/test_faststream_identity.py's
 diagram, on the real server at MERMAIDGEN_BROKER_URL, one step per process:
 
-    python identity_driver.py PACKAGE declare [JSON CORRELATION_ID]...
+    python identity_driver.py PACKAGE declare [CHANNEL JSON CORRELATION_ID]...
         the Stock service's queues, groups or durable consumers exist (nothing consumes);
-        then each JSON is sent to the Reserve channel as a plain FastStream producer
-        sends it: without the tool's headers
+        then each JSON is sent to its channel (a constant of the channels module) as a
+        plain FastStream producer sends it: without the tool's headers
     python identity_driver.py PACKAGE publish LINE CORRELATION_ID
         send the event drawn at diagram line LINE as this build's Orders service sends it
         (the build of an older diagram publishes; a newer one consumes)
@@ -48,8 +48,9 @@ async def declare(plain: list[str]) -> dict:
     broker = transport.make_broker()
     await broker.connect()
     try:
-        publisher = transport.publisher(broker, channels.RESERVE, None)
-        for body, correlation_id in zip(plain[::2], plain[1::2], strict=True):
+        for channel, body, correlation_id in zip(plain[::3], plain[1::3], plain[2::3],
+                                                 strict=True):
+            publisher = transport.publisher(broker, getattr(channels, channel), None)
             await publisher.publish(json.loads(body), correlation_id=correlation_id)
     finally:
         await broker.stop()

@@ -7,8 +7,9 @@ the diagram message it was published as, never its position in the diagram.
   runs the handler case of the drawing the old build meant;
 * an event without the tool's headers (a plain FastStream producer) whose type is clear
   is handled;
-* a message that is no event of its channel is logged with its correlation id and
-  dead-lettered, never acknowledged silently.
+* a message that is no event of its channel, or an event without headers that the
+  service handles differently in two places of the diagram, is logged with its
+  correlation id and dead-lettered, never acknowledged silently.
 
 Each step is a process of its own (tests/identity_driver.py): the old build publishes,
 the new one consumes. Marked `engine`: a server that does not answer skips them, which
@@ -89,14 +90,16 @@ def test_events_are_routed_by_name_and_type_across_a_diagram_edit(
         generate(DIAGRAM, out, broker, text=text, package=package)
         shutil.copy(DRIVER, out / DRIVER.name)
     new, old = builds["new"], builds["old"]
-    in_flight, plain, unknown = (f"{kind}-{uuid.uuid4().hex[:8]}"
-                                 for kind in ("in-flight", "plain", "unknown"))
+    in_flight, plain, unknown, ambiguous = (
+        f"{kind}-{uuid.uuid4().hex[:8]}" for kind in ("in-flight", "plain", "unknown",
+                                                      "ambiguous"))
 
     _step(faststream_python, new, package, broker, "declare",
-          '{"orderId": "o-1"}', plain, '{"sku": 7}', unknown)
+          "RESERVE", '{"orderId": "o-1"}', plain, "RESERVE", '{"sku": 7}', unknown,
+          "RELEASE", "{}", ambiguous)
     _step(faststream_python, old, package, broker, "publish",
           str(OLD_RELEASE_WHEN_FAILED), in_flight)
-    result = _step(faststream_python, new, package, broker, "consume", "3")
+    result = _step(faststream_python, new, package, broker, "consume", "4")
     print(f"{broker}: {json.dumps({k: v for k, v in result.items() if k != 'log'})}")
 
     sent = {cid: (sender, receiver, text) for cid, sender, receiver, text, _ in result["sent"]}
@@ -110,4 +113,8 @@ def test_events_are_routed_by_name_and_type_across_a_diagram_edit(
     assert len(letters) == 1, result
     assert letters[0]["body"] == {"sku": 7}
     assert f"correlation id {unknown}" in result["log"], result["log"]
+    # a release without headers: Stock answers it differently in each section
+    assert ambiguous not in sent, result
+    letters = [r for r in result["dead_letters"] if r["correlation_id"] == ambiguous]
+    assert len(letters) == 1 and "RELEASE_IN_FAILED" in letters[0]["error"], result
     assert len(result["sent"]) == 2, result  # nothing else was done twice or misrouted
