@@ -20,9 +20,6 @@ from mermaidgen.analysis.flow import Occurrence, SectionStart
 from mermaidgen.analysis.naming import NameTable, constant
 from mermaidgen.contract.keys import event_key
 
-RESERVED = ("name", "value", "NAME", "VALUE")
-"""What an enum member may not be called (it would hide the enum's own attributes)."""
-
 
 def message_names(occurrences: Sequence[Occurrence], event_keys: Sequence[str | None],
                   items: Sequence[object]) -> tuple[str, ...]:
@@ -44,7 +41,7 @@ def message_names(occurrences: Sequence[Occurrence], event_keys: Sequence[str | 
 
     for qualifier in (pair, section):
         _qualify(names, occurrences, qualifier)
-    table = NameTable(RESERVED)
+    table = NameTable()  # UPPER_CASE: never the enum's own `name` and `value`
     return tuple(table.name(i, name) for i, name in enumerate(names))
 
 

@@ -27,7 +27,7 @@ from mermaidgen.codegen.payloads import (
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
-from mermaidgen.model import Diagram, messages
+from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
@@ -116,7 +116,6 @@ def _message_table(analysis: Analysis) -> list[dict]:
 def choreography(analysis: Analysis, package: str, source_text: str,
                  target: str = "python", refinements: Refinements | None = None) -> dict:
     ctx = common(analysis, "choreography", target, package, source_text)
-    diagram = analysis.diagram
     table = _message_table(analysis)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
     view = choreography_of(analysis)
