@@ -10,7 +10,11 @@ own process (tests/fault_driver.py) and printed.
 * every event published twice (a producer retrying after a lost acknowledgement): the
   flow conforms and every effect happens once;
 * the initiator started before any service: no error, and the flow completes once the
-  services start.
+  services start;
+* a service process killed with SIGKILL mid-event (it has published what follows, the
+  event it handles is not acknowledged), then restarted: the flow completes and every
+  effect happens once. Here the services run as a deployment runs them, one process per
+  group of services, and the run is started with `python -m <package> start`.
 
 Marked `engine`: a server that does not answer skips them, which fails in CI mode.
 """
@@ -18,12 +22,17 @@ Marked `engine`: a server that does not answer skips them, which fails in CI mod
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import clean_env, run
 from test_target_faststream import PROJECT, generate, server_up
 
 DRIVER = Path(__file__).with_name("fault_driver.py")
@@ -54,6 +63,13 @@ def _project(tmp_path: Path, broker: str) -> tuple[Path, str]:
     generate(SAMPLE, out, broker, package=package)
     shutil.copy(DRIVER, out / "fault_driver.py")
     return out, package
+
+
+def _env(broker: str, **extra: str) -> dict[str, str]:
+    # fast redelivery of a dead replica's events: JetStream's ack wait, Redis' claim idle
+    # time (RabbitMQ requeues them as soon as the connection drops)
+    return {"MERMAIDGEN_BROKER_URL": URLS[broker], "MERMAIDGEN_REDIS_CLAIM_AFTER_MS": "300",
+            "MERMAIDGEN_NATS_ACK_WAIT": "1", **extra}
 
 
 def _drive(python: Path, out: Path, package: str, broker: str, mode: str) -> dict:
@@ -247,3 +263,83 @@ def test_startup_hook_dependencies_reach_every_hook(tmp_path: Path,
     done = run([faststream_python, "-m", generation.package], out, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "deps opened" in done.stdout and "closed opened" in done.stdout, done.stdout
+
+
+class Served:
+    """A `fault_driver.py serve` process: some services, deployed as their apps; its
+    output goes to a log file beside `effects`."""
+
+    def __init__(self, python: Path, out: Path, package: str, broker: str, services: str,
+                 effects: Path, **env: str) -> None:
+        self.ready_file = effects.with_name(f"ready-{uuid.uuid4().hex[:6]}")
+        self.log = self.ready_file.with_suffix(".log")
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [str(python), "fault_driver.py", package, "serve", services], cwd=out,
+                stdout=log, stderr=subprocess.STDOUT,
+                env=clean_env(PYTHONPATH=str(out), FAULT_EFFECTS=str(effects),
+                              FAULT_READY=str(self.ready_file), **_env(broker, **env)))
+
+    def ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the services did not start:\n" + self.stop())
+            time.sleep(0.02)
+
+    def stop(self) -> str:
+        """Stop it (SIGTERM, then SIGKILL); what it wrote."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text(encoding="utf-8")
+
+
+def _effects(path: Path) -> Counter:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return Counter(text.split())
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_service_killed_mid_event_and_restarted_completes_the_flow_once(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    effects = tmp_path / "effects"
+    began = time.monotonic()
+    others = Served(faststream_python, out, package, broker, "orders,inventory,notify",
+                    effects)
+    billing = Served(faststream_python, out, package, broker, "billing", effects,
+                     FAULT_KILL="after-publish")
+    restarted = None
+    try:
+        others.ready()
+        billing.ready()
+        started = run([faststream_python, "-m", package, "start"], out, timeout=60,
+                      PYTHONPATH=str(out), **_env(broker))
+        assert started.returncode == 0, started.stderr
+        cid = started.stdout.split()[-1]
+        billing.process.wait(30)  # it kills itself once InvoiceIssued is published
+        assert billing.process.returncode == -signal.SIGKILL, billing.stop()
+        killed = time.monotonic()
+        restarted = Served(faststream_python, out, package, broker, "billing", effects)
+        restarted.ready()
+        deadline = time.monotonic() + 15  # a dead replica's events come back in seconds
+        while time.monotonic() < deadline and (
+                _effects(effects)["orders"] < 1 or _effects(effects)["billing"] < 2):
+            time.sleep(0.05)
+        completed = time.monotonic()
+        time.sleep(1.0)  # an effect that happens twice would show by now (nak, claim, ack wait)
+        done = _effects(effects)
+    finally:
+        log = others.stop() + billing.stop() + (restarted.stop() if restarted else "")
+    print(f"{broker} kill -9: {dict(done)} flow {round(time.monotonic() - began, 2)} s, "
+          f"killed to complete {round(completed - killed, 2)} s")
+    # Billing ran twice (killed, then redelivered to the new process); everything else,
+    # InvoiceIssued's consumer included, once; all in the run `start` began
+    assert done == Counter({"billing": 2, "inventory": 1, "orders": 1, "notify_invoice": 1,
+                            cid: 5}), log
