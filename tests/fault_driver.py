@@ -6,10 +6,11 @@ server at MERMAIDGEN_BROKER_URL, and prints what happened as one JSON line.
     python fault_driver.py PACKAGE serve SERVICE[,SERVICE...]
 
 `serve` runs the named services' apps as a deployment does (FastStream's app start: the
-startup hooks, then the broker), creates the file FAULT_READY names, and serves until SIGTERM. Every hook it
-runs appends `<hook> <correlation id>` to the file FAULT_EFFECTS names, so that what a
-service did survives the service; FAULT_KILL=after-publish makes Billing SIGKILL its own
-process once it has published InvoiceIssued, before the event it handles is acknowledged.
+startup hooks, then the broker), creates the file FAULT_READY names, and serves until
+SIGTERM. Every hook it runs appends `<hook> <correlation id>` to the file FAULT_EFFECTS
+names, so that what a service did survives the service; FAULT_KILL=after-publish makes
+Billing SIGKILL its own process once it has published InvoiceIssued, before the event it
+handles is acknowledged.
 """
 
 from __future__ import annotations

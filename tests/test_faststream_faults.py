@@ -22,7 +22,6 @@ Marked `engine`: a server that does not answer skips them, which fails in CI mod
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
