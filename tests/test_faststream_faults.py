@@ -219,7 +219,11 @@ async def main():
     await shared.remember(key)
     join = "notify/" + uuid.uuid4().hex + "/join_1"
     sizes = [await shared.join(join, m) for m in ("a", "a", "b")]
-    print(type(shared).__name__, before, await shared.seen(key), *sizes)
+    data = "billing/" + uuid.uuid4().hex + "/data"
+    empty = await shared.load(data)
+    await shared.save(data, '{{"order":1}}')
+    print(type(shared).__name__, before, await shared.seen(key), *sizes, empty,
+          await shared.load(data))
 
 asyncio.run(main())
 '''
@@ -234,8 +238,10 @@ def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
         STORES.format(kind=broker, package=package, url=URLS[broker]), encoding="utf-8")
     done = run([faststream_python, "stores.py"], out, timeout=60, PYTHONPATH=str(out))
     assert done.returncode == 0, done.stderr
-    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2
-    assert done.stdout.split() == [name, "False", "True", "1", "1", "2"], done.stdout
+    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2; conversation
+    # state: nothing saved, then what was saved
+    assert done.stdout.split() == [name, "False", "True", "1", "1", "2", "None",
+                                   '{"order":1}'], done.stdout
 
 
 USER_STARTUP = '''
@@ -342,3 +348,31 @@ def test_a_service_killed_mid_event_and_restarted_completes_the_flow_once(
     # InvoiceIssued's consumer included, once; all in the run `start` began
     assert done == Counter({"billing": 2, "inventory": 1, "orders": 1, "notify_invoice": 1,
                             cid: 5}), log
+
+
+CONVERSATION = '''
+
+    async def on_fulfil_order_1042(self, ctx):
+        ctx.data["order"] = "1042"
+
+    async def on_items_picked(self, ctx):
+        ctx.data["picked"] = ctx.data.get("order")
+
+    async def on_tracking_number(self, ctx):
+        print("kept", ctx.data.get("order"), ctx.data.get("picked"))
+'''
+
+
+@pytest.mark.engine
+def test_ctx_data_lasts_the_conversation(tmp_path: Path, faststream_python: Path) -> None:
+    """What a hook keeps in ctx.data is there in the later events of the same run (the
+    shared stores' load and save: test_the_shared_store_...)."""
+    out = tmp_path / "out"
+    package = f"conversation_{uuid.uuid4().hex[:8]}"
+    generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out, "nats", package=package)
+    user = out / package / "services" / "workflow.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + CONVERSATION, encoding="utf-8")
+    done = run([faststream_python, "-m", package], out, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "kept 1042 1042" in done.stdout, done.stdout
