@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 import uuid
@@ -376,3 +377,42 @@ def test_ctx_data_lasts_the_conversation(tmp_path: Path, faststream_python: Path
     done = run([faststream_python, "-m", package], out, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "kept 1042 1042" in done.stdout, done.stdout
+
+
+SETTINGS = '''
+import ssl
+from {package}._generated import settings, store, transport
+
+security = transport.security()
+print(transport.url(), type(security).__name__, security.username, security.password,
+      isinstance(security.ssl_context, ssl.SSLContext), settings.current().region,
+      transport.ACK_WAIT, type(store.from_environment("x", transport.url())).__name__)
+'''
+
+USER_SETTINGS = '''
+
+    broker_url: str = "nats://nats.internal:4222"
+    region: str = "eu"
+'''
+
+
+def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """pydantic-settings: the user's class changes a default and adds a setting, `.env`
+    and the environment set credentials and TLS, which reach FastStream's security."""
+    out = tmp_path / "out"
+    package = "configured"
+    generate(SAMPLE, out, "nats", package=package)
+    user = out / package / "settings.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + USER_SETTINGS, encoding="utf-8")
+    (out / ".env").write_text("MERMAIDGEN_BROKER_USER=orders\nMERMAIDGEN_STORE=nats\n",
+                              encoding="utf-8")
+    (out / "check.py").write_text(SETTINGS.format(package=package), encoding="utf-8")
+    ca = ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile
+    done = run([faststream_python, "check.py"], out, timeout=60, PYTHONPATH=str(out),
+               MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
+               MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["nats://nats.internal:4222", "SASLPlaintext", "orders",
+                                   "s3cret", "True", "eu", "7.0", "NatsStore"], done.stdout
