@@ -416,3 +416,44 @@ def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["nats://nats.internal:4222", "SASLPlaintext", "orders",
                                    "s3cret", "True", "eu", "7.0", "NatsStore"], done.stdout
+
+
+TYPED_START = '''
+import asyncio
+from decimal import Decimal
+from uuid import uuid4
+
+from {package}._generated import events, flow
+from {package}.services import billing
+
+
+async def on_order_placed(self, ctx):
+    print("billing got", ctx.message.total)
+billing.Billing.on_order_placed = on_order_placed
+
+
+async def main():
+    await flow.run(events.OrderPlaced(orderId=uuid4(), total=Decimal("42.5")))
+    await flow.run()  # no input: the payload hook's event
+    try:
+        await flow.run(events.StockReserved(orderId=uuid4()))
+    except TypeError as error:
+        print("refused", error)
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+def test_a_run_starts_with_a_typed_input(tmp_path: Path, faststream_python: Path) -> None:
+    """flow.run / flow.start take the first event, filled by the caller; an event the
+    initiator does not start with is refused before anything is sent."""
+    out = tmp_path / "out"
+    generate(SAMPLE, out, "nats", package="typed")
+    (out / "typed_start.py").write_text(TYPED_START.format(package="typed"), encoding="utf-8")
+    done = run([faststream_python, "typed_start.py"], out, timeout=60, PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["billing got 42.5", "billing got 0"], done.stdout
+    assert lines[2].startswith("refused a run starts with one of ['OrderPlaced']"), done.stdout
+    assert len(lines) == 3, done.stdout
