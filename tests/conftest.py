@@ -146,7 +146,7 @@ def faststream_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated FastStream project: faststream with all
     four brokers' extras, pydantic and pytest (test_target_faststream.py, the properties)."""
     return _shared_venv(tmp_path_factory, "faststream-venv", FASTSTREAM, "pydantic>=2",
-                        "pytest>=7")
+                        "pydantic-settings>=2", "pytest>=7")
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,14 @@ tests/test_faststream_faults.py): injects one fault into the flow, runs it on th
 server at MERMAIDGEN_BROKER_URL, and prints what happened as one JSON line.
 
     python fault_driver.py PACKAGE flaky|always|duplicate|initiator-first
+    python fault_driver.py PACKAGE serve SERVICE[,SERVICE...]
+
+`serve` runs the named services' apps as a deployment does (FastStream's app start: the
+startup hooks, then the broker), creates the file FAULT_READY names, and serves until
+SIGTERM. Every hook it runs appends `<hook> <correlation id>` to the file FAULT_EFFECTS
+names, so that what a service did survives the service; FAULT_KILL=after-publish makes
+Billing SIGKILL its own process once it has published InvoiceIssued, before the event it
+handles is acknowledged.
 """
 
 from __future__ import annotations
@@ -11,8 +19,11 @@ import asyncio
 import importlib
 import json
 import logging
+import os
+import signal
 import sys
 import time
+from pathlib import Path
 
 PACKAGE, MODE = sys.argv[1], sys.argv[2]
 flow = importlib.import_module(f"{PACKAGE}._generated.flow")
@@ -35,7 +46,47 @@ async def billing(self, ctx) -> None:
 def counting(name: str):
     async def hook(self, ctx) -> None:
         calls[name] += 1
+        if EFFECTS:  # O_APPEND: one whole line per write, whichever process writes it
+            line = f"{name} {ctx.correlation_id}\n".encode()
+            descriptor = os.open(EFFECTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            try:
+                os.write(descriptor, line)
+            finally:
+                os.close(descriptor)
     return hook
+
+
+EFFECTS = os.environ.get("FAULT_EFFECTS", "")
+
+
+def kill_after_publish() -> None:
+    """Billing's process dies by SIGKILL right after InvoiceIssued is on the broker: the
+    OrderPlaced it handles is neither acknowledged nor remembered as handled."""
+    send = transport.publish
+
+    async def then_die(publisher, event, **kwargs) -> None:
+        await send(publisher, event, **kwargs)
+        if type(event).__name__ == "InvoiceIssued":
+            os.kill(os.getpid(), signal.SIGKILL)
+    transport.publish = then_die
+
+
+async def serve(names: list[str]) -> None:
+    services["billing"].Billing.on_order_placed = counting("billing")
+    services["notify"].Notify.on_invoice_issued = counting("notify_invoice")
+    services["inventory"].Inventory.on_order_placed = counting("inventory")
+    services["orders"].Orders.on_stock_reserved = counting("orders")
+    if os.environ.get("FAULT_KILL") == "after-publish":
+        kill_after_publish()
+    modules = [importlib.import_module(f"{PACKAGE}.apps.{name}") for name in names]
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    for module in modules:
+        await module.app.start()
+    Path(os.environ["FAULT_READY"]).touch()
+    await stop.wait()
+    for module in modules:
+        await module.app.stop()
 
 
 def install_faults() -> None:
@@ -140,4 +191,7 @@ async def main() -> dict:
 
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                     format="%(levelname)s %(name)s: %(message)s")
-print(json.dumps(asyncio.run(main())))
+if MODE == "serve":
+    asyncio.run(serve(sys.argv[3].split(",")))
+else:
+    print(json.dumps(asyncio.run(main())))

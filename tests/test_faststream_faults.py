@@ -10,7 +10,11 @@ own process (tests/fault_driver.py) and printed.
 * every event published twice (a producer retrying after a lost acknowledgement): the
   flow conforms and every effect happens once;
 * the initiator started before any service: no error, and the flow completes once the
-  services start.
+  services start;
+* a service process killed with SIGKILL mid-event (it has published what follows, the
+  event it handles is not acknowledged), then restarted: the flow completes and every
+  effect happens once. Here the services run as a deployment runs them, one process per
+  group of services, and the run is started with `python -m <package> start`.
 
 Marked `engine`: a server that does not answer skips them, which fails in CI mode.
 """
@@ -19,11 +23,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import ssl
+import subprocess
+import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import clean_env, run
 from test_target_faststream import PROJECT, generate, server_up
 
 DRIVER = Path(__file__).with_name("fault_driver.py")
@@ -54,6 +63,13 @@ def _project(tmp_path: Path, broker: str) -> tuple[Path, str]:
     generate(SAMPLE, out, broker, package=package)
     shutil.copy(DRIVER, out / "fault_driver.py")
     return out, package
+
+
+def _env(broker: str, **extra: str) -> dict[str, str]:
+    # fast redelivery of a dead replica's events: JetStream's ack wait, Redis' claim idle
+    # time (RabbitMQ requeues them as soon as the connection drops)
+    return {"MERMAIDGEN_BROKER_URL": URLS[broker], "MERMAIDGEN_REDIS_CLAIM_AFTER_MS": "300",
+            "MERMAIDGEN_NATS_ACK_WAIT": "1", **extra}
 
 
 def _drive(python: Path, out: Path, package: str, broker: str, mode: str) -> dict:
@@ -204,7 +220,11 @@ async def main():
     await shared.remember(key)
     join = "notify/" + uuid.uuid4().hex + "/join_1"
     sizes = [await shared.join(join, m) for m in ("a", "a", "b")]
-    print(type(shared).__name__, before, await shared.seen(key), *sizes)
+    data = "billing/" + uuid.uuid4().hex + "/data"
+    empty = await shared.load(data)
+    await shared.save(data, '{{"order":1}}')
+    print(type(shared).__name__, before, await shared.seen(key), *sizes, empty,
+          await shared.load(data))
 
 asyncio.run(main())
 '''
@@ -219,8 +239,10 @@ def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
         STORES.format(kind=broker, package=package, url=URLS[broker]), encoding="utf-8")
     done = run([faststream_python, "stores.py"], out, timeout=60, PYTHONPATH=str(out))
     assert done.returncode == 0, done.stderr
-    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2
-    assert done.stdout.split() == [name, "False", "True", "1", "1", "2"], done.stdout
+    # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2; conversation
+    # state: nothing saved, then what was saved
+    assert done.stdout.split() == [name, "False", "True", "1", "1", "2", "None",
+                                   '{"order":1}'], done.stdout
 
 
 USER_STARTUP = '''
@@ -247,3 +269,191 @@ def test_startup_hook_dependencies_reach_every_hook(tmp_path: Path,
     done = run([faststream_python, "-m", generation.package], out, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "deps opened" in done.stdout and "closed opened" in done.stdout, done.stdout
+
+
+class Served:
+    """A `fault_driver.py serve` process: some services, deployed as their apps; its
+    output goes to a log file beside `effects`."""
+
+    def __init__(self, python: Path, out: Path, package: str, broker: str, services: str,
+                 effects: Path, **env: str) -> None:
+        self.ready_file = effects.with_name(f"ready-{uuid.uuid4().hex[:6]}")
+        self.log = self.ready_file.with_suffix(".log")
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [str(python), "fault_driver.py", package, "serve", services], cwd=out,
+                stdout=log, stderr=subprocess.STDOUT,
+                env=clean_env(PYTHONPATH=str(out), FAULT_EFFECTS=str(effects),
+                              FAULT_READY=str(self.ready_file), **_env(broker, **env)))
+
+    def ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the services did not start:\n" + self.stop())
+            time.sleep(0.02)
+
+    def stop(self) -> str:
+        """Stop it (SIGTERM, then SIGKILL); what it wrote."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text(encoding="utf-8")
+
+
+def _effects(path: Path) -> Counter:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return Counter(text.split())
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_service_killed_mid_event_and_restarted_completes_the_flow_once(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    out, package = _project(tmp_path, broker)
+    effects = tmp_path / "effects"
+    began = time.monotonic()
+    others = Served(faststream_python, out, package, broker, "orders,inventory,notify",
+                    effects)
+    billing = Served(faststream_python, out, package, broker, "billing", effects,
+                     FAULT_KILL="after-publish")
+    restarted = None
+    try:
+        others.ready()
+        billing.ready()
+        started = run([faststream_python, "-m", package, "start"], out, timeout=60,
+                      PYTHONPATH=str(out), **_env(broker))
+        assert started.returncode == 0, started.stderr
+        cid = started.stdout.split()[-1]
+        billing.process.wait(30)  # it kills itself once InvoiceIssued is published
+        assert billing.process.returncode == -signal.SIGKILL, billing.stop()
+        killed = time.monotonic()
+        restarted = Served(faststream_python, out, package, broker, "billing", effects)
+        restarted.ready()
+        deadline = time.monotonic() + 15  # a dead replica's events come back in seconds
+        while time.monotonic() < deadline and (
+                _effects(effects)["orders"] < 1 or _effects(effects)["billing"] < 2):
+            time.sleep(0.05)
+        completed = time.monotonic()
+        time.sleep(1.0)  # an effect that happens twice would show by now (nak, claim, ack wait)
+        done = _effects(effects)
+    finally:
+        log = others.stop() + billing.stop() + (restarted.stop() if restarted else "")
+    print(f"{broker} kill -9: {dict(done)} flow {round(time.monotonic() - began, 2)} s, "
+          f"killed to complete {round(completed - killed, 2)} s")
+    # Billing ran twice (killed, then redelivered to the new process); everything else,
+    # InvoiceIssued's consumer included, once; all in the run `start` began
+    assert done == Counter({"billing": 2, "inventory": 1, "orders": 1, "notify_invoice": 1,
+                            cid: 5}), log
+
+
+CONVERSATION = '''
+
+    async def on_fulfil_order_1042(self, ctx):
+        ctx.data["order"] = "1042"
+
+    async def on_items_picked(self, ctx):
+        ctx.data["picked"] = ctx.data.get("order")
+
+    async def on_tracking_number(self, ctx):
+        print("kept", ctx.data.get("order"), ctx.data.get("picked"))
+'''
+
+
+@pytest.mark.engine
+def test_ctx_data_lasts_the_conversation(tmp_path: Path, faststream_python: Path) -> None:
+    """What a hook keeps in ctx.data is there in the later events of the same run (the
+    shared stores' load and save: test_the_shared_store_...)."""
+    out = tmp_path / "out"
+    package = f"conversation_{uuid.uuid4().hex[:8]}"
+    generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out, "nats", package=package)
+    user = out / package / "services" / "workflow.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + CONVERSATION, encoding="utf-8")
+    done = run([faststream_python, "-m", package], out, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "kept 1042 1042" in done.stdout, done.stdout
+
+
+SETTINGS = '''
+import ssl
+from {package}._generated import settings, store, transport
+
+security = transport.security()
+print(transport.url(), type(security).__name__, security.username, security.password,
+      isinstance(security.ssl_context, ssl.SSLContext), settings.current().region,
+      transport.ACK_WAIT, type(store.from_environment("x", transport.url())).__name__)
+'''
+
+USER_SETTINGS = '''
+
+    broker_url: str = "nats://nats.internal:4222"
+    region: str = "eu"
+'''
+
+
+def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """pydantic-settings: the user's class changes a default and adds a setting, `.env`
+    and the environment set credentials and TLS, which reach FastStream's security."""
+    out = tmp_path / "out"
+    package = "configured"
+    generate(SAMPLE, out, "nats", package=package)
+    user = out / package / "settings.py"
+    user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
+                    + USER_SETTINGS, encoding="utf-8")
+    (out / ".env").write_text("MERMAIDGEN_BROKER_USER=orders\nMERMAIDGEN_STORE=nats\n",
+                              encoding="utf-8")
+    (out / "check.py").write_text(SETTINGS.format(package=package), encoding="utf-8")
+    ca = ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile
+    done = run([faststream_python, "check.py"], out, timeout=60, PYTHONPATH=str(out),
+               MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
+               MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["nats://nats.internal:4222", "SASLPlaintext", "orders",
+                                   "s3cret", "True", "eu", "7.0", "NatsStore"], done.stdout
+
+
+TYPED_START = '''
+import asyncio
+from decimal import Decimal
+from uuid import uuid4
+
+from {package}._generated import events, flow
+from {package}.services import billing
+
+
+async def on_order_placed(self, ctx):
+    print("billing got", ctx.message.total)
+billing.Billing.on_order_placed = on_order_placed
+
+
+async def main():
+    await flow.run(events.OrderPlaced(orderId=uuid4(), total=Decimal("42.5")))
+    await flow.run()  # no input: the payload hook's event
+    try:
+        await flow.run(events.StockReserved(orderId=uuid4()))
+    except TypeError as error:
+        print("refused", error)
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+def test_a_run_starts_with_a_typed_input(tmp_path: Path, faststream_python: Path) -> None:
+    """flow.run / flow.start take the first event, filled by the caller; an event the
+    initiator does not start with is refused before anything is sent."""
+    out = tmp_path / "out"
+    generate(SAMPLE, out, "nats", package="typed")
+    (out / "typed_start.py").write_text(TYPED_START.format(package="typed"), encoding="utf-8")
+    done = run([faststream_python, "typed_start.py"], out, timeout=60, PYTHONPATH=str(out))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["billing got 42.5", "billing got 0"], done.stdout
+    assert lines[2].startswith("refused a run starts with one of ['OrderPlaced']"), done.stdout
+    assert len(lines) == 3, done.stdout

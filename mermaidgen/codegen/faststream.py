@@ -112,6 +112,9 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
              "consumer_lit": string(f"{package}--{service['module']}--{c['slug']}")}
             for c in channels if c["constant"] in consumed.get(view.participant, set())
         ]
+    for service in ctx["services"]:  # what flow.start(first) may start a run with
+        service["start_events"] = sorted({op["event_class"] for op in _nested(service["entry"])
+                                          if op.get("op") == "publish"})
     info = BROKERS[broker]
     ctx.update({
         "broker": {"name": broker, **info, "url_lit": string(info["url"])},
@@ -128,6 +131,17 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
                    for p, handled in sorted(routes.items()) if handled],
     })
     return ctx
+
+
+def _nested(ops: list[dict]) -> list[dict]:
+    """`ops` and every op inside them (the branches of a par, an alt's cases, ...)."""
+    found = []
+    for op in ops:
+        found.append(op)
+        for value in op.values():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                found.extend(_nested([v for v in value if isinstance(v, dict)]))
+    return found
 
 
 def _op_lists(service: dict) -> list[list[dict]]:
