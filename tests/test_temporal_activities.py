@@ -129,3 +129,26 @@ def test_dependencies_reach_the_hooks_and_the_generated_mocks_replace_the_activi
                 "every_path"], tmp_path, REAL_ACTIVITIES_FAIL="1")
     assert real.returncode == 1, real.stdout + real.stderr
     assert "the real activity ran" in real.stdout, real.stdout
+
+
+def test_compose_runs_a_dev_server_and_a_worker_per_task_queue(tmp_path: Path) -> None:
+    """compose.yaml (yours, like the Dockerfile) serves every task queue routing.py names,
+    each worker pointed at the dev server by Temporal's own settings."""
+    yaml = pytest.importorskip("yaml")
+    generate(SAGA, tmp_path)
+    compose = yaml.safe_load((tmp_path / "compose.yaml").read_text(encoding="utf-8"))
+    routing = ast.parse((tmp_path / SAGA_PACKAGE / "_generated" / "routing.py")
+                        .read_text(encoding="utf-8"))
+    queues = next(ast.literal_eval(node.value) for node in routing.body
+                  if isinstance(node, ast.AnnAssign) and node.target.id == "QUEUES")
+    served = {s["command"][1] for name, s in compose["services"].items()
+              if name.startswith("worker-")}
+    assert served == {queue.split(".", 1)[1] for queue in queues.values()}
+    assert compose["services"]["temporal"]["entrypoint"][:3] == ["temporal", "server",
+                                                                 "start-dev"]
+    for name, service in compose["services"].items():
+        if name.startswith("worker-"):
+            assert service["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+            assert service["depends_on"]["temporal"]["condition"] == "service_healthy"
+    dockerfile = (tmp_path / "Dockerfile").read_text(encoding="utf-8")
+    assert f'ENTRYPOINT ["python", "-m", "{SAGA_PACKAGE}"]' in dockerfile
