@@ -168,7 +168,8 @@ def _activity_classes(ctx: dict) -> None:
         # an operation that makes calls of its own answers in its activity too, once its
         # workflow has made them
         p["activity_operations"] = p.get("operations", []) if p is not w else []
-        p["activity_steps"] = [dict(h, activity_lit=string(f"{p['module']}.{h['name']}"))
+        p["activity_steps"] = [{"name": h["name"], "line": h["line"], "note": h["note"],
+                                "activity_lit": string(f"{p['module']}.{h['name']}")}
                                for h in p["hooks"] if h["kind"] == "step"]
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
