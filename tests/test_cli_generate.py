@@ -325,7 +325,9 @@ def test_files_no_longer_generated_are_reported(cli, source, tmp_path):
     assert (out / "checkout" / "services" / "billing.py").is_file()
 
 
-def test_a_hook_the_diagram_no_longer_has_is_reported(cli, source, tmp_path):
+def test_a_hook_whose_message_was_renamed_stops_then_follows(cli, source, tmp_path):
+    """A renamed message renames its hook: generate stops with the rename to make (never
+    exit 0 with the user's hook left uncalled), and --apply-renames makes it."""
     out = tmp_path / "out"
     cli("generate", source, "--out", out)
     mine = out / "checkout" / "services" / "payments.py"
@@ -333,12 +335,18 @@ def test_a_hook_the_diagram_no_longer_has_is_reported(cli, source, tmp_path):
     assert "reply_charge_card" in text
     mine.write_text(text.replace("    pass\n", "    def reply_charge_card(self, request):\n"
                                  "        return super().reply_charge_card(request)\n"))
+    edited = mine.read_text()
     source.write_text(CHECKOUT.replace("Charge card", "Charge wallet"))
     result = cli("generate", source, "--out", out)
-    assert result.code == 0
-    assert re.search(r"checkout/services/payments\.py:\d+: Payments\.reply_charge_card "
-                     r"customises a hook the diagram no longer has", result.err), result.err
-    assert "def reply_charge_card" in mine.read_text()
+    assert result.code == 1
+    assert "checkout/services/payments.py: rename reply_charge_card -> reply_charge_wallet" \
+        in result.err, result.err
+    assert "--apply-renames" in result.err
+    assert mine.read_text() == edited
+    result = cli("generate", source, "--out", out, "--apply-renames")
+    assert result.code == 0, result.err
+    assert "def reply_charge_wallet(self, request):\n        return super()." \
+        "reply_charge_wallet(request)" in mine.read_text()
 
 
 def test_an_interrupted_run_is_undone_first(cli, source, tmp_path):

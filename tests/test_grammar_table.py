@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mermaidgen.mermaid.grammar import build, table
-from mermaidgen.mermaid.lalr import Parser, UnexpectedToken
+from mermaidgen.mermaid.lalr import Grammar, Parser, UnexpectedToken
 from mermaidgen.mermaid.syntax import Tok
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "checkout.mmd"
@@ -48,7 +48,7 @@ def test_driver_splices_inlined_rules_and_reports_what_was_expected():
         return reduce
 
     names = {name for _, name, _, _ in table.RULES if not name.startswith("_")}
-    parser = Parser(table, {name: keep(name) for name in names})
+    parser = Parser(Grammar(table, {name: keep(name) for name in names}))
     for kind in ("SD", "ALT", "SIGNAL", "ELSE", "SIGNAL", "ELSE", "END"):
         parser.feed(_tok(kind))
     with pytest.raises(UnexpectedToken) as caught:

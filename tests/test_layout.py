@@ -2,7 +2,7 @@
 
 The stages, in the order data flows through them (docs/architecture.md has the map):
 
-    mermaid -> model <- analysis -> projection -> codegen / preview -> commands
+    mermaid -> model <- analysis -> projection -> codegen / preview / verify -> commands
                  ^-- contract
 
 `mermaid` reads text into the `model` (and writes it back); `contract` is the diagram's
@@ -31,6 +31,7 @@ RANK = {
     "projection": 3,
     "codegen": 4,
     "preview": 4,
+    "verify": 4,
     "commands": 5,
 }
 """A stage may import the stages of a lower rank; stages of one rank are independent."""

@@ -211,7 +211,7 @@ def test_a_manifest_says_its_version_and_lists_files_sorted():
     refused, an older one read as it was written)."""
     files = [gen("z.py", "z = 1\n"), gen("a.py", "a = 1\n", owner="user")]
     manifest = output.manifest_for(files, {"package": "p"})
-    assert manifest["mermaidgen_manifest"] == output.MANIFEST_VERSION == 2
+    assert manifest["mermaidgen_manifest"] == output.MANIFEST_VERSION == 3
     assert list(manifest["files"]) == ["a.py", "z.py"]
     assert manifest["files"]["a.py"] == {"owner": "user", "sha256": output.sha256(b"a = 1\n")}
     assert manifest["package"] == "p"

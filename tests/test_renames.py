@@ -179,3 +179,189 @@ def test_a_target_change_names_the_users_files_set_up_for_the_old_one(cli, tmp_p
     assert _generate(cli, tmp_path, FLOW, "--package", "shop").code == 0
     done = _generate(cli, tmp_path, FLOW, "--package", "shop", "--target", "faststream")
     assert "pyproject.toml" in done.err and "faststream" in done.err
+
+
+# --- renames that migrate (the manifest's bindings and model, --apply-renames) ------------
+
+SAGA = """sequenceDiagram
+    participant Client
+    participant OS as Order Saga
+    participant Inv as Inventory
+    Client-)OS: Order placed
+    OS-)Inv: Reserve stock
+    Inv-)OS: Stock reserved
+    OS-)Client: Order confirmed
+"""
+RENAMED_ID = SAGA.replace("Inv as", "Stock as").replace(")Inv:", ")Stock:") \
+    .replace("Inv-)", "Stock-)")
+RENAMED_MESSAGE = SAGA.replace("Reserve stock", "Hold stock")
+REMOVED = SAGA.replace("    participant Inv as Inventory\n", "").replace(
+    "    OS-)Inv: Reserve stock\n    Inv-)OS: Stock reserved\n", "")
+# Inv gone, and a new participant with other messages and another label: nothing says
+# which one Inv became
+REPLACED = REMOVED.replace("    OS-)Client", "    OS-)Pay: Charge card\n    OS-)Client")
+
+
+def _hook(user_file: Path, method: str, who: str) -> None:
+    """Override `method` (an async handler) so that it prints `who` and goes on."""
+    text = user_file.read_text(encoding="utf-8").replace(
+        "    pass\n", f"    async def {method}(self, ctx):\n        print({who!r})\n"
+        f"        return await super().{method}(ctx)\n")
+    user_file.write_text(text, encoding="utf-8")
+
+
+def _ran(out: Path) -> str:
+    ran = run([sys.executable, "-m", "flow"], out)
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
+
+
+def _saga(cli, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    assert _generate(cli, tmp_path, SAGA).code == 0
+    _hook(out / "flow" / "services" / "inv.py", "on_reserve_stock", "the user's stock code")
+    assert "the user's stock code" in _ran(out)
+    return out
+
+
+def test_a_renamed_participant_id_stops_with_a_plan_then_moves_its_module(cli, tmp_path):
+    out = _saga(cli, tmp_path)
+    before = tree(out)
+    done = _generate(cli, tmp_path, RENAMED_ID)
+    assert done.code == 1, done.err
+    assert tree(out) == before  # nothing written
+    assert "flow/services/inv.py -> flow/services/stock.py: `Inv` was renamed `Stock`" \
+        in done.err
+    assert "rename Inv -> Stock" in done.err and "rename InvBase -> StockBase" in done.err
+    assert "--apply-renames" in done.err
+
+    done = _generate(cli, tmp_path, RENAMED_ID, "--apply-renames")
+    assert done.code == 0, done.err
+    moved = (out / "flow" / "services" / "stock.py").read_text(encoding="utf-8")
+    assert "class Stock(wiring.StockBase):" in moved and "the user's stock code" in moved
+    assert not (out / "flow" / "services" / "inv.py").exists()
+    kept = out / ".mermaidgen" / "replaced" / "flow" / "services" / "inv.py"
+    assert "the user's stock code" in kept.read_text(encoding="utf-8")
+    assert "the user's stock code" in _ran(out)
+    assert _manifest(out)["names"]["Stock"] == "stock"
+    assert "flow/services/inv.py" not in _manifest(out)["files"]
+
+
+def test_a_renamed_message_stops_with_a_plan_then_renames_the_hook(cli, tmp_path):
+    out = _saga(cli, tmp_path)
+    before = tree(out)
+    done = _generate(cli, tmp_path, RENAMED_MESSAGE)
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "flow/services/inv.py: rename on_reserve_stock -> on_hold_stock" in done.err
+
+    done = _generate(cli, tmp_path, RENAMED_MESSAGE, "--apply-renames")
+    assert done.code == 0, done.err
+    mine = (out / "flow" / "services" / "inv.py").read_text(encoding="utf-8")
+    assert "async def on_hold_stock(self, ctx):" in mine
+    assert "await super().on_hold_stock(ctx)" in mine  # its uses follow too
+    assert "the user's stock code" in _ran(out)
+
+
+def test_a_removed_participant_stops_with_a_plan_then_its_code_is_set_aside(cli, tmp_path):
+    out = _saga(cli, tmp_path)
+    saga = out / "flow" / "services" / "order_saga.py"
+    _hook(saga, "on_stock_reserved", "the saga's code for the reserved stock")
+    before = tree(out)
+    done = _generate(cli, tmp_path, REMOVED)
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "flow/services/inv.py: `Inv` is no longer in the diagram" in done.err
+    assert "OrderSaga.on_stock_reserved customises a hook the diagram no longer has" \
+        in done.err
+
+    done = _generate(cli, tmp_path, REMOVED, "--apply-renames")
+    assert done.code == 0, done.err
+    assert not (out / "flow" / "services" / "inv.py").exists()
+    assert "def on_stock_reserved" not in saga.read_text(encoding="utf-8")
+    replaced = out / ".mermaidgen" / "replaced" / "flow" / "services"
+    assert "the user's stock code" in (replaced / "inv.py").read_text(encoding="utf-8")
+    assert "on_stock_reserved" in (replaced / "order_saga.py").read_text(encoding="utf-8")
+    _ran(out)
+
+
+def test_an_untouched_module_of_a_removed_participant_does_not_stop(cli, tmp_path):
+    """A skeleton nobody filled in holds no code of the user's: reported, not a plan."""
+    assert _generate(cli, tmp_path, SAGA).code == 0
+    done = _generate(cli, tmp_path, REMOVED)
+    assert done.code == 0, done.err
+    assert "flow/services/inv.py: no longer generated" in done.err
+
+
+def test_an_unclear_rename_stops_even_with_the_flag(cli, tmp_path):
+    out = _saga(cli, tmp_path)
+    before = tree(out)
+    done = _generate(cli, tmp_path, REPLACED, "--apply-renames")
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "nothing shows which new participant it became (`Pay`" in done.err
+    assert "you decide" in done.err
+
+
+def test_a_manifest_without_bindings_leaves_renames_to_the_user(cli, tmp_path):
+    """Version 2 manifests kept no hooks: a stale hook is never guessed, it stops."""
+    out = _saga(cli, tmp_path)
+    manifest = _manifest(out)
+    for key in ("bindings", "model"):
+        del manifest[key]
+    manifest["mermaidgen_manifest"] = 2
+    (out / output.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    done = _generate(cli, tmp_path, RENAMED_MESSAGE, "--apply-renames")
+    assert done.code == 1, done.err
+    assert "Inv.on_reserve_stock customises a hook the diagram no longer has, and this " \
+        "folder's manifest is too old" in done.err
+
+
+@pytest.mark.parametrize("field, value", [
+    ("bindings", {"../evil.py": {"participant": "Inv", "class": "Inv", "base": "InvBase",
+                                 "hooks": []}}),
+    ("bindings", {"flow/services/inv.py": {"participant": "Inv", "class": "os.system",
+                                           "base": "InvBase", "hooks": []}}),
+    ("bindings", {"flow/services/inv.py": {"participant": "Inv", "class": "Inv",
+                                           "base": "InvBase", "hooks": [["x", "y"]]}}),
+    ("model", {"participants": [["Inv"]], "messages": []}),
+    ("model", []),
+], ids=["path", "class", "hook", "participant", "model"])
+def test_hostile_bindings_in_a_manifest_are_refused(cli, tmp_path, field, value):
+    out = _saga(cli, tmp_path)
+    manifest = _manifest(out)
+    manifest[field] = value
+    (out / output.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    before = tree(out)
+    done = _generate(cli, tmp_path, RENAMED_ID, "--apply-renames")
+    assert done.code == 1
+    assert "not a mermaidgen manifest" in done.err
+    assert tree(out) == before
+
+
+def test_a_failed_swap_puts_a_moved_user_file_back(tmp_path, monkeypatch):
+    """Moves are part of the one swap: when the swap fails after the old file was taken
+    away, undoing it puts the file back (and the new one is gone)."""
+    from mermaidgen.codegen.write import swap
+    from mermaidgen.codegen.write.safefs import Root
+
+    out = tmp_path / "out"
+    (out / swap.STATE_DIR).mkdir(parents=True)
+    (out / "old.py").write_bytes(b"mine\n")
+    real = Root.replace
+
+    def failing(self, src, dst):
+        if dst == swap.MANIFEST:
+            raise OSError(28, "No space left on device")
+        return real(self, src, dst)
+
+    monkeypatch.setattr(Root, "replace", failing)
+    with pytest.raises(swap.OutputError):
+        swap.commit(out, {"new.py": b"mine, moved\n"}, b"{}", ["old.py"], ["old.py"])
+    assert (out / "old.py").read_bytes() == b"mine\n"
+    assert not (out / "new.py").exists()
+    monkeypatch.setattr(Root, "replace", real)
+    swap.commit(out, {"new.py": b"mine, moved\n"}, b"{}", ["old.py"], ["old.py"])
+    assert not (out / "old.py").exists()
+    assert (out / "new.py").read_bytes() == b"mine, moved\n"
+    assert (out / swap.REPLACED / "old.py").read_bytes() == b"mine\n"

@@ -90,15 +90,24 @@ def test_deleting_a_colliding_participant_keeps_the_survivor_on_its_own_module(c
     _mark(services / "order_service.py", "code of the deleted Order-Service")
     _mark(services / "order_service_2.py", "code of Order_Service")
 
+    # the deleted participant's code would no longer run: a plan, nothing written
+    before = tree(out)
     done = _generate(cli, tmp_path, SURVIVOR, "--style", "choreography")
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "shop/services/order_service.py: `Order-Service` is no longer in the diagram" \
+        in done.err
+    # applied: that module is set aside, never rebound; the survivor keeps its own
+    done = _generate(cli, tmp_path, SURVIVOR, "--style", "choreography", "--apply-renames")
     assert done.code == 0, done.err
     ran = run([sys.executable, "-m", "shop"], out)
     assert ran.returncode == 0, ran.stderr
     assert "code of Order_Service" in ran.stdout
     assert "code of the deleted Order-Service" not in ran.stdout
     assert _names(out)["Order_Service"] == "order_service_2"
-    # the deleted participant's module is reported, not rebound
-    assert "shop/services/order_service.py: no longer generated" in done.err
+    assert not (services / "order_service.py").exists()
+    assert "code of the deleted Order-Service" in (
+        out / ".mermaidgen" / "replaced" / "shop" / "services" / "order_service.py").read_text()
 
 
 def test_a_new_participant_never_takes_a_name_still_bound_or_on_disk(cli, tmp_path):

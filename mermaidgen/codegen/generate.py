@@ -18,7 +18,7 @@ from mermaidgen.codegen import schema
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.codegen.write.render import RenderedFile, render
 from mermaidgen.errors import DiagramError, MermaidgenError, Problem, UsageError
-from mermaidgen.model import Block, Diagram
+from mermaidgen.model import Block, Diagram, messages
 from mermaidgen.projection import analyse, orchestration_of
 
 # target -> style -> "module:function" that builds the template context; each target's
@@ -66,9 +66,39 @@ class Generation:
     def _structure(self) -> dict:
         """What user code binds to: module names, and the orchestrator its workflow is."""
         workflow = self.style.style == "orchestration"
-        return {"names": dict(sorted(self.names.items())),
+        # each user class with its hooks, and the diagram's names: the next run tells a
+        # rename from a removal by comparing with them (codegen/write/renames.py)
+        return {**self.bindings(), "names": dict(sorted(self.names.items())),
                 **({"orchestrator": orchestration_of(self.analysis).orchestrator}
                    if workflow else {})}
+
+
+    def bindings(self) -> dict:
+        """What the manifest keeps so that the next run can tell renames from removals: per
+        user class its file, participant, class, base and hooks (name, kind, diagram line),
+        and the diagram's participants (id, label) and messages (sender, receiver, text)."""
+        package = self.package
+        module_of = {module: pid for pid, module in self.names.items()}
+        classes: dict[str, dict] = {}
+        for s in self.context.get("services", []):
+            hooks = [[h["name"], h["kind"], h.get("line", 0)] for h in s.get("hooks", [])]
+            hooks += [[h["name"], "handler", h.get("line", 0)] for h in s.get("handlers", [])]
+            hooks += [[op["name"], "operation", op.get("line", 0)]
+                      for op in s.get("operations", [])]
+            classes[f"{package}/services/{s['module']}.py"] = {
+                "participant": module_of.get(s["module"], ""), "class": s["class_name"],
+                "base": s["base_name"], "hooks": hooks}
+        workflow = self.context.get("orchestrator")
+        if workflow and self.style.style == "orchestration":
+            classes[f"{package}/workflow.py"] = {
+                "participant": orchestration_of(self.analysis).orchestrator,
+                "class": workflow["class_name"], "base": workflow["base_name"],
+                "hooks": [[h["name"], h["kind"], h.get("line", 0)] for h in workflow["hooks"]]
+                + [["run", "run", 0]]}
+        diagram = self.analysis.diagram
+        return {"bindings": dict(sorted(classes.items())), "model": {
+            "participants": [[p.id, p.label] for p in diagram.participants],
+            "messages": [[m.sender, m.receiver, m.text] for m in messages(diagram)]}}
 
 
 # modules a generated project imports besides the standard library, and its test folder

@@ -132,6 +132,11 @@ def generate(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder mermaidgen "
                                         "did not create, and replace generated files "
                                         "edited by hand (keeping a copy).")] = False,
+    apply_renames: Annotated[bool, typer.Option(
+        "--apply-renames", help="When the diagram renamed or removed what your code "
+        "customises, apply the plan generate prints: move your modules and hooks to the "
+        "new names, set aside code of removed participants and hooks (originals kept "
+        "under .mermaidgen/replaced/).")] = False,
     allow_outside: AllowOutsideOpt = False,
 ) -> int:
     """Generate a runnable skeleton from a diagram. Your code is never overwritten."""
@@ -140,7 +145,7 @@ def generate(
     return command.run(source, style=style.value, target=target, out=out, package=package,
                        orchestrator=orchestrator, templates=templates, dry_run=dry_run,
                        diff=diff, force=force, options={"broker": broker} if broker else {},
-                       allow_outside=allow_outside)
+                       allow_outside=allow_outside, apply_renames=apply_renames)
 
 
 class CheckFormat(StrEnum):
@@ -176,6 +181,47 @@ def check(
 
     return command.execute(paths or [], format.value, strict, templates, target, style.value,
                            allow_outside=allow_outside)
+
+
+class VerifyFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def verify(
+    source: SourceArg,
+    traces: Annotated[list[str] | None, typer.Option(
+        "--traces", "-t", help="A trace export: OTLP JSON (the OpenTelemetry file exporter: "
+        "one document per line, or one document), Jaeger JSON or Zipkin v2 JSON. Repeat it, "
+        "or name more files after it.", show_default=False)] = None,
+    more: Annotated[list[str] | None, typer.Argument(
+        help="More trace files.", show_default=False)] = None,
+    format: Annotated[VerifyFormat, typer.Option(
+        "--format", "-f", help="text: failures, a summary and the coverage table; json: "
+        "the same as one JSON document.")] = VerifyFormat.text,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Print which participant each service is and which diagram "
+        "message each span is, and why.")] = False,
+    min_coverage: Annotated[float | None, typer.Option(
+        "--min-coverage", help="Fail unless this percentage of the diagram's alternatives "
+        "(sections, loop counts) was seen.", min=0, max=100)] = None,
+    sorted_input: Annotated[bool, typer.Option(
+        "--sorted", help="Each file holds each trace's spans together: check a trace as "
+        "soon as the next begins (memory bounded by the largest trace).")] = False,
+    service: Annotated[list[str] | None, typer.Option(
+        "--service", help="SERVICE=PARTICIPANT: the participant a service.name is (beside "
+        "[tool.mermaidgen.verify.services]). Repeatable.", show_default=False)] = None,
+) -> int:
+    """Check OpenTelemetry traces of a running system against the diagram.
+
+    Exits 0 when every trace conforms (and --min-coverage is met), 1 when one does not,
+    the coverage falls short or a trace file is unreadable, 2 on usage errors."""
+    from mermaidgen.commands import verify as command
+
+    return command.run(source, [*(traces or []), *(more or [])], fmt=format.value,
+                       sorted_input=sorted_input, explain=explain,
+                       min_coverage=min_coverage, services=service)
 
 
 templates_app = typer.Typer(

@@ -36,7 +36,7 @@ STYLES = ("auto", "choreography", "orchestration")
 _KEYS = {"source": str, "diagram": (int, str), "style": str, "target": str, "out": str,
          "package": str, "orchestrator": str, "templates": str, "broker": str}
 _REQUIRED = ("source", "out")
-_TOP_KEYS = {"generate", "check"}
+_TOP_KEYS = {"generate", "check", "verify"}  # verify: read by commands/verify.py
 _CHECK_KEYS = {"paths": list, "exclude": list, "strict": bool}
 
 

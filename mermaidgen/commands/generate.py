@@ -16,16 +16,17 @@ class StructureError(MermaidgenError):
 def run(source: str | None, *, style: str, target: str, out: str | None,
         package: str | None, orchestrator: str | None, templates: str | None, dry_run: bool,
         diff: bool, force: bool, options: dict | None = None,
-        allow_outside: bool = False) -> int:
+        allow_outside: bool = False, apply_renames: bool = False) -> int:
     if source is None:
         return _configured(dry_run=dry_run, diff=diff, force=force,
-                           allow_outside=allow_outside)
+                           allow_outside=allow_outside, apply_renames=apply_renames)
     return _one(source, style=style, target=target, out=out, package=package,
                 orchestrator=orchestrator, templates=templates, dry_run=dry_run, diff=diff,
-                force=force, options=options)
+                force=force, options=options, apply_renames=apply_renames)
 
 
-def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) -> int:
+def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool,
+                apply_renames: bool) -> int:
     """Every generation of the nearest configuration file."""
     from mermaidgen.commands import config
     from mermaidgen.errors import UsageError
@@ -45,17 +46,19 @@ def _configured(*, dry_run: bool, diff: bool, force: bool, allow_outside: bool) 
                       templates=str(g.templates) if g.templates else None,
                       dry_run=dry_run, diff=diff, force=force,
                       options={"broker": g.broker} if g.broker else None,
-                      source_name=g.shown)
+                      source_name=g.shown, apply_renames=apply_renames)
     return worst
 
 
 def _one(source: str, *, style: str, target: str, out: str | None, package: str | None,
          orchestrator: str | None, templates: str | None, dry_run: bool, diff: bool,
-         force: bool, options: dict | None = None, source_name: str | None = None) -> int:
+         force: bool, options: dict | None = None, source_name: str | None = None,
+         apply_renames: bool = False) -> int:
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.temporal_versions import with_evolution
-    from mermaidgen.codegen.write import output
+    from mermaidgen.codegen.write import output, renames
     from mermaidgen.codegen.write.user_code import (
+        refused,
         setting_changes,
         settings_of_yours,
         stale_hooks,
@@ -89,8 +92,18 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     unfollowed = setting_changes(generation, folder, previous)
     meta = generation.meta() | ({"settings_of_yours": settings_of_yours(previous)}
                                 if unfollowed else {})
-    plan = output.plan(list(generation.files), folder, meta, force)
-    broken = structure_plan(generation, folder, previous)
+    # code of the user's that this generation's renames would leave uncalled: moved along
+    # with --apply-renames, else a plan (a refused folder is said first: renames there
+    # would be the wrong question)
+    migration = renames.Migration() if refused(generation, folder, previous) else \
+        renames.find(generation, folder, previous)
+    follow = apply_renames and not migration.unclear
+    stranded = migration.plan(folder) if migration and not follow else None
+    plan = output.plan(list(generation.files), folder, meta, force,
+                       migration.writes if follow else None,
+                       migration.read if follow else None)
+    broken = structure_plan(generation, folder, previous,
+                            migration.writes if follow else None) or stranded
     if diff:
         sys.stdout.write(output.diff(plan))
         return 0

@@ -28,9 +28,11 @@ class UnexpectedToken(Exception):
         self.value_stack = value_stack  # what is parsed so far, innermost last
 
 
-class Parser:
-    """One parse: `feed` every token, then `finish` with the end token for the result.
+class Grammar:
+    """The parse table with its reducers, prepared once for every parse that uses it.
 
+    Preparing it (the rule list, the default reductions) costs as much as parsing a small
+    diagram, and a file may hold thousands of them: each `Parser` shares one `Grammar`.
     `reducers` maps each rule name of the grammar to a function of the rule's children
     (the tokens and the values of the rules it matched, left to right). Rules named
     `_...` (lark's inlined rules, such as the helpers behind `item*`) need none: their
@@ -40,13 +42,25 @@ class Parser:
     def __init__(self, table: ModuleType, reducers: dict[str, Callable[[list], Any]],
                  never_after: frozenset[str] = frozenset()):
         """`never_after`: token types that only ever come first (the header), so that no
-        state needs to wait for them before reducing (see `settle`)."""
-        self._actions: Sequence[dict[str, int]] = table.ACTIONS
-        self._rules = [(rule, size, splices, None if rule.startswith("_") else reducers[name])
-                       for rule, name, size, splices in table.RULES]
-        self._accept = table.ACCEPT_STATE
-        self._default_reductions = _default_reductions(table, never_after)
-        self.state_stack: list[int] = [table.START_STATE]
+        state needs to wait for them before reducing (see `Parser.settle`)."""
+        self.actions: Sequence[dict[str, int]] = table.ACTIONS
+        self.rules = [(rule, size, splices, None if rule.startswith("_") else reducers[name])
+                      for rule, name, size, splices in table.RULES]
+        self.accept: int = table.ACCEPT_STATE
+        self.start: int = table.START_STATE
+        self.default_reductions = _default_reductions(table, never_after)
+
+
+class Parser:
+    """One parse of `grammar`: `feed` every token, then `finish` with the end token for
+    the result."""
+
+    def __init__(self, grammar: Grammar):
+        self._actions = grammar.actions
+        self._rules = grammar.rules
+        self._accept = grammar.accept
+        self._default_reductions = grammar.default_reductions
+        self.state_stack: list[int] = [grammar.start]
         self.value_stack: list = []
 
     def feed(self, token: Any) -> None:

@@ -13,7 +13,7 @@ from mermaidgen.errors import DiagramError, Problem
 from mermaidgen.mermaid import fastlane, flatten
 from mermaidgen.mermaid.builder import Builder
 from mermaidgen.mermaid.grammar import table
-from mermaidgen.mermaid.lalr import Parser, UnexpectedToken, appending_states
+from mermaidgen.mermaid.lalr import Grammar, Parser, UnexpectedToken, appending_states
 from mermaidgen.mermaid.lexer import MAX_PROBLEMS, Lexer, StatementError
 from mermaidgen.mermaid.preprocess import prepare
 from mermaidgen.mermaid.syntax import Tok
@@ -111,6 +111,7 @@ class _Assemble:
 _ASSEMBLE = _Assemble()
 _REDUCERS = {name: getattr(_ASSEMBLE, name) for _, name, _, _ in table.RULES
              if not name.startswith("_")}
+_GRAMMAR = Grammar(table, _REDUCERS, never_after=frozenset({"SD"}))
 # Where `fastlane` may append a statement to the document itself: the states where the
 # parser would shift it and reduce `document: document X` by `_Assemble.document`, which
 # appends the statement (the header `SD` only ever comes first).
@@ -155,7 +156,7 @@ def _parse_text(text: str, source: str | None, line_offset: int, column_offset: 
 def _parse_prepared(text, prepared, source, line_offset, column_offset) -> Diagram:
     lexer = Lexer(text, prepared.header_pos, line_offset, column_offset)
     builder = Builder()
-    state = Parser(table, _REDUCERS, frozenset({"SD"}))
+    state = Parser(_GRAMMAR)
     structural: list[Problem] = []
     try:
         header = lexer.header()

@@ -91,28 +91,35 @@ def read_state(out: Path, rel: str) -> bytes | None:
             raise
 
 
-def commit(out: Path, files: dict[str, bytes], manifest: bytes, replaced: list[str]) -> None:
-    """Swap `files` (path -> content) and the manifest into `out`, all at once. Call it
-    holding the `Lock`. `replaced`: paths edited by hand whose old copy the user asked to
-    keep (under `.mermaidgen/replaced/`)."""
+def commit(out: Path, files: dict[str, bytes], manifest: bytes, replaced: list[str],
+           removed: list[str] | tuple[str, ...] = ()) -> None:
+    """Swap `files` (path -> content) and the manifest into `out`, and take `removed` away,
+    all at once. Call it holding the `Lock`. `replaced`: paths whose old copy the user
+    asked to keep (under `.mermaidgen/replaced/`): generated files edited by hand, and
+    files of theirs a rename rewrote or took away."""
     with root(out) as r:
-        _commit(r, files, manifest, replaced)
+        _commit(r, files, manifest, replaced, list(removed))
 
 
-def _commit(r: Root, files: dict[str, bytes], manifest: bytes, replaced: list[str]) -> None:
+def _commit(r: Root, files: dict[str, bytes], manifest: bytes, replaced: list[str],
+            removed: list[str]) -> None:
     out = r.path
-    paths = [*files, MANIFEST]
+    if set(removed) & set(files):
+        raise OutputError("a file cannot be both written and removed")
     try:
         for leftover in (STAGING, BACKUP):
             r.remove(leftover)
         for rel, data in files.items():
             r.write(f"{STAGING}/{rel}", data)
         r.write(f"{STAGING}/{MANIFEST}", manifest)
+        removed = [q for q in removed if r.exists(q)]  # gone already: nothing to do
+        paths = [*files, *removed, MANIFEST]
         existed = [q for q in paths if r.exists(q)]
         # Folders this run creates, deepest first, so that undoing it removes them again.
         dirs = sorted({d for q in paths for d in _parents(q) if not r.exists(d)},
                       key=lambda d: (-d.count("/"), d))
-        journal = {"paths": paths, "existed": existed, "dirs": dirs}
+        journal = {"paths": paths, "existed": existed, "dirs": dirs,
+                   **({"removed": removed} if removed else {})}
         # The journal appears whole or not at all: a crash before this line changed nothing.
         r.write(JOURNAL + PART, json.dumps(journal).encode("utf-8"))
         r.replace(JOURNAL + PART, JOURNAL)
@@ -132,7 +139,10 @@ def _commit(r: Root, files: dict[str, bytes], manifest: bytes, replaced: list[st
             r.write(saved + PART, r.read(q), mode=r.lstat(q).st_mode)
             r.replace(saved + PART, saved)
         for q in paths:
-            r.replace(f"{STAGING}/{q}", q)
+            if q in removed:  # its whole copy is in the backup: undoing puts it back
+                r.unlink(q)
+            else:
+                r.replace(f"{STAGING}/{q}", q)
         for rel in replaced:  # keep the hand-edited copy the user asked to replace
             _keep_copy(r, rel, r.read(f"{BACKUP}/{rel}"))
     except BaseException as exc:
@@ -205,7 +215,7 @@ def _checked(r: Root, journal: object) -> tuple[list[str], set[str], list[str]]:
     a whole copy (a regular file with no other name: a hard link would bring in a file
     from elsewhere)."""
     if not isinstance(journal, dict) or not {"paths", "existed"} <= set(journal) or \
-            not set(journal) <= {"paths", "existed", "dirs"} or \
+            not set(journal) <= {"paths", "existed", "dirs", "removed"} or \
             not all(isinstance(v, list) for v in journal.values()):
         raise OutputError("not a mermaidgen journal")
     paths, existed = journal["paths"], journal["existed"]
@@ -215,6 +225,8 @@ def _checked(r: Root, journal: object) -> tuple[list[str], set[str], list[str]]:
             check_rel(q)
     if not set(existed) <= set(paths):
         raise OutputError("it lists files as replaced that it does not change")
+    if not set(journal.get("removed", [])) <= set(existed):
+        raise OutputError("it lists files as removed that it did not back up")
     if not set(dirs) <= {d for q in paths for d in _parents(q)}:
         raise OutputError("it lists folders that hold none of its files")
     for scratch in (STAGING, BACKUP):

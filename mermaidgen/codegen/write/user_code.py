@@ -50,12 +50,16 @@ def _unknown_methods(rel: str, class_name: str, allowed: set[str], out: Path) ->
     return found
 
 
-def broken_hooks(generation: Generation, out: Path) -> list[str]:
+def broken_hooks(generation: Generation, out: Path,
+                 overlay: dict[str, bytes | None] | None = None) -> list[str]:
     """User modules the new code could not use: a hook file that exists (so it is kept)
     but does not define the class the generated app loads from it, or builds on a name
     the new generated wiring no longer has (`wiring.OldWorkflowBase`). Each is a place
-    where running the project would fail, so generating must stop instead."""
+    where running the project would fail, so generating must stop instead. `overlay`:
+    user files as a rename would rewrite them (rel -> content), read instead of the disk."""
     from mermaidgen.codegen.write.swap import OutputError, no_links
+
+    overlay = overlay or {}
 
     package = generation.package
     wiring = next((f for f in generation.files
@@ -77,7 +81,9 @@ def broken_hooks(generation: Generation, out: Path) -> list[str]:
         if rel not in user_paths:
             continue
         try:
-            tree = ast.parse(no_links(out, rel).read_bytes())
+            written = overlay.get(rel)
+            tree = ast.parse(written if written is not None else
+                             no_links(out, rel).read_bytes())
         except (OSError, SyntaxError, ValueError, OutputError):
             continue  # absent (created anew), unreadable or a link: not this check's case
         if class_name not in _top_level_names(tree):
@@ -124,14 +130,22 @@ def _wiring_uses(tree: ast.Module) -> list[tuple[int, str]]:
     return uses
 
 
-def structure_plan(generation: Generation, out: Path, previous: dict | None) -> str | None:
-    """Why generating would leave the user's code unreachable or broken, and what to do;
-    None when it would not. `previous`: the folder's manifest before this run."""
-    refused = _package_moved(generation, out, previous) or \
+def refused(generation: Generation, out: Path, previous: dict | None) -> str | None:
+    """Why this generation does not belong in this folder at all (another package, another
+    diagram), with what to do; None when it does."""
+    return _package_moved(generation, out, previous) or \
         _other_diagram(generation, out, previous)
-    if refused:
-        return refused
-    broken = broken_hooks(generation, out)
+
+
+def structure_plan(generation: Generation, out: Path, previous: dict | None,
+                   overlay: dict[str, bytes | None] | None = None) -> str | None:
+    """Why generating would leave the user's code unreachable or broken, and what to do;
+    None when it would not. `previous`: the folder's manifest before this run; `overlay`:
+    user files as renames would rewrite them."""
+    refusal = refused(generation, out, previous)
+    if refusal:
+        return refusal
+    broken = broken_hooks(generation, out, overlay)
     if not broken:
         return None
     lines = [f"{out}: generating would break your code, so nothing was written:"]

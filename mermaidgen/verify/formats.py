@@ -1,0 +1,325 @@
+"""The three trace export formats, read as a stream of spans.
+
+* OTLP JSON (the OpenTelemetry file exporter, the collector's `file` exporter): objects
+  whose first key is `resourceSpans`, one document per line or one document; an element
+  decoded at a time is one resource's spans (`resourceSpans[i]`).
+* Jaeger JSON (the UI's download, the query API): an object with `data` (a list of
+  traces), or a single trace (`traceID`, `spans`, `processes`); an element is one whole
+  trace.
+* Zipkin v2 JSON (`/api/v2/traces`, `/api/v2/trace/{id}`): an array of spans, or of
+  traces (arrays of spans); an element is one span, or one whole trace.
+
+`read(path)` yields `Batch`es: spans, and whether they are a whole trace (Jaeger, Zipkin's
+array of traces) or a part of one that may continue anywhere later (OTLP, a flat Zipkin
+array): `grouping.py` decides when such a trace is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mermaidgen.verify.jsonstream import JsonStream, TraceFileError
+from mermaidgen.verify.spans import (
+    CLIENT,
+    CONSUMER,
+    INTERNAL,
+    PRODUCER,
+    READ_ATTRIBUTES,
+    SERVER,
+    Span,
+)
+
+FORMATS = ("otlp", "jaeger", "zipkin")
+_OTLP_KINDS = {0: INTERNAL, 1: INTERNAL, 2: SERVER, 3: CLIENT, 4: PRODUCER, 5: CONSUMER}
+_WORD_KINDS = {"server": SERVER, "client": CLIENT, "producer": PRODUCER,
+               "consumer": CONSUMER, "internal": INTERNAL, "unspecified": INTERNAL}
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    spans: list[Span]
+    whole: bool
+    """The spans are one whole trace: nothing of it comes later."""
+    format: str
+
+
+def read(path: Path, shown: str | None = None) -> Iterator[Batch]:
+    """The spans of one export file, in file order. Raises `TraceFileError` (located) for
+    a file that is not valid JSON or not one of the formats."""
+    name = shown or str(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        stream = JsonStream(handle, name)
+        try:
+            first = stream.peek()
+        except UnicodeDecodeError as exc:
+            raise TraceFileError(f"not UTF-8 text ({exc.reason})", name) from None
+        try:
+            if first == "[":
+                yield from _zipkin(stream)
+            elif first == "{":
+                yield from _objects(stream)
+            elif first == "":
+                return  # an empty file holds no spans: the exporter wrote nothing yet
+            else:
+                raise _unknown(stream, f"it starts with `{first}`")
+        except UnicodeDecodeError as exc:
+            raise TraceFileError(f"not UTF-8 text ({exc.reason})", stream.where()) from None
+
+
+def _unknown(stream: JsonStream, what: str) -> TraceFileError:
+    return TraceFileError(
+        f"not a trace export mermaidgen reads: {what}", stream.where(),
+        "expected OTLP JSON (objects with `resourceSpans`, e.g. from the OpenTelemetry "
+        "file exporter), Jaeger JSON (`{\"data\": [...]}`) or Zipkin v2 JSON (an array of "
+        "spans)")
+
+
+def _objects(stream: JsonStream) -> Iterator[Batch]:
+    """One or more top-level objects: OTLP documents, or a Jaeger export."""
+    while stream.peek():
+        where = stream.where()
+        keys = stream.members()
+        first = next(keys, None)
+        if first in ("resourceSpans", "data", "traceID"):
+            yield from _document(stream, first, keys)
+        elif first is None:
+            continue  # `{}`: an exporter's empty flush
+        else:
+            raise TraceFileError(
+                f"not a trace export mermaidgen reads: the object's first key is "
+                f"`{first}`", where,
+                "expected OTLP JSON (`resourceSpans`), Jaeger JSON (`data`) or Zipkin v2 JSON "
+                "(an array of spans)")
+
+
+def _document(stream: JsonStream, key: str, keys: Iterator[str]) -> Iterator[Batch]:
+    if key == "traceID":  # a single Jaeger trace: its processes may come after its spans
+        trace: dict[str, Any] = {}
+        line = stream.line
+        while True:
+            trace[key] = stream.value()[0]
+            next_key = next(keys, None)
+            if next_key is None:
+                break
+            key = next_key
+        yield Batch(_jaeger_trace(trace, f"{stream.name}:{line}"), True, "jaeger")
+        return
+    while True:
+        if key == "resourceSpans":
+            for element, line in stream.elements():
+                yield Batch(_otlp_resource(element, f"{stream.name}:{line}"), False, "otlp")
+        elif key == "data":
+            value = stream.peek()
+            if value == "[":
+                for element, line in stream.elements():
+                    yield Batch(_jaeger_trace(element, f"{stream.name}:{line}"), True,
+                                "jaeger")
+            else:
+                stream.skip()  # `"data": null`: no traces
+        else:
+            stream.skip()
+        next_key = next(keys, None)
+        if next_key is None:
+            return
+        key = next_key
+
+
+# --- OTLP ---------------------------------------------------------------------------------
+
+
+def _otlp_resource(element: object, where: str) -> list[Span]:
+    if not isinstance(element, dict):
+        raise TraceFileError("a `resourceSpans` entry is not an object", where)
+    resource = _attributes(_dict(element.get("resource"), where, "resource")
+                           .get("attributes"), where, None)
+    service = _text(resource.get("service.name"))
+    clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
+    out = []
+    scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
+    for scope in _list(scopes, where, "scopeSpans"):
+        for raw in _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
+                         "spans"):
+            out.append(_otlp_span(raw, service, clock, where))
+    return out
+
+
+def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span:
+    span = _dict(raw, where, "span")
+    trace_id = _id(span.get("traceId"), where, "traceId")
+    kind = span.get("kind", 0)
+    if isinstance(kind, str):
+        kind = kind.removeprefix("SPAN_KIND_").lower()
+        kind = _WORD_KINDS.get(kind, INTERNAL)
+    else:
+        kind = _OTLP_KINDS.get(kind, INTERNAL) if isinstance(kind, int) else INTERNAL
+    links = tuple(_id(link.get("spanId"), where, "link spanId")
+                  for link in _list(span.get("links") or [], where, "links")
+                  if isinstance(link, dict) and
+                  str(link.get("traceId", "")).lower() == trace_id)
+    return Span(trace_id, _id(span.get("spanId"), where, "spanId"),
+                _optional_id(span.get("parentSpanId")), str(span.get("name", "")), kind,
+                service, clock, _time(span.get("startTimeUnixNano"), where),
+                _time(span.get("endTimeUnixNano", span.get("startTimeUnixNano")), where),
+                _attributes(span.get("attributes"), where), links, where)
+
+
+def _attributes(raw: object, where: str, keep: frozenset[str] | None = READ_ATTRIBUTES
+                ) -> dict[str, object]:
+    """OTLP's typed attribute list as a plain mapping (only the keys in `keep`)."""
+    if not raw:
+        return {}
+    out: dict[str, object] = {}
+    for item in _list(raw, where, "attributes"):
+        if isinstance(item, dict):
+            key = item.get("key")
+            if isinstance(key, str) and (keep is None or key in keep):
+                out[key] = _any_value(item.get("value"))
+    return out
+
+
+def _any_value(value: object) -> object:
+    if not isinstance(value, dict) or not value:
+        return None
+    kind, inner = next(iter(value.items()))
+    if kind == "intValue":
+        try:
+            return int(inner)
+        except (TypeError, ValueError):
+            return None
+    if kind == "arrayValue" and isinstance(inner, dict):
+        return [_any_value(v) for v in inner.get("values") or []]
+    return inner
+
+
+# --- Jaeger -------------------------------------------------------------------------------
+
+
+def _jaeger_trace(trace: object, where: str) -> list[Span]:
+    trace = _dict(trace, where, "trace")
+    processes = trace.get("processes") or {}
+    processes = processes if isinstance(processes, dict) else {}
+    out = []
+    for raw in _list(trace.get("spans") or [], where, "spans"):
+        span = _dict(raw, where, "span")
+        trace_id = _id(span.get("traceID"), where, "traceID")
+        tags = _jaeger_tags(span.get("tags"), where, _JAEGER_KEEP)
+        process = processes.get(span.get("processID")) or span.get("process") or {}
+        process = process if isinstance(process, dict) else {}
+        service = _text(process.get("serviceName"))
+        ptags = _jaeger_tags(process.get("tags"), where, None)
+        parent = _optional_id(span.get("parentSpanID"))
+        links = []
+        for ref in _list(span.get("references") or [], where, "references"):
+            if not isinstance(ref, dict) or str(ref.get("traceID", "")).lower() != trace_id:
+                continue
+            target = _id(ref.get("spanID"), where, "reference spanID")
+            if ref.get("refType", "CHILD_OF") == "CHILD_OF" and parent is None:
+                parent = target
+            elif target != parent:
+                links.append(target)
+        start = _time(span.get("startTime"), where) * 1000
+        kind = _WORD_KINDS.get(str(tags.pop("span.kind", "internal")).lower(), INTERNAL)
+        out.append(Span(trace_id, _id(span.get("spanID"), where, "spanID"), parent,
+                        str(span.get("operationName", "")), kind, service,
+                        f"{service}/{_instance(ptags)}",
+                        start, start + _time(span.get("duration", 0), where) * 1000, tags,
+                        tuple(links), where))
+    return out
+
+
+def _instance(tags: dict[str, object]) -> object:
+    return tags.get("service.instance.id") or tags.get("hostname") or tags.get("host.name") \
+        or ""
+
+
+_JAEGER_KEEP = READ_ATTRIBUTES | {"span.kind"}
+
+
+def _jaeger_tags(raw: object, where: str, keep: frozenset[str] | None
+                 ) -> dict[str, object]:
+    if not raw:
+        return {}
+    return {t["key"]: t.get("value") for t in _list(raw, where, "tags")
+            if isinstance(t, dict) and isinstance(t.get("key"), str)
+            and (keep is None or t["key"] in keep)}
+
+
+# --- Zipkin -------------------------------------------------------------------------------
+
+
+def _zipkin(stream: JsonStream) -> Iterator[Batch]:
+    for element, line in stream.elements():
+        where = f"{stream.name}:{line}"
+        if isinstance(element, list):  # /api/v2/traces: an array of traces
+            yield Batch([_zipkin_span(s, where) for s in element], True, "zipkin")
+        else:
+            yield Batch([_zipkin_span(element, where)], False, "zipkin")
+
+
+def _zipkin_span(raw: object, where: str) -> Span:
+    span = _dict(raw, where, "span")
+    tags = span.get("tags") or {}
+    tags = {k: v for k, v in tags.items() if k in READ_ATTRIBUTES} \
+        if isinstance(tags, dict) else {}
+    local = span.get("localEndpoint") or {}
+    remote = span.get("remoteEndpoint") or {}
+    service = _text(local.get("serviceName")) if isinstance(local, dict) else None
+    if isinstance(remote, dict) and remote.get("serviceName"):
+        tags.setdefault("peer.service", remote["serviceName"])
+    span_id = _id(span.get("id"), where, "id")
+    parent = _optional_id(span.get("parentId"))
+    if span.get("shared"):  # Zipkin's server half of a client span, under the same id
+        span_id, parent = span_id + "/shared", span_id
+    start = _time(span.get("timestamp", 0), where) * 1000
+    host = (local.get("ipv4") or local.get("ipv6") or "") if isinstance(local, dict) else ""
+    return Span(_id(span.get("traceId"), where, "traceId"), span_id, parent,
+                str(span.get("name", "")), _WORD_KINDS.get(str(span.get("kind", "")).lower(),
+                                                           INTERNAL),
+                service, f"{service}/{host}", start,
+                start + _time(span.get("duration", 0), where) * 1000, tags, (), where)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def _dict(value: object, where: str, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TraceFileError(f"a {what} is not a JSON object", where)
+    return value
+
+
+def _list(value: object, where: str, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TraceFileError(f"`{what}` is not a JSON array", where)
+    return value
+
+
+def _id(value: object, where: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TraceFileError(f"a span without `{what}` (every span needs its trace and "
+                             "span ids)", where)
+    return value.strip().lower()
+
+
+def _optional_id(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    return value if value and value.strip("0") else None  # all zeros: no parent
+
+
+def _time(value: object, where: str) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise TraceFileError(f"a span time that is not a number: {value!r:.40}",
+                             where) from None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None

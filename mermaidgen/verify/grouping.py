@@ -1,0 +1,72 @@
+"""Spans grouped into traces, and when a trace is complete.
+
+* A Jaeger trace, and a trace in Zipkin's array of traces, is complete where it ends in
+  the file: the format holds each trace whole.
+* OTLP (and a flat Zipkin array of spans) may spread one trace over the whole file and
+  over several files: the file exporter writes spans in batches as they end, and each
+  service often writes its own file. By default a trace is therefore complete when every
+  file has been read (correct for any file layout; memory grows with the files).
+* With `sorted_input` (`--sorted`), each file holds the spans of a trace together: a trace
+  is complete when a span of another trace begins, or the file ends. Memory is then
+  bounded by the largest trace. Spans of a trace that appear again after another trace
+  began break that promise: an error says so (checked against the last `RECENT` traces).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mermaidgen.verify.formats import read
+from mermaidgen.verify.jsonstream import TraceFileError
+from mermaidgen.verify.spans import Span
+
+RECENT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    trace_id: str
+    spans: list[Span]
+
+    @property
+    def where(self) -> str:
+        """Where its first span was read: `file:line`."""
+        return self.spans[0].where if self.spans else ""
+
+
+def traces(files: Iterable[tuple[Path, str]], *, sorted_input: bool = False
+           ) -> Iterator[Trace]:
+    """The traces of the files (path, name to show), each complete (see the module)."""
+    pending: OrderedDict[str, list[Span]] = OrderedDict()
+    for path, shown in files:
+        current: str | None = None
+        closed: deque[str] = deque(maxlen=RECENT)
+        closed_set: set[str] = set()
+        for batch in read(path, shown):
+            if batch.whole:
+                if batch.spans:
+                    yield Trace(batch.spans[0].trace_id, batch.spans)
+                continue
+            for span in batch.spans:
+                if sorted_input and span.trace_id != current:
+                    if current is not None:
+                        yield Trace(current, pending.pop(current))
+                        if len(closed) == closed.maxlen:
+                            closed_set.discard(closed[0])
+                        closed.append(current)
+                        closed_set.add(current)
+                    if span.trace_id in closed_set:
+                        raise TraceFileError(
+                            f"spans of trace {span.trace_id} appear again after another "
+                            "trace began, but --sorted promised each trace's spans together",
+                            span.where, "run without --sorted (every trace is then complete "
+                            "when all files are read)")
+                    current = span.trace_id
+                pending.setdefault(span.trace_id, []).append(span)
+        if sorted_input and current is not None:
+            yield Trace(current, pending.pop(current))
+    for trace_id, spans in pending.items():
+        yield Trace(trace_id, spans)
