@@ -152,3 +152,15 @@ def test_compose_runs_a_dev_server_and_a_worker_per_task_queue(tmp_path: Path) -
             assert service["depends_on"]["temporal"]["condition"] == "service_healthy"
     dockerfile = (tmp_path / "Dockerfile").read_text(encoding="utf-8")
     assert f'ENTRYPOINT ["python", "-m", "{SAGA_PACKAGE}"]' in dockerfile
+
+
+def test_on_startup_in_your_class_is_not_reported_as_a_stale_hook(tmp_path: Path) -> None:
+    from mermaidgen.codegen.write.user_code import stale_hooks
+
+    generation = generate(SAGA, tmp_path)
+    _edit(tmp_path / SAGA_PACKAGE / "services" / "payment.py", "    pass\n",
+          "    async def on_startup(self):\n        return {}\n\n"
+          "    async def on_shutdown(self, deps):\n        pass\n\n"
+          "    def reply_gone(self, ctx):\n        return None\n")
+    stale = stale_hooks(generation, tmp_path)
+    assert len(stale) == 1 and "Payment.reply_gone" in stale[0], stale

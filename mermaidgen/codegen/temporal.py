@@ -115,6 +115,8 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     _activity_classes(ctx)
+    # what a worker calls on every participant when it starts and stops (runtime.py)
+    ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
     ctx["flow_services"] = [s for s in services if s["flows"]]
     return ctx
 
