@@ -109,9 +109,17 @@ ADDRESS, N, RUNS, TAG = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.arg
 QUEUES = {{name: f"{{TAG}}.baseline.{{name}}" for name in baseline.QUEUES}}
 
 
+STARTING = asyncio.Semaphore(100)
+
+
+async def throttled(start):
+    async with STARTING:
+        return await start
+
+
 async def timed(starts) -> float:
     began = time.perf_counter()
-    handles = await asyncio.gather(*starts)
+    handles = await asyncio.gather(*(throttled(start) for start in starts))
     await asyncio.gather(*(h.result() for h in handles))
     return N / (time.perf_counter() - began)
 
