@@ -118,6 +118,9 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["asyncio"] = any(op["op"] == "par_join" for op in every_op)
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
+    _activity_classes(ctx)
+    # what a worker calls on every participant when it starts and stops (runtime.py)
+    ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
     ctx["flow_services"] = [s for s in services if s["flows"]]
     return ctx
 
@@ -156,3 +159,41 @@ def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
     w["patch_lit"] = string(versions[-1]["patch"]) if versions[-1]["patch"] else None
     ctx["versions_literal"] = literal(versions)
     ctx["versions_histories"] = HISTORIES
+
+
+def _activity_classes(ctx: dict) -> None:
+    """One activities class per participant that runs activities (activities.py), and
+    on every call, send and step op the method the workflow calls (`method`: None for
+    an operation that runs as a workflow, or a participant that runs nothing)."""
+    w = ctx["orchestrator"]
+    services = ctx["services"]
+    classes = []
+    for p in [w] + services:
+        p["activities_class"] = f"{p['class_name']}Activities"
+        p["is_service"] = p is not w
+        # an operation that makes calls of its own answers in its activity too, once its
+        # workflow has made them
+        p["activity_operations"] = p.get("operations", []) if p is not w else []
+        p["activity_steps"] = [{"name": h["name"], "line": h["line"], "note": h["note"],
+                                "activity_lit": string(f"{p['module']}.{h['name']}")}
+                               for h in p["hooks"] if h["kind"] == "step"]
+        if p["activity_operations"] or p["activity_steps"]:
+            classes.append(p)
+    ctx["activity_classes"] = classes
+    methods = {(s["id_lit"], op["name"]): f"activities.{s['activities_class']}.{op['name']}"
+               for s in services for op in s["activity_operations"] if not op["flow"]}
+
+    def place(ops: list[dict], owner: dict) -> None:
+        for op in ops:
+            if op["op"] in ("call", "send"):
+                op["method"] = methods.get((op["service_lit"], op["operation"]))
+            elif op["op"] == "step":
+                op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
+
+    place(w["ops"], w)
+    for v in w["old_versions"]:
+        place(v["ops"], w)
+    for s in services:
+        for o in s["operations"]:
+            for v in o["variants"]:
+                place(v["ops"], s)

@@ -18,15 +18,17 @@ from mermaidgen.projection import orchestration_of
 def stale_hooks(generation: Generation, out: Path) -> list[str]:
     """Methods in the user's classes that customise hooks the diagram no longer has."""
     found = []
+    # methods every participant inherits from the runtime, whatever the diagram draws
+    lifecycle = set(generation.context.get("lifecycle_hooks", ()))
     for service in generation.context.get("services", []):
-        allowed = {h["name"] for h in service.get("hooks", [])}
+        allowed = lifecycle | {h["name"] for h in service.get("hooks", [])}
         allowed |= {h["name"] for h in service.get("handlers", [])}
         allowed |= {op["name"] for op in service.get("operations", [])}
         path = f"{generation.package}/services/{service['module']}.py"
         found += _unknown_methods(path, service["class_name"], allowed, out)
     workflow = generation.context.get("orchestrator")
     if workflow:
-        allowed = {h["name"] for h in workflow["hooks"]} | {"run"}
+        allowed = lifecycle | {h["name"] for h in workflow["hooks"]} | {"run"}
         found += _unknown_methods(f"{generation.package}/workflow.py",
                                   workflow["class_name"], allowed, out)
     return found

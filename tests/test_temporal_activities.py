@@ -1,0 +1,166 @@
+"""Temporal activities written the way Temporal's samples write them (issue 14): one
+activities class per service with an `@activity.defn` method per operation, built at
+worker start with the dependencies the service's `on_startup` opens; the workflow calls
+them by method; the generated tests can mock them by activity name. And the change keeps
+histories recorded before it replaying: the activity type names did not move.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from projects import run
+from test_target_temporal import NOWHERE, PROJECT, generate
+from test_temporal_operations import EVOLVING, _edit
+
+SAGA = PROJECT / "samples" / "order-saga.mmd"
+SAGA_PACKAGE = "order_saga_with_compensation"
+RECORDED_BEFORE = PROJECT / "tests" / "fixtures" / "temporal" / \
+    "order-saga-recorded-before-activities-classes.json"
+"""A history of the order saga's main path, recorded with the code generated before the
+activities classes (commit bec93b9: activities registered as functions by name)."""
+
+
+def _activity_names(activities: Path) -> dict[str, set[str]]:
+    """class -> the activity type names its `@activity.defn(name=...)` methods register."""
+    found: dict[str, set[str]] = {}
+    for node in ast.parse(activities.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef):
+            found[node.name] = {
+                d.keywords[0].value.value for f in node.body
+                if isinstance(f, ast.AsyncFunctionDef) for d in f.decorator_list
+                if isinstance(d, ast.Call) and d.keywords and d.keywords[0].arg == "name"}
+    return found
+
+
+def test_each_service_has_an_activities_class_the_workflow_calls_by_method(
+        tmp_path: Path) -> None:
+    generate(SAGA, tmp_path)
+    generated = tmp_path / SAGA_PACKAGE / "_generated"
+    # the names are the ones histories recorded before hold: `module.operation`
+    assert _activity_names(generated / "activities.py") == {
+        "InventoryActivities": {"inventory.reserve_stock", "inventory.release_stock"},
+        "PaymentActivities": {"payment.charge_payment", "payment.refund_payment"},
+        "ShippingActivities": {"shipping.create_shipment"},
+    }
+    wiring = (generated / "wiring.py").read_text(encoding="utf-8")
+    calls = re.findall(r"await self\.call\((activities\.\w+\.\w+),", wiring)
+    assert calls == ["activities.InventoryActivities.reserve_stock",
+                     "activities.PaymentActivities.charge_payment",
+                     "activities.ShippingActivities.create_shipment",
+                     "activities.PaymentActivities.refund_payment",
+                     "activities.InventoryActivities.release_stock",
+                     "activities.InventoryActivities.release_stock"]
+    assert "start_activity_method(" in (generated / "runtime.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.engine
+def test_a_history_recorded_before_the_activities_classes_still_replays(
+        tmp_path: Path, temporal_python: Path) -> None:
+    generate(SAGA, tmp_path)
+    histories = tmp_path / "tests" / "histories"
+    histories.mkdir()
+    shutil.copy(RECORDED_BEFORE, histories / RECORDED_BEFORE.name)
+    replay = run([temporal_python, "-m", "pytest", "-q", "-p", "no:randomly",
+                  "tests/test_replay.py"], tmp_path)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    # the check can fail: a renamed activity type no longer replays
+    _edit(tmp_path / SAGA_PACKAGE / "_generated" / "activities.py",
+          "name='payment.charge_payment'", "name='payment.charge'")
+    renamed = run([temporal_python, "-m", "pytest", "-q", "-p", "no:randomly",
+                   "tests/test_replay.py"], tmp_path)
+    assert renamed.returncode == 1, renamed.stdout + renamed.stderr
+    assert "payment.charge" in renamed.stdout, renamed.stdout
+
+
+STARTUP = """\
+    async def on_startup(self):
+        return {"db": "pool-1"}
+
+    async def on_shutdown(self, deps):
+        import pathlib
+        pathlib.Path("closed.txt").write_text(deps["db"])
+
+    def reply_step_1(self, ctx):
+        import os
+
+        from temporalio.exceptions import ApplicationError
+        if os.environ.get("REAL_ACTIVITIES_FAIL"):
+            raise ApplicationError("the real activity ran", non_retryable=True)
+        return wiring.Result(0, {"from": ctx.deps["db"]})
+"""
+CHECKS = """\
+    def reply_step_2(self, ctx):
+        from temporalio.exceptions import ApplicationError
+        if ctx.message.payload != {"seen": "pool-1"}:
+            raise ApplicationError(f"saw {ctx.message.payload}", non_retryable=True)
+        return wiring.Result(0, {})
+"""
+PASSES_ON = """\
+    def request_service_b_step_2(self, ctx):
+        return {"seen": ctx.data["ServiceA.step_1"].payload.get("from", "")}
+"""
+
+
+@pytest.mark.engine
+def test_dependencies_reach_the_hooks_and_the_generated_mocks_replace_the_activities(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """ServiceA's on_startup opens a dependency its reply hook answers with, ServiceB
+    checks it arrived; on_shutdown closes it. The generated mock test runs the workflow
+    without the real activities: it passes while they fail, the contract test does not."""
+    generate(tmp_path / "flow.mmd", tmp_path, text=EVOLVING, package="deps")
+    _edit(tmp_path / "deps" / "services" / "service_a.py", "    pass\n", STARTUP)
+    _edit(tmp_path / "deps" / "services" / "service_b.py", "    pass\n", CHECKS)
+    _edit(tmp_path / "deps" / "workflow.py", "    pass\n", PASSES_ON)
+    main = run([temporal_python, "-m", "deps"], tmp_path, TEMPORAL_CLI_PATH=NOWHERE)
+    assert main.returncode == 0, main.stderr
+    assert "ServiceB -> Orchestrator  Step 2 Completed" in main.stdout, main.stdout
+    assert (tmp_path / "closed.txt").read_text() == "pool-1"
+
+    tests = [temporal_python, "-m", "pytest", "-q", "-p", "no:randomly"]
+    mocked = run([*tests, "tests/test_mocked_activities.py"], tmp_path,
+                 REAL_ACTIVITIES_FAIL="1")
+    assert mocked.returncode == 0, mocked.stdout + mocked.stderr
+    real = run([*tests, "tests/test_contract.py", "-k", "time_skipping_environment and not "
+                "every_path"], tmp_path, REAL_ACTIVITIES_FAIL="1")
+    assert real.returncode == 1, real.stdout + real.stderr
+    assert "the real activity ran" in real.stdout, real.stdout
+
+
+def test_compose_runs_a_dev_server_and_a_worker_per_task_queue(tmp_path: Path) -> None:
+    """compose.yaml (yours, like the Dockerfile) serves every task queue routing.py names,
+    each worker pointed at the dev server by Temporal's own settings."""
+    yaml = pytest.importorskip("yaml")
+    generate(SAGA, tmp_path)
+    compose = yaml.safe_load((tmp_path / "compose.yaml").read_text(encoding="utf-8"))
+    routing = ast.parse((tmp_path / SAGA_PACKAGE / "_generated" / "routing.py")
+                        .read_text(encoding="utf-8"))
+    queues = next(ast.literal_eval(node.value) for node in routing.body
+                  if isinstance(node, ast.AnnAssign) and node.target.id == "QUEUES")
+    served = {s["command"][1] for name, s in compose["services"].items()
+              if name.startswith("worker-")}
+    assert served == {queue.split(".", 1)[1] for queue in queues.values()}
+    assert compose["services"]["temporal"]["entrypoint"][:3] == ["temporal", "server",
+                                                                 "start-dev"]
+    for name, service in compose["services"].items():
+        if name.startswith("worker-"):
+            assert service["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+            assert service["depends_on"]["temporal"]["condition"] == "service_healthy"
+    dockerfile = (tmp_path / "Dockerfile").read_text(encoding="utf-8")
+    assert f'ENTRYPOINT ["python", "-m", "{SAGA_PACKAGE}"]' in dockerfile
+
+
+def test_on_startup_in_your_class_is_not_reported_as_a_stale_hook(tmp_path: Path) -> None:
+    from mermaidgen.codegen.write.user_code import stale_hooks
+
+    generation = generate(SAGA, tmp_path)
+    _edit(tmp_path / SAGA_PACKAGE / "services" / "payment.py", "    pass\n",
+          "    async def on_startup(self):\n        return {}\n\n"
+          "    async def on_shutdown(self, deps):\n        pass\n\n"
+          "    def reply_gone(self, ctx):\n        return None\n")
+    stale = stale_hooks(generation, tmp_path)
+    assert len(stale) == 1 and "Payment.reply_gone" in stale[0], stale
