@@ -131,6 +131,19 @@ def temporal_python(tmp_path_factory) -> Path:
     return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
 
 
+HANDWRITTEN = ("faststream[nats]>=0.7,<0.8", "fastapi>=0.110", "httpx>=0.27",
+               "opentelemetry-sdk>=1.25", "opentelemetry-instrumentation-fastapi>=0.46b0",
+               "opentelemetry-instrumentation-httpx>=0.46b0",
+               "opentelemetry-exporter-otlp-proto-common>=1.25")
+"""What tests/fixtures/handwritten/system.py imports: the official instrumentations."""
+
+
+@pytest.fixture(scope="session")
+def handwritten_python(tmp_path_factory) -> Path:
+    """The hand-written traced system's environment (test_verify_handwritten.py)."""
+    return _shared_venv(tmp_path_factory, "handwritten-venv", *HANDWRITTEN)
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `mermaidgen ARGS...` in this process; never a traceback or an internal error."""
