@@ -375,3 +375,22 @@ def test_sorted_input_that_is_not_sorted_is_an_error(tmp_path):
     with pytest.raises(TraceFileError, match="appear again after another trace began"):
         list(traces([(file, "t.jsonl")], sorted_input=True))
     assert len(list(traces([(file, "t.jsonl")]))) == 2  # unsorted: grouped at the end
+
+
+# --- traces of one shape share a verdict, and only they ------------------------------------
+
+
+def test_traces_that_differ_only_in_time_order_are_checked_apart(tmp_path):
+    # the same spans, relations and names; only the order of the two sends differs: the
+    # shape cache (shapes.py) must tell them apart, or the second gets the first's verdict
+    diagram = tmp_path / "ping.mmd"
+    diagram.write_text(PING)
+    docs = []
+    for trace, (ping, pong) in (("8" * 32, (10, 20)), ("9" * 32, (20, 10)),
+                                ("a" * 32, (110, 120))):
+        docs.append(_otlp("A", trace, "a1", None, "send", 4, ping, {"mermaidgen.event": "ping"}))
+        docs.append(_otlp("A", trace, "a2", None, "send", 4, pong, {"mermaidgen.event": "pong"}))
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", docs))
+    assert (report.checked, report.conforming) == (3, 2)
+    assert report.failing_by_kind == {"out_of_order": 1}
+    assert report.checker_calls == 2  # the third trace is the first's shape
