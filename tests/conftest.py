@@ -131,17 +131,21 @@ def temporal_python(tmp_path_factory) -> Path:
     return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
 
 
-HANDWRITTEN = ("faststream[nats]>=0.7,<0.8", "fastapi>=0.110", "httpx>=0.27",
-               "opentelemetry-sdk>=1.25", "opentelemetry-instrumentation-fastapi>=0.46b0",
-               "opentelemetry-instrumentation-httpx>=0.46b0",
-               "opentelemetry-exporter-otlp-proto-common>=1.25")
-"""What tests/fixtures/handwritten/system.py imports: the official instrumentations."""
+TRACED = ("faststream[nats]>=0.7,<0.8", "pydantic>=2", "pytest>=7", "fastapi>=0.110",
+          "httpx>=0.27", "opentelemetry-sdk>=1.25",
+          "opentelemetry-instrumentation-fastapi>=0.46b0",
+          "opentelemetry-instrumentation-httpx>=0.46b0",
+          "opentelemetry-exporter-otlp-proto-common>=1.25")
+"""What tests/fixtures/handwritten/system.py imports (the official instrumentations), and
+what a generated FastStream project on NATS needs to run its tests traced."""
 
 
 @pytest.fixture(scope="session")
-def handwritten_python(tmp_path_factory) -> Path:
-    """The hand-written traced system's environment (test_verify_handwritten.py)."""
-    return _shared_venv(tmp_path_factory, "handwritten-venv", *HANDWRITTEN)
+def traced_python(tmp_path_factory) -> Path:
+    """One environment for traced systems: the hand-written one
+    (test_verify_handwritten.py) and generated FastStream projects on NATS with the
+    OpenTelemetry SDK (test_verify_generated.py)."""
+    return _shared_venv(tmp_path_factory, "traced-venv", *TRACED)
 
 
 @pytest.fixture

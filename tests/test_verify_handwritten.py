@@ -88,9 +88,9 @@ def test_the_diagrams_are_the_seed_articles():
 @pytest.mark.parametrize("flow, variant", [("choreography", "conforming"),
                                            ("orchestration", "swapped")])
 def test_the_handwritten_system_writes_traces_that_verify(
-        handwritten_python, tmp_path, cli, flow, variant):
+        traced_python, tmp_path, cli, flow, variant):
     out = tmp_path / "run.otlp.jsonl"
-    done = run([handwritten_python, SYSTEM / "system.py", out, "--flow", flow,
+    done = run([traced_python, SYSTEM / "system.py", out, "--flow", flow,
                 "--variant", variant], tmp_path, timeout=120)
     if done.returncode != 0 and "nats" in (done.stderr + done.stdout).lower() \
             and "connect" in (done.stderr + done.stdout).lower():
