@@ -146,16 +146,19 @@ def _otlp_resource(element: object, where: str) -> list[Span]:
     if not isinstance(element, dict):
         raise TraceFileError("a `resourceSpans` entry is not an object", where)
     resource = _attributes(_dict(element.get("resource"), where, "resource")
-                           .get("attributes"), where, None)
+                           .get("attributes"), where, _RESOURCE_KEYS)
     service = _text(resource.get("service.name"))
     clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
-    out = []
+    out: list[Span] = []
     scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
     for scope in _list(scopes, where, "scopeSpans"):
-        for raw in _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
-                         "spans"):
-            out.append(_otlp_span(raw, service, clock, where))
+        spans = _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
+                      "spans")
+        out += [_otlp_span(raw, service, clock, where) for raw in spans]
     return out
+
+
+_RESOURCE_KEYS = frozenset({"service.name", "service.instance.id", "host.name"})
 
 
 _KINDS_FAST: dict[object, str] = {**_OTLP_KINDS, **{
