@@ -394,3 +394,15 @@ def test_traces_that_differ_only_in_time_order_are_checked_apart(tmp_path):
     assert (report.checked, report.conforming) == (3, 2)
     assert report.failing_by_kind == {"out_of_order": 1}
     assert report.checker_calls == 2  # the third trace is the first's shape
+
+
+def test_the_drawing_shows_counts_and_what_no_trace_did(cli):
+    result = cli("verify", CHECKOUT, "--traces", TRACES / "checkout.jaeger.json", "--draw",
+                 "--width", "90")
+    assert result.code == 0, result.out + result.err
+    drawing = result.out.split("what the conforming traces did:\n", 1)[1]
+    assert "[1x] Place" in drawing  # a message, with how often the traces sent it
+    assert "alt [card accepted [1 trace]]" in drawing
+    assert "else [card declined [never]]" in drawing  # the section no trace took
+    assert "[never] Payment" in drawing  # and its message
+    assert max(len(line) for line in drawing.splitlines()) <= 90
