@@ -2,7 +2,8 @@
 
 The trace files under tests/fixtures/traces/ are written by hand, in the three formats
 (OTLP JSON lines, Jaeger JSON, Zipkin v2 JSON), for samples/checkout.mmd (a conforming
-run, and three broken ones: a call skipped, two calls swapped, a call made twice) and
+run, and three broken ones: a call skipped, two calls swapped, a call made twice; their
+Jaeger and Zipkin twins written from the OTLP files by convert.py there) and
 samples/broker-fanout.mmd (events through a broker, with a `par`). Malformed input is
 written by the tests themselves.
 """
@@ -61,18 +62,20 @@ def test_several_files_are_one_run(cli):
 # --- broken runs: reported with the diagram line --------------------------------------------
 
 
+@pytest.mark.parametrize("suffix", [".otlp.jsonl", ".jaeger.json", ".zipkin.json"])
 @pytest.mark.parametrize("name, kind, says", [
-    ("checkout-skipped-call.otlp.jsonl", "missing",
+    ("checkout-skipped-call", "missing",
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` (line 9) never happened"),
-    ("checkout-swapped.otlp.jsonl", "out of order",
+    ("checkout-swapped", "out of order",
      "`Orders->>Web: Order status(orderId: UUID, paid: bool)` (line 16) happened before "
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` (line 9)"),
-    ("checkout-twice.otlp.jsonl", "unexpected",
+    ("checkout-twice", "unexpected",
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` happens more often than "
      "the diagram allows (line 9)"),
 ], ids=["call-skipped", "calls-swapped", "call-twice"])
-def test_a_broken_run_is_reported_with_its_diagram_line(cli, name, kind, says):
-    result = cli("verify", CHECKOUT, "--traces", TRACES / name)
+def test_a_broken_run_is_reported_with_its_diagram_line(cli, name, kind, says, suffix):
+    # the Jaeger and Zipkin files are the OTLP runs span for span (fixtures/traces/convert.py)
+    result = cli("verify", CHECKOUT, "--traces", TRACES / (name + suffix))
     assert result.code == 1
     assert says in result.out
     assert f"0 conforming, 1 failing (1 {kind})" in result.out
