@@ -409,3 +409,24 @@ def test_the_drawing_shows_counts_and_what_no_trace_did(cli):
     assert "else [card declined [never]]" in drawing  # the section no trace took
     assert "[never] Payment" in drawing  # and its message
     assert max(len(line) for line in drawing.splitlines()) <= 90
+
+
+def test_consumers_linked_from_another_trace_are_joined_to_it(tmp_path):
+    # the consumer spans are in a trace of their own and link to the producer spans (a
+    # batch consumer does this): one trace is checked, with both hops paired
+    diagram = tmp_path / "ping.mmd"
+    diagram.write_text(PING)
+    sent, processed = "b" * 32, "c" * 32
+    docs = []
+    for n, name in enumerate(("ping", "pong")):
+        docs.append(_otlp("A", sent, f"a{n:015x}", None, f"{name} send", 4, 10 + 10 * n,
+                          {"messaging.destination.name": name}))
+        consumer = _otlp("B", processed, f"b{n:015x}", None, f"{name} process", 5,
+                         12 + 10 * n, {"messaging.destination.name": name})
+        consumer["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["links"] = [
+            {"traceId": sent, "spanId": f"a{n:015x}"}]
+        docs.append(consumer)
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", docs), explain=True)
+    assert (report.checked, report.conforming) == (1, 1), report.failures
+    assert report.decisions[0].startswith(f"trace {sent} ")
+    assert sum("(consumer)" in d for d in report.decisions) == 2  # paired by the links

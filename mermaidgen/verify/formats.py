@@ -202,15 +202,18 @@ def _otlp_span_checked(raw: object, service: str | None, clock: str, where: str)
         kind = _WORD_KINDS.get(kind, INTERNAL)
     else:
         kind = _OTLP_KINDS.get(kind, INTERNAL) if isinstance(kind, int) else INTERNAL
-    links = tuple(_id(link.get("spanId"), where, "link spanId")
-                  for link in _list(span.get("links") or [], where, "links")
-                  if isinstance(link, dict) and
-                  str(link.get("traceId", "")).lower() == trace_id)
+    links = [link for link in _list(span.get("links") or [], where, "links")
+             if isinstance(link, dict)]
+    others = tuple(dict.fromkeys(
+        linked for linked in (str(link.get("traceId") or trace_id).strip().lower()
+                              for link in links) if linked != trace_id))
     return Span(trace_id, _id(span.get("spanId"), where, "spanId"),
                 _optional_id(span.get("parentSpanId")), str(span.get("name", "")), kind,
                 service, clock, _time(span.get("startTimeUnixNano"), where),
                 _time(span.get("endTimeUnixNano", span.get("startTimeUnixNano")), where),
-                _attributes(span.get("attributes"), where), links, where)
+                _attributes(span.get("attributes"), where),
+                tuple(_id(link.get("spanId"), where, "link spanId") for link in links),
+                where, others)
 
 
 def _attributes(raw: object, where: str, keep: frozenset[str] | None = READ_ATTRIBUTES
@@ -259,11 +262,16 @@ def _jaeger_trace(trace: object, where: str) -> list[Span]:
         ptags = _jaeger_tags(process.get("tags"), where, None)
         parent = _optional_id(span.get("parentSpanID"))
         links = []
+        others: list[str] = []
         for ref in _list(span.get("references") or [], where, "references"):
-            if not isinstance(ref, dict) or str(ref.get("traceID", "")).lower() != trace_id:
+            if not isinstance(ref, dict):
                 continue
             target = _id(ref.get("spanID"), where, "reference spanID")
-            if ref.get("refType", "CHILD_OF") == "CHILD_OF" and parent is None:
+            linked = str(ref.get("traceID") or trace_id).strip().lower()
+            if linked != trace_id:  # a link into another trace (a consumer of a batch)
+                links.append(target)
+                others.append(linked)
+            elif ref.get("refType", "CHILD_OF") == "CHILD_OF" and parent is None:
                 parent = target
             elif target != parent:
                 links.append(target)
@@ -273,7 +281,7 @@ def _jaeger_trace(trace: object, where: str) -> list[Span]:
                         str(span.get("operationName", "")), kind, service,
                         f"{service}/{_instance(ptags)}",
                         start, start + _time(span.get("duration", 0), where) * 1000, tags,
-                        tuple(links), where))
+                        tuple(links), where, tuple(dict.fromkeys(others))))
     return out
 
 
