@@ -32,9 +32,10 @@ __all__ = ["Failure", "Report", "TraceFileError", "verify"]
 
 MAX_EXPLAINED_SHAPES = 20
 """`explain`: the mapping decisions of the first trace of this many distinct shapes."""
-MAX_SHAPES = 100_000
-"""Trace shapes (`shapes.py`) whose outcome is kept: beyond, traces are worked out anew
-(memory stays bounded when every trace is a shape of its own)."""
+MAX_SHAPES = 10_000
+"""Trace shapes (`shapes.py`) whose outcome is kept (a few kB each): the first this many;
+traces of any other shape are worked out anew, so memory stays bounded when every trace
+is a shape of its own (times jittering between spans the mapping never compares)."""
 
 
 @dataclass(slots=True)
