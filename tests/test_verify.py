@@ -2,7 +2,8 @@
 
 The trace files under tests/fixtures/traces/ are written by hand, in the three formats
 (OTLP JSON lines, Jaeger JSON, Zipkin v2 JSON), for samples/checkout.mmd (a conforming
-run, and three broken ones: a call skipped, two calls swapped, a call made twice) and
+run, and three broken ones: a call skipped, two calls swapped, a call made twice; their
+Jaeger and Zipkin twins written from the OTLP files by convert.py there) and
 samples/broker-fanout.mmd (events through a broker, with a `par`). Malformed input is
 written by the tests themselves.
 """
@@ -61,18 +62,20 @@ def test_several_files_are_one_run(cli):
 # --- broken runs: reported with the diagram line --------------------------------------------
 
 
+@pytest.mark.parametrize("suffix", [".otlp.jsonl", ".jaeger.json", ".zipkin.json"])
 @pytest.mark.parametrize("name, kind, says", [
-    ("checkout-skipped-call.otlp.jsonl", "missing",
+    ("checkout-skipped-call", "missing",
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` (line 9) never happened"),
-    ("checkout-swapped.otlp.jsonl", "out of order",
+    ("checkout-swapped", "out of order",
      "`Orders->>Web: Order status(orderId: UUID, paid: bool)` (line 16) happened before "
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` (line 9)"),
-    ("checkout-twice.otlp.jsonl", "unexpected",
+    ("checkout-twice", "unexpected",
      "`Orders->>Payments: Charge card(amount: Decimal, currency)` happens more often than "
      "the diagram allows (line 9)"),
 ], ids=["call-skipped", "calls-swapped", "call-twice"])
-def test_a_broken_run_is_reported_with_its_diagram_line(cli, name, kind, says):
-    result = cli("verify", CHECKOUT, "--traces", TRACES / name)
+def test_a_broken_run_is_reported_with_its_diagram_line(cli, name, kind, says, suffix):
+    # the Jaeger and Zipkin files are the OTLP runs span for span (fixtures/traces/convert.py)
+    result = cli("verify", CHECKOUT, "--traces", TRACES / (name + suffix))
     assert result.code == 1
     assert says in result.out
     assert f"0 conforming, 1 failing (1 {kind})" in result.out
@@ -375,3 +378,55 @@ def test_sorted_input_that_is_not_sorted_is_an_error(tmp_path):
     with pytest.raises(TraceFileError, match="appear again after another trace began"):
         list(traces([(file, "t.jsonl")], sorted_input=True))
     assert len(list(traces([(file, "t.jsonl")]))) == 2  # unsorted: grouped at the end
+
+
+# --- traces of one shape share a verdict, and only they ------------------------------------
+
+
+def test_traces_that_differ_only_in_time_order_are_checked_apart(tmp_path):
+    # the same spans, relations and names; only the order of the two sends differs: the
+    # shape cache (shapes.py) must tell them apart, or the second gets the first's verdict
+    diagram = tmp_path / "ping.mmd"
+    diagram.write_text(PING)
+    docs = []
+    for trace, (ping, pong) in (("8" * 32, (10, 20)), ("9" * 32, (20, 10)),
+                                ("a" * 32, (110, 120))):
+        docs.append(_otlp("A", trace, "a1", None, "send", 4, ping, {"mermaidgen.event": "ping"}))
+        docs.append(_otlp("A", trace, "a2", None, "send", 4, pong, {"mermaidgen.event": "pong"}))
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", docs))
+    assert (report.checked, report.conforming) == (3, 2)
+    assert report.failing_by_kind == {"out_of_order": 1}
+    assert report.checker_calls == 2  # the third trace is the first's shape
+
+
+def test_the_drawing_shows_counts_and_what_no_trace_did(cli):
+    result = cli("verify", CHECKOUT, "--traces", TRACES / "checkout.jaeger.json", "--draw",
+                 "--width", "90")
+    assert result.code == 0, result.out + result.err
+    drawing = result.out.split("what the conforming traces did:\n", 1)[1]
+    assert "[1x] Place" in drawing  # a message, with how often the traces sent it
+    assert "alt [card accepted [1 trace]]" in drawing
+    assert "else [card declined [never]]" in drawing  # the section no trace took
+    assert "[never] Payment" in drawing  # and its message
+    assert max(len(line) for line in drawing.splitlines()) <= 90
+
+
+def test_consumers_linked_from_another_trace_are_joined_to_it(tmp_path):
+    # the consumer spans are in a trace of their own and link to the producer spans (a
+    # batch consumer does this): one trace is checked, with both hops paired
+    diagram = tmp_path / "ping.mmd"
+    diagram.write_text(PING)
+    sent, processed = "b" * 32, "c" * 32
+    docs = []
+    for n, name in enumerate(("ping", "pong")):
+        docs.append(_otlp("A", sent, f"a{n:015x}", None, f"{name} send", 4, 10 + 10 * n,
+                          {"messaging.destination.name": name}))
+        consumer = _otlp("B", processed, f"b{n:015x}", None, f"{name} process", 5,
+                         12 + 10 * n, {"messaging.destination.name": name})
+        consumer["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["links"] = [
+            {"traceId": sent, "spanId": f"a{n:015x}"}]
+        docs.append(consumer)
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", docs), explain=True)
+    assert (report.checked, report.conforming) == (1, 1), report.failures
+    assert report.decisions[0].startswith(f"trace {sent} ")
+    assert sum("(consumer)" in d for d in report.decisions) == 2  # paired by the links

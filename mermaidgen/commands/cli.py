@@ -212,6 +212,13 @@ def verify(
     service: Annotated[list[str] | None, typer.Option(
         "--service", help="SERVICE=PARTICIPANT: the participant a service.name is (beside "
         "[tool.mermaidgen.verify.services]). Repeatable.", show_default=False)] = None,
+    draw: Annotated[bool, typer.Option(
+        "--draw", help="Also draw the diagram with what the conforming traces did: how "
+        "often each message was sent, how many traces took each section, [never] for "
+        "what none did.")] = False,
+    width: Annotated[int | None, typer.Option(
+        "--width", help="The drawing's width in columns (default: the terminal's).",
+        min=20, show_default=False)] = None,
 ) -> int:
     """Check OpenTelemetry traces of a running system against the diagram.
 
@@ -221,7 +228,8 @@ def verify(
 
     return command.run(source, [*(traces or []), *(more or [])], fmt=format.value,
                        sorted_input=sorted_input, explain=explain,
-                       min_coverage=min_coverage, services=service)
+                       min_coverage=min_coverage, services=service, draw=draw,
+                       width=width)
 
 
 templates_app = typer.Typer(

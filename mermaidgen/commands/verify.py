@@ -12,6 +12,7 @@ configuration).
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -26,7 +27,8 @@ _EXPLANATIONS_SHOWN = 10
 
 def run(source: str, files: list[str], *, fmt: str = "text", sorted_input: bool = False,
         explain: bool = False, min_coverage: float | None = None,
-        services: list[str] | None = None) -> int:
+        services: list[str] | None = None, draw: bool = False,
+        width: int | None = None) -> int:
     diagram = single(source, load_diagrams(source))
     if not files:
         raise UsageError("no trace files: name them with --traces FILE (and more FILEs "
@@ -48,6 +50,8 @@ def run(source: str, files: list[str], *, fmt: str = "text", sorted_input: bool 
         sys.stdout.write("\n")
     else:
         _print(report, diagram, explain, min_coverage, short)
+        if draw and report.coverage is not None:
+            _draw(diagram, report, width)
     return 1 if report.failing or short or not report.checked else 0
 
 
@@ -149,6 +153,18 @@ def _print_coverage(report: Report, min_coverage: float | None, short: bool) -> 
         if min_coverage is not None else ""
     print(f"coverage: {cov.covered} of {cov.total} alternatives seen, "
           f"{cov.percent:.0f}%{goal}")
+
+
+def _draw(diagram, report: Report, width: int | None) -> None:
+    """The diagram with the traces' counts written on it (verify/annotate.py)."""
+    from mermaidgen.preview.drawing import draw
+    from mermaidgen.verify.annotate import annotated
+
+    assert report.coverage is not None
+    columns = width or shutil.get_terminal_size((100, 24)).columns
+    print()
+    print("what the conforming traces did:")
+    print(draw(annotated(diagram, report.coverage), columns))
 
 
 def _document(report: Report, diagram, min_coverage: float | None, short: bool) -> dict:

@@ -12,7 +12,7 @@ counts which paths of the diagram the conforming traces took (`coverage`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,12 +25,17 @@ from mermaidgen.verify.jsonstream import TraceFileError
 from mermaidgen.verify.mapping import Catalogue, Mapper
 from mermaidgen.verify.ordering import ordered
 from mermaidgen.verify.participants import Participants
-from mermaidgen.verify.verdicts import Verdicts
+from mermaidgen.verify.shapes import shape_of
+from mermaidgen.verify.verdicts import Verdict, Verdicts
 
 __all__ = ["Failure", "Report", "TraceFileError", "verify"]
 
 MAX_EXPLAINED_SHAPES = 20
 """`explain`: the mapping decisions of the first trace of this many distinct shapes."""
+MAX_SHAPES = 10_000
+"""Trace shapes (`shapes.py`) whose outcome is kept (a few kB each): the first this many;
+traces of any other shape are worked out anew, so memory stays bounded when every trace
+is a shape of its own (times jittering between spans the mapping never compares)."""
 
 
 @dataclass(slots=True)
@@ -85,21 +90,33 @@ def verify(diagram: Diagram, files: Iterable[tuple[Path, str]], *,
     assert report.coverage is not None
     failed_shapes: dict[tuple, Failure] = {}
     explained: set[tuple] = set()
+    known: dict[Hashable, tuple[list[str], Verdict | None]] = {}
+    conformed: dict[int, tuple[Verdict, int]] = {}
     for trace in traces(files, sorted_input=sorted_input):
         report.spans += len(trace.spans)
-        mapped = mapper.map(trace.spans, explain)
-        for span, why in mapped.unmatched:
-            report.unmatched[why] += 1
-            report.unmatched_examples.setdefault(why, span.where)
-        if not mapped.hops:
+        key = shape_of(trace.spans)
+        found = known.get(key) if key is not None else None
+        if found is None:
+            mapped = mapper.map(trace.spans, explain)
+            for span, why in mapped.unmatched:
+                report.unmatched_examples.setdefault(why, span.where)
+            verdict = verdicts.of([(h.sender, h.receiver, h.texts) for h in
+                                   (mapped.hops[i] for i in ordered(mapped.hops))]) \
+                if mapped.hops else None
+            found = ([why for _, why in mapped.unmatched], verdict)
+            if key is not None and len(known) < MAX_SHAPES:
+                known[key] = found
+        else:
+            mapped = None
+        unmatched, verdict = found
+        report.unmatched.update(unmatched)
+        if verdict is None:
             report.skipped += 1
             continue
-        messages = [(h.sender, h.receiver, h.texts) for h in
-                    (mapped.hops[i] for i in ordered(mapped.hops))]
-        verdict = verdicts.of(messages)
         report.checked += 1
         shape = verdict.trace
-        if explain and shape not in explained and len(explained) < MAX_EXPLAINED_SHAPES:
+        if explain and mapped is not None and shape not in explained \
+                and len(explained) < MAX_EXPLAINED_SHAPES:
             explained.add(shape)
             report.decisions.append(f"trace {trace.trace_id} ({trace.where}):")
             report.decisions += [f"  {d}" for d in mapped.decisions]
@@ -107,7 +124,9 @@ def verify(diagram: Diagram, files: Iterable[tuple[Path, str]], *,
                                  for s, why in mapped.unmatched]
         if verdict.ok:
             report.conforming += 1
-            report.coverage.add(verdict.lines)
+            # counted per verdict at the end: traces of one verdict took the same paths
+            seen = conformed.get(id(verdict))
+            conformed[id(verdict)] = (verdict, seen[1] + 1 if seen else 1)
             continue
         first = verdict.result.get("first_failure") or {}
         kind = first.get("kind", "unexpected")
@@ -122,6 +141,8 @@ def verify(diagram: Diagram, files: Iterable[tuple[Path, str]], *,
             trace.trace_id, trace.where, kind, first.get("reason", ""), line,
             first.get("expected") or [], verdict.result["explanation"])
         report.failures.append(failure)
+    for verdict, times in conformed.values():
+        report.coverage.add(verdict.lines, times)
     report.services = {k: v for k, v in participants.decisions.items() if k is not None}
     report.checker_calls = verdicts.checked
     return report

@@ -56,10 +56,12 @@ class Coverage:
                 direct.setdefault(message.span.line, innermost[0])
         return cls(choices, chains, direct)
 
-    def add(self, matched_lines: Counter[int]) -> None:
-        """Count one conforming trace, given how often it matched each diagram line."""
-        self.traces += 1
-        self.messages.update(matched_lines)
+    def add(self, matched_lines: Counter[int], times: int = 1) -> None:
+        """Count `times` conforming traces, given how often each matched each diagram
+        line."""
+        self.traces += times
+        for line, n in matched_lines.items():
+            self.messages[line] += n * times
         taken: set[Place] = set()
         for line in matched_lines:
             taken.update(self.chains.get(line, ()))
@@ -77,19 +79,19 @@ class Coverage:
             sections = {k for (i, k) in taken if i == c.index}
             if c.kind == "alt":
                 for k in sections:
-                    self.seen[(c.index, k)] += 1
+                    self.seen[(c.index, k)] += times
             elif c.kind == "critical":
                 options = sorted(k for k in sections if k > 0)
-                self.seen[(c.index, options[0] if options else 0)] += 1
+                self.seen[(c.index, options[0] if options else 0)] += times
             elif c.kind in ("opt", "break"):
-                self.seen[(c.index, 1 if sections else 0)] += 1
+                self.seen[(c.index, 1 if sections else 0)] += times
             elif c.kind == "loop":
                 n = counts.get(c.index) or nested.get(c.index, 0)
                 if n:
-                    self.iterations.setdefault(c.index, Counter())[n] += 1
-                    self.seen[(c.index, min(n, 2))] += 1
+                    self.iterations.setdefault(c.index, Counter())[n] += times
+                    self.seen[(c.index, min(n, 2))] += times
             else:  # par: all its sections run
-                self.seen[(c.index, 0)] += 1
+                self.seen[(c.index, 0)] += times
 
     def rows(self) -> Iterator[tuple[Choice, int, str, str, int]]:
         """(choice, value, path name, meaning, traces) for every alternative."""

@@ -80,6 +80,13 @@ def _unknown(stream: JsonStream, what: str) -> TraceFileError:
 def _objects(stream: JsonStream) -> Iterator[Batch]:
     """One or more top-level objects: OTLP documents, or a Jaeger export."""
     while stream.peek():
+        line_doc = stream.whole_line(_otlp_document)
+        if line_doc is not None:  # the file exporter's document per line: in one go
+            doc, line = line_doc
+            here = f"{stream.name}:{line}"
+            for element in doc["resourceSpans"]:
+                yield Batch(_otlp_resource(element, here), False, "otlp")
+            continue
         where = stream.where()
         keys = stream.members()
         first = next(keys, None)
@@ -93,6 +100,11 @@ def _objects(stream: JsonStream) -> Iterator[Batch]:
                 f"`{first}`", where,
                 "expected OTLP JSON (`resourceSpans`), Jaeger JSON (`data`) or Zipkin v2 JSON "
                 "(an array of spans)")
+
+
+def _otlp_document(value: object) -> bool:
+    return isinstance(value, dict) and next(iter(value), None) == "resourceSpans" \
+        and isinstance(value["resourceSpans"], list)
 
 
 def _document(stream: JsonStream, key: str, keys: Iterator[str]) -> Iterator[Batch]:
@@ -134,19 +146,54 @@ def _otlp_resource(element: object, where: str) -> list[Span]:
     if not isinstance(element, dict):
         raise TraceFileError("a `resourceSpans` entry is not an object", where)
     resource = _attributes(_dict(element.get("resource"), where, "resource")
-                           .get("attributes"), where, None)
+                           .get("attributes"), where, _RESOURCE_KEYS)
     service = _text(resource.get("service.name"))
     clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
-    out = []
+    out: list[Span] = []
     scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
     for scope in _list(scopes, where, "scopeSpans"):
-        for raw in _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
-                         "spans"):
-            out.append(_otlp_span(raw, service, clock, where))
+        spans = _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
+                      "spans")
+        out += [_otlp_span(raw, service, clock, where) for raw in spans]
     return out
 
 
+_RESOURCE_KEYS = frozenset({"service.name", "service.instance.id", "host.name"})
+
+
+_KINDS_FAST: dict[object, str] = {**_OTLP_KINDS, **{
+    f"SPAN_KIND_{word.upper()}": kind for word, kind in _WORD_KINDS.items()}}
+
+
 def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span:
+    """A span, the common case inline (a million spans: each call saved counts); any
+    surprise goes the careful way, `_otlp_span_checked`, which says what is wrong."""
+    try:
+        get = raw.get  # type: ignore[attr-defined]
+        trace_id = get("traceId").strip().lower()
+        span_id = get("spanId").strip().lower()
+        parent = get("parentSpanId")
+        parent = parent.strip().lower() if parent else None
+        kind = _KINDS_FAST[get("kind", 0)]
+        start = int(get("startTimeUnixNano"))
+        end = get("endTimeUnixNano")
+        end = int(end) if end is not None else start
+        attributes: dict[str, object] = {}
+        for item in get("attributes") or ():
+            key = item["key"]
+            if key in READ_ATTRIBUTES:
+                attributes[key] = _any_value(item.get("value"))
+        name = get("name", "")
+        if get("links") or not (trace_id and span_id) or type(name) is not str \
+                or (parent is not None and not parent.strip("0")):
+            raise ValueError  # links, and the odd cases: the careful way
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return _otlp_span_checked(raw, service, clock, where)
+    return Span(trace_id, span_id, parent or None, name, kind, service, clock, start, end,
+                attributes, (), where)
+
+
+def _otlp_span_checked(raw: object, service: str | None, clock: str, where: str) -> Span:
     span = _dict(raw, where, "span")
     trace_id = _id(span.get("traceId"), where, "traceId")
     kind = span.get("kind", 0)
@@ -155,15 +202,18 @@ def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span
         kind = _WORD_KINDS.get(kind, INTERNAL)
     else:
         kind = _OTLP_KINDS.get(kind, INTERNAL) if isinstance(kind, int) else INTERNAL
-    links = tuple(_id(link.get("spanId"), where, "link spanId")
-                  for link in _list(span.get("links") or [], where, "links")
-                  if isinstance(link, dict) and
-                  str(link.get("traceId", "")).lower() == trace_id)
+    links = [link for link in _list(span.get("links") or [], where, "links")
+             if isinstance(link, dict)]
+    others = tuple(dict.fromkeys(
+        linked for linked in (str(link.get("traceId") or trace_id).strip().lower()
+                              for link in links) if linked != trace_id))
     return Span(trace_id, _id(span.get("spanId"), where, "spanId"),
                 _optional_id(span.get("parentSpanId")), str(span.get("name", "")), kind,
                 service, clock, _time(span.get("startTimeUnixNano"), where),
                 _time(span.get("endTimeUnixNano", span.get("startTimeUnixNano")), where),
-                _attributes(span.get("attributes"), where), links, where)
+                _attributes(span.get("attributes"), where),
+                tuple(_id(link.get("spanId"), where, "link spanId") for link in links),
+                where, others)
 
 
 def _attributes(raw: object, where: str, keep: frozenset[str] | None = READ_ATTRIBUTES
@@ -212,11 +262,16 @@ def _jaeger_trace(trace: object, where: str) -> list[Span]:
         ptags = _jaeger_tags(process.get("tags"), where, None)
         parent = _optional_id(span.get("parentSpanID"))
         links = []
+        others: list[str] = []
         for ref in _list(span.get("references") or [], where, "references"):
-            if not isinstance(ref, dict) or str(ref.get("traceID", "")).lower() != trace_id:
+            if not isinstance(ref, dict):
                 continue
             target = _id(ref.get("spanID"), where, "reference spanID")
-            if ref.get("refType", "CHILD_OF") == "CHILD_OF" and parent is None:
+            linked = str(ref.get("traceID") or trace_id).strip().lower()
+            if linked != trace_id:  # a link into another trace (a consumer of a batch)
+                links.append(target)
+                others.append(linked)
+            elif ref.get("refType", "CHILD_OF") == "CHILD_OF" and parent is None:
                 parent = target
             elif target != parent:
                 links.append(target)
@@ -226,7 +281,7 @@ def _jaeger_trace(trace: object, where: str) -> list[Span]:
                         str(span.get("operationName", "")), kind, service,
                         f"{service}/{_instance(ptags)}",
                         start, start + _time(span.get("duration", 0), where) * 1000, tags,
-                        tuple(links), where))
+                        tuple(links), where, tuple(dict.fromkeys(others))))
     return out
 
 

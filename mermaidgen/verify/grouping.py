@@ -10,6 +10,11 @@
   is complete when a span of another trace begins, or the file ends. Memory is then
   bounded by the largest trace. Spans of a trace that appear again after another trace
   began break that promise: an error says so (checked against the last `RECENT` traces).
+
+A consumer span that links to a span of another trace (a batch consumer, a message
+processed in a trace of its own) joins the two traces into one, when both are pending at
+the end (without `--sorted`, for OTLP and flat Zipkin); a trace held whole or checked
+early (Jaeger, `--sorted`) is checked on its own.
 """
 
 from __future__ import annotations
@@ -68,5 +73,38 @@ def traces(files: Iterable[tuple[Path, str]], *, sorted_input: bool = False
                 pending.setdefault(span.trace_id, []).append(span)
         if sorted_input and current is not None:
             yield Trace(current, pending.pop(current))
+    yield from _joined(pending)
+
+
+def _joined(pending: OrderedDict[str, list[Span]]) -> Iterator[Trace]:
+    """The pending traces, those that link to each other (a consumer span linking to a
+    producer span of another trace) joined into one, under the first one's id."""
+    root: dict[str, str] = {}
+
+    def find(t: str) -> str:
+        while root.get(t, t) != t:
+            root[t] = root.get(root[t], root[t])
+            t = root[t]
+        return t
+
+    order: dict[str, int] = {}
     for trace_id, spans in pending.items():
+        for span in spans:
+            for other in span.other_traces:
+                if other in pending:
+                    if not order:
+                        order = {t: i for i, t in enumerate(pending)}
+                    a, b = find(trace_id), find(other)
+                    if a != b:  # the one read first stays the root
+                        first, second = sorted((a, b), key=order.__getitem__)
+                        root[second] = first
+    if not root:
+        for trace_id, spans in pending.items():
+            yield Trace(trace_id, spans)
+        return
+    groups: OrderedDict[str, list[Span]] = OrderedDict()
+    for trace_id, spans in pending.items():
+        groups.setdefault(find(trace_id), []).extend(spans)
+    for trace_id, spans in groups.items():
         yield Trace(trace_id, spans)
+

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from mermaidgen.errors import MermaidgenError
@@ -136,6 +136,27 @@ class JsonStream:
             line = self.line
             self._advance(end)
             return found, line
+
+    def whole_line(self, accept: Callable[[Any], bool]) -> tuple[Any, int] | None:
+        """The value that starts here, when it is all of the rest of its line and that
+        line is already read (the OpenTelemetry file exporter writes one document per
+        line): decoded in one go, as a reader of JSON lines would. None otherwise, and
+        nothing is consumed (the caller then walks the value piece by piece, which
+        bounds memory by an element, and locates any error)."""
+        self.peek()
+        buf, pos = self.buf, self.pos
+        newline = buf.find("\n", pos)
+        if newline < 0:
+            return None
+        try:
+            found, end = _DECODER.raw_decode(buf, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        if end > newline or buf[end:newline].strip(_WHITESPACE) or not accept(found):
+            return None
+        line = self.line
+        self._advance(end)
+        return found, line
 
     def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
         """Could the value be cut by the end of the text read so far (not wrong)?"""

@@ -20,13 +20,18 @@ Which diagram message, among those between the two participants, in this order:
 
 Between two participants with a broker drawn between them (`A->>Kafka`, `Kafka->>B`) the
 pair becomes the two hops the diagram draws: the publish once per producer span, a
-delivery per consumer span. A request that the diagram answers (`analysis` roles) gets
-its reply when the server span ends: the reply named by `mermaidgen.reply`, else the
-only one the diagram draws; when the diagram draws several (an `alt` of replies) and no
-attribute names one, the hop keeps them all and `check.py` tries each. An INTERNAL span
-is a self message (`A->>A`) when its name's event key (or its attributes) says so; other
-INTERNAL spans are the services' own business and are not reported. A span between
-participants that matches no message is *unmatched*: reported, not checked.
+delivery per consumer span. A sending span whose parent is a sending span of the same
+service is part of its parent's send (FastStream writes a `create` span, the consumer's
+parent, and under it the `publish` span), not a message of its own.
+
+A request that the diagram answers (`analysis` roles) over HTTP or RPC (a CLIENT/SERVER
+pair) gets its reply when the server span ends (over messaging, the reply is an event of
+its own, with its own spans): the reply named by `mermaidgen.reply`, else the only one
+the diagram draws; when the diagram draws several (an `alt` of replies) and no attribute
+names one, the hop keeps them all and `check.py` tries each. An INTERNAL span is a self
+message (`A->>A`) when its name's event key (or its attributes) says so; other INTERNAL
+spans are the services' own business and are not reported. A span between participants
+that matches no message is *unmatched*: reported, not checked.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from dataclasses import dataclass, field
 from mermaidgen.analysis import Analysis
 from mermaidgen.contract.keys import TOPIC, event_key
 from mermaidgen.verify.participants import Participants
-from mermaidgen.verify.spans import INTERNAL, RECEIVING, SENDING, Span
+from mermaidgen.verify.spans import CONSUMER, INTERNAL, PRODUCER, RECEIVING, SENDING, Span
+
+MESSAGING = frozenset({PRODUCER, CONSUMER})
 
 Clocked = tuple[str, int]
 """(clock, nanoseconds): a time as one service's clock read it."""
@@ -201,6 +208,10 @@ class Mapper:
             self._pair(s, r, silent, out, add, published, explain)
         for s in spans:
             if s.kind in SENDING and s.span_id not in paired:
+                parent = by_id.get(s.parent_id or "")
+                if parent is not None and parent.kind in SENDING \
+                        and parent.service == s.service:
+                    continue  # one send in two spans: FastStream's `create`, then `publish`
                 self._pair(s, None, silent, out, add, published, explain)
             elif s.kind == INTERNAL:
                 self._internal(s, out, add, explain)
@@ -272,8 +283,8 @@ class Mapper:
         if explain:
             out.decisions.append(f"{main.where} span `{main.name}` ({main.kind}): "
                                  f"{_arrow(m)} (line {m.line}), by {rule}")
-        if m.role != "request" or not m.replies:
-            return
+        if m.role != "request" or not m.replies or main.kind in MESSAGING:
+            return  # over messaging, a reply is a message of its own, with its own spans
         replies = [self.cat.messages[k] for k in m.replies]
         named = _explicit(spans, "mermaidgen.reply")
         if isinstance(named, str):

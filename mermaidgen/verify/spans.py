@@ -45,7 +45,9 @@ class Span:
     attributes: dict[str, object]
     """The attributes the mapping reads (`READ_ATTRIBUTES`)."""
     links: tuple[str, ...]
-    """The span ids this span links to (in its own trace; links to other traces are
-    dropped: a trace is checked on its own)."""
+    """The span ids this span links to, in its own trace or in `other_traces`."""
     where: str
     """`file:line` of the span (of the JSON value that holds it), for messages."""
+    other_traces: tuple[str, ...] = ()
+    """Other traces it links to (a consumer of a message sent in another trace): they
+    are checked as one trace with this one when `grouping.py` can join them."""

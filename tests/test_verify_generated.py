@@ -1,0 +1,45 @@
+"""`mermaidgen verify` on generated projects, with no configuration (issue 16).
+
+A generated FastStream project traced (`MERMAIDGEN_OTEL=1`) and told where to write its
+spans (`MERMAIDGEN_OTEL_FILE`) runs its own tests; each run of the flow is one trace, each
+service's spans carry its participant id as `service.name`, each consume span the diagram
+message as `mermaidgen.event`, each step a service takes alone an INTERNAL span named
+like it. `mermaidgen verify` then reads the file with no mapping configured: every run
+conforms, no span is left unmatched, and the coverage shows every alternative the
+project's path tests drove.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from projects import project_tests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("sample", ["order-saga", "broker-fanout"])
+def test_a_traced_faststream_project_verifies_with_no_configuration(
+        traced_python, tmp_path, cli, sample):
+    diagram = ROOT / "samples" / f"{sample}.mmd"
+    out = tmp_path / "project"
+    made = cli("generate", diagram, "--target", "faststream", "--broker", "nats", "-o", out)
+    assert made.code == 0, made.out + made.err
+    traces = tmp_path / "traces.jsonl"
+    outcomes, output = project_tests(traced_python, out, MERMAIDGEN_OTEL="1",
+                                     MERMAIDGEN_OTEL_FILE=str(traces))
+    runs = [name for name, outcome in outcomes.items() if outcome == "passed"
+            and name.startswith(("test_every_path", "test_the_run")) and "in-memory" in name]
+    assert runs and all(o in ("passed", "skipped") for o in outcomes.values()), output
+    result = cli("verify", diagram, "--traces", traces, "--format", "json")
+    doc = json.loads(result.out)
+    assert result.code == 0, result.out + result.err
+    assert doc["traces"] == {"checked": len(runs), "conforming": len(runs), "failing": 0,
+                             "without_diagram_messages": 0}
+    assert doc["unmatched"] == []
+    coverage = doc["coverage"]
+    assert coverage["covered"] == coverage["total"] > 0, coverage["choices"]
+    assert all(m["count"] for m in coverage["messages"]), coverage["messages"]
