@@ -276,17 +276,16 @@ class _Move:
         files = previous.get("files") or {}
         edits = []
         for rel, info in sorted(files.items()):
-            if not rel.startswith(f"{self.old}/") or rel in done or _read(out, rel) is None:
+            data = _read(out, rel) if rel.startswith(f"{self.old}/") else None
+            if data is None or rel in done:
                 continue
             if info.get("owner") == "generated":
-                if _sha(_read(out, rel) or b"") != info.get("sha256"):
+                if _sha(data) != info.get("sha256"):
                     unclear.append(f"{rel}: a generated file of the package `{self.old}`, "
                                    "edited by hand; you decide: move your changes into "
                                    "your modules, and delete it")
-                else:
-                    edits.append(Edit(rel, None, why="generated for the package "
-                                      f"`{self.old}`; `{self.new}` has its own",
-                                      generated=True))
+                else:  # the plan lists these together (`Migration.steps`)
+                    edits.append(Edit(rel, None, generated=True))
             elif self.to(rel) in user_files:
                 edits.append(Edit(rel, self.to(rel), why=self.why(self.to(rel))))
             else:
