@@ -722,3 +722,13 @@ def test_several_imports_on_one_line_are_each_rewritten() -> None:
     assert r.repackaged(source, "flow", "commerce") == (
         b"import commerce.a, commerce.b; from commerce import c; "
         b"print(commerce.a, commerce.b)\n")
+
+
+def test_hooks_after_one_that_stays_are_still_followed() -> None:
+    """A class whose first methods are still hooks (or never were) has its later ones
+    followed too: the search goes on past them."""
+    tree = _class("    def helper(self): ...\n    def payload_b(self, ctx): ...\n"
+                  "    def on_a(self, ctx): ...\n")
+    edit = r._follow("o", "n", BEFORE, _after(["payload_b", "payload", 5],
+                     ["on_z", "handler", 4]), tree, "", [])
+    assert edit.names == (("on_a", "on_z"),)
