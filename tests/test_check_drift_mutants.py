@@ -7,6 +7,7 @@ cannot load."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import replace
@@ -366,3 +367,64 @@ def test_five_files_are_listed_in_full(repo: Path) -> None:
     assert _listed(summary, "5 not generated, in a folder mermaidgen rewrites ") == [
         f"orders/_generated/b{n}.py" for n in range(5)]
     assert "..." not in summary
+
+
+# --- renames the user's code has not followed yet (issue 12) --------------------------
+
+RENAMED = DIAGRAM.replace("Billing-->>Orders: Invoiced", "Billing-->>Orders: Invoice sent")
+
+
+def _customise_billing(repo: Path) -> Path:
+    hooks = repo / OUT / "orders/services/billing.py"
+    hooks.write_text(hooks.read_text(encoding="utf-8").replace(
+        "    pass\n", "    def payload_invoiced(self, ctx):\n        return {}\n"),
+        encoding="utf-8")
+    return hooks
+
+
+def test_a_rename_the_users_code_has_not_followed_is_drift_with_the_plan(repo: Path) -> None:
+    """The diagram renamed a message whose hook the user filled in: regenerating as
+    configured would leave that hook uncalled, so `check` says so and how to follow."""
+    _customise_billing(repo)
+    assert _drift(repo) is None
+    (repo / SPEC).write_text(RENAMED, encoding="utf-8")
+    found = _drift(repo)
+    assert found is not None
+    assert "code of yours binds to names the diagram changed: orders/services/billing.py: " \
+        "rename payload_invoiced -> payload_invoice_sent" in found.summary
+    assert found.summary.endswith(
+        f"regenerate from {repo / SPEC} with `mermaidgen generate --apply-renames`")
+    # an untouched hook file has nothing to follow: only the generated files differ
+    (repo / OUT / "orders/services/billing.py").write_text(
+        (repo / OUT / "orders/services/billing.py").read_text(encoding="utf-8").replace(
+            "    def payload_invoiced(self, ctx):\n        return {}\n", "    pass\n"),
+        encoding="utf-8")
+    plain = _drift(repo)
+    assert plain is not None and "binds to names" not in plain.summary
+
+
+def test_a_rename_only_the_user_can_decide_is_drift_with_the_steps(repo: Path) -> None:
+    """A manifest from before version 3 kept no hooks: what the hook became is for the
+    user to say, and the flag would not do it."""
+    _customise_billing(repo)
+    manifest_file = repo / OUT / ".mermaidgen/manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    del manifest["bindings"], manifest["model"]
+    manifest_file.write_text(json.dumps({**manifest, "mermaidgen_manifest": 2}),
+                             encoding="utf-8")
+    (repo / SPEC).write_text(RENAMED, encoding="utf-8")
+    found = _drift(repo)
+    assert found is not None and "you decide" in found.summary
+    assert "--apply-renames" not in found.summary
+
+
+def test_check_fails_on_a_pending_rename_and_prints_the_plan(repo: Path, capsys) -> None:
+    _customise_billing(repo)
+    (repo / SPEC).write_text(RENAMED, encoding="utf-8")
+    assert _run(["check"]) == 1  # drift: product.md's exit code 1
+    err = capsys.readouterr().err
+    assert "rename payload_invoiced -> payload_invoice_sent" in err and "[drift]" in err
+    assert _run(["generate"]) == 1  # the plan, nothing written
+    assert _run(["generate", "--apply-renames"]) == 0
+    capsys.readouterr()
+    assert _run(["check"]) == 0, capsys.readouterr().err

@@ -317,6 +317,81 @@ def test_a_manifest_without_bindings_leaves_renames_to_the_user(cli, tmp_path):
         "folder's manifest is too old" in done.err
 
 
+def _repackaged_saga(cli, tmp_path: Path) -> Path:
+    """The saga with the user's code in `flow`: a hook in inv.py, and a helper module of
+    theirs that another hook imports by the package's absolute name."""
+    out = _saga(cli, tmp_path)
+    saga = out / "flow" / "services" / "order_saga.py"
+    imports = "import flow.services.inv\nfrom flow.services import inv as stock\n"
+    saga.write_text(saga.read_text(encoding="utf-8").replace(
+                        "import wiring\n", "import wiring\n" + imports).replace(
+                        "    pass\n", "    async def on_stock_reserved(self, ctx):\n"
+                        "        print(flow.services.inv.__name__, stock.__name__)\n"
+                        "        return await super().on_stock_reserved(ctx)\n"),
+                    encoding="utf-8")
+    assert "flow.services.inv flow.services.inv" in _ran(out)
+    return out
+
+
+def test_a_package_change_is_applied_with_the_flag(cli, tmp_path):
+    """--package with --apply-renames moves the user's files to the new package in the
+    same swap: their hooks run from there, absolute imports of the old package follow,
+    the old package's files leave (the originals kept), and the manifest says `shop`."""
+    out = _repackaged_saga(cli, tmp_path)
+    before = tree(out)
+    done = _generate(cli, tmp_path, SAGA, "--package", "shop")
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "flow/services/inv.py -> shop/services/inv.py" in done.err
+    assert "--package flow" in done.err and "--apply-renames" in done.err
+
+    done = _generate(cli, tmp_path, SAGA, "--package", "shop", "--apply-renames")
+    assert done.code == 0, done.err
+    assert _manifest(out)["package"] == "shop"
+    mine = out / "shop" / "services"
+    assert "the user's stock code" in (mine / "inv.py").read_text(encoding="utf-8")
+    assert "import wiring\nimport shop.services.inv\nfrom shop.services import inv as " \
+        "stock\n" in (mine / "order_saga.py").read_text(encoding="utf-8")
+    left = [p.relative_to(out).as_posix() for p in (out / "flow").rglob("*") if p.is_file()]
+    assert not [p for p in left if "__pycache__" not in p]
+    replaced = out / ".mermaidgen" / "replaced" / "flow" / "services"
+    assert "the user's stock code" in (replaced / "inv.py").read_text(encoding="utf-8")
+    assert "flow.services" in (replaced / "order_saga.py").read_text(encoding="utf-8")
+    assert not [p for p in _manifest(out)["files"] if p.startswith("flow/")]
+    ran = run([sys.executable, "-m", "shop"], out)
+    assert ran.returncode == 0, ran.stderr
+    assert "the user's stock code" in ran.stdout
+    assert "shop.services.inv shop.services.inv" in ran.stdout
+    # and the next run is a plain one
+    again = _generate(cli, tmp_path, SAGA, "--package", "shop")
+    assert again.code == 0, again.err
+    assert "no longer generated" not in again.err
+
+
+def test_a_package_change_with_files_mermaidgen_does_not_know_stops(cli, tmp_path):
+    """A module the user added to the old package may be imported by their hooks: moving
+    the rest without it would break them, so the run stops and names it."""
+    out = _repackaged_saga(cli, tmp_path)
+    (out / "flow" / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    before = tree(out)
+    done = _generate(cli, tmp_path, SAGA, "--package", "shop", "--apply-renames")
+    assert done.code == 1, done.err
+    assert tree(out) == before
+    assert "flow/helpers.py" in done.err and "you decide" in done.err
+
+
+def test_a_package_change_and_a_renamed_participant_together(cli, tmp_path):
+    out = _saga(cli, tmp_path)
+    done = _generate(cli, tmp_path, RENAMED_ID, "--package", "shop", "--apply-renames")
+    assert done.code == 0, done.err
+    moved = (out / "shop" / "services" / "stock.py").read_text(encoding="utf-8")
+    assert "class Stock(wiring.StockBase):" in moved
+    assert not (out / "flow" / "services" / "inv.py").exists()
+    ran = run([sys.executable, "-m", "shop"], out)
+    assert ran.returncode == 0, ran.stderr
+    assert "the user's stock code" in ran.stdout
+
+
 @pytest.mark.parametrize("field, value", [
     ("bindings", {"../evil.py": {"participant": "Inv", "class": "Inv", "base": "InvBase",
                                  "hooks": []}}),
@@ -365,3 +440,88 @@ def test_a_failed_swap_puts_a_moved_user_file_back(tmp_path, monkeypatch):
     assert not (out / "old.py").exists()
     assert (out / "new.py").read_bytes() == b"mine, moved\n"
     assert (out / swap.REPLACED / "old.py").read_bytes() == b"mine\n"
+
+
+# --- the engines: moved hooks still called in a real run ---------------------------------
+
+ORCHESTRATED = """sequenceDiagram
+    participant Orchestrator
+    participant Inv as Inventory
+    participant Pay as Payments
+    Orchestrator->>+Inv: Reserve stock
+    Inv-->>-Orchestrator: Stock reserved
+    Orchestrator->>+Pay: Charge card
+    Pay-->>-Orchestrator: Card charged
+"""
+
+
+def _renamed_everything(text: str) -> str:
+    """`Inv` renamed `Stock` and its request renamed: its module moves, its class and
+    base are renamed, and so are the hooks of that message."""
+    return text.replace("Inv as", "Stock as").replace("+Inv:", "+Stock:") \
+        .replace(")Inv:", ")Stock:").replace("Inv-", "Stock-").replace("Reserve stock",
+                                                                      "Hold stock")
+
+
+def _add_method(user_file: Path, code: str) -> None:
+    text = user_file.read_text(encoding="utf-8")
+    assert "    pass\n" in text, user_file
+    user_file.write_text(text.replace("    pass\n", code), encoding="utf-8")
+
+
+@pytest.mark.engine
+def test_faststream_hooks_moved_by_apply_renames_still_run(cli, tmp_path: Path,
+                                                           faststream_python: Path) -> None:
+    """A FastStream project (in-memory broker): after a participant id, a message and the
+    package are renamed at once, --apply-renames moves the user's hooks and a run of the
+    new package calls them."""
+    out = tmp_path / "out"
+    args = ("--target", "faststream", "--broker", "nats")
+    assert _generate(cli, tmp_path, SAGA, *args, "--package", "flow").code == 0
+    _add_method(out / "flow" / "services" / "inv.py",
+                "    async def on_reserve_stock(self, ctx):\n"
+                "        print('the user hook on the stock request')\n"
+                "        return await super().on_reserve_stock(ctx)\n\n"
+                "    def payload_stock_reserved(self, ctx):\n"
+                "        print('the user payload of the reservation')\n"
+                "        return super().payload_stock_reserved(ctx)\n")
+
+    done = _generate(cli, tmp_path, _renamed_everything(SAGA), *args, "--package", "shop",
+                     "--apply-renames")
+    assert done.code == 0, done.err
+    moved = (out / "shop" / "services" / "stock.py").read_text(encoding="utf-8")
+    assert "async def on_hold_stock(self, ctx):" in moved
+    ran = run([faststream_python, "-m", "shop"], out)
+    assert ran.returncode == 0, ran.stderr
+    assert "the user hook on the stock request" in ran.stdout, ran.stdout + ran.stderr
+    assert "the user payload of the reservation" in ran.stdout
+
+
+@pytest.mark.engine
+def test_temporal_hooks_moved_by_apply_renames_still_run(cli, tmp_path: Path,
+                                                         temporal_python: Path) -> None:
+    """A Temporal project (the time-skipping test server): the workflow's hook and the
+    activity's hook of a renamed participant and message, and the package, follow."""
+    out = tmp_path / "out"
+    args = ("--target", "temporal", "--style", "orchestration")
+    source = tmp_path / "flow.mmd"
+    source.write_text(ORCHESTRATED, encoding="utf-8")
+    assert cli("generate", source, "--out", out, *args, "--package", "flow").code == 0
+    _add_method(out / "flow" / "services" / "inv.py",
+                "    def reply_reserve_stock(self, ctx):\n"
+                "        print('the user activity reserving stock')\n"
+                "        return super().reply_reserve_stock(ctx)\n")
+    _add_method(out / "flow" / "workflow.py",
+                "    def request_inv_reserve_stock(self, ctx):\n"
+                "        print('the user workflow asking for stock')\n"
+                "        return super().request_inv_reserve_stock(ctx)\n")
+    source.write_text(_renamed_everything(ORCHESTRATED), encoding="utf-8")
+    done = cli("generate", source, "--out", out, *args, "--package", "shop",
+               "--apply-renames")
+    assert done.code == 0, done.err
+    assert "def reply_hold_stock(self, ctx):" in \
+        (out / "shop" / "services" / "stock.py").read_text(encoding="utf-8")
+    ran = run([temporal_python, "-m", "shop"], out, TEMPORAL_CLI_PATH="/nonexistent/temporal")
+    assert ran.returncode == 0, ran.stderr
+    assert "the user activity reserving stock" in ran.stdout, ran.stdout + ran.stderr
+    assert "the user workflow asking for stock" in ran.stdout

@@ -166,7 +166,7 @@ def drift(generation) -> Drift | None:
     """What differs between a configured generation and its folder, or None."""
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.temporal_versions import with_evolution
-    from mermaidgen.codegen.write import output
+    from mermaidgen.codegen.write import output, renames
     from mermaidgen.codegen.write.user_code import broken_hooks
     from mermaidgen.mermaid.sources import load_with_text, single
 
@@ -184,12 +184,19 @@ def drift(generation) -> Drift | None:
     plan = output.plan(list(result.files), out, result.meta(), force=True)
     missing = [a.path for a in plan.actions if a.kind == "create" and a.owner == "generated"]
     changed = [a.path for a in plan.actions if a.kind in ("update", "conflict", "reclaim")]
-    lost = output.read_manifest(out) is None  # nothing proves these files are current
+    previous = output.read_manifest(out)
+    lost = previous is None  # nothing proves these files are current
+    # code of the user's that regenerating would leave uncalled (generate stops on it)
+    pending = renames.find(result, out, previous)
     broken = broken_hooks(result, out)
     unexpected = _not_generated(out, [f.path for f in result.files])
-    if not missing and not changed and not lost and not broken and not unexpected:
+    if not missing and not changed and not lost and not broken and not unexpected \
+            and not pending:
         return None
     parts = [f"no manifest ({output.MANIFEST})"] if lost else []
+    if pending:
+        parts.append("code of yours binds to names the diagram changed: "
+                     + "; ".join(pending.steps()))
     parts += broken
     if changed:
         parts.append(f"{len(changed)} generated file(s) no longer match the diagram ("
@@ -205,6 +212,10 @@ def drift(generation) -> Drift | None:
     files += [(out / p, 0) for p in missing]
     files += [(out / p, 0) for p in unexpected]
     fix = f"; regenerate from {generation.spec}" if missing or changed or lost else ""
+    if pending:  # the flag follows the renames; steps left to the user stop it
+        fix = f"; do the steps marked `you decide`, then regenerate from {generation.spec}" \
+            if pending.unclear else f"; regenerate from {generation.spec} with " \
+            f"`mermaidgen generate {renames.FLAG}`"
     return Drift(f"{out}: " + "; ".join(parts) + fix, tuple(files))
 
 

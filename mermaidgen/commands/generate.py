@@ -58,7 +58,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     from mermaidgen.codegen.temporal_versions import with_evolution
     from mermaidgen.codegen.write import output, renames
     from mermaidgen.codegen.write.user_code import (
-        refused,
+        other_diagram,
         setting_changes,
         settings_of_yours,
         stale_hooks,
@@ -93,9 +93,9 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     meta = generation.meta() | ({"settings_of_yours": settings_of_yours(previous)}
                                 if unfollowed else {})
     # code of the user's that this generation's renames would leave uncalled: moved along
-    # with --apply-renames, else a plan (a refused folder is said first: renames there
-    # would be the wrong question)
-    migration = renames.Migration() if refused(generation, folder, previous) else \
+    # with --apply-renames, else a plan (a folder of another diagram is said first: renames
+    # would be the wrong question); a --package change moves the user's files the same way
+    migration = renames.Migration() if other_diagram(generation, folder, previous) else \
         renames.find(generation, folder, previous)
     follow = apply_renames and not migration.unclear
     stranded = migration.plan(folder) if migration and not follow else None
@@ -103,7 +103,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
                        migration.writes if follow else None,
                        migration.read if follow else None)
     broken = structure_plan(generation, folder, previous,
-                            migration.writes if follow else None) or stranded
+                            migration.writes if follow else None, stranded)
     if diff:
         sys.stdout.write(output.diff(plan))
         return 0

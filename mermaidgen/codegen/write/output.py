@@ -292,11 +292,13 @@ def _plan(files: list[RenderedFile], out: Path, meta: dict, force: bool,
         actions.append(Action(f.path, kind, f.owner))
     for path, content in sorted(migrated.items()):
         if content is None:
-            if path in by_path or known.get(path, {}).get("owner") != "user":
+            # a file of the user's, or one of mermaidgen's of a package the user's moved from
+            owner = known.get(path, {}).get("owner")
+            if path in by_path or owner is None or owner != "user" and path not in read:
                 raise OutputError(f"{path}: a rename can only take a file of yours out of "
                                   "the package")
             _safe_path(out, path)
-            actions.append(Action(path, "retire", "user"))
+            actions.append(Action(path, "retire", owner))
         elif path not in by_path:
             raise OutputError(f"{path}: a rename cannot move code of yours there")
     for path, info in sorted(known.items()):

@@ -82,6 +82,8 @@ class Edit:
     """Methods of the class that customise hooks the diagram no longer has."""
     class_name: str = ""
     why: str = ""
+    generated: bool = False
+    """A file mermaidgen generated (of a package the user's files move from)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +97,25 @@ class Migration:
     read: dict[str, str] = field(default_factory=dict)
     """rel -> sha256 of each file the edits were computed from (checked again before
     writing: a file edited in between is never overwritten with an outdated copy)."""
+    package: tuple[str, str] | None = None
+    """(recorded package, requested package) when `--package` moves the user's files."""
 
     def __bool__(self) -> bool:
         return bool(self.edits or self.unclear)
 
     def plan(self, out: Path) -> str:
         """The exact steps, for a run that stops."""
-        lines = [f"{out}: the diagram's names changed, and code of yours would no longer "
-                 "be called, so nothing was written:"]
-        for e in self.edits:
-            lines += [f"  {line}" for line in _described(e)]
-        lines += [f"  {line}" for line in self.unclear]
+        if self.package:
+            was, now = self.package
+            lines = [f"{out}: this folder holds the package `{was}` (recorded in its "
+                     f"manifest), and --package asks for `{now}`; your code in {was}/ would "
+                     "no longer run, so nothing was written. To keep the package: run "
+                     f"again without --package, or with --package {was}. To move to "
+                     f"`{now}`:"]
+        else:
+            lines = [f"{out}: the diagram's names changed, and code of yours would no "
+                     "longer be called, so nothing was written:"]
+        lines += [f"  {line}" for line in self.steps()]
         if self.unclear:
             lines.append("Do the steps marked `you decide` by hand (or change the diagram "
                          "back), then run again" + (f"; {FLAG} then does the rest."
@@ -115,6 +125,19 @@ class Migration:
                          "together with the generated ones; every original is kept under "
                          ".mermaidgen/replaced/), or do it by hand and run again.")
         return "\n".join(lines)
+
+
+    def steps(self) -> list[str]:
+        """Each step of the plan, one a line: what the flag does, then what the user
+        decides."""
+        lines = [line for e in self.edits if not e.generated for line in _described(e)]
+        ours = [e.old for e in self.edits if e.generated]
+        if ours and self.package:
+            lines.append(f"{len(ours)} generated file(s) of the package `{self.package[0]}` "
+                         "would be taken away (the new package has its own; copies kept "
+                         "under .mermaidgen/replaced/): " + ", ".join(ours[:4])
+                         + (", ..." if len(ours) > 4 else ""))
+        return lines + list(self.unclear)
 
 
 def _described(e: Edit) -> list[str]:
@@ -135,18 +158,22 @@ def _sha(data: bytes) -> str:
 
 
 def find(generation: Generation, out: Path, previous: dict | None) -> Migration:
-    """What the user's code needs to follow this generation (empty: nothing)."""
-    if not previous or previous.get("package") != generation.package:
-        return Migration()  # a package change is refused before this (user_code)
+    """What the user's code needs to follow this generation (empty: nothing). A
+    `--package` other than the recorded one moves all of the user's files to the new
+    package (`_Move`), and the renames are found on the files as they would be there."""
+    if not previous:
+        return Migration()
+    move = _Move.of(previous, generation.package)
     now = generation.bindings()
     new = now["bindings"]
-    old = _recorded(previous, generation.package)
+    old = {move.to(rel): entry for rel, entry in
+           _recorded(previous, move.old or generation.package).items()}
     ids = {p.id for p in generation.analysis.diagram.participants}
     earlier = set(previous.get("names") or {}) | {e["participant"] for e in old.values()}
     user_files = {f.path for f in generation.files if f.owner == "user"}
     trees: dict[str, ast.Module] = {}
     for rel in old:
-        data = _read(out, rel)
+        data = _read(out, move.origin(rel))
         if data is not None:
             try:
                 trees[rel] = ast.parse(data)
@@ -162,28 +189,34 @@ def find(generation: Generation, out: Path, previous: dict | None) -> Migration:
                                   previous.get("model"), now["model"])
     edits: list[Edit] = []
     unclear: list[str] = []
+    handled: set[str] = set()  # files on disk a step for the user is about
     for rel in gone:
         entry = old[rel]
         pid = entry["participant"]
         if pid in pairs:
             target = arrived[pairs[pid]]
-            if _read(out, target) is not None:
-                unclear.append(f"{rel} -> {target}: `{pid}` was renamed `{pairs[pid]}`, "
-                               f"and {target} exists already; you decide: merge your code "
-                               f"from {rel} into it (class {entry['class']} becomes "
-                               f"{new[target]['class']}), then delete {rel}")
+            there = next((q for q in (target, move.origin(target))
+                          if _read(out, q) is not None), None)
+            if there is not None:
+                was = move.origin(rel)
+                unclear.append(f"{was} -> {target}: `{pid}` was renamed `{pairs[pid]}`, "
+                               f"and {there} exists already; you decide: merge your code "
+                               f"from {was} into it (class {entry['class']} becomes "
+                               f"{new[target]['class']}), then delete {was}")
+                handled.add(was)
                 continue
-            edits.append(_follow(rel, target, entry, new[target], trees[rel],
+            edits.append(_follow(move.origin(rel), target, entry, new[target], trees[rel],
                                  f"`{pid}` was renamed `{pairs[pid]}`", unclear))
         elif arrived:
+            handled.add(move.origin(rel))
             listed = ", ".join(f"`{p}` ({arrived[p]})" for p in sorted(arrived))
             unclear.append(f"{rel}: `{pid}` is no longer in the diagram, and nothing shows "
                            f"which new participant it became ({listed}); you decide: move "
                            f"its code to the new participant's module (class "
                            f"{entry['class']} becomes that module's class), or delete it")
         else:
-            edits.append(Edit(rel, None, why=f"`{pid}` is no longer in the diagram, so "
-                              "nothing calls its code", class_name=entry["class"]))
+            edits.append(Edit(move.origin(rel), None, why=f"`{pid}` is no longer in the "
+                              "diagram, so nothing calls its code", class_name=entry["class"]))
     for rel, entry in new.items():
         before = old.get(rel)
         if before is None or rel not in trees or rel not in user_files:
@@ -191,13 +224,89 @@ def find(generation: Generation, out: Path, previous: dict | None) -> Migration:
         if before["participant"] != entry["participant"] and \
                 pairs.get(before["participant"]) != entry["participant"]:
             continue  # another participant's now (the orchestrator moved): user_code's case
-        edit = _follow(rel, rel, before, entry, trees[rel], "", unclear)
-        if edit.names or edit.retired:
+        edit = _follow(move.origin(rel), rel, before, entry, trees[rel], move.why(rel),
+                       unclear)
+        if edit.names or edit.retired or edit.old != edit.new:
             edits.append(edit)
-    return _computed(edits, unclear, out)
+    if move:
+        edits += move.rest(out, previous, handled | {e.old for e in edits}, user_files,
+                           unclear)
+    return _computed(edits, unclear, out, move)
 
 
-def _computed(edits: list[Edit], unclear: list[str], out: Path) -> Migration:
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """The package the user's files are in (`old`) and the one this generation writes
+    (`new`), when `--package` changed them; both empty otherwise."""
+
+    old: str = ""
+    new: str = ""
+
+    @staticmethod
+    def of(previous: dict, package: str) -> _Move:
+        before = previous.get("package")
+        return _Move(before, package) if isinstance(before, str) and before != package \
+            else _Move()
+
+    def __bool__(self) -> bool:
+        return bool(self.old)
+
+    def to(self, rel: str) -> str:
+        """Where a file of the old package goes in the new one."""
+        return self.new + rel[len(self.old):] if self and rel.startswith(f"{self.old}/") \
+            else rel
+
+    def origin(self, rel: str) -> str:
+        """Where a file of the new package is now (the inverse of `to`)."""
+        return self.old + rel[len(self.new):] if self and rel.startswith(f"{self.new}/") \
+            else rel
+
+    def why(self, rel: str) -> str:
+        return f"the package is now `{self.new}` (--package)" if self.origin(rel) != rel \
+            else ""
+
+    def rest(self, out: Path, previous: dict, done: set[str], user_files: set[str],
+             unclear: list[str]) -> list[Edit]:
+        """The moves of the old package's other files: the user's that no rename moved
+        (`done`) go to the same place in the new package; mermaidgen's leave it (the new
+        package has its own), unless edited by hand. A file there that the manifest does
+        not know may be code the moved files import: only the user can move it."""
+        from mermaidgen.codegen.write.swap import OutputError, no_links
+
+        files = previous.get("files") or {}
+        edits = []
+        for rel, info in sorted(files.items()):
+            data = _read(out, rel) if rel.startswith(f"{self.old}/") else None
+            if data is None or rel in done:
+                continue
+            if info.get("owner") == "generated":
+                if _sha(data) != info.get("sha256"):
+                    unclear.append(f"{rel}: a generated file of the package `{self.old}`, "
+                                   "edited by hand; you decide: move your changes into "
+                                   "your modules, and delete it")
+                else:  # the plan lists these together (`Migration.steps`)
+                    edits.append(Edit(rel, None, generated=True))
+            elif self.to(rel) in user_files:
+                edits.append(Edit(rel, self.to(rel), why=self.why(self.to(rel))))
+            else:
+                unclear.append(f"{rel}: yours, and `{self.new}` has no file of yours at "
+                               f"{self.to(rel)}; you decide: move or delete it")
+        try:
+            folder = no_links(out, self.old)
+            found = sorted(p.relative_to(out).as_posix() for p in folder.rglob("*")
+                           if not p.is_dir() and "__pycache__" not in p.parts)
+        except (OSError, OutputError):
+            found = []
+        for rel in found:
+            if rel not in files:
+                unclear.append(f"{rel}: in the package `{self.old}`, and not written by "
+                               f"mermaidgen; you decide: move it to {self.to(rel)} (and "
+                               f"change `{self.old}.` imports of it), or delete it")
+        return edits
+
+
+def _computed(edits: list[Edit], unclear: list[str], out: Path,
+              move: _Move = _Move()) -> Migration:
     """The migration with each edit's new content; an edit that cannot be made safely
     becomes a step for the user."""
     writes: dict[str, bytes | None] = {}
@@ -210,6 +319,8 @@ def _computed(edits: list[Edit], unclear: list[str], out: Path) -> Migration:
         try:
             content = None if e.new is None else \
                 rewrite(source, e.class_name, dict(e.names), e.retired)
+            if content is not None and move:
+                content = repackaged(content, move.old, move.new)
         except (RewriteError, SyntaxError, ValueError) as exc:
             unclear.append(f"{e.old}: cannot be rewritten safely ({exc}); you decide: "
                            + "; ".join(_described(e)))
@@ -220,7 +331,8 @@ def _computed(edits: list[Edit], unclear: list[str], out: Path) -> Migration:
         if e.new is not None:
             writes[e.new] = content
         done.append(e)
-    return Migration(tuple(done), tuple(unclear), writes, read)
+    return Migration(tuple(done), tuple(unclear), writes, read,
+                     (move.old, move.new) if move else None)
 
 
 def _recorded(previous: dict, package: str) -> dict[str, dict]:
@@ -399,6 +511,40 @@ def rewrite(source: bytes, class_name: str, names: dict[str, str],
         lines.insert(first, was[:len(was) - len(was.lstrip())] + b"pass\n")
     result = b"".join(lines)
     ast.parse(result)  # what is written must still be Python
+    return result
+
+
+def repackaged(source: bytes, old: str, new: str) -> bytes:
+    """`source` with its absolute imports of the package `old` (`import old.x`, `from
+    old.x import y`) made imports of `new`; where `import old...` binds the name `old`,
+    its uses follow too. Relative imports (`from .. import x`) need nothing."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    spots: list[tuple[int, int, str, str]] = []
+    bound = False
+
+    def ours(module: str | None) -> bool:
+        return module is not None and (module == old or module.startswith(f"{old}."))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and ours(node.module):
+            spots.append(_defined_at(lines, node, "from", old, new))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if ours(alias.name):
+                    bound |= alias.asname is None
+                    spots.append((alias.lineno - 1, alias.col_offset, old, new))
+    if bound:
+        spots += [(n.lineno - 1, n.col_offset, old, new) for n in ast.walk(tree)
+                  if isinstance(n, ast.Name) and n.id == old]
+    # ast's columns count UTF-8 bytes, as the lines here do
+    for index, column, was, now in sorted(set(spots), reverse=True):
+        line = lines[index]
+        if line[column:column + len(was)] != was.encode():
+            raise RewriteError(f"line {index + 1}: expected {was}")
+        lines[index] = line[:column] + now.encode() + line[column + len(was):]
+    result = b"".join(lines)
+    ast.parse(result)
     return result
 
 

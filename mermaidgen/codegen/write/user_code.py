@@ -132,19 +132,21 @@ def _wiring_uses(tree: ast.Module) -> list[tuple[int, str]]:
     return uses
 
 
-def refused(generation: Generation, out: Path, previous: dict | None) -> str | None:
-    """Why this generation does not belong in this folder at all (another package, another
-    diagram), with what to do; None when it does."""
-    return _package_moved(generation, out, previous) or \
-        _other_diagram(generation, out, previous)
+def other_diagram(generation: Generation, out: Path, previous: dict | None) -> str | None:
+    """Why this generation does not belong in this folder at all (another diagram's), with
+    what to do; None when it does."""
+    return _other_diagram(generation, out, previous)
 
 
 def structure_plan(generation: Generation, out: Path, previous: dict | None,
-                   overlay: dict[str, bytes | None] | None = None) -> str | None:
+                   overlay: dict[str, bytes | None] | None = None,
+                   renames: str | None = None) -> str | None:
     """Why generating would leave the user's code unreachable or broken, and what to do;
     None when it would not. `previous`: the folder's manifest before this run; `overlay`:
-    user files as renames would rewrite them."""
-    refusal = refused(generation, out, previous)
+    user files as renames would rewrite them (None: taken away); `renames`: the plan of
+    renames not applied, said after a refusal of the folder and before broken hooks."""
+    refusal = _other_diagram(generation, out, previous) or renames or \
+        _package_moved(generation, out, previous, overlay or {})
     if refusal:
         return refusal
     broken = broken_hooks(generation, out, overlay)
@@ -180,9 +182,11 @@ def _quoted(text: str) -> str:
     return shlex.quote(text)
 
 
-def _package_moved(generation: Generation, out: Path, previous: dict | None) -> str | None:
+def _package_moved(generation: Generation, out: Path, previous: dict | None,
+                   overlay: dict[str, bytes | None]) -> str | None:
     """A `--package` other than the one the folder holds would leave the user's code in the
-    old package, unused: refused while any of it is still there, with the moves to make."""
+    old package, unused: refused while any of it is still there (and not taken away by
+    `overlay`, the applied plan of `renames`), with the moves to make."""
     old = (previous or {}).get("package")
     new = generation.package
     if not old or old == new:
@@ -191,7 +195,8 @@ def _package_moved(generation: Generation, out: Path, previous: dict | None) -> 
 
     yours = []
     for rel, info in sorted((previous or {}).get("files", {}).items()):
-        if info.get("owner") != "user" or not rel.startswith(f"{old}/"):
+        if info.get("owner") != "user" or not rel.startswith(f"{old}/") or \
+                (rel in overlay and overlay[rel] is None):
             continue
         try:
             if no_links(out, rel).exists():
