@@ -26,7 +26,7 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from projects import CI_VARIABLE, ci_mode, make_venv, pip_install  # noqa: E402  (the path)
+from projects import CI_VARIABLE, ci_mode, quick_venv  # noqa: E402  (the path)
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 
@@ -45,6 +45,11 @@ mode) could not run, which fails them."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "loadscopereorder", None):
+        # pytest-xdist would hand out the files with the most tests first, which puts the
+        # engine files (few tests, minutes of work) last; keep the order of
+        # LONGEST_FIRST below instead.
+        config.option.loadscopereorder = False
     if ci_mode():
         # CI tries the same examples on every run: a red CI is reproducible, and a property
         # test cannot turn red on a change that did not touch it. Exploring new examples is
@@ -58,6 +63,27 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"{', '.join(rewriting)} is set in CI mode (CI or {CI_VARIABLE}=1): the golden, "
             "drawing and README comparisons would rewrite themselves and pass; unset it")
+
+
+# The files that take longest, longest first. pytest-xdist's `--dist loadfile` hands files
+# to the workers by number of tests (or in collection order), which left the engine files
+# for last: one worker ran them alone while the other sat idle. Handing out the longest first
+# (the classic longest-processing-time rule) lets the many short files fill the gaps.
+# Measured by CPU time per file (tests, their subprocesses and servers' clients included);
+# a file not listed keeps its place after these.
+LONGEST_FIRST = (
+    "test_target_faststream.py", "test_target_temporal.py", "test_properties.py",
+    "test_fuzz_regressions.py", "test_temporal_operations.py", "test_faststream_faults.py",
+    "test_faststream_identity.py",
+    "test_mypy.py", "test_template_safety.py", "test_generate.py", "test_paths.py",
+    "test_determinism.py", "test_readme.py", "test_template_context.py", "test_limits.py",
+    "test_lexer_paths.py", "test_refinement.py", "test_reply_decides.py", "test_output.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: in-file order kept
 
 
 @pytest.hookimpl(wrapper=True)
@@ -110,8 +136,7 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not (home / ".ready").is_file():
             shutil.rmtree(home, ignore_errors=True)  # what a worker that skipped left
-            python = make_venv(home)
-            pip_install(python, *requirements)
+            quick_venv(home, *requirements)
             (home / ".ready").touch()
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
 
