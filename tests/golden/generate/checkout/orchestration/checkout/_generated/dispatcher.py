@@ -6,6 +6,7 @@ message of the diagram is recorded as it happens."""
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar
@@ -35,6 +36,10 @@ class Result:
     payload: Any = field(default_factory=dict)
 
 
+_DEADLINES: ContextVar[int] = ContextVar("deadlines", default=0)
+"""How many deadlines the running code is under (a call there may be given up)."""
+
+
 class Deadline:
     """How long a `critical` block's main section may take (`async with` it): when the
     time is up, the section is cancelled and TimeoutError raised; `expired()` says so.
@@ -52,6 +57,7 @@ class Deadline:
 
     async def __aenter__(self) -> None:
         self._task = asyncio.current_task()
+        self._token = _DEADLINES.set(_DEADLINES.get() + 1)
         self._timer = asyncio.get_running_loop().call_later(self.seconds, self._expire)
 
     def _expire(self) -> None:
@@ -61,6 +67,7 @@ class Deadline:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         traceback: TracebackType | None) -> None:
+        _DEADLINES.reset(self._token)
         if self._timer is not None:
             self._timer.cancel()
         if self._expired and kind is asyncio.CancelledError:
@@ -144,6 +151,8 @@ class Dispatcher:
     async def call(self, caller: str, service: str, operation: str, message: int,
                    payload: Any) -> Result:
         self.trace.record(message, caller, service)
+        if not _DEADLINES.get():  # nobody gives up on it: answered in this task
+            return await self._answer(caller, service, operation, message, payload)
         answer = asyncio.ensure_future(self._answer(caller, service, operation, message,
                                                     payload))
         try:
