@@ -51,8 +51,8 @@ def _override(out: Path, name: str, body: str) -> None:
                     + f"\n\n{name} = Custom{name}  # noqa: F811\n", encoding="utf-8")
 
 
-def _trace(out: Path) -> list[str]:
-    main = run([sys.executable, "-m", "pickup"], out)
+def _trace(out: Path, *args: str) -> list[str]:
+    main = run([sys.executable, "-m", "pickup", *args], out)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     return [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
@@ -154,6 +154,13 @@ def test_orchestration_no_answer_in_time_runs_the_timed_option(tmp_path: Path) -
     _conforms(out)
 
 
+def test_orchestration_the_option_path_takes_the_option(tmp_path: Path) -> None:
+    # the path driver fails the main section's first step; the deadline between the
+    # `try` and that step must not hide it
+    out = _generate(tmp_path, style="orchestration")
+    assert _trace(out, "--path", "no-answer-within-2-s") == [PACK, DELAY]
+
+
 def test_orchestration_the_default_timeout_comes_from_the_label(tmp_path: Path) -> None:
     out = _generate(tmp_path, style="orchestration")
     wiring = (out / "pickup" / "_generated" / "wiring.py").read_text(encoding="utf-8")
@@ -170,8 +177,8 @@ def test_temporal_a_deadline_of_hours_passes_in_the_time_skipping_server(
     hours; the recover_ hook, which handles failures, is not asked."""
     import time
 
-    from test_target_temporal import NOWHERE, TIME_SKIPPING_TEST, _edit, generate
     from projects import project_tests
+    from test_target_temporal import NOWHERE, TIME_SKIPPING_TEST, _edit, generate
 
     out = tmp_path / "out"
     text = SAMPLE.read_text(encoding="utf-8").replace("within 2s", "within 2 hours")
