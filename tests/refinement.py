@@ -6,8 +6,8 @@ Shared by tests/test_refinement.py and benchmarks/refinement.py (the 2,000 rando
 diagrams of issue 11's acceptance).
 
 Traces the projected contract accepts are drawn at random: a scenario (a section of every
-choice, one or two loop iterations, a critical's option after a prefix of its main
-section, a break taken or not), then a random order of its messages that keeps every
+choice, one or two loop iterations, a critical's option after a proper prefix of its
+main section, a break taken or not), then a random order of its messages that keeps every
 ordering conformance.md implies (drawn before, and the same sender or the receiver then
 sending; transitively). The projection keeps the original's messages (their source
 positions), so erasing a relay is looking the message up.
@@ -69,11 +69,12 @@ def _block(b: Block, rnd: random.Random) -> tuple[Node, bool]:
             if broke or not _size(("seq", children)):
                 break  # an iteration that sent nothing is not repeated
         return ("seq", iterations), False
-    # critical: the main section, or a prefix of it and then an option
+    # critical: the main section, or a proper prefix of it (it did not complete) and then
+    # an option
     main = _section(b.sections[0].statements, rnd)[0]
     if len(b.sections) == 1 or rnd.random() < 0.4:
         return ("seq", main), False
-    cut = rnd.randint(0, _size(("seq", main)))
+    cut = rnd.randint(0, max(0, _size(("seq", main)) - 1))
     option = _section(rnd.choice(b.sections[1:]).statements, rnd)[0]
     return ("seq", [_prefix(("seq", main), cut), ("seq", option)]), False
 

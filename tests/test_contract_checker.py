@@ -201,6 +201,24 @@ CRITICAL = """
     end
     B->>A: result
 """
+TIMED = """
+    S->>S: pack
+    critical book
+      S->>C: book
+      C->>S: booked
+      S->>M: pickup time
+    option no answer within 2s
+      S->>M: delay notice
+    end
+"""
+TIMED_SHORT = """
+    critical book
+      S->>C: book
+      C->>S: booked
+    option no answer within 2s
+      S->>M: delay notice
+    end
+"""
 BREAK = """
     A->>B: order
     break out of stock
@@ -313,6 +331,21 @@ BLOCKS = [
      "critical-not-a-prefix"),
     (CRITICAL, "A>B: open; B>C: rollback; B>A: refused; B>A: result", False,
      "critical-two-options"),
+    # an option means the main section did not complete: never the whole main, then it
+    (CRITICAL, "A>B: open; B>C: begin; B>C: write; B>C: commit; B>C: rollback; B>A: result",
+     False, "critical-whole-main-then-option"),
+    (TIMED, "S>S: pack; S>C: book; C>S: booked; S>M: pickup time; S>M: delay notice", False,
+     "timed-both-sections"),
+    # a reply the decider had not received when its timer fired does not order the option
+    (TIMED, "S>S: pack; S>C: book; S>M: delay notice; C>S: booked", True, "timed-late-reply"),
+    (TIMED, "S>S: pack; S>C: book; C>S: booked; S>M: delay notice", True,
+     "timed-reply-races-the-timer"),
+    (TIMED, "S>S: pack; S>C: book; S>M: delay notice; C>S: booked; S>M: pickup time", False,
+     "timed-main-goes-on-after-the-option"),
+    (TIMED, "S>S: pack; S>M: delay notice; C>S: booked", False, "timed-reply-without-request"),
+    (TIMED_SHORT, "S>C: book; S>M: delay notice; C>S: booked", True, "timed-short-late-reply"),
+    (TIMED_SHORT, "S>C: book; C>S: booked; S>M: delay notice", True,
+     "timed-short-reply-races-the-timer"),
     # break: when taken, nothing more from the enclosing block (here: the diagram)
     (BREAK, "A>B: order; B>A: sorry", True, "break-taken"),
     (BREAK, "A>B: order; B>C: ship; C>A: shipped", True, "break-not-taken"),
@@ -767,7 +800,7 @@ def _scenarios(contract: dict) -> list:
                 part, n = prefix(child, k - used)
                 out += [part] if part is not None else []
                 used += n
-        return node(tree[0], out), used
+        return node(tree[0], out) + tuple(tree[3:]), used
 
     def section(items: list) -> list:  # [(children, whether a break ended it)]
         results = [([], False, 0)]
@@ -818,15 +851,28 @@ def _scenarios(contract: dict) -> list:
                     raise _TooMany
                 runs = longer
             return out
-        # critical: main, or a prefix of it and an option
+        # critical: main, or a prefix of it and an option (the whole main section only
+        # when it ends in receipts the decider had not acted on: checked in `_fits`)
         out = [(t, False) for t in seqs[0]]
+        deciders = [first_sender(s["items"]) for s in item["sections"][1:]]
         for c, broke in secs[0]:
             main = node("seq", c)
             for cut in range(size(main) + (not broke)):
                 part = prefix(main, cut)[0]
-                out += [(node("seq", [part, t]), False) for s in seqs[1:] for t in s
+                out += [(node("crit", [part, t]) + (d, cut == size(main)), False)
+                        for d, s in zip(deciders, seqs[1:], strict=True) for t in s
                         if cut + size(t) <= SMALL]
         return out
+
+    def first_sender(items: list) -> str | None:
+        for item in items:
+            if item["kind"] == "message":
+                return item["from"]
+            for s in item["sections"]:
+                found = first_sender(s["items"])
+                if found is not None:
+                    return found
+        return None
 
     return [node("seq", c) for c, _ in section(contract["items"])], flat
 
@@ -845,12 +891,15 @@ def _fits(tree, msgs: list, trace: list) -> bool:
     """Can the trace be this scenario's messages in an allowed order?"""
     n, counter = len(msgs), iter(range(len(msgs)))
     before = [[False] * n for _ in range(n)]
+    crits: list = []  # (main prefix, option, decider, whole main), innermost first
 
     def number(t) -> list:  # drawn before: an earlier child of a common "seq"
         if isinstance(t, dict):
             return [next(counter)]
         groups = [number(c) for c in t[1]]
-        if t[0] == "seq":
+        if t[0] == "crit" and len(groups) == 2:
+            crits.append((groups[0], groups[1], t[3], t[4]))
+        if t[0] in ("seq", "crit"):
             for a, first in enumerate(groups):
                 for later in groups[a + 1:]:
                     for i in first:
@@ -859,12 +908,29 @@ def _fits(tree, msgs: list, trace: list) -> bool:
         return [i for g in groups for i in g]
 
     number(tree)
-    lt = [[before[i][j] and msgs[j]["from"] in (msgs[i]["from"], msgs[i]["to"])
-           for j in range(n)] for i in range(n)]
-    for k in range(n):
-        for i in range(n):
-            if lt[i][k]:
-                lt[i] = [a or b for a, b in zip(lt[i], lt[k], strict=True)]
+
+    def closure() -> list:
+        lt = [[before[i][j] and msgs[j]["from"] in (msgs[i]["from"], msgs[i]["to"])
+               for j in range(n)] for i in range(n)]
+        for k in range(n):
+            for i in range(n):
+                if lt[i][k]:
+                    lt[i] = [a or b for a, b in zip(lt[i], lt[k], strict=True)]
+        return lt
+
+    lt = closure()
+    for part, option, decider, whole in crits:
+        # the option's decider acted on its own: what it received in the main section
+        # and did not act on (no send of its own after it) does not order the option
+        late = [i for i in part if msgs[i]["to"] == decider and msgs[i]["from"] != decider
+                and not any(lt[i][j] for j in part if msgs[j]["from"] == decider)]
+        if whole and part and not late:
+            return False  # the main section completed: no option after it
+        for i in late:
+            for j in option:
+                if msgs[j]["from"] == decider:
+                    before[i][j] = False
+        lt = closure()
     used = [False] * n
 
     def match(p: int) -> bool:

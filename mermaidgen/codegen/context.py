@@ -265,7 +265,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     orchestrator = view.orchestrator
     replies: dict[int, list[int]] = {}
 
-    workflow_flat = Flattener(describe)
+    workflow_flat = Flattener(describe, deadlines=True)
     workflow_ops = workflow_flat.flatten(view.workflow, 0)
     _calls(workflow_ops, workflow_flat, replies)
     signals: dict[str, list[dict]] = {}

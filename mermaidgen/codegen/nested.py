@@ -27,9 +27,10 @@ MAX_BLOCKS = 15
 """Nested blocks one function of generated code may hold: CPython's 20, less room for
 blocks a (custom) template wraps around the ops."""
 
-BLOCK_COST = {"loop": 1, "try": 2}
+BLOCK_COST = {"loop": 1, "try": 2, "deadline": 1}
 """What a construct adds to its function's count at its deepest: a loop its `for`; a
-`critical` its `try`, then `except ... as error:` (two)."""
+`critical` its `try`, then `except ... as error:` (two), and the `async with` of its
+deadline (one)."""
 
 SPLIT_HELPER_INDENT = 1
 """Indentation a split adds: the body of the closure."""
@@ -129,6 +130,8 @@ def split_deep_blocks(ops: list[dict], limit: int = MAX_BLOCKS) -> list[dict]:
             scopes.append(_Scope(body_end, blocks + 1, shift, "try"))
         elif kind == "except":
             scopes.append(_Scope(ends[i], blocks + 2, shift, "except"))
+        elif kind == "deadline":  # `async with` the deadline of a critical's main section
+            scopes.append(_Scope(ends[i], blocks + 1, shift, "with"))
         elif kind == "par_branch":
             scopes.append(_Scope(ends[i], 0, shift, "function"))
     close_scopes(len(ops))

@@ -153,8 +153,11 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
 class Flattener:
     """Flattens the bodies of one class; hook names are unique within the class."""
 
-    def __init__(self, describe, hooks: NameTable | None = None):
+    def __init__(self, describe, hooks: NameTable | None = None, deadlines: bool = False):
         self.describe = describe  # (message index) -> "A->>B: text" for comments
+        self.deadlines = deadlines
+        """A `critical` whose option gives a duration runs its main section under a
+        deadline (a workflow: the main section is one stretch of code that waits)."""
         self.names = hooks or NameTable()
         self.by_key: dict[object, Hook] = {}
         self.all_hooks: list[Hook] = []
@@ -378,9 +381,29 @@ class Flattener:
             var = f"option_{self.counter}"
             if f.spans is not None:  # the main section goes on in other handlers
                 ops.append(self._begin_critical(f, options, d))
-            ops.append({"op": "try", **head})
-            body(f.branches[0].actions, d + 1, exit_with)
-            emit({"op": "except", "indent": d, "var": var, "hook": h.name, "line": f.line})
+            timed = next((k for k, b in enumerate(options)
+                          if option_seconds(b.label) is not None), None)
+            if f.spans is None and self.deadlines and timed is not None:
+                # the main section runs under a deadline; when it passes, the timed
+                # option runs (whatever the recover_ hook, which handles failures, says)
+                seconds = self.hook(("seconds", f.line, options[timed].label),
+                                    "seconds_" + snake(options[timed].label, "timeout"),
+                                    "seconds", options[timed].line,
+                                    f"option {options[timed].label}: how long the main "
+                                    f"section may take",
+                                    seconds=repr(option_seconds(options[timed].label)))
+                deadline = f"deadline_{self.counter}"
+                ops.append({"op": "try", **head, "deadline": deadline, "hook": seconds.name})
+                ops.append({"op": "deadline", "indent": d + 1, "var": deadline,
+                            "line": f.line})
+                body(f.branches[0].actions, d + 2, exit_with)
+                emit({"op": "except", "indent": d, "var": var, "hook": h.name,
+                      "line": f.line, "deadline": deadline, "timed": names[timed]})
+            else:
+                ops.append({"op": "try", **head})
+                body(f.branches[0].actions, d + 1, exit_with)
+                emit({"op": "except", "indent": d, "var": var, "hook": h.name,
+                      "line": f.line})
             if f.spans is not None:  # from now on, late news of the main section is dropped
                 emit({"op": "critical_option", "indent": d + 1, "key": f.spans,
                       "line": f.line})

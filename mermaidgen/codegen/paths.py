@@ -78,17 +78,22 @@ def _tuple(entry: tuple) -> str:
 
 def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
     """For each `try` (a critical with options): its line and the hook its main section
-    calls first, when that is the section's first statement."""
+    calls first, when that is the section's first statement (inside its deadline's
+    `async with`, if it has one)."""
     out = []
     for i, op in enumerate(ops):
         if op["op"] != "try":
             continue
+        depth = op["indent"] + 1
         for inner in ops[i + 1:]:
             if inner["indent"] <= op["indent"]:
                 break
             if inner["op"] in _QUIET:
                 continue
-            if inner["indent"] == op["indent"] + 1 and "hook" in inner and \
+            if inner["op"] == "deadline" and inner["indent"] == depth:
+                depth += 1
+                continue
+            if inner["indent"] == depth and "hook" in inner and \
                     (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
                 out.append((op["line"], inner["hook"]))
             break

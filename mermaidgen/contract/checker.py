@@ -33,9 +33,13 @@ Semantics (`conformance.md`), with the choices made where the spec leaves room:
   iterations (zero is not a run of the diagram); an iteration that sent nothing is not
   repeated. `rect` has no effect (callers flatten it; if not, the checker does);
   `par_over` is `par`.
-* `critical`: the main section in full; or, for one option, a prefix of the main section
-  in document order (possibly empty, possibly all of it) followed by that option's
-  section.
+* `critical`: the main section in full; or, for one option, a proper prefix of the main
+  section in document order (possibly empty) followed by that option's section: an
+  option means the main section did not complete. The option's decider (the sender of
+  its first message) acts on its own (a timer, a failure): what it received in the main
+  section since its last send there had not reached it, so it does not order the
+  option (a late reply conforms, before or after the option). The whole main section
+  counts as a prefix only when it ends with such receipts (the decider still waited).
 * `break`, when taken: its section, then nothing more from the block whose section holds
   the `break`: for a loop no further iteration, for alt/opt/critical/break the rest of
   that section is skipped, at top level the run ends. In a `par` it ends only its own
@@ -78,6 +82,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 from typing import Any
 
 from .keys import event_key
@@ -130,6 +135,7 @@ class _Program:
         self.keys: list[str] = []  # per static message, its event key
         self.lost: set[int] = set()  # static messages that reach nobody
         self.after: dict[int, str] = {}  # static message -> who else it waits for
+        self.decider: dict[int, str] = {}  # an option's first instruction -> its decider
         relays = contract.get("relays", [])
         if not isinstance(relays, list) or not all(isinstance(r, str) for r in relays):
             raise ContractError(f"contract relays must be a list of participant names: "
@@ -280,6 +286,11 @@ class _Program:
         elif kind == "critical":
             head[2], head[3], head[4] = targets[1:], costs[1:], costs[0]
             cost = min(costs)
+            spans = [*targets[1:], done]
+            for at, upto in pairwise(spans):
+                first = next((op[1] for op in code[at:upto] if op[0] == _MSG), None)
+                if first is not None:
+                    self.decider[at] = self.msgs[first][0]
         elif kind == "alt":
             head[1] = list(zip(costs, targets, strict=True))
             cost = min(costs)
@@ -417,6 +428,7 @@ class _Ctx:
                  acc: dict[Any, Any] | None = None, mode: int = 0, option: int = 0) -> None:
         self.kind, self.parent = kind, parent
         self.start, self.body = start, body  # loop: instances before this iteration; pc
+        # (critical: instances before its main section)
         self.block, self.section = block, section  # par: which, and which section now
         self.entry, self.acc = entry, acc  # par: frontiers before it, after its sections
         self.mode, self.option = mode, option  # critical: the option (-1: none), its pc
@@ -645,7 +657,12 @@ class _Run:
             elif kind == _CRIT_MAIN_END:
                 top = self._top()
                 self.ctx = top.parent
-                self.pc = op[1] if top.mode < 0 else top.option
+                # an option follows only a main section that did not complete: one that
+                # sent nothing, or whose decider still waited for what it received
+                # (else the run is the main section's, as if it had been chosen)
+                timed_out = top.mode >= 0 and (self._forget_late_receipts(top)
+                                               or len(self.i_msg) == top.start)
+                self.pc = top.option if timed_out else op[1]
             elif kind == _CRIT_POP:
                 self.ctx = self._top().parent
                 self.pc = op[1]
@@ -669,7 +686,8 @@ class _Run:
             self.ctx = self._top().but(start=len(self.i_msg))
             self.pc = action[1]
         elif what == "crit":
-            self.ctx = _Ctx(_CRIT, self.ctx, mode=action[1], option=action[2])
+            self.ctx = _Ctx(_CRIT, self.ctx, mode=action[1], option=action[2],
+                            start=len(self.i_msg))
             self.pc += 1
         else:  # "cut": the option of a critical happens now; leave everything inside it
             crit: _Ctx = action[1]
@@ -680,6 +698,22 @@ class _Run:
                 self.ctx = top.parent
             self.ctx = crit.parent
             self.pc = crit.option
+            self._forget_late_receipts(crit)
+        return True
+
+    def _forget_late_receipts(self, crit: _Ctx) -> bool:
+        """The option of `crit` is taken: its decider acted on its own (its timer fired),
+        so what it received in the main section since its last send there does not order
+        the option. True if there was such a message."""
+        decider = self.p.decider.get(crit.option)
+        if decider is None:
+            return False
+        front, msgs, i_msg = self.front[0], self.p.msgs, self.i_msg
+        was = front.get(decider, ())
+        kept = tuple(i for i in was if i < crit.start or msgs[i_msg[i]][0] == decider)
+        if len(kept) == len(was):
+            return False
+        self._set(front, decider, kept)
         return True
 
     def _concurrent(self, label: int) -> bool:
@@ -698,7 +732,18 @@ class _Run:
         at = self.i_at
         sender, receiver, key = self.p.label_identity[label]
         waits = self._waits(sender, receiver, key)[0]
-        return any(at[i] < 0 for i in waits) and not self._concurrent(label)
+        return any(at[i] < 0 for i in waits) and not self._concurrent(label) \
+            and not self._may_forget(sender)
+
+    def _may_forget(self, sender: str) -> bool:
+        """Could an open critical still be cut short by an option `sender` decides (which
+        forgets what it waits for now)?"""
+        crit = self.ctx.crit if self.ctx is not None else None
+        while crit is not None:
+            if self.p.decider.get(crit.option) == sender:
+                return True
+            crit = crit.parent.crit if crit.parent else None
+        return False
 
     def _reachable(self, label: int) -> bool:
         """Can the unfolding still reach a message with this label? (Code only runs

@@ -6,7 +6,9 @@ message of the diagram is recorded as it happens."""
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, ClassVar
 
 from . import diagram
@@ -32,6 +34,47 @@ class Result:
 
     reply: int = 0
     payload: Any = field(default_factory=dict)
+
+
+_DEADLINES: ContextVar[int] = ContextVar("deadlines", default=0)
+"""How many deadlines the running code is under (a call there may be given up)."""
+
+
+class Deadline:
+    """How long a `critical` block's main section may take (`async with` it): when the
+    time is up, the section is cancelled and TimeoutError raised; `expired()` says so.
+    Like asyncio.timeout (Python 3.11+), on every Python this package supports; its timer
+    is the event loop's `call_later`, the one asyncio.sleep uses."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._expired = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def expired(self) -> bool:
+        return self._expired
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.current_task()
+        self._token = _DEADLINES.set(_DEADLINES.get() + 1)
+        self._timer = asyncio.get_running_loop().call_later(self.seconds, self._expire)
+
+    def _expire(self) -> None:
+        self._expired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        _DEADLINES.reset(self._token)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._expired and kind is asyncio.CancelledError:
+            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+
+            if uncancel is not None:
+                uncancel()  # this cancellation was the deadline's, and it is handled
+            raise TimeoutError(f"the deadline of {self.seconds} s passed") from error
 
 
 class Participant:
@@ -63,6 +106,11 @@ class Participant:
 
     def context(self, message: Any = None) -> Context:
         return Context(self.NAME, message)
+
+    def deadline(self, seconds: float) -> Deadline:
+        """The deadline of a `critical` block's main section (`async with` it): when it
+        passes, the section is cancelled and TimeoutError raised; `.expired()` says so."""
+        return Deadline(seconds)
 
 
 class Service(Participant):
@@ -103,6 +151,20 @@ class Dispatcher:
     async def call(self, caller: str, service: str, operation: str, message: int,
                    payload: Any) -> Result:
         self.trace.record(message, caller, service)
+        if not _DEADLINES.get():  # nobody gives up on it: answered in this task
+            return await self._answer(caller, service, operation, message, payload)
+        answer = asyncio.ensure_future(self._answer(caller, service, operation, message,
+                                                    payload))
+        try:
+            return await asyncio.shield(answer)
+        except asyncio.CancelledError:
+            # the caller stopped waiting (a deadline passed): the service still answers,
+            # late; its reply is traced, and nobody acts on it
+            self.pending.append(answer)
+            raise
+
+    async def _answer(self, caller: str, service: str, operation: str, message: int,
+                      payload: Any) -> Result:
         target = self.services.get(service)
         if target is None:  # a message to the running workflow: it takes note
             result = Result()
