@@ -61,3 +61,24 @@ def test_preview_json_options_compact_and_without_analysis(tmp_path) -> None:
     model = json.loads(preview("--diagram-only", "--compact"))
     assert "analysis" not in model
     assert model == {k: v for k, v in json.loads(full).items() if k != "analysis"}
+
+
+def test_preview_json_has_the_projections_only_on_request(tmp_path) -> None:
+    # the two projections are most of the analysis' document (a 100k-message diagram:
+    # about 8 of its 13 compact megabytes per 10k messages), so they are printed only
+    # when asked for; everything else is the same document
+    source = tmp_path / "d.mmd"
+    source.write_text("sequenceDiagram\n    A->>+B: Ask\n    B-->>-A: Answer\n")
+
+    def preview(*options: str) -> dict:
+        return json.loads(subprocess.run(
+            [sys.executable, "-m", "mermaidgen", "preview", str(source), "--format", "json",
+             "--compact", *options], capture_output=True, text=True, check=True).stdout)
+
+    plain, projected = preview(), preview("--projections")
+    assert set(projected["analysis"]) - set(plain["analysis"]) == {"choreography",
+                                                                   "orchestration"}
+    assert projected["analysis"]["orchestration"]["orchestrator"] == "A"
+    projected["analysis"].pop("choreography")
+    projected["analysis"].pop("orchestration")
+    assert plain == projected
