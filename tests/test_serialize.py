@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mermaidgen.model.serialize import dumps
@@ -82,3 +82,23 @@ def test_preview_json_has_the_projections_only_on_request(tmp_path) -> None:
     projected["analysis"].pop("choreography")
     projected["analysis"].pop("orchestration")
     assert plain == projected
+
+
+RECORDS = st.lists(st.dictionaries(
+    st.text(max_size=4), st.none() | st.integers() | st.text() | st.just({})
+    | st.lists(st.text(max_size=3) | st.integers(), max_size=3), max_size=4), max_size=5)
+
+
+@given(RECORDS)
+@example([{"a": "x}, {y", "b": {}}, {"c": "\x00}\x00{", "d": ["}", "{"]}])
+def test_a_list_of_records_takes_one_line_per_record_whatever_their_strings_hold(
+        records) -> None:
+    # the list is encoded in one call with NUL between items and split afterwards:
+    # strings holding NUL, `}, {` or newlines must not move a line break
+    document = {"records": records, "nested": [{"records": records}]}
+    lines = dumps(document).split("\n")  # not splitlines: strings may hold U+0085
+    expected = [f"    {json.dumps(r, ensure_ascii=False)}," for r in records]
+    if any(records):  # a list of empty objects only stays on one line
+        expected[-1] = expected[-1][:-1]
+        assert lines[2:2 + len(records)] == expected
+    assert json.loads(dumps(document)) == document
