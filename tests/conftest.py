@@ -74,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
 LONGEST_FIRST = (
     "test_target_faststream.py", "test_target_temporal.py", "test_properties.py",
     "test_fuzz_regressions.py", "test_temporal_operations.py", "test_faststream_faults.py",
+    "test_faststream_identity.py",
     "test_mypy.py", "test_template_safety.py", "test_generate.py", "test_paths.py",
     "test_determinism.py", "test_readme.py", "test_template_context.py", "test_limits.py",
     "test_lexer_paths.py", "test_refinement.py", "test_reply_decides.py", "test_output.py",

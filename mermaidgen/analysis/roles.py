@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, SectionStart
+from mermaidgen.contract import LOST_ARROWS
 
 _ASYNC = frozenset({"-)", "--)"})
-LOST_ARROWS = frozenset({"-x", "--x"})
 _BRANCHING = frozenset({"alt", "critical", "opt", "break"})
 _MAX_PENDING = 8  # deeper potential calls are answered in no real diagram
 

@@ -13,6 +13,7 @@ import json
 
 from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.message_names import message_names
 from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
@@ -26,7 +27,7 @@ from mermaidgen.codegen.payloads import (
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
-from mermaidgen.model import Diagram, messages
+from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
@@ -99,20 +100,23 @@ def _event_classes(events) -> dict[str, str]:
             for e in events}
 
 
-def _message_table(diagram: Diagram) -> list[dict]:
+def _message_table(analysis: Analysis) -> list[dict]:
+    """Every message, with the name code calls it by (`Message.ORDER_CONFIRMED`, see
+    analysis/message_names.py): an index would change with every edit of the diagram."""
+    names = message_names([m.occurrence for m in analysis.messages], analysis.event_keys,
+                          analysis.items)
     return [
-        {"index": i, "sender_lit": string(m.sender), "receiver_lit": string(m.receiver),
-         "text_lit": string(m.text), "line": m.span.line,
+        {"index": i, "name": names[i], "sender_lit": string(m.sender),
+         "receiver_lit": string(m.receiver), "text_lit": string(m.text), "line": m.span.line,
          "comment": _arrow(m.sender, m.arrow, m.receiver, m.text)}
-        for i, m in enumerate(messages(diagram))
+        for i, m in enumerate(messages(analysis.diagram))
     ]
 
 
 def choreography(analysis: Analysis, package: str, source_text: str,
                  target: str = "python", refinements: Refinements | None = None) -> dict:
     ctx = common(analysis, "choreography", target, package, source_text)
-    diagram = analysis.diagram
-    table = _message_table(diagram)
+    table = _message_table(analysis)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
     view = choreography_of(analysis)
     classes = _event_classes(view.events)
@@ -125,6 +129,8 @@ def choreography(analysis: Analysis, package: str, source_text: str,
          "fields": field_vars(refine(classes[e.key], e.fields, refinements))}
         for e in view.events
     ]
+    for e in events:
+        e["schema_version_lit"] = string(schema_version(e["fields"]))
     fields_of_class = {e["class_name"]: e["fields"] for e in events}
     # deliveries: per publish, the hops a broker makes to each consumer
     deliveries = {i: list(hops) for i, hops in enumerate(analysis.hops.deliveries) if hops}
@@ -190,6 +196,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                + [op for s in services for j in [*s["joins"], *s["timers"]]
                   for op in j["ops"]])
     uses = _uses(services, all_ops)
+    uses["message"] = name_messages(all_ops, table) or any(s["handlers"] for s in services)
     uses["events"] = any(s["handlers"] for s in services) \
         or any(op["op"] == "publish" for op in all_ops)
     ctx.update({
@@ -215,6 +222,14 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                       *(j["ops"] for j in s["joins"])]}
         for s in services])
     return ctx
+
+
+def schema_version(fields: list[dict]) -> str:
+    """A version of what an event carries: a digest of its fields' names and types, so
+    that it changes exactly when they do (a diagram or schema.py edit), with no counter
+    for anyone to forget to bump."""
+    shape = json.dumps([[f["name_lit"], f["type"]] for f in fields])
+    return hashlib.sha256(shape.encode()).hexdigest()[:8]
 
 
 def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str, str],
@@ -244,7 +259,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                   target: str = "python", refinements: Refinements | None = None) -> dict:
     ctx = common(analysis, "orchestration", target, package, source_text)
     diagram = analysis.diagram
-    table = _message_table(diagram)
+    table = _message_table(analysis)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
     view = orchestration_of(analysis)
     orchestrator = view.orchestrator
@@ -351,6 +366,8 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     _safe(all_ops)
     uses = _uses(services + [{"hooks": workflow_hooks}], all_ops)
     uses["call"] = any(s["operations"] for s in services)
+    uses["message"] = name_messages(all_ops, table) or any(
+        not o["single"] for s in services for o in s["operations"])
     uses["context"] = True  # the workflow's run() takes one, whatever the diagram
     ctx.update({
         "wiring": uses,
@@ -424,6 +441,17 @@ def _dedent(ops: list[dict]) -> list[dict]:
     """Ops written for inside an `if` (depth 1), moved to depth 0."""
     return [dict(o, indent=o["indent"] - 1) for o in ops
             if not (o["op"] == "pass" and o["indent"] == 1)]
+
+
+def name_messages(ops: list[dict], table: list[dict]) -> bool:
+    """Give each op that sends or handles a message the name code calls it by
+    (`message_name`: `Message.<name>`); whether any op has one."""
+    named = False
+    for op in ops:
+        if "message" in op:
+            op["message_name"] = table[op["message"]]["name"]
+            named = True
+    return named
 
 
 def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:

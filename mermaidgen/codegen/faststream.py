@@ -17,8 +17,10 @@ user learns one model. Added here:
   every consuming service gets its own copy of an event.
 * `records` and `routes`: per published message, the diagram messages a publish stands
   for (the publish, then the hops the broker participants draw), and which service
-  handles which of them. A published event carries its diagram message index in a
-  header; the consumer looks it up here to run the right handler case.
+  handles which of them. A published event carries its event key, its schema version
+  and the name of the diagram message it was published as (names.Message) in headers,
+  never an index; the consumer looks the name up here to run the right handler case,
+  and routes by event (`published_events`) when the name is missing or unknown to it.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
     records, routes = _routes(analysis, ctx["services"])
     event_of = {op["message"]: op["event_class"] for op in _all_ops(ctx["services"])
                 if op["op"] == "publish"}
+    key_of = {e["class_name"]: e["key_lit"] for e in ctx["events"]}
     consumed: dict[str, set[str]] = {}  # service id -> the channels it consumes from
     for publish, handled in routes.items():
         channel = channel_of.get(event_of.get(publish, ""))
@@ -116,6 +119,10 @@ def context(analysis: Analysis, package: str, source_text: str, target: str = "f
         "namespace": package,
         "channels": channels,
         "records": [{"publish": p, "messages": r} for p, r in sorted(records.items())],
+        # publish -> its event's key: what a consumer routes by when no header names the
+        # drawing it was published as
+        "published_events": [{"publish": p, "key_lit": key_of[event_of[p]]}
+                             for p in sorted(records) if p in event_of],
         "routes": [{"publish": p, "deliveries": [{"message": m, "service_lit": string(s)}
                                                  for m, s in handled]}
                    for p, handled in sorted(routes.items()) if handled],

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
-from mermaidgen.codegen.context import orchestration
+from mermaidgen.codegen.context import name_messages, orchestration
 from mermaidgen.codegen.literals import literal, string
 from mermaidgen.codegen.schema import Refinements
 from mermaidgen.codegen.temporal_flow import (
@@ -110,6 +110,10 @@ def context(analysis: Analysis, package: str, source_text: str,
     every_op = w["ops"] + [op for s in services for o in s["operations"]
                            for v in o["variants"] for op in v["ops"]] + \
         [op for v in w["old_versions"] for op in v["ops"]]
+    # old versions' ops come back from the versions file without names (they are not
+    # part of a body's shape, which must not change with the naming)
+    ctx["wiring"]["message"] = name_messages(every_op, ctx["messages"]) \
+        or ctx["wiring"]["message"]
     ctx["wiring"]["failures"] = catches_failures(every_op)
     ctx["wiring"]["asyncio"] = any(op["op"] == "par_join" for op in every_op)
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)

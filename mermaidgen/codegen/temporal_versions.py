@@ -140,6 +140,7 @@ def portable(ops: list[dict], messages: list[tuple[str, str, str]]) -> list[dict
     out = []
     for op in ops:
         moved = dict(op)
+        moved.pop("message_name", None)  # derived from the message: not recorded
         for key in _MESSAGE_KEYS:
             if key in moved:
                 moved[key] = _identity(messages, moved[key])

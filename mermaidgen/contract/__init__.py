@@ -11,9 +11,10 @@ where it leaves room.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from mermaidgen.model import Block, Diagram, Message, Statement
+from mermaidgen.model import Block, Destroy, Diagram, Message, Statement
 
 # The checker is imported when first needed: `keys`, which names and events use on every
 # command's path, lives in this package too, and should not bring the checker along.
@@ -27,11 +28,24 @@ def __getattr__(name: str):
         return getattr(checker, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["CHECKER_SOURCES", "Arrow", "ContractError", "Verdict", "check", "check_trace",
-           "contract_of", "vendored_sources"]
+__all__ = ["CHECKER_SOURCES", "LOST_ARROWS", "Arrow", "ContractError", "Projected", "Verdict",
+           "check", "check_trace", "contract_of", "vendored_sources"]
 
 CHECKER_SOURCES = ("keys.py", "checker.py", "drive.py")
 """The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Projected(Diagram):
+    """A diagram as a projection's code runs it: plain Mermaid, plus what Mermaid cannot
+    draw. `taken_by`: messages (by source position: line, column) that the code records
+    when another participant takes them, so they come after everything that participant
+    sent and received before (a message an orchestrator awaits is recorded when its
+    workflow asks for it, whoever sent it). The checker reads this as the contract key
+    `after`; the Mermaid text of the diagram does not show it."""
+
+    taken_by: Mapping[tuple[int, int], str] = field(
+        default_factory=lambda: MappingProxyType({}))
 
 
 def contract_of(diagram: Diagram, *, stream: bool = False,
@@ -45,10 +59,17 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
 
     With `stream`, the same contract as a flat list of rows (`checker.nest` describes
     them): data that stays two levels deep however deeply the diagram nests its blocks,
-    so that it can be written as a Python literal or JSON."""
+    so that it can be written as a Python literal or JSON.
+
+    A lost message (`-x`, `--x` that is not a self message and does not go with a
+    `destroy` drawn right before it: the analysis' role `lost`) is marked so: it reaches
+    nobody, and its receiver's later sends do not wait for it."""
     from mermaidgen.contract.checker import CONTRACT_VERSION, nest
 
+    relays = tuple(relays)
+    taken_by = diagram.taken_by if isinstance(diagram, Projected) else {}
     rows: list[list] = []
+    destroyed: str | None = None  # announced by a `destroy` for the next message
     # statements to read, with the rows that open and close blocks already in place; no
     # recursion, so that diagrams nested thousands of levels deep work
     stack: list[Iterator[Statement | list]] = [iter(diagram.statements)]
@@ -58,6 +79,17 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
                 rows.append(s)
             elif isinstance(s, Message):
                 rows.append(["message", s.sender, s.receiver, s.text, s.span.line])
+                options: dict[str, object] = {}
+                if _lost(s, destroyed, relays):
+                    options["lost"] = True
+                taker = taken_by.get((s.span.line, s.span.column))
+                if taker is not None and taker != s.sender:
+                    options["after"] = taker
+                if options:
+                    rows[-1].append(options)
+                destroyed = None
+            elif isinstance(s, Destroy):
+                destroyed = s.participant
             elif isinstance(s, Block):
                 stack.append(iter(_block_rows(s)))
                 break
@@ -67,6 +99,17 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
     if relays:
         contract["relays"] = list(relays)
     return contract if stream else nest(contract)
+
+
+LOST_ARROWS = frozenset({"-x", "--x"})
+
+
+def _lost(m: Message, destroyed: str | None, relays: tuple[str, ...]) -> bool:
+    """Does `m` reach nobody? The analysis' role `lost` (roles.py), read off the message:
+    a lost arrow is never a request nor a reply. A broker's own deliveries are passed on
+    whatever their arrow (the choreography delivers them)."""
+    return (m.arrow in LOST_ARROWS and m.sender != m.receiver
+            and destroyed not in (m.sender, m.receiver) and m.sender not in relays)
 
 
 def _block_rows(block: Block) -> list[Statement | list]:

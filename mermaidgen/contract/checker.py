@@ -9,7 +9,12 @@ literal or JSON).
 Semantics (`conformance.md`), with the choices made where the spec leaves room:
 
 * Each message is one event. m1 must precede m2 when m1 is *drawn before* m2 and they have
-  the same sender, or m1's receiver is m2's sender; transitively. Texts are compared by
+  the same sender, or m1's receiver is m2's sender; transitively. A lost message (a
+  contract message with `"lost": true`: `-x` that neither answers nor destroys) reaches
+  nobody, so it orders only its sender's later sends, never its receiver's. A message
+  with `"after": P` also waits for what P's next send would (P's last send and what P
+  received since): a projection's message that is recorded when P takes it (a message
+  an orchestrator awaits is recorded when its workflow asks for it). Texts are compared by
   `keys.event_key`, participants exactly. The trace must hold exactly the messages of one
   scenario (a choice of sections and iteration counts): nothing missing, nothing extra.
 * Relays (`"relays"`: the broker participants): a broker passes each event on when it is
@@ -123,6 +128,8 @@ class _Program:
         self.bounds: dict[int, tuple[int, int]] = {}
         """Per label, how few and how many times any scenario sends it (`_MANY`: no limit)."""
         self.keys: list[str] = []  # per static message, its event key
+        self.lost: set[int] = set()  # static messages that reach nobody
+        self.after: dict[int, str] = {}  # static message -> who else it waits for
         relays = contract.get("relays", [])
         if not isinstance(relays, list) or not all(isinstance(r, str) for r in relays):
             raise ContractError(f"contract relays must be a list of participant names: "
@@ -210,6 +217,14 @@ class _Program:
             self.label_lines.append([])
             self.label_last.append(-1)
         self.label_lines[label].append(line)
+        if item.get("lost") is True:
+            self.lost.add(len(self.msgs))
+        after = item.get("after")
+        if after is not None:
+            if not isinstance(after, str):
+                raise ContractError(f"contract message 'after' must name a participant: "
+                                    f"{item!r:.200}")
+            self.after[len(self.msgs)] = after
         self.msgs.append((sender, receiver, text, line, label))
         self.keys.append(key[2])
         return label
@@ -323,7 +338,8 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
 
     Deeply nested diagrams make nested data that Python cannot write as a literal (it
     allows 200 open brackets) nor `json` read (it recurses); a stream stays two levels
-    deep. Rows: `["message", from, to, text, line]`, `["block", kind, label, line]`,
+    deep. Rows: `["message", from, to, text, line]` (a sixth item, a mapping, holds the
+    message's other keys: `lost`, `after`), `["block", kind, label, line]`,
     `["section", label, line]` (each section of a block, the first one too), `["end"]`."""
     top: list[Any] = []
     blocks: list[dict[Any, Any]] = []
@@ -332,8 +348,14 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
         what = row[0] if isinstance(row, (list, tuple)) and row else None
         try:
             if what == "message" and items is not None:
-                items.append(dict(zip(("kind", "from", "to", "text", "line"), row,
-                                      strict=True)))
+                item = dict(zip(("kind", "from", "to", "text", "line"), row[:5],
+                                strict=True))
+                if len(row) > 5:
+                    if len(row) > 6 or not isinstance(row[5], dict) or \
+                            not set(row[5]) <= {"lost", "after"}:
+                        raise ValueError
+                    item.update(row[5])
+                items.append(item)
             elif what == "block" and items is not None:
                 blocks.append(dict(zip(("kind", "label", "line"), row[1:], strict=True),
                                    sections=[]))
@@ -486,22 +508,27 @@ class _Run:
                 return False
         elif self.pending[label] >= self.total[label] - self.consumed[label]:
             return False
-        front, trail, at, after = self.front[0], self.trail, self.i_at, self.i_next
+        front, trail, at, nexts = self.front[0], self.trail, self.i_at, self.i_next
         preds, chain = self._waits(sender, receiver, self.p.keys[m])
+        taker = self.p.after.get(m)
+        if taker is not None:  # recorded when `taker` takes it: after what it did so far
+            preds += tuple(i for i in front.get(taker, ()) if i not in preds)
         wait = 0
         for i in preds:
             if at[i] < 0:
                 wait += 1
-                after[i].append(j)
-                trail.append((1, after[i], None, None))
+                nexts[i].append(j)
+                trail.append((1, nexts[i], None, None))
         self.i_msg.append(m)
         self.i_preds.append(preds)
         at.append(-1)
         self.i_wait.append(wait)
-        after.append([])
+        nexts.append([])
         trail.append((0, front, chain, front.get(chain, ())))
         front[chain] = (j,)
-        if receiver in self.p.relays:  # what the relay passes on next waits for this
+        if m in self.p.lost:  # it reaches nobody: what its receiver sends does not wait
+            pass
+        elif receiver in self.p.relays:  # what the relay passes on next waits for this
             for into in (("into", receiver, self.p.keys[m]), ("into", receiver, None)):
                 trail.append((0, front, into, front.get(into, ())))
                 front[into] = (j,)
@@ -797,8 +824,10 @@ def check(contract: dict[Any, Any], trace: Iterable[Any], *, max_scenarios: int 
     """Does `trace` conform to the diagram `contract` describes?
 
     `contract`: `{"version": 1, "items": [ITEM, ...]}`, ITEM either `{"kind": "message",
-    "from", "to", "text", "line"}` or `{"kind": "loop"|"alt"|"opt"|"par"|"critical"|"break",
-    "label", "line", "sections": [{"label", "line", "items": [ITEM, ...]}, ...]}`; or the
+    "from", "to", "text", "line"}` (and `"lost": True` for a message that reaches nobody,
+    `"after": P` for one that also waits for P: see the module's docstring) or
+    `{"kind": "loop"|"alt"|"opt"|"par"|"critical"|"break", "label", "line",
+    "sections": [{"label", "line", "items": [ITEM, ...]}, ...]}`; or the
     same as `{"version": 1, "stream": [ROW, ...]}` (see `nest`). An optional `"relays"`
     lists the broker participants (see the module's docstring).
     `trace`: the messages in the order they happened, as `(sender, receiver, text)` tuples

@@ -9,7 +9,8 @@ For a trace of one path, each mutant is what a broken implementation would have 
 * `duplicated`: one message sent twice in a row;
 * `swapped`: two neighbouring messages that the diagram orders (conformance.md: drawn
   one before the other, not in two sections of one `par`, and the same sender, or the
-  first one's receiver sends the second) sent the other way round.
+  first one's receiver sends the second, unless the first is lost and reaches nobody)
+  sent the other way round.
 
 Some changes make a run the diagram allows, and are no mutants: one equal to the trace
 of another path (`allowed`: removing the only message of an `opt` is the path that skips
@@ -67,15 +68,17 @@ def _same(a: Arrow3, b: Arrow3) -> bool:
     return a[0] == b[0] and a[1] == b[1] and event_key(a[2]) == event_key(b[2])
 
 
-def _numbered(contract: Mapping) -> tuple[dict, dict[int, tuple], set[int]]:
+def _numbered(contract: Mapping) -> tuple[dict, dict[int, tuple], set[int], set[int]]:
     """The contract with each message's `line` replaced by its number in document order;
-    per number, its enclosing blocks ((block, kind, section), outermost first); and the
-    numbers of messages that are alone in a loop body or an opt section."""
+    per number, its enclosing blocks ((block, kind, section), outermost first); the
+    numbers of messages that are alone in a loop body or an opt section; and those of the
+    lost messages."""
     from mermaidgen.contract.checker import nest
 
     if "stream" in contract:
         contract = nest(dict(contract))
     ancestry: dict[int, tuple] = {}
+    lost: set[int] = set()
     blocks = 0
     top: list = []
     stack: list = [(iter(contract.get("items", ())), top, ())]
@@ -85,6 +88,8 @@ def _numbered(contract: Mapping) -> tuple[dict, dict[int, tuple], set[int]]:
             if item.get("kind") == "message":
                 number = len(ancestry) + 1
                 ancestry[number] = around
+                if item.get("lost") is True:
+                    lost.add(number)
                 into.append(dict(item, line=number))
                 continue
             blocks += 1
@@ -105,19 +110,21 @@ def _numbered(contract: Mapping) -> tuple[dict, dict[int, tuple], set[int]]:
     alone = {found[0] for place, found in members.items()
              if place[1] in ("loop", "opt") and len(found) == 1
              and ancestry[found[0]][-1] == place}
-    return {**contract, "items": top}, ancestry, alone
+    return {**contract, "items": top}, ancestry, alone, lost
 
 
 def _ordered(a: Arrow3, b: Arrow3, na: int | None, nb: int | None,
-             ancestry: dict[int, tuple], relays: frozenset[str] = frozenset()) -> bool:
+             ancestry: dict[int, tuple], relays: frozenset[str] = frozenset(),
+             lost: frozenset[int] | set[int] = frozenset()) -> bool:
     """Must `a` come before `b` (neighbours in a conforming trace)?"""
-    if not (a[0] == b[0] or a[1] == b[0]):
+    received = a[1] == b[0] and na not in lost  # a lost message reaches nobody
+    if not (a[0] == b[0] or received):
         return False
     if b[0] in relays:
         # a broker passes each event on when it is published (checker.py, relays): its
         # send waits for the event it passes on, not for its other sends; kept per
         # publisher and receiver, which two neighbours alone do not tell
-        return a[1] == b[0] and event_key(a[2]) == event_key(b[2])
+        return received and event_key(a[2]) == event_key(b[2])
     if na is None or nb is None:
         return True
     outer_a = {block: (kind, k) for block, kind, k in ancestry[na]}
@@ -136,7 +143,7 @@ def mutants(trace: Sequence[Sequence[str]], contract: Mapping,
     from mermaidgen.contract.checker import check
 
     t = [tuple(m) for m in trace]
-    numbered, ancestry, alone = _numbered(contract)
+    numbered, ancestry, alone, lost = _numbered(contract)
     relays = frozenset(contract.get("relays", ()))
     where: list[int | None] = [None] * len(t)
     for m in check(numbered, t)["matched"]:
@@ -160,7 +167,7 @@ def mutants(trace: Sequence[Sequence[str]], contract: Mapping,
                             (*t[:i + 1], m, *t[i + 1:])))
     for i in range(len(t) - 1):
         a, b = t[i], t[i + 1]
-        if _ordered(a, b, where[i], where[i + 1], ancestry, relays):
+        if _ordered(a, b, where[i], where[i + 1], ancestry, relays, lost):
             found.append(Mutant("swapped", f"events {i + 1} and {i + 2} swapped (`{_text(a)}`"
                                 f" before `{_text(b)}`)", (*t[:i], b, a, *t[i + 2:])))
     seen = {tuple(t)} | {tuple(tuple(m) for m in other) for other in allowed}

@@ -14,7 +14,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mermaidgen.analysis import Analysis
-from mermaidgen.model import Block, Diagram, Message, Participant, Section, Span, Statement
+from mermaidgen.contract import Projected
+from mermaidgen.model import (
+    Block,
+    Destroy,
+    Diagram,
+    Message,
+    Participant,
+    Section,
+    Span,
+    Statement,
+)
 from mermaidgen.projection import orchestration_of
 from mermaidgen.projection.views import (
     Action,
@@ -44,6 +54,13 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 for v in op.variants}
     orchestrator = view.orchestrator
     answer_to: dict[int, str] = {}  # call -> who its replies go back to
+    # Orderings Mermaid cannot draw (contract.Projected), all true of the code, that keep
+    # each participant's own order when the orchestrator sends some of its messages:
+    # a message the workflow awaits is recorded when it asks for it, and the replies that
+    # close its caller chain when it has finished (after what the orchestrator did);
+    # a message relayed on P's behalf goes out after the steps before it have finished
+    # (after what P did and received)
+    taken: list[tuple[Message, str]] = [(messages[i], orchestrator) for i in view.postlude]
 
     def message(sender: str, receiver: str, text: str, like: Message,
                 arrow: str | None = None) -> Message:
@@ -56,6 +73,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 original = messages[a.message]
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.service, a.text, original))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
                 out.extend(convert(variants.get(a.message, ()), a.service))
                 replies = [messages[r] for r in a.replies]
                 back = caller if a.relayed_from is None else orchestrator
@@ -72,12 +91,17 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
                 original = messages[a.message]
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.service, a.text, original))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
                 out.extend(convert(variants.get(a.message, ()), a.service))
             elif isinstance(a, Lost):  # sent, and never arrives: no operation follows
                 out.append(message(caller if a.relayed_from is None else orchestrator,
                                    a.to, a.text, messages[a.message]))
+                if a.relayed_from is not None:
+                    taken.append((out[-1], a.relayed_from))
             elif isinstance(a, Await):
                 out.append(message(a.service, orchestrator, a.text, messages[a.message]))
+                taken.append((out[-1], orchestrator))
             elif isinstance(a, Received):
                 out.append(message(a.service, answer_to.get(a.call, caller), a.text,
                                    messages[a.message]))
@@ -114,7 +138,8 @@ def _orchestration_diagram(analysis: Analysis) -> Diagram:
     # the code does not send (hops to and between brokers) are left out.
     kept = _rebuild(diagram.statements,
                     lambda m: sent_as.get((m.span.line, m.span.column)))
-    return Diagram(tuple(participants), kept, span, title=title, source=diagram.source)
+    return Projected(tuple(participants), kept, span, title=title, source=diagram.source,
+                     taken_by={(m.span.line, m.span.column): p for m, p in taken})
 
 
 def _messages_in(statements: list[Statement]) -> list[Message]:
@@ -134,7 +159,8 @@ def _messages_in(statements: list[Statement]) -> list[Message]:
 
 def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
     """The messages and blocks of `statements`, each message replaced by `keep(message)`
-    (dropped when None). Iterative: diagrams nest thousands of levels deep."""
+    (dropped when None), and the `destroy` statements (a `-x` right after one is no lost
+    message: contract_of). Iterative: diagrams nest thousands of levels deep."""
     root: list[Statement] = []
     stack: list[tuple] = [("items", iter(statements), root)]
     while stack:
@@ -152,6 +178,8 @@ def _rebuild(statements: tuple[Statement, ...], keep) -> tuple[Statement, ...]:
                 kept = keep(s)
                 if kept is not None:
                     out.append(kept)
+            elif isinstance(s, Destroy):
+                out.append(s)
             elif isinstance(s, Block):
                 outs: list[list[Statement]] = [[] for _ in s.sections]
                 stack.append(("block", s, outs, out))

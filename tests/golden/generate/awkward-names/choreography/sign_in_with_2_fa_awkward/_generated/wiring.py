@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from . import events
 from .bus import Service
+from .names import Message
 from .runtime import Context
 
 
@@ -19,7 +20,7 @@ class ClassBase(Service):
     # class
     NAME: ClassVar[str] = 'class'
     HANDLERS: ClassVar[dict[int, str]] = {
-        9: "_on_done",
+        Message.DONE: "_on_done",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -27,7 +28,7 @@ class ClassBase(Service):
     async def start(self) -> None:
         ctx = self.context(None)
         # line 11: class->>import: def login(self, user="admin"): pass
-        await self.publish(0, self.payload_def_login_self_user_admin_pass(ctx))
+        await self.publish(Message.DEF_LOGIN_SELF_USER_ADMIN_PASS, self.payload_def_login_self_user_admin_pass(ctx))
 
 
     async def _on_done(self, message: int, event: events.Event) -> None:
@@ -53,8 +54,8 @@ class ImportBase(Service):
     # import
     NAME: ClassVar[str] = 'import'
     HANDLERS: ClassVar[dict[int, str]] = {
-        0: "_on_def_login_self_user_admin_pass",
-        2: "_on_code_sent",
+        Message.DEF_LOGIN_SELF_USER_ADMIN_PASS: "_on_def_login_self_user_admin_pass",
+        Message.CODE_SENT: "_on_code_sent",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -64,7 +65,7 @@ class ImportBase(Service):
         ctx = self.context(event)
         await self.on_def_login_self_user_admin_pass(ctx)
         # line 12: import->>2FA: Send code "123 456" to user's phone
-        await self.publish(1, self.payload_send_code_123456_to_user_s_phone(ctx))
+        await self.publish(Message.SEND_CODE_123_456_TO_USER_S_PHONE, self.payload_send_code_123456_to_user_s_phone(ctx))
 
 
     async def _on_code_sent(self, message: int, event: events.Event) -> None:
@@ -72,7 +73,7 @@ class ImportBase(Service):
         ctx = self.context(event)
         await self.on_code_sent(ctx)
         # line 14: import->>None: Render {{ user.name }} and ${order.id}
-        await self.publish(3, self.payload_render_user_name_and_order_id(ctx))
+        await self.publish(Message.RENDER_USER_NAME_AND_ORDER_ID, self.payload_render_user_name_and_order_id(ctx))
 
 
     # -- hooks: override them in services/import_.py ----------------------------
@@ -100,7 +101,7 @@ class None_Base(Service):
     # None
     NAME: ClassVar[str] = 'None'
     HANDLERS: ClassVar[dict[int, str]] = {
-        3: "_on_render_user_name_and_order_id",
+        Message.RENDER_USER_NAME_AND_ORDER_ID: "_on_render_user_name_and_order_id",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -110,7 +111,7 @@ class None_Base(Service):
         ctx = self.context(event)
         await self.on_render_user_name_and_order_id(ctx)
         # line 15: None->>Order Service: </script><script>alert(1)</script>
-        await self.publish(4, self.payload_script_script_alert_1_script(ctx))
+        await self.publish(Message.SCRIPT_SCRIPT_ALERT_1_SCRIPT, self.payload_script_script_alert_1_script(ctx))
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
 
 
@@ -131,7 +132,7 @@ class Participant42FaBase(Service):
     # 2FA
     NAME: ClassVar[str] = '2FA'
     HANDLERS: ClassVar[dict[int, str]] = {
-        1: "_on_send_code_123_456_to_user_s_phone",
+        Message.SEND_CODE_123_456_TO_USER_S_PHONE: "_on_send_code_123_456_to_user_s_phone",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -141,7 +142,7 @@ class Participant42FaBase(Service):
         ctx = self.context(event)
         await self.on_send_code_123_456_to_user_s_phone(ctx)
         # line 13: 2FA-->>import: Code sent ✅
-        await self.publish(2, self.payload_code_sent(ctx))
+        await self.publish(Message.CODE_SENT, self.payload_code_sent(ctx))
 
 
     # -- hooks: override them in services/participant_4_2_fa.py ----------------------------
@@ -161,7 +162,7 @@ class OrderServiceBase(Service):
     # Order Service
     NAME: ClassVar[str] = 'Order Service'
     HANDLERS: ClassVar[dict[int, str]] = {
-        4: "_on_script_script_alert_1_script",
+        Message.SCRIPT_SCRIPT_ALERT_1_SCRIPT: "_on_script_script_alert_1_script",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -172,7 +173,7 @@ class OrderServiceBase(Service):
         await self.on_script_script_alert_1_script(ctx)
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
         # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
-        await self.publish(5, self.payload_order_created(ctx))
+        await self.publish(Message.ORDER_CREATED, self.payload_order_created(ctx))
 
 
     # -- hooks: override them in services/order_service.py ----------------------------
@@ -192,7 +193,7 @@ class OrderService2Base(Service):
     # order-service
     NAME: ClassVar[str] = 'order-service'
     HANDLERS: ClassVar[dict[int, str]] = {
-        5: "_on_order_created_orders_v_1",
+        Message.ORDER_CREATED: "_on_order_created_orders_v_1",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -202,7 +203,7 @@ class OrderService2Base(Service):
         ctx = self.context(event)
         await self.on_order_created_orders_v_1(ctx)
         # line 18: order-service->>注文: 注文を確定する
-        await self.publish(6, self.payload_event_message(ctx))
+        await self.publish(Message.MESSAGE_ORDER_SERVICE_TO_RECEIVER, self.payload_event_message(ctx))
 
 
     # -- hooks: override them in services/order_service_2.py ----------------------------
@@ -222,8 +223,8 @@ class Participant7Base(Service):
     # 注文
     NAME: ClassVar[str] = '注文'
     HANDLERS: ClassVar[dict[int, str]] = {
-        6: "_on_message",
-        8: "_on_message_2",
+        Message.MESSAGE_ORDER_SERVICE_TO_RECEIVER: "_on_message",
+        Message.MESSAGE_LEGACY_TO_RECEIVER: "_on_message_2",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -233,7 +234,7 @@ class Participant7Base(Service):
         ctx = self.context(event)
         await self.on_message(ctx)
         # line 19: 注文->>Legacy: Charge 100 JPY ; idempotency key #42
-        await self.publish(7, self.payload_charge_100_jpy_idempotency_key_42(ctx))
+        await self.publish(Message.CHARGE_100_JPY_IDEMPOTENCY_KEY_42, self.payload_charge_100_jpy_idempotency_key_42(ctx))
 
 
     async def _on_message_2(self, message: int, event: events.Event) -> None:
@@ -241,7 +242,7 @@ class Participant7Base(Service):
         ctx = self.context(event)
         await self.on_message_2(ctx)
         # line 21: 注文->>class: 完了 — done
-        await self.publish(9, self.payload_done(ctx))
+        await self.publish(Message.DONE, self.payload_done(ctx))
 
 
     # -- hooks: override them in services/participant_7.py ----------------------------
@@ -269,7 +270,7 @@ class LegacyBase(Service):
     # Legacy
     NAME: ClassVar[str] = 'Legacy'
     HANDLERS: ClassVar[dict[int, str]] = {
-        7: "_on_charge_100_jpy_idempotency_key_42",
+        Message.CHARGE_100_JPY_IDEMPOTENCY_KEY_42: "_on_charge_100_jpy_idempotency_key_42",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -279,7 +280,7 @@ class LegacyBase(Service):
         ctx = self.context(event)
         await self.on_charge_100_jpy_idempotency_key_42(ctx)
         # line 20: Legacy-->>注文: 決済完了
-        await self.publish(8, self.payload_event_2(ctx))
+        await self.publish(Message.MESSAGE_LEGACY_TO_RECEIVER, self.payload_event_2(ctx))
 
 
     # -- hooks: override them in services/legacy.py ----------------------------

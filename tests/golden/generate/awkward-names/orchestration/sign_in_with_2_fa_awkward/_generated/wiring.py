@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from . import messages
 from .dispatcher import Call, Result, Service, Workflow
+from .names import Message
 from .runtime import Context
 
 
@@ -36,9 +37,9 @@ class ImportWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 12: import->>2FA: Send code "123 456" to user's phone
-        ctx.data['2FA.send_code_123_456_to_user_s_phone'] = await self.call('2FA', "send_code_123_456_to_user_s_phone", 1, self.request_service_2_fa_send_code_123_456_to_user_s_phone(ctx))
+        ctx.data['2FA.send_code_123_456_to_user_s_phone'] = await self.call('2FA', "send_code_123_456_to_user_s_phone", Message.SEND_CODE_123_456_TO_USER_S_PHONE, self.request_service_2_fa_send_code_123_456_to_user_s_phone(ctx))
         # line 14: import->>None: Render {{ user.name }} and ${order.id}
-        ctx.data['None.render_user_name_and_order_id'] = await self.call('None', "render_user_name_and_order_id", 3, self.request_none_render_user_name_and_order_id(ctx))
+        ctx.data['None.render_user_name_and_order_id'] = await self.call('None', "render_user_name_and_order_id", Message.RENDER_USER_NAME_AND_ORDER_ID, self.request_none_render_user_name_and_order_id(ctx))
         # line 16: backslashes C:\temp\new\file.txt and \n stay as written
 
 
@@ -90,7 +91,7 @@ class None_Base(Service):
     async def render_user_name_and_order_id(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 15: None->>Order Service: </script><script>alert(1)</script>
-        ctx.data['Order Service.script_script_alert_1_script'] = await self.call('Order Service', "script_script_alert_1_script", 4, self.request_order_service_script_script_alert_1_script(ctx))
+        ctx.data['Order Service.script_script_alert_1_script'] = await self.call('Order Service', "script_script_alert_1_script", Message.SCRIPT_SCRIPT_ALERT_1_SCRIPT, self.request_order_service_script_script_alert_1_script(ctx))
 
         return self.reply_render_user_name_and_order_id(ctx)
 
@@ -145,7 +146,7 @@ class OrderServiceBase(Service):
     async def script_script_alert_1_script(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 17: Order Service-)order-service: OrderCreated (orders.v1) 🎉
-        self.send('order-service', "order_created_orders_v_1", 5, self.request_order_service_order_created_orders_v_1(ctx))
+        self.send('order-service', "order_created_orders_v_1", Message.ORDER_CREATED, self.request_order_service_order_created_orders_v_1(ctx))
 
         return self.reply_script_script_alert_1_script(ctx)
 
@@ -174,7 +175,7 @@ class OrderService2Base(Service):
     async def order_created_orders_v_1(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 18: order-service->>注文: 注文を確定する
-        ctx.data['注文.operation'] = await self.call('注文', "operation", 6, self.request_service_operation(ctx))
+        ctx.data['注文.operation'] = await self.call('注文', "operation", Message.MESSAGE_ORDER_SERVICE_TO_RECEIVER, self.request_service_operation(ctx))
 
         return self.reply_order_created_orders_v_1(ctx)
 
@@ -203,9 +204,9 @@ class Participant7Base(Service):
     async def operation(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 19: 注文->>Legacy: Charge 100 JPY ; idempotency key #42
-        ctx.data['Legacy.charge_100_jpy_idempotency_key_42'] = await self.call('Legacy', "charge_100_jpy_idempotency_key_42", 7, self.request_legacy_charge_100_jpy_idempotency_key_42(ctx))
+        ctx.data['Legacy.charge_100_jpy_idempotency_key_42'] = await self.call('Legacy', "charge_100_jpy_idempotency_key_42", Message.CHARGE_100_JPY_IDEMPOTENCY_KEY_42, self.request_legacy_charge_100_jpy_idempotency_key_42(ctx))
         # line 21: 注文->>class: 完了 — done
-        ctx.data['class.done'] = await self.call('class', "done", 9, self.request_class__done(ctx))
+        ctx.data['class.done'] = await self.call('class', "done", Message.DONE, self.request_class__done(ctx))
 
         return self.reply_operation(ctx)
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from . import events
 from .bus import Service
+from .names import Message
 from .runtime import Context, UnknownBranch
 
 
@@ -21,7 +22,7 @@ class CustomerBase(Service):
     # Customer
     NAME: ClassVar[str] = 'Customer'
     HANDLERS: ClassVar[dict[int, str]] = {
-        6: "_on_confirmation_page",
+        Message.CONFIRMATION_PAGE: "_on_confirmation_page",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -29,7 +30,7 @@ class CustomerBase(Service):
     async def start(self) -> None:
         ctx = self.context(None)
         # line 7: Customer->>Web: Place order(cartId)
-        await self.publish(0, self.payload_place_order(ctx))
+        await self.publish(Message.PLACE_ORDER, self.payload_place_order(ctx))
 
 
     async def _on_confirmation_page(self, message: int, event: events.Event) -> None:
@@ -57,8 +58,8 @@ class WebBase(Service):
     # Web
     NAME: ClassVar[str] = 'Web'
     HANDLERS: ClassVar[dict[int, str]] = {
-        0: "_on_place_order",
-        5: "_on_order_status",
+        Message.PLACE_ORDER: "_on_place_order",
+        Message.ORDER_STATUS: "_on_order_status",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -68,7 +69,7 @@ class WebBase(Service):
         ctx = self.context(event)
         await self.on_place_order(ctx)
         # line 8: Web->>Orders: Create order(customerId, items: list[str])
-        await self.publish(1, self.payload_create_order(ctx))
+        await self.publish(Message.CREATE_ORDER, self.payload_create_order(ctx))
 
 
     async def _on_order_status(self, message: int, event: events.Event) -> None:
@@ -76,7 +77,7 @@ class WebBase(Service):
         ctx = self.context(event)
         await self.on_order_status(ctx)
         # line 17: Web-->>Customer: Confirmation page
-        await self.publish(6, self.payload_confirmation_page(ctx))
+        await self.publish(Message.CONFIRMATION_PAGE, self.payload_confirmation_page(ctx))
 
 
     # -- hooks: override them in services/web.py ----------------------------
@@ -107,9 +108,9 @@ class OrdersBase(Service):
     # Orders
     NAME: ClassVar[str] = 'Orders'
     HANDLERS: ClassVar[dict[int, str]] = {
-        1: "_on_create_order",
-        3: "_on_payment_captured",
-        4: "_on_payment_declined",
+        Message.CREATE_ORDER: "_on_create_order",
+        Message.PAYMENT_CAPTURED: "_on_payment_captured",
+        Message.PAYMENT_DECLINED: "_on_payment_declined",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -119,7 +120,7 @@ class OrdersBase(Service):
         ctx = self.context(event)
         await self.on_create_order(ctx)
         # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
-        await self.publish(2, self.payload_charge_card(ctx))
+        await self.publish(Message.CHARGE_CARD, self.payload_charge_card(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
@@ -127,7 +128,7 @@ class OrdersBase(Service):
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
         # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
-        await self.publish(5, self.payload_order_status(ctx))
+        await self.publish(Message.ORDER_STATUS, self.payload_order_status(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
@@ -135,7 +136,7 @@ class OrdersBase(Service):
         ctx = self.context(event)
         await self.on_payment_declined(ctx)
         # line 16: Orders-->>Web: Order status(orderId: UUID, paid: bool)
-        await self.publish(5, self.payload_order_status(ctx))
+        await self.publish(Message.ORDER_STATUS, self.payload_order_status(ctx))
 
 
     # -- hooks: override them in services/orders.py ----------------------------
@@ -173,7 +174,7 @@ class PaymentsBase(Service):
     # Payments
     NAME: ClassVar[str] = 'Payments'
     HANDLERS: ClassVar[dict[int, str]] = {
-        2: "_on_charge_card",
+        Message.CHARGE_CARD: "_on_charge_card",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
         "choose_card_accepted": ('card_accepted', 'card_declined', ),
@@ -187,10 +188,10 @@ class PaymentsBase(Service):
         branch_1 = self.choose_card_accepted(ctx)
         if branch_1 == "card_accepted":  # card accepted
             # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
-            await self.publish(3, self.payload_payment_captured(ctx))
+            await self.publish(Message.PAYMENT_CAPTURED, self.payload_payment_captured(ctx))
         elif branch_1 == "card_declined":  # card declined
             # line 13: Payments-->>Orders: Payment declined(reason)
-            await self.publish(4, self.payload_payment_declined(ctx))
+            await self.publish(Message.PAYMENT_DECLINED, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_card_accepted", branch_1, self.BRANCHES["choose_card_accepted"])
 

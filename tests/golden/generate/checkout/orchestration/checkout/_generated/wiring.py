@@ -13,6 +13,7 @@ from uuid import UUID
 
 from . import messages
 from .dispatcher import Call, Result, Service, Workflow
+from .names import Message
 from .runtime import Context
 
 
@@ -39,9 +40,9 @@ class WebWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 8: Web->>Orders: Create order(customerId, items: list[str])
-        ctx.data['Orders.create_order'] = await self.call('Orders', "create_order", 1, self.request_orders_create_order(ctx))
+        ctx.data['Orders.create_order'] = await self.call('Orders', "create_order", Message.CREATE_ORDER, self.request_orders_create_order(ctx))
         # line 17: Web-->>Customer: Confirmation page
-        self.answer(6)
+        self.answer(Message.CONFIRMATION_PAGE)
 
 
     # -- hooks: override them in workflow.py ------------------------------------------
@@ -81,7 +82,7 @@ class OrdersBase(Service):
     async def create_order(self, call: Call) -> Result:
         ctx = self.context(call)
         # line 9: Orders->>Payments: Charge card(amount: Decimal, currency)
-        ctx.data['Payments.charge_card'] = await self.call('Payments', "charge_card", 2, self.request_payments_charge_card(ctx))
+        ctx.data['Payments.charge_card'] = await self.call('Payments', "charge_card", Message.CHARGE_CARD, self.request_payments_charge_card(ctx))
         # line 10: alt card accepted
         # line 11: Payments-->>Orders: Payment captured(paymentId: UUID)
         # line 13: Payments-->>Orders: Payment declined(reason)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from . import events
 from .bus import Service
+from .names import Message
 from .runtime import Context, UnknownBranch
 
 
@@ -21,7 +22,7 @@ class CustomerBase(Service):
     # Customer
     NAME: ClassVar[str] = 'Customer'
     HANDLERS: ClassVar[dict[int, str]] = {
-        18: "_on_order_status",
+        Message.ORDER_STATUS: "_on_order_status",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -29,7 +30,7 @@ class CustomerBase(Service):
     async def start(self) -> None:
         ctx = self.context(None)
         # line 9: Customer->>API: POST /orders (items: list[str])
-        await self.publish(0, self.payload_post_orders(ctx))
+        await self.publish(Message.POST_ORDERS, self.payload_post_orders(ctx))
 
 
     async def _on_order_status(self, message: int, event: events.Event) -> None:
@@ -57,10 +58,10 @@ class ApiBase(Service):
     # API
     NAME: ClassVar[str] = 'API'
     HANDLERS: ClassVar[dict[int, str]] = {
-        0: "_on_post_orders",
-        8: "_on_order_confirmed",
-        13: "_on_order_cancelled",
-        17: "_on_order_rejected",
+        Message.POST_ORDERS: "_on_post_orders",
+        Message.ORDER_CONFIRMED: "_on_order_confirmed",
+        Message.ORDER_CANCELLED: "_on_order_cancelled",
+        Message.ORDER_REJECTED: "_on_order_rejected",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -70,7 +71,7 @@ class ApiBase(Service):
         ctx = self.context(event)
         await self.on_post_orders(ctx)
         # line 10: API->>Saga: Start order saga(orderId: UUID, items: list[str])
-        await self.publish(1, self.payload_start_order_saga(ctx))
+        await self.publish(Message.START_ORDER_SAGA, self.payload_start_order_saga(ctx))
 
 
     async def _on_order_confirmed(self, message: int, event: events.Event) -> None:
@@ -78,7 +79,7 @@ class ApiBase(Service):
         ctx = self.context(event)
         await self.on_order_confirmed(ctx)
         # line 35: API-->>Customer: Order status(orderId: UUID, status)
-        await self.publish(18, self.payload_order_status(ctx))
+        await self.publish(Message.ORDER_STATUS, self.payload_order_status(ctx))
 
 
     async def _on_order_cancelled(self, message: int, event: events.Event) -> None:
@@ -86,7 +87,7 @@ class ApiBase(Service):
         ctx = self.context(event)
         await self.on_order_cancelled(ctx)
         # line 35: API-->>Customer: Order status(orderId: UUID, status)
-        await self.publish(18, self.payload_order_status(ctx))
+        await self.publish(Message.ORDER_STATUS, self.payload_order_status(ctx))
 
 
     async def _on_order_rejected(self, message: int, event: events.Event) -> None:
@@ -94,7 +95,7 @@ class ApiBase(Service):
         ctx = self.context(event)
         await self.on_order_rejected(ctx)
         # line 35: API-->>Customer: Order status(orderId: UUID, status)
-        await self.publish(18, self.payload_order_status(ctx))
+        await self.publish(Message.ORDER_STATUS, self.payload_order_status(ctx))
 
 
     # -- hooks: override them in services/api.py ----------------------------
@@ -136,14 +137,14 @@ class SagaBase(Service):
     # Saga
     NAME: ClassVar[str] = 'Saga'
     HANDLERS: ClassVar[dict[int, str]] = {
-        1: "_on_start_order_saga",
-        3: "_on_stock_reserved",
-        5: "_on_payment_captured",
-        7: "_on_shipment_created",
-        10: "_on_payment_refunded",
-        12: "_on_stock_released",
-        16: "_on_stock_released",
-        14: "_on_payment_declined",
+        Message.START_ORDER_SAGA: "_on_start_order_saga",
+        Message.STOCK_RESERVED: "_on_stock_reserved",
+        Message.PAYMENT_CAPTURED: "_on_payment_captured",
+        Message.SHIPMENT_CREATED: "_on_shipment_created",
+        Message.PAYMENT_REFUNDED: "_on_payment_refunded",
+        Message.STOCK_RELEASED_IN_CARRIER_UNAVAILABLE: "_on_stock_released",
+        Message.STOCK_RELEASED_IN_PAYMENT_DECLINED: "_on_stock_released",
+        Message.PAYMENT_DECLINED: "_on_payment_declined",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
         "recover_book_the_shipment": ('carrier_unavailable', ),
@@ -154,7 +155,7 @@ class SagaBase(Service):
         ctx = self.context(event)
         await self.on_start_order_saga(ctx)
         # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
-        await self.publish(2, self.payload_reserve_stock(ctx))
+        await self.publish(Message.RESERVE_STOCK, self.payload_reserve_stock(ctx))
 
 
     async def _on_stock_reserved(self, message: int, event: events.Event) -> None:
@@ -162,7 +163,7 @@ class SagaBase(Service):
         ctx = self.context(event)
         await self.on_stock_reserved(ctx)
         # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
-        await self.publish(4, self.payload_charge_payment(ctx))
+        await self.publish(Message.CHARGE_PAYMENT, self.payload_charge_payment(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
@@ -174,14 +175,14 @@ class SagaBase(Service):
         # line 16: critical book the shipment
         try:
             # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
-            await self.publish(6, self.payload_create_shipment(ctx))
+            await self.publish(Message.CREATE_SHIPMENT, self.payload_create_shipment(ctx))
         except Exception as error:
             option_1 = self.recover_book_the_shipment(ctx, error)
             self.critical_option("critical_line_16", ctx)
             if option_1 == "carrier_unavailable":  # carrier unavailable
                 # line 21: compensate in reverse order
                 # line 22: Saga->>Payment: Refund payment(paymentId)
-                await self.publish(9, self.payload_refund_payment(ctx))
+                await self.publish(Message.REFUND_PAYMENT, self.payload_refund_payment(ctx))
             else:
                 raise
 
@@ -193,7 +194,7 @@ class SagaBase(Service):
         if not self.in_time("critical_line_16", ctx):
             return  # an option of the critical ran already: its main section is over
         # line 19: Saga-->>API: Order confirmed
-        await self.publish(8, self.payload_order_confirmed(ctx))
+        await self.publish(Message.ORDER_CONFIRMED, self.payload_order_confirmed(ctx))
 
 
     async def _on_payment_refunded(self, message: int, event: events.Event) -> None:
@@ -201,20 +202,20 @@ class SagaBase(Service):
         ctx = self.context(event)
         await self.on_payment_refunded(ctx)
         # line 24: Saga->>Inventory: Release stock(reservationId)
-        await self.publish(11, self.payload_release_stock(ctx))
+        await self.publish(Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE, self.payload_release_stock(ctx))
 
 
     async def _on_stock_released(self, message: int, event: events.Event) -> None:
         # line 25: Inventory-->>Saga: Stock released
         ctx = self.context(event)
         await self.on_stock_released(ctx)
-        if message == 12:  # line 25: Inventory-->>Saga: Stock released
+        if message == Message.STOCK_RELEASED_IN_CARRIER_UNAVAILABLE:  # line 25: Inventory-->>Saga: Stock released
             # line 26: Saga-->>API: Order cancelled(reason)
-            await self.publish(13, self.payload_order_cancelled(ctx))
+            await self.publish(Message.ORDER_CANCELLED, self.payload_order_cancelled(ctx))
 
-        elif message == 16:  # line 31: Inventory-->>Saga: Stock released
+        elif message == Message.STOCK_RELEASED_IN_PAYMENT_DECLINED:  # line 31: Inventory-->>Saga: Stock released
             # line 32: Saga-->>API: Order rejected(reason)
-            await self.publish(17, self.payload_order_rejected(ctx))
+            await self.publish(Message.ORDER_REJECTED, self.payload_order_rejected(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
@@ -222,7 +223,7 @@ class SagaBase(Service):
         ctx = self.context(event)
         await self.on_payment_declined(ctx)
         # line 30: Saga->>Inventory: Release stock(reservationId)
-        await self.publish(15, self.payload_release_stock(ctx))
+        await self.publish(Message.RELEASE_STOCK_IN_PAYMENT_DECLINED, self.payload_release_stock(ctx))
 
 
     # -- hooks: override them in services/saga.py ----------------------------
@@ -316,9 +317,9 @@ class InventoryBase(Service):
     # Inventory
     NAME: ClassVar[str] = 'Inventory'
     HANDLERS: ClassVar[dict[int, str]] = {
-        2: "_on_reserve_stock",
-        11: "_on_release_stock",
-        15: "_on_release_stock",
+        Message.RESERVE_STOCK: "_on_reserve_stock",
+        Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE: "_on_release_stock",
+        Message.RELEASE_STOCK_IN_PAYMENT_DECLINED: "_on_release_stock",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -328,20 +329,20 @@ class InventoryBase(Service):
         ctx = self.context(event)
         await self.on_reserve_stock(ctx)
         # line 12: Inventory-->>Saga: Stock reserved(reservationId)
-        await self.publish(3, self.payload_stock_reserved(ctx))
+        await self.publish(Message.STOCK_RESERVED, self.payload_stock_reserved(ctx))
 
 
     async def _on_release_stock(self, message: int, event: events.Event) -> None:
         # line 24: Saga->>Inventory: Release stock(reservationId)
         ctx = self.context(event)
         await self.on_release_stock(ctx)
-        if message == 11:  # line 24: Saga->>Inventory: Release stock(reservationId)
+        if message == Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE:  # line 24: Saga->>Inventory: Release stock(reservationId)
             # line 25: Inventory-->>Saga: Stock released
-            await self.publish(12, self.payload_stock_released(ctx))
+            await self.publish(Message.STOCK_RELEASED_IN_CARRIER_UNAVAILABLE, self.payload_stock_released(ctx))
 
-        elif message == 15:  # line 30: Saga->>Inventory: Release stock(reservationId)
+        elif message == Message.RELEASE_STOCK_IN_PAYMENT_DECLINED:  # line 30: Saga->>Inventory: Release stock(reservationId)
             # line 31: Inventory-->>Saga: Stock released
-            await self.publish(16, self.payload_stock_released(ctx))
+            await self.publish(Message.STOCK_RELEASED_IN_PAYMENT_DECLINED, self.payload_stock_released(ctx))
 
 
     # -- hooks: override them in services/inventory.py ----------------------------
@@ -371,8 +372,8 @@ class PaymentBase(Service):
     # Payment
     NAME: ClassVar[str] = 'Payment'
     HANDLERS: ClassVar[dict[int, str]] = {
-        4: "_on_charge_payment",
-        9: "_on_refund_payment",
+        Message.CHARGE_PAYMENT: "_on_charge_payment",
+        Message.REFUND_PAYMENT: "_on_refund_payment",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
         "choose_payment_captured": ('payment_captured', 'payment_declined', ),
@@ -386,10 +387,10 @@ class PaymentBase(Service):
         branch_1 = self.choose_payment_captured(ctx)
         if branch_1 == "payment_captured":  # payment captured
             # line 15: Payment-->>Saga: Payment captured(paymentId)
-            await self.publish(5, self.payload_payment_captured(ctx))
+            await self.publish(Message.PAYMENT_CAPTURED, self.payload_payment_captured(ctx))
         elif branch_1 == "payment_declined":  # payment declined
             # line 29: Payment-->>Saga: Payment declined(reason)
-            await self.publish(14, self.payload_payment_declined(ctx))
+            await self.publish(Message.PAYMENT_DECLINED, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_payment_captured", branch_1, self.BRANCHES["choose_payment_captured"])
 
@@ -399,7 +400,7 @@ class PaymentBase(Service):
         ctx = self.context(event)
         await self.on_refund_payment(ctx)
         # line 23: Payment-->>Saga: Payment refunded
-        await self.publish(10, self.payload_payment_refunded(ctx))
+        await self.publish(Message.PAYMENT_REFUNDED, self.payload_payment_refunded(ctx))
 
 
     # -- hooks: override them in services/payment.py ----------------------------
@@ -440,7 +441,7 @@ class ShippingBase(Service):
     # Shipping
     NAME: ClassVar[str] = 'Shipping'
     HANDLERS: ClassVar[dict[int, str]] = {
-        6: "_on_create_shipment",
+        Message.CREATE_SHIPMENT: "_on_create_shipment",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -450,7 +451,7 @@ class ShippingBase(Service):
         ctx = self.context(event)
         await self.on_create_shipment(ctx)
         # line 18: Shipping-->>Saga: Shipment created(trackingNumber)
-        await self.publish(7, self.payload_shipment_created(ctx))
+        await self.publish(Message.SHIPMENT_CREATED, self.payload_shipment_created(ctx))
 
 
     # -- hooks: override them in services/shipping.py ----------------------------

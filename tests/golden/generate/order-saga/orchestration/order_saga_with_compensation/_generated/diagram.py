@@ -106,6 +106,9 @@ CONTRACT: dict[str, Any] = {
             'Customer',
             'Order status(orderId: UUID, status)',
             35,
+            {
+                'after': 'Saga',
+            },
         ],
     ],
 }

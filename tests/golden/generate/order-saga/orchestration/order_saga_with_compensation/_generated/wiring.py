@@ -13,6 +13,7 @@ from uuid import UUID
 
 from . import messages
 from .dispatcher import Call, Result, Service, Workflow
+from .names import Message
 from .runtime import Context
 
 
@@ -58,9 +59,9 @@ class SagaWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
-        ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", 2, self.request_inventory_reserve_stock(ctx))
+        ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", Message.RESERVE_STOCK, self.request_inventory_reserve_stock(ctx))
         # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
-        ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", 4, self.request_payment_charge_payment(ctx))
+        ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", Message.CHARGE_PAYMENT, self.request_payment_charge_payment(ctx))
         # line 14: alt payment captured: the reply the call got decides
         branch_1 = ("payment_captured", "payment_declined", )[ctx.data['Payment.charge_payment'].reply]
         if branch_1 == "payment_captured":  # payment captured
@@ -68,27 +69,27 @@ class SagaWorkflowBase(Workflow):
             # line 16: critical book the shipment
             try:
                 # line 17: Saga->>Shipping: Create shipment(orderId: UUID, address)
-                ctx.data['Shipping.create_shipment'] = await self.call('Shipping', "create_shipment", 6, self.request_shipping_create_shipment(ctx))
+                ctx.data['Shipping.create_shipment'] = await self.call('Shipping', "create_shipment", Message.CREATE_SHIPMENT, self.request_shipping_create_shipment(ctx))
                 # line 19: Saga-->>API: Order confirmed
-                self.answer(8)
+                self.answer(Message.ORDER_CONFIRMED)
             except Exception as error:
                 option_2 = self.recover_book_the_shipment(ctx, error)
                 if option_2 == "carrier_unavailable":  # carrier unavailable
                     # line 21: compensate in reverse order
                     # line 22: Saga->>Payment: Refund payment(paymentId)
-                    ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", 9, self.request_payment_refund_payment(ctx))
+                    ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", Message.REFUND_PAYMENT, self.request_payment_refund_payment(ctx))
                     # line 24: Saga->>Inventory: Release stock(reservationId)
-                    ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 11, self.request_inventory_release_stock(ctx))
+                    ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE, self.request_inventory_release_stock(ctx))
                     # line 26: Saga-->>API: Order cancelled(reason)
-                    self.answer(13)
+                    self.answer(Message.ORDER_CANCELLED)
                 else:
                     raise
         elif branch_1 == "payment_declined":  # payment declined
             # line 29: Payment-->>Saga: Payment declined(reason)
             # line 30: Saga->>Inventory: Release stock(reservationId)
-            ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", 15, self.request_inventory_release_stock(ctx))
+            ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_PAYMENT_DECLINED, self.request_inventory_release_stock(ctx))
             # line 32: Saga-->>API: Order rejected(reason)
-            self.answer(17)
+            self.answer(Message.ORDER_REJECTED)
 
 
     # -- hooks: override them in workflow.py ------------------------------------------

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from . import events
 from .bus import Service
+from .names import Message
 from .runtime import Context, UnknownBranch
 
 
@@ -22,8 +23,8 @@ class ClientBase(Service):
     # Client
     NAME: ClassVar[str] = 'Client'
     HANDLERS: ClassVar[dict[int, str]] = {
-        7: "_on_order_confirmed",
-        11: "_on_order_rejected",
+        Message.ORDER_CONFIRMED: "_on_order_confirmed",
+        Message.ORDER_REJECTED: "_on_order_rejected",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -31,7 +32,7 @@ class ClientBase(Service):
     async def start(self) -> None:
         ctx = self.context(None)
         # line 8: Client->>OS: PlaceOrder(orderId: UUID, items: list[str])
-        await self.publish(0, self.payload_place_order(ctx))
+        await self.publish(Message.PLACE_ORDER, self.payload_place_order(ctx))
 
 
     async def _on_order_confirmed(self, message: int, event: events.Event) -> None:
@@ -70,12 +71,12 @@ class OrderSagaBase(Service):
     # OS
     NAME: ClassVar[str] = 'OS'
     HANDLERS: ClassVar[dict[int, str]] = {
-        0: "_on_place_order",
-        2: "_on_stock_reserved",
-        4: "_on_payment_captured",
-        6: "_on_delivery_scheduled",
-        8: "_on_payment_declined",
-        10: "_on_stock_released",
+        Message.PLACE_ORDER: "_on_place_order",
+        Message.STOCK_RESERVED: "_on_stock_reserved",
+        Message.PAYMENT_CAPTURED: "_on_payment_captured",
+        Message.DELIVERY_SCHEDULED: "_on_delivery_scheduled",
+        Message.PAYMENT_DECLINED: "_on_payment_declined",
+        Message.STOCK_RELEASED: "_on_stock_released",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -85,7 +86,7 @@ class OrderSagaBase(Service):
         ctx = self.context(event)
         await self.on_place_order(ctx)
         # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
-        await self.publish(1, self.payload_reserve_stock(ctx))
+        await self.publish(Message.RESERVE_STOCK, self.payload_reserve_stock(ctx))
 
 
     async def _on_stock_reserved(self, message: int, event: events.Event) -> None:
@@ -93,7 +94,7 @@ class OrderSagaBase(Service):
         ctx = self.context(event)
         await self.on_stock_reserved(ctx)
         # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
-        await self.publish(3, self.payload_charge_card(ctx))
+        await self.publish(Message.CHARGE_CARD, self.payload_charge_card(ctx))
 
 
     async def _on_payment_captured(self, message: int, event: events.Event) -> None:
@@ -101,7 +102,7 @@ class OrderSagaBase(Service):
         ctx = self.context(event)
         await self.on_payment_captured(ctx)
         # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
-        await self.publish(5, self.payload_schedule_delivery(ctx))
+        await self.publish(Message.SCHEDULE_DELIVERY, self.payload_schedule_delivery(ctx))
 
 
     async def _on_delivery_scheduled(self, message: int, event: events.Event) -> None:
@@ -109,7 +110,7 @@ class OrderSagaBase(Service):
         ctx = self.context(event)
         await self.on_delivery_scheduled(ctx)
         # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
-        await self.publish(7, self.payload_order_confirmed(ctx))
+        await self.publish(Message.ORDER_CONFIRMED, self.payload_order_confirmed(ctx))
 
 
     async def _on_payment_declined(self, message: int, event: events.Event) -> None:
@@ -118,7 +119,7 @@ class OrderSagaBase(Service):
         await self.on_payment_declined(ctx)
         # line 19: compensate: give the stock back
         # line 20: OS->>Stock: ReleaseStock(reservationId)
-        await self.publish(9, self.payload_release_stock(ctx))
+        await self.publish(Message.RELEASE_STOCK, self.payload_release_stock(ctx))
 
 
     async def _on_stock_released(self, message: int, event: events.Event) -> None:
@@ -126,7 +127,7 @@ class OrderSagaBase(Service):
         ctx = self.context(event)
         await self.on_stock_released(ctx)
         # line 22: OS-->>Client: OrderRejected(reason)
-        await self.publish(11, self.payload_order_rejected(ctx))
+        await self.publish(Message.ORDER_REJECTED, self.payload_order_rejected(ctx))
 
 
     # -- hooks: override them in services/order_saga.py ----------------------------
@@ -201,8 +202,8 @@ class StockBase(Service):
     # Stock
     NAME: ClassVar[str] = 'Stock'
     HANDLERS: ClassVar[dict[int, str]] = {
-        1: "_on_reserve_stock",
-        9: "_on_release_stock",
+        Message.RESERVE_STOCK: "_on_reserve_stock",
+        Message.RELEASE_STOCK: "_on_release_stock",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -212,7 +213,7 @@ class StockBase(Service):
         ctx = self.context(event)
         await self.on_reserve_stock(ctx)
         # line 10: Stock-->>OS: StockReserved(reservationId)
-        await self.publish(2, self.payload_stock_reserved(ctx))
+        await self.publish(Message.STOCK_RESERVED, self.payload_stock_reserved(ctx))
 
 
     async def _on_release_stock(self, message: int, event: events.Event) -> None:
@@ -220,7 +221,7 @@ class StockBase(Service):
         ctx = self.context(event)
         await self.on_release_stock(ctx)
         # line 21: Stock-->>OS: StockReleased
-        await self.publish(10, self.payload_stock_released(ctx))
+        await self.publish(Message.STOCK_RELEASED, self.payload_stock_released(ctx))
 
 
     # -- hooks: override them in services/stock.py ----------------------------
@@ -250,7 +251,7 @@ class PayBase(Service):
     # Pay
     NAME: ClassVar[str] = 'Pay'
     HANDLERS: ClassVar[dict[int, str]] = {
-        3: "_on_charge_card",
+        Message.CHARGE_CARD: "_on_charge_card",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
         "choose_card_accepted": ('card_accepted', 'card_declined', ),
@@ -264,10 +265,10 @@ class PayBase(Service):
         branch_1 = self.choose_card_accepted(ctx)
         if branch_1 == "card_accepted":  # card accepted
             # line 13: Pay-->>OS: PaymentCaptured(paymentId)
-            await self.publish(4, self.payload_payment_captured(ctx))
+            await self.publish(Message.PAYMENT_CAPTURED, self.payload_payment_captured(ctx))
         elif branch_1 == "card_declined":  # card declined
             # line 18: Pay-->>OS: PaymentDeclined(reason)
-            await self.publish(8, self.payload_payment_declined(ctx))
+            await self.publish(Message.PAYMENT_DECLINED, self.payload_payment_declined(ctx))
         else:
             raise UnknownBranch("choose_card_accepted", branch_1, self.BRANCHES["choose_card_accepted"])
 
@@ -302,7 +303,7 @@ class ShipBase(Service):
     # Ship
     NAME: ClassVar[str] = 'Ship'
     HANDLERS: ClassVar[dict[int, str]] = {
-        5: "_on_schedule_delivery",
+        Message.SCHEDULE_DELIVERY: "_on_schedule_delivery",
     }
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {
     }
@@ -312,7 +313,7 @@ class ShipBase(Service):
         ctx = self.context(event)
         await self.on_schedule_delivery(ctx)
         # line 15: Ship-->>OS: DeliveryScheduled(deliveryDate: date)
-        await self.publish(6, self.payload_delivery_scheduled(ctx))
+        await self.publish(Message.DELIVERY_SCHEDULED, self.payload_delivery_scheduled(ctx))
 
 
     # -- hooks: override them in services/ship.py ----------------------------

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from . import messages
 from .dispatcher import Call, Result, Service, Workflow
+from .names import Message
 from .runtime import Context
 
 
@@ -52,24 +53,24 @@ class OrderSagaWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
-        ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", 1, self.request_stock_reserve_stock(ctx))
+        ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", Message.RESERVE_STOCK, self.request_stock_reserve_stock(ctx))
         # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
-        ctx.data['Pay.charge_card'] = await self.call('Pay', "charge_card", 3, self.request_pay_charge_card(ctx))
+        ctx.data['Pay.charge_card'] = await self.call('Pay', "charge_card", Message.CHARGE_CARD, self.request_pay_charge_card(ctx))
         # line 12: alt card accepted: the reply the call got decides
         branch_1 = ("card_accepted", "card_declined", )[ctx.data['Pay.charge_card'].reply]
         if branch_1 == "card_accepted":  # card accepted
             # line 13: Pay-->>OS: PaymentCaptured(paymentId)
             # line 14: OS->>Ship: ScheduleDelivery(orderId: UUID, address)
-            ctx.data['Ship.schedule_delivery'] = await self.call('Ship', "schedule_delivery", 5, self.request_ship_schedule_delivery(ctx))
+            ctx.data['Ship.schedule_delivery'] = await self.call('Ship', "schedule_delivery", Message.SCHEDULE_DELIVERY, self.request_ship_schedule_delivery(ctx))
             # line 16: OS-->>Client: OrderConfirmed(orderId: UUID)
-            self.answer(7)
+            self.answer(Message.ORDER_CONFIRMED)
         elif branch_1 == "card_declined":  # card declined
             # line 18: Pay-->>OS: PaymentDeclined(reason)
             # line 19: compensate: give the stock back
             # line 20: OS->>Stock: ReleaseStock(reservationId)
-            ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", 9, self.request_stock_release_stock(ctx))
+            ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", Message.RELEASE_STOCK, self.request_stock_release_stock(ctx))
             # line 22: OS-->>Client: OrderRejected(reason)
-            self.answer(11)
+            self.answer(Message.ORDER_REJECTED)
 
 
     # -- hooks: override them in workflow.py ------------------------------------------
