@@ -171,7 +171,7 @@ def dumps(document: Any, *, compact: bool = False) -> str:
     return "".join(out)
 
 
-def _records(records: list, padding: str, encode: Callable[[Any], str]) -> str:
+def _records(records: list[Any], padding: str, encode: Callable[[Any], str]) -> str:
     """`[` and a list's members, one per line (each one-line, see `_opens`).
 
     Records of scalars go through the C encoder in one call, with NUL as the separator
