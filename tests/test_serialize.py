@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mermaidgen.model.serialize import dumps
@@ -61,3 +61,44 @@ def test_preview_json_options_compact_and_without_analysis(tmp_path) -> None:
     model = json.loads(preview("--diagram-only", "--compact"))
     assert "analysis" not in model
     assert model == {k: v for k, v in json.loads(full).items() if k != "analysis"}
+
+
+def test_preview_json_has_the_projections_only_on_request(tmp_path) -> None:
+    # the two projections are most of the analysis' document (a 100k-message diagram:
+    # about 8 of its 13 compact megabytes per 10k messages), so they are printed only
+    # when asked for; everything else is the same document
+    source = tmp_path / "d.mmd"
+    source.write_text("sequenceDiagram\n    A->>+B: Ask\n    B-->>-A: Answer\n")
+
+    def preview(*options: str) -> dict:
+        return json.loads(subprocess.run(
+            [sys.executable, "-m", "mermaidgen", "preview", str(source), "--format", "json",
+             "--compact", *options], capture_output=True, text=True, check=True).stdout)
+
+    plain, projected = preview(), preview("--projections")
+    assert set(projected["analysis"]) - set(plain["analysis"]) == {"choreography",
+                                                                   "orchestration"}
+    assert projected["analysis"]["orchestration"]["orchestrator"] == "A"
+    projected["analysis"].pop("choreography")
+    projected["analysis"].pop("orchestration")
+    assert plain == projected
+
+
+RECORDS = st.lists(st.dictionaries(
+    st.text(max_size=4), st.none() | st.integers() | st.text() | st.just({})
+    | st.lists(st.text(max_size=3) | st.integers(), max_size=3), max_size=4), max_size=5)
+
+
+@given(RECORDS)
+@example([{"a": "x}, {y", "b": {}}, {"c": "\x00}\x00{", "d": ["}", "{"]}])
+def test_a_list_of_records_takes_one_line_per_record_whatever_their_strings_hold(
+        records) -> None:
+    # the list is encoded in one call with NUL between items and split afterwards:
+    # strings holding NUL, `}, {` or newlines must not move a line break
+    document = {"records": records, "nested": [{"records": records}]}
+    lines = dumps(document).split("\n")  # not splitlines: strings may hold U+0085
+    expected = [f"    {json.dumps(r, ensure_ascii=False)}," for r in records]
+    if any(records):  # a list of empty objects only stays on one line
+        expected[-1] = expected[-1][:-1]
+        assert lines[2:2 + len(records)] == expected
+    assert json.loads(dumps(document)) == document

@@ -77,12 +77,16 @@ def preview(
         "the model without `analysis`).")] = False,
     compact: Annotated[bool, typer.Option(
         "--compact", help="--format json: on one line, without spaces.")] = False,
+    projections: Annotated[bool, typer.Option(
+        "--projections", help="--format json: also both projections under `analysis` "
+        "(`choreography`, `orchestration`: every service's handlers and the workflow); "
+        "they make the document about twice as large and slow.")] = False,
 ) -> None:
     """Show a diagram: drawn in the terminal, then how mermaidgen reads it."""
     from mermaidgen.commands import preview as command
 
     command.run(source, format.value, orchestrator, width, ascii, not diagram_only,
-                compact=compact)
+                compact=compact, projections=projections)
 
 
 class Style(StrEnum):

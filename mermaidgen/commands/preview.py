@@ -11,16 +11,17 @@ from mermaidgen.mermaid.sources import load_diagrams, print_findings
 
 
 def run(source: str, fmt: str, orchestrator: str | None = None, width: int | None = None,
-        ascii_only: bool = False, analysis: bool = True, *, compact: bool = False) -> None:
+        ascii_only: bool = False, analysis: bool = True, *, compact: bool = False,
+        projections: bool = False) -> None:
     # the model, the analysis and the document all live until the output is written:
     # collector passes over them would only re-scan them, and with a 100k-message
     # diagram they made the command grow faster than the diagram
     with paused_collection():
-        _run(source, fmt, orchestrator, width, ascii_only, analysis, compact)
+        _run(source, fmt, orchestrator, width, ascii_only, analysis, compact, projections)
 
 
 def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
-         ascii_only: bool, analysis: bool, compact: bool) -> None:
+         ascii_only: bool, analysis: bool, compact: bool, projections: bool) -> None:
     from mermaidgen.analysis import analyse
 
     diagrams = load_diagrams(source)
@@ -37,7 +38,7 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
         if analysis:
             found = analyse(diagrams[0], orchestrator)
             print_findings(diagrams[0], found.diagnostics)
-            document["analysis"] = analysis_to_dict(found)
+            document["analysis"] = analysis_to_dict(found, projections)
         # indented JSON grows with the square of the nesting: thousands of nested blocks
         # would print gigabytes of spaces, so such a document is printed compact
         deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)

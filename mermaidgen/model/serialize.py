@@ -6,6 +6,7 @@ The section 4 fields are all present; the extra fields (`column`, `declared`, `c
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -159,11 +160,41 @@ def dumps(document: Any, *, compact: bool = False) -> str:
         frame[3] = False
         if key is not None:
             out.append(encode(key) + ": ")
-        if _opens(value):
-            stack.append(_open(value, frame[1] + "  ", out))
-        else:
+        if not _opens(value):
             out.append(encode(value))
+        elif type(value) is list and not any(map(_opens, value)):
+            # a list of one-line records (the statements, the messages, the events): all
+            # of it at once, without a turn of this loop per record
+            out.append(_records(value, frame[1] + "  ", encode) + f"\n{frame[1]}]")
+        else:
+            stack.append(_open(value, frame[1] + "  ", out))
     return "".join(out)
+
+
+def _records(records: list[Any], padding: str, encode: Callable[[Any], str]) -> str:
+    """`[` and a list's members, one per line (each one-line, see `_opens`).
+
+    Records of scalars go through the C encoder in one call, with NUL as the separator
+    between items: it never appears in the encoder's own output (strings escape every
+    control character), and in a list of such records `}` NUL `{` can only be where one
+    record ends and the next begins (inside one, a `}` closes an empty object and is
+    followed by a key or by the record's end), so two replacements lay the list out.
+    At 100k messages, one call per record cost half as much again as the encoding."""
+    if all(type(r) is dict for r in records):
+        text = "".join(_nul_separated()(records, 0))[1:-1]
+        return f"[\n{padding}" + text.replace("}\0{", "},\n" + padding + "{") \
+            .replace("\0", ", ")
+    return f"[\n{padding}" + f",\n{padding}".join(map(encode, records))
+
+
+@functools.cache
+def _nul_separated():  # type: ignore[no-untyped-def]
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # without json's C accelerator: the pure-Python encoder, same text
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=("\0", ": "))
+        return lambda value, _: encoder.iterencode(value)
+    return make(None, None, json.encoder.encode_basestring, None, ": ", "\0",
+                False, False, True)
 
 
 def _open(container: dict | list, padding: str, out: list[str]) -> list:

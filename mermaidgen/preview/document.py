@@ -35,11 +35,12 @@ def _field(f: Field) -> dict[str, Any]:
             "known": f.known}
 
 
-def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
-    """The analysis as JSON: added under the key `analysis`, beside the section 4 fields."""
-    node = _record
-    chor, orch = choreography_of(analysis), orchestration_of(analysis)
-    return {
+def analysis_to_dict(analysis: Analysis, projections: bool = False) -> dict[str, Any]:
+    """The analysis as JSON: added under the key `analysis`, beside the section 4 fields.
+    The two projections (`choreography`, `orchestration`) only with `projections`: they
+    hold the diagram twice more, as action trees, and cost about three parses to build
+    and two more to write (docs/model-json.md)."""
+    document = {
         "style": analysis.style.style,
         "style_reason": analysis.style.reason,
         "brokers": list(analysis.brokers),
@@ -56,13 +57,24 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
              "fields": [_field(f) for f in e.fields]}
             for e in analysis.events
         ],
+        "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
+    }
+    if projections:
+        document.update(projections_to_dict(analysis))
+    return document
+
+
+def projections_to_dict(analysis: Analysis) -> dict[str, Any]:
+    """Both projections as JSON: `choreography` and `orchestration`."""
+    node = _record
+    chor, orch = choreography_of(analysis), orchestration_of(analysis)
+    return {
         "choreography": {"services": node(chor.services)},
         "orchestration": {
             "orchestrator": orch.orchestrator, "synthetic": orch.synthetic,
             "reason": orch.reason, "trigger": orch.trigger,
             "workflow": node(orch.workflow), "services": node(orch.services),
         },
-        "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
     }
 
 
