@@ -265,3 +265,18 @@ def test_nesting_deeper_than_python_allows_is_refused_with_the_line() -> None:
     assert problem.code == "too-deep" and problem.file == "deep.mmd"
     assert problem.line == 2 + 2 * 89  # the 90th loop: 89 fit (with the closures that
     # keep each function under CPython's 20 nested blocks)
+
+
+EMPTY_COMBOS = [("python", "choreography"), ("python", "orchestration"),
+                ("faststream", "choreography"), ("temporal", "orchestration")]
+
+
+@pytest.mark.parametrize(("target", "style"), EMPTY_COMBOS)
+def test_an_empty_diagram_generates_code_that_compiles_and_lints(tmp_path, target, style):
+    """A diagram with no messages has no services: the files that import what services
+    need must import nothing (the Temporal activities module imported five unused names,
+    found by test_properties in CI)."""
+    text = "sequenceDiagram\n"
+    generation = build(mermaidgen.parse(text, source="empty.mmd"), text, style=style, target=target)
+    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
+    lint(tmp_path)
