@@ -45,7 +45,7 @@ async def declare(plain: list[str]) -> dict:
         await transport.declare(stock.broker)
     finally:
         await stock.broker.stop()
-    broker = transport.make_broker()
+    broker = transport.make_broker("plain-producer")  # a producer outside the diagram
     await broker.connect()
     try:
         for channel, body, correlation_id in zip(plain[::3], plain[1::3], plain[2::3],

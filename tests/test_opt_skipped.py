@@ -87,16 +87,16 @@ def test_both_paths_of_the_opt_run_to_the_end_and_conform(tmp_path: Path, style:
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
-def _published(nodes: list[ast.stmt]) -> set[int]:
-    """The messages these statements publish (`self.publish(index, ...)`)."""
-    return {call.args[0].value for node in nodes for call in ast.walk(node)
+def _published(nodes: list[ast.stmt]) -> set[str]:
+    """The messages these statements publish (`self.publish(Message.NAME, ...)`)."""
+    return {call.args[0].attr for node in nodes for call in ast.walk(node)
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-            and call.func.attr == "publish" and isinstance(call.args[0], ast.Constant)}
+            and call.func.attr == "publish" and isinstance(call.args[0], ast.Attribute)}
 
 
 def test_the_faststream_handler_goes_on_when_the_opt_is_skipped(tmp_path: Path) -> None:
     """The engine run is test_target_faststream.py's; here: B's handler of `Order` publishes
-    `Wrap` (message 1) when the opt is taken and `Ship` (message 3) when it is skipped,
+    `Wrap` when the opt is taken and `Ship` when it is skipped,
     and the project compiles and passes ruff."""
     out = _generate(tmp_path, "choreography", target="faststream")
     lint(out)
@@ -104,5 +104,5 @@ def test_the_faststream_handler_goes_on_when_the_opt_is_skipped(tmp_path: Path) 
     handler = next(node for node in ast.walk(ast.parse(wiring))
                    if isinstance(node, ast.AsyncFunctionDef) and node.name == "_on_order")
     decision = next(node for node in handler.body if isinstance(node, ast.If))
-    assert (_published(decision.body), _published(decision.orelse)) == ({1}, {3})
+    assert (_published(decision.body), _published(decision.orelse)) == ({"WRAP"}, {"SHIP"})
     assert _published([n for n in handler.body if n is not decision]) == set()

@@ -272,7 +272,8 @@ def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
     generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats", package="fanout")
     wiring = out / "fanout" / "_generated" / "wiring.py"
     text = wiring.read_text(encoding="utf-8")
-    publish = "        await self.publish(7, self.payload_invoice_issued(ctx), ctx)"
+    publish = ("        await self.publish(Message.INVOICE_ISSUED_BILLING_TO_KAFKA, "
+               "self.payload_invoice_issued(ctx), ctx)")
     assert publish in text
     wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
                       encoding="utf-8")

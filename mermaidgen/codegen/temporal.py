@@ -189,7 +189,11 @@ def _activity_classes(ctx: dict) -> None:
                 op["method"] = methods.get((op["service_lit"], op["operation"]))
             elif op["op"] == "step":
                 op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
+            # wiring.py imports the activities module only when its code names a method
+            # (a diagram whose operations all run as workflows names none)
+            ctx["wiring"]["activities"] |= bool(op.get("method"))
 
+    ctx["wiring"]["activities"] = False
     place(w["ops"], w)
     for v in w["old_versions"]:
         place(v["ops"], w)
