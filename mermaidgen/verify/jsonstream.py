@@ -96,6 +96,13 @@ class JsonStream:
         self.pos = 0
         return True
 
+    def _ahead(self) -> None:
+        """Read on while little of the buffer is left: a value cut by its end fails to
+        decode, and the decoder's error counts the lines of the whole buffer (a
+        millisecond for a chunk), so it is better not cut."""
+        if len(self.buf) - self.pos < self.chunk >> 2 and not self.eof:
+            self._fill()
+
     # --- reading ----------------------------------------------------------------------------
 
     def peek(self) -> str:
@@ -123,6 +130,7 @@ class JsonStream:
     def value(self) -> tuple[Any, int]:
         """The next whole JSON value, and the line it starts on."""
         self.peek()
+        self._ahead()
         while True:
             try:
                 found, end = _DECODER.raw_decode(self.buf, self.pos)
@@ -144,6 +152,7 @@ class JsonStream:
         nothing is consumed (the caller then walks the value piece by piece, which
         bounds memory by an element, and locates any error)."""
         self.peek()
+        self._ahead()
         buf, pos = self.buf, self.pos
         newline = buf.find("\n", pos)
         if newline < 0:
@@ -154,9 +163,8 @@ class JsonStream:
             return None
         if end > newline or buf[end:newline].strip(_WHITESPACE) or not accept(found):
             return None
-        line = self.line
-        self._advance(end)
-        return found, line
+        self.pos = end  # no newline before `end`: the line is the same
+        return found, self.line
 
     def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
         """Could the value be cut by the end of the text read so far (not wrong)?"""
