@@ -17,9 +17,8 @@ array): `grouping.py` decides when such a trace is complete.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mermaidgen.verify.jsonstream import JsonStream, TraceFileError
 from mermaidgen.verify.spans import (
@@ -38,8 +37,7 @@ _WORD_KINDS = {"server": SERVER, "client": CLIENT, "producer": PRODUCER,
                "consumer": CONSUMER, "internal": INTERNAL, "unspecified": INTERNAL}
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
+class Batch(NamedTuple):
     spans: list[Span]
     whole: bool
     """The spans are one whole trace: nothing of it comes later."""
@@ -79,19 +77,22 @@ def _unknown(stream: JsonStream, what: str) -> TraceFileError:
 
 def _objects(stream: JsonStream) -> Iterator[Batch]:
     """One or more top-level objects: OTLP documents, or a Jaeger export."""
+    seen: list[tuple[object, str | None, str]] = []  # resources read last (`_otlp_service`)
     while stream.peek():
         line_doc = stream.whole_line(_otlp_document)
         if line_doc is not None:  # the file exporter's document per line: in one go
             doc, line = line_doc
             here = f"{stream.name}:{line}"
+            spans: list[Span] = []
             for element in doc["resourceSpans"]:
-                yield Batch(_otlp_resource(element, here), False, "otlp")
+                spans += _otlp_resource(element, here, seen)
+            yield Batch(spans, False, "otlp")
             continue
         where = stream.where()
         keys = stream.members()
         first = next(keys, None)
         if first in ("resourceSpans", "data", "traceID"):
-            yield from _document(stream, first, keys)
+            yield from _document(stream, first, keys, seen)
         elif first is None:
             continue  # `{}`: an exporter's empty flush
         else:
@@ -107,7 +108,8 @@ def _otlp_document(value: object) -> bool:
         and isinstance(value["resourceSpans"], list)
 
 
-def _document(stream: JsonStream, key: str, keys: Iterator[str]) -> Iterator[Batch]:
+def _document(stream: JsonStream, key: str, keys: Iterator[str],
+              seen: list[tuple[object, str | None, str]]) -> Iterator[Batch]:
     if key == "traceID":  # a single Jaeger trace: its processes may come after its spans
         trace: dict[str, Any] = {}
         line = stream.line
@@ -122,7 +124,8 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str]) -> Iterator[Bat
     while True:
         if key == "resourceSpans":
             for element, line in stream.elements():
-                yield Batch(_otlp_resource(element, f"{stream.name}:{line}"), False, "otlp")
+                yield Batch(_otlp_resource(element, f"{stream.name}:{line}", seen), False,
+                            "otlp")
         elif key == "data":
             value = stream.peek()
             if value == "[":
@@ -142,23 +145,78 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str]) -> Iterator[Bat
 # --- OTLP ---------------------------------------------------------------------------------
 
 
-def _otlp_resource(element: object, where: str) -> list[Span]:
+def _otlp_resource(element: object, where: str, seen: list[tuple[object, str | None, str]]
+                   ) -> list[Span]:
+    """One `resourceSpans` entry's spans. Spans are built inline, the common case only (a
+    million spans: each call and allocation saved counts); any surprise goes the careful
+    way, `_otlp_span`, which says what is wrong."""
     if not isinstance(element, dict):
         raise TraceFileError("a `resourceSpans` entry is not an object", where)
-    resource = _attributes(_dict(element.get("resource"), where, "resource")
-                           .get("attributes"), where, _RESOURCE_KEYS)
-    service = _text(resource.get("service.name"))
-    clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
+    service, clock = _otlp_service(element, where, seen)
     out: list[Span] = []
+    append = out.append
+    new = tuple.__new__
+    raw_trace = trace_id = ""  # the last trace id as written, and as read
     scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
     for scope in _list(scopes, where, "scopeSpans"):
-        spans = _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
-                      "spans")
-        out += [_otlp_span(raw, service, clock, where) for raw in spans]
+        for raw in _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
+                         "spans"):
+            try:
+                written = raw["traceId"]
+                if written != raw_trace:  # a batch's spans mostly share their trace
+                    trace_id = written.strip().lower()
+                    raw_trace = written
+                span_id = raw["spanId"].strip().lower()
+                parent = raw.get("parentSpanId")
+                if parent:
+                    parent = parent.strip().lower()
+                    if parent[-1] == "0" and not parent.strip("0"):
+                        raise ValueError  # all zeros: no parent (the careful way says so)
+                else:
+                    parent = None
+                name = raw["name"]
+                start = raw["startTimeUnixNano"]
+                attributes = raw.get("attributes")
+                if raw.get("links") or not (trace_id and span_id) or type(name) is not str:
+                    raise ValueError  # links, and the odd cases: the careful way
+                append(new(Span, (trace_id, span_id, parent, name,
+                                  _KINDS_FAST[raw.get("kind", 0)], service, clock, int(start),
+                                  int(raw.get("endTimeUnixNano", start)),
+                                  _kept(attributes) if attributes else {}, (), where, ())))
+            except (AttributeError, LookupError, TypeError, ValueError):
+                append(_otlp_span(raw, service, clock, where))
     return out
 
 
+def _kept(items: list[Any]) -> dict[str, object]:
+    """The attributes of an OTLP list that the mapping reads."""
+    kept: dict[str, object] = {}
+    for item in items:
+        key = item["key"]
+        if key in READ_ATTRIBUTES:
+            kept[key] = _any_value(item.get("value"))
+    return kept
+
+
+def _otlp_service(element: dict[str, Any], where: str,
+                  seen: list[tuple[object, str | None, str]]) -> tuple[str | None, str]:
+    """The resource's service and clock. Exporters repeat a few resources (a service's
+    attributes, the same in every batch): those last `seen` are compared, not read again."""
+    raw = _dict(element.get("resource"), where, "resource").get("attributes")
+    for known, service, clock in seen:
+        if raw == known:
+            return service, clock
+    resource = _attributes(raw, where, _RESOURCE_KEYS)
+    service = _text(resource.get("service.name"))
+    clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
+    if len(seen) == _SEEN_RESOURCES:
+        seen.pop()
+    seen.insert(0, (raw, service, clock))
+    return service, clock
+
+
 _RESOURCE_KEYS = frozenset({"service.name", "service.instance.id", "host.name"})
+_SEEN_RESOURCES = 8
 
 
 _KINDS_FAST: dict[object, str] = {**_OTLP_KINDS, **{
@@ -166,34 +224,6 @@ _KINDS_FAST: dict[object, str] = {**_OTLP_KINDS, **{
 
 
 def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span:
-    """A span, the common case inline (a million spans: each call saved counts); any
-    surprise goes the careful way, `_otlp_span_checked`, which says what is wrong."""
-    try:
-        get = raw.get  # type: ignore[attr-defined]
-        trace_id = get("traceId").strip().lower()
-        span_id = get("spanId").strip().lower()
-        parent = get("parentSpanId")
-        parent = parent.strip().lower() if parent else None
-        kind = _KINDS_FAST[get("kind", 0)]
-        start = int(get("startTimeUnixNano"))
-        end = get("endTimeUnixNano")
-        end = int(end) if end is not None else start
-        attributes: dict[str, object] = {}
-        for item in get("attributes") or ():
-            key = item["key"]
-            if key in READ_ATTRIBUTES:
-                attributes[key] = _any_value(item.get("value"))
-        name = get("name", "")
-        if get("links") or not (trace_id and span_id) or type(name) is not str \
-                or (parent is not None and not parent.strip("0")):
-            raise ValueError  # links, and the odd cases: the careful way
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return _otlp_span_checked(raw, service, clock, where)
-    return Span(trace_id, span_id, parent or None, name, kind, service, clock, start, end,
-                attributes, (), where)
-
-
-def _otlp_span_checked(raw: object, service: str | None, clock: str, where: str) -> Span:
     span = _dict(raw, where, "span")
     trace_id = _id(span.get("traceId"), where, "traceId")
     kind = span.get("kind", 0)

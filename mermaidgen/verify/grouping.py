@@ -21,18 +21,20 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from mermaidgen.verify.formats import read
 from mermaidgen.verify.jsonstream import TraceFileError
 from mermaidgen.verify.spans import Span
 
 RECENT = 4096
+_TRACE_ID = attrgetter("trace_id")
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     trace_id: str
     spans: list[Span]
 
@@ -48,6 +50,7 @@ def traces(files: Iterable[tuple[Path, str]], *, sorted_input: bool = False
     pending: OrderedDict[str, list[Span]] = OrderedDict()
     for path, shown in files:
         current: str | None = None
+        current_spans: list[Span] = []
         closed: deque[str] = deque(maxlen=RECENT)
         closed_set: set[str] = set()
         for batch in read(path, shown):
@@ -55,24 +58,30 @@ def traces(files: Iterable[tuple[Path, str]], *, sorted_input: bool = False
                 if batch.spans:
                     yield Trace(batch.spans[0].trace_id, batch.spans)
                 continue
-            for span in batch.spans:
-                if sorted_input and span.trace_id != current:
+            if not sorted_input:
+                for span in batch.spans:
+                    pending.setdefault(span.trace_id, []).append(span)
+                continue
+            # a batch's spans are mostly of one trace: a run of them is moved at once
+            for trace_id, run in groupby(batch.spans, _TRACE_ID):
+                spans = list(run)
+                if trace_id != current:
                     if current is not None:
-                        yield Trace(current, pending.pop(current))
+                        yield Trace(current, current_spans)
                         if len(closed) == closed.maxlen:
                             closed_set.discard(closed[0])
                         closed.append(current)
                         closed_set.add(current)
-                    if span.trace_id in closed_set:
+                    if trace_id in closed_set:
                         raise TraceFileError(
-                            f"spans of trace {span.trace_id} appear again after another "
+                            f"spans of trace {trace_id} appear again after another "
                             "trace began, but --sorted promised each trace's spans together",
-                            span.where, "run without --sorted (every trace is then complete "
-                            "when all files are read)")
-                    current = span.trace_id
-                pending.setdefault(span.trace_id, []).append(span)
-        if sorted_input and current is not None:
-            yield Trace(current, pending.pop(current))
+                            spans[0].where, "run without --sorted (every trace is then "
+                            "complete when all files are read)")
+                    current, current_spans = trace_id, []
+                current_spans += spans
+        if current is not None:
+            yield Trace(current, current_spans)
     yield from _joined(pending)
 
 
