@@ -20,6 +20,8 @@ from mermaidgen.verify import verify
 from mermaidgen.verify.formats import read
 from mermaidgen.verify.grouping import traces
 from mermaidgen.verify.jsonstream import TraceFileError
+from mermaidgen.verify.shapes import Shapes
+from mermaidgen.verify.spans import Span
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACES = ROOT / "tests" / "fixtures" / "traces"
@@ -397,6 +399,60 @@ def test_traces_that_differ_only_in_time_order_are_checked_apart(tmp_path):
     assert (report.checked, report.conforming) == (3, 2)
     assert report.failing_by_kind == {"out_of_order": 1}
     assert report.checker_calls == 2  # the third trace is the first's shape
+
+
+def _trace(*spans: tuple, attributes: dict | None = None) -> list[Span]:
+    """Spans of one trace, from (id, parent, name, kind, start, end) rows."""
+    return [Span("t", span_id, parent, name, kind, "svc", "svc/", start, end,
+                 dict(attributes or {}) if name == "POST" else {}, (), "t.jsonl:1")
+            for span_id, parent, name, kind, start, end in spans]
+
+
+# a client span, its server span, and a query the server made
+SHAPE = (("c1", None, "POST", "client", 10, 90), ("s1", "c1", "POST /x", "server", 20, 80),
+         ("q1", "s1", "SELECT", "internal", 30, 40))
+TIED = (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 30, 80))  # ends with s1
+
+
+@pytest.mark.parametrize("known, rows, attributes, same", [
+    (SHAPE, (("c2", None, "POST", "client", 110, 190),
+             ("s2", "c2", "POST /x", "server", 115, 150),
+             ("q2", "s2", "SELECT", "internal", 120, 149)), None, True),  # ids, times
+    (SHAPE, SHAPE, {"peer.service": "x"}, False),  # an attribute the mapping reads
+    (SHAPE, (SHAPE[0], SHAPE[1], ("q1", "c1", "SELECT", "internal", 30, 40)), None, False),
+    (SHAPE, (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 30, 85)), None, False),
+    (SHAPE, TIED, None, False),
+    (TIED, (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 31, 80)), None, True),
+    (TIED, SHAPE, None, False),
+    (TIED, (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 20, 81)), None, False),
+    (TIED, (("c1", None, "POST", "client", 10, 70), *TIED[1:]), None, False),
+    (SHAPE, (SHAPE[0], SHAPE[1], ("q1", "x1", "SELECT", "internal", 30, 40)), None, False),
+    # the query has the client's id: the server's parent is then the query (the mapping
+    # keeps the last span of an id), though the parent id still names the first span
+    (SHAPE, (SHAPE[0], SHAPE[1], ("c1", "s1", "SELECT", "internal", 30, 40)), None, False),
+], ids=["same", "attribute", "parent", "order", "a-tie", "same-tie", "no-tie",
+        "another-tie", "tie-and-order", "parent-elsewhere", "id-twice"])
+def test_a_shape_is_found_for_traces_of_that_shape_only(known, rows, attributes, same):
+    shapes: Shapes[str] = Shapes(10)
+    shapes.add(_trace(*known), "verdict")
+    assert (shapes.get(_trace(*rows, attributes=attributes)) == "verdict") is same
+
+
+def test_many_shapes_of_the_same_spans_are_told_apart():
+    # more shapes of one tuple of span names than are compared one by one (COMPARED):
+    # the rest are found by their whole key, each still with its own value
+    shapes: Shapes[int] = Shapes(100)
+
+    def nth(n: int) -> list[Span]:  # the last query ends between other times: 12 ways
+        return _trace(("c", None, "POST", "client", 0, 100),
+                      *[(f"q{k}", "c", "SELECT", "internal", 10 * k, 10 * k + 5)
+                        for k in range(1, 9)],
+                      ("r", "c", "SELECT", "internal", 1, 7 + 5 * n))
+    for n in range(12):
+        assert shapes.get(nth(n)) is None
+        shapes.add(nth(n), n)
+    assert [shapes.get(nth(n)) for n in range(12)] == list(range(12))
+    assert shapes.count == 12
 
 
 def test_the_drawing_shows_counts_and_what_no_trace_did(cli):

@@ -12,7 +12,7 @@ counts which paths of the diagram the conforming traces took (`coverage`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from mermaidgen.verify.jsonstream import TraceFileError
 from mermaidgen.verify.mapping import Catalogue, Mapper
 from mermaidgen.verify.ordering import ordered
 from mermaidgen.verify.participants import Participants
-from mermaidgen.verify.shapes import shape_of
+from mermaidgen.verify.shapes import Shapes
 from mermaidgen.verify.verdicts import Verdict, Verdicts
 
 __all__ = ["Failure", "Report", "TraceFileError", "verify"]
@@ -90,26 +90,26 @@ def verify(diagram: Diagram, files: Iterable[tuple[Path, str]], *,
     assert report.coverage is not None
     failed_shapes: dict[tuple, Failure] = {}
     explained: set[tuple] = set()
-    known: dict[Hashable, tuple[list[str], Verdict | None]] = {}
+    known: Shapes[tuple[list[str], Verdict | None]] = Shapes(MAX_SHAPES)
     conformed: dict[int, tuple[Verdict, int]] = {}
     for trace in traces(files, sorted_input=sorted_input):
-        report.spans += len(trace.spans)
-        key = shape_of(trace.spans)
-        found = known.get(key) if key is not None else None
+        spans = trace.spans
+        report.spans += len(spans)
+        found = known.get(spans)
         if found is None:
-            mapped = mapper.map(trace.spans, explain)
+            mapped = mapper.map(spans, explain)
             for span, why in mapped.unmatched:
                 report.unmatched_examples.setdefault(why, span.where)
             verdict = verdicts.of([(h.sender, h.receiver, h.texts) for h in
                                    (mapped.hops[i] for i in ordered(mapped.hops))]) \
                 if mapped.hops else None
             found = ([why for _, why in mapped.unmatched], verdict)
-            if key is not None and len(known) < MAX_SHAPES:
-                known[key] = found
+            known.add(spans, found)
         else:
             mapped = None
         unmatched, verdict = found
-        report.unmatched.update(unmatched)
+        if unmatched:
+            report.unmatched.update(unmatched)
         if verdict is None:
             report.skipped += 1
             continue
