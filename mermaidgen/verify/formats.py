@@ -77,22 +77,19 @@ def _unknown(stream: JsonStream, what: str) -> TraceFileError:
 
 def _objects(stream: JsonStream) -> Iterator[Batch]:
     """One or more top-level objects: OTLP documents, or a Jaeger export."""
-    seen: list[tuple[object, str | None, str]] = []  # resources read last (`_otlp_service`)
+    resources = _Resources()
     while stream.peek():
         line_doc = stream.whole_line(_otlp_document)
         if line_doc is not None:  # the file exporter's document per line: in one go
             doc, line = line_doc
             here = f"{stream.name}:{line}"
-            spans: list[Span] = []
-            for element in doc["resourceSpans"]:
-                spans += _otlp_resource(element, here, seen)
-            yield Batch(spans, False, "otlp")
+            yield Batch(_otlp_resources(doc["resourceSpans"], here, resources), False, "otlp")
             continue
         where = stream.where()
         keys = stream.members()
         first = next(keys, None)
         if first in ("resourceSpans", "data", "traceID"):
-            yield from _document(stream, first, keys, seen)
+            yield from _document(stream, first, keys, resources)
         elif first is None:
             continue  # `{}`: an exporter's empty flush
         else:
@@ -109,7 +106,7 @@ def _otlp_document(value: object) -> bool:
 
 
 def _document(stream: JsonStream, key: str, keys: Iterator[str],
-              seen: list[tuple[object, str | None, str]]) -> Iterator[Batch]:
+              resources: _Resources) -> Iterator[Batch]:
     if key == "traceID":  # a single Jaeger trace: its processes may come after its spans
         trace: dict[str, Any] = {}
         line = stream.line
@@ -124,8 +121,8 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str],
     while True:
         if key == "resourceSpans":
             for element, line in stream.elements():
-                yield Batch(_otlp_resource(element, f"{stream.name}:{line}", seen), False,
-                            "otlp")
+                yield Batch(_otlp_resources([element], f"{stream.name}:{line}", resources),
+                            False, "otlp")
         elif key == "data":
             value = stream.peek()
             if value == "[":
@@ -145,47 +142,87 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str],
 # --- OTLP ---------------------------------------------------------------------------------
 
 
-def _otlp_resource(element: object, where: str, seen: list[tuple[object, str | None, str]]
-                   ) -> list[Span]:
-    """One `resourceSpans` entry's spans. Spans are built inline, the common case only (a
-    million spans: each call and allocation saved counts); any surprise goes the careful
-    way, `_otlp_span`, which says what is wrong."""
-    if not isinstance(element, dict):
-        raise TraceFileError("a `resourceSpans` entry is not an object", where)
-    service, clock = _otlp_service(element, where, seen)
+def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> list[Span]:
+    """The spans of `resourceSpans` entries (a document's, or one). Spans are built
+    inline, the common case only (a million spans: each call and allocation saved
+    counts); any surprise goes the careful way, `_otlp_span`, which says what is wrong."""
     out: list[Span] = []
     append = out.append
     new = tuple.__new__
-    raw_trace = trace_id = ""  # the last trace id as written, and as read
-    scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
-    for scope in _list(scopes, where, "scopeSpans"):
-        for raw in _list(_dict(scope, where, "scopeSpans entry").get("spans") or [], where,
-                         "spans"):
-            try:
-                written = raw["traceId"]
-                if written != raw_trace:  # a batch's spans mostly share their trace
-                    trace_id = written.strip().lower()
-                    raw_trace = written
-                span_id = raw["spanId"].strip().lower()
-                parent = raw.get("parentSpanId")
-                if parent:
-                    parent = parent.strip().lower()
-                    if parent[-1] == "0" and not parent.strip("0"):
-                        raise ValueError  # all zeros: no parent (the careful way says so)
-                else:
-                    parent = None
-                name = raw["name"]
-                start = raw["startTimeUnixNano"]
-                attributes = raw.get("attributes")
-                if raw.get("links") or not (trace_id and span_id) or type(name) is not str:
-                    raise ValueError  # links, and the odd cases: the careful way
-                append(new(Span, (trace_id, span_id, parent, name,
-                                  _KINDS_FAST[raw.get("kind", 0)], service, clock, int(start),
-                                  int(raw.get("endTimeUnixNano", start)),
-                                  _kept(attributes) if attributes else {}, (), where, ())))
-            except (AttributeError, LookupError, TypeError, ValueError):
-                append(_otlp_span(raw, service, clock, where))
+    known = resources.known
+    guess = resources.first
+    for element in elements:
+        if type(element) is not dict:
+            raise TraceFileError("a `resourceSpans` entry is not an object", where)
+        resource = element.get("resource")
+        attributes = (resource if type(resource) is dict else _dict(resource, where, "resource")
+                      ).get("attributes")
+        # documents repeat their resources in the same order: the one after the last
+        # one is compared first
+        if guess >= len(known) or attributes != known[guess][0]:
+            guess = resources.find(attributes, where)
+        if element is elements[0]:
+            resources.first = guess
+        _, service, clock = known[guess]
+        guess += 1
+        raw_trace = trace_id = ""  # the last trace id as written, and as read
+        scopes = element.get("scopeSpans", element.get("instrumentationLibrarySpans")) or []
+        for scope in scopes if type(scopes) is list else _list(scopes, where, "scopeSpans"):
+            spans = (scope if type(scope) is dict else _dict(scope, where, "scopeSpans entry")
+                     ).get("spans") or []
+            for raw in spans if type(spans) is list else _list(spans, where, "spans"):
+                try:
+                    written = raw["traceId"]
+                    if written != raw_trace:  # a batch's spans mostly share their trace
+                        trace_id = written.strip().lower()
+                        raw_trace = written
+                    span_id = raw["spanId"].strip().lower()
+                    parent = raw.get("parentSpanId")
+                    if parent:
+                        parent = parent.strip().lower()
+                        if parent[-1] == "0" and not parent.strip("0"):
+                            raise ValueError  # all zeros: no parent (the careful way says so)
+                    else:
+                        parent = None
+                    name = raw["name"]
+                    start = raw["startTimeUnixNano"]
+                    kept = raw.get("attributes")
+                    if raw.get("links") or not (trace_id and span_id) or type(name) is not str:
+                        raise ValueError  # links, and the odd cases: the careful way
+                    append(new(Span, (trace_id, span_id, parent, name,
+                                      _KINDS_FAST[raw.get("kind", 0)], service, clock,
+                                      int(start), int(raw.get("endTimeUnixNano", start)),
+                                      _kept(kept) if kept else {}, (), where, ())))
+                except (AttributeError, LookupError, TypeError, ValueError):
+                    append(_otlp_span(raw, service, clock, where))
     return out
+
+
+class _Resources:
+    """The service and clock of the last few resources read. Exporters repeat a few
+    resources (a service's attributes, the same in every batch): those are compared
+    with what they were, not read again."""
+
+    LIMIT = 8
+
+    def __init__(self) -> None:
+        self.known: list[tuple[object, str | None, str]] = []
+        """(the resource's attributes as written, its service, its clock)"""
+        self.first = 0
+        """Where the first resource of the last document was found in `known`."""
+
+    def find(self, attributes: object, where: str) -> int:
+        """Where in `known` the resource with these attributes is (added if new)."""
+        for i, (seen, _, _) in enumerate(self.known):
+            if attributes == seen:
+                return i
+        resource = _attributes(attributes, where, _RESOURCE_KEYS)
+        service = _text(resource.get("service.name"))
+        instance = resource.get("service.instance.id") or resource.get("host.name") or ""
+        if len(self.known) == self.LIMIT:
+            del self.known[0]
+        self.known.append((attributes, service, f"{service}/{instance}"))
+        return len(self.known) - 1
 
 
 def _kept(items: list[Any]) -> dict[str, object]:
@@ -198,25 +235,7 @@ def _kept(items: list[Any]) -> dict[str, object]:
     return kept
 
 
-def _otlp_service(element: dict[str, Any], where: str,
-                  seen: list[tuple[object, str | None, str]]) -> tuple[str | None, str]:
-    """The resource's service and clock. Exporters repeat a few resources (a service's
-    attributes, the same in every batch): those last `seen` are compared, not read again."""
-    raw = _dict(element.get("resource"), where, "resource").get("attributes")
-    for known, service, clock in seen:
-        if raw == known:
-            return service, clock
-    resource = _attributes(raw, where, _RESOURCE_KEYS)
-    service = _text(resource.get("service.name"))
-    clock = f"{service}/{resource.get('service.instance.id') or resource.get('host.name') or ''}"
-    if len(seen) == _SEEN_RESOURCES:
-        seen.pop()
-    seen.insert(0, (raw, service, clock))
-    return service, clock
-
-
 _RESOURCE_KEYS = frozenset({"service.name", "service.instance.id", "host.name"})
-_SEEN_RESOURCES = 8
 
 
 _KINDS_FAST: dict[object, str] = {**_OTLP_KINDS, **{
