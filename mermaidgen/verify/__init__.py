@@ -20,7 +20,7 @@ from mermaidgen.analysis import analyse
 from mermaidgen.contract import contract_of
 from mermaidgen.model import Diagram
 from mermaidgen.verify.coverage import Coverage
-from mermaidgen.verify.grouping import traces
+from mermaidgen.verify.grouping import Trace, traces
 from mermaidgen.verify.jsonstream import TraceFileError
 from mermaidgen.verify.mapping import Catalogue, Mapper
 from mermaidgen.verify.ordering import ordered
@@ -87,62 +87,97 @@ def verify(diagram: Diagram, files: Iterable[tuple[Path, str]], *,
     mapper = Mapper(Catalogue(analysis), participants)
     verdicts = Verdicts(contract_of(diagram, relays=analysis.brokers))
     report = Report(coverage=Coverage.of(diagram))
-    assert report.coverage is not None
-    failed_shapes: dict[tuple, Failure] = {}
+    tally = _Tally(report)
     explained: set[tuple] = set()
-    known: Shapes[tuple[list[str], Verdict | None]] = Shapes(MAX_SHAPES)
-    conformed: dict[int, tuple[Verdict, int]] = {}
+    known: Shapes[_Outcome] = Shapes(MAX_SHAPES)
     for trace in traces(files, sorted_input=sorted_input):
         spans = trace.spans
-        report.spans += len(spans)
-        found = known.get(spans)
-        if found is None:
-            mapped = mapper.map(spans, explain)
-            for span, why in mapped.unmatched:
-                report.unmatched_examples.setdefault(why, span.where)
-            verdict = verdicts.of([(h.sender, h.receiver, h.texts) for h in
-                                   (mapped.hops[i] for i in ordered(mapped.hops))]) \
-                if mapped.hops else None
-            found = ([why for _, why in mapped.unmatched], verdict)
-            known.add(spans, found)
-        else:
-            mapped = None
-        unmatched, verdict = found
-        if unmatched:
-            report.unmatched.update(unmatched)
-        if verdict is None:
-            report.skipped += 1
+        outcome = known.get(spans)
+        if outcome is not None:
+            outcome.more += 1  # counted at the end, all at once
             continue
-        report.checked += 1
-        shape = verdict.trace
-        if explain and mapped is not None and shape not in explained \
+        mapped = mapper.map(spans, explain)
+        for span, why in mapped.unmatched:
+            report.unmatched_examples.setdefault(why, span.where)
+        verdict = verdicts.of([(h.sender, h.receiver, h.texts) for h in
+                               (mapped.hops[i] for i in ordered(mapped.hops))]) \
+            if mapped.hops else None
+        outcome = _Outcome(len(spans), [why for _, why in mapped.unmatched], verdict)
+        known.add(spans, outcome)
+        tally.add(outcome, 1, trace)
+        if explain and verdict is not None and verdict.trace not in explained \
                 and len(explained) < MAX_EXPLAINED_SHAPES:
-            explained.add(shape)
+            explained.add(verdict.trace)
             report.decisions.append(f"trace {trace.trace_id} ({trace.where}):")
             report.decisions += [f"  {d}" for d in mapped.decisions]
             report.decisions += [f"  unmatched: {s.where} span `{s.name}`: {why}"
                                  for s, why in mapped.unmatched]
-        if verdict.ok:
-            report.conforming += 1
-            # counted per verdict at the end: traces of one verdict took the same paths
-            seen = conformed.get(id(verdict))
-            conformed[id(verdict)] = (verdict, seen[1] + 1 if seen else 1)
-            continue
-        first = verdict.result.get("first_failure") or {}
-        kind = first.get("kind", "unexpected")
-        report.failing_by_kind[kind] += 1
-        if shape in failed_shapes:
-            failed_shapes[shape].same += 1
-            continue
-        line = (first.get("message") or {}).get("line")
-        if line is None and first.get("position") is not None:
-            line = next((m["line"] for m in first.get("expected") or []), None)
-        failed_shapes[shape] = failure = Failure(
-            trace.trace_id, trace.where, kind, first.get("reason", ""), line,
-            first.get("expected") or [], verdict.result["explanation"])
-        report.failures.append(failure)
-    for verdict, times in conformed.values():
-        report.coverage.add(verdict.lines, times)
+    for outcome in known.values():
+        tally.add(outcome, outcome.more)
+    tally.close()
     report.services = {k: v for k, v in participants.decisions.items() if k is not None}
     report.checker_calls = verdicts.checked
     return report
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a trace came to: the same for every trace of its shape."""
+
+    spans: int
+    unmatched: list[str]
+    """Why spans matched no message, per such span."""
+    verdict: Verdict | None
+    """None: no message of the diagram (the trace is skipped)."""
+    more: int = 0
+    """Traces of the same shape after the first: counted at the end."""
+
+
+class _Tally:
+    """Counts traces into the report, each outcome once however many traces had it."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.failed: dict[tuple, Failure] = {}  # by the messages checked
+        self.conformed: dict[int, tuple[Verdict, int]] = {}
+
+    def add(self, outcome: _Outcome, times: int, trace: Trace | None = None) -> None:
+        """Count `times` traces of the outcome; `trace` is the first of them (its failure
+        is reported with its id, unless one with the same messages was reported)."""
+        if not times:
+            return
+        report = self.report
+        report.spans += outcome.spans * times
+        for why in outcome.unmatched:
+            report.unmatched[why] += times
+        verdict = outcome.verdict
+        if verdict is None:
+            report.skipped += times
+            return
+        report.checked += times
+        if verdict.ok:
+            report.conforming += times
+            # counted per verdict at the end: traces of one verdict took the same paths
+            seen = self.conformed.get(id(verdict))
+            self.conformed[id(verdict)] = (verdict, seen[1] + times if seen else times)
+            return
+        first = verdict.result.get("first_failure") or {}
+        kind = first.get("kind", "unexpected")
+        report.failing_by_kind[kind] += times
+        failure = self.failed.get(verdict.trace)
+        if failure is not None:
+            failure.same += times
+            return
+        assert trace is not None, "a failure is first met in a trace worked out on its own"
+        line = (first.get("message") or {}).get("line")
+        if line is None and first.get("position") is not None:
+            line = next((m["line"] for m in first.get("expected") or []), None)
+        self.failed[verdict.trace] = failure = Failure(
+            trace.trace_id, trace.where, kind, first.get("reason", ""), line,
+            first.get("expected") or [], verdict.result["explanation"], times - 1)
+        report.failures.append(failure)
+
+    def close(self) -> None:
+        assert self.report.coverage is not None
+        for verdict, times in self.conformed.values():
+            self.report.coverage.add(verdict.lines, times)

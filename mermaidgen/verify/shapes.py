@@ -20,7 +20,7 @@ order?) rather than working them out anew: no hashing of ids, no sorting of time
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import eq, le, lt
@@ -86,6 +86,13 @@ class Shapes(Generic[V]):
         key = _key(columns)
         self._last = spans, key
         return group.keyed.get(key) if key is not None else None
+
+    def values(self) -> Iterator[V]:
+        """The values kept, one per shape."""
+        for group in self._by_names.values():
+            for known in group.compared:
+                yield known.value
+            yield from group.keyed.values()
 
     def add(self, spans: Sequence[Span], value: V) -> None:
         """Keep the trace's shape (unless `limit` shapes are kept) with its value."""
