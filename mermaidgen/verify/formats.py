@@ -42,6 +42,8 @@ class Batch(NamedTuple):
     whole: bool
     """The spans are one whole trace: nothing of it comes later."""
     format: str
+    trace: str | None = None
+    """The trace all the spans are of, when the reader knows they are of one."""
 
 
 def read(path: Path, shown: str | None = None) -> Iterator[Batch]:
@@ -83,7 +85,7 @@ def _objects(stream: JsonStream) -> Iterator[Batch]:
         if line_doc is not None:  # the file exporter's document per line: in one go
             doc, line = line_doc
             here = f"{stream.name}:{line}"
-            yield Batch(_otlp_resources(doc["resourceSpans"], here, resources), False, "otlp")
+            yield _otlp_resources(doc["resourceSpans"], here, resources)
             continue
         where = stream.where()
         keys = stream.members()
@@ -121,8 +123,7 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str],
     while True:
         if key == "resourceSpans":
             for element, line in stream.elements():
-                yield Batch(_otlp_resources([element], f"{stream.name}:{line}", resources),
-                            False, "otlp")
+                yield _otlp_resources([element], f"{stream.name}:{line}", resources)
         elif key == "data":
             value = stream.peek()
             if value == "[":
@@ -142,11 +143,12 @@ def _document(stream: JsonStream, key: str, keys: Iterator[str],
 # --- OTLP ---------------------------------------------------------------------------------
 
 
-def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> list[Span]:
+def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> Batch:
     """The spans of `resourceSpans` entries (a document's, or one). Spans are built
     inline, the common case only (a million spans: each call and allocation saved
     counts); any surprise goes the careful way, `_otlp_span`, which says what is wrong."""
     out: list[Span] = []
+    one: str | None = None  # the trace of every span so far ("": several)
     append = out.append
     new = tuple.__new__
     known = resources.known
@@ -176,6 +178,7 @@ def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> l
                     if written != raw_trace:  # a batch's spans mostly share their trace
                         trace_id = written.strip().lower()
                         raw_trace = written
+                        one = trace_id if one is None or one == trace_id else ""
                     span_id = raw["spanId"].strip().lower()
                     parent = raw.get("parentSpanId")
                     if parent:
@@ -194,8 +197,10 @@ def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> l
                                       int(start), int(raw.get("endTimeUnixNano", start)),
                                       _kept(kept) if kept else {}, (), where, ())))
                 except (AttributeError, LookupError, TypeError, ValueError):
-                    append(_otlp_span(raw, service, clock, where))
-    return out
+                    span = _otlp_span(raw, service, clock, where)
+                    append(span)
+                    one = span.trace_id if one is None or one == span.trace_id else ""
+    return Batch(out, False, "otlp", one or None)
 
 
 class _Resources:
@@ -360,7 +365,8 @@ def _zipkin(stream: JsonStream) -> Iterator[Batch]:
         if isinstance(element, list):  # /api/v2/traces: an array of traces
             yield Batch([_zipkin_span(s, where) for s in element], True, "zipkin")
         else:
-            yield Batch([_zipkin_span(element, where)], False, "zipkin")
+            span = _zipkin_span(element, where)
+            yield Batch([span], False, "zipkin", span.trace_id)
 
 
 def _zipkin_span(raw: object, where: str) -> Span:

@@ -58,28 +58,32 @@ def traces(files: Iterable[tuple[Path, str]], *, sorted_input: bool = False
                 if batch.spans:
                     yield Trace(batch.spans[0].trace_id, batch.spans)
                 continue
+            # a batch's spans are mostly of one trace (often the reader knows): a run of
+            # spans of one trace is moved at once
+            runs: Iterable[tuple[str, list[Span]]] = ((batch.trace, batch.spans),) \
+                if batch.trace is not None else \
+                ((t, list(run)) for t, run in groupby(batch.spans, _TRACE_ID))
             if not sorted_input:
-                for span in batch.spans:
-                    pending.setdefault(span.trace_id, []).append(span)
+                for trace_id, spans in runs:
+                    pending.setdefault(trace_id, []).extend(spans)
                 continue
-            # a batch's spans are mostly of one trace: a run of them is moved at once
-            for trace_id, run in groupby(batch.spans, _TRACE_ID):
-                spans = list(run)
-                if trace_id != current:
-                    if current is not None:
-                        yield Trace(current, current_spans)
-                        if len(closed) == closed.maxlen:
-                            closed_set.discard(closed[0])
-                        closed.append(current)
-                        closed_set.add(current)
-                    if trace_id in closed_set:
-                        raise TraceFileError(
-                            f"spans of trace {trace_id} appear again after another "
-                            "trace began, but --sorted promised each trace's spans together",
-                            spans[0].where, "run without --sorted (every trace is then "
-                            "complete when all files are read)")
-                    current, current_spans = trace_id, []
-                current_spans += spans
+            for trace_id, spans in runs:
+                if trace_id == current:
+                    current_spans += spans
+                    continue
+                if current is not None:
+                    yield Trace(current, current_spans)
+                    if len(closed) == RECENT:
+                        closed_set.discard(closed[0])
+                    closed.append(current)
+                    closed_set.add(current)
+                if trace_id in closed_set:
+                    raise TraceFileError(
+                        f"spans of trace {trace_id} appear again after another trace "
+                        "began, but --sorted promised each trace's spans together",
+                        spans[0].where, "run without --sorted (every trace is then "
+                        "complete when all files are read)")
+                current, current_spans = trace_id, spans
         if current is not None:
             yield Trace(current, current_spans)
     yield from _joined(pending)
