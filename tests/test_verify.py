@@ -418,6 +418,7 @@ TIED = (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 30, 80))  # ends 
     (SHAPE, (("c2", None, "POST", "client", 110, 190),
              ("s2", "c2", "POST /x", "server", 115, 150),
              ("q2", "s2", "SELECT", "internal", 120, 149)), None, True),  # ids, times
+    (SHAPE[:1], (("c2", None, "POST", "client", 5, 6),), None, True),  # a span alone
     (SHAPE, SHAPE, {"peer.service": "x"}, False),  # an attribute the mapping reads
     (SHAPE, (SHAPE[0], SHAPE[1], ("q1", "c1", "SELECT", "internal", 30, 40)), None, False),
     (SHAPE, (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 30, 85)), None, False),
@@ -430,7 +431,7 @@ TIED = (SHAPE[0], SHAPE[1], ("q1", "s1", "SELECT", "internal", 30, 80))  # ends 
     # the query has the client's id: the server's parent is then the query (the mapping
     # keeps the last span of an id), though the parent id still names the first span
     (SHAPE, (SHAPE[0], SHAPE[1], ("c1", "s1", "SELECT", "internal", 30, 40)), None, False),
-], ids=["same", "attribute", "parent", "order", "a-tie", "same-tie", "no-tie",
+], ids=["same", "one-span", "attribute", "parent", "order", "a-tie", "same-tie", "no-tie",
         "another-tie", "tie-and-order", "parent-elsewhere", "id-twice"])
 def test_a_shape_is_found_for_traces_of_that_shape_only(known, rows, attributes, same):
     shapes: Shapes[str] = Shapes(10)

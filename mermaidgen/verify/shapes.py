@@ -20,10 +20,10 @@ order?) rather than working them out anew: no hashing of ids, no sorting of time
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
-from operator import eq, le, lt
+from operator import eq, itemgetter, le, lt
 from typing import Any, Generic, TypeVar
 
 from mermaidgen.verify.spans import Span
@@ -45,11 +45,11 @@ class _Known(Generic[V]):
     """The relations and the time order, by position (`_form`)."""
     fast: bool
     """The shape's span ids are distinct, its parents are in it (or absent), it has no
-    links: a trace is then compared by `_parents_and_times`."""
-    parents: tuple[int, ...]
-    """Per span, the position of its parent, or the number of spans (no parent)."""
-    order: tuple[int, ...]
-    """The positions of the times (starts, then ends) sorted by time."""
+    links: a trace is then compared without working out its `_form`."""
+    parents: Callable[[tuple[str | None, ...]], tuple[str | None, ...]]
+    """From a trace's span ids and None, its spans' parents were it of the shape."""
+    order: Callable[[tuple[int, ...]], tuple[int, ...]]
+    """From a trace's times (starts, then ends), the times in the shape's time order."""
     ties: tuple[bool, ...] | None
     """Per neighbour in `order`, whether the two times are equal; None when none are."""
     value: V
@@ -74,7 +74,7 @@ class Shapes(Generic[V]):
         """The value of the trace's shape, or None when it is not known."""
         if not spans:
             return None
-        columns: Columns = tuple(zip(*spans, strict=True))
+        columns: Columns = tuple(zip(*spans, strict=False))  # all of a Span's fields
         group = self._by_names.get(columns[3])
         if group is None:
             return None
@@ -128,12 +128,20 @@ def _known(columns: Columns, value: V) -> _Known[V]:
     fast = len(set(ids)) == len(ids) and not any(links) and all(
         p >= 0 or parent is None for p, parent in zip(positions, parents, strict=True))
     times = starts + ends
-    order = tuple(sorted(range(len(times)), key=times.__getitem__))
+    order = sorted(range(len(times)), key=times.__getitem__)
     ordered = [times[i] for i in order]
     ties = tuple(map(eq, ordered, islice(ordered, 1, None)))
     return _Known(services, clocks, kinds, attributes, links, form, fast,
-                  tuple(len(ids) if p < 0 else p for p in positions), order,
+                  _picker([len(ids) if p < 0 else p for p in positions]), _picker(order),
                   ties if any(ties) else None, value)
+
+
+def _picker(positions: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """What takes the items at `positions` from a tuple, as a tuple (in C)."""
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda items: (items[only],)
+    return itemgetter(*positions)
 
 
 def _key(columns: Columns) -> Hashable | None:
@@ -149,7 +157,10 @@ def _key(columns: Columns) -> Hashable | None:
 
 
 def _same(known: _Known[V], columns: Columns) -> bool:
-    """Is the trace (its columns; names already equal) of the known shape?"""
+    """Is the trace (its columns; names already equal) of the known shape? With a `fast`
+    shape: its parents are the spans at the shape's positions (None where it has none),
+    its ids are distinct (so that a parent id means one span), and its times increase
+    in the shape's order (equal where the shape's are)."""
     _, ids, parents, _, kinds, services, clocks, starts, ends, attributes, links, _, _ = \
         columns
     if services != known.services or clocks != known.clocks or kinds != known.kinds \
@@ -157,23 +168,14 @@ def _same(known: _Known[V], columns: Columns) -> bool:
         return False
     if not known.fast:
         return _form(columns) == known.form
-    return links == known.links and _parents_and_times(known, ids, parents, starts + ends)
-
-
-def _parents_and_times(known: _Known[V], ids: tuple[str, ...],
-                       parents: tuple[str | None, ...], times: tuple[int, ...]) -> bool:
-    """The trace's parents are the spans at the shape's positions (None where it has
-    none), its ids are distinct (so that a parent id means one span), and its times
-    increase in the shape's order (equal where the shape's are)."""
-    if tuple(map((*ids, None).__getitem__, known.parents)) != parents \
+    if links != known.links or known.parents((*ids, None)) != parents \
             or len(set(ids)) != len(ids):
         return False
-    ordered = list(map(times.__getitem__, known.order))
-    following = islice(ordered, 1, None)
+    ordered = known.order(starts + ends)
+    following = ordered[1:]
     if known.ties is None:
         return all(map(lt, ordered, following))
-    return all(map(le, ordered, following)) \
-        and tuple(map(eq, ordered, islice(ordered, 1, None))) == known.ties
+    return all(map(le, ordered, following)) and tuple(map(eq, ordered, following)) == known.ties
 
 
 def _form(columns: Columns) -> tuple[Any, ...]:
