@@ -323,6 +323,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
                 "calls": list(op.calls),
+                # typed messages: what it is asked; the class of each reply its enum
+                # names (the first call's, by index); every class any of its calls'
+                # replies carries
+                "request_class": request_classes.get((pid, op.name)),
+                "reply_classes": [reply_classes[r] for r in answers if r in reply_classes],
+                "payload_classes": list(dict.fromkeys(
+                    reply_classes[r] for call in op.calls
+                    for r in analysis.roles.replies[call] if r in reply_classes)),
             })
         signal_hooks = []
         for op in signals.get(pid, []):
