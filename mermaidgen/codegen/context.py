@@ -398,14 +398,20 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                             "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]}
                            for c in message_classes],
     })
-    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
-    add_paths(ctx, analysis, [
-        {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
-         "op_lists": [workflow_ops]},
-        *({"base_name": s["base_name"], "hooks": s["hooks"],
-           "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
-           "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)])
+    add_paths(ctx, analysis, path_deciders(ctx, view))
     return ctx
+
+
+def path_deciders(ctx: dict, view) -> list[dict]:
+    """The classes of an orchestration context as codegen/paths.add_paths takes them: the
+    hooks and bodies that decide its blocks."""
+    w = ctx["orchestrator"]
+    services = ctx["services"]
+    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
+    return [{"base_name": w["base_name"], "hooks": w["hooks"], "op_lists": [w["ops"]]},
+            *({"base_name": s["base_name"], "hooks": s["hooks"],
+               "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
+               "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)]
 
 
 # names the wiring modules define or import, which an enum must not take

@@ -79,10 +79,13 @@ def _tuple(entry: tuple) -> str:
 def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
     """For each `try` (a critical with options): its line and the hook its main section
     calls first, when that is the section's first statement (inside its deadline's
-    `async with`, if it has one)."""
+    `async with`, if it has one), or the hook its `fail_hook` names."""
     out = []
     for i, op in enumerate(ops):
         if op["op"] != "try":
+            continue
+        if op.get("fail_hook"):  # the target chose where the main section fails
+            out.append((op["line"], op["fail_hook"]))
             continue
         depth = op["indent"] + 1
         for inner in ops[i + 1:]:
