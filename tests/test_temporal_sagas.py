@@ -137,6 +137,16 @@ for step in ("insurance", "hotel"):  # what fails for good: the last step, or th
         "trace": [text for _sender, _receiver, text in done.arrows()],
         "compensated": done.compensated, "conforms": check(CONTRACT, done.arrows())["ok"],
         "spans": [[s.name, dict(s.attributes or {})] for s in exporter.get_finished_spans()]}
+# an activity input the code before typed activities scheduled (a Call envelope), still
+# in flight at a deploy: the converter unwraps its request
+from trip._generated import messages
+from trip._generated.converter import DATA_CONVERTER
+
+converter = DATA_CONVERTER.payload_converter
+envelope = {"message": 0, "sender": "Saga", "receiver": "Cars", "operation": "book_car",
+            "kind": "call", "payload": {"day": "2026-07-01"}, "results": []}
+runs["in flight"] = repr(converter.from_payloads(converter.to_payloads([envelope]),
+                                                 [messages.BookCar])[0])
 print(json.dumps(runs))
 '''
 
@@ -198,6 +208,8 @@ def test_a_saga_undoes_the_steps_it_took_last_first_typed_and_traced(
         "book car", "book hotel", "book flight", "cancel flight", "cancel hotel",
         "cancel car", "book car", "book hotel"]
 
+    assert runs["in flight"] == "BookCar(day=datetime.date(2026, 7, 1))"
+
     # spans: the workflow's, and one per activity run naming its diagram message and line
     spans = last["spans"]
     names = [name for name, _ in spans]
@@ -241,3 +253,20 @@ def test_histories_recorded_before_typed_activities_replay_after_regeneration(
     assert "1 passed" in replay.stdout, replay.stdout
     again = cli(*args)
     assert again.code == 0 and "0 updated" in again.err + again.out, again
+
+
+def test_a_compensation_undoes_the_step_about_the_same_thing_or_runs_as_drawn(
+        tmp_path: Path) -> None:
+    """'Cancel flight' undoes 'Book flight' (same service, a shared word); a bare
+    'ROLLBACK' undoes no one step (it closes a transaction whatever ran in it), so
+    critical-section's rollbacks run as drawn and its path runs fail the first step."""
+    generate(tmp_path / "trip.mmd", tmp_path / "trip", text=TRIP, package="trip")
+    wiring = (tmp_path / "trip" / "trip" / "_generated" / "wiring.py").read_text()
+    assert [line.split("# ")[-1] for line in wiring.splitlines()
+            if "step_1 ==" in line] == ["undoes line 12", "undoes line 10", "undoes line 8"]
+    paths = (tmp_path / "trip" / "trip" / "_generated" / "paths.py").read_text()
+    assert "'request_flights_book_flight', 'fail'" in paths  # the last registering step
+    generate(PROJECT / "samples" / "critical-section.mmd", tmp_path / "sql")
+    wiring = next((tmp_path / "sql").glob("*/_generated/wiring.py")).read_text()
+    assert "add_compensation" not in wiring and "self.compensations()" not in wiring
+    assert wiring.count("Ledger->>DB: ROLLBACK") == 2

@@ -4,10 +4,12 @@ compensating section undoes the registered steps, the last one first.
 
 A compensating section is a run of compensating calls ("Refund payment", "Release stock":
 projection/orchestration.is_compensation) in a `critical` block's option or in any other
-section. Each compensating call undoes the latest earlier call to the same service that
-is no compensation and that every path to the section takes: a call before the block
-that holds the section (in one of its enclosing blocks), or, for an option of a
-`critical`, a call directly in that critical's main section. When every call of the run
+section. Each compensating call undoes the latest earlier call to the same service about
+the same thing (their operations share a word besides the compensating verb: "Refund
+payment" undoes "Charge payment", "Release stock" "Reserve stock"; a bare "ROLLBACK"
+undoes no one step) that is no compensation and that every path to the section takes: a
+call before the block that holds the section (in one of its enclosing blocks), or, for an
+option of a `critical`, a call directly in that critical's main section. When every call of the run
 undoes a step of its own and the diagram draws them in the reverse order of those steps
 (the saga's convention: "compensate in reverse order"), the run becomes
 
@@ -35,9 +37,18 @@ Ops are the flat lists of codegen/ops.py.
 from __future__ import annotations
 
 from mermaidgen.codegen.literals import comment
+from mermaidgen.projection.orchestration import is_compensation
 
 _STEPS = frozenset({"call"})
 _COMPENSATING = frozenset({"call", "send"})
+_NOT_A_THING = frozenset({"a", "an", "the", "of", "for", "to", "on", "in", "and", "or",
+                          "with", "from", "by", "at", "it", "all"})
+
+
+def _things(operation: str) -> set[str]:
+    """What an operation is about: the words of its name but the compensating verbs."""
+    return {w for w in operation.lower().split("_")
+            if w and w not in _NOT_A_THING and not is_compensation(w)}
 
 
 def _chains(ops: list[dict]) -> list[tuple[int, ...]]:
@@ -93,10 +104,12 @@ def _undoes(ops: list[dict], chains: list[tuple[int, ...]], c: int
     it, or None for a step before the block)."""
     chain = chains[c]
     main = _main_section(ops, chain)
+    things = _things(ops[c]["operation"])
     for j in range(c - 1, -1, -1):
         op = ops[j]
         if op["op"] not in _STEPS or op.get("compensation") or \
-                op.get("service_lit") != ops[c].get("service_lit"):
+                op.get("service_lit") != ops[c].get("service_lit") or \
+                not things & _things(op["operation"]):
             continue
         if chain[:len(chains[j])] == chains[j]:
             return j, None
