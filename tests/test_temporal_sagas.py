@@ -217,7 +217,8 @@ def test_a_saga_undoes_the_steps_it_took_last_first_typed_and_traced(
     runs_of = {attributes["mermaidgen.message"]: attributes for name, attributes in spans
                if name.startswith("RunActivity:")}
     assert {text: a["mermaidgen.line"] for text, a in runs_of.items()} == MESSAGES
-    assert runs_of["Cancel car(carId)"]["mermaidgen.receiver"] == "Cars"
+    assert runs_of["Cancel car(carId)"]["mermaidgen.reply"] == "Car cancelled"
+    assert "mermaidgen.reply" not in runs_of["Insure trip"]  # it failed: no reply
     assert runs_of["Cancel car(carId)"]["temporalWorkflowID"].startswith("trip-")
 
 

