@@ -394,10 +394,10 @@ print(transport.url(), type(security).__name__, security.username, security.pass
       isinstance(security.ssl_context, ssl.SSLContext), settings.current().region,
       transport.ACK_WAIT, type(store.from_environment("x", transport.url())).__name__)
 print(transport.tracer_provider("Billing") is not None)
-# channels: one moved onto a stream that exists, the others after a prefix
+# channels: one moved, the others after a prefix; their streams named after them
 print(channels.ORDERS_V_1, transport.STREAMS[channels.ORDERS_V_1].name,
-      transport.STREAMS[channels.ORDERS_V_1].declare, channels.INVENTORY_V_1,
-      transport.STREAMS[channels.INVENTORY_V_1].name, channels.DEAD_LETTER_PREFIX)
+      channels.INVENTORY_V_1, transport.STREAMS[channels.INVENTORY_V_1].name,
+      channels.DEAD_LETTER_PREFIX)
 '''
 
 USER_SETTINGS = '''
@@ -425,14 +425,13 @@ def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
                MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
                MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="",
                MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
-               MERMAIDGEN_NATS_STREAMS='{"legacy.orders": "LEGACY"}',
                MERMAIDGEN_CHANNEL_PREFIX="staging.")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
         "nats://nats.internal:4222", "SASLPlaintext", "orders", "s3cret", "True", "eu", "7.0",
         "NatsStore",
         "True",  # the spans file of `.env` (MERMAIDGEN_OTEL_FILE) is a setting like the others
-        "legacy.orders", "LEGACY", "False", "staging.inventory.v1", "staging_inventory_v1",
+        "legacy.orders", "legacy_orders", "staging.inventory.v1", "staging_inventory_v1",
         "staging.dead-letter.configured"], done.stdout
 
 
@@ -482,23 +481,39 @@ def test_a_run_starts_with_a_typed_input(tmp_path: Path, faststream_python: Path
 HANDWRITTEN = '''
 import asyncio, json, sys, uuid
 
-BROKER, URL = sys.argv[1], sys.argv[2]
+BROKER, URL, STEP = sys.argv[1], sys.argv[2], sys.argv[3]
 EVENT = {"orderId": str(uuid.uuid4()), "total": "12.50"}
 
 
 async def main():
     if BROKER == "nats":  # a JetStream publish, acknowledged by the stream that keeps it
         import nats
+        from nats.js.api import StreamConfig
+        from nats.js.errors import NotFoundError
 
         connection = await nats.connect(URL)
-        await connection.jetstream().publish("orders.v1", json.dumps(EVENT).encode())
+        js = connection.jetstream()
+        if STEP == "prepare":  # the existing system's own stream keeps its topic
+            try:
+                print(await js.find_stream_name_by_subject("orders.v1"))
+            except NotFoundError:
+                await js.add_stream(StreamConfig(name="ORDERS", subjects=["orders.v1"],
+                                                 max_msgs=1000))
+                print("ORDERS")
+        else:
+            await js.publish("orders.v1", json.dumps(EVENT).encode())
         await connection.close()
     elif BROKER == "redis":  # XADD orders.v1 * orderId ... total ...
         from redis.asyncio import Redis
 
         client = Redis.from_url(URL)
-        await client.xadd("orders.v1", EVENT)
+        if STEP == "prepare":  # a new consumer group reads a stream from its start
+            await client.delete("orders.v1")
+        else:
+            await client.xadd("orders.v1", EVENT)
         await client.aclose()
+    elif STEP == "prepare":
+        pass
     else:  # to the exchange orders.v1
         import aio_pika
 
@@ -524,13 +539,14 @@ async def main():
         import nats
 
         connection = await nats.connect(URL)
-        await connection.jetstream().delete_consumer("orders_v1", CONSUMER)
+        js = connection.jetstream()
+        await js.delete_consumer(await js.find_stream_name_by_subject("orders.v1"), CONSUMER)
         await connection.close()
     elif BROKER == "redis":
         from redis.asyncio import Redis
 
         client = Redis.from_url(URL)
-        await client.xgroup_destroy("orders.v1", CONSUMER)
+        await client.delete("orders.v1")
         await client.aclose()
     else:
         import aio_pika
@@ -551,17 +567,21 @@ asyncio.run(main())
 def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consumer(
         broker: str, tmp_path: Path, faststream_python: Path) -> None:
     """`OrderPlaced (orders.v1)`: Billing consumes `orders.v1` itself (no prefix), so an
-    existing producer on that topic feeds the generated flow."""
+    existing producer on that topic feeds the generated flow. On NATS the producer's own
+    stream keeps the subject (a fresh server: `ORDERS`), and Billing consumes from it."""
     out, package = _project(tmp_path, broker, prefixed=False)
     (out / "handwritten.py").write_text(HANDWRITTEN, encoding="utf-8")
     (out / "forget.py").write_text(FORGET, encoding="utf-8")
+    prepared = run([faststream_python, "handwritten.py", broker, URLS[broker], "prepare"],
+                   out, timeout=60)
+    assert prepared.returncode == 0, prepared.stderr
     effects = tmp_path / "effects"
     billing = Served(faststream_python, out, package, broker, "billing", effects)
     took = float("nan")
     try:
         billing.ready()
         began = time.monotonic()
-        sent = run([faststream_python, "handwritten.py", broker, URLS[broker]], out,
+        sent = run([faststream_python, "handwritten.py", broker, URLS[broker], "send"], out,
                    timeout=60)
         assert sent.returncode == 0, sent.stderr
         deadline = time.monotonic() + 15
@@ -572,6 +592,7 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
         log = billing.stop()
         run([faststream_python, "forget.py", broker, URLS[broker],
              f"{package}--billing--orders-v1", package], out, timeout=60)
-    print(f"{broker}: a hand-written OrderPlaced on orders.v1 handled by Billing in "
+    kept = f" (stream {prepared.stdout.strip()})" if broker == "nats" else ""
+    print(f"{broker}: a hand-written OrderPlaced on orders.v1{kept} handled by Billing in "
           f"{took:.2f} s")
     assert _effects(effects)["billing"] == 1, log

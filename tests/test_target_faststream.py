@@ -93,8 +93,10 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
         real = "1" if server_up(broker) else None
         # topics a diagram writes are used as drawn, and samples share some (orders.v1):
         # under a prefix, runs in parallel on one server do not meet each other's events
+        # (nor the streams of builds that kept a flow in one stream, `<package>.>`: no
+        # package name has a `-`)
         _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None,
-                                prefix=f"{generation.package}.")
+                                prefix=f"mermaidgen-test.{generation.package}.")
     return _RESULTS[key]
 
 
