@@ -77,6 +77,8 @@ _TAKEN = RESERVED_CLASS_NAMES
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_ADDRESS = 180  # Kafka topics stop at 249 characters, NATS subjects are best short
 _NOT_KAFKA = re.compile(r"[^A-Za-z0-9._-]")
+_NOT_RABBIT = re.compile(r"[^A-Za-z0-9._:/-]")  # AMQP 0-9-1's exchange names, less @#,+ and blanks
+_MAX_EXCHANGE = 127
 # what the generated channels and settings modules define next to the channels
 _CHANNEL_MODULE = ("NAMESPACE", "PREFIX", "CHANNELS", "DEAD_LETTER_PREFIX",
                    "DEAD_LETTER_STREAM", "SETTINGS", "ADDRESS", "STREAM_NAME")
@@ -180,6 +182,11 @@ def _drawn(topic: str, broker: str) -> tuple[str, str | None]:
         address = ".".join(t for t in topic.split(".") if t)
         if address != topic:
             return address, "a NATS subject has no empty token"
+    elif broker == "rabbit":
+        address = _NOT_RABBIT.sub("-", topic)[:_MAX_EXCHANGE]
+        if address != topic:
+            return address, ("a RabbitMQ exchange name holds letters, digits and `._:/-`"
+                             f" only, at most {_MAX_EXCHANGE} of them")
     return topic, None
 
 
@@ -201,6 +208,8 @@ def _channels(events: list[dict], analysed: list[Event], package: str,
                 else event.channel
             slug = _slug(channel, fallback)
             address = f"{package}.{slug}"
+            if broker == "rabbit":  # an exchange's name has at most 127 characters
+                address = address[:_MAX_EXCHANGE].rstrip(".-")
             why[address] = "no channel drawn"
         grouped.setdefault(address, []).append(e)
         slugs.setdefault(address, slug)
