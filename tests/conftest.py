@@ -26,7 +26,7 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from projects import CI_VARIABLE, ci_mode, quick_venv  # noqa: E402  (the path)
+from projects import CI_VARIABLE, ci_mode, close_runners, quick_venv  # noqa: E402  (the path)
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 
@@ -146,6 +146,15 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
             quick_venv(home, *requirements)
             (home / ".ready").touch()
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _project_runners_end_with_their_file():
+    """The long-lived processes that run generated projects (projects.run_python) end
+    with the test file that started them: their CPU time is counted in that file, and no
+    process outlives the tests that need it."""
+    yield
+    close_runners()
 
 
 @pytest.fixture(scope="session")

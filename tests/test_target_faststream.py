@@ -5,8 +5,10 @@ start`), the same tests also run through the real server, and each run's trace m
 conform to the diagram there too.
 
 The generated projects run in one virtual environment per test session, with faststream
-and pytest from PyPI (skipped, saying so, when no package index can be reached). Tests
-marked `engine` fail instead of skipping in CI mode (tests/conftest.py).
+and pytest from PyPI (skipped, saying so, when no package index can be reached), one after
+another in one long-lived process that imported FastStream once (tests/project_runner.py);
+the fresh install's test runs its project in a process of its own. Tests marked `engine`
+fail instead of skipping in CI mode (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from projects import V1, known_path_failure, lint, make_venv, pip_install, project_tests, run
+from projects import (
+    V1,
+    known_path_failure,
+    lint,
+    lint_many,
+    make_venv,
+    pip_install,
+    project_tests,
+    run,
+    shared_project_tests,
+)
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -69,42 +81,58 @@ def server_up(broker: str) -> bool:
 
 
 def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None,
-            prefix: str | None = None) -> tuple[dict[str, str], str]:
-    """Run a generated project's tests: each test's outcome, and the output."""
+            prefix: str | None = None, fresh: bool = False
+            ) -> tuple[dict[str, str], str]:
+    """Run a generated project's tests (in the shared runner; `fresh`: in a process of its
+    own): each test's outcome, and the output."""
     env = {} if prefix is None else {"MERMAIDGEN_CHANNEL_PREFIX": prefix}
     if real is not None:
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
         env["MERMAIDGEN_BROKER_URL"] = url
-    return project_tests(python, out, **env)
+    return (project_tests if fresh else shared_project_tests)(python, out, **env)
 
 
-# one generated project per (source, broker), run once, shared by the tests below
+# every source generated once per broker (and linted together: one ruff for all), each
+# project run once, shared by the tests below
+_PROJECTS: dict[str, dict[str, tuple[Path, str]]] = {}
 _RESULTS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+_PACKAGES: dict[Path, str] = {}
 
 
 def _results(path: Path, broker: str, tmp_path_factory, python: Path
-             ) -> tuple[dict[str, str], str]:
+             ) -> tuple[str, dict[str, str], str]:
+    """What is wrong with the project's code ("" when nothing), its tests' outcomes and
+    their output."""
+    if broker not in _PROJECTS:
+        outs, failed = {}, {}
+        for source in _sources():
+            outs[str(source)] = out = tmp_path_factory.mktemp(f"fs-{broker}-{source.stem}")
+            try:
+                _PACKAGES[out] = generate(source, out, broker).package
+            except Exception as error:  # reported by the test of this source
+                failed[out] = f"generation failed: {error!r}"
+        problems = lint_many([out for out in outs.values() if out not in failed]) | failed
+        _PROJECTS[broker] = {key: (out, problems[out]) for key, out in outs.items()}
+    out, problems = _PROJECTS[broker][str(path)]
     key = (str(path), broker)
     if key not in _RESULTS:
-        out = tmp_path_factory.mktemp(f"fs-{broker}-{path.stem}")
-        generation = generate(path, out, broker)
-        lint(out)
         real = "1" if server_up(broker) else None
         # topics a diagram writes are used as drawn, and samples share some (orders.v1):
         # under a prefix, runs in parallel on one server do not meet each other's events
         # (nor the streams of builds that kept a flow in one stream, `<package>.>`: no
         # package name has a `-`)
         _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None,
-                                prefix=f"mermaidgen-test.{generation.package}.")
-    return _RESULTS[key]
+                                prefix=f"mermaidgen-test.{_PACKAGES[out]}.")
+    return problems, *_RESULTS[key]
 
 
 @pytest.mark.engine
 @pytest.mark.parametrize(("path", "broker"), CASES)
 def test_skeleton_compiles_lints_and_conforms_in_memory(
         path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
-    outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+    problems, outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+    assert not problems, problems
     assert outcomes.get(MEMORY_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")
               and not known_path_failure(name, path.stem, "choreography")]
@@ -120,7 +148,7 @@ def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_fa
         pytest.skip(f"no {broker} server on {host}:{port}; start one with "
                     "`.ci/servers/brokers.sh start`")
     python = request.getfixturevalue("faststream_python")
-    outcomes, log = _results(path, broker, tmp_path_factory, python)
+    _, outcomes, log = _results(path, broker, tmp_path_factory, python)
     assert outcomes.get(REAL_TEST) == "passed", log
 
 
@@ -231,7 +259,7 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}.apps"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
-    outcomes, log = _pytest(python, out)
+    outcomes, log = _pytest(python, out, fresh=True)
     assert outcomes[MEMORY_TEST] == "passed", log
     main = run([python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr

