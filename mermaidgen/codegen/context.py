@@ -15,6 +15,7 @@ from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.message_names import message_names
 from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
 from mermaidgen.codegen.paths import add_paths, reply_deciders
@@ -114,7 +115,8 @@ def _message_table(analysis: Analysis) -> list[dict]:
 
 
 def choreography(analysis: Analysis, package: str, source_text: str,
-                 target: str = "python", refinements: Refinements | None = None) -> dict:
+                 target: str = "python", refinements: Refinements | None = None,
+                 capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     ctx = common(analysis, "choreography", target, package, source_text)
     table = _message_table(analysis)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
@@ -137,7 +139,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     services = []
     payload_hooks: dict[str, str] = {}  # event key -> the hook that fills it
     for s in view.services:
-        flat = Flattener(describe)
+        flat = Flattener(describe, reorders_par=capabilities.reorders_par)
         handlers = []
         for h in s.handlers:
             groups: dict[str, dict] = {}  # places that do the same share a body
@@ -216,7 +218,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "payload_imports": imports(h["default_code"] for s in services for h in s["hooks"]
                                    if h["default_code"]),
     })
-    add_paths(ctx, analysis, [
+    add_paths(ctx, analysis, capabilities, [
         {"base_name": s["base_name"], "hooks": s["hooks"],
          "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
                       *(j["ops"] for j in s["joins"])]}
@@ -256,7 +258,8 @@ def vars_of(hook) -> dict:
 
 
 def orchestration(analysis: Analysis, package: str, source_text: str,
-                  target: str = "python", refinements: Refinements | None = None) -> dict:
+                  target: str = "python", refinements: Refinements | None = None,
+                  capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     ctx = common(analysis, "orchestration", target, package, source_text)
     diagram = analysis.diagram
     table = _message_table(analysis)
@@ -265,7 +268,8 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     orchestrator = view.orchestrator
     replies: dict[int, list[int]] = {}
 
-    workflow_flat = Flattener(describe, deadlines=True)
+    workflow_flat = Flattener(describe, deadlines=True,
+                              reorders_par=capabilities.reorders_par)
     workflow_ops = workflow_flat.flatten(view.workflow, 0)
     _calls(workflow_ops, workflow_flat, replies)
     signals: dict[str, list[dict]] = {}
@@ -292,7 +296,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             continue
         module = analysis.module_names[pid]
         class_name = pascal(module, "Service")
-        flat = Flattener(describe)
+        flat = Flattener(describe, reorders_par=capabilities.reorders_par)
         operations = []
         for op in getattr(operations_of.get(pid), "operations", ()):
             groups: dict[str, dict] = {}  # call sites that do the same thing share a body
@@ -391,7 +395,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                            for c in message_classes],
     })
     by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
-    add_paths(ctx, analysis, [
+    add_paths(ctx, analysis, capabilities, [
         {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
          "op_lists": [workflow_ops]},
         *({"base_name": s["base_name"], "hooks": s["hooks"],
@@ -459,7 +463,9 @@ def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:
     kinds = {h["kind"] for c in classes for h in c.get("hooks", [])}
     handlers = any(c.get("handlers") or c.get("operations") for c in classes)
     return {
-        "asyncio": any(op["op"] == "par_join" for op in ops),
+        # a par whose sections start in the order a hook gives runs them with the
+        # runtime's start_sections; one in drawn order, with asyncio.gather
+        "asyncio": any(op["op"] == "par_join" and "hook" not in op for op in ops),
         "unknown_branch": any(op["op"] == "else_unknown" for op in ops),
         # hooks that still take or give plain dicts (typed payload hooks name their class)
         "any": any(h["kind"] in ("payload", "signal") and not h.get("returns")

@@ -30,6 +30,7 @@ from collections import deque
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import RESERVED_CLASS_NAMES, choreography
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.schema import Refinements
@@ -74,12 +75,13 @@ _MAX_ADDRESS = 180  # Kafka topics stop at 249 characters, NATS subjects are bes
 
 
 def context(analysis: Analysis, package: str, source_text: str, target: str = "faststream",
-            broker: str | None = None, refinements: Refinements | None = None) -> dict:
+            broker: str | None = None, refinements: Refinements | None = None,
+            capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     broker = broker or DEFAULT_BROKER
     if broker not in BROKERS:
         raise UsageError(f"--broker {broker}: the faststream target supports "
                          f"{', '.join(BROKERS)}")
-    ctx = choreography(analysis, package, source_text, target, refinements)
+    ctx = choreography(analysis, package, source_text, target, refinements, capabilities)
     # a channel named after its broker participant (no topic written) reads best lower-case
     raw = [kebab(e.channel, "events") if e.channel == e.broker else e.channel
            for e in choreography_of(analysis).events]

@@ -4,21 +4,23 @@
 the hooks of the generated classes that make that decision (`DECIDERS`), so that the
 vendored `drive.py` can run any path: the `choose_*`, `should_*`, `repeat_*` and
 `recover_*` hooks a block's line names, the `reply_*` hook of the call whose reply picks
-an `alt`'s section, and, for a `critical` with options, the first hook its main section
-calls (made to fail, so that an option runs). A block no hook decides (a choice the code
-cannot make, or one split across participants) is driven where it can be, and the path
-still runs: its contract test says whether the code follows it.
+an `alt`'s section, the `order_*` hook of a `par` whose sections the runtime starts in
+the order it gives (where the target can: `Capabilities`), and, for a `critical` with
+options, the first hook its main section calls (made to fail, so that an option runs). A
+block no hook decides (a choice the code cannot make, or one split across participants)
+is driven where it can be, and the path still runs: its contract test says whether the
+code follows it.
 """
 
 from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
-from mermaidgen.analysis.paths import PathTable, path_table
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities, PathTable, path_table
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
 from mermaidgen.projection.views import Fragment, Orchestration
 
-_DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover"})
+_DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover", "order"})
 _STEPS = frozenset({"call", "send", "publish", "step"})
 _QUIET = frozenset({"note", "pass"})
 
@@ -28,14 +30,16 @@ def _limit(label: str) -> int | None:
     return None if bound == UNBOUNDED else int(bound)
 
 
-def table(analysis: Analysis) -> PathTable:
-    return path_table(analysis.diagram, _limit)
+def table(analysis: Analysis, capabilities: Capabilities = DEFAULT_CAPABILITIES) -> PathTable:
+    return path_table(analysis.diagram, _limit, capabilities=capabilities)
 
 
-def add_paths(ctx: dict, analysis: Analysis, classes: list[dict]) -> None:
-    """Add `paths` to a template context. `classes`: the context's generated classes,
-    each with `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
-    found = table(analysis)
+def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
+              classes: list[dict]) -> None:
+    """Add `paths` to a template context: the paths of a runtime that can do what
+    `capabilities` say. `classes`: the context's generated classes, each with
+    `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
+    found = table(analysis, capabilities)
     deciders: dict[int, list[tuple]] = {}
 
     def decide(line: int, entry: tuple) -> None:

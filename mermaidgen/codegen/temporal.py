@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import name_messages, orchestration
 from mermaidgen.codegen.literals import literal, string
 from mermaidgen.codegen.schema import Refinements
@@ -61,10 +62,11 @@ _KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
 
 def context(analysis: Analysis, package: str, source_text: str,
             target: str = "temporal", refinements: Refinements | None = None,
-            evolution: dict | None = None) -> dict:
+            evolution: dict | None = None, capabilities: Capabilities = DEFAULT_CAPABILITIES
+            ) -> dict:
     """`evolution`: what an earlier generation left in the output folder
     (temporal_versions.previous), to keep the workflow code that running workflows need."""
-    ctx = orchestration(analysis, package, source_text, target, refinements)
+    ctx = orchestration(analysis, package, source_text, target, refinements, capabilities)
     w = ctx["orchestrator"]
     services = ctx["services"]
     _retry_policies(w, services)
