@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,3 +94,13 @@ class UnknownBranch(ValueError):
 
     def __init__(self, hook: str, value: object, allowed: tuple[str, ...]) -> None:
         super().__init__(f"{hook} returned {value!r}; the diagram's branches are {allowed}")
+
+
+async def start_sections(order: Sequence[str],
+                         sections: Mapping[str, Callable[[], Awaitable[None]]]) -> None:
+    """Run a `par`'s sections side by side, started in `order`: what its `order_*` hook
+    returned, each section's name once. Each runs until it waits, then the next starts."""
+    if sorted(order) != sorted(sections):
+        raise ValueError(f"an order_* hook returned {tuple(order)!r}; it must name each "
+                         f"section of its par once: {tuple(sections)!r}")
+    await asyncio.gather(*(sections[name]() for name in order))
