@@ -126,7 +126,22 @@ def score(result: dict) -> dict:
     distinct = len({json.dumps(r["trace"]) for r in runs.values() if r["ok"]})
     return {"paths": len(runs), "passing": len(runs) - len(failing), "distinct": distinct,
             "caught": caught,
-            "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"]}
+            "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"],
+            "unreversed": unreversed(runs)}
+
+
+def unreversed(runs: dict) -> list[str]:
+    """The paths that start a `par`'s sections in reverse order (a part of their name
+    `<par>-reversed`) but send what the same path in drawn order sends."""
+    same = []
+    for name, r in runs.items():
+        parts = name.split("+")
+        for part in parts:
+            drawn = "+".join(p for p in parts if p != part) or "main"
+            if part.endswith("-reversed") and drawn in runs and r["ok"] and \
+                    runs[drawn]["trace"] == r["trace"]:
+                same.append(f"{name} sends what {drawn} sends")
+    return same
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,7 +195,8 @@ def test_python_m_pkg_lists_and_runs_a_path_and_checks_its_trace(style: str,
 
 
 @pytest.mark.parametrize("sample", ["order-saga", "critical-section", "retries",
-                                    "parallel-fulfilment", "broker-fanout"])
+                                    "parallel-fulfilment", "broker-fanout",
+                                    "broker-par-replies"])
 @pytest.mark.parametrize("style", ["choreography", "orchestration"])
 def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
                                                         tmp_path: Path) -> None:
@@ -207,6 +208,8 @@ def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
     assert set(scored["failing"]) == set(known), scored["failing"]
     assert scored["mutants"] > 0
     assert scored["escaped"] == [], scored["escaped"]
+    # a par's sections started in reverse order send in another order than drawn order
+    assert scored["unreversed"] == [], scored["unreversed"]
 
 
 def test_mutants_of_a_trace_are_what_their_names_say() -> None:

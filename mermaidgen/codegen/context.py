@@ -18,7 +18,7 @@ from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
-from mermaidgen.codegen.paths import add_paths, reply_deciders
+from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders
 from mermaidgen.codegen.payloads import (
     construct,
     field_vars,
@@ -136,6 +136,12 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     fields_of_class = {e["class_name"]: e["fields"] for e in events}
     # deliveries: per publish, the hops a broker makes to each consumer
     deliveries = {i: list(hops) for i, hops in enumerate(analysis.hops.deliveries) if hops}
+    # publishes whose deliveries start a par's sections, the deliveries by name
+    fanned = {publish: (line, label, [(name, [table[h]["name"] for h in hops])
+                                      for name, hops in sections])
+              for publish, (line, label, sections)
+              in broker_pars(analysis.diagram, deliveries).items()} \
+        if capabilities.reorders_par else {}
     services = []
     payload_hooks: dict[str, str] = {}  # event key -> the hook that fills it
     for s in view.services:
@@ -147,7 +153,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             for case in h.cases:
                 ops = _publishes(flat.flatten(case.actions, 0 if single else 1,
                                               may_be_empty=single),
-                                 classes, payload_hooks, flat)
+                                 classes, payload_hooks, flat, fanned)
                 group = groups.setdefault(_shape(ops, table), {
                     "messages": [], "ops": ops, "comment": describe(case.trigger),
                     "line": case.line})
@@ -159,15 +165,17 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                              "event_class": classes.get(h.event, "Event"), "line": h.line,
                              "comment": describe(h.cases[0].trigger), "cases": cases,
                              "single": len(cases) == 1})
-        entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat) \
+        entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat, fanned) \
             if s.entry else []
         if all(op["op"] in _SENDS_NOTHING for op in entry):
             entry = []  # only notes (in blocks): nothing to start; such a start() lints badly
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
-                  "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
+                  "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat,
+                                    fanned)}
                  for j in s.joins]
         timers = [{"name": t.name, "line": t.line,
-                   "ops": _publishes(flat.flatten(t.actions, 0), classes, payload_hooks, flat)}
+                   "ops": _publishes(flat.flatten(t.actions, 0), classes, payload_hooks, flat,
+                                     fanned)}
                   for t in s.timers]
         services.append({
             "id_lit": string(s.participant), "id_comment": comment(s.participant),
@@ -235,8 +243,11 @@ def schema_version(fields: list[dict]) -> str:
 
 
 def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str, str],
-               flat: Flattener) -> list[dict]:
-    """Give each publish op its event class and the payload hook that fills it."""
+               flat: Flattener, fanned: dict | None = None) -> list[dict]:
+    """Give each publish op its event class and the payload hook that fills it; and one
+    whose broker deliveries start a `par`'s sections (`fanned`: codegen/paths.py's
+    `broker_pars`, given where the runtime delivers in the order a hook gives) the
+    `order` hook of that par, and per section the deliveries that start it."""
     for op in ops:
         if op["op"] == "publish":
             cls = classes.get(op["event"], "Event")
@@ -245,6 +256,12 @@ def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str
             payload_hooks[op["event"]] = hook.name
             op["event_class"] = cls
             op["hook"] = hook.name
+            if fanned and op["message"] in fanned:
+                line, label, sections = fanned[op["message"]]
+                order = flat.order_hook(line, label, [name for name, _ in sections])
+                op["order_hook"] = order.name
+                op["sections"] = list(order.branches)
+                op["section_hops"] = [hops for _, hops in sections]
     return ops
 
 

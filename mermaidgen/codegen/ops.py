@@ -177,6 +177,16 @@ class Flattener:
             self.all_hooks.append(h)
         return self.by_key[key]
 
+    def order_hook(self, line: int, label: str, sections: list[str]) -> Hook:
+        """The `order` hook of the `par` at `line`: in which order its sections (their
+        names, unique within the block) start; one per class, whatever starts them."""
+        table = NameTable()
+        names = tuple(table.name(k, name) for k, name in enumerate(sections))
+        return self.hook(("order", line, label),
+                         "order_" + (snake(label, "par") if label else "par"), "order", line,
+                         comment(f"par {label}".strip()) + ": the order its sections start in",
+                         branches=names)
+
     def flatten(self, actions: tuple[Action, ...], depth: int = 0,
                 may_be_empty: bool = False) -> list[dict]:
         """The ops of a body. `may_be_empty`: the template writes other statements in
@@ -376,11 +386,8 @@ class Flattener:
                     sum(not all(self._quiet(x) for x in b.actions) for b in f.branches) > 1:
                 # two sections or more do something here: the order they start in is a
                 # path's to decide (the `<label>-reversed` path reverses it)
-                table = NameTable()
-                sections = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
-                h = self.hook(("order", f.line, f.label), "order_" + base, "order", f.line,
-                              f"{label}: the order its sections start in", branches=sections)
-                join.update(hook=h.name, sections=list(sections))
+                h = self.order_hook(f.line, f.label, [b.name for b in f.branches])
+                join.update(hook=h.name, sections=list(h.branches))
             emit(join)
         elif f.kind == "critical" and len(f.branches) == 1:
             # no option drawn: nothing to recover to, so the block is plain code

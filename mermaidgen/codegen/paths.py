@@ -18,6 +18,8 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities, PathTable, path_table
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
+from mermaidgen.model import Block, Diagram, Message
+from mermaidgen.projection.tree import section_name
 from mermaidgen.projection.views import Fragment, Orchestration
 
 _DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover", "order"})
@@ -132,4 +134,48 @@ def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
                     out.setdefault(service, []).append(
                         (decided[call], op["reply_hook"], tuple(c for c in op["calls"]
                                                                 if c in decided)))
+    return out
+
+
+def broker_pars(diagram: Diagram, deliveries: dict[int, list[int]]
+                ) -> dict[int, tuple[int, str, list[tuple[str, list[int]]]]]:
+    """Per publish (message index) whose broker deliveries (`deliveries`: publish -> its
+    hops) start two sections or more of one `par` drawn around them, not around the
+    publish: that par's line and label, and per section of it in drawn order, its name
+    and the deliveries that start it (maybe none). In choreography the bus makes these
+    deliveries, so the order of those sections is the order it delivers in. The
+    innermost `par` around a delivery counts."""
+    around: dict[int, tuple[tuple[Block, int], ...]] = {}  # message -> its pars, sections
+    index = 0
+    stack: list[tuple] = [(iter(diagram.statements), ())]
+    while stack:
+        items, pars = stack[-1]
+        for s in items:
+            if isinstance(s, Message):
+                around[index] = pars
+                index += 1
+            elif isinstance(s, Block):
+                if s.kind in ("par", "par_over"):
+                    for k in range(len(s.sections) - 1, -1, -1):  # read in drawn order
+                        stack.append((iter(s.sections[k].statements), (*pars, (s, k))))
+                else:
+                    stack.append((iter([x for sec in s.sections for x in sec.statements]),
+                                  pars))
+                break
+        else:
+            stack.pop()
+    out: dict[int, tuple[int, str, list[tuple[str, list[int]]]]] = {}
+    for publish, hops in deliveries.items():
+        outside = {id(block) for block, _ in around.get(publish, ())}
+        started: dict[int, tuple[Block, dict[int, list[int]]]] = {}
+        for hop in hops:
+            if around.get(hop) and id(around[hop][-1][0]) not in outside:
+                block, k = around[hop][-1]
+                started.setdefault(id(block), (block, {}))[1].setdefault(k, []).append(hop)
+        for block, sections in started.values():
+            if len(sections) > 1:
+                out[publish] = (block.span.line, block.sections[0].label, [
+                    (section_name(section.label, k), sections.get(k, []))
+                    for k, section in enumerate(block.sections)])
+                break
     return out
