@@ -17,7 +17,8 @@ names a diagram line.
 Printed: diagram × style × target → paths, paths passing, distinct traces among them
 (different decisions that send the same messages, e.g. a loop run twice whose `break` is
 taken in the first iteration, give one), mutants caught / total, and the paths that fail
-with the first line of why. faststream runs on the real NATS server
+with the first line of why; and any path that starts a `par`'s sections in reverse order
+but sends what the same path in drawn order sends (`unreversed`). faststream runs on the real NATS server
 (MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
 time-skipping test server. The exit code is 0 whatever the numbers (this is a report).
 """
@@ -196,6 +197,8 @@ def _print(row: dict, markdown: bool, verbose: bool) -> None:
               f"mutants caught {row['caught']}/{row['mutants']}")
         for name, why in row["failing"].items():
             print(f"    FAIL {name}: {why[:160]}")
+        for same in row["unreversed"]:
+            print(f"    NOT REVERSED {same}")
         for e in row["escaped"] if verbose else []:
             print(f"    escaped: {e}")
 
