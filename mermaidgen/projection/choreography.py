@@ -61,7 +61,7 @@ _ALTERNATIVES = frozenset({"alt", "critical"})
 class _Reaction:
     """A handler case, the entry point or a join, being collected."""
 
-    __slots__ = ("trigger", "event", "source", "tree", "line", "redirects")
+    __slots__ = ("trigger", "event", "source", "tree", "line", "redirects", "pending")
 
     def __init__(self, trigger: int | None, event: str | None, source: str | None,
                  tree: TreeBuilder, line: int):
@@ -69,6 +69,8 @@ class _Reaction:
         self.tree, self.line = tree, line
         # (path of an alt, the paths inside it where this reaction survived)
         self.redirects: list[tuple[Path, list[Path]]] = []
+        # a join not wired yet: (participant, arriving reactions, path, name, line)
+        self.pending: tuple[str, list[tuple], Path, str, int] | None = None
 
     def add(self, path: Path, action) -> None:
         targets = [path]
@@ -101,9 +103,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # open blocks: (kind, block id, path inside it, state before, state per section)
     frames: list[tuple[str, int, Path, dict, list[dict]]] = []
 
-    # joins made at the end of a par, wired (arrivals and all) only once something
-    # follows the par: a par that ends its participant's reaction needs no join
-    pending: dict[int, tuple[str, list[tuple], Path, str, int]] = {}
+    # joins made at the end of a par are wired (arrivals and all) only once something
+    # follows the par: a par that ends its participant's reaction needs no join. What
+    # wiring needs is kept on the join itself, not by id(): a join dropped unwired frees
+    # its id for a later reaction, which would become that join.
 
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
@@ -115,8 +118,9 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             current[p] = (entries[p],)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
-            if id(r) in pending:
-                owner, arriving, at, name, line = pending.pop(id(r))
+            if r.pending is not None:
+                owner, arriving, at, name, line = r.pending
+                r.pending = None
                 for reaction in arriving:
                     for arrived in reaction:
                         arrived.add(at, Arrive(name, line))
@@ -164,7 +168,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     # branches end in different handlers: continue once all have arrived
                     line = blocks[block_id].span.line
                     join = _Reaction(None, None, None, TreeBuilder(path, blocks), line)
-                    pending[id(join)] = (p, arriving, path, f"after_par_line_{line}", line)
+                    join.pending = (p, arriving, path, f"after_par_line_{line}", line)
                     current[p] = (join,)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 current = _merge(before, [current, before], path, block_id)
