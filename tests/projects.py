@@ -167,12 +167,6 @@ KNOWN_PATH_DEFECTS: dict[tuple[str, str], dict[str, str]] = {
         "a non-local choice (conformance.md, who decides a branch): L runs the loop after "
         "the alt, but learns of the alt only in its first section; in `else` no message "
         "reaches it, so no choreography can follow this path"),
-    ("broker-par-replies", "choreography"): dict.fromkeys(
-        ["fraud-check-reversed"],
-        "Orders releases the order on CreditApproved alone: the projection takes the two "
-        "replies NATS relays after the par in drawn order, but they come in the order the "
-        "par's sections publish them (a relay keeps order per publisher only), so with the "
-        "credit check first Orders releases before FraudCleared; it must wait for both"),
 }
 """(diagram, style) -> path -> why it fails: paths of the python target that fail because
 of a runtime defect another branch is fixing. test_paths.py checks that exactly these
