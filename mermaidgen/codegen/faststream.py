@@ -35,6 +35,7 @@ from collections import deque
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.events import Event
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import RESERVED_CLASS_NAMES, choreography
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.schema import Refinements
@@ -85,12 +86,13 @@ _CHANNEL_MODULE = ("NAMESPACE", "PREFIX", "CHANNELS", "DEAD_LETTER_PREFIX",
 
 
 def context(analysis: Analysis, package: str, source_text: str, target: str = "faststream",
-            broker: str | None = None, refinements: Refinements | None = None) -> dict:
+            broker: str | None = None, refinements: Refinements | None = None,
+            capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     broker = broker or DEFAULT_BROKER
     if broker not in BROKERS:
         raise UsageError(f"--broker {broker}: the faststream target supports "
                          f"{', '.join(BROKERS)}")
-    ctx = choreography(analysis, package, source_text, target, refinements)
+    ctx = choreography(analysis, package, source_text, target, refinements, capabilities)
     channels, channel_of = _channels(ctx["events"], list(choreography_of(analysis).events),
                                      package, broker)
     records, routes = _routes(analysis, ctx["services"])

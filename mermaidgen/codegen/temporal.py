@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import (
     RESERVED_CLASS_NAMES,
     name_messages,
@@ -72,10 +73,11 @@ _KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
 
 def context(analysis: Analysis, package: str, source_text: str,
             target: str = "temporal", refinements: Refinements | None = None,
-            evolution: dict | None = None) -> dict:
+            evolution: dict | None = None, capabilities: Capabilities = DEFAULT_CAPABILITIES
+            ) -> dict:
     """`evolution`: what an earlier generation left in the output folder
     (temporal_versions.previous), to keep the workflow code that running workflows need."""
-    ctx = orchestration(analysis, package, source_text, target, refinements)
+    ctx = orchestration(analysis, package, source_text, target, refinements, capabilities)
     w = ctx["orchestrator"]
     services = ctx["services"]
     _retry_policies(w, services)
@@ -86,7 +88,8 @@ def context(analysis: Analysis, package: str, source_text: str,
         body["ops"] = register_compensations(body["ops"])
     if any("fail_hook" in op for body in bodies for op in body["ops"]):
         # a path run fails a main section at its last step that registers a compensation
-        add_paths(ctx, analysis, path_deciders(ctx, orchestration_of(analysis)))
+        add_paths(ctx, analysis, capabilities,
+                  path_deciders(ctx, orchestration_of(analysis)))
 
     modules = {s["module"] for s in services}
     w_module = orchestration_of(analysis).name

@@ -54,7 +54,7 @@ _COMPENSATION = re.compile(
 RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run", "receive",
                    "answer", "register", "drain", "execute", "deliver", "awaiting", "operate",
                    "perform", "take_step", "call_options", "dispatcher", "start", "publish",
-                   "arrive", "trace", "data", "lose")
+                   "arrive", "trace", "data", "lose", "start_sections")
 
 
 def is_compensation(text: str) -> bool:
