@@ -117,6 +117,38 @@ def test_mypy_catches_user_code_that_sends_a_wrong_field_type(
     assert status == 0, log
 
 
+# Courier answers `deadline`; the workflow's critical runs its main section under the
+# runtime's `deadline` (its option's label gives 5 s)
+DEADLINE = """sequenceDiagram
+    participant Client
+    participant Workflow
+    participant Courier
+    Client->>Workflow: Ship order
+    Workflow->>+Courier: deadline
+    Courier-->>-Workflow: Deadline set
+    critical courier confirms
+        Workflow->>+Courier: Book pickup
+        Courier-->>-Workflow: Pickup booked
+    option no answer in 5 s
+        Workflow->>Courier: Cancel pickup
+    end
+    Workflow-->>Client: Order shipped
+"""
+
+
+def test_an_operation_named_deadline_leaves_the_runtimes_own(tmp_path: Path) -> None:
+    """An operation is a method of its service's generated class: one named `deadline`
+    replaced the `deadline` every participant inherits (mypy: incompatible override)."""
+    source = tmp_path / "ship.mmd"
+    source.write_text(DEADLINE, encoding="utf-8")
+    out = tmp_path / "out"
+    package = _generate(source, out, "orchestration")
+    code, log = _mypy(out, package)
+    assert code == 0, log
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("name", ["order-saga", "saga-reply-decides", "checkout",
                                   "parallel-fulfilment", "retries"])

@@ -153,6 +153,19 @@ def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_fa
 
 
 @pytest.mark.engine
+def test_events_named_startup_and_shutdown_keep_the_services_own(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """The hook of an event `Startup` is `on_<event>`: it was `on_startup`, and replaced
+    the one every service runs when its app starts (the run failed with a TypeError)."""
+    text = ("sequenceDiagram\n    participant Boot\n    participant Worker\n"
+            "    Boot-)Worker: Startup\n    Worker-)Boot: Shutdown\n")
+    out = tmp_path / "out"
+    generate(PROJECT / "startup.mmd", out, "nats", text=text)
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes.get(MEMORY_TEST) == "passed", log
+
+
+@pytest.mark.engine
 def test_real_broker_tests_skip_with_a_reason_when_no_server_answers(
         tmp_path: Path, faststream_python: Path) -> None:
     out = tmp_path / "out"

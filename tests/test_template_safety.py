@@ -45,6 +45,8 @@ from mermaidgen.commands.cli import _run
 from mermaidgen.contract import vendored_sources
 from mermaidgen.model import Diagram
 from mermaidgen.model.serialize import to_dict
+from mermaidgen.projection.choreography import RUNTIME_METHODS as CHOREOGRAPHY_RESERVED
+from mermaidgen.projection.orchestration import RUNTIME_METHODS as ORCHESTRATION_RESERVED
 
 PROJECT = Path(__file__).resolve().parents[1]
 CHECKOUT = PROJECT / "samples" / "checkout.mmd"
@@ -469,9 +471,11 @@ NAMES = ["class", "None", "__init__", "print", "self", "def", "lambda", "True", 
          "await", "import", "return", "yield", "type", "object", "str", "super", "ctx", "os",
          "sys", "__class__", "_", "match", "__builtins__", "ClassVar", "Any", "wiring",
          "runtime"]
-# method names of the python target's runtime base classes
+# method names of the targets' runtime base classes (and `startup`, whose choreography
+# hook would be faststream's `on_startup`)
 RUNTIME_METHODS = ["invoke", "context", "signal", "call", "run", "step", "start", "publish",
-                   "receive", "answer", "register", "send", "deliver", "record", "NAME"]
+                   "receive", "answer", "register", "send", "deliver", "record", "NAME",
+                   "deadline", "methods", "compensated", "on_startup", "startup", "shutdown"]
 
 
 def names_diagram() -> str:
@@ -524,6 +528,48 @@ def test_reserved_names_make_python_skeletons_that_run(case, style, tmp_path):
                          env=_clean_env())
     assert run.returncode == 0, run.stderr[-2000:]
     assert "RuntimeWarning" not in run.stderr, run.stderr[-2000:]
+
+
+def _runtime_members(source: str) -> set[str]:
+    """The methods and instance attributes of the runtime classes in `source` that a
+    generated service class inherits or sits beside: Participant, Service and Workflow,
+    and each `...Activities` class (its operations, `@activity.defn` methods, aside)."""
+    found: set[str] = set()
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef) or not (
+                node.name in ("Participant", "Service", "Workflow")
+                or node.name.endswith("Activities")):
+            continue
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                if not any("defn" in ast.unparse(d) for d in item.decorator_list):
+                    found.add(item.name)
+            elif isinstance(item, ast.Assign | ast.AnnAssign):
+                targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+                found.update(t.id for t in targets if isinstance(t, ast.Name))
+        for sub in ast.walk(node):  # self.x = ... in any method
+            if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store) and \
+                    isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                found.add(sub.attr)
+    return {n for n in found if not n.startswith("_") and not n.isupper()}
+
+
+@pytest.mark.parametrize(("target", "style"), GENERATIONS)
+def test_names_from_the_diagram_never_take_a_name_of_the_runtime(target: str,
+                                                                  style: str) -> None:
+    """Operations and handler hooks are methods of the generated service classes, beside
+    what the runtime's base classes define: an operation named `deadline` replaced the
+    base's own (mypy --strict failed on the override), the event `Startup`'s hook
+    `on_startup` faststream's (the service never started). Every name the runtime
+    defines is reserved."""
+    text = "sequenceDiagram\n    Workflow->>Svc: go\n    Svc-->>Workflow: done\n"
+    gen = build(mermaidgen.parse(text), text, style=style, target=target,
+                options={"broker": "nats"} if target == "faststream" else None)
+    runtime = {name for f in gen.files if f.path.endswith(".py") and "/_generated/" in f.path
+               for name in _runtime_members(f.content)}
+    assert "context" in runtime  # the classes were found
+    reserved = ORCHESTRATION_RESERVED if style == "orchestration" else CHOREOGRAPHY_RESERVED
+    assert sorted(runtime - set(reserved)) == []
 
 
 # --- part 2: user template folders ---------------------------------------------------------

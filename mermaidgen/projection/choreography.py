@@ -62,6 +62,17 @@ from mermaidgen.projection.views import (
 
 _ALTERNATIVES = frozenset({"alt", "critical"})
 
+# The methods and attributes the generated Service bases have (python's bus, faststream's
+# service): a handler named like one (the event `Startup` has the hook `on_startup`) gets
+# another name, or it would replace the runtime's own. tests/test_template_safety.py reads
+# the runtimes for names missing here.
+RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop", "broker",
+                   "bus", "context", "critical_option", "criticals", "deliver",
+                   "deliveries_in_order", "deps", "in_time", "inputs", "iterations", "keep",
+                   "max_attempts", "message_id", "on_shutdown", "on_startup", "publish",
+                   "publishers", "recall", "receive", "redelivery", "start", "start_sections",
+                   "step", "timers", "which_message")
+
 
 class _Reaction:
     """A handler case, the entry point or a join, being collected."""
@@ -242,7 +253,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     by_key = {e.key: e for e in events}
     views = []
     for p in services:
-        names = NameTable()
+        names = NameTable(RUNTIME_METHODS)
         handlers: dict[str, list[_Reaction]] = {}
         for r in reactions.get(p, []):
             handlers.setdefault(r.event or "", []).append(r)
