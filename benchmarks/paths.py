@@ -18,8 +18,8 @@ Printed: diagram × style × target → paths, paths passing, distinct traces am
 (different decisions that send the same messages, e.g. a loop run twice whose `break` is
 taken in the first iteration, give one), mutants caught / total, and the paths that fail
 with the first line of why; and any path that starts a `par`'s sections in reverse order
-but sends what the same path in drawn order sends (`unreversed`). faststream runs on the real NATS server
-(MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
+but sends what the same path in drawn order sends (`unreversed`). faststream runs on the
+real NATS server (MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
 time-skipping test server. The exit code is 0 whatever the numbers (this is a report).
 """
 
