@@ -118,7 +118,8 @@ def test_mypy_catches_user_code_that_sends_a_wrong_field_type(
 
 
 # Courier answers `deadline`; the workflow's critical runs its main section under the
-# runtime's `deadline` (its option's label gives 5 s)
+# runtime's `deadline` (its option's label gives 5 s); Courier answers `quote`, whose
+# reply hook would be `reply_quote`, and `reply quote`
 DEADLINE = """sequenceDiagram
     participant Client
     participant Workflow
@@ -126,6 +127,10 @@ DEADLINE = """sequenceDiagram
     Client->>Workflow: Ship order
     Workflow->>+Courier: deadline
     Courier-->>-Workflow: Deadline set
+    Workflow->>+Courier: quote
+    Courier-->>-Workflow: Quoted
+    Workflow->>+Courier: reply quote
+    Courier-->>-Workflow: Reply quoted
     critical courier confirms
         Workflow->>+Courier: Book pickup
         Courier-->>-Workflow: Pickup booked
@@ -136,9 +141,11 @@ DEADLINE = """sequenceDiagram
 """
 
 
-def test_an_operation_named_deadline_leaves_the_runtimes_own(tmp_path: Path) -> None:
+def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
+        tmp_path: Path) -> None:
     """An operation is a method of its service's generated class: one named `deadline`
-    replaced the `deadline` every participant inherits (mypy: incompatible override)."""
+    replaced the `deadline` every participant inherits (mypy: incompatible override), one
+    named `reply_quote` was defined twice, as itself and as the reply hook of `quote`."""
     source = tmp_path / "ship.mmd"
     source.write_text(DEADLINE, encoding="utf-8")
     out = tmp_path / "out"

@@ -313,9 +313,13 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             continue
         module = analysis.module_names[pid]
         class_name = pascal(module, "Service")
-        flat = Flattener(describe, reorders_par=capabilities.reorders_par)
+        answered = getattr(operations_of.get(pid), "operations", ())
+        # hooks are methods of the same class as the operations: `reply_quote` may be an
+        # operation, then the reply hook of `quote` is named otherwise
+        flat = Flattener(describe, NameTable(tuple(op.name for op in answered)),
+                         reorders_par=capabilities.reorders_par)
         operations = []
-        for op in getattr(operations_of.get(pid), "operations", ()):
+        for op in answered:
             groups: dict[str, dict] = {}  # call sites that do the same thing share a body
             for v in op.variants:
                 single = len(op.variants) == 1
