@@ -142,7 +142,7 @@ DEADLINE = """sequenceDiagram
 
 
 def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
-        tmp_path: Path) -> None:
+        tmp_path: Path, mypy_caches: Path) -> None:
     """An operation is a method of its service's generated class: one named `deadline`
     replaced the `deadline` every participant inherits (mypy: incompatible override), one
     named `reply_quote` was defined twice, as itself and as the reply hook of `quote`."""
@@ -150,7 +150,7 @@ def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
     source.write_text(DEADLINE, encoding="utf-8")
     out = tmp_path / "out"
     package = _generate(source, out, "orchestration")
-    code, log = _mypy(out, package)
+    code, log = _mypy(mypy_caches, out, package)
     assert code == 0, log
     tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr

@@ -57,7 +57,8 @@ RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run",
                    "perform", "take_step", "call_options", "dispatcher", "start", "publish",
                    "arrive", "trace", "data", "lose", "start_sections", "deadline",
                    "timed_out", "recover", "on_startup", "on_shutdown", "call_operation",
-                   "send_operation", "business_key", "compensated", "methods")
+                   "send_operation", "business_key", "compensated", "methods",
+                   "add_compensation", "compensations", "respond")
 
 
 def is_compensation(text: str) -> bool:
