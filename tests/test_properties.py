@@ -20,14 +20,13 @@ import contextlib
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from projects import project_tests
+from projects import lint_many, run_python, shared_project_tests
 from strategies import Generated, diagrams
 from test_emit import comparable
 
@@ -106,25 +105,9 @@ def test_preview_answers_without_internal_errors(generated: Generated) -> None:
         assert json.loads(data)["participants"] is not None
 
 
-def _check(cmd: list, cwd: Path, what: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=240, env=env)
-    assert done.returncode == 0, f"{what} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-
-
 def _write(diagram, text: str, out: Path, style: str, target: str = "python") -> None:
     generation = build(diagram, text, style=style, target=target)
     output.write(output.plan(list(generation.files), out, generation.meta()))
-
-
-def _compile_and_lint(out: Path) -> None:
-    """Every Python file of the project in `out` compiles (in this process: a process per
-    file would cost more than the check) and passes ruff with its default rules (run from
-    the project's folder, which is where its imports are first-party)."""
-    for path in sorted(out.rglob("*.py")):
-        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-    _check([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."], out,
-           f"{out.name}: ruff")
 
 
 ENGINES = (("faststream", "choreography"), ("temporal", "orchestration"))
@@ -141,11 +124,14 @@ def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generat
             _write(diagram, generated.text, Path(tmp) / style, style)
         for target, style in ENGINES:
             _write(diagram, generated.text, Path(tmp) / target, style, target)
-        for out in sorted(Path(tmp).iterdir()):
-            _compile_and_lint(out)
+        # compiled, and ruff with its default rules, each project its own source root
+        problems = lint_many(sorted(Path(tmp).iterdir()))
+        assert not any(problems.values()), problems
         for style in ("choreography", "orchestration"):
-            _check([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-                   Path(tmp) / style, f"{style}: the skeleton's own tests")
+            done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p",
+                              "no:cacheprovider", "-x"], Path(tmp) / style, timeout=240)
+            assert done.returncode == 0, (f"{style}: the skeleton's own tests failed:\n"
+                                          f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
 
 
 @pytest.mark.engine
@@ -164,7 +150,7 @@ def test_engine_skeletons_pass_their_contract_tests(
         for target, style in ENGINES:
             out = Path(tmp) / target
             _write(diagram, generated.text, out, style, target)
-            outcomes, log = project_tests(pythons[target], out,
-                                          TEMPORAL_CLI_PATH="/nonexistent/temporal")
+            outcomes, log = shared_project_tests(pythons[target], out,
+                                                 TEMPORAL_CLI_PATH="/nonexistent/temporal")
             assert outcomes.get(must_pass[target]) == "passed", log
             assert not [t for t, kind in outcomes.items() if kind in ("failure", "error")], log

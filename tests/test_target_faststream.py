@@ -5,8 +5,10 @@ start`), the same tests also run through the real server, and each run's trace m
 conform to the diagram there too.
 
 The generated projects run in one virtual environment per test session, with faststream
-and pytest from PyPI (skipped, saying so, when no package index can be reached). Tests
-marked `engine` fail instead of skipping in CI mode (tests/conftest.py).
+and pytest from PyPI (skipped, saying so, when no package index can be reached), one after
+another in one long-lived process that imported FastStream once (tests/project_runner.py);
+the fresh install's test runs its project in a process of its own. Tests marked `engine`
+fail instead of skipping in CI mode (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from projects import V1, known_path_failure, lint, make_venv, pip_install, project_tests, run
+from projects import (
+    V1,
+    known_path_failure,
+    lint,
+    lint_many,
+    make_venv,
+    pip_install,
+    project_tests,
+    run,
+    shared_project_tests,
+)
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -68,38 +80,59 @@ def server_up(broker: str) -> bool:
         return False
 
 
-def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None
+def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None,
+            prefix: str | None = None, fresh: bool = False
             ) -> tuple[dict[str, str], str]:
-    """Run a generated project's tests: each test's outcome, and the output."""
-    env = {}
+    """Run a generated project's tests (in the shared runner; `fresh`: in a process of its
+    own): each test's outcome, and the output."""
+    env = {} if prefix is None else {"MERMAIDGEN_CHANNEL_PREFIX": prefix}
     if real is not None:
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
         env["MERMAIDGEN_BROKER_URL"] = url
-    return project_tests(python, out, **env)
+    return (project_tests if fresh else shared_project_tests)(python, out, **env)
 
 
-# one generated project per (source, broker), run once, shared by the tests below
+# every source generated once per broker (and linted together: one ruff for all), each
+# project run once, shared by the tests below
+_PROJECTS: dict[str, dict[str, tuple[Path, str]]] = {}
 _RESULTS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+_PACKAGES: dict[Path, str] = {}
 
 
 def _results(path: Path, broker: str, tmp_path_factory, python: Path
-             ) -> tuple[dict[str, str], str]:
+             ) -> tuple[str, dict[str, str], str]:
+    """What is wrong with the project's code ("" when nothing), its tests' outcomes and
+    their output."""
+    if broker not in _PROJECTS:
+        outs, failed = {}, {}
+        for source in _sources():
+            outs[str(source)] = out = tmp_path_factory.mktemp(f"fs-{broker}-{source.stem}")
+            try:
+                _PACKAGES[out] = generate(source, out, broker).package
+            except Exception as error:  # reported by the test of this source
+                failed[out] = f"generation failed: {error!r}"
+        problems = lint_many([out for out in outs.values() if out not in failed]) | failed
+        _PROJECTS[broker] = {key: (out, problems[out]) for key, out in outs.items()}
+    out, problems = _PROJECTS[broker][str(path)]
     key = (str(path), broker)
     if key not in _RESULTS:
-        out = tmp_path_factory.mktemp(f"fs-{broker}-{path.stem}")
-        generate(path, out, broker)
-        lint(out)
         real = "1" if server_up(broker) else None
-        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None)
-    return _RESULTS[key]
+        # topics a diagram writes are used as drawn, and samples share some (orders.v1):
+        # under a prefix, runs in parallel on one server do not meet each other's events
+        # (nor the streams of builds that kept a flow in one stream, `<package>.>`: no
+        # package name has a `-`)
+        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None,
+                                prefix=f"mermaidgen-test.{_PACKAGES[out]}.")
+    return problems, *_RESULTS[key]
 
 
 @pytest.mark.engine
 @pytest.mark.parametrize(("path", "broker"), CASES)
 def test_skeleton_compiles_lints_and_conforms_in_memory(
         path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
-    outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+    problems, outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+    assert not problems, problems
     assert outcomes.get(MEMORY_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")
               and not known_path_failure(name, path.stem, "choreography")]
@@ -115,8 +148,21 @@ def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_fa
         pytest.skip(f"no {broker} server on {host}:{port}; start one with "
                     "`.ci/servers/brokers.sh start`")
     python = request.getfixturevalue("faststream_python")
-    outcomes, log = _results(path, broker, tmp_path_factory, python)
+    _, outcomes, log = _results(path, broker, tmp_path_factory, python)
     assert outcomes.get(REAL_TEST) == "passed", log
+
+
+@pytest.mark.engine
+def test_events_named_startup_and_shutdown_keep_the_services_own(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """The hook of an event `Startup` is `on_<event>`: it was `on_startup`, and replaced
+    the one every service runs when its app starts (the run failed with a TypeError)."""
+    text = ("sequenceDiagram\n    participant Boot\n    participant Worker\n"
+            "    Boot-)Worker: Startup\n    Worker-)Boot: Shutdown\n")
+    out = tmp_path / "out"
+    generate(PROJECT / "startup.mmd", out, "nats", text=text)
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes.get(MEMORY_TEST) == "passed", log
 
 
 @pytest.mark.engine
@@ -149,12 +195,21 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     assert inventory["asyncapi"] == "3.0.0"
     assert inventory["info"]["title"] == "Inventory"
     addresses = {c["address"] for c in inventory["channels"].values()}
-    namespace = generation.package
-    # consumes OrderPlaced, publishes StockReserved
-    assert addresses == {f"{namespace}.orders.v1", f"{namespace}.inventory.v1"}
+    # consumes OrderPlaced, publishes StockReserved: on the topics the diagram writes, as
+    # written (an existing `orders.v1` can be bound)
+    assert addresses == {"orders.v1", "inventory.v1"}
     actions = {o["action"] for o in inventory["operations"].values()}
     assert actions == {"send", "receive"}
     assert {"OrderPlaced", "StockReserved"} <= set(inventory["components"]["schemas"])
+
+    # the settings move a channel, and put a prefix before the others
+    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out,
+               MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
+               MERMAIDGEN_CHANNEL_PREFIX="staging.")
+    assert done.returncode == 0, done.stderr
+    inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
+    addresses = {c["address"] for c in inventory["channels"].values()}
+    assert addresses == {"legacy.orders", "staging.inventory.v1"}
 
     # FastStream's own command, as the README shows it
     done = run([faststream_python, "-m", "faststream", "docs", "gen",
@@ -217,7 +272,7 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}.apps"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
-    outcomes, log = _pytest(python, out)
+    outcomes, log = _pytest(python, out, fresh=True)
     assert outcomes[MEMORY_TEST] == "passed", log
     main = run([python, "-m", generation.package], out)
     assert main.returncode == 0, main.stderr
@@ -308,13 +363,47 @@ def test_output_is_byte_identical_for_the_same_input(broker: str, tmp_path: Path
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
-def test_channels_are_valid_names_for_every_broker(tmp_path: Path) -> None:
+def test_derived_channels_are_valid_names_for_every_broker(tmp_path: Path) -> None:
     generation = generate(PROJECT / "samples" / "awkward-names.mmd", tmp_path / "out", "kafka")
     for channel in generation.context["channels"]:
         address = channel["address_lit"].strip("'")
+        if address == "orders.v1":  # the one channel the diagram writes
+            continue
         assert address.startswith(generation.package + ".")
         assert all(c.isascii() and (c.isalnum() or c in "._-") for c in address), address
         assert ".." not in address and not address.endswith(".")
+
+
+TOPICS = """sequenceDiagram
+    participant Orders
+    participant Kafka@{ "type": "queue" }
+    participant Billing
+    Orders->>Kafka: OrderPlaced (orders.v1)
+    Kafka->>Billing: OrderPlaced
+    Billing->>Kafka: Publish InvoiceIssued to billing/eu:v2
+    Kafka->>Orders: InvoiceIssued
+    Orders->>Kafka: OrderClosed
+    Kafka->>Billing: OrderClosed
+    Billing->>Orders: Refund issued
+"""
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_drawn_channels_are_used_as_written_and_derived_ones_under_the_package(
+        broker: str, tmp_path: Path) -> None:
+    generation = generate(tmp_path / "topics.mmd", tmp_path / "out", broker, text=TOPICS,
+                          package="shop")
+    addresses = {" ".join(c["events"]): c["address_lit"].strip("'")
+                 for c in generation.context["channels"]}
+    assert addresses == {
+        "OrderPlaced": "orders.v1",
+        # only Kafka cannot hold `/` and `:` in a topic
+        "InvoiceIssued": "billing-eu-v2" if broker == "kafka" else "billing/eu:v2",
+        "OrderClosed": "shop.kafka",  # no topic drawn: the broker's name, under the package
+        "RefundIssued": "shop.refund-issued",
+    }
+    channels = (tmp_path / "out" / "shop" / "_generated" / "channels.py").read_text()
+    assert "ORDERS_V_1 = address(SETTINGS.channel_orders_v_1, 'orders.v1')" in channels
 
 
 def test_unknown_broker_is_a_usage_error() -> None:
@@ -323,12 +412,13 @@ def test_unknown_broker_is_a_usage_error() -> None:
         build(diagram, V1, target="faststream", options={"broker": "mqtt"})
 
 
-def test_brokers_script_is_valid_bash() -> None:
-    script = PROJECT / ".ci" / "servers" / "brokers.sh"
+@pytest.mark.parametrize("name", ["brokers.sh", "kafka.sh"])
+def test_brokers_scripts_are_valid_bash(name: str) -> None:
+    script = PROJECT / ".ci" / "servers" / name
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
     done = run([bash, "-n", script], PROJECT)
     assert done.returncode == 0, done.stderr
     usage = run([bash, script], PROJECT)
-    assert usage.returncode == 2 and "start|stop" in usage.stderr
+    assert usage.returncode == 2 and "start" in usage.stderr and "|stop" in usage.stderr

