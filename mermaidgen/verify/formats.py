@@ -206,7 +206,8 @@ def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> B
 class _Resources:
     """The service and clock of the last few resources read. Exporters repeat a few
     resources (a service's attributes, the same in every batch): those are compared
-    with what they were, not read again."""
+    with what they were, not read again. (Compared as Python compares: an instance id
+    written 1 in one batch and 1.0 in the next is one instance, one clock.)"""
 
     LIMIT = 8
 
