@@ -1,17 +1,22 @@
 """Generated packages pass `mypy --strict`, and the typed payloads (docs/typed-payloads.md)
 let mypy catch user code that sends a field of the wrong type.
 
-mypy runs once per package, with a cache kept for the session (one per interpreter whose
-packages the imports resolve to): checking the standard library's stubs, the same for
-every package, was nine tenths of what a run cost. mypy reports the errors of every module
-it checks, and a module with errors is never cached (so never skipped); the wrong-type
-test checks the clean package first, so its error is found with the cache warm from a
-package of the same name.
+mypy keeps a cache for the session (one per interpreter whose packages the imports
+resolve to): checking the standard library's stubs, the same for every package, was nine
+tenths of what a run cost. And the samples' packages, each in a folder of its own, are
+checked by one run per style (`_mypy_many`), whose error lines are handed to each sample's
+test by the folder they name: a test fails for its own package's errors, and every test
+fails when the run fails in a way no package answers for (a crash, a file not checked).
+mypy reports the errors of every module it checks, and a module with errors is never
+cached (so never skipped): the wrong-type test checks the clean package first, so its
+error is found with the cache warm from a package of the same name.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,26 +44,128 @@ def mypy_caches(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("mypy-caches")
 
 
-def _mypy(caches: Path, out: Path, package: str, python: Path | None = None
+def _mypy(caches: Path, out: Path, *packages: str, python: Path | None = None
           ) -> tuple[int, str]:
-    """`mypy --strict` on a package (with `python`: that interpreter's installed packages,
-    such as temporalio, are what the imports resolve to), with the session's cache for
-    that interpreter."""
+    """`mypy --strict` on packages, from `out` (with `python`: that interpreter's installed
+    packages, such as temporalio, are what the imports resolve to), with the session's
+    cache for that interpreter."""
     cache = caches / ("own" if python is None else str(python).replace("/", "_").strip("_"))
-    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", cache, package]
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", cache, *packages]
     if python is not None:
         command[3:3] = ["--python-executable", python]
     done = run(command, out, timeout=600)
     return done.returncode, done.stdout + done.stderr
 
 
+@dataclass
+class Checked:
+    """One mypy run over several packages, each in a folder of its own under one root."""
+
+    failed: str | None
+    """Why the run as a whole failed (no package answers for it), or None."""
+    logs: dict[str, list[str]]
+    """Folder -> the lines mypy printed about its files."""
+
+    def errors(self, folder: str) -> str | None:
+        """What fails `folder`'s test: the whole run's failure, or its package's errors."""
+        if self.failed is not None:
+            return self.failed
+        lines = self.logs[folder]
+        return "\n".join(lines) if any(": error:" in line for line in lines) else None
+
+
+_SUMMARY = re.compile(r"^(?:Success: no issues found|Found \d+ errors? in \d+ files?) "
+                      r"(?:in|\(checked) (\d+) source files?\)?$")
+
+
+def _mypy_many(caches: Path, root: Path, packages: dict[str, str],
+               python: Path | None = None) -> Checked:
+    """`mypy --strict` once over `packages` (folder under `root` -> the package in it),
+    each folder's lines apart. The run fails as a whole when mypy stops (exit code 2),
+    says something about no folder's files, or checked another number of files than the
+    packages hold."""
+    code, log = _mypy(caches, root, *(f"{folder}/{package}"
+                                      for folder, package in packages.items()),
+                      python=python)
+    logs: dict[str, list[str]] = {folder: [] for folder in packages}
+    stray, counted = [], None
+    for line in log.splitlines():
+        folder = line.split("/", 1)[0]
+        if folder in logs and "/" in line:
+            logs[folder].append(line)
+        elif (summary := _SUMMARY.match(line)) is not None:
+            counted = int(summary.group(1))
+        else:
+            stray.append(line)
+    files = sum(len(list((root / folder / package).rglob("*.py")))
+                for folder, package in packages.items())
+    erring = [f for f, lines in logs.items() if any(": error:" in line for line in lines)]
+    failed = None
+    if code not in (0, 1) or stray or counted != files or (code == 1) != bool(erring):
+        failed = (f"mypy's run over every package failed (exit code {code}, {counted} of "
+                  f"{files} files checked):\n{log}")
+    return Checked(failed, logs)
+
+
+@pytest.fixture(scope="module")
+def checked_samples(tmp_path_factory, mypy_caches):  # noqa: ANN201
+    """style -> every sample's package of that style, checked by one run of mypy."""
+    found: dict[str, Checked] = {}
+
+    def check(style: str) -> Checked:
+        if style not in found:
+            root = tmp_path_factory.mktemp(f"mypy-{style}")
+            packages = {path.stem: _generate(path, root / path.stem, style)
+                        for path in SAMPLES}
+            found[style] = _mypy_many(mypy_caches, root, packages)
+        return found[style]
+
+    return check
+
+
 @pytest.mark.parametrize("style", ["choreography", "orchestration"])
 @pytest.mark.parametrize("path", SAMPLES, ids=[p.stem for p in SAMPLES])
 def test_generated_python_packages_pass_mypy_strict(path: Path, style: str,
-                                                   tmp_path: Path, mypy_caches: Path) -> None:
-    package = _generate(path, tmp_path, style)
-    code, log = _mypy(mypy_caches, tmp_path, package)
-    assert code == 0, log
+                                                   checked_samples) -> None:
+    errors = checked_samples(style).errors(path.stem)
+    assert errors is None, errors
+
+
+def test_one_packages_type_error_fails_that_package_only(tmp_path: Path,
+                                                        mypy_caches: Path) -> None:
+    """What the sample tests rely on: in a run over several packages, a type error is
+    charged to its own package, and a clean run charges none."""
+    names = ("checkout", "order-saga", "retries")
+    packages = {name: _generate(PROJECT / "samples" / f"{name}.mmd", tmp_path / name,
+                                "choreography") for name in names}
+    clean = _mypy_many(mypy_caches, tmp_path, packages)
+    assert [clean.errors(name) for name in names] == [None, None, None], clean.failed
+    broken = tmp_path / "order-saga" / packages["order-saga"] / "__init__.py"
+    broken.write_text(broken.read_text(encoding="utf-8") + 'SEEN: int = "no"\n',
+                      encoding="utf-8")
+    checked = _mypy_many(mypy_caches, tmp_path, packages)
+    assert checked.failed is None, checked.failed
+    assert checked.errors("checkout") is None and checked.errors("retries") is None
+    said = checked.errors("order-saga")
+    assert said is not None and "__init__.py" in said and "[assignment]" in said, said
+
+
+@pytest.mark.parametrize(("code", "said"), [
+    (0, "Success: no issues found in 19 source files"),  # a file not checked
+    (2, "mypy: error: Duplicate module named 'checkout'"),  # mypy stopped
+    (1, "elsewhere.py:1: error: Name 'x' is not defined\nFound 1 error in 1 file "
+        "(checked 20 source files)"),  # an error no package answers for
+], ids=["file-not-checked", "stopped", "error-elsewhere"])
+def test_a_run_that_fails_as_a_whole_fails_every_package(tmp_path: Path, monkeypatch,
+                                                         code: int, said: str) -> None:
+    packages = {"checkout": _generate(PROJECT / "samples" / "checkout.mmd",
+                                      tmp_path / "checkout", "choreography")}
+    files = len(list((tmp_path / "checkout" / "checkout").rglob("*.py")))
+    assert files == 20  # what the fake answers below are about
+    monkeypatch.setattr(sys.modules[__name__], "_mypy", lambda *a, **k: (code, said))
+    checked = _mypy_many(Path("unused"), tmp_path, packages)
+    assert checked.failed is not None and said in checked.failed
+    assert checked.errors("checkout") == checked.failed
 
 
 WRONG_EVENT = '''
@@ -156,13 +263,23 @@ def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
+TEMPORAL_SAMPLES = ("order-saga", "saga-reply-decides", "checkout", "parallel-fulfilment",
+                    "retries")
+
+
+@pytest.fixture(scope="module")
+def checked_temporal(tmp_path_factory, mypy_caches, temporal_python) -> Checked:
+    """The temporal target's packages of TEMPORAL_SAMPLES, checked by one run of mypy
+    against the Temporal environment's packages."""
+    root = tmp_path_factory.mktemp("mypy-temporal")
+    packages = {name: _generate(PROJECT / "samples" / f"{name}.mmd", root / name,
+                                "orchestration", "temporal") for name in TEMPORAL_SAMPLES}
+    return _mypy_many(mypy_caches, root, packages, python=temporal_python)
+
+
 @pytest.mark.engine
-@pytest.mark.parametrize("name", ["order-saga", "saga-reply-decides", "checkout",
-                                  "parallel-fulfilment", "retries"])
-def test_generated_temporal_packages_pass_mypy_strict(name: str, tmp_path: Path,
-                                                     temporal_python: Path,
-                                                     mypy_caches: Path) -> None:
-    package = _generate(PROJECT / "samples" / f"{name}.mmd", tmp_path, "orchestration",
-                        "temporal")
-    code, log = _mypy(mypy_caches, tmp_path, package, temporal_python)
-    assert code == 0, log
+@pytest.mark.parametrize("name", TEMPORAL_SAMPLES)
+def test_generated_temporal_packages_pass_mypy_strict(name: str,
+                                                     checked_temporal: Checked) -> None:
+    errors = checked_temporal.errors(name)
+    assert errors is None, errors
