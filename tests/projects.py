@@ -245,7 +245,7 @@ def run_python(python: Path, args: list, cwd: Path, timeout: float = 300, **env:
     (pytest included) and `script.py ...`, with `-W option`s before them. Anything else
     runs in a process of its own. Concurrent callers get a runner each; one that dies or
     overruns `timeout` is replaced, and the call fails as a process would."""
-    args = [str(a) for a in args]
+    python, args = Path(python), [str(a) for a in args]
     options: list[str] = []
     while len(args) >= 2 and args[0] == "-W":
         options.append(args[1])
