@@ -179,7 +179,7 @@ class _Runner:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([stdout], [], [], left)[0]:
                 self.close()
-                raise subprocess.TimeoutExpired(request, timeout)
+                raise subprocess.TimeoutExpired(request["run"], timeout)
             chunk = os.read(stdout, 65536)
             if not chunk:
                 self.close()
@@ -270,9 +270,9 @@ def run_python(python: Path, args: list, cwd: Path, timeout: float = 300, **env:
                "stdout": str(stdout), "stderr": str(stderr)}
     try:
         code = runner.ask(request, timeout)
-    except subprocess.TimeoutExpired as expired:
-        expired.output, expired.stderr = _read(stdout), _read(stderr)
-        raise
+    except subprocess.TimeoutExpired:
+        raise subprocess.TimeoutExpired([python, *args], timeout, _read(stdout),
+                                        _read(stderr)) from None
     out, err = _read(stdout), _read(stderr)
     if code is None:
         err += (f"\n(the runner of {python} died: exit code {runner.process.returncode})\n"
