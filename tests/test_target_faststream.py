@@ -353,8 +353,12 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
 @pytest.mark.engine
 def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
                                                    faststream_python: Path) -> None:
-    out = tmp_path / "out"
-    generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats", package="fanout")
+    """The broken project fails, in the runner the matrix shares, between two runs of
+    an intact project with the same package: those pass, so neither sees the other's
+    modules (tests/test_project_runner.py: the same in every way a runner is shared)."""
+    out, intact = tmp_path / "out", tmp_path / "intact"
+    for folder in (out, intact):
+        generate(PROJECT / "samples" / "broker-fanout.mmd", folder, "nats", package="fanout")
     wiring = out / "fanout" / "_generated" / "wiring.py"
     text = wiring.read_text(encoding="utf-8")
     publish = ("        await self.publish(Message.INVOICE_ISSUED_BILLING_TO_KAFKA, "
@@ -362,9 +366,12 @@ def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
     assert publish in text
     wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
                       encoding="utf-8")
+    before, _ = _pytest(faststream_python, intact)
     outcomes, log = _pytest(faststream_python, out)
+    after, _ = _pytest(faststream_python, intact)
     assert outcomes[MEMORY_TEST] == "failure", log
     assert "InvoiceIssued (billing.v1)" in log and "line 19" in log, log
+    assert before[MEMORY_TEST] == after[MEMORY_TEST] == "passed", (before, after)
 
 
 @pytest.mark.engine
