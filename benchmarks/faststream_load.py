@@ -398,12 +398,17 @@ def check(ids: list[str], records: list[list]) -> dict:
             "records": len(records)}
 
 
-def cleanup(url: str, python: str, out: Path, names: list[str], buckets: list[str]) -> None:
-    """Delete the streams and buckets the run made on the shared server."""
-    script = ("import asyncio, sys, nats\n"
+def cleanup(url: str, python: str, out: Path, names: list[str], buckets: list[str],
+            package: str) -> None:
+    """Delete the streams and buckets the run made on the shared server (the generated
+    project's: a stream per channel, and its dead letters')."""
+    script = ("import asyncio, importlib, sys, nats\n"
+              f"t = importlib.import_module({package!r} + '._generated.transport')\n"
+              "names = [s.name for s in t.STREAMS.values() if s.declare]"
+              " + [t.DEAD_LETTER_STREAM.name]\n"
               "async def main():\n"
               f"    nc = await nats.connect({url!r}); js = nc.jetstream()\n"
-              f"    for s in {names!r}:\n"
+              f"    for s in {names!r} + names:\n"
               "        try: await js.delete_stream(s)\n"
               "        except Exception: pass\n"
               f"    for b in {buckets!r}:\n"
@@ -449,9 +454,8 @@ def main() -> int:
                 ["generated_starter.py", package, str(args.flows), str(args.timeout)],
                 args.replicas)
         finally:
-            cleanup(args.url, args.python, out,
-                    [minimal_ns, package, f"{package}-dead-letters"],
-                    [f"{minimal_ns}_joins", f"{package}_store"])
+            cleanup(args.url, args.python, out, [minimal_ns],
+                    [f"{minimal_ns}_joins", f"{package}_store"], package)
     ok = True
     for name, result in results.items():
         result["flows_per_second"] = args.flows / result["seconds"]

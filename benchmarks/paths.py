@@ -17,8 +17,9 @@ names a diagram line.
 Printed: diagram × style × target → paths, paths passing, distinct traces among them
 (different decisions that send the same messages, e.g. a loop run twice whose `break` is
 taken in the first iteration, give one), mutants caught / total, and the paths that fail
-with the first line of why. faststream runs on the real NATS server
-(MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
+with the first line of why; and any path that starts a `par`'s sections in reverse order
+but sends what the same path in drawn order sends (`unreversed`). faststream runs on the
+real NATS server (MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
 time-skipping test server. The exit code is 0 whatever the numbers (this is a report).
 """
 
@@ -126,7 +127,22 @@ def score(result: dict) -> dict:
     distinct = len({json.dumps(r["trace"]) for r in runs.values() if r["ok"]})
     return {"paths": len(runs), "passing": len(runs) - len(failing), "distinct": distinct,
             "caught": caught,
-            "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"]}
+            "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"],
+            "unreversed": unreversed(runs)}
+
+
+def unreversed(runs: dict) -> list[str]:
+    """The paths that start a `par`'s sections in reverse order (a part of their name
+    `<par>-reversed`) but send what the same path in drawn order sends."""
+    same = []
+    for name, r in runs.items():
+        parts = name.split("+")
+        for part in parts:
+            drawn = "+".join(p for p in parts if p != part) or "main"
+            if part.endswith("-reversed") and drawn in runs and r["ok"] and \
+                    runs[drawn]["trace"] == r["trace"]:
+                same.append(f"{name} sends what {drawn} sends")
+    return same
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +197,8 @@ def _print(row: dict, markdown: bool, verbose: bool) -> None:
               f"mutants caught {row['caught']}/{row['mutants']}")
         for name, why in row["failing"].items():
             print(f"    FAIL {name}: {why[:160]}")
+        for same in row["unreversed"]:
+            print(f"    NOT REVERSED {same}")
         for e in row["escaped"] if verbose else []:
             print(f"    escaped: {e}")
 

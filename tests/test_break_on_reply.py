@@ -47,7 +47,8 @@ def _run(out: Path) -> list[str]:
     table = main.stdout.split("sequenceDiagram")[0]
     arrows = [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
               for line in table.splitlines() if line.strip()]
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, arrows + [tests.stdout + tests.stderr]
     return arrows
 

@@ -132,5 +132,6 @@ def test_the_python_bus_run_conforms(tmp_path: Path, text: str) -> None:
                        style="choreography", package="relay")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr

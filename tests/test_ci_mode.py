@@ -42,12 +42,14 @@ def _closed_port() -> int:
 
 def _pytest(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """pytest in its own process, with this project's tests/conftest.py as a plugin, and
-    neither CI nor any MERMAIDGEN_* variable unless given."""
+    neither CI nor any MERMAIDGEN_* variable unless given. No other plugin is loaded: what
+    is tested is the conftest's, and the hypothesis plugin alone costs a second to start."""
     base = {k: v for k, v in os.environ.items()
             if k not in ("CI", "PYTHONPATH") and not k.startswith("MERMAIDGEN_")}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={**base, "PYTHONPATH": str(TESTS), **env})
+                          env={**base, "PYTHONPATH": str(TESTS),
+                               "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **env})
 
 
 @pytest.mark.engine

@@ -54,13 +54,19 @@ def _up(broker: str) -> bool:
         return False
 
 
-def _project(tmp_path: Path, broker: str) -> tuple[Path, str]:
+def _project(tmp_path: Path, broker: str, prefixed: bool = True) -> tuple[Path, str]:
     if not _up(broker):
         pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}; start one with "
                     "`.ci/servers/brokers.sh start`")
     package = f"faults_{uuid.uuid4().hex[:8]}"  # its own streams, groups and queues
     out = tmp_path / "out"
     generate(SAMPLE, out, broker, package=package)
+    if prefixed:
+        # the sample's topics (orders.v1, ...) are used as drawn: under a prefix of its
+        # own, a run does not meet the events of other runs on the shared server (.env:
+        # every process started in `out` reads it)
+        (out / ".env").write_text(f"MERMAIDGEN_CHANNEL_PREFIX={package}.\n",
+                                  encoding="utf-8")
     shutil.copy(DRIVER, out / "fault_driver.py")
     return out, package
 
@@ -381,12 +387,17 @@ def test_ctx_data_lasts_the_conversation(tmp_path: Path, faststream_python: Path
 
 SETTINGS = '''
 import ssl
-from {package}._generated import settings, store, transport
+from {package}._generated import channels, settings, store, transport
 
 security = transport.security()
 print(transport.url(), type(security).__name__, security.username, security.password,
       isinstance(security.ssl_context, ssl.SSLContext), settings.current().region,
       transport.ACK_WAIT, type(store.from_environment("x", transport.url())).__name__)
+print(transport.tracer_provider("Billing") is not None)
+# channels: one moved, the others after a prefix; their streams named after them
+print(channels.ORDERS_V_1, transport.STREAMS[channels.ORDERS_V_1].name,
+      channels.INVENTORY_V_1, transport.STREAMS[channels.INVENTORY_V_1].name,
+      channels.DEAD_LETTER_PREFIX)
 '''
 
 USER_SETTINGS = '''
@@ -406,16 +417,22 @@ def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
     user = out / package / "settings.py"
     user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
                     + USER_SETTINGS, encoding="utf-8")
-    (out / ".env").write_text("MERMAIDGEN_BROKER_USER=orders\nMERMAIDGEN_STORE=nats\n",
-                              encoding="utf-8")
+    (out / ".env").write_text("MERMAIDGEN_BROKER_USER=orders\nMERMAIDGEN_STORE=nats\n"
+                              "MERMAIDGEN_OTEL_FILE=spans.jsonl\n", encoding="utf-8")
     (out / "check.py").write_text(SETTINGS.format(package=package), encoding="utf-8")
     ca = ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile
     done = run_python(faststream_python, ["check.py"], out, timeout=60, PYTHONPATH=str(out),
                       MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
-                      MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="")
+                      MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="",
+                      MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
+                      MERMAIDGEN_CHANNEL_PREFIX="staging.")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["nats://nats.internal:4222", "SASLPlaintext", "orders",
-                                   "s3cret", "True", "eu", "7.0", "NatsStore"], done.stdout
+    assert done.stdout.split() == [
+        "nats://nats.internal:4222", "SASLPlaintext", "orders", "s3cret", "True", "eu", "7.0",
+        "NatsStore",
+        "True",  # the spans file of `.env` (MERMAIDGEN_OTEL_FILE) is a setting like the others
+        "legacy.orders", "legacy_orders", "staging.inventory.v1", "staging_inventory_v1",
+        "staging.dead-letter.configured"], done.stdout
 
 
 TYPED_START = '''
@@ -457,3 +474,125 @@ def test_a_run_starts_with_a_typed_input(tmp_path: Path, faststream_python: Path
     assert lines[:2] == ["billing got 42.5", "billing got 0"], done.stdout
     assert lines[2].startswith("refused a run starts with one of ['OrderPlaced']"), done.stdout
     assert len(lines) == 3, done.stdout
+
+
+# What a system that exists already sends: OrderPlaced on the topic `orders.v1`, with the
+# broker's own client, no FastStream and none of mermaidgen's headers.
+HANDWRITTEN = '''
+import asyncio, json, sys, uuid
+
+BROKER, URL, STEP = sys.argv[1], sys.argv[2], sys.argv[3]
+EVENT = {"orderId": str(uuid.uuid4()), "total": "12.50"}
+
+
+async def main():
+    if BROKER == "nats":  # a JetStream publish, acknowledged by the stream that keeps it
+        import nats
+        from nats.js.api import StreamConfig
+        from nats.js.errors import NotFoundError
+
+        connection = await nats.connect(URL)
+        js = connection.jetstream()
+        if STEP == "prepare":  # the existing system's own stream keeps its topic
+            try:
+                print(await js.find_stream_name_by_subject("orders.v1"))
+            except NotFoundError:
+                await js.add_stream(StreamConfig(name="ORDERS", subjects=["orders.v1"],
+                                                 max_msgs=1000))
+                print("ORDERS")
+        else:
+            await js.publish("orders.v1", json.dumps(EVENT).encode())
+        await connection.close()
+    elif BROKER == "redis":  # XADD orders.v1 * orderId ... total ...
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(URL)
+        if STEP == "prepare":  # a new consumer group reads a stream from its start
+            await client.delete("orders.v1")
+        else:
+            await client.xadd("orders.v1", EVENT)
+        await client.aclose()
+    elif STEP == "prepare":
+        pass
+    else:  # to the exchange orders.v1
+        import aio_pika
+
+        connection = await aio_pika.connect(URL)
+        async with connection:
+            exchange = await (await connection.channel()).get_exchange("orders.v1")
+            await exchange.publish(aio_pika.Message(json.dumps(EVENT).encode(),
+                                                    content_type="application/json"),
+                                   routing_key="orders.v1")
+
+asyncio.run(main())
+'''
+
+# this run's consumer of the shared topic goes, so that the server keeps no events for it
+FORGET = '''
+import asyncio, sys
+
+BROKER, URL, CONSUMER, PACKAGE = sys.argv[1:5]
+
+
+async def main():
+    if BROKER == "nats":
+        import nats
+
+        connection = await nats.connect(URL)
+        js = connection.jetstream()
+        await js.delete_consumer(await js.find_stream_name_by_subject("orders.v1"), CONSUMER)
+        await connection.close()
+    elif BROKER == "redis":
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(URL)
+        await client.delete("orders.v1")
+        await client.aclose()
+    else:
+        import aio_pika
+
+        connection = await aio_pika.connect(URL)
+        async with connection:
+            channel = await connection.channel()
+            for queue in (CONSUMER, f"dead-letter.{PACKAGE}.billing",
+                          f"dead-letter.{PACKAGE}.billing.errors"):
+                await channel.queue_delete(queue)
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consumer(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    """`OrderPlaced (orders.v1)`: Billing consumes `orders.v1` itself (no prefix), so an
+    existing producer on that topic feeds the generated flow. On NATS the producer's own
+    stream keeps the subject (a fresh server: `ORDERS`), and Billing consumes from it."""
+    out, package = _project(tmp_path, broker, prefixed=False)
+    (out / "handwritten.py").write_text(HANDWRITTEN, encoding="utf-8")
+    (out / "forget.py").write_text(FORGET, encoding="utf-8")
+    prepared = run_python(faststream_python, ["handwritten.py", broker, URLS[broker], "prepare"],
+                          out, timeout=60)
+    assert prepared.returncode == 0, prepared.stderr
+    effects = tmp_path / "effects"
+    billing = Served(faststream_python, out, package, broker, "billing", effects)
+    took = float("nan")
+    try:
+        billing.ready()
+        began = time.monotonic()
+        sent = run_python(faststream_python, ["handwritten.py", broker, URLS[broker], "send"], out,
+                          timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _effects(effects)["billing"]:
+            time.sleep(0.02)
+        took = time.monotonic() - began
+    finally:
+        log = billing.stop()
+        run_python(faststream_python, ["forget.py", broker, URLS[broker],
+                   f"{package}--billing--orders-v1", package], out, timeout=60)
+    kept = f" (stream {prepared.stdout.strip()})" if broker == "nats" else ""
+    print(f"{broker}: a hand-written OrderPlaced on orders.v1{kept} handled by Billing in "
+          f"{took:.2f} s")
+    assert _effects(effects)["billing"] == 1, log

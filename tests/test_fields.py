@@ -28,6 +28,8 @@ from mermaidgen.preview.document import analysis_to_dict, model_to_dict
     # not fields: a topic, a call with an argument, a smiley, maths, a bare group
     ("OrderCreated (orders.v1)", "OrderCreated (orders.v1)", None),
     ("Publish: ORDER_CREATED (orders:v1)", "Publish: ORDER_CREATED (orders:v1)", None),
+    ("OrderCreated (topic: orders)", "OrderCreated (topic: orders)", None),
+    ("OrderCreated (Channel:orders.v1)", "OrderCreated (Channel:orders.v1)", None),
     ("findById(42)", "findById(42)", None),
     ("Not so good :(", "Not so good :(", None),
     ("Solve: $$\\sqrt{2+2}$$", "Solve: $$\\sqrt{2+2}$$", None),

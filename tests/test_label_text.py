@@ -112,7 +112,8 @@ def test_a_loop_runs_at_most_the_bound_of_its_label(style: str, tmp_path: Path) 
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("\nsequenceDiagram\n")[0]
     assert table.count("done #1") == 3
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 

@@ -229,6 +229,8 @@ def test_the_public_api_stays_where_it_was():
     assert all(callable(f) for f in (analyse, generate, parse, parse_file))
     sample = PACKAGE.parent / "samples" / "checkout.mmd"
     diagram = parse_file(str(sample))[0]
+    # a path object reads the same file: `parse_file(Path(...))` is how users call it
+    assert parse_file(sample) == [diagram]
     analysis = analyse(diagram)
     # the projections stay attributes of the public analysis (and of a generation's),
     # though the analysis stage itself no longer builds them

@@ -64,7 +64,8 @@ def test_the_python_run_sends_them_and_nobody_receives_them(tmp_path: Path) -> N
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     assert [tuple(row.groups()) for row in _ROW.finditer(table)] == RUN
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
@@ -119,5 +120,6 @@ def test_a_participant_created_by_a_lost_message_conforms_in_choreography(
                        CREATED_BY_A_LOST_MESSAGE, style="choreography", package="created")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr

@@ -83,7 +83,8 @@ def test_both_paths_of_the_opt_run_to_the_end_and_conform(tmp_path: Path, style:
     main = run([sys.executable, "-m", "gift"], out)
     assert main.returncode == 0, main.stderr
     assert _arrows(main.stdout) == expected
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import KNOWN_PATH_DEFECTS, run
+from projects import KNOWN_PATH_DEFECTS, lint, run
 
 import mermaidgen
-from mermaidgen.analysis.paths import MAIN, PathTable, path_table
+from mermaidgen.analysis.paths import MAIN, Capabilities, PathTable, path_table
 from mermaidgen.codegen.paths import table as codegen_table
 from mermaidgen.contract import check_trace, contract_of
 from mermaidgen.contract.drive import InjectedFailure, UnknownPath, decisions, driving
@@ -162,11 +162,16 @@ def test_an_unknown_path_names_the_known_ones() -> None:
 # --- generated packages: every path runs and conforms; mutants are caught -----------
 
 def _generate(sample: str, style: str, out: Path) -> str:
+    text = (SAMPLES / f"{sample}.mmd").read_text(encoding="utf-8")
+    return _generate_text(text, f"{sample}.mmd", style, out)
+
+
+def _generate_text(text: str, source: str, style: str, out: Path) -> str:
+    """Generate the python target's package of `text` into `out`; its name."""
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.write import output
 
-    text = (SAMPLES / f"{sample}.mmd").read_text(encoding="utf-8")
-    generation = build(mermaidgen.parse(text, source=f"{sample}.mmd"), text, style=style)
+    generation = build(mermaidgen.parse(text, source=source), text, style=style)
     output.write(output.plan(list(generation.files), out, generation.meta()))
     return generation.package
 
@@ -190,7 +195,8 @@ def test_python_m_pkg_lists_and_runs_a_path_and_checks_its_trace(style: str,
 
 
 @pytest.mark.parametrize("sample", ["order-saga", "critical-section", "retries",
-                                    "parallel-fulfilment", "broker-fanout"])
+                                    "parallel-fulfilment", "broker-fanout",
+                                    "broker-par-replies"])
 @pytest.mark.parametrize("style", ["choreography", "orchestration"])
 def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
                                                         tmp_path: Path) -> None:
@@ -202,6 +208,8 @@ def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
     assert set(scored["failing"]) == set(known), scored["failing"]
     assert scored["mutants"] > 0
     assert scored["escaped"] == [], scored["escaped"]
+    # a par's sections started in reverse order send in another order than drawn order
+    assert scored["unreversed"] == [], scored["unreversed"]
 
 
 def test_mutants_of_a_trace_are_what_their_names_say() -> None:
@@ -229,3 +237,137 @@ def test_the_codegen_table_bounds_loops_by_their_labels() -> None:
 
     table = codegen_table(analyse(mermaidgen.parse(text)))
     assert "up-to-5-attempts-exponential-backoff-twice" in [p.name for p in table.paths]
+
+
+# --- par: its sections started in reverse order, where the runtime allows it ----------
+
+PAR = """sequenceDiagram
+    title Two at once
+    participant Client
+    participant Shop
+    participant Stock
+    participant Pay
+    Client->>Shop: Place order
+    par reserve and charge
+        Shop->>Stock: Reserve items
+        Stock-->>Shop: Items reserved
+    and
+        Shop->>Pay: Charge card
+        Pay-->>Shop: Card charged
+    end
+    Shop-->>Client: Order placed
+"""
+PAR_LINE = 8
+REVERSED = "reserve-and-charge-reversed"
+REORDERS = Capabilities(reorders_par=True)
+
+
+def test_a_par_gets_a_reversed_path_only_where_the_runtime_reorders_its_sections() -> None:
+    table = paths_of(PAR, capabilities=REORDERS)
+    assert [(p.name, p.decisions) for p in table.paths] == [
+        (MAIN, ((PAR_LINE, 0),)), (REVERSED, ((PAR_LINE, 1),))]
+    assert table.paths[1].described == (
+        f"line {PAR_LINE} par reserve and charge: sections started in reverse order",)
+    fixed = paths_of(PAR, capabilities=Capabilities(why_par_in_order="the broker decides"))
+    assert [p.name for p in fixed.paths] == [MAIN]
+    assert any("one interleaving" in n and "the broker decides" in n for n in fixed.notes)
+    assert [p.name for p in paths_of(PAR).paths] == [MAIN]  # by default: drawn order only
+
+
+def test_a_reversed_par_composes_with_the_other_choices_and_is_named_after_its_line() -> None:
+    text = """sequenceDiagram
+    par
+        A->>B: x
+    and
+        A->>C: y
+    end
+    par only one section
+        A->>B: z
+    end
+    alt fine
+        B->>A: ok
+    else broken
+        B->>A: no
+    end
+"""
+    assert names(text, capabilities=REORDERS) == [
+        MAIN, "broken", "par-line-2-reversed", "par-line-2-reversed+broken"]
+    many = paths_of(_many_alts(4) + "    par both\n        A->>B: p\n    and\n"
+                    "        A->>C: q\n    end\n", capabilities=REORDERS)
+    assert many.mode == "each section once"  # 2^4 × 2 > 16
+    assert [p.name for p in many.paths][-1] == "both-reversed"
+
+
+def test_the_checker_takes_par_sections_in_either_order_but_a_section_only_in_its_own() -> None:
+    contract = contract_of(mermaidgen.parse(PAR))
+    place, done = ("Client", "Shop", "Place order"), ("Shop", "Client", "Order placed")
+    reserve = [("Shop", "Stock", "Reserve items"), ("Stock", "Shop", "Items reserved")]
+    charge = [("Shop", "Pay", "Charge card"), ("Pay", "Shop", "Card charged")]
+    for trace in ([place, *reserve, *charge, done], [place, *charge, *reserve, done],
+                  [place, charge[0], reserve[0], charge[1], reserve[1], done]):
+        assert check_trace(contract, trace).ok, trace
+    out_of_order = [place, charge[1], charge[0], *reserve, done]
+    verdict = check_trace(contract, out_of_order)
+    assert not verdict.ok and "line 12" in verdict.explanation  # Charge card's line
+    swapped = [m for m in mutants([place, *charge, *reserve, done], contract)
+               if m.kind == "swapped"]
+    assert any(m.trace[1:3] == (charge[1], charge[0]) for m in swapped)
+    assert all(not check_trace(contract, m.trace).ok for m in swapped)
+
+
+def test_driving_a_par_gives_its_order_hook_the_sections_reversed() -> None:
+    class Base:
+        def order_both(self, ctx):
+            return ("left", "middle", "right")
+
+    deciders = {5: [("Base", "order_both", "order", ("left", "middle", "right"))]}
+    with driving([(Base, Base)], {5: 1}, deciders):
+        assert Base().order_both(None) == ("right", "middle", "left")
+    with driving([(Base, Base)], {5: 0}, deciders):
+        assert Base().order_both(None) == ("left", "middle", "right")
+    assert Base().order_both(None) == ("left", "middle", "right")
+
+
+def _sent(stdout: str) -> list[str]:
+    """The texts of a `python -m pkg` run's trace, from the Mermaid diagram it prints."""
+    drawn = stdout.split("sequenceDiagram\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split(": ", 1)[1] for line in drawn.splitlines() if ": " in line]
+
+
+@pytest.mark.parametrize("style", ["choreography", "orchestration"])
+def test_python_m_pkg_runs_a_par_reversed_and_its_trace_conforms(style: str,
+                                                                  tmp_path: Path) -> None:
+    package = _generate_text(PAR, "two-at-once.mmd", style, tmp_path)
+    lint(tmp_path)
+    listed = run([sys.executable, "-m", package, "--list-paths"], tmp_path)
+    assert listed.stdout.splitlines() == [
+        f"main: line {PAR_LINE} par reserve and charge: sections started in drawn order",
+        f"{REVERSED}: line {PAR_LINE} par reserve and charge: sections started in reverse "
+        "order"], listed.stderr
+    runs = {name: run([sys.executable, "-m", package, "--path", name], tmp_path)
+            for name in (MAIN, REVERSED)}
+    for done in runs.values():
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "trace conforms to the diagram" in done.stdout
+    drawn, reversed_ = (_sent(runs[name].stdout) for name in (MAIN, REVERSED))
+    assert sorted(drawn) == sorted(reversed_) and drawn != reversed_
+    assert drawn.index("Reserve items") < drawn.index("Charge card")
+    assert reversed_.index("Charge card") < reversed_.index("Reserve items")
+    for first, then in [("Reserve items", "Items reserved"), ("Charge card", "Card charged")]:
+        assert reversed_.index(first) < reversed_.index(then)  # each section in its order
+
+
+@pytest.mark.parametrize(("target", "why"), [("faststream", "broker"),
+                                             ("temporal", "workers")])
+def test_targets_that_cannot_reorder_a_par_get_no_reversed_path_and_say_why(
+        target: str, why: str) -> None:
+    from mermaidgen.codegen.generate import build
+
+    generation = build(mermaidgen.parse(PAR), PAR, target=target)
+    files = {f.path: f.content for f in generation.files}
+    paths_py = next(text for path, text in files.items()
+                    if path.endswith("_generated/paths.py"))
+    assert REVERSED not in paths_py
+    note = next(line for line in paths_py.splitlines() if "one interleaving" in line)
+    assert why in note
+    assert not any("def order_" in text for text in files.values())

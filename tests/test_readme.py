@@ -581,7 +581,9 @@ def test_every_lint_code_is_documented_and_shown() -> None:
 # `mermaidgen/...` files and `mermaidgen.x.y` modules the pages name (not `mermaidgen.toml`;
 # a name followed by more dots or letters, as in a mutant's name, is no module name)
 PACKAGE_PATH = re.compile(r"(?<![\w/.-])mermaidgen/[\w/.-]*[\w/]")
-# span attributes `mermaidgen verify` reads (`mermaidgen.line`, ...) are names, not modules
+# span attributes `mermaidgen verify` reads (`mermaidgen.line`, ...) and the Temporal
+# target writes (`mermaidgen.message`) are names, not modules
+from mermaidgen.codegen.temporal import SPAN_ATTRIBUTES  # noqa: E402
 from mermaidgen.verify.spans import READ_ATTRIBUTES  # noqa: E402
 
 MODULE_NAME = re.compile(r"(?<![\w/.-])mermaidgen(?:\.[a-z_]+)+(?![\w.])")
@@ -608,5 +610,6 @@ def test_the_files_and_modules_named_exist(page: Page) -> None:
              if not (ROOT / path).exists()]
     stale += [f"{page.name}: {name}" for name in sorted(set(MODULE_NAME.findall(page.text)))
               if name != "mermaidgen.toml" and name not in READ_ATTRIBUTES
+              and name not in SPAN_ATTRIBUTES
               and not _resolves(name)]
     assert not stale, "no such file or module:\n" + "\n".join(stale)

@@ -112,7 +112,8 @@ def test_every_section_runs_and_passes_its_contract_test(tmp_path: Path, reply: 
                                                          expected: str) -> None:
     out, package = _project(tmp_path)
     _answer(out, package, reply)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     main = run([sys.executable, "-m", package], out)
     assert main.returncode == 0, main.stderr
@@ -152,7 +153,8 @@ def test_the_reply_the_workflow_receives_decides_even_when_it_does_not_open_the_
     main = run([sys.executable, "-m", package], out)
     assert main.returncode == 0, main.stderr
     assert "Show 3-D Secure challenge" in main.stdout
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
@@ -160,6 +162,7 @@ def test_replies_that_disagree_fail_the_contract_test(tmp_path: Path) -> None:
     """The issuer approves, the PSP redirects to 3-D Secure: no run of the diagram does
     that, and the contract test says so (the old projection made two choices of it)."""
     out, _ = _payments(tmp_path, issuer=0, psp=2)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode != 0
     assert "Redirect to 3-D Secure" in tests.stdout

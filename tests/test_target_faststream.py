@@ -129,10 +129,11 @@ def server_up(broker: str) -> bool:
 
 
 def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None,
-            fresh: bool = False) -> tuple[dict[str, str], str]:
+            prefix: str | None = None, fresh: bool = False
+            ) -> tuple[dict[str, str], str]:
     """Run a generated project's tests (in the shared runner; `fresh`: in a process of its
     own): each test's outcome, and the output."""
-    env = {}
+    env = {} if prefix is None else {"MERMAIDGEN_CHANNEL_PREFIX": prefix}
     if real is not None:
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
@@ -144,6 +145,7 @@ def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = 
 # project run once, shared by the tests below
 _PROJECTS: dict[str, dict[str, tuple[Path, str]]] = {}
 _RESULTS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
+_PACKAGES: dict[Path, str] = {}
 
 
 def _results(path: Path, broker: str, tmp_path_factory, python: Path
@@ -155,7 +157,7 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
         for source in _sources_for(broker):
             outs[str(source)] = out = tmp_path_factory.mktemp(f"fs-{broker}-{source.stem}")
             try:
-                generate(source, out, broker)
+                _PACKAGES[out] = generate(source, out, broker).package
             except Exception as error:  # reported by the test of this source
                 failed[out] = f"generation failed: {error!r}"
         problems = lint_many([out for out in outs.values() if out not in failed]) | failed
@@ -164,7 +166,12 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
     key = (str(path), broker)
     if key not in _RESULTS:
         real = "1" if server_up(broker) else None
-        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None)
+        # topics a diagram writes are used as drawn, and samples share some (orders.v1):
+        # under a prefix, runs in parallel on one server do not meet each other's events
+        # (nor the streams of builds that kept a flow in one stream, `<package>.>`: no
+        # package name has a `-`)
+        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None,
+                                prefix=f"mermaidgen-test.{_PACKAGES[out]}.")
     return problems, *_RESULTS[key]
 
 
@@ -205,6 +212,19 @@ def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_fa
 
 
 @pytest.mark.engine
+def test_events_named_startup_and_shutdown_keep_the_services_own(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """The hook of an event `Startup` is `on_<event>`: it was `on_startup`, and replaced
+    the one every service runs when its app starts (the run failed with a TypeError)."""
+    text = ("sequenceDiagram\n    participant Boot\n    participant Worker\n"
+            "    Boot-)Worker: Startup\n    Worker-)Boot: Shutdown\n")
+    out = tmp_path / "out"
+    generate(PROJECT / "startup.mmd", out, "nats", text=text)
+    outcomes, log = _pytest(faststream_python, out)
+    assert outcomes.get(MEMORY_TEST) == "passed", log
+
+
+@pytest.mark.engine
 def test_real_broker_tests_skip_with_a_reason_when_no_server_answers(
         tmp_path: Path, faststream_python: Path) -> None:
     out = tmp_path / "out"
@@ -234,12 +254,21 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     assert inventory["asyncapi"] == "3.0.0"
     assert inventory["info"]["title"] == "Inventory"
     addresses = {c["address"] for c in inventory["channels"].values()}
-    namespace = generation.package
-    # consumes OrderPlaced, publishes StockReserved
-    assert addresses == {f"{namespace}.orders.v1", f"{namespace}.inventory.v1"}
+    # consumes OrderPlaced, publishes StockReserved: on the topics the diagram writes, as
+    # written (an existing `orders.v1` can be bound)
+    assert addresses == {"orders.v1", "inventory.v1"}
     actions = {o["action"] for o in inventory["operations"].values()}
     assert actions == {"send", "receive"}
     assert {"OrderPlaced", "StockReserved"} <= set(inventory["components"]["schemas"])
+
+    # the settings move a channel, and put a prefix before the others
+    done = run_python(faststream_python, ["-m", generation.package, "asyncapi", docs], out,
+                      MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
+                      MERMAIDGEN_CHANNEL_PREFIX="staging.")
+    assert done.returncode == 0, done.stderr
+    inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
+    addresses = {c["address"] for c in inventory["channels"].values()}
+    assert addresses == {"legacy.orders", "staging.inventory.v1"}
 
     # FastStream's own command, as the README shows it
     done = run_python(faststream_python, ["-m", "faststream", "docs", "gen",
@@ -400,13 +429,47 @@ def test_output_is_byte_identical_for_the_same_input(broker: str, tmp_path: Path
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
-def test_channels_are_valid_names_for_every_broker(tmp_path: Path) -> None:
+def test_derived_channels_are_valid_names_for_every_broker(tmp_path: Path) -> None:
     generation = generate(PROJECT / "samples" / "awkward-names.mmd", tmp_path / "out", "kafka")
     for channel in generation.context["channels"]:
         address = channel["address_lit"].strip("'")
+        if address == "orders.v1":  # the one channel the diagram writes
+            continue
         assert address.startswith(generation.package + ".")
         assert all(c.isascii() and (c.isalnum() or c in "._-") for c in address), address
         assert ".." not in address and not address.endswith(".")
+
+
+TOPICS = """sequenceDiagram
+    participant Orders
+    participant Kafka@{ "type": "queue" }
+    participant Billing
+    Orders->>Kafka: OrderPlaced (orders.v1)
+    Kafka->>Billing: OrderPlaced
+    Billing->>Kafka: Publish InvoiceIssued to billing/eu:v2
+    Kafka->>Orders: InvoiceIssued
+    Orders->>Kafka: OrderClosed
+    Kafka->>Billing: OrderClosed
+    Billing->>Orders: Refund issued
+"""
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_drawn_channels_are_used_as_written_and_derived_ones_under_the_package(
+        broker: str, tmp_path: Path) -> None:
+    generation = generate(tmp_path / "topics.mmd", tmp_path / "out", broker, text=TOPICS,
+                          package="shop")
+    addresses = {" ".join(c["events"]): c["address_lit"].strip("'")
+                 for c in generation.context["channels"]}
+    assert addresses == {
+        "OrderPlaced": "orders.v1",
+        # only Kafka cannot hold `/` and `:` in a topic
+        "InvoiceIssued": "billing-eu-v2" if broker == "kafka" else "billing/eu:v2",
+        "OrderClosed": "shop.kafka",  # no topic drawn: the broker's name, under the package
+        "RefundIssued": "shop.refund-issued",
+    }
+    channels = (tmp_path / "out" / "shop" / "_generated" / "channels.py").read_text()
+    assert "ORDERS_V_1 = address(SETTINGS.channel_orders_v_1, 'orders.v1')" in channels
 
 
 def test_unknown_broker_is_a_usage_error() -> None:
@@ -415,12 +478,13 @@ def test_unknown_broker_is_a_usage_error() -> None:
         build(diagram, V1, target="faststream", options={"broker": "mqtt"})
 
 
-def test_brokers_script_is_valid_bash() -> None:
-    script = PROJECT / ".ci" / "servers" / "brokers.sh"
+@pytest.mark.parametrize("name", ["brokers.sh", "kafka.sh"])
+def test_brokers_scripts_are_valid_bash(name: str) -> None:
+    script = PROJECT / ".ci" / "servers" / name
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
     done = run([bash, "-n", script], PROJECT)
     assert done.returncode == 0, done.stderr
     usage = run([bash, script], PROJECT)
-    assert usage.returncode == 2 and "start|stop" in usage.stderr
+    assert usage.returncode == 2 and "start" in usage.stderr and "|stop" in usage.stderr

@@ -197,7 +197,8 @@ USER_EDIT = '''
 
     # my own business logic, which regeneration must never touch
     def request_service_b_step_2(self, ctx):
-        return {"order_id": 42, "after": ctx.data["ServiceA.step_1"].payload}
+        assert ctx.data["ServiceA.step_1"].reply == 0
+        return wiring.messages.Step2()
 '''
 
 
@@ -259,7 +260,7 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        type(self).failures += 1\n"
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
-          "        return wiring.Result(0, {'refunded': True})\n")
+          "        return wiring.Result(0, wiring.messages.PaymentRefunded())\n")
     main = run_python(temporal_python, ["-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
@@ -280,8 +281,8 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
     and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
     answers its caller mid-run (its memo), then waits for the shopper's message, which the
-    shopper's signal hook fills and the runner signals; the workflow reads it in the next
-    call's payload."""
+    shopper's signal hook fills and the runner signals; the workflow reads it before the
+    next call."""
     out = tmp_path / "out"
     generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
     for module, hook in (("issuer", "reply_authorization_request"),
@@ -292,7 +293,7 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     _edit(out / "card_3ds" / "workflow.py", "    pass\n",
           "    def request_psp_complete_authorization(self, ctx):\n"
           "        assert ctx.data['received'] == {'cres': 'Y'}\n"
-          "        return {'challenge': ctx.data['received']}\n")
+          "        return wiring.messages.CompleteAuthorization()\n")
     _edit(out / "card_3ds" / "services" / "shopper.py", "    pass\n",
           "    def signal_challenge_completed(self, ctx):\n"
           "        return {'cres': 'Y'}\n")

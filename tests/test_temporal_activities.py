@@ -91,19 +91,22 @@ STARTUP = """\
         from temporalio.exceptions import ApplicationError
         if os.environ.get("REAL_ACTIVITIES_FAIL"):
             raise ApplicationError("the real activity ran", non_retryable=True)
-        return wiring.Result(0, {"from": ctx.deps["db"]})
+        return wiring.Result(0, wiring.messages.Step1Completed(source=ctx.deps["db"]))
 """
 CHECKS = """\
     def reply_step_2(self, ctx):
         from temporalio.exceptions import ApplicationError
-        if ctx.message.payload != {"seen": "pool-1"}:
+        if ctx.message.payload != wiring.messages.Step2(seen="pool-1"):
             raise ApplicationError(f"saw {ctx.message.payload}", non_retryable=True)
-        return wiring.Result(0, {})
+        return wiring.Result(0, wiring.messages.Step2Completed())
 """
 PASSES_ON = """\
     def request_service_b_step_2(self, ctx):
-        return {"seen": ctx.data["ServiceA.step_1"].payload.get("from", "")}
+        return wiring.messages.Step2(seen=ctx.data["ServiceA.step_1"].payload.source)
 """
+CARRIES = {"Step 1 Completed": "Step 1 Completed(source)", "B: Step 2\n": "B: Step 2(seen)\n"}
+"""The fields the dependency travels in (typed: activities take and return message
+classes)."""
 
 
 @pytest.mark.engine
@@ -112,7 +115,10 @@ def test_dependencies_reach_the_hooks_and_the_generated_mocks_replace_the_activi
     """ServiceA's on_startup opens a dependency its reply hook answers with, ServiceB
     checks it arrived; on_shutdown closes it. The generated mock test runs the workflow
     without the real activities: it passes while they fail, the contract test does not."""
-    generate(tmp_path / "flow.mmd", tmp_path, text=EVOLVING, package="deps")
+    text = EVOLVING
+    for plain, with_field in CARRIES.items():
+        text = text.replace(plain, with_field)
+    generate(tmp_path / "flow.mmd", tmp_path, text=text, package="deps")
     _edit(tmp_path / "deps" / "services" / "service_a.py", "    pass\n", STARTUP)
     _edit(tmp_path / "deps" / "services" / "service_b.py", "    pass\n", CHECKS)
     _edit(tmp_path / "deps" / "workflow.py", "    pass\n", PASSES_ON)

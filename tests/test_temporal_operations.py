@@ -100,7 +100,7 @@ SLOW_STEP = '''    def reply_create_shipment(self, ctx):
             ctx.heartbeat(second)
             marker.write_text(str(second))
             time.sleep(1)
-        return wiring.Result(0, {"carrier": "dhl"})
+        return wiring.Result(0, wiring.messages.ShipmentCreated(trackingNumber="dhl-1"))
 '''
 FAST_HEARTBEAT = '''    def call_options(self, service, operation, message, compensation):
         from datetime import timedelta
@@ -384,19 +384,20 @@ def test_async_and_plain_activity_hooks_both_run(tmp_path: Path,
     the thread pool."""
     source = tmp_path / "flow.mmd"
     out = tmp_path / "out"
-    generate(source, out, text=EVOLVING, package="mixed")
+    text = EVOLVING.replace("Step 1 Completed", "Step 1 Completed(source)")
+    generate(source, out, text=text, package="mixed")
     _edit(out / "mixed" / "services" / "service_a.py", "    pass\n",
           "    async def reply_step_1(self, ctx):\n"
           "        import asyncio\n"
           "        await asyncio.sleep(0)\n"
-          "        return wiring.Result(0, {'from': 'async'})\n")
+          "        return wiring.Result(0, wiring.messages.Step1Completed(source='async'))\n")
     _edit(out / "mixed" / "services" / "service_b.py", "    pass\n",
           "    def reply_step_2(self, ctx):\n"
-          "        return wiring.Result(0, {'from': 'plain'})\n")
+          "        return wiring.Result(0, wiring.messages.Step2Completed())\n")
     _edit(out / "mixed" / "workflow.py", "    pass\n",
           "    def request_service_b_step_2(self, ctx):\n"
-          "        assert ctx.data['ServiceA.step_1'].payload == {'from': 'async'}\n"
-          "        return {}\n")
+          "        assert ctx.data['ServiceA.step_1'].payload.source == 'async'\n"
+          "        return wiring.messages.Step2()\n")
     main = run_python(temporal_python, ["-W", "error::RuntimeWarning", "-m", "mixed"], out,
                       TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr

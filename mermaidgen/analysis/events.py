@@ -6,7 +6,8 @@ A and consumed by B, not two services talking. The two hops rarely carry the sam
 (`Publish: ORDER_CREATED` in, `Consume: ORDER_CREATED` out), so texts are reduced to an
 event *key* (the words that name the event, without verbs like publish/consume and
 without a trailing "event"), and a topic written in parentheses (`OrderCreated
-(orders.v1)`) becomes the channel.
+(orders.v1)`, `OrderCreated (topic: orders)`) or, on a hop, after to/on/from at the end
+(`Publish OrderCreated to orders.v1`) becomes the channel (docs/notation.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from dataclasses import dataclass
 from mermaidgen.analysis.fields import Field, merged
 from mermaidgen.analysis.flow import Occurrence
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
-from mermaidgen.contract.keys import TOPIC, TRAILING, VERBS, event_key, event_words, strip_fields
+from mermaidgen.contract.keys import (
+    ROUTED,
+    TOPIC,
+    TRAILING,
+    VERBS,
+    event_key,
+    event_words,
+    strip_fields,
+)
 from mermaidgen.model import Participant
 from mermaidgen.model.quick_init import quicken
 
@@ -45,10 +54,27 @@ def is_broker(p: Participant) -> bool:
     return False
 
 
-def topic(text: str) -> str | None:
-    """A topic written in the text: `OrderCreated (orders.v1)` -> `orders.v1`."""
-    m = TOPIC.search(strip_fields(text, True))
-    return m.group(1) if m else None
+def topic(text: str, hop: bool = True) -> str | None:
+    """A topic written in the text: `OrderCreated (orders.v1)` -> `orders.v1`; on a broker
+    `hop`, `Publish OrderCreated to orders.v1` -> `orders.v1` too."""
+    return _facts(text, hop)[3]
+
+
+@functools.lru_cache(maxsize=65536)
+def _routed(text: str) -> tuple[str, str | None]:
+    """A hop's text without a topic named at its end (`Publish X to orders`), and that
+    topic (None: the text names none that way)."""
+    bare = strip_fields(text, True)
+    found = ROUTED.search(bare) if " " in bare else None
+    if found is None:
+        return text, None
+    return bare[:found.start()], found.group(1)
+
+
+def _hop_key(text: str) -> str:
+    """The event key of a hop's text: the key of its text without a topic it names at
+    its end, so that `Publish X to orders` and `Consume X from orders` pair up."""
+    return event_key(_routed(text)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +94,9 @@ class Event:
     lines: tuple[int, ...]
     fields: tuple[Field, ...] = ()
     """What the event carries, as its texts write it (`OrderCreated {orderId, amount}`)."""
+    topic: str | None = None
+    """The channel as the diagram writes it (`OrderCreated (orders.v1)`); None when the
+    channel is derived (from the broker participant, or from the event's name)."""
 
     @property
     def name(self) -> str:
@@ -110,7 +139,7 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
     for o in occurrences:
         m = o.message
         if m.sender in brokers:
-            same_key = received.get(m.sender, {}).get(event_key(m.text))
+            same_key = received.get(m.sender, {}).get(_hop_key(m.text))
             match = same_key[-1] if same_key else None
             last = last_into.get(m.sender)
             if match is None and last is not None:
@@ -122,7 +151,7 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
                 source[o.index] = origin[match]
                 deliveries[match].append(o.index)
         if m.receiver in brokers and m.sender != m.receiver:
-            received.setdefault(m.receiver, {}).setdefault(event_key(m.text), []) \
+            received.setdefault(m.receiver, {}).setdefault(_hop_key(m.text), []) \
                 .append(o.index)
             last_into[m.receiver] = o.index
             origin[o.index] = source[o.index] if m.sender in brokers and \
@@ -135,11 +164,16 @@ def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     """What the catalogue needs from one message text, computed once per text:
     (event key, class name base, channel base, topic). Pub/sub verbs are wording of a
     broker `hop` (`Publish: OrderCreated`); sent straight to a service, `Send invoice` is
-    a command named by its verb, not the event `Invoice`."""
+    a command named by its verb, not the event `Invoice`. On a hop, a topic named at the
+    end (`Publish Invoice to billing`) is no part of the event's name."""
+    routed = None
+    if hop:
+        text, routed = _routed(text)
     found = TOPIC.search(strip_fields(text, hop)) if "(" in text or "[" in text else None
     ws = event_words(text, verbs=hop)
     key = event_key(text, hop)  # the checker's key: words without an ASCII form count
-    return key, pascal(key, "Event"), "-".join(ws) or "events", found.group(1) if found else None
+    return key, pascal(key, "Event"), "-".join(ws) or "events", \
+        found.group(1) if found else routed
 
 
 def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops,
@@ -187,7 +221,7 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
             chosen if channel or broker else channels.name(("channel", key), chosen),
             broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines),
             merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
-                    for i in occs])))
+                    for i in occs]), channel))
     return tuple(events), tuple(keys)
 
 
@@ -195,7 +229,7 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
 def _display(text: str) -> str:
     """A readable event name from a message text: verbs, topic and `event` dropped, the
     author's spelling kept (`Publish: ORDER_CREATED (orders.v1)` -> `ORDER_CREATED`)."""
-    text = TOPIC.sub(" ", strip_fields(text, True)).replace(":", " ")
+    text = TOPIC.sub(" ", strip_fields(_routed(text)[0], True)).replace(":", " ")
     tokens = text.split()
     while len(tokens) > 1 and words(tokens[0]) and all(w in VERBS for w in words(tokens[0])):
         tokens = tokens[1:]

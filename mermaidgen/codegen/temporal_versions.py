@@ -87,6 +87,8 @@ def _read_versions(path: Path) -> list[dict] | None:
 
 
 _WORDS = frozenset({"how", "exit", "limit"})
+_COMMENTS = frozenset({"comment", "undone_by"})
+"""Keys whose values are printed after a `#`."""
 
 
 def _sane(versions: Any) -> bool:
@@ -116,7 +118,7 @@ def _safe_value(key: str, value: Any) -> bool:
         return all(_safe_value(key, v) for v in value)
     if not isinstance(value, str):
         return False
-    if key == "comment":
+    if key in _COMMENTS:
         return value == comment(value)
     if key.endswith("_lit"):
         try:

@@ -6,12 +6,15 @@ package's path table (`_generated/paths.py`: `PATHS`, name -> {block line: value
 active, the decision hooks of the user classes answer as the path says instead of as the
 user's code would: which `alt` section (`choose_*`), whether an `opt` runs or a `break` is
 taken (`should_*`), how many loop iterations (`repeat_*`), which reply a call gets
-(`reply_*`, the payload still the user's), and, for a `critical` option, a failure
-raised by the first hook of the main section (`fail`) and the option the recovery picks
-(`recover_*`). Every other hook (payloads, handlers, steps) runs the user's code.
+(`reply_*`, the payload still the user's), in which order a `par`'s sections start
+(`order_*`, where the runtime lets a hook decide it), and, for a `critical` option, a
+failure raised by the first hook of the main section (`fail`) and the option the
+recovery picks (`recover_*`). Every other hook (payloads, handlers, steps) runs the
+user's code.
 
 Values per block kind: alt and critical, the section's index (0 the first / main);
-opt and break, 1 taken and 0 not; loop, the number of iterations.
+opt and break, 1 taken and 0 not; loop, the number of iterations; par, 0 its sections
+started in drawn order and 1 in reverse order.
 
 The hooks are replaced on the user classes themselves (and put back afterwards), so that
 instances made before the run (a FastStream app's service) follow the path too.
@@ -26,7 +29,8 @@ from typing import Any
 
 Decider = Sequence[Any]
 """(generated base class name, hook name, kind, argument): the argument is the branch
-names (choose, recover) or the calls whose reply decides (reply)."""
+names (choose, recover), the section names in drawn order (order) or the calls whose
+reply decides (reply)."""
 
 
 class UnknownPath(LookupError):
@@ -83,6 +87,9 @@ def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any
         return lambda self, ctx: bool(value)
     if kind == "repeat":
         return lambda self, ctx, iteration: iteration < value
+    if kind == "order":
+        order = tuple(argument) if value == 0 else tuple(reversed(argument))
+        return lambda self, ctx: order
     if kind == "recover":
         if value < 1:
             return None

@@ -38,9 +38,15 @@ VERBS = frozenset({
 TRAILING = frozenset({"event", "events", "message", "msg", "notification"})
 """Trailing words that say that a text is an event, not which one."""
 BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-TOPIC = re.compile(r"(?<!\S)[(\[]\s*([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
-"""A topic written in a text, after a blank: `OrderCreated (orders.v1)` (but `findById(42)`
-is a call with its argument)."""
+TOPIC = re.compile(r"(?<!\S)[(\[]\s*(?:(?i:topic|channel|subject|stream|queue)\s*:\s*)?"
+                   r"([A-Za-z0-9][\w.\-/:]*)\s*[)\]]")
+"""A topic written in a text, after a blank: `OrderCreated (orders.v1)`, or labelled,
+`OrderCreated (topic: orders)` (but `findById(42)` is a call with its argument)."""
+ROUTED = re.compile(r"(?<=\S)\s+(?:to|on|onto|into|from|via)\s+([a-z0-9][\w.\-/:]*)\s*$")
+"""A topic named at the end of a broker hop's text, a lower-case name after to, on, onto,
+into, from or via: `Publish OrderPlaced to orders.v1`, `OrderPlaced on orders` (the
+analysis reads it on hops to and from a broker only: `Email invoice to customer` between
+two services names no topic)."""
 
 FIELD_GROUP = re.compile(r"(?:\(([^()]*)\)|\{([^{}]*)\})\s*$")
 """A group of fields at the end of a text: `(km, duration)` or `{orderId, amount}`."""

@@ -79,8 +79,8 @@ class UnrepresentableError(MermaidgenError):
 # entity placeholders.
 _ALWAYS = "#;\n\r" + NUMERIC_OPEN + CLOSE + NAMED_OPEN
 _WS_CLASS = f"[{WS_CHARS}]"
-_NEEDS_ESCAPE = re.compile(
-    rf"[{re.escape(_ALWAYS)}]|%%\{{|=\"|<\w|^{_WS_CLASS}|{_WS_CLASS}$|^:?(?:no)?wrap:", re.ASCII)
+_ALWAYS_CHARS = re.compile(f"[{re.escape(_ALWAYS)}]")
+_BLANK = re.compile(_WS_CLASS)
 _WRAP_PREFIX = re.compile(r":?(?:no)?wrap:")
 _TAG_START = re.compile(r"<\w", re.ASCII)
 _TAG = re.compile(r"<\w+[^>]*>", re.ASCII)
@@ -94,6 +94,17 @@ def _entity(c: str) -> str:
     return f"#{ord(c)};"
 
 
+def _needs_escape(s: str) -> bool:
+    """Whether `_escape` with its defaults would change `s`: a character of `_ALWAYS`,
+    `%%{`, `="`, a tag's `<`, a blank at either end, a `wrap:` prefix. Each test apart, so
+    that no one regex tries every alternative at every character (2 s on a 40 MB text);
+    a blank before a final line break needs no test of its own, the break is in
+    `_ALWAYS`."""
+    return (_ALWAYS_CHARS.search(s) is not None or "%%{" in s or '="' in s
+            or _TAG_START.search(s) is not None or _BLANK.match(s) is not None
+            or _BLANK.match(s[-1:]) is not None or _WRAP_PREFIX.match(s) is not None)
+
+
 def _escape(s: str, *, always: str = _ALWAYS, wrap_guard: bool = True, extra: str = "") -> str:
     """`s` spelled so that mermaid's text rules give back exactly `s`.
 
@@ -102,7 +113,7 @@ def _escape(s: str, *, always: str = _ALWAYS, wrap_guard: bool = True, extra: st
     tag that does not close within the text (it would reach into the next line), and the
     first character of a text that would read as a `wrap:`/`nowrap:` prefix.
     """
-    if not extra and always is _ALWAYS and _NEEDS_ESCAPE.search(s) is None:
+    if not extra and always is _ALWAYS and not _needs_escape(s):
         return s
     encode = [c in always or c in extra for c in s]
     i = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from mermaidgen.errors import DiagramError, Problem
@@ -11,13 +12,16 @@ from mermaidgen.model import Diagram
 from mermaidgen.report import print_problems
 
 
-def load_diagrams(spec: str, *, warn: bool = True) -> list[Diagram]:
-    """Every sequence diagram of a source, parsed; all errors of all diagrams together."""
+def load_diagrams(spec: str | os.PathLike[str], *, warn: bool = True) -> list[Diagram]:
+    """Every sequence diagram of a source (`PATH`, `PATH#N`, `PATH#title`, or `-` for
+    standard input; a path object too), parsed; all errors of all diagrams together."""
     return [d for _, d in load_with_text(spec, warn=warn)]
 
 
-def load_with_text(spec: str, *, warn: bool = True) -> list[tuple[str, Diagram]]:
+def load_with_text(spec: str | os.PathLike[str], *, warn: bool = True
+                   ) -> list[tuple[str, Diagram]]:
     """Every diagram of a source with the text it was parsed from."""
+    spec = os.fspath(spec)
     found: list[tuple[str, Diagram]] = []
     problems: list[Problem] = []
     for snippet in load(spec, stdin=sys.stdin):

@@ -52,7 +52,8 @@ def analysis_to_dict(analysis: Analysis, projections: bool = False) -> dict[str,
         ],
         "events": [
             {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
-             "broker": e.broker, "producers": list(e.producers), "consumers": list(e.consumers),
+             "topic": e.topic, "broker": e.broker, "producers": list(e.producers),
+             "consumers": list(e.consumers),
              "messages": list(e.occurrences), "lines": list(e.lines),
              "fields": [_field(f) for f in e.fields]}
             for e in analysis.events

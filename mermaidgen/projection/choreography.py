@@ -18,6 +18,10 @@ Blocks decide where a send belongs:
 * a `break` ends its path inside the block that holds it: what follows that block joins
   the reactions current at the end of the break's section (the handler of a reply that
   took the break goes on after the loop); at top level nothing follows;
+* after a `par`, events that follow from different sections of it may come in either
+  order (a broker keeps order per publisher only): a service that receives them one
+  after the other goes on once all have arrived, a join as when its own paths through
+  the par end in different handlers (see origins.py);
 * a `loop` whose body spans a receipt of the service that decides it (the sender of the
   body's first message) cannot be a `for` loop in one handler: its start sends the
   first iteration only, and each handler the body ends in decides whether to send the
@@ -41,6 +45,7 @@ from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.loops import Spans, deciders
+from mermaidgen.projection.origins import NONE, Origin, Origins, merge, unordered
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Arrive,
@@ -57,18 +62,34 @@ from mermaidgen.projection.views import (
 
 _ALTERNATIVES = frozenset({"alt", "critical"})
 
+# The methods and attributes the generated Service bases have (python's bus, faststream's
+# service): a handler named like one (the event `Startup` has the hook `on_startup`) gets
+# another name, or it would replace the runtime's own. tests/test_template_safety.py reads
+# the runtimes for names missing here.
+RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop", "broker",
+                   "bus", "context", "critical_option", "criticals", "deliver",
+                   "deliveries_in_order", "deps", "in_time", "inputs", "iterations", "keep",
+                   "max_attempts", "message_id", "on_shutdown", "on_startup", "publish",
+                   "publishers", "recall", "receive", "redelivery", "start", "start_sections",
+                   "step", "timers", "which_message")
+
 
 class _Reaction:
     """A handler case, the entry point or a join, being collected."""
 
-    __slots__ = ("trigger", "event", "source", "tree", "line", "redirects")
+    __slots__ = ("trigger", "event", "source", "tree", "line", "redirects", "pending",
+                 "origin")
 
     def __init__(self, trigger: int | None, event: str | None, source: str | None,
-                 tree: TreeBuilder, line: int):
+                 tree: TreeBuilder, line: int, origin: Origin = NONE):
         self.trigger, self.event, self.source = trigger, event, source
         self.tree, self.line = tree, line
+        self.origin = origin
+        """The par sections the events it waited for follow from (origins.py)."""
         # (path of an alt, the paths inside it where this reaction survived)
         self.redirects: list[tuple[Path, list[Path]]] = []
+        # a join not wired yet: (participant, arriving reactions, path, line)
+        self.pending: tuple[str, list[tuple], Path, int] | None = None
 
     def add(self, path: Path, action) -> None:
         targets = [path]
@@ -94,19 +115,29 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     entries: dict[str, _Reaction] = {}
     reactions: dict[str, list[_Reaction]] = {p: [] for p in services}
-    joins: dict[str, list[tuple[_Reaction, int]]] = {}
+    joins: dict[str, list[tuple[_Reaction, int, str]]] = {}
+    join_names: set[tuple[str, str]] = set()  # (participant, join name)
     # what each participant is reacting to right now (after an alternative, possibly
     # several reactions at once: what follows belongs to each of them)
     current: dict[str, tuple[_Reaction, ...]] = {}
     # open blocks: (kind, block id, path inside it, state before, state per section)
     frames: list[tuple[str, int, Path, dict, list[dict]]] = []
 
-    # joins made at the end of a par, wired (arrivals and all) only once something
-    # follows the par: a par that ends its participant's reaction needs no join
-    pending: dict[int, tuple[str, list[tuple], Path, str, int]] = {}
+    # joins made at the end of a par (or on receipts that follow from its sections) are
+    # wired (arrivals and all) only once something follows: a par that ends its
+    # participant's reaction needs no join. What
+    # wiring needs is kept on the join itself, not by id(): a join dropped unwired frees
+    # its id for a later reaction, which would become that join.
 
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
+    origins = Origins(blocks)
+
+    def new_join(p: str, arriving: list[tuple], at: Path, line: int) -> _Reaction:
+        origin = merge(*(r.origin for reaction in arriving for r in reaction))
+        join = _Reaction(None, None, None, TreeBuilder(at, blocks), line, origin)
+        join.pending = (p, arriving, at, line)
+        return join
 
     def add(p: str, path: Path, action) -> None:
         if p not in current:
@@ -115,26 +146,51 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             current[p] = (entries[p],)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
-            if id(r) in pending:
-                owner, arriving, at, name, line = pending.pop(id(r))
+            if r.pending is not None:
+                owner, arriving, at, line = r.pending
+                r.pending = None
+                name, n = f"after_par_line_{line}", 1
+                while (owner, name) in join_names:  # a second join after the same par
+                    n += 1
+                    name = f"after_par_line_{line}_{n}"
+                join_names.add((owner, name))
                 for reaction in arriving:
                     for arrived in reaction:
                         arrived.add(at, Arrive(name, line))
-                joins.setdefault(owner, []).append((r, len(arriving)))
+                joins.setdefault(owner, []).append((r, len(arriving), name))
             r.add(path, action)
 
-    def receive(p: str, o: Occurrence, source: str) -> None:
-        r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line)
+    def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
+        r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line,
+                      origin)
         reactions.setdefault(p, []).append(r)
-        current[p] = (r,)
+        current[p] = joined(p, r, o.path) or (r,)
         spans.received(p, r, o.path)
+
+    def joined(p: str, r: _Reaction, at: Path) -> tuple[_Reaction, ...] | None:
+        """When `r`'s event may come before what `p`'s current reaction waited for (they
+        follow from different sections of a par): the join both arrive at."""
+        now = current.get(p, ())
+        if not r.origin or not now:
+            return None
+        par = unordered(merge(*(x.origin for x in now)), r.origin)
+        if par is None or any(x.tree.base != at for x in now):
+            return None  # (in another block: left to the blocks' own joins)
+        if len(now) == 1 and now[0].pending is not None:  # nothing followed it yet
+            now[0].pending[1].append((r,))
+            now[0].origin = merge(now[0].origin, r.origin)
+            return now
+        return (new_join(p, [now, (r,)], at, blocks[par].span.line),)
 
     for it in items:
         if isinstance(it, Enter):
             frames.append((it.block.kind, it.block_id, it.path, dict(current), []))
+            origins.enter()
             spans.enter(it.block_id, it.block, it.path, found_deciders.get(it.block_id))
         elif isinstance(it, SectionStart):
             kind, _, _, before, ends = frames[-1]
+            if it.index > 0:
+                origins.section()
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
                     ends.append(current)
@@ -144,6 +200,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                             None, None, None, TreeBuilder(at, blocks), line))
         elif isinstance(it, Leave):
             kind, block_id, path, before, ends = frames.pop()
+            origins.leave()
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
                 if holder is not None and holder[0] not in ("par", "par_over"):
@@ -162,10 +219,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                         current[p] = arriving[0] if arriving else ()
                         continue
                     # branches end in different handlers: continue once all have arrived
-                    line = blocks[block_id].span.line
-                    join = _Reaction(None, None, None, TreeBuilder(path, blocks), line)
-                    pending[id(join)] = (p, arriving, path, f"after_par_line_{line}", line)
-                    current[p] = (join,)
+                    current[p] = (new_join(p, arriving, path, blocks[block_id].span.line),)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 current = _merge(before, [current, before], path, block_id)
             current = spans.leave(block_id, path, current)
@@ -173,19 +227,23 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             m = it.message
             if it.index in hops.acks or (m.sender in brokers and m.receiver in brokers):
                 continue  # a broker's own business
+            # what the message carries: the par sections its sender's state follows from
+            sent = origins.send(m.sender, it.path, it.index) if m.sender not in brokers \
+                else NONE
             if m.sender == m.receiver:
                 if m.sender not in brokers:
                     add(m.sender, it.path, LocalStep(it.index, m.text,
                                                      snake(strip_fields(m.text), "step"), it.line))
             elif m.sender in brokers:
-                origin = hops.source[it.index]
-                producer = occurrences[origin].sender if origin is not None else m.sender
-                receive(m.receiver, it, producer)
+                published = hops.source[it.index]
+                producer = occurrences[published].sender if published is not None else m.sender
+                receive(m.receiver, it, producer,
+                        origins.deliver(m.receiver, it.path, published))
             else:
                 add(m.sender, it.path, Publish(it.index, keys[it.index] or "", m.receiver,
                                                it.line))
                 if m.receiver not in brokers and it.index not in lost:
-                    receive(m.receiver, it, m.sender)
+                    receive(m.receiver, it, m.sender, origins.receive(m.receiver, sent))
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
             for p in dict.fromkeys(note.participants):
@@ -195,7 +253,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     by_key = {e.key: e for e in events}
     views = []
     for p in services:
-        names = NameTable()
+        names = NameTable(RUNTIME_METHODS)
         handlers: dict[str, list[_Reaction]] = {}
         for r in reactions.get(p, []):
             handlers.setdefault(r.event or "", []).append(r)
@@ -209,9 +267,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         entry = entries.get(p)
         publishes = [e.key for e in events if p in e.producers]
         consumes = [e.key for e in events if p in e.consumers]
-        built_joins = tuple(
-            Join(f"after_par_line_{j.line}", arrivals, j.line, j.tree.build(names))
-            for j, arrivals in joins.get(p, []))
+        built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names))
+                            for j, arrivals, name in joins.get(p, []))
         timers = tuple(
             Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
                   c.timer.tree.build(names))

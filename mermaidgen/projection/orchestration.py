@@ -48,13 +48,17 @@ _COMPENSATION = re.compile(
     r"\b(compensat\w*|cancel\w*|refund\w*|undo\w*|roll\s*back|rollback\w*|revert\w*"
     r"|release\w*|void\w*|revers\w*|unreserve\w*)\b", re.IGNORECASE)
 
-# The methods the generated Service and Workflow bases have in every target: an operation
-# named like one of them (a message `invoke` or `context`) gets another name, or it would
-# replace the runtime's own method.
+# The methods and attributes the generated Service and Workflow bases (and the temporal
+# target's activities classes) have in every target: an operation named like one of them
+# (a message `invoke`, `context` or `deadline`) gets another name, or it would replace the
+# runtime's own. tests/test_template_safety.py reads the runtimes for names missing here.
 RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run", "receive",
                    "answer", "register", "drain", "execute", "deliver", "awaiting", "operate",
                    "perform", "take_step", "call_options", "dispatcher", "start", "publish",
-                   "arrive", "trace", "data", "lose")
+                   "arrive", "trace", "data", "lose", "start_sections", "deadline",
+                   "timed_out", "recover", "on_startup", "on_shutdown", "call_operation",
+                   "send_operation", "business_key", "compensated", "methods",
+                   "add_compensation", "compensations", "respond")
 
 
 def is_compensation(text: str) -> bool:

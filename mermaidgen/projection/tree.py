@@ -106,6 +106,12 @@ def _freeze(items: list, names: NameTable, decided: dict[int, int],
     return result[id(items)]
 
 
+def section_name(label: str, index: int) -> str:
+    """The name of a block's section number `index` (0-based) in the code: its label's
+    words, else `branch_<n>` (the code makes names unique within the block)."""
+    return snake(label, f"branch_{index + 1}") if label else f"branch_{index + 1}"
+
+
 def loop_key(block: Block) -> str:
     """What the generated code counts a spanning loop's iterations under."""
     return f"loop_line_{block.span.line}"
@@ -124,9 +130,8 @@ def _fragment(open_block: _Open, sections: list[tuple], names: NameTable,
     base = snake(label, block.kind) if label else block.kind
     name = names.name(("block", open_block.block_id), base)
     branches = tuple(
-        Branch(s.label, snake(s.label, f"branch_{i + 1}") if s.label else f"branch_{i + 1}",
-               s.span.line, actions, _opening_reply(actions) if decided_by is not None
-               else None)
+        Branch(s.label, section_name(s.label, i), s.span.line, actions,
+               _opening_reply(actions) if decided_by is not None else None)
         for i, (s, actions) in enumerate(zip(block.sections, sections, strict=False))
     )
     if block.kind == "opt" and sections[1]:  # what happens when the opt is skipped

@@ -40,7 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mermaidgen.analysis import Analysis
-from mermaidgen.contract.keys import TOPIC, event_key
+from mermaidgen.analysis.events import topic
+from mermaidgen.contract.keys import event_key
 from mermaidgen.verify.participants import Participants
 from mermaidgen.verify.spans import CONSUMER, INTERNAL, PRODUCER, RECEIVING, SENDING, Span
 
@@ -70,10 +71,10 @@ class Catalogue:
         self.messages: list[DiagramMessage] = []
         for info in analysis.messages:
             m = info.occurrence.message
-            topic = TOPIC.search(m.text)
+            drawn = topic(m.text, info.hop is not None)
             self.messages.append(DiagramMessage(
                 info.index, m.sender, m.receiver, m.text, m.span.line, event_key(m.text),
-                topic.group(1).lower() if topic else None, info.role, info.replies))
+                drawn.lower() if drawn else None, info.role, info.replies))
         self.brokers = frozenset(analysis.brokers)
         self.by_pair: dict[tuple[str, str], list[DiagramMessage]] = {}
         self.by_line: dict[int, list[DiagramMessage]] = {}

@@ -64,36 +64,8 @@ def _environment(dirs: list[Path]):
     return LimitedSandbox(
         loader=ChoiceLoader([_set_loader(d) for d in dirs]),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, autoescape=False, bytecode_cache=_compiled(),
+        keep_trailing_newline=True, autoescape=False,
     )
-
-
-def _compiled():
-    """Jinja's compiled code for every template this process rendered, by the template's
-    name, file and text (Jinja checks the text's checksum): compiling was two thirds of
-    generating a skeleton, again for every skeleton a process generated. Every
-    environment that uses it is made here, with the same options, which the compiled code
-    depends on (the sandbox's calls, the whitespace rules)."""
-    global _COMPILED
-    if _COMPILED is None:
-        from jinja2 import BytecodeCache
-
-        class Compiled(BytecodeCache):
-            def __init__(self) -> None:
-                self.kept: dict[str, bytes] = {}
-
-            def load_bytecode(self, bucket) -> None:  # noqa: ANN001
-                if bucket.key in self.kept:
-                    bucket.bytecode_from_string(self.kept[bucket.key])
-
-            def dump_bytecode(self, bucket) -> None:  # noqa: ANN001
-                self.kept[bucket.key] = bucket.bytecode_to_string()
-
-        _COMPILED = Compiled()
-    return _COMPILED
-
-
-_COMPILED = None
 
 
 def _read_in_set(folder: Path, name: str) -> bytes | None:

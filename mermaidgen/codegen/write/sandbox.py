@@ -29,10 +29,13 @@ import functools
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from types import CodeType
 
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import internalcode
 
 MAX_SIZE = 10_000_000
 MAX_DEPTH = 100
@@ -41,6 +44,7 @@ RENDER_SECONDS = 10.0  # a template that loops for longer than this on a small d
 RENDER_SECONDS_PER_MB = 20.0  # the 100,000-message benchmark diagram (4 MB) gets 90 s a file
 LIPSUM_PARAGRAPHS = 100  # Jinja's `lipsum(n)` builds n paragraphs in one call
 MAX_MEMORY = 4 << 30
+COMPILED_TEMPLATES = 512  # how many compiled templates a process keeps (LimitedSandbox.compile)
 
 # str methods and filters whose integer arguments are widths or counts they fill up to.
 _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -95,6 +99,44 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             self.filters[name] = _bounded_filter(self.filters[name], name)
         self.globals["lipsum"] = _bounded_lipsum(self.globals["lipsum"])
 
+    @internalcode
+    def compile(self, source, name=None, filename=None, raw=False,  # noqa: ANN001
+                defer_init=False):  # noqa: ANN001
+        """Jinja's compile, remembered for the process: every skeleton builds a new
+        environment (a template set may change between two runs), and compiling its
+        templates cost three times what rendering them did. The key is the template's
+        text, names and everything in the environment that shapes the compiled code, so
+        an edited template, or the same text in another file (errors name the file), is
+        compiled anew; a template that does not compile is not remembered."""
+        if raw or not isinstance(source, str):
+            return super().compile(source, name, filename, raw, defer_init)
+        key = (self._compile_key(), source, name, filename, defer_init)
+        with _COMPILED_LOCK:
+            code = _COMPILED.get(key)
+            if code is not None:
+                _COMPILED.move_to_end(key)
+                return code
+        code = super().compile(source, name, filename, raw, defer_init)
+        with _COMPILED_LOCK:
+            _COMPILED[key] = code
+            while len(_COMPILED) > COMPILED_TEMPLATES:
+                _COMPILED.popitem(last=False)
+        return code
+
+    def _compile_key(self) -> tuple:
+        """What, besides the template, decides the code Jinja compiles it to: the class
+        (the sandbox, its intercepted operators), the syntax and whitespace options, the
+        extensions, `autoescape` and `finalize`, and the filters and tests known when it
+        compiles."""
+        return (type(self), self.block_start_string, self.block_end_string,
+                self.variable_start_string, self.variable_end_string,
+                self.comment_start_string, self.comment_end_string,
+                self.line_statement_prefix, self.line_comment_prefix, self.trim_blocks,
+                self.lstrip_blocks, self.newline_sequence, self.keep_trailing_newline,
+                tuple(sorted(self.extensions)), self.optimized, self.is_async,
+                self.autoescape, self.finalize, tuple(sorted(self.filters)),
+                tuple(sorted(self.tests)))
+
     def call_binop(self, context, operator: str, left, right):  # noqa: ANN001
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
@@ -125,6 +167,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             elif name in ("format", "format_map"):
                 _check_widths(method.__self__, (*args, *kwargs.values()), False)
         return super().call(__context, __obj, *args, **kwargs)
+
+
+_COMPILED: OrderedDict[tuple, CodeType] = OrderedDict()
+_COMPILED_LOCK = threading.Lock()
 
 
 def _bounded_filter(f: Callable, name: str) -> Callable:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar
 
 from . import diagram
 from .events import Event
-from .runtime import Context, Trace
+from .runtime import Context, Trace, in_order, start_sections
 
 
 class Service:
@@ -104,15 +104,27 @@ class Service:
         if handler is not None:
             await getattr(self, handler)(message, event)
 
-    async def publish(self, message: int, event: Event) -> None:
+    async def publish(self, message: int, event: Event, first: Sequence[int] = ()) -> None:
+        """`first`: deliveries of the broker that start a par's sections, in the order to
+        make them (`deliveries_in_order`); the others keep their places."""
         if not isinstance(event, Event):  # a payload_* hook written for plain dicts
             raise TypeError(f"{self.NAME}: a payload_* hook returned {type(event).__name__}; "
                             "payload hooks return the event they fill (events.<Event>(...))")
-        await self.bus.publish(message, event)
+        await self.bus.publish(message, event, first)
 
     async def step(self, message: int, hook: Any, ctx: Context) -> None:
         self.bus.trace.record(message)
         hook(ctx)
+
+    # a par whose sections start in the order its order_* hook gives runs them with this
+    start_sections = staticmethod(start_sections)
+
+    @staticmethod
+    def deliveries_in_order(order: Sequence[str],
+                            sections: Mapping[str, Sequence[int]]) -> list[int]:
+        """A broker's deliveries of one event that start a par's sections (per section),
+        in the order of the par's `order_*` hook: what `publish` takes as `first`."""
+        return [hop for hops in in_order(order, sections) for hop in hops]
 
     def context(self, event: Event | None) -> Context:
         return Context(self.NAME, event)
@@ -128,14 +140,15 @@ class Bus:
     def register(self, service: Service) -> None:
         self.services[service.NAME] = service
 
-    async def publish(self, message: int, event: Event) -> None:
+    async def publish(self, message: int, event: Event, first: Sequence[int] = ()) -> None:
         self.trace.record(message)
         hops = diagram.DELIVERIES.get(message)
         if hops is None:  # sent straight to its receiver
             self.queue.append((message, event))
-        else:  # through a broker, which hands it to each consumer
+        else:  # through a broker, which hands it to each consumer (`first` in its order)
+            ordered = iter(first)
             for hop in hops:
-                self.queue.append((hop, event))
+                self.queue.append((next(ordered) if hop in first else hop, event))
 
     def start_timer(self, timer: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `timer` alongside the deliveries; the run waits for it."""

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 from . import diagram
-from .runtime import Context, Trace
+from .runtime import Context, Trace, start_sections
 
 
 @dataclass
@@ -103,6 +103,9 @@ class Participant:
         """Send a message that never arrives (`-x`) from where `ctx` is: it is recorded,
         nobody receives it."""
         self.dispatcher.trace.record(message, ctx.participant)
+
+    # a par whose sections start in the order its order_* hook gives runs them with this
+    start_sections = staticmethod(start_sections)
 
     def context(self, message: Any = None) -> Context:
         return Context(self.NAME, message)

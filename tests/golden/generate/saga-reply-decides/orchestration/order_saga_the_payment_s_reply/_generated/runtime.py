@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import diagram
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,19 @@ class UnknownBranch(ValueError):
 
     def __init__(self, hook: str, value: object, allowed: tuple[str, ...]) -> None:
         super().__init__(f"{hook} returned {value!r}; the diagram's branches are {allowed}")
+
+
+def in_order(order: Sequence[str], sections: Mapping[str, T]) -> list[T]:
+    """What `sections` holds for each section of a `par`, in `order`: what the par's
+    `order_*` hook returned, each section's name once."""
+    if sorted(order) != sorted(sections):
+        raise ValueError(f"an order_* hook returned {tuple(order)!r}; it must name each "
+                         f"section of its par once: {tuple(sections)!r}")
+    return [sections[name] for name in order]
+
+
+async def start_sections(order: Sequence[str],
+                         sections: Mapping[str, Callable[[], Awaitable[None]]]) -> None:
+    """Run a `par`'s sections side by side, started in `order` (see `in_order`). Each
+    runs until it waits, then the next starts."""
+    await asyncio.gather(*(start() for start in in_order(order, sections)))

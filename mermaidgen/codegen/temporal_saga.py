@@ -1,0 +1,175 @@
+"""Sagas the way Temporal code writes them (the Temporal target only): each step that a
+compensation undoes registers that compensation as the workflow takes it, and a
+compensating section undoes the registered steps, the last one first.
+
+A compensating section is a run of compensating calls ("Refund payment", "Release stock":
+projection/orchestration.is_compensation) in a `critical` block's option or in any other
+section. Each compensating call undoes the latest earlier call to the same service about
+the same thing (their operations share a word besides the compensating verb: "Refund
+payment" undoes "Charge payment", "Release stock" "Reserve stock"; a bare "ROLLBACK"
+undoes no one step) that is no compensation and that every path to the section takes: a
+call before the block that holds the section (in one of its enclosing blocks), or, for an
+option of a `critical`, a call directly in that critical's main section. When every call of the run
+undoes a step of its own and the diagram draws them in the reverse order of those steps
+(the saga's convention: "compensate in reverse order"), the run becomes
+
+    self.add_compensation(Message.RESERVE_STOCK)     # at the step, before its call
+    ...
+    for step in self.compensations():                # in the section: last registered first
+        if step == Message.CHARGE_PAYMENT:
+            <Refund payment>
+        elif step == Message.RESERVE_STOCK:
+            <Release stock>
+
+so a section undoes only the steps the run took, in the reverse order it took them. A
+step registers its compensation *before* it is called, as Temporal advises: a call that
+failed or timed out may still have done its work, so its compensation runs too
+(compensations must be idempotent). Any other run of compensating calls stays as drawn.
+
+A path run (paths.py) takes an option by failing the first step of the main section; a
+main section whose steps register compensations fails at the last of those steps
+instead (`fail_hook` on the `try`), after they all registered: the option then undoes
+them all, as the diagram draws it.
+
+Ops are the flat lists of codegen/ops.py.
+"""
+
+from __future__ import annotations
+
+from mermaidgen.codegen.literals import comment
+from mermaidgen.projection.orchestration import is_compensation
+
+_STEPS = frozenset({"call"})
+_COMPENSATING = frozenset({"call", "send"})
+_NOT_A_THING = frozenset({"a", "an", "the", "of", "for", "to", "on", "in", "and", "or",
+                          "with", "from", "by", "at", "it", "all"})
+
+
+def _things(operation: str) -> set[str]:
+    """What an operation is about: the words of its name but the compensating verbs."""
+    return {w for w in operation.lower().split("_")
+            if w and w not in _NOT_A_THING and not is_compensation(w)}
+
+
+def _chains(ops: list[dict]) -> list[tuple[int, ...]]:
+    """For each op, the indexes of the ops that open the blocks holding it, outermost
+    first (the nearest earlier op one level less indented, at each level)."""
+    last_at: list[int] = []
+    out = []
+    for i, op in enumerate(ops):
+        depth = op["indent"]
+        out.append(tuple(last_at[:depth]))
+        del last_at[depth:]
+        last_at.extend([-1] * (depth - len(last_at)))
+        last_at.append(i)
+    return out
+
+
+def _runs(ops: list[dict], chains: list[tuple[int, ...]]) -> list[list[int]]:
+    """Runs of compensating ops side by side in one block (notes between them allowed)."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, op in enumerate(ops):
+        if op["op"] in _COMPENSATING and op.get("compensation"):
+            if current and (op["indent"] != ops[current[0]]["indent"]
+                            or chains[i] != chains[current[0]]):
+                runs.append(current)
+                current = []
+            current.append(i)
+        elif op["op"] != "note" or (current and op["indent"] < ops[current[0]]["indent"]):
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _main_section(ops: list[dict], chain: tuple[int, ...]) -> tuple[int, tuple] | None:
+    """When `chain` leads through a critical's option: its `try` op and the chain of the
+    ops directly in its main section (inside the deadline's `async with`, if any)."""
+    for level, opener in enumerate(chain):
+        if ops[opener]["op"] == "except":
+            indent = ops[opener]["indent"]
+            for t in range(opener - 1, -1, -1):
+                if ops[t]["indent"] == indent and ops[t]["op"] == "try":
+                    return t, chain[:level] + (t,)
+            return None
+    return None
+
+
+def _undoes(ops: list[dict], chains: list[tuple[int, ...]], c: int
+            ) -> tuple[int, int | None] | None:
+    """The step compensating op `c` undoes: (its index, the `try` whose main section holds
+    it, or None for a step before the block)."""
+    chain = chains[c]
+    main = _main_section(ops, chain)
+    things = _things(ops[c]["operation"])
+    for j in range(c - 1, -1, -1):
+        op = ops[j]
+        if op["op"] not in _STEPS or op.get("compensation") or \
+                op.get("service_lit") != ops[c].get("service_lit") or \
+                not things & _things(op["operation"]):
+            continue
+        if chain[:len(chains[j])] == chains[j]:
+            return j, None
+        if main is not None:
+            t, prefix = main
+            inner = chains[j]
+            if inner == prefix or (len(inner) == len(prefix) + 1 and inner[:-1] == prefix
+                                   and ops[inner[-1]]["op"] == "deadline"):
+                return j, t
+    return None
+
+
+def register_compensations(ops: list[dict]) -> list[dict]:
+    """`ops` with the compensating runs that undo steps of their own rewritten as above."""
+    chains = _chains(ops)
+    undone_by: dict[int, list[int]] = {}  # step -> the lines of the calls that undo it
+    runs: dict[int, tuple[list[int], list[int]]] = {}  # first op -> (run, its steps)
+    fail_at: dict[int, int] = {}  # try op -> the last step of its main section undone
+    for run in _runs(ops, chains):
+        found = [_undoes(ops, chains, c) for c in run]
+        pairs = [f for f in found if f is not None]
+        steps = [step for step, _ in pairs]
+        if len(pairs) < len(run) or len(set(steps)) < len(steps) or \
+                steps != sorted(steps, reverse=True):
+            continue  # not one step each, in reverse order: stays as drawn
+        runs[run[0]] = (run, steps)
+        for c, (step, main) in zip(run, pairs, strict=True):
+            undone_by.setdefault(step, []).append(ops[c]["line"])
+            if main is not None:
+                fail_at[main] = max(fail_at.get(main, step), step)
+    replaced = {k for run, _ in runs.values() for k in range(run[0], run[-1] + 1)}
+    out: list[dict] = []
+    for i, op in enumerate(ops):
+        if i in undone_by:  # the step registers its compensation before its call
+            lines = ", ".join(str(line) for line in undone_by[i])
+            op = dict(op, undone_by=comment(f"undone by line {lines} if a later step fails"))
+        if i in fail_at:  # a path run takes an option by failing its last undone step
+            op = dict(op, fail_hook=ops[fail_at[i]]["hook"])
+        if i in runs:
+            out.extend(_compensate(ops, *runs[i], f"step_{list(runs).index(i) + 1}"))
+        elif i not in replaced:
+            out.append(op)
+    return out
+
+
+def _compensate(ops: list[dict], run: list[int], steps: list[int], var: str) -> list[dict]:
+    """The ops of a compensating run: a loop over the registered steps, a case each."""
+    depth = ops[run[0]]["indent"]
+    out = [{"op": "compensate", "indent": depth, "var": var, "line": ops[run[0]]["line"],
+            "comment": "undo the steps taken, the last one first"}]
+    notes: list[dict] = []  # the notes before the next compensating call
+    undo = dict(zip(run, steps, strict=True))
+    for k in range(run[0], run[-1] + 1):
+        if k not in undo:
+            notes.append(dict(ops[k], indent=depth + 2))
+            continue
+        step = ops[undo[k]]
+        out.append({"op": "undo_case", "indent": depth + 1, "var": var,
+                    "first": k == run[0], "message": step["message"],
+                    "line": ops[k]["line"], "comment": comment(f"undoes line {step['line']}")})
+        out += notes + [dict(ops[k], indent=depth + 2)]
+        notes = []
+    return out
