@@ -318,9 +318,9 @@ def test_asyncapi_documents_list_each_message_s_fields(path: Path, tmp_path: Pat
 
 @pytest.mark.engine
 def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
-    """`pip install DIR[test]` (uv's, when there is one: a quarter of pip's time) then
-    `pytest` in DIR, in a virtual environment that has nothing else, each in a process of
-    its own: the generated pyproject lists everything the project needs."""
+    """`pip install DIR[test]` (uv's, when there is one) then `pytest` in DIR, in a
+    virtual environment that has nothing else, each in a process of its own: the
+    generated pyproject lists everything the project needs."""
     out = tmp_path / "out"
     generation = generate(PROJECT / "samples" / "signup-events.mmd", out, "redis")
     pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
