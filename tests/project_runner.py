@@ -1,22 +1,24 @@
-"""Runs generated projects' own tests, one project after another, in one long-lived Python
-process: the engine's imports (FastStream and its brokers' clients, pydantic, temporalio,
-pytest), which cost most of a second or two in every new process, happen once.
+"""Runs generated projects' tests, modules and scripts one after another in one
+long-lived Python process: the engine's imports (FastStream and its brokers' clients,
+pydantic, temporalio, pytest), which cost a second or two in every new process, happen
+once, before the first request.
 
-Started by tests/projects.py (`shared_project_tests`) with a generated project's virtual
-environment's python; stdlib and pytest only, since that environment has nothing else.
-It reads one request per line on stdin (JSON: the project's folder, its environment, the
-arguments to pytest or the module or script to run, and two files) and answers one line
-per request on stdout: {"code": exit code}. What the run writes on its standard output and
-error (pytest's report, what the subprocesses it starts print on the descriptors they
-inherit) goes to the request's two files.
+Started by tests/projects.py (`run_python`, `shared_project_tests`) with a generated
+project's virtual environment's python; stdlib and pytest only, since that environment
+has nothing else. It reads one request per line on stdin (JSON: the project's folder, its
+environment, what to run: `pytest ARGS`, `-m MODULE ARGS` or `SCRIPT ARGS`, with `-W`
+options, and two files) and answers one line per request on stdout: {"code": exit code}.
+What the run writes on its standard output and error, the subprocesses it starts
+included, goes to the request's two files.
 
-Between projects it puts the process back as it found it: the working folder, the
-environment, sys.path, sys.argv, the root logger's handlers, and every module imported
-from the project's folder (two projects may hold packages of the same name, and every
-project has a tests/test_contract.py), so that a project's modules are always its own.
-What stays is what the engine's packages imported: a project that uses a submodule it never
-imports could pass here after another project imported it; the tests that run a project
-in a process of its own (a fresh install, `python -m <package>`) would catch that.
+Between requests it puts the process back as it found it: the working folder, the
+environment, sys.path, sys.argv, the warning filters, SIGINT's and SIGTERM's handlers,
+every logger's handlers and filters, and every module imported from the project's folder
+(two projects may hold packages of the same name, and every project has a
+tests/test_contract.py), so that a project's modules are always its own. What stays is
+what the engine's packages imported: a project that uses a submodule it never imports
+could pass here after another project imported it; the tests that install a project and
+run it in processes of their own (test_target_*.py, a fresh machine) would catch that.
 """
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ class _Runner:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([stdout], [], [], left)[0]:
                 self.close()
-                raise subprocess.TimeoutExpired(request, timeout)
+                raise subprocess.TimeoutExpired(request["run"], timeout)
             chunk = os.read(stdout, 65536)
             if not chunk:
                 self.close()
@@ -245,7 +245,7 @@ def run_python(python: Path, args: list, cwd: Path, timeout: float = 300, **env:
     (pytest included) and `script.py ...`, with `-W option`s before them. Anything else
     runs in a process of its own. Concurrent callers get a runner each; one that dies or
     overruns `timeout` is replaced, and the call fails as a process would."""
-    args = [str(a) for a in args]
+    python, args = Path(python), [str(a) for a in args]
     options: list[str] = []
     while len(args) >= 2 and args[0] == "-W":
         options.append(args[1])
@@ -270,9 +270,9 @@ def run_python(python: Path, args: list, cwd: Path, timeout: float = 300, **env:
                "stdout": str(stdout), "stderr": str(stderr)}
     try:
         code = runner.ask(request, timeout)
-    except subprocess.TimeoutExpired as expired:
-        expired.output, expired.stderr = _read(stdout), _read(stderr)
-        raise
+    except subprocess.TimeoutExpired:
+        raise subprocess.TimeoutExpired([python, *args], timeout, _read(stdout),
+                                        _read(stderr)) from None
     out, err = _read(stdout), _read(stderr)
     if code is None:
         err += (f"\n(the runner of {python} died: exit code {runner.process.returncode})\n"

@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from projects import clean_env, run
+from projects import clean_env, run_python
 from test_target_faststream import PROJECT, generate, server_up
 
 DRIVER = Path(__file__).with_name("fault_driver.py")
@@ -79,9 +79,9 @@ def _env(broker: str, **extra: str) -> dict[str, str]:
 
 
 def _drive(python: Path, out: Path, package: str, broker: str, mode: str) -> dict:
-    done = run([python, "fault_driver.py", package, mode], out, timeout=120,
-               MERMAIDGEN_BROKER_URL=URLS[broker], MERMAIDGEN_REDIS_CLAIM_AFTER_MS="300",
-               PYTHONPATH=str(out))
+    done = run_python(python, ["fault_driver.py", package, mode], out, timeout=120,
+                      MERMAIDGEN_BROKER_URL=URLS[broker], MERMAIDGEN_REDIS_CLAIM_AFTER_MS="300",
+                      PYTHONPATH=str(out))
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stdout + done.stderr
     result = json.loads(lines[-1])
@@ -159,8 +159,8 @@ def test_an_unreachable_broker_is_one_line_not_a_traceback(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     for command in (["start"], ["run", "--real"]):
-        done = run([faststream_python, "-m", generation.package, *command], out,
-                   MERMAIDGEN_BROKER_URL=f"nats://127.0.0.1:{port}")
+        done = run_python(faststream_python, ["-m", generation.package, *command], out,
+                          MERMAIDGEN_BROKER_URL=f"nats://127.0.0.1:{port}")
         assert done.returncode != 0
         assert "Traceback" not in done.stderr, done.stderr
         assert f"no NATS server answers at 127.0.0.1:{port}" in done.stderr
@@ -203,8 +203,8 @@ def test_health_and_readiness_are_asgi_endpoints(tmp_path: Path,
                                                  faststream_python: Path) -> None:
     out, package = _project(tmp_path, "nats")
     (out / "probe.py").write_text(PROBE.format(package=package), encoding="utf-8")
-    done = run([faststream_python, "probe.py"], out, timeout=60,
-               MERMAIDGEN_BROKER_URL=URLS["nats"], PYTHONPATH=str(out))
+    done = run_python(faststream_python, ["probe.py"], out, timeout=60,
+                      MERMAIDGEN_BROKER_URL=URLS["nats"], PYTHONPATH=str(out))
     assert done.returncode == 0, done.stderr
     # alive; not ready before the broker is connected; ready once it is
     assert done.stdout.split() == ["204", "500", "204"], done.stdout + done.stderr
@@ -243,7 +243,7 @@ def test_the_shared_store_remembers_and_counts_a_duplicate_arrival_once(
     out, package = _project(tmp_path, broker)
     (out / "stores.py").write_text(
         STORES.format(kind=broker, package=package, url=URLS[broker]), encoding="utf-8")
-    done = run([faststream_python, "stores.py"], out, timeout=60, PYTHONPATH=str(out))
+    done = run_python(faststream_python, ["stores.py"], out, timeout=60, PYTHONPATH=str(out))
     assert done.returncode == 0, done.stderr
     # not seen, then seen; a join of a, a again (a duplicate), then b: 1, 1, 2; conversation
     # state: nothing saved, then what was saved
@@ -272,7 +272,7 @@ def test_startup_hook_dependencies_reach_every_hook(tmp_path: Path,
     user = out / "deps" / "services" / "billing.py"
     user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
                     + USER_STARTUP, encoding="utf-8")
-    done = run([faststream_python, "-m", generation.package], out, timeout=60)
+    done = run_python(faststream_python, ["-m", generation.package], out, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "deps opened" in done.stdout and "closed opened" in done.stdout, done.stdout
 
@@ -331,8 +331,8 @@ def test_a_service_killed_mid_event_and_restarted_completes_the_flow_once(
     try:
         others.ready()
         billing.ready()
-        started = run([faststream_python, "-m", package, "start"], out, timeout=60,
-                      PYTHONPATH=str(out), **_env(broker))
+        started = run_python(faststream_python, ["-m", package, "start"], out, timeout=60,
+                             PYTHONPATH=str(out), **_env(broker))
         assert started.returncode == 0, started.stderr
         cid = started.stdout.split()[-1]
         billing.process.wait(30)  # it kills itself once InvoiceIssued is published
@@ -380,7 +380,7 @@ def test_ctx_data_lasts_the_conversation(tmp_path: Path, faststream_python: Path
     user = out / package / "services" / "workflow.py"
     user.write_text(user.read_text(encoding="utf-8").replace("    pass\n", "")
                     + CONVERSATION, encoding="utf-8")
-    done = run([faststream_python, "-m", package], out, timeout=60)
+    done = run_python(faststream_python, ["-m", package], out, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "kept 1042 1042" in done.stdout, done.stdout
 
@@ -421,11 +421,11 @@ def test_settings_come_from_the_environment_a_dot_env_file_and_the_users_class(
                               "MERMAIDGEN_OTEL_FILE=spans.jsonl\n", encoding="utf-8")
     (out / "check.py").write_text(SETTINGS.format(package=package), encoding="utf-8")
     ca = ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile
-    done = run([faststream_python, "check.py"], out, timeout=60, PYTHONPATH=str(out),
-               MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
-               MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="",
-               MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
-               MERMAIDGEN_CHANNEL_PREFIX="staging.")
+    done = run_python(faststream_python, ["check.py"], out, timeout=60, PYTHONPATH=str(out),
+                      MERMAIDGEN_BROKER_PASSWORD="s3cret", MERMAIDGEN_TLS_CA_FILE=ca,
+                      MERMAIDGEN_NATS_ACK_WAIT="7", MERMAIDGEN_REAL_BROKER="",
+                      MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
+                      MERMAIDGEN_CHANNEL_PREFIX="staging.")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [
         "nats://nats.internal:4222", "SASLPlaintext", "orders", "s3cret", "True", "eu", "7.0",
@@ -468,7 +468,7 @@ def test_a_run_starts_with_a_typed_input(tmp_path: Path, faststream_python: Path
     out = tmp_path / "out"
     generate(SAMPLE, out, "nats", package="typed")
     (out / "typed_start.py").write_text(TYPED_START.format(package="typed"), encoding="utf-8")
-    done = run([faststream_python, "typed_start.py"], out, timeout=60, PYTHONPATH=str(out))
+    done = run_python(faststream_python, ["typed_start.py"], out, timeout=60, PYTHONPATH=str(out))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[:2] == ["billing got 42.5", "billing got 0"], done.stdout
@@ -572,8 +572,8 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
     out, package = _project(tmp_path, broker, prefixed=False)
     (out / "handwritten.py").write_text(HANDWRITTEN, encoding="utf-8")
     (out / "forget.py").write_text(FORGET, encoding="utf-8")
-    prepared = run([faststream_python, "handwritten.py", broker, URLS[broker], "prepare"],
-                   out, timeout=60)
+    prepared = run_python(faststream_python, ["handwritten.py", broker, URLS[broker], "prepare"],
+                          out, timeout=60)
     assert prepared.returncode == 0, prepared.stderr
     effects = tmp_path / "effects"
     billing = Served(faststream_python, out, package, broker, "billing", effects)
@@ -581,8 +581,8 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
     try:
         billing.ready()
         began = time.monotonic()
-        sent = run([faststream_python, "handwritten.py", broker, URLS[broker], "send"], out,
-                   timeout=60)
+        sent = run_python(faststream_python, ["handwritten.py", broker, URLS[broker], "send"], out,
+                          timeout=60)
         assert sent.returncode == 0, sent.stderr
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not _effects(effects)["billing"]:
@@ -590,8 +590,8 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
         took = time.monotonic() - began
     finally:
         log = billing.stop()
-        run([faststream_python, "forget.py", broker, URLS[broker],
-             f"{package}--billing--orders-v1", package], out, timeout=60)
+        run_python(faststream_python, ["forget.py", broker, URLS[broker],
+                   f"{package}--billing--orders-v1", package], out, timeout=60)
     kept = f" (stream {prepared.stdout.strip()})" if broker == "nats" else ""
     print(f"{broker}: a hand-written OrderPlaced on orders.v1{kept} handled by Billing in "
           f"{took:.2f} s")

@@ -1,8 +1,9 @@
-"""The FastStream target: for every sample and seed, and each broker, the skeleton
+"""The FastStream target: for every sample and seed, on NATS and on Redis, the skeleton
 compiles, passes ruff, and its own tests pass, all services together in FastStream's
 in-memory test broker; with a NATS or Redis server on 127.0.0.1 (`.ci/servers/brokers.sh
 start`), the same tests also run through the real server, and each run's trace must
-conform to the diagram there too.
+conform to the diagram there too. On Kafka and RabbitMQ the same, in the test broker, for
+the few sources that between them have every feature (`_sources_for`).
 
 The generated projects run in one virtual environment per test session, with faststream
 and pytest from PyPI (skipped, saying so, when no package index can be reached), one after
@@ -24,10 +25,10 @@ from projects import (
     known_path_failure,
     lint,
     lint_many,
-    make_venv,
-    pip_install,
     project_tests,
+    quick_venv,
     run,
+    run_python,
     shared_project_tests,
 )
 
@@ -36,6 +37,7 @@ from mermaidgen.codegen.generate import Generation, build
 from mermaidgen.codegen.write import output
 from mermaidgen.codegen.write.user_code import stale_hooks
 from mermaidgen.errors import UsageError
+from mermaidgen.model import Block, Message, Note, walk
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
@@ -54,10 +56,56 @@ def _sources() -> list[Path]:
     return SAMPLES + (sorted(SEEDS.glob("*.mmd")) if SEEDS.is_dir() else [])
 
 
-CASES = [pytest.param(path, broker, id=f"{broker}-{path.stem}")
-         for broker in BROKERS for path in _sources()]
-REAL_CASES = [pytest.param(path, broker, id=f"{broker}-{path.stem}")
-              for broker in SERVERS for path in _sources()]
+def _features(path: Path) -> set[str]:
+    """What a source asks of the generated code: its block kinds, arrows, self-messages,
+    activations, notes, names that are no identifiers, typed payloads."""
+    diagram = mermaidgen.parse(path.read_text(encoding="utf-8"), source=path.name)
+    found = {"odd-names"} if any(not p.id.isidentifier() for p in diagram.participants) \
+        else set()
+    for s in walk(diagram.statements):
+        if isinstance(s, Block):
+            found.add(f"block {s.kind}")
+        elif isinstance(s, Message):
+            found |= {f"arrow {s.arrow}", *(["self"] if s.sender == s.receiver else []),
+                      *(["activation"] if s.activate or s.deactivate else [])}
+        elif isinstance(s, Note):
+            found.add("note")
+    if any(e.fields for e in mermaidgen.analyse(diagram).choreography.events):
+        found.add("typed payloads")
+    return found
+
+
+def _covering(paths: list[Path]) -> list[Path]:
+    """Few sources that between them have every feature any of `paths` has: the one
+    with most features not yet covered first (the shorter text on a tie)."""
+    features = {path: _features(path) for path in paths}
+    left, chosen = set().union(*features.values()), []
+    while left:
+        best = max(paths, key=lambda p: (len(features[p] & left), -len(p.read_bytes()),
+                                         p.stem))
+        chosen.append(best)
+        left -= features[best]
+    return sorted(chosen)
+
+
+def _sources_for(broker: str) -> list[Path]:
+    """Every source for the brokers CI runs servers of (in memory and on the server);
+    for Kafka and RabbitMQ, in FastStream's test broker only, the sources that cover
+    every feature: what differs between brokers is the transport, the same code for
+    every source, and which of its paths a source's features take (docs/development.md)."""
+    return _sources() if broker in SERVERS else _covering(_sources())
+
+
+def cases(brokers: tuple[str, ...], real: bool = False) -> list:
+    """The (source, broker) pairs of the matrix for `brokers`: all that run in memory,
+    or (`real`) all that run on a server too."""
+    return [pytest.param(path, broker, id=f"{broker}-{path.stem}") for broker in brokers
+            if not real or broker in SERVERS for path in _sources_for(broker)]
+
+
+# Redis' matrix is test_target_faststream_redis.py's: a file of its own, which
+# pytest-xdist's `--dist loadfile` runs beside this one
+HERE = ("nats", "kafka", "rabbit")
 
 
 def generate(path: Path, out: Path, broker: str, text: str | None = None,
@@ -106,7 +154,7 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
     their output."""
     if broker not in _PROJECTS:
         outs, failed = {}, {}
-        for source in _sources():
+        for source in _sources_for(broker):
             outs[str(source)] = out = tmp_path_factory.mktemp(f"fs-{broker}-{source.stem}")
             try:
                 _PACKAGES[out] = generate(source, out, broker).package
@@ -127,11 +175,10 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
     return problems, *_RESULTS[key]
 
 
-@pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), CASES)
-def test_skeleton_compiles_lints_and_conforms_in_memory(
-        path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
-    problems, outcomes, log = _results(path, broker, tmp_path_factory, faststream_python)
+def check_in_memory(path: Path, broker: str, tmp_path_factory, python: Path) -> None:
+    """The project of `path` for `broker` compiles, lints, and its tests pass (in memory,
+    and on the server when one runs: that outcome is check_on_server's)."""
+    problems, outcomes, log = _results(path, broker, tmp_path_factory, python)
     assert not problems, problems
     assert outcomes.get(MEMORY_TEST) == "passed", log
     failed = [name for name, kind in outcomes.items() if kind in ("failure", "error")
@@ -139,10 +186,8 @@ def test_skeleton_compiles_lints_and_conforms_in_memory(
     assert not failed, log
 
 
-@pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), REAL_CASES)
-def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_factory,
-                                           request: pytest.FixtureRequest) -> None:
+def check_on_server(path: Path, broker: str, tmp_path_factory,
+                    request: pytest.FixtureRequest) -> None:
     if not server_up(broker):
         host, port = SERVERS[broker]
         pytest.skip(f"no {broker} server on {host}:{port}; start one with "
@@ -150,6 +195,20 @@ def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_fa
     python = request.getfixturevalue("faststream_python")
     _, outcomes, log = _results(path, broker, tmp_path_factory, python)
     assert outcomes.get(REAL_TEST) == "passed", log
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(("path", "broker"), cases(HERE))
+def test_skeleton_compiles_lints_and_conforms_in_memory(
+        path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
+    check_in_memory(path, broker, tmp_path_factory, faststream_python)
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(("path", "broker"), cases(HERE, real=True))
+def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_factory,
+                                           request: pytest.FixtureRequest) -> None:
+    check_on_server(path, broker, tmp_path_factory, request)
 
 
 @pytest.mark.engine
@@ -189,7 +248,7 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     out = tmp_path / "out"
     generation = generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats")
     docs = tmp_path / "docs"
-    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
+    done = run_python(faststream_python, ["-m", generation.package, "asyncapi", docs], out)
     assert done.returncode == 0, done.stderr
     inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
     assert inventory["asyncapi"] == "3.0.0"
@@ -203,18 +262,18 @@ def test_asyncapi_documents_are_generated_offline(tmp_path: Path,
     assert {"OrderPlaced", "StockReserved"} <= set(inventory["components"]["schemas"])
 
     # the settings move a channel, and put a prefix before the others
-    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out,
-               MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
-               MERMAIDGEN_CHANNEL_PREFIX="staging.")
+    done = run_python(faststream_python, ["-m", generation.package, "asyncapi", docs], out,
+                      MERMAIDGEN_CHANNEL_ORDERS_V_1="legacy.orders",
+                      MERMAIDGEN_CHANNEL_PREFIX="staging.")
     assert done.returncode == 0, done.stderr
     inventory = json.loads((docs / "inventory.json").read_text(encoding="utf-8"))
     addresses = {c["address"] for c in inventory["channels"].values()}
     assert addresses == {"legacy.orders", "staging.inventory.v1"}
 
     # FastStream's own command, as the README shows it
-    done = run([faststream_python, "-m", "faststream", "docs", "gen",
-                 f"{generation.package}.apps.orders:app", "--out", tmp_path / "orders.json"],
-                out)
+    done = run_python(faststream_python, ["-m", "faststream", "docs", "gen",
+                      f"{generation.package}.apps.orders:app", "--out", tmp_path / "orders.json"],
+                      out)
     assert done.returncode == 0, done.stdout + done.stderr
     orders = json.loads((tmp_path / "orders.json").read_text(encoding="utf-8"))
     assert orders["info"]["title"] == "Orders"
@@ -234,7 +293,7 @@ def test_asyncapi_documents_list_each_message_s_fields(path: Path, tmp_path: Pat
     out = tmp_path / "out"
     generation = generate(path, out, "nats")
     docs = tmp_path / "docs"
-    done = run([faststream_python, "-m", generation.package, "asyncapi", docs], out)
+    done = run_python(faststream_python, ["-m", generation.package, "asyncapi", docs], out)
     assert done.returncode == 0, done.stderr
     schemas: dict[str, dict] = {}
     for document in docs.glob("*.json"):
@@ -259,15 +318,15 @@ def test_asyncapi_documents_list_each_message_s_fields(path: Path, tmp_path: Pat
 
 @pytest.mark.engine
 def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
-    """`pip install DIR[test]` then `pytest` in DIR, in a virtual environment that has
-    nothing else: the generated pyproject lists everything the project needs."""
+    """`pip install DIR[test]` (uv's, when there is one) then `pytest` in DIR, in a
+    virtual environment that has nothing else, each in a process of its own: the
+    generated pyproject lists everything the project needs."""
     out = tmp_path / "out"
     generation = generate(PROJECT / "samples" / "signup-events.mmd", out, "redis")
     pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
     assert '"faststream[redis]>=0.7,<0.8"' in pyproject
     assert '"pydantic>=2"' in pyproject
-    python = make_venv(tmp_path / "venv")
-    pip_install(python, f"{out}[test]")
+    python = quick_venv(tmp_path / "venv", f"{out}[test]")  # by uv when there is one
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}.apps"], elsewhere)
@@ -307,7 +366,7 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
     assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
     outcomes, log = _pytest(faststream_python, out)
     assert outcomes[MEMORY_TEST] == "passed", log
-    main = run([faststream_python, "-m", "flow"], out)
+    main = run_python(faststream_python, ["-m", "flow"], out)
     assert "ServiceC->>ServiceB: Event 4" in main.stdout, main.stderr
 
     v3 = V1.replace("    ServiceB->>ServiceC: Event 2\n", "")
@@ -323,8 +382,12 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
 @pytest.mark.engine
 def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
                                                    faststream_python: Path) -> None:
-    out = tmp_path / "out"
-    generate(PROJECT / "samples" / "broker-fanout.mmd", out, "nats", package="fanout")
+    """The broken project fails, in the runner the matrix shares, between two runs of
+    an intact project with the same package: those pass, so neither sees the other's
+    modules (tests/test_project_runner.py: the same in every way a runner is shared)."""
+    out, intact = tmp_path / "out", tmp_path / "intact"
+    for folder in (out, intact):
+        generate(PROJECT / "samples" / "broker-fanout.mmd", folder, "nats", package="fanout")
     wiring = out / "fanout" / "_generated" / "wiring.py"
     text = wiring.read_text(encoding="utf-8")
     publish = ("        await self.publish(Message.INVOICE_ISSUED_BILLING_TO_KAFKA, "
@@ -332,9 +395,12 @@ def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
     assert publish in text
     wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
                       encoding="utf-8")
+    before, _ = _pytest(faststream_python, intact)
     outcomes, log = _pytest(faststream_python, out)
+    after, _ = _pytest(faststream_python, intact)
     assert outcomes[MEMORY_TEST] == "failure", log
     assert "InvoiceIssued (billing.v1)" in log and "line 19" in log, log
+    assert before[MEMORY_TEST] == after[MEMORY_TEST] == "passed", (before, after)
 
 
 @pytest.mark.engine

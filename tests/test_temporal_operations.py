@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from projects import clean_env, run
+from projects import clean_env, run_python
 from test_target_temporal import NOWHERE, PROJECT, generate, server_address
 
 
@@ -61,7 +61,7 @@ def test_starting_a_running_business_key_returns_the_running_workflow(
     generate(PROJECT / "samples" / "checkout.mmd", out, package="twice")
     (out / "start_twice.py").write_text(START_TWICE.format(package="twice"))
     key = f"order-{uuid.uuid4().hex[:8]}"
-    done = run([temporal_python, "start_twice.py", address, key], out, timeout=60)
+    done = run_python(temporal_python, ["start_twice.py", address, key], out, timeout=60)
     assert done.returncode == 0, done.stderr
     first_id, second_id, first_run, second_run, status, timeout = done.stdout.split()
     assert first_id == second_id == f"twice-{key}"
@@ -132,7 +132,7 @@ def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
     try:
         ready = _wait_for(worker, "worker ready", 30)
         assert "task queue killed.saga" in ready
-        started = run([temporal_python, "-m", "killed", "start"], out, timeout=60, **env)
+        started = run_python(temporal_python, ["-m", "killed", "start"], out, timeout=60, **env)
         assert started.returncode == 0, started.stderr
         assert f"workflow killed-{key} run" in started.stderr
         deadline = time.monotonic() + 30
@@ -145,8 +145,8 @@ def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
     restarted = _worker(temporal_python, out, env)
     try:
         _wait_for(restarted, "worker ready", 30)
-        waited = run([temporal_python, "-m", "killed", "start", "--wait"], out, timeout=90,
-                     **env)
+        waited = run_python(temporal_python, ["-m", "killed", "start", "--wait"], out, timeout=90,
+                            **env)
         assert waited.returncode == 0, waited.stderr
         assert started.stderr.split()[-1] in waited.stderr  # the same run, not a new one
         assert "Saga -> API        Order confirmed" in waited.stdout, waited.stdout
@@ -170,7 +170,7 @@ def test_a_bug_in_workflow_code_does_not_roll_the_saga_back(
     _edit(out / "buggy" / "workflow.py", "    pass\n",
           "    def request_shipping_create_shipment(self, ctx):\n"
           "        return {'address': ctx.data['no such step']}\n")
-    main = run([temporal_python, "-m", "buggy"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "buggy"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode != 0, main.stdout
     assert "KeyError" in main.stderr, main.stderr
     assert "Refund payment" not in main.stdout + main.stderr
@@ -186,14 +186,14 @@ def test_a_permanent_failure_ends_the_saga_compensated(tmp_path: Path,
           "    def reply_create_shipment(self, ctx):\n"
           "        from temporalio.exceptions import ApplicationError\n"
           "        raise ApplicationError('no carrier today', non_retryable=True)\n")
-    main = run([temporal_python, "-m", "compensated"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "compensated"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     refund, release = trace.index("Refund payment"), trace.index("Release stock")
     assert refund < release  # the reverse of the order they were taken in
     assert "the workflow ended compensated" in main.stderr
-    outcomes_ok = run([temporal_python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                       "-k", "time_skipping"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes_ok = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "-k", "time_skipping"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes_ok.returncode == 0, outcomes_ok.stdout  # the contract accepts it
 
 
@@ -223,7 +223,7 @@ def test_a_retry_loop_label_is_the_calls_retry_policy(tmp_path: Path,
           "        raise ConnectionError('partner down')\n")
     wiring = (out / "retried" / "_generated" / "wiring.py").read_text()
     assert "attempts=3" in wiring and "for iteration" not in wiring, wiring
-    main = run([temporal_python, "-m", "retried"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "retried"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode != 0
     assert (out / "attempts").read_text() == "xxx", main.stderr
 
@@ -249,9 +249,9 @@ REPLAY_TEST = "test_a_recorded_history_replays"
 
 def _outcomes(python: Path, out: Path) -> tuple[dict[str, str], str]:
     """The project's test outcomes, the replay test's cases (one per history) as one."""
-    from projects import project_tests
+    from projects import shared_project_tests
 
-    outcomes, log = project_tests(python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = shared_project_tests(python, out, TEMPORAL_CLI_PATH=NOWHERE)
     replays = [kind for name, kind in outcomes.items() if name.startswith(REPLAY_TEST)]
     outcomes[REPLAY_TEST] = "failure" if "failure" in replays else \
         (replays[0] if replays else "missing")
@@ -271,7 +271,8 @@ def test_regeneration_keeps_recorded_histories_replaying(
     args = ["generate", source, "-o", out, "--target", "temporal",
             "--style", "orchestration", "--package", "evo"]
     assert cli(*args).code == 0
-    recorded = run([temporal_python, "-m", "evo", "--record"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    recorded = run_python(temporal_python, ["-m", "evo", "--record"], out,
+                          TEMPORAL_CLI_PATH=NOWHERE)
     assert recorded.returncode == 0, recorded.stderr
     assert len(list((out / "tests" / "histories").glob("*.json"))) == 1
 
@@ -284,7 +285,7 @@ def test_regeneration_keeps_recorded_histories_replaying(
     outcomes, log = _outcomes(temporal_python, out)
     assert outcomes[REPLAY_TEST] == "passed", log
     assert not [n for n, kind in outcomes.items() if kind in ("failure", "error")], log
-    new_run = run([temporal_python, "-m", "evo"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    new_run = run_python(temporal_python, ["-m", "evo"], out, TEMPORAL_CLI_PATH=NOWHERE)
     assert "Orchestrator -> ServiceA  Step 1.5" in new_run.stdout, new_run.stderr
 
     unguarded = tmp_path / "unguarded"
@@ -363,15 +364,15 @@ def test_a_two_hour_wait_is_a_durable_timer_that_time_skipping_skips(
     wiring = (out / "reminder" / "_generated" / "wiring.py").read_text(encoding="utf-8")
     assert "wait=7200)" in wiring, wiring
     began = time.monotonic()
-    main = run([temporal_python, "-m", "reminder", "--record"], out,
-               TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", "reminder", "--record"], out,
+                      TEMPORAL_CLI_PATH=NOWHERE)
     took = time.monotonic() - began
     assert main.returncode == 0, main.stderr
     assert "Orchestrator -> Billing       Send reminder" in main.stdout, main.stdout
     assert took < 60, took  # two hours of server time, skipped
     (history,) = (out / "tests" / "histories").glob("*.json")
     (out / "timers.py").write_text(TIMER_STARTED)
-    fired = run([temporal_python, "timers.py", history], out)
+    fired = run_python(temporal_python, ["timers.py", history], out)
     assert fired.stdout.split() == ["7200"], fired.stdout + fired.stderr
 
 
@@ -397,8 +398,8 @@ def test_async_and_plain_activity_hooks_both_run(tmp_path: Path,
           "    def request_service_b_step_2(self, ctx):\n"
           "        assert ctx.data['ServiceA.step_1'].payload.source == 'async'\n"
           "        return wiring.messages.Step2()\n")
-    main = run([temporal_python, "-W", "error::RuntimeWarning", "-m", "mixed"], out,
-               TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-W", "error::RuntimeWarning", "-m", "mixed"], out,
+                      TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     assert "never awaited" not in main.stderr
     assert "ServiceB -> Orchestrator  Step 2 Completed" in main.stdout, main.stdout

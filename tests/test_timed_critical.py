@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from projects import lint, run
+from projects import lint, run_python
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -52,7 +52,7 @@ def _override(out: Path, name: str, body: str) -> None:
 
 
 def _trace(out: Path, *args: str) -> list[str]:
-    main = run([sys.executable, "-m", "pickup", *args], out)
+    main = run_python(sys.executable, ["-m", "pickup", *args], out)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     return [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
@@ -60,7 +60,7 @@ def _trace(out: Path, *args: str) -> list[str]:
 
 
 def _conforms(out: Path) -> None:
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run_python(sys.executable, ["-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 
@@ -177,7 +177,7 @@ def test_temporal_a_deadline_of_hours_passes_in_the_time_skipping_server(
     hours; the recover_ hook, which handles failures, is not asked."""
     import time
 
-    from projects import project_tests
+    from projects import shared_project_tests
     from test_target_temporal import NOWHERE, TIME_SKIPPING_TEST, _edit, generate
 
     out = tmp_path / "out"
@@ -202,7 +202,7 @@ def test_temporal_a_deadline_of_hours_passes_in_the_time_skipping_server(
     assert re.search(r"def seconds_no_answer_within_2_hours\(self, ctx: Context\) -> "
                      r"float:\n\s+return 7200\.0\n", wiring)
     started = time.monotonic()
-    main = run([str(temporal_python), "-m", "deadline"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(str(temporal_python), ["-m", "deadline"], out, TEMPORAL_CLI_PATH=NOWHERE)
     took = time.monotonic() - started
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
@@ -210,5 +210,5 @@ def test_temporal_a_deadline_of_hours_passes_in_the_time_skipping_server(
     assert "Pickup booked" not in trace and "Send pickup time" not in trace, trace
     assert "courier API down" in main.stderr  # the attempts made before the deadline
     assert took < 60, took  # two hours skipped, not waited
-    outcomes, log = project_tests(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = shared_project_tests(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
