@@ -584,7 +584,7 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
         sent = run_python(faststream_python, ["handwritten.py", broker, URLS[broker], "send"], out,
                           timeout=60)
         assert sent.returncode == 0, sent.stderr
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30  # 0.4-4 s measured; 10 s at a load of 12
         while time.monotonic() < deadline and not _effects(effects)["billing"]:
             time.sleep(0.02)
         took = time.monotonic() - began
