@@ -11,6 +11,9 @@ end runs the system again on the shared NATS server and verifies what it writes 
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -92,12 +95,37 @@ def test_the_handwritten_system_writes_traces_that_verify(
     out = tmp_path / "run.otlp.jsonl"
     done = run([traced_python, SYSTEM / "system.py", out, "--flow", flow,
                 "--variant", variant], tmp_path, timeout=120)
-    if done.returncode != 0 and "nats" in (done.stderr + done.stdout).lower() \
-            and "connect" in (done.stderr + done.stdout).lower():
-        pytest.skip(f"no NATS server at 127.0.0.1:4222: {done.stderr[-300:]}")
+    if done.returncode == NO_BROKER:
+        pytest.skip(done.stderr.strip())
     assert done.returncode == 0, done.stdout + done.stderr
     result = cli("verify", SEED / f"{flow}.mmd", "--traces", out, *_options(flow))
     assert result.code == (0 if variant == "conforming" else 1), result.out + result.err
     assert "unmatched" not in result.out, result.out
     if variant == "swapped":
         assert "`Orchestrator->>ServiceA: Step 3` (line 13) happened before" in result.out
+
+
+NO_BROKER = 3
+"""system.py's exit code when it cannot reach NATS."""
+
+
+@pytest.mark.engine
+def test_the_handwritten_system_stops_at_once_when_nats_is_not_there(traced_python, tmp_path):
+    """Without a NATS server the system says so and ends within seconds: nats-py's own
+    connect retries 60 times, 2 s apart, and once held a CI run until its timeout."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"nats://127.0.0.1:{port}"
+    began = time.monotonic()
+    try:
+        done = run([traced_python, SYSTEM / "system.py", tmp_path / "run.otlp.jsonl",
+                    "--flow", "choreography", "--nats", url], tmp_path, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("system.py still tried to reach NATS after 30 s")
+    took = time.monotonic() - began
+    assert done.returncode == NO_BROKER, done.stdout + done.stderr
+    assert f"cannot connect to NATS at {url}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert took < 20, took
+    assert not (tmp_path / "run.otlp.jsonl").exists()
