@@ -242,7 +242,9 @@ class Mapper:
         assert main is not None
         if (s is not None and sender is None) or (r is not None and receiver is None):
             who = s.service if s is not None and sender is None else main.service
-            out.unmatched.append((main, f"service `{who}` is no participant of the diagram"))
+            out.unmatched.append((main, "a span without `service.name` is no participant of "
+                                        "the diagram" if who is None else
+                                  f"service `{who}` is no participant of the diagram"))
             return
         line = _explicit(spans, "mermaidgen.line")
         relay: tuple[DiagramMessage, DiagramMessage | None] | None = None
