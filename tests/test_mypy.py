@@ -277,6 +277,65 @@ def checked_temporal(tmp_path_factory, mypy_caches, temporal_python) -> Checked:
     return _mypy_many(mypy_caches, root, packages, python=temporal_python)
 
 
+TEMPORAL_WRONG = {
+    "orders": ('''
+from .._generated import messages
+from .._generated.runtime import Context
+
+
+class Orders(wiring.OrdersBase):
+    def request_payments_charge_card(self, ctx: Context) -> messages.ChargeCard:
+        return messages.ChargeCard(amount="12.50", currency="EUR")  # amount is a Decimal
+''', 'Argument "amount" to "ChargeCard" has incompatible type "str"; expected "Decimal"'),
+    "payments": ('''
+from uuid import uuid4
+
+from .._generated import messages
+from .._generated.runtime import Context, Result
+
+
+class Payments(wiring.PaymentsBase):
+    def reply_charge_card(self, ctx: Context) -> Result:
+        return Result(reply=wiring.ChargeCardReply.PAYMENT_CAPTURED,
+                      payload=messages.PaymentCaptured(paymentId=str(uuid4())))
+''', 'Argument "paymentId" to "PaymentCaptured" has incompatible type "str"; '
+        'expected "UUID"'),
+}
+"""User code of the temporal target's checkout: the orchestrator's request (built in the
+workflow) and an activity's reply, each with a field of the wrong type."""
+
+
+@pytest.mark.engine
+def test_mypy_catches_temporal_user_code_that_sends_a_wrong_field_type(
+        tmp_path: Path, mypy_caches: Path, temporal_python: Path,
+        checked_temporal: Checked) -> None:
+    """A request and a reply of a Temporal package are its typed classes too (the
+    issue 12 complaint: Temporal calls and results carried dicts). checked_temporal has
+    checked the clean checkout package already (its cache is warm)."""
+    package = _generate(PROJECT / "samples" / "checkout.mmd", tmp_path, "orchestration",
+                        "temporal")
+    services = tmp_path / package / "services"
+    heads = {}
+    for module, (code, _) in TEMPORAL_WRONG.items():
+        text = (services / f"{module}.py").read_text(encoding="utf-8")
+        heads[module] = text[:text.index("\nclass ")]
+        (services / f"{module}.py").write_text(heads[module] + code, encoding="utf-8")
+    status, log = _mypy(mypy_caches, tmp_path, package, python=temporal_python)
+    assert status == 1, log
+    for module, (_, expected) in TEMPORAL_WRONG.items():
+        assert f"services/{module}.py" in log and expected in log, log
+    assert "Found 2 errors in 2 files" in log, log
+    # the same files with the right types pass
+    for module, (code, _) in TEMPORAL_WRONG.items():
+        right = code.replace('amount="12.50"', 'amount=Decimal("12.50")') \
+            .replace("paymentId=str(uuid4())", "paymentId=uuid4()")
+        if "Decimal(" in right:
+            right = "\nfrom decimal import Decimal\n" + right
+        (services / f"{module}.py").write_text(heads[module] + right, encoding="utf-8")
+    status, log = _mypy(mypy_caches, tmp_path, package, python=temporal_python)
+    assert status == 0, log
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("name", TEMPORAL_SAMPLES)
 def test_generated_temporal_packages_pass_mypy_strict(name: str,
