@@ -7,9 +7,9 @@ The pairing rule is `checker.undone_steps`, the one the generators use too."""
 from __future__ import annotations
 
 import pytest
-from test_contract_checker import arrows, diagram
+from test_contract_checker import ROOT, arrows, diagram
 
-from mermaidgen.contract import contract_of
+from mermaidgen.contract import ContractError, contract_of
 from mermaidgen.contract.checker import check, undone_steps
 
 SAGA = """
@@ -159,3 +159,27 @@ def test_the_pairing_rule_names_each_compensation_and_the_step_it_undoes() -> No
     assert undone_steps(contract_of(diagram(UNORDERED))) == {}
     # the same from the flat stream form of the contract
     assert undone_steps(contract_of(diagram(SAGA), stream=True)) == {10: 7, 12: 5, 14: 3}
+
+
+def test_an_answer_to_the_caller_is_neither_a_step_nor_a_compensation() -> None:
+    """order-saga: `Saga-->>API: Order cancelled(reason)` answers the API that started
+    the saga (its first message to the saga came first): it ends the run of
+    compensations, and the option's refund and release still undo the charge and the
+    reservation drawn before the block."""
+    from mermaidgen import parse_file
+
+    sample = parse_file(ROOT / "samples" / "order-saga.mmd")[0]  # (one diagram in it)
+    assert undone_steps(contract_of(sample)) == {22: 13, 24: 11, 30: 11}
+
+
+def test_the_choreography_mode_checks_the_option_as_drawn() -> None:
+    """`"sagas": false` (the choreography style's contracts): the option runs whole after
+    any prefix, as conformance.md's plain rule says, and nothing is paired."""
+    contract = contract_of(diagram(SAGA), sagas=False)
+    assert undone_steps(contract) == {}
+    assert not check(contract, arrows(CAR + UNDO_CAR + NOTIFY))["ok"]
+    assert check(contract, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
+    streamed = contract_of(diagram(SAGA), sagas=False, stream=True)
+    assert check(streamed, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
+    with pytest.raises(ContractError, match="sagas"):
+        check(dict(contract, sagas="no"), [])

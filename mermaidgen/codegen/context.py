@@ -77,7 +77,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
         "contract_literal": literal(contract_of(
             contract_diagram, stream=True,
-            relays=analysis.brokers if style == "choreography" else ())),
+            relays=analysis.brokers if style == "choreography" else (),
+            # choreography runs a saga's option as drawn (docs/semantics.md, "Sagas")
+            sagas=style != "choreography")),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }

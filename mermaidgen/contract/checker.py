@@ -158,7 +158,7 @@ class _Program:
         # a compensation that undoes a step of its critical's main section runs only when
         # the run took that step (message item id -> the step's item id)
         self._guards = {m: id(step) for m, (_, step, main) in _saga_pairs(top).items()
-                        if main}
+                        if main} if _sagas(contract) else {}
         self._compile(top)
         self.code = [tuple(op) for op in self.code]
 
@@ -423,8 +423,9 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
     if blocks:
         raise ContractError(f"contract stream ends inside a {blocks[-1]['kind']} block")
     nested = {"version": contract["version"], "items": top}
-    if "relays" in contract:
-        nested["relays"] = contract["relays"]
+    for key in ("relays", "sagas"):
+        if key in contract:
+            nested[key] = contract[key]
     return nested
 
 
@@ -470,6 +471,8 @@ def undone_steps(contract: dict[Any, Any]) -> dict[int, int]:
     run stays as drawn."""
     if isinstance(contract, dict) and "stream" in contract:
         contract = nest(contract)
+    if not _sagas(contract):
+        return {}
     return {head["line"]: step["line"]
             for m, (head, step, _) in _saga_pairs(_items(contract, "contract")).items()
             if id(head) == m and isinstance(head.get("line"), int)
@@ -485,6 +488,7 @@ def _saga_pairs(top: list[Any]) -> dict[int, tuple[dict[Any, Any], dict[Any, Any
     # a frame: [items (rect flattened), next index, steps here as (number, item), the
     # enclosing sections' steps as (outer, their steps, how many before the block),
     # main section steps (an option's) or None, the block record or None]
+    callers = _callers(top)
     stack: list[list[Any]] = [[_flat(top), 0, [], None, None, None]]
     while stack:
         frame = stack[-1]
@@ -509,14 +513,16 @@ def _saga_pairs(top: list[Any]) -> dict[int, tuple[dict[Any, Any], dict[Any, Any
                 stack.append(_saga_frame(block, 0))
             continue
         sender, receiver, text = item["from"], item["to"], item["text"]
-        if sender == receiver or not is_compensation(text):
-            if sender != receiver:
-                frame[2].append((order, item))
-                order += 1
+        if sender == receiver or (receiver, sender) in callers:
+            continue  # a self message or an answer: neither a step nor a compensation
+        if not is_compensation(text):
+            frame[2].append((order, item))
+            order += 1
             continue
         run, k = [], i
         while k < len(items) and _is_message(items[k]) and items[k]["from"] == sender \
-                and items[k]["to"] != sender and is_compensation(items[k]["text"]):
+                and items[k]["to"] != sender and is_compensation(items[k]["text"]) \
+                and (items[k]["to"], sender) not in callers:
             unit = [items[k]]
             k += 1
             while k < len(items) and _is_message(items[k]) and items[k]["from"] != sender:
@@ -548,12 +554,38 @@ def _saga_pairs(top: list[Any]) -> dict[int, tuple[dict[Any, Any], dict[Any, Any
     return out
 
 
+def _sagas(contract: dict[Any, Any]) -> bool:
+    sagas = contract.get("sagas", True)
+    if not isinstance(sagas, bool):
+        raise ContractError(f"contract sagas must be true or false: {sagas!r:.200}")
+    return sagas
+
+
 def _saga_frame(block: dict[Any, Any], k: int) -> list[Any]:
     section = block["sections"][k]
     items = section.get("items") if isinstance(section, dict) else None
     main = block["main"] if block["kind"] == "critical" and k > 0 else None
     return [_flat(items if isinstance(items, list) else []), 0, [], block["outer"], main,
             block]
+
+
+def _callers(top: list[Any]) -> set[tuple[str, str]]:
+    """(caller, callee) for each two participants whose first message, in drawn order,
+    goes from the caller to the callee (then what the callee sends back is an answer)."""
+    first: dict[frozenset[str], tuple[str, str]] = {}
+    stack = [iter(top)]
+    while stack:
+        for item in stack[-1]:
+            if _is_message(item):
+                first.setdefault(frozenset((item["from"], item["to"])),
+                                 (item["from"], item["to"]))
+            elif isinstance(item, dict) and isinstance(item.get("sections"), list):
+                stack.append(iter([x for s in item["sections"] if isinstance(s, dict)
+                                   and isinstance(s.get("items"), list) for x in s["items"]]))
+                break
+        else:
+            stack.pop()
+    return set(first.values())
 
 
 def _is_message(item: object) -> bool:
