@@ -456,14 +456,17 @@ def undone_steps(contract: dict[Any, Any]) -> dict[int, int]:
     """The saga rule, shared by the checker and the generators: per compensating message
     (by line), the line of the step it undoes.
 
-    In one section, a *run* of compensations is a sequence of messages from one sender D
-    to others whose texts are compensating (`keys.is_compensation`: `Cancel flight`,
-    `Refund payment`), each followed by what D does not send (the reply, what the
-    receiver does before it); a message from D that is no compensation, a self message or
-    a block ends it (a block that does not start with a message from D leaves the run
-    unpaired: the reply of its last compensation may be in it). Each compensation undoes
-    the latest earlier step to the same receiver that it can undo (`keys.undoes`: a
-    message from D that is no compensation and shares a word with it), among the messages
+    An *answer* is a message to the participant whose first message to the sender came
+    first (`Saga-->>API: Order cancelled` after `API->>Saga: Start order saga`); a *step*
+    is a message from D to another participant that is neither an answer nor a
+    compensation (`keys.is_compensation`: `Cancel flight`, `Refund payment`). In one
+    section, a *run* of compensations is a sequence of compensating messages from one
+    sender D to others, no answers, each followed by what D does not send (the reply,
+    what the receiver does before it); a message from D that is none of them, a self
+    message or a block ends it (a block that does not start with a message from D leaves
+    the run unpaired: the reply of its last compensation may be in it). Each compensation
+    undoes the latest earlier step of D to the same receiver that it can undo
+    (`keys.undoes`: the texts share a word besides the verbs), among the messages
     directly in the sections that hold the run (before it) and, for a run directly in an
     option of a `critical`, directly in that critical's main section. A run pairs when
     every compensation undoes a step, no two the same one, and the diagram draws them
