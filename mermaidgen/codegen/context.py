@@ -25,6 +25,7 @@ from mermaidgen.codegen.payloads import (
     imports,
     orchestration_messages,
 )
+from mermaidgen.codegen.sagas import register_compensations, undone_steps
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
@@ -76,7 +77,9 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
         "contract_literal": literal(contract_of(
             contract_diagram, stream=True,
-            relays=analysis.brokers if style == "choreography" else ())),
+            relays=analysis.brokers if style == "choreography" else (),
+            # choreography runs a saga's option as drawn (docs/semantics.md, "Sagas")
+            sagas=style != "choreography")),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }
@@ -423,6 +426,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                             "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]}
                            for c in message_classes],
     })
+    # sagas: steps register their compensations, compensating runs undo what was taken
+    pairs = undone_steps(analysis)
+    if pairs:
+        ctx["orchestrator"]["ops"] = register_compensations(workflow_ops, pairs)
+        for s in services:
+            for o in s["operations"]:
+                for v in o["variants"]:
+                    v["ops"] = register_compensations(v["ops"], pairs)
     add_paths(ctx, analysis, capabilities, path_deciders(ctx, view))
     return ctx
 

@@ -15,6 +15,7 @@ code follows it.
 from __future__ import annotations
 
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.naming import kebab
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities, PathTable, path_table
 from mermaidgen.codegen.literals import comment, string
 from mermaidgen.codegen.ops import UNBOUNDED, loop_bound
@@ -59,10 +60,29 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
                 decide(line, (c["base_name"], hook, "fail", ()))
         for line, hook, calls in c.get("reply_deciders", ()):
             decide(line, (c["base_name"], hook, "reply", calls))
-    rows = [f"    {string(p.name)}: {{{', '.join(f'{k}: {v}' for k, v in p.decisions)}}},"
-            for p in found.paths]
-    described = [f"    {string(p.name)}: ({''.join(string(d) + ', ' for d in p.described)}),"
-                 for p in found.paths]
+    every = [(p.name, p.decisions, p.described) for p in found.paths]
+    # a saga fails at each step it undoes: one path per earlier step too (the decision
+    # keyed by the step's line makes its request hook fail, so the steps before it are
+    # undone, the last one first)
+    taken = {name for name, _, _ in every}
+    for c in classes:
+        for ops in c["op_lists"]:
+            for at, steps in _saga_steps(ops):
+                for name, decisions, described in list(every):
+                    if dict(decisions).get(at, 0) < 1:
+                        continue
+                    for line, hook, what in steps:
+                        decide(line, (c["base_name"], hook, "fail", ()))
+                        new = f"{name}+fails-at-{kebab(what, 'step')}"
+                        while new in taken:
+                            new += "-2"
+                        taken.add(new)
+                        every.append((new, (*decisions, (line, 1)),
+                                      (*described, f"line {line}: {what} fails")))
+    rows = [f"    {string(n)}: {{{', '.join(f'{k}: {v}' for k, v in d)}}},"
+            for n, d, _ in every]
+    described = [f"    {string(n)}: ({''.join(string(x) + ', ' for x in w)}),"
+                 for n, _, w in every]
     lines_deciders = [f"    {line}: [{', '.join(_tuple(e) for e in entries)}],"
                       for line, entries in sorted(deciders.items())]
     ctx["paths"] = {
@@ -72,7 +92,7 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
         if lines_deciders else "{}",
         "mode_lit": string(found.mode),
         "notes_comment": [comment(n) for n in found.notes],
-        "count": len(found.paths),
+        "count": len(every),
     }
 
 
@@ -106,6 +126,25 @@ def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
                     (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
                 out.append((op["line"], inner["hook"]))
             break
+    return out
+
+
+def _saga_steps(ops: list[dict]) -> list[tuple[int, list[tuple[int, str, str]]]]:
+    """For each `try` whose main section a path fails at its last step that registers a
+    compensation (`fail_hook`, codegen/sagas.py): its line and the main section's other
+    registering steps, each as (line, request hook, operation), in order."""
+    out = []
+    for i, op in enumerate(ops):
+        if op["op"] != "try" or not op.get("fail_hook"):
+            continue
+        steps = []
+        for inner in ops[i + 1:]:
+            if inner["indent"] <= op["indent"]:
+                break
+            if inner.get("undone_by") and inner["hook"] != op["fail_hook"]:
+                steps.append((inner["line"], inner["hook"], inner["operation"]))
+        if steps:
+            out.append((op["line"], steps))
     return out
 
 

@@ -25,17 +25,14 @@ from mermaidgen.codegen.context import (
     RESERVED_CLASS_NAMES,
     name_messages,
     orchestration,
-    path_deciders,
 )
 from mermaidgen.codegen.literals import literal, string
-from mermaidgen.codegen.paths import add_paths
 from mermaidgen.codegen.schema import Refinements
 from mermaidgen.codegen.temporal_flow import (
     catches_failures,
     retry_loops_as_policies,
     timers,
 )
-from mermaidgen.codegen.temporal_saga import register_compensations
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
 from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
@@ -85,11 +82,6 @@ def context(analysis: Analysis, package: str, source_text: str,
     bodies = [w] + [v for s in services for o in s["operations"] for v in o["variants"]]
     for body in bodies:
         timers(body["ops"], texts)
-        body["ops"] = register_compensations(body["ops"])
-    if any("fail_hook" in op for body in bodies for op in body["ops"]):
-        # a path run fails a main section at its last step that registers a compensation
-        add_paths(ctx, analysis, capabilities,
-                  path_deciders(ctx, orchestration_of(analysis)))
 
     modules = {s["module"] for s in services}
     w_module = orchestration_of(analysis).name

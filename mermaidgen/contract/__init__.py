@@ -49,13 +49,17 @@ class Projected(Diagram):
 
 
 def contract_of(diagram: Diagram, *, stream: bool = False,
-                relays: Sequence[str] = ()) -> dict:
+                relays: Sequence[str] = (), sagas: bool = True) -> dict:
     """The contract data of a diagram: its messages and blocks, `rect` flattened, notes,
     activations and other statements dropped, `par_over` as `par`.
 
     `relays`: the participants that relay like brokers (an event passed on when it is
     published, order kept per publisher, broker and receiver; `checker.py`): the brokers
     the analysis finds (`analyse(diagram).brokers`), for a choreography contract.
+
+    `sagas=False` checks a `critical`'s option of compensations as drawn, whole, after
+    any prefix of the main section (`"sagas": false`: the choreography style's code runs
+    it so), rather than undoing only the steps a run took (`checker.undone_steps`).
 
     With `stream`, the same contract as a flat list of rows (`checker.nest` describes
     them): data that stays two levels deep however deeply the diagram nests its blocks,
@@ -98,6 +102,8 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
     contract: dict = {"version": CONTRACT_VERSION, "stream": rows}
     if relays:
         contract["relays"] = list(relays)
+    if not sagas:
+        contract["sagas"] = False
     return contract if stream else nest(contract)
 
 

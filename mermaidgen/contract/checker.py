@@ -40,6 +40,16 @@ Semantics (`conformance.md`), with the choices made where the spec leaves room:
   section since its last send there had not reached it, so it does not order the
   option (a late reply conforms, before or after the option). The whole main section
   counts as a prefix only when it ends with such receipts (the decider still waited).
+* Sagas: in an option of a `critical`, a compensation paired with a step of the main
+  section (`undone_steps`: the rule the generators use too), and what follows it up to
+  its sender's next message (its reply), happens only when the prefix holds that step's
+  message: the code undoes only the steps the run took, the last one first (the diagram
+  draws them so, or they are not paired). A step counts as taken once its message was
+  sent, answered or not (the code registers the compensation right before the call: the
+  call may have done its work). A compensation of a step before the critical always
+  runs. Unpaired messages of the option happen as drawn. Such an option never follows
+  the whole main section: a saga compensates because a step failed, and a step that
+  failed has no reply.
 * `break`, when taken: its section, then nothing more from the block whose section holds
   the `break`: for a loop no further iteration, for alt/opt/critical/break the rest of
   that section is skipped, at top level the run ends. In a `par` it ends only its own
@@ -85,7 +95,7 @@ from collections.abc import Callable, Iterable
 from itertools import pairwise
 from typing import Any
 
-from .keys import event_key
+from .keys import event_key, is_compensation, undoes
 
 CONTRACT_VERSION = 1
 MAX_SCENARIOS = 20_000
@@ -99,7 +109,8 @@ class ContractError(ValueError):
 
 # instructions (tuples, first element the opcode)
 _MSG, _CHOOSE, _JMP, _LOOP, _AGAIN, _LOOP_EXIT, _PAR, _PAR_NEXT, _PAR_EXIT = range(9)
-_CRIT, _CRIT_MAIN_END, _CRIT_POP, _HALT = range(9, 13)
+_CRIT, _CRIT_MAIN_END, _CRIT_POP, _HALT, _TAKEN = range(9, 14)
+_OPTION = 14  # (not an instruction: the open block of a saga's option while unfolding)
 # what one unfolding step ended with (a list of alternatives is a choice)
 _EMIT, _STOP, _DEAD = "emit", "stop", "dead"
 _OK, _FAIL, _LIMIT = "ok", "fail", "limit"
@@ -136,12 +147,19 @@ class _Program:
         self.lost: set[int] = set()  # static messages that reach nobody
         self.after: dict[int, str] = {}  # static message -> who else it waits for
         self.decider: dict[int, str] = {}  # an option's first instruction -> its decider
+        self.sagas: set[int] = set()  # the first instructions of the options that are sagas
+        self._static: dict[int, int] = {}  # id of a message item -> its static message
         relays = contract.get("relays", [])
         if not isinstance(relays, list) or not all(isinstance(r, str) for r in relays):
             raise ContractError(f"contract relays must be a list of participant names: "
                                 f"{relays!r:.200}")
         self.relays = frozenset(relays)
-        self._compile(_items(contract, "contract"))
+        top = _items(contract, "contract")
+        # a compensation that undoes a step of its critical's main section runs only when
+        # the run took that step (message item id -> the step's item id)
+        self._guards = {m: id(step) for m, (_, step, main) in _saga_pairs(top).items()
+                        if main} if _sagas(contract) else {}
+        self._compile(top)
         self.code = [tuple(op) for op in self.code]
 
     def _compile(self, top: list[Any]) -> None:
@@ -162,12 +180,18 @@ class _Program:
                 kind = item.get("kind")
                 if kind == "message":
                     label = self._message(item)
+                    self._static[id(item)] = len(self.msgs) - 1
                     for par in open_pars:
                         self.par_last[par[0]][label] = par[1]
+                    guard = self._guard(item, frame[2])
                     self.label_last[label] = len(code)
                     code.append([_MSG, len(self.msgs) - 1])
-                    frame[4] += 1
-                    _add_bounds(frame, {label: (1, 1)})
+                    if guard is None:
+                        frame[4] += 1
+                        _add_bounds(frame, {label: (1, 1)})
+                    else:  # skipped when its step was not taken
+                        code[guard][2] = len(code)
+                        _add_bounds(frame, {label: (0, 1)})
                     continue
                 if kind == "par_over":
                     kind = "par"
@@ -235,6 +259,17 @@ class _Program:
         self.keys.append(key[2])
         return label
 
+    def _guard(self, item: dict[Any, Any], block: dict[Any, Any] | None) -> int | None:
+        """Before a message of a saga's option that undoes (or answers what undoes) a step
+        of the main section: the instruction that skips it when the step was not taken."""
+        step = self._guards.get(id(item))
+        if step is None or step not in self._static or block is None or \
+                block["kind"] != "critical" or block["k"] == 0:
+            return None
+        block.setdefault("sagas", set()).add(block["k"])
+        self.code.append([_TAKEN, self._static[step], None])
+        return len(self.code) - 1
+
     def _end_section(self, block: dict[Any, Any], frame: list[Any], stack: list[Any],
                      open_pars: list[Any]) -> None:
         """Close one section of a block: its end code, its breaks, then the next section
@@ -245,7 +280,7 @@ class _Program:
         if kind == "alt" or (kind == "critical" and k > 0):
             end = len(code)
             block["ends"].append(end)
-            code.append([_JMP, None])
+            code.append([_CRIT_POP if k in block.get("sagas", ()) else _JMP, None])
         elif kind == "par":
             end = len(code)
             code.append([_PAR_NEXT] if k + 1 < len(block["sections"]) else [_PAR_EXIT])
@@ -285,6 +320,7 @@ class _Program:
             cost = costs[0]
         elif kind == "critical":
             head[2], head[3], head[4] = targets[1:], costs[1:], costs[0]
+            self.sagas.update(targets[k] for k in block.get("sagas", ()))
             cost = min(costs)
             spans = [*targets[1:], done]
             for at, upto in pairwise(spans):
@@ -387,8 +423,9 @@ def nest(contract: dict[Any, Any]) -> dict[Any, Any]:
     if blocks:
         raise ContractError(f"contract stream ends inside a {blocks[-1]['kind']} block")
     nested = {"version": contract["version"], "items": top}
-    if "relays" in contract:
-        nested["relays"] = contract["relays"]
+    for key in ("relays", "sagas"):
+        if key in contract:
+            nested[key] = contract[key]
     return nested
 
 
@@ -410,6 +447,186 @@ def _sections(block: dict[Any, Any]) -> list[Any]:
 def _patch(code: list[Any], jumps: list[int], target: int) -> None:
     for at in jumps:
         code[at][1] = target
+
+
+# --- sagas: which compensations undo which steps ----------------------------------------
+
+
+def undone_steps(contract: dict[Any, Any]) -> dict[int, int]:
+    """The saga rule, shared by the checker and the generators: per compensating message
+    (by line), the line of the step it undoes.
+
+    An *answer* is a message to the participant whose first message to the sender came
+    first (`Saga-->>API: Order cancelled` after `API->>Saga: Start order saga`); a *step*
+    is a message from D to another participant that is neither an answer nor a
+    compensation (`keys.is_compensation`: `Cancel flight`, `Refund payment`). In one
+    section, a *run* of compensations is a sequence of compensating messages from one
+    sender D to others, no answers, each followed by what D does not send (the reply,
+    what the receiver does before it); a message from D that is none of them, a self
+    message or a block ends it (a block that does not start with a message from D leaves
+    the run unpaired: the reply of its last compensation may be in it). Each compensation
+    undoes the latest earlier step of D to the same receiver that it can undo
+    (`keys.undoes`: the texts share a word besides the verbs), among the messages
+    directly in the sections that hold the run (before it) and, for a run directly in an
+    option of a `critical`, directly in that critical's main section. A run pairs when
+    every compensation undoes a step, no two the same one, and the diagram draws them
+    in the reverse order of their steps (a saga compensates in reverse order); any other
+    run stays as drawn."""
+    if isinstance(contract, dict) and "stream" in contract:
+        contract = nest(contract)
+    if not _sagas(contract):
+        return {}
+    return {head["line"]: step["line"]
+            for m, (head, step, _) in _saga_pairs(_items(contract, "contract")).items()
+            if id(head) == m and isinstance(head.get("line"), int)
+            and isinstance(step.get("line"), int)}
+
+
+def _saga_pairs(top: list[Any]) -> dict[int, tuple[dict[Any, Any], dict[Any, Any], bool]]:
+    """`undone_steps`, per message item (by id) of a paired run, the compensation it
+    belongs to, that compensation's step, and whether the step is in the main section of
+    the critical whose option holds the run (it runs only if the step was taken)."""
+    out: dict[int, tuple[dict[Any, Any], dict[Any, Any], bool]] = {}
+    order = 0  # steps get numbers in drawn order
+    # a frame: [items (rect flattened), next index, steps here as (number, item), the
+    # enclosing sections' steps as (outer, their steps, how many before the block),
+    # main section steps (an option's) or None, the block record or None]
+    callers = _callers(top)
+    stack: list[list[Any]] = [[_flat(top), 0, [], None, None, None]]
+    while stack:
+        frame = stack[-1]
+        items, i = frame[0], frame[1]
+        if i >= len(items):
+            stack.pop()
+            block = frame[5]
+            if block is not None:
+                if block["k"] == 0:
+                    block["main"] = frame[2]
+                block["k"] += 1
+                if block["k"] < len(block["sections"]):
+                    stack.append(_saga_frame(block, block["k"]))
+            continue
+        item = items[i]
+        frame[1] += 1
+        if not _is_message(item):
+            sections = item.get("sections") if isinstance(item, dict) else None
+            if isinstance(sections, list) and sections:
+                block = {"kind": item.get("kind"), "sections": sections, "k": 0,
+                         "main": None, "outer": (frame[3], frame[2], len(frame[2]))}
+                stack.append(_saga_frame(block, 0))
+            continue
+        sender, receiver, text = item["from"], item["to"], item["text"]
+        if sender == receiver or (receiver, sender) in callers:
+            continue  # a self message or an answer: neither a step nor a compensation
+        if not is_compensation(text):
+            frame[2].append((order, item))
+            order += 1
+            continue
+        run, k = [], i
+        while k < len(items) and _is_message(items[k]) and items[k]["from"] == sender \
+                and items[k]["to"] != sender and is_compensation(items[k]["text"]) \
+                and (items[k]["to"], sender) not in callers:
+            unit = [items[k]]
+            k += 1
+            while k < len(items) and _is_message(items[k]) and items[k]["from"] != sender:
+                unit.append(items[k])
+                k += 1
+            run.append(unit)
+        frame[1] = k
+        if k < len(items) and not _is_message(items[k]) and \
+                _first_sender(items[k]) != sender:
+            continue  # the reply of the last compensation may be in that block
+        steps: list[tuple[int, dict[Any, Any], bool]] = []
+        outer = frame[3]
+        while outer is not None:
+            outer, here, count = outer
+            steps[:0] = [(n, s, False) for n, s in here[:count]]
+        steps += [(n, s, True) for n, s in frame[4] or ()]
+        steps += [(n, s, False) for n, s in frame[2]]
+        found = [next((st for st in reversed(steps) if st[1]["from"] == sender
+                       and st[1]["to"] == unit[0]["to"]
+                       and undoes(unit[0]["text"], st[1]["text"])), None) for unit in run]
+        numbers = [st[0] for st in found if st is not None]
+        if len(numbers) < len(run) or len(set(numbers)) < len(numbers) or \
+                numbers != sorted(numbers, reverse=True):
+            continue  # not one step each, in reverse order: as drawn
+        for unit, st in zip(run, found, strict=True):
+            assert st is not None
+            for m in unit:
+                out[id(m)] = (unit[0], st[1], st[2])
+    return out
+
+
+def _sagas(contract: dict[Any, Any]) -> bool:
+    sagas = contract.get("sagas", True)
+    if not isinstance(sagas, bool):
+        raise ContractError(f"contract sagas must be true or false: {sagas!r:.200}")
+    return sagas
+
+
+def _saga_frame(block: dict[Any, Any], k: int) -> list[Any]:
+    section = block["sections"][k]
+    items = section.get("items") if isinstance(section, dict) else None
+    main = block["main"] if block["kind"] == "critical" and k > 0 else None
+    return [_flat(items if isinstance(items, list) else []), 0, [], block["outer"], main,
+            block]
+
+
+def _callers(top: list[Any]) -> set[tuple[str, str]]:
+    """(caller, callee) for each two participants whose first message, in drawn order,
+    goes from the caller to the callee (then what the callee sends back is an answer)."""
+    first: dict[frozenset[str], tuple[str, str]] = {}
+    stack = [iter(top)]
+    while stack:
+        for item in stack[-1]:
+            if _is_message(item):
+                first.setdefault(frozenset((item["from"], item["to"])),
+                                 (item["from"], item["to"]))
+            elif isinstance(item, dict) and isinstance(item.get("sections"), list):
+                stack.append(iter([x for s in item["sections"] if isinstance(s, dict)
+                                   and isinstance(s.get("items"), list) for x in s["items"]]))
+                break
+        else:
+            stack.pop()
+    return set(first.values())
+
+
+def _is_message(item: object) -> bool:
+    return isinstance(item, dict) and item.get("kind") == "message" and all(
+        isinstance(item.get(key), str) for key in ("from", "to", "text"))
+
+
+def _flat(items: list[Any]) -> list[Any]:
+    """Items with their `rect` blocks replaced by what the rects hold."""
+    out: list[Any] = []
+    stack = [iter(items)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, dict) and item.get("kind") == "rect" and \
+                    isinstance(item.get("sections"), list):
+                stack.append(iter([x for s in item["sections"] if isinstance(s, dict)
+                                   and isinstance(s.get("items"), list) for x in s["items"]]))
+                break
+            out.append(item)
+        else:
+            stack.pop()
+    return out
+
+
+def _first_sender(item: object) -> str | None:
+    """Who sends the first message of a block (None: it holds none)."""
+    stack = [iter([item])]
+    while stack:
+        for x in stack[-1]:
+            if _is_message(x):
+                return str(x["from"])  # type: ignore[index]
+            if isinstance(x, dict) and isinstance(x.get("sections"), list):
+                stack.append(iter([y for s in x["sections"] if isinstance(s, dict)
+                                   and isinstance(s.get("items"), list) for y in s["items"]]))
+                break
+        else:
+            stack.pop()
+    return None
 
 
 # --- the search -------------------------------------------------------------------------
@@ -659,10 +876,23 @@ class _Run:
                 self.ctx = top.parent
                 # an option follows only a main section that did not complete: one that
                 # sent nothing, or whose decider still waited for what it received
-                # (else the run is the main section's, as if it had been chosen)
-                timed_out = top.mode >= 0 and (self._forget_late_receipts(top)
-                                               or len(self.i_msg) == top.start)
-                self.pc = top.option if timed_out else op[1]
+                # (else the run is the main section's, as if it had been chosen); a saga
+                # undoes what a step that failed did, and a step that failed has no reply
+                saga = top.option in self.p.sagas
+                timed_out = top.mode >= 0 and (len(self.i_msg) == top.start or (
+                    not saga and self._forget_late_receipts(top)))
+                if timed_out:
+                    self._enter_option(top)
+                else:
+                    self.pc = op[1]
+            elif kind == _TAKEN:  # a compensation runs when its step was taken
+                option = self.ctx
+                while option is not None and option.kind != _OPTION:
+                    option = option.parent
+                i_msg, step = self.i_msg, op[1]
+                taken = option is None or any(i_msg[i] == step
+                                              for i in range(option.start, len(i_msg)))
+                self.pc = self.pc + 1 if taken else op[2]
             elif kind == _CRIT_POP:
                 self.ctx = self._top().parent
                 self.pc = op[1]
@@ -696,10 +926,17 @@ class _Run:
                 if top.kind == _PAR:
                     self._swap_front(_merge(top.acc, self.front[0]))
                 self.ctx = top.parent
-            self.ctx = crit.parent
-            self.pc = crit.option
             self._forget_late_receipts(crit)
+            self.ctx = crit.parent
+            self._enter_option(crit)
         return True
+
+    def _enter_option(self, crit: _Ctx) -> None:
+        """Run the option of `crit` (its main section cut short); a saga's option
+        remembers where the main section began, to tell which steps it took."""
+        self.pc = crit.option
+        if crit.option in self.p.sagas:
+            self.ctx = _Ctx(_OPTION, self.ctx, start=crit.start)
 
     def _forget_late_receipts(self, crit: _Ctx) -> bool:
         """The option of `crit` is taken: its decider acted on its own (its timer fired),

@@ -197,3 +197,34 @@ def _event_key(text: str, verbs: bool = True) -> str:
 
 
 event_key = functools.lru_cache(maxsize=65536)(_event_key)
+
+
+# --- compensations: which step a compensating message undoes (the saga rule, shared by the
+# generators and the checker: `checker.undone_steps`) ---------------------------------------
+
+COMPENSATION = re.compile(
+    r"\b(compensat\w*|cancel\w*|refund\w*|undo\w*|roll\s*back|rollback\w*|revert\w*"
+    r"|release\w*|void\w*|revers\w*|unreserve\w*)\b", re.IGNORECASE)
+"""The verbs of a message that undoes an earlier one (`Refund payment`, `Release stock`)."""
+_NOT_A_THING = frozenset({"a", "an", "the", "of", "for", "to", "on", "in", "and", "or",
+                          "with", "from", "by", "at", "it", "all"})
+
+
+def is_compensation(text: str) -> bool:
+    return bool(COMPENSATION.search(text))
+
+
+def _things(text: str) -> frozenset[str]:
+    """What a message is about: the words of its text (fields, topic and line breaks
+    left out) but the compensating verbs and filler words."""
+    return frozenset(w for w in words(_bare(text))
+                     if w not in _NOT_A_THING and not is_compensation(w))
+
+
+def undoes(compensation: str, step: str) -> bool:
+    """Can a compensating message text undo a step's (both sent by one participant to one
+    other)? They share a word besides the compensating verbs: `Refund payment` undoes
+    `Charge payment`, `Cancel flight(flightId)` undoes `Book flight(price)`; a bare
+    `ROLLBACK` undoes no one step (it closes a transaction, whatever ran in it)."""
+    return is_compensation(compensation) and not is_compensation(step) and \
+        bool(_things(compensation) & _things(step))

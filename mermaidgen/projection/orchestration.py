@@ -19,13 +19,11 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 
 from __future__ import annotations
 
-import re
-
 from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.analysis.roles import Roles
-from mermaidgen.contract.keys import strip_fields
+from mermaidgen.contract.keys import is_compensation, strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
@@ -44,9 +42,6 @@ from mermaidgen.projection.views import (
 )
 
 _ASYNC = frozenset({"-)", "--)"})
-_COMPENSATION = re.compile(
-    r"\b(compensat\w*|cancel\w*|refund\w*|undo\w*|roll\s*back|rollback\w*|revert\w*"
-    r"|release\w*|void\w*|revers\w*|unreserve\w*)\b", re.IGNORECASE)
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
@@ -59,10 +54,6 @@ RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run",
                    "timed_out", "recover", "on_startup", "on_shutdown", "call_operation",
                    "send_operation", "business_key", "compensated", "methods",
                    "add_compensation", "compensations", "respond")
-
-
-def is_compensation(text: str) -> bool:
-    return bool(_COMPENSATION.search(text))
 
 
 class _Handling:

@@ -104,6 +104,7 @@ CONTRACT: dict[str, Any] = {
             35,
         ],
     ],
+    'sagas': False,
 }
 
 # The contract as Mermaid (what this code does, message by message):

@@ -59,9 +59,13 @@ class SagaWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 11: Saga->>Inventory: Reserve stock(orderId: UUID, items: list[str])
-        ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", Message.RESERVE_STOCK, self.request_inventory_reserve_stock(ctx))
+        request_11 = self.request_inventory_reserve_stock(ctx)
+        self.add_compensation(Message.RESERVE_STOCK)  # undone by line 24, 30 if a later step fails
+        ctx.data['Inventory.reserve_stock'] = await self.call('Inventory', "reserve_stock", Message.RESERVE_STOCK, request_11)
         # line 13: Saga->>Payment: Charge payment(amount: Decimal, currency)
-        ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", Message.CHARGE_PAYMENT, self.request_payment_charge_payment(ctx))
+        request_13 = self.request_payment_charge_payment(ctx)
+        self.add_compensation(Message.CHARGE_PAYMENT)  # undone by line 22 if a later step fails
+        ctx.data['Payment.charge_payment'] = await self.call('Payment', "charge_payment", Message.CHARGE_PAYMENT, request_13)
         # line 14: alt payment captured: the reply the call got decides
         branch_1 = ("payment_captured", "payment_declined", )[ctx.data['Payment.charge_payment'].reply]
         if branch_1 == "payment_captured":  # payment captured
@@ -76,18 +80,25 @@ class SagaWorkflowBase(Workflow):
                 option_2 = self.recover_book_the_shipment(ctx, error)
                 if option_2 == "carrier_unavailable":  # carrier unavailable
                     # line 21: compensate in reverse order
-                    # line 22: Saga->>Payment: Refund payment(paymentId)
-                    ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", Message.REFUND_PAYMENT, self.request_payment_refund_payment(ctx))
-                    # line 24: Saga->>Inventory: Release stock(reservationId)
-                    ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE, self.request_inventory_release_stock(ctx))
+                    # undo the steps taken, the last one first (the steps registered with add_compensation)
+                    for step_1 in self.compensations():
+                        if step_1 == Message.CHARGE_PAYMENT:  # undoes line 13
+                            # line 22: Saga->>Payment: Refund payment(paymentId)
+                            ctx.data['Payment.refund_payment'] = await self.call('Payment', "refund_payment", Message.REFUND_PAYMENT, self.request_payment_refund_payment(ctx))
+                        elif step_1 == Message.RESERVE_STOCK:  # undoes line 11
+                            # line 24: Saga->>Inventory: Release stock(reservationId)
+                            ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_CARRIER_UNAVAILABLE, self.request_inventory_release_stock(ctx))
                     # line 26: Saga-->>API: Order cancelled(reason)
                     self.answer(Message.ORDER_CANCELLED)
                 else:
                     raise
         elif branch_1 == "payment_declined":  # payment declined
             # line 29: Payment-->>Saga: Payment declined(reason)
-            # line 30: Saga->>Inventory: Release stock(reservationId)
-            ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_PAYMENT_DECLINED, self.request_inventory_release_stock(ctx))
+            # undo the steps taken, the last one first (the steps registered with add_compensation)
+            for step_2 in self.compensations():
+                if step_2 == Message.RESERVE_STOCK:  # undoes line 11
+                    # line 30: Saga->>Inventory: Release stock(reservationId)
+                    ctx.data['Inventory.release_stock'] = await self.call('Inventory', "release_stock", Message.RELEASE_STOCK_IN_PAYMENT_DECLINED, self.request_inventory_release_stock(ctx))
             # line 32: Saga-->>API: Order rejected(reason)
             self.answer(Message.ORDER_REJECTED)
 

@@ -86,6 +86,19 @@ class Participant:
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
+        self._compensations: list[int] = []
+
+    def add_compensation(self, step: int) -> None:
+        """Register the compensation of `step` (a diagram message) that a compensating
+        section undoes if a later step fails. Registered right before the call, once its
+        request is built: a call that failed may have done its work, so it is undone too
+        (a compensation must be idempotent)."""
+        self._compensations.append(step)
+
+    def compensations(self) -> list[int]:
+        """The steps registered so far, the last one first, each once: a compensating
+        section undoes them in this order."""
+        return list(dict.fromkeys(reversed(self._compensations)))
 
     async def call(self, service: str, operation: str, message: int,
                    payload: Any) -> Result:

@@ -53,7 +53,9 @@ class OrderSagaWorkflowBase(Workflow):
 
     async def run(self, ctx: Context) -> None:
         # line 9: OS->>Stock: ReserveStock(orderId: UUID, items: list[str])
-        ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", Message.RESERVE_STOCK, self.request_stock_reserve_stock(ctx))
+        request_9 = self.request_stock_reserve_stock(ctx)
+        self.add_compensation(Message.RESERVE_STOCK)  # undone by line 20 if a later step fails
+        ctx.data['Stock.reserve_stock'] = await self.call('Stock', "reserve_stock", Message.RESERVE_STOCK, request_9)
         # line 11: OS->>Pay: ChargeCard(amount: Decimal, currency)
         ctx.data['Pay.charge_card'] = await self.call('Pay', "charge_card", Message.CHARGE_CARD, self.request_pay_charge_card(ctx))
         # line 12: alt card accepted: the reply the call got decides
@@ -67,8 +69,11 @@ class OrderSagaWorkflowBase(Workflow):
         elif branch_1 == "card_declined":  # card declined
             # line 18: Pay-->>OS: PaymentDeclined(reason)
             # line 19: compensate: give the stock back
-            # line 20: OS->>Stock: ReleaseStock(reservationId)
-            ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", Message.RELEASE_STOCK, self.request_stock_release_stock(ctx))
+            # undo the steps taken, the last one first (the steps registered with add_compensation)
+            for step_1 in self.compensations():
+                if step_1 == Message.RESERVE_STOCK:  # undoes line 9
+                    # line 20: OS->>Stock: ReleaseStock(reservationId)
+                    ctx.data['Stock.release_stock'] = await self.call('Stock', "release_stock", Message.RELEASE_STOCK, self.request_stock_release_stock(ctx))
             # line 22: OS-->>Client: OrderRejected(reason)
             self.answer(Message.ORDER_REJECTED)
 

@@ -1,18 +1,18 @@
-"""Sagas the way Temporal code writes them (the Temporal target only): each step that a
-compensation undoes registers that compensation as the workflow takes it, and a
+"""Sagas the way Temporal code writes them (both orchestration targets): each step that
+a compensation undoes registers that compensation as the workflow takes it, and a
 compensating section undoes the registered steps, the last one first.
 
-A compensating section is a run of compensating calls ("Refund payment", "Release stock":
-projection/orchestration.is_compensation) in a `critical` block's option or in any other
-section. Each compensating call undoes the latest earlier call to the same service about
-the same thing (their operations share a word besides the compensating verb: "Refund
-payment" undoes "Charge payment", "Release stock" "Reserve stock"; a bare "ROLLBACK"
-undoes no one step) that is no compensation and that every path to the section takes: a
-call before the block that holds the section (in one of its enclosing blocks), or, for an
-option of a `critical`, a call directly in that critical's main section. When every call of the run
-undoes a step of its own and the diagram draws them in the reverse order of those steps
-(the saga's convention: "compensate in reverse order"), the run becomes
+Which compensation undoes which step is the saga rule of the contract checker
+(`contract/checker.undone_steps`, run on the orchestration contract): the code and the
+contract test agree by construction. Each compensating call ("Refund payment", "Release
+stock") undoes the latest earlier call to the same service about the same thing (their
+texts share a word besides the compensating verb; a bare "ROLLBACK" undoes no one step)
+drawn directly in a section that holds it or, for an option of a `critical`, directly in
+that critical's main section; a run of compensating calls pairs when every call undoes a
+step of its own and the diagram draws them in the reverse order of those steps (the
+saga's convention: "compensate in reverse order"). Such a run becomes
 
+    request = self.request_inventory_reserve_stock(ctx)
     self.add_compensation(Message.RESERVE_STOCK)     # at the step, before its call
     ...
     for step in self.compensations():                # in the section: last registered first
@@ -22,33 +22,37 @@ undoes a step of its own and the diagram draws them in the reverse order of thos
             <Release stock>
 
 so a section undoes only the steps the run took, in the reverse order it took them. A
-step registers its compensation *before* it is called, as Temporal advises: a call that
-failed or timed out may still have done its work, so its compensation runs too
-(compensations must be idempotent). Any other run of compensating calls stays as drawn.
+step registers its compensation once its request is built, right *before* it is called,
+as Temporal advises: a call that failed or timed out may still have done its work, so its
+compensation runs too (compensations must be idempotent); a step whose request could not
+even be built was not taken. The contract checks exactly this (docs/semantics.md,
+"Sagas"). Any other run of compensating calls stays as drawn.
 
 A path run (paths.py) takes an option by failing the first step of the main section; a
 main section whose steps register compensations fails at the last of those steps
-instead (`fail_hook` on the `try`), after they all registered: the option then undoes
-them all, as the diagram draws it.
+instead (`fail_hook` on the `try`), after the others registered: the option then undoes
+them, the last one first.
 
 Ops are the flat lists of codegen/ops.py.
 """
 
 from __future__ import annotations
 
+from mermaidgen.analysis import Analysis
 from mermaidgen.codegen.literals import comment
-from mermaidgen.projection.orchestration import is_compensation
 
-_STEPS = frozenset({"call"})
+_STEPS = frozenset({"call", "send"})
 _COMPENSATING = frozenset({"call", "send"})
-_NOT_A_THING = frozenset({"a", "an", "the", "of", "for", "to", "on", "in", "and", "or",
-                          "with", "from", "by", "at", "it", "all"})
 
 
-def _things(operation: str) -> set[str]:
-    """What an operation is about: the words of its name but the compensating verbs."""
-    return {w for w in operation.lower().split("_")
-            if w and w not in _NOT_A_THING and not is_compensation(w)}
+def undone_steps(analysis: Analysis) -> dict[int, int]:
+    """Per compensating message (by line), the line of the step it undoes: the checker's
+    rule on the orchestration contract."""
+    from mermaidgen.contract import contract_of
+    from mermaidgen.contract.checker import undone_steps as rule
+    from mermaidgen.projection.contract import projected
+
+    return rule(contract_of(projected(analysis, "orchestration")))
 
 
 def _chains(ops: list[dict]) -> list[tuple[int, ...]]:
@@ -98,18 +102,18 @@ def _main_section(ops: list[dict], chain: tuple[int, ...]) -> tuple[int, tuple] 
     return None
 
 
-def _undoes(ops: list[dict], chains: list[tuple[int, ...]], c: int
+def _undoes(ops: list[dict], chains: list[tuple[int, ...]], c: int, pairs: dict[int, int]
             ) -> tuple[int, int | None] | None:
-    """The step compensating op `c` undoes: (its index, the `try` whose main section holds
-    it, or None for a step before the block)."""
+    """The step compensating op `c` undoes (`pairs`: `undone_steps`): (its index, the
+    `try` whose main section holds it, or None for a step before the block)."""
+    line = pairs.get(ops[c]["line"])
+    if line is None:
+        return None
     chain = chains[c]
     main = _main_section(ops, chain)
-    things = _things(ops[c]["operation"])
     for j in range(c - 1, -1, -1):
         op = ops[j]
-        if op["op"] not in _STEPS or op.get("compensation") or \
-                op.get("service_lit") != ops[c].get("service_lit") or \
-                not things & _things(op["operation"]):
+        if op["op"] not in _STEPS or op["line"] != line:
             continue
         if chain[:len(chains[j])] == chains[j]:
             return j, None
@@ -122,21 +126,22 @@ def _undoes(ops: list[dict], chains: list[tuple[int, ...]], c: int
     return None
 
 
-def register_compensations(ops: list[dict]) -> list[dict]:
-    """`ops` with the compensating runs that undo steps of their own rewritten as above."""
+def register_compensations(ops: list[dict], pairs: dict[int, int]) -> list[dict]:
+    """`ops` with the compensating runs that undo steps of their own (`pairs`:
+    `undone_steps`) rewritten as above."""
     chains = _chains(ops)
     undone_by: dict[int, list[int]] = {}  # step -> the lines of the calls that undo it
     runs: dict[int, tuple[list[int], list[int]]] = {}  # first op -> (run, its steps)
     fail_at: dict[int, int] = {}  # try op -> the last step of its main section undone
     for run in _runs(ops, chains):
-        found = [_undoes(ops, chains, c) for c in run]
-        pairs = [f for f in found if f is not None]
-        steps = [step for step, _ in pairs]
-        if len(pairs) < len(run) or len(set(steps)) < len(steps) or \
+        found = [_undoes(ops, chains, c, pairs) for c in run]
+        paired = [f for f in found if f is not None]
+        steps = [step for step, _ in paired]
+        if len(paired) < len(run) or len(set(steps)) < len(steps) or \
                 steps != sorted(steps, reverse=True):
             continue  # not one step each, in reverse order: stays as drawn
         runs[run[0]] = (run, steps)
-        for c, (step, main) in zip(run, pairs, strict=True):
+        for c, (step, main) in zip(run, paired, strict=True):
             undone_by.setdefault(step, []).append(ops[c]["line"])
             if main is not None:
                 fail_at[main] = max(fail_at.get(main, step), step)
@@ -145,7 +150,8 @@ def register_compensations(ops: list[dict]) -> list[dict]:
     for i, op in enumerate(ops):
         if i in undone_by:  # the step registers its compensation before its call
             lines = ", ".join(str(line) for line in undone_by[i])
-            op = dict(op, undone_by=comment(f"undone by line {lines} if a later step fails"))
+            op = dict(op, undone_by=comment(f"undone by line {lines} if a later step fails"),
+                      request_var=f"request_{op['line']}")
         if i in fail_at:  # a path run takes an option by failing its last undone step
             op = dict(op, fail_hook=ops[fail_at[i]]["hook"])
         if i in runs:
@@ -169,6 +175,8 @@ def _compensate(ops: list[dict], run: list[int], steps: list[int], var: str) -> 
         step = ops[undo[k]]
         out.append({"op": "undo_case", "indent": depth + 1, "var": var,
                     "first": k == run[0], "message": step["message"],
+                    **({"message_name": step["message_name"]} if "message_name" in step
+                       else {}),
                     "line": ops[k]["line"], "comment": comment(f"undoes line {step['line']}")})
         out += notes + [dict(ops[k], indent=depth + 2)]
         notes = []

@@ -1,0 +1,185 @@
+"""Sagas checked by the contract (issues #11 and #14): a `critical` option made of
+compensations paired with the main section's steps undoes the steps the run took, the last
+one first, and nothing else (docs/semantics.md, "Sagas").
+
+The pairing rule is `checker.undone_steps`, the one the generators use too."""
+
+from __future__ import annotations
+
+import pytest
+from test_contract_checker import ROOT, arrows, diagram
+
+from mermaidgen.contract import ContractError, contract_of
+from mermaidgen.contract.checker import check, undone_steps
+
+SAGA = """
+    critical book the trip
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+      S->>Hotels: Book hotel
+      Hotels-->>S: Hotel booked
+      S->>Flights: Book flight
+      Flights-->>S: Flight booked
+    option a booking failed
+      S->>Flights: Cancel flight
+      Flights-->>S: Flight cancelled
+      S->>Hotels: Cancel hotel
+      Hotels-->>S: Hotel cancelled
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Customer: Notify customer
+    end
+"""
+CAR = "S>Cars: Book car; Cars>S: Car booked; "
+HOTEL = "S>Hotels: Book hotel; Hotels>S: Hotel booked; "
+FLIGHT = "S>Flights: Book flight; Flights>S: Flight booked; "
+UNDO_CAR = "S>Cars: Cancel car; Cars>S: Car cancelled; "
+UNDO_HOTEL = "S>Hotels: Cancel hotel; Hotels>S: Hotel cancelled; "
+UNDO_FLIGHT = "S>Flights: Cancel flight; Flights>S: Flight cancelled; "
+NOTIFY = "S>Customer: Notify customer"
+
+# a step before the critical is taken on every path to its option: always undone
+ORDER = """
+    S->>Pay: Charge payment
+    Pay-->>S: Payment charged
+    critical ship
+      S->>Stock: Reserve stock
+      Stock-->>S: Stock reserved
+      S->>Ship: Ship order
+      Ship-->>S: Order shipped
+    option shipping failed
+      S->>Stock: Release stock
+      Stock-->>S: Stock released
+      S->>Pay: Refund payment
+      Pay-->>S: Payment refunded
+    end
+"""
+CHARGE = "S>Pay: Charge payment; Pay>S: Payment charged; "
+RESERVE = "S>Stock: Reserve stock; Stock>S: Stock reserved; "
+UNDO_STOCK = "S>Stock: Release stock; Stock>S: Stock released; "
+REFUND = "S>Pay: Refund payment; Pay>S: Payment refunded"
+
+# a bare compensation undoes no one step: the run stays as drawn, whole
+BARE = """
+    critical book the trip
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+      S->>Hotels: Book hotel
+      Hotels-->>S: Hotel booked
+    option a booking failed
+      S->>Hotels: Cancel hotel
+      Hotels-->>S: Hotel cancelled
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Ledger: ROLLBACK
+    end
+"""
+# drawn in the order the steps were taken, not reversed: no saga, as drawn
+UNORDERED = """
+    critical book the trip
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+      S->>Hotels: Book hotel
+      Hotels-->>S: Hotel booked
+    option a booking failed
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Hotels: Cancel hotel
+      Hotels-->>S: Hotel cancelled
+    end
+"""
+
+CASES = [
+    (SAGA, CAR + HOTEL + FLIGHT, True, "all-steps-succeed"),
+    # a step counts as taken once its request was sent, answered or not (the code
+    # registers its compensation right before the call: the call may have done its work)
+    (SAGA, CAR + "S>Hotels: Book hotel; " + UNDO_HOTEL + UNDO_CAR + NOTIFY, True,
+     "fails-at-step-2-after-its-request"),
+    (SAGA, CAR + UNDO_CAR + NOTIFY, True, "fails-at-step-2-before-its-request"),
+    (SAGA, CAR + HOTEL + "S>Flights: Book flight; " + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR
+     + NOTIFY, True, "fails-at-step-3-after-its-request"),
+    (SAGA, CAR + HOTEL + UNDO_HOTEL + UNDO_CAR + NOTIFY, True,
+     "fails-at-step-3-before-its-request"),
+    (SAGA, "S>Cars: Book car; " + UNDO_CAR + NOTIFY, True, "fails-at-step-1-after-its-request"),
+    (SAGA, NOTIFY, True, "fails-at-step-1-before-its-request"),
+    # the late reply of a step that failed is no reply the workflow acts on
+    (SAGA, "S>Cars: Book car; " + UNDO_CAR + "Cars>S: Car booked; " + NOTIFY, False,
+     "late-reply-of-the-failed-step"),
+    (SAGA, CAR + UNDO_HOTEL + UNDO_CAR + NOTIFY, False, "undoes-a-step-not-taken"),
+    (SAGA, CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY, False,
+     "undoes-every-step-as-drawn-after-a-prefix"),
+    (SAGA, CAR + "S>Hotels: Book hotel; " + UNDO_CAR + UNDO_HOTEL + NOTIFY, False,
+     "undoes-in-the-wrong-order"),
+    (SAGA, CAR + "S>Hotels: Book hotel; " + UNDO_HOTEL + NOTIFY, False,
+     "skips-a-needed-undo"),
+    (SAGA, CAR + "S>Hotels: Book hotel; " + UNDO_HOTEL + UNDO_CAR, False,
+     "skips-the-unpaired-message"),
+    (SAGA, CAR + HOTEL + FLIGHT + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY, False,
+     "compensates-after-full-success"),
+    (SAGA, CAR + HOTEL + FLIGHT + NOTIFY, False, "notifies-after-full-success"),
+    (ORDER, CHARGE + RESERVE + "S>Ship: Ship order; " + UNDO_STOCK + REFUND, True,
+     "order-fails-at-shipping"),
+    (ORDER, CHARGE + REFUND, True, "order-fails-before-reserving: the charge is undone"),
+    (ORDER, CHARGE + "S>Stock: Reserve stock; " + UNDO_STOCK + REFUND, True,
+     "order-fails-at-reserving"),
+    (ORDER, CHARGE + RESERVE + REFUND, False, "order-keeps-the-stock"),
+    (ORDER, CHARGE + UNDO_STOCK + REFUND, False, "order-releases-stock-never-reserved"),
+    (ORDER, CHARGE + "S>Stock: Reserve stock; " + UNDO_STOCK, False, "order-keeps-the-money"),
+    (BARE, "S>Cars: Book car; " + UNDO_HOTEL + UNDO_CAR + "S>Ledger: ROLLBACK", True,
+     "bare-rollback-the-option-as-drawn"),
+    (BARE, "S>Cars: Book car; " + UNDO_CAR + "S>Ledger: ROLLBACK", False,
+     "bare-rollback-no-step-skipped"),
+    (UNORDERED, "S>Cars: Book car; " + UNDO_CAR + UNDO_HOTEL, True,
+     "unordered-the-option-as-drawn"),
+    (UNORDERED, "S>Cars: Book car; " + UNDO_CAR, False, "unordered-no-step-skipped"),
+]
+
+
+@pytest.mark.parametrize(("body", "trace", "ok"),
+                         [pytest.param(b, t, ok, id=name) for b, t, ok, name in CASES])
+def test_a_saga_option_undoes_the_steps_taken_last_first(body: str, trace: str,
+                                                         ok: bool) -> None:
+    verdict = check(contract_of(diagram(body)), arrows(trace))
+    assert verdict["ok"] is ok, verdict["explanation"]
+
+
+def test_a_skipped_undo_is_explained() -> None:
+    verdict = check(contract_of(diagram(SAGA)),
+                    arrows(CAR + "S>Hotels: Book hotel; " + UNDO_HOTEL + NOTIFY))
+    assert verdict["missing"] == [{"from": "S", "to": "Cars", "text": "Cancel car",
+                                   "line": 14},
+                                  {"from": "Cars", "to": "S", "text": "Car cancelled",
+                                   "line": 15}], verdict["explanation"]
+
+
+def test_the_pairing_rule_names_each_compensation_and_the_step_it_undoes() -> None:
+    assert undone_steps(contract_of(diagram(SAGA))) == {10: 7, 12: 5, 14: 3}
+    assert undone_steps(contract_of(diagram(ORDER))) == {10: 5, 12: 2}
+    assert undone_steps(contract_of(diagram(BARE))) == {}
+    assert undone_steps(contract_of(diagram(UNORDERED))) == {}
+    # the same from the flat stream form of the contract
+    assert undone_steps(contract_of(diagram(SAGA), stream=True)) == {10: 7, 12: 5, 14: 3}
+
+
+def test_an_answer_to_the_caller_is_neither_a_step_nor_a_compensation() -> None:
+    """order-saga: `Saga-->>API: Order cancelled(reason)` answers the API that started
+    the saga (its first message to the saga came first): it ends the run of
+    compensations, and the option's refund and release still undo the charge and the
+    reservation drawn before the block."""
+    from mermaidgen import parse_file
+
+    sample = parse_file(ROOT / "samples" / "order-saga.mmd")[0]  # (one diagram in it)
+    assert undone_steps(contract_of(sample)) == {22: 13, 24: 11, 30: 11}
+
+
+def test_the_choreography_mode_checks_the_option_as_drawn() -> None:
+    """`"sagas": false` (the choreography style's contracts): the option runs whole after
+    any prefix, as conformance.md's plain rule says, and nothing is paired."""
+    contract = contract_of(diagram(SAGA), sagas=False)
+    assert undone_steps(contract) == {}
+    assert not check(contract, arrows(CAR + UNDO_CAR + NOTIFY))["ok"]
+    assert check(contract, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
+    streamed = contract_of(diagram(SAGA), sagas=False, stream=True)
+    assert check(streamed, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
+    with pytest.raises(ContractError, match="sagas"):
+        check(dict(contract, sagas="no"), [])
