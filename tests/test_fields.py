@@ -51,6 +51,43 @@ def test_event_keys_are_the_keys_of_the_text_without_fields(with_fields, without
     assert event_key(with_fields, False) == event_key(without, False)
 
 
+@pytest.mark.parametrize(("text", "hop", "bare", "fields"), [
+    # fields, then the topic the event travels on (docs/notation.md: a topic is written
+    # last); before, the fields stayed in the event's name and the event carried none
+    ("CheckOrder {orderId: UUID} (checks.v1)", False, "CheckOrder (checks.v1)",
+     (("orderId", "UUID"),)),
+    ("CheckOrder(orderId, amount: Decimal) (topic: checks)", False,
+     "CheckOrder (topic: checks)", (("orderId", None), ("amount", "Decimal"))),
+    ("CheckOrder {orderId} (checks)", True, "CheckOrder (checks)", (("orderId", None),)),
+    ("Publish CheckOrder {orderId} to checks.v1", True, "Publish CheckOrder to checks.v1",
+     (("orderId", None),)),
+    # off a broker hop, `to customer` names no topic, and `(checks)` is a field
+    ("Email invoice {total} to customer", False, "Email invoice {total} to customer", None),
+    ("Pay(amount) (orders)", False, "Pay(amount)", (("orders", None),)),
+    # a call's argument before a topic stays the call's
+    ("findById(42) (reads.v1)", False, "findById(42) (reads.v1)", None),
+])
+def test_fields_may_stand_before_a_topic(text, hop, bare, fields) -> None:
+    assert split_fields(text, hop) == (bare, fields)
+
+
+def test_an_event_with_fields_and_a_topic_is_named_and_routed_by_both() -> None:
+    analysis = analyse(mermaidgen.parse(
+        "sequenceDiagram\n    participant Orders\n    participant NATS@{ \"type\": \"queue\" }\n"
+        "    participant Fraud\n"
+        "    Orders-)NATS: CheckOrder {orderId: UUID, amount: Decimal} (checks.v1)\n"
+        "    NATS-)Fraud: CheckOrder\n"
+        "    Fraud-)NATS: Publish FraudCleared {orderId: UUID} to fraud.v1\n"
+        "    NATS-)Orders: FraudCleared\n"))
+    events = {e.class_name: e for e in analysis.events}
+    assert set(events) == {"CheckOrder", "FraudCleared"}
+    assert events["CheckOrder"].topic == "checks.v1"
+    assert [(f.name, f.type) for f in events["CheckOrder"].fields] == [
+        ("orderId", "UUID"), ("amount", "Decimal")]
+    assert events["FraudCleared"].topic == "fraud.v1"
+    assert [f.name for f in events["FraudCleared"].fields] == ["orderId"]
+
+
 @pytest.mark.parametrize(("written", "generated", "known"), [
     (None, "str", True), ("Decimal", "Decimal", True), ("decimal", "Decimal", True),
     ("integer", "int", True), ("UUID", "UUID", True), ("timestamp", "datetime", True),

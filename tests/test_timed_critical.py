@@ -28,9 +28,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE = PROJECT / "samples" / "courier-pickup-deadline.mmd"
 
 PACK = "Shop -> Shop  Pack parcel"
-BOOK = "Shop -> Courier  Book pickup"
-BOOKED = "Courier -> Shop  Pickup booked"
-PICKUP_TIME = "Shop -> Mail  Send pickup time"
+BOOK = "Shop -> Courier  Book pickup(parcelId, address)"
+BOOKED = "Courier -> Shop  Pickup booked(pickupTime: datetime)"
+PICKUP_TIME = "Shop -> Mail  Send pickup time(pickupTime: datetime)"
 DELAY = "Shop -> Mail  Send delay notice"
 
 

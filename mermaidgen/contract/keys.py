@@ -65,7 +65,8 @@ def split_fields(text: str, hop: bool = False) -> tuple[str, Fields | None]:
     On a broker `hop` (to or from a broker) a plain name after a blank is a topic too, as
     it always was (`Orders->>Kafka: OrderPlaced (orders)`)."""
     if not text.rstrip().endswith((")", "}")):
-        return text, None
+        routed = ROUTED.search(text) if hop else None
+        return (text, None) if routed is None else _before_topic(text, routed.start())
     found = FIELD_GROUP.search(text)
     if found is None:
         return text, None
@@ -76,7 +77,7 @@ def split_fields(text: str, hop: bool = False) -> tuple[str, Fields | None]:
     if found.group(1) is not None and head[-1:].isspace():
         token = inner.strip()
         if TOPIC.fullmatch(f"({token})") and (hop or not token.isidentifier()):
-            return text, None
+            return _before_topic(text, found.start())
     fields: list[tuple[str, str | None]] = []
     for item in inner.split(",") if inner.strip() else ():
         name, colon, kind = item.partition(":")
@@ -85,6 +86,19 @@ def split_fields(text: str, hop: bool = False) -> tuple[str, Fields | None]:
             return text, None
         fields.append((name, kind if colon else None))
     return head.rstrip(), tuple(fields)
+
+
+def _before_topic(text: str, start: int) -> tuple[str, Fields | None]:
+    """`text` whose topic begins at `start`, with the fields written just before the topic
+    split off: a topic is written last (`CheckOrder {orderId} (checks.v1)`, `Publish
+    CheckOrder {orderId} to checks`)."""
+    head = text[:start].rstrip()
+    if not head.endswith((")", "}")):
+        return text, None
+    bare, fields = split_fields(head)
+    if fields is None:
+        return text, None
+    return f"{bare} {text[start:].strip()}", fields
 
 
 def strip_fields(text: str, hop: bool = False) -> str:
