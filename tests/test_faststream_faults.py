@@ -661,8 +661,15 @@ asyncio.run(main())
 def test_a_join_with_a_duplicate_branch_event_waits_for_the_real_one(
         broker: str, tmp_path: Path, faststream_python: Path) -> None:
     """parallel-fulfilment's three-way `par` join at Workflow: InvoiceIssued is published
-    twice (a producer retrying) while the packing path is still a second away. The join
-    releases BookPickup once, after ParcelPacked, and the run conforms."""
+    twice (a producer retrying) while the packing path is still a second away. Workflow
+    handles it once, the join releases BookPickup once, after ParcelPacked, and the run
+    conforms. All services run in this one process (`flow.run(real=True)`), which hands
+    deliveries to handlers in the order they were published (runtime's `turn`): what this
+    shows is that the duplicate never reaches the join twice (JetStream's dedupe on NATS,
+    the idempotency guard elsewhere; with the guard off, Workflow's hook ran twice), not
+    the order of arrivals between processes (the load benchmark's replicas show that,
+    without duplicates; the stores' own counting of a duplicate member is the shared-store
+    test above)."""
     if not _up(broker):
         pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}")
     package = f"joins_{uuid.uuid4().hex[:8]}"
