@@ -11,6 +11,8 @@ own process (tests/fault_driver.py) and printed.
   flow conforms and every effect happens once;
 * the initiator started before any service: no error, and the flow completes once the
   services start;
+* a `par` join with one path's event published twice while another path is slow: the
+  join's successor runs once, after the slow path;
 * a service process killed with SIGKILL mid-event (it has published what follows, the
   event it handles is not acknowledged), then restarted: the flow completes and every
   effect happens once. Here the services run as a deployment runs them, one process per
@@ -596,3 +598,93 @@ def test_a_hand_written_publisher_on_the_drawn_topic_reaches_the_generated_consu
     print(f"{broker}: a hand-written OrderPlaced on orders.v1{kept} handled by Billing in "
           f"{took:.2f} s")
     assert _effects(effects)["billing"] == 1, log
+
+
+JOIN_DRIVER = '''
+import asyncio, importlib, json, sys, time
+
+PACKAGE = sys.argv[1]
+flow = importlib.import_module(f"{PACKAGE}._generated.flow")
+transport = importlib.import_module(f"{PACKAGE}._generated.transport")
+checker = importlib.import_module(f"{PACKAGE}._generated.checker")
+diagram = importlib.import_module(f"{PACKAGE}._generated.diagram")
+seen = []  # (hook, monotonic time)
+
+
+def user(module):
+    found = importlib.import_module(f"{PACKAGE}.services.{module}")
+    return next(v for k, v in vars(found).items() if isinstance(v, type) and k.lower() == module)
+
+
+def recording(name, pause=0.0):
+    async def hook(self, ctx):
+        await asyncio.sleep(pause)
+        seen.append((name, time.monotonic()))
+    return hook
+
+
+# the packing path is slow; InvoiceIssued, another path into the join, goes out twice
+user("warehouse").on_pack_parcel = recording("pack_parcel", pause=1.0)
+user("workflow").on_parcel_packed = recording("parcel_packed")
+user("workflow").on_invoice_issued = recording("invoice_issued")
+user("carrier").on_book_pickup = recording("book_pickup")
+send = transport.publish
+twice = 0
+
+
+async def publish(publisher, event, **kwargs):
+    global twice
+    await send(publisher, event, **kwargs)
+    if type(event).__name__ == "InvoiceIssued":
+        await send(publisher, event, **kwargs)
+        twice += 1
+transport.publish = publish
+
+
+async def main():
+    trace = await flow.run(real=True, limit=30)
+    await asyncio.sleep(0.5)  # a late duplicate would show by now
+    when = {}
+    for name, at in seen:
+        when.setdefault(name, []).append(at)
+    print(json.dumps({"conforms": checker.check(diagram.CONTRACT, trace.arrows())["ok"],
+                      "twice": twice, "counts": {k: len(v) for k, v in when.items()},
+                      "pickup_after_packed": round(min(when["book_pickup"]) -
+                                                   min(when["parcel_packed"]), 3)}))
+
+asyncio.run(main())
+'''
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_join_with_a_duplicate_branch_event_waits_for_the_real_one(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    """parallel-fulfilment's three-way `par` join at Workflow: InvoiceIssued is published
+    twice (a producer retrying) while the packing path is still a second away. Workflow
+    handles it once, the join releases BookPickup once, after ParcelPacked, and the run
+    conforms. All services run in this one process (`flow.run(real=True)`), which hands
+    deliveries to handlers in the order they were published (runtime's `turn`): what this
+    shows is that the duplicate never reaches the join twice (JetStream's dedupe on NATS,
+    the idempotency guard elsewhere; with the guard off, Workflow's hook ran twice), not
+    the order of arrivals between processes (the load benchmark's replicas show that,
+    without duplicates; the stores' own counting of a duplicate member is the shared-store
+    test above)."""
+    if not _up(broker):
+        pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}")
+    package = f"joins_{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out, broker, package=package)
+    (out / ".env").write_text(f"MERMAIDGEN_CHANNEL_PREFIX={package}.\n", encoding="utf-8")
+    (out / "join_driver.py").write_text(JOIN_DRIVER, encoding="utf-8")
+    done = run_python(faststream_python, ["join_driver.py", package], out, timeout=120,
+                      MERMAIDGEN_BROKER_URL=URLS[broker], PYTHONPATH=str(out))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stdout + done.stderr
+    result = json.loads(lines[-1])
+    print(f"{broker} join with a duplicate: {json.dumps(result)}")
+    assert result["twice"] == 1, result
+    assert result["conforms"], result
+    assert result["counts"] == {"pack_parcel": 1, "parcel_packed": 1, "invoice_issued": 1,
+                                "book_pickup": 1}, result
+    assert result["pickup_after_packed"] >= 0, result

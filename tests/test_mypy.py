@@ -264,7 +264,7 @@ def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
 
 
 TEMPORAL_SAMPLES = ("order-saga", "saga-reply-decides", "checkout", "parallel-fulfilment",
-                    "retries")
+                    "retries", "nested-calls")
 
 
 @pytest.fixture(scope="module")
@@ -342,3 +342,41 @@ def test_generated_temporal_packages_pass_mypy_strict(name: str,
                                                      checked_temporal: Checked) -> None:
     errors = checked_temporal.errors(name)
     assert errors is None, errors
+
+
+NESTED_CALLER = """
+from temporalio.client import Client
+
+from ._generated import messages, workflows
+
+
+async def product_name(client: Client) -> {returns}:
+    \"\"\"Catalog.get_product_42, an operation that makes calls of its own, run as the
+    workflow it is: its request class in, its result class out.\"\"\"
+    result = await client.execute_workflow(
+        workflows.CatalogGetProduct42Operation.run, messages.GetProduct42(productId=42),
+        id="product-42", task_queue="product_page_through_the_api.catalog")
+    return result.payload.name
+"""
+
+
+@pytest.mark.engine
+def test_an_operation_that_makes_calls_is_typed_for_mypy(
+        tmp_path: Path, mypy_caches: Path, temporal_python: Path) -> None:
+    """Its workflow takes the request class (a Call before) and returns the result class,
+    whose payload is the reply's class: mypy knows `.payload.name` is a str."""
+    from test_temporal_activities import nested_with_fields
+
+    source = tmp_path / "nested-calls.mmd"
+    source.write_text(nested_with_fields(), encoding="utf-8")
+    out = tmp_path / "out"
+    package = _generate(source, out, "orchestration", "temporal")
+    caller = out / package / "caller.py"
+    caller.write_text(NESTED_CALLER.format(returns="str"), encoding="utf-8")
+    status, log = _mypy(mypy_caches, out, package, python=temporal_python)
+    assert status == 0, log
+    caller.write_text(NESTED_CALLER.format(returns="int"), encoding="utf-8")
+    status, log = _mypy(mypy_caches, out, package, python=temporal_python)
+    assert status == 1, log
+    assert 'caller.py:13: error: Incompatible return value type (got "str", expected ' \
+        '"int")' in log, log

@@ -171,3 +171,76 @@ def test_on_startup_in_your_class_is_not_reported_as_a_stale_hook(tmp_path: Path
           "    def reply_gone(self, ctx):\n        return None\n")
     stale = stale_hooks(generation, tmp_path)
     assert len(stale) == 1 and "Payment.reply_gone" in stale[0], stale
+
+
+NESTED = PROJECT / "samples" / "nested-calls.mmd"
+NESTED_FIELDS = {
+    "GW->>+Catalog: Get product 42\n": "GW->>+Catalog: Get product 42(productId: int)\n",
+    "Catalog-->>-GW: Product\n": "Catalog-->>-GW: Product(name)\n"}
+"""nested-calls with a field in the request and in the reply of Catalog.get_product_42,
+an operation that makes calls of its own (so it runs as a workflow)."""
+
+
+def nested_with_fields() -> str:
+    text = NESTED.read_text(encoding="utf-8")
+    for plain, with_fields in NESTED_FIELDS.items():
+        assert plain in text
+        text = text.replace(plain, with_fields)
+    return text
+
+
+NESTED_RECORDED_BEFORE = PROJECT / "tests" / "fixtures" / "temporal" / \
+    "nested-calls-before-typed-operations"
+"""The histories of one run of nested_with_fields(), recorded with the code generated
+before operations that make calls were typed (commit 17ae6c7: their workflow took and
+returned the untyped Call and Result, their activity answered a `finish` Call): the
+orchestrator's (it started both operations' workflows) and each operation's workflow
+(Catalog's: three activities, then its answering activity)."""
+
+
+@pytest.mark.engine
+def test_operations_that_make_calls_are_typed_and_older_histories_replay(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """Catalog.get_product_42 makes calls of its own: its workflow takes its request class
+    and returns its result class, as its answering activity does (given what the calls
+    returned); the caller gets the typed result. The project's own tests pass (its
+    contract, mocked activities), and the histories recorded before, whose inputs were
+    Calls and results dicts, replay: the orchestrator's and both operations' own."""
+    generate(NESTED, tmp_path, text=nested_with_fields())
+    generated = tmp_path / "product_page_through_the_api" / "_generated"
+    workflows = (generated / "workflows.py").read_text(encoding="utf-8")
+    assert ("async def run(self, request: messages.GetProduct42) -> "
+            "messages.GetProduct42Result:") in workflows
+    assert "Call) -> Result" not in workflows
+    activities = (generated / "activities.py").read_text(encoding="utf-8")
+    assert ("async def get_product_42(self, request: messages.GetProduct42, results: "
+            "list[Result]) -> messages.GetProduct42Result:") in activities
+    assert "perform(\"get_product_42\", call" not in activities
+    messages = (generated / "messages.py").read_text(encoding="utf-8")
+    assert "class GetReviewsOfProduct42Result:" in messages
+    wiring = (generated / "wiring.py").read_text(encoding="utf-8")
+    assert ("self.request_catalog_get_product_42(ctx), messages.GetProduct42Result)"
+            in wiring)
+    # the reply hook reads the typed request; the caller checks the typed result
+    _edit(tmp_path / "product_page_through_the_api" / "services" / "catalog.py", "    pass\n",
+          "    def reply_get_product_42(self, ctx):\n"
+          "        return wiring.Result(0, wiring.messages.Product(\n"
+          "            name=f\"lamp-{ctx.message.payload.productId}\"))\n")
+    _edit(tmp_path / "product_page_through_the_api" / "workflow.py", "    pass\n",
+          "    def request_catalog_get_product_42(self, ctx):\n"
+          "        return wiring.messages.GetProduct42(productId=42)\n\n"
+          "    def request_reviews_get_reviews_of_product_42(self, ctx):\n"
+          "        product = ctx.data['Catalog.get_product_42']\n"
+          "        assert isinstance(product, wiring.messages.GetProduct42Result), product\n"
+          "        assert isinstance(product.payload, wiring.messages.Product), product\n"
+          "        assert product.payload.name in ('lamp-42', ''), product  # '': mocked\n"
+          "        return wiring.messages.GetReviewsOfProduct42()\n")
+    histories = tmp_path / "tests" / "histories"
+    histories.mkdir()
+    for recorded in sorted(NESTED_RECORDED_BEFORE.glob("*.json")):
+        shutil.copy(recorded, histories / recorded.name)
+    tests = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:randomly", "-rA",
+                       "tests/"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert tests.stdout.count("PASSED tests/test_replay.py") == 3, tests.stdout
+    assert "PASSED tests/test_contract.py" in tests.stdout, tests.stdout

@@ -174,17 +174,17 @@ def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
 
 
 def _result_classes(ctx: dict) -> None:
-    """What each operation's activity returns (messages.py): the reply its hook picked and
-    that reply's class (`ChargeCardResult`), named beside the message classes. An
-    operation that runs as a workflow keeps the untyped `Result` (its activity answers a
-    `finish` call, runtime.Service.operate)."""
+    """What each operation returns (messages.py): the reply its hook picked and that
+    reply's class (`ChargeCardResult`), named beside the message classes. An operation
+    that runs as a workflow (it makes calls of its own) returns it from its workflow and
+    from the activity that answers once those calls are made (runtime.Service.operate)."""
     names = NameTable(RESERVED_CLASS_NAMES + ("Message", "ClassVar")
                       + tuple(c["class_name"] for c in ctx["message_classes"]))
     classes = []
     for s in ctx["services"]:
         for op in s["operations"]:
             op["result_class"] = None
-            if op["flow"] or op["request_class"] is None:
+            if op["request_class"] is None:
                 continue
             op["result_class"] = names.name(("result", s["id_lit"], op["name"]),
                                             pascal(op["name"], "Operation") + "Result")
@@ -218,27 +218,38 @@ def _activity_classes(ctx: dict) -> None:
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
     ctx["activity_classes"] = classes
-    # what activities.py takes from runtime.py: the Call envelope for steps and for the
-    # operations that run as workflows (their activity answers a `finish` call)
+    # what activities.py takes from runtime.py: the Call envelope for steps and for an
+    # operation with no request class; Result for what an operation that runs as a
+    # workflow is handed (what its own calls returned)
     untyped = any(p["activity_steps"] or any(op["result_class"] is None
                                              for op in p["activity_operations"])
                   for p in classes)
+    flows = any(op["flow"] for p in classes for op in p["activity_operations"])
     ctx["activities_imports"] = sorted(
-        (["Call", "Result"] if untyped else [])
+        (["Call", "Result"] if untyped else ["Result"] if flows else [])
         + (["Participant"] if any(not p["is_service"] for p in classes) else [])
         + (["Service"] if any(p["is_service"] for p in classes) else []))
     methods = {(s["id_lit"], op["name"]): f"activities.{s['activities_class']}.{op['name']}"
                for s in services for op in s["activity_operations"] if not op["flow"]}
+    # an operation that runs as a workflow answers with its result class too
+    flow_results = {(s["id_lit"], op["name"]): f"messages.{op['result_class']}"
+                    for s in services for op in s["operations"]
+                    if op["flow"] and op["result_class"]}
 
     def place(ops: list[dict], owner: dict) -> None:
         for op in ops:
             if op["op"] in ("call", "send"):
                 op["method"] = methods.get((op["service_lit"], op["operation"]))
+                op["result_type"] = flow_results.get((op["service_lit"], op["operation"]),
+                                                     "Result")
             elif op["op"] == "step":
                 op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
             # wiring.py imports the activities module only when its code names a method
             # (a diagram whose operations all run as workflows names none)
             ctx["wiring"]["activities"] |= bool(op.get("method"))
+            # and Result when a call of a participant that runs nothing answers with it
+            ctx["wiring"]["result"] |= (op["op"] == "call" and not op.get("method")
+                                        and op.get("result_type") == "Result")
 
     ctx["wiring"]["activities"] = False
     place(w["ops"], w)
