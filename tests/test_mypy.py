@@ -351,10 +351,10 @@ from ._generated import messages, workflows
 
 
 async def product_name(client: Client) -> {returns}:
-    \"\"\"Catalog.get_product_42, an operation that makes calls of its own, run as the
+    \"\"\"Catalog.get_product, an operation that makes calls of its own, run as the
     workflow it is: its request class in, its result class out.\"\"\"
     result = await client.execute_workflow(
-        workflows.CatalogGetProduct42Operation.run, messages.GetProduct42(productId=42),
+        workflows.CatalogGetProductOperation.run, messages.GetProduct(productId=42),
         id="product-42", task_queue="product_page_through_the_api.catalog")
     return result.payload.name
 """
@@ -365,12 +365,9 @@ def test_an_operation_that_makes_calls_is_typed_for_mypy(
         tmp_path: Path, mypy_caches: Path, temporal_python: Path) -> None:
     """Its workflow takes the request class (a Call before) and returns the result class,
     whose payload is the reply's class: mypy knows `.payload.name` is a str."""
-    from test_temporal_activities import nested_with_fields
-
-    source = tmp_path / "nested-calls.mmd"
-    source.write_text(nested_with_fields(), encoding="utf-8")
     out = tmp_path / "out"
-    package = _generate(source, out, "orchestration", "temporal")
+    package = _generate(PROJECT / "samples" / "nested-calls.mmd", out, "orchestration",
+                        "temporal")
     caller = out / package / "caller.py"
     caller.write_text(NESTED_CALLER.format(returns="str"), encoding="utf-8")
     status, log = _mypy(mypy_caches, out, package, python=temporal_python)
