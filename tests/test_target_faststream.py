@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,8 @@ def cases(brokers: tuple[str, ...], real: bool = False) -> list:
 # Redis' matrix is test_target_faststream_redis.py's: a file of its own, which
 # pytest-xdist's `--dist loadfile` runs beside this one
 HERE = ("nats", "kafka", "rabbit")
+PARALLEL = 3
+"""How many of a broker's projects run at once, each in a runner of its own."""
 
 
 def generate(path: Path, out: Path, broker: str, text: str | None = None,
@@ -162,17 +165,27 @@ def _results(path: Path, broker: str, tmp_path_factory, python: Path
                 failed[out] = f"generation failed: {error!r}"
         problems = lint_many([out for out in outs.values() if out not in failed]) | failed
         _PROJECTS[broker] = {key: (out, problems[out]) for key, out in outs.items()}
-    out, problems = _PROJECTS[broker][str(path)]
-    key = (str(path), broker)
-    if key not in _RESULTS:
+        # every project of the broker run now, PARALLEL at a time (each thread has a
+        # runner of its own): a run mostly waits (the server's round trips, the runner's
+        # pytest), so runs that overlap finish sooner for the same CPU time
         real = "1" if server_up(broker) else None
-        # topics a diagram writes are used as drawn, and samples share some (orders.v1):
-        # under a prefix, runs in parallel on one server do not meet each other's events
-        # (nor the streams of builds that kept a flow in one stream, `<package>.>`: no
-        # package name has a `-`)
-        _RESULTS[key] = _pytest(python, out, real, URLS.get(broker) if real else None,
-                                prefix=f"mermaidgen-test.{_PACKAGES[out]}.")
-    return problems, *_RESULTS[key]
+
+        def one(key: str) -> tuple[dict[str, str], str]:
+            out = _PROJECTS[broker][key][0]
+            if out not in _PACKAGES:  # its generation failed: nothing to run
+                return {}, ""
+            # topics a diagram writes are used as drawn, and samples share some
+            # (orders.v1): under a prefix, runs in parallel on one server do not meet each
+            # other's events (nor the streams of builds that kept a flow in one stream,
+            # `<package>.>`: no package name has a `-`)
+            return _pytest(python, out, real, URLS.get(broker) if real else None,
+                           prefix=f"mermaidgen-test.{_PACKAGES[out]}.")
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            for key, result in zip(outs, pool.map(one, outs), strict=True):
+                _RESULTS[(key, broker)] = result
+    out, problems = _PROJECTS[broker][str(path)]
+    return problems, *_RESULTS[(str(path), broker)]
 
 
 def check_in_memory(path: Path, broker: str, tmp_path_factory, python: Path) -> None:

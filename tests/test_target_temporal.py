@@ -49,7 +49,7 @@ STALE_TEST = "test_user_code_only_customises_what_the_diagram_still_has"
 NOWHERE = "/nonexistent/temporal"  # a binary path that makes a generated test skip
 NO_HISTORIES = "test_a_recorded_history_replays[none]"
 """The replay test skips, saying so, in a project that has recorded no history yet."""
-PARALLEL = 2  # runs that wait on the servers overlap; each thread has a runner of its own
+PARALLEL = 4  # runs that wait on the servers overlap; each thread has a runner of its own
 
 
 def _sources() -> list[Path]:
