@@ -52,10 +52,10 @@ def test_a_traced_temporal_project_verifies_with_no_configuration(
     """The same for the Temporal target (`TEMPORAL_TRACING=1`, Temporal's own
     TracingInterceptor): each participant's spans under its id, the caller chain before
     the workflow and the workflow's answers as spans that name their diagram line, an
-    operation's own workflow as the call and its last activity as the reply. Its runs in
-    the time-skipping test server (the main path, every path, the mocked activities) are
-    one trace each; the failed attempts of an activity (the paths that compensate) are
-    one call without a reply."""
+    operation's own workflow as the call and its last activity as the reply, the
+    workflow's receipt of each reply as a span that names it. Each run (the main path and
+    every path in the time-skipping test server, the mocked activities, the run on a
+    server) is one trace."""
     diagram = ROOT / "samples" / f"{sample}.mmd"
     out = tmp_path / "project"
     made = cli("generate", diagram, "--target", "temporal", "-o", out)
