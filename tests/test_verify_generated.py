@@ -46,14 +46,16 @@ def test_a_traced_faststream_project_verifies_with_no_configuration(
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("sample", ["order-saga", "checkout"])
+@pytest.mark.parametrize("sample", ["order-saga", "checkout", "payment-alternatives"])
 def test_a_traced_temporal_project_verifies_with_no_configuration(
         temporal_python, tmp_path, cli, sample):
     """The same for the Temporal target (`TEMPORAL_TRACING=1`, Temporal's own
     TracingInterceptor): each participant's spans under its id, the caller chain before
     the workflow and the workflow's answers as spans that name their diagram line, an
     operation's own workflow as the call and its last activity as the reply, the
-    workflow's receipt of each reply as a span that names it. Each run (the main path and
+    workflow's receipt of each reply as a span that names it, a start and a signal by the
+    client in its sender's name, naming its line (payment-alternatives: the shopper's
+    `Challenge completed` is a signal). Each run (the main path and
     every path in the time-skipping test server, the mocked activities, the run on a
     server) is one trace."""
     diagram = ROOT / "samples" / f"{sample}.mmd"

@@ -148,6 +148,11 @@ def _names(spans: Iterable[Span | None]) -> tuple[list[str], list[str]]:
             names.append(rpc)
         if s.name:
             names.append(s.name)
+            kind, colon, what = s.name.partition(":")
+            if colon and what and " " not in kind:
+                # Temporal's `RunActivity:payments.charge_card`, `RunWorkflow:orders.create_order`:
+                # the activity or workflow type, and the operation in it
+                names += [what, what.rpartition(".")[2]]
     return names, topics
 
 
@@ -246,10 +251,12 @@ class Mapper:
         for r in spans:
             if r.kind not in RECEIVING:
                 continue
-            s = by_id.get(r.parent_id or "")
-            if s is None or s.kind not in SENDING:
-                s = next((by_id[i] for i in r.links
-                          if i in by_id and by_id[i].kind in SENDING), None)
+            # a sending span it links to, else its parent: Temporal's `HandleSignal` span is
+            # a child of the workflow's start and links to the signal's sending span
+            s = next((by_id[i] for i in r.links if i in by_id and by_id[i].kind in SENDING),
+                     None) or by_id.get(r.parent_id or "")
+            if s is not None and s.kind not in SENDING:
+                s = None
             attempt = r
             if s is not None and s.kind == CLIENT:
                 # several server spans of one service under one client span: attempts of
