@@ -1,8 +1,10 @@
 """Spans → the diagram's messages (*hops*), with every decision written down.
 
 A message is sent by one span and received by another: a PRODUCER span and the CONSUMER
-span that is its child or links to it (messaging), a CLIENT span and its SERVER child
-(HTTP, RPC). Its sender and receiver are the participants of the two spans' services
+span that links to it or is its child (messaging), a CLIENT span and its SERVER child
+(HTTP, RPC); several SERVER spans of one service under one CLIENT span are attempts of
+one call (an activity retried): it arrives with the first, the last one answers unless
+it ended in error. Its sender and receiver are the participants of the two spans' services
 (`participants.py`); a side without a span (an actor nobody instruments, a service that
 exports no traces) is found from the diagram: the one message of that name into the
 receiver (out of the sender) whose other end has no spans in the trace.
@@ -15,7 +17,7 @@ Which diagram message, among those between the two participants, in this order:
    the message's text (`OrderPlaced (orders.v1)`);
 4. the event key (`contract/keys.py`) of a name the spans carry equals the message's:
    the destination, `METHOD route` and the route (`http.route`, `http.request.method`),
-   the RPC method, the span names;
+   the RPC method, the span names (and the type in Temporal's `RunActivity:svc.operation`);
 5. failing all of these, the only message (the only event key) between the two.
 
 Between two participants with a broker drawn between them (`A->>Kafka`, `Kafka->>B`) the
@@ -28,7 +30,11 @@ A request that the diagram answers (`analysis` roles) over HTTP or RPC (a CLIENT
 pair) gets its reply when the server span ends (over messaging, the reply is an event of
 its own, with its own spans): the reply named by `mermaidgen.reply`, else the only one
 the diagram draws; when the diagram draws several (an `alt` of replies) and no attribute
-names one, the hop keeps them all and `check.py` tries each. An INTERNAL span is a self
+names one, the hop keeps them all and `check.py` tries each. A reply that some span names
+by line is a message of its own (a Temporal workflow's answer), not inferred. A client
+span that ends as it starts (a Temporal workflow writes its spans as instants) does not
+say when the reply came: an INTERNAL span of the receiver naming the reply's line does
+(a *receipt*; such a span is no message itself). An INTERNAL span is a self
 message (`A->>A`) when its name's event key (or its attributes) says so; other INTERNAL
 spans are the services' own business and are not reported. A span between participants
 that matches no message is *unmatched*: reported, not checked.
