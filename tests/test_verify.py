@@ -487,3 +487,51 @@ def test_consumers_linked_from_another_trace_are_joined_to_it(tmp_path):
     assert (report.checked, report.conforming) == (1, 1), report.failures
     assert report.decisions[0].startswith(f"trace {sent} ")
     assert sum("(consumer)" in d for d in report.decisions) == 2  # paired by the links
+
+
+# --- Temporal's spans: instants in the workflow, attempts of one activity -----------------
+
+
+SHIP = ("sequenceDiagram\n    participant W as Flow\n    participant S as Shipping\n"
+        "    W->>+S: Create shipment\n    S-->>-W: Shipment created\n    W->>S: Notify\n")
+
+
+def _span(service: str, span: str, parent: str | None, name: str, kind: int, start: int,
+          end: int, attributes: dict | None = None, error: bool = False) -> dict:
+    return {"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": service}}]}, "scopeSpans": [{
+            "spans": [{"traceId": "8" * 32, "spanId": span, "parentSpanId": parent or "",
+                       "name": name, "kind": kind, "startTimeUnixNano": str(start),
+                       "endTimeUnixNano": str(end), "status": {"code": 2 if error else 0},
+                       "attributes": [{"key": k, "value": {"intValue": str(v)}}
+                                      for k, v in (attributes or {}).items()]}]}]}]}
+
+
+def test_attempts_of_one_activity_are_one_call_and_a_workflow_span_says_when_it_had_the_reply(
+        tmp_path):
+    # as Temporal's TracingInterceptor writes them: the workflow's spans (W) are instants
+    # at workflow time; an activity tried three times is three server spans under one
+    # client span, the first two failed; the workflow's span naming the reply (line 5)
+    # is when it had it. Shipping's clock runs 10 s ahead: only that span orders Notify
+    # after the reply
+    diagram = tmp_path / "ship.mmd"
+    diagram.write_text(SHIP)
+    ahead = 10_000_000_000
+    call = [_span("W", "c1", "r0", "StartActivity:create", 3, 100, 100),
+            *(_span("S", f"a{n}", "c1", "RunActivity:create", 2, ahead + 200 * n,
+                    ahead + 200 * n + 100, {"mermaidgen.line": 4}, error=n < 3)
+              for n in (1, 2, 3))]
+    rest = [_span("W", "r0", None, "run", 1, 50, 50),
+            _span("W", "w5", "r0", "Shipment created", 1, 800, 800, {"mermaidgen.line": 5}),
+            _span("W", "c2", "r0", "StartActivity:notify", 3, 800, 800),
+            _span("S", "a4", "c2", "RunActivity:notify", 2, ahead + 900, ahead + 950,
+                  {"mermaidgen.line": 6})]
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", rest + call))
+    assert (report.conforming, report.failing, report.unmatched_examples) == (1, 0, {})
+    # the last attempt failed too: the call got no reply
+    failed = [d for d in call if d["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+              ["spanId"] != "a3"]
+    failed.append(_span("S", "a3", "c1", "RunActivity:create", 2, ahead + 600, ahead + 700,
+                        {"mermaidgen.line": 4}, error=True))
+    report = _verify(diagram, _write(tmp_path / "t.jsonl", rest[:1] + failed))
+    assert report.failing_by_kind == {"missing": 1}, report.failing_by_kind

@@ -43,3 +43,37 @@ def test_a_traced_faststream_project_verifies_with_no_configuration(
     coverage = doc["coverage"]
     assert coverage["covered"] == coverage["total"] > 0, coverage["choices"]
     assert all(m["count"] for m in coverage["messages"]), coverage["messages"]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("sample", ["order-saga", "checkout", "payment-alternatives"])
+def test_a_traced_temporal_project_verifies_with_no_configuration(
+        temporal_python, tmp_path, cli, sample):
+    """The same for the Temporal target (`TEMPORAL_TRACING=1`, Temporal's own
+    TracingInterceptor): each participant's spans under its id, the caller chain before
+    the workflow and the workflow's answers as spans that name their diagram line, an
+    operation's own workflow as the call and its last activity as the reply, the
+    workflow's receipt of each reply as a span that names it, a start and a signal by the
+    client in its sender's name, naming its line (payment-alternatives: the shopper's
+    `Challenge completed` is a signal). Each run (the main path and
+    every path in the time-skipping test server, the mocked activities, the run on a
+    server) is one trace."""
+    diagram = ROOT / "samples" / f"{sample}.mmd"
+    out = tmp_path / "project"
+    made = cli("generate", diagram, "--target", "temporal", "-o", out)
+    assert made.code == 0, made.out + made.err
+    traces = tmp_path / "traces.jsonl"
+    outcomes, output = project_tests(temporal_python, out, TEMPORAL_TRACING="1",
+                                     MERMAIDGEN_OTEL_FILE=str(traces))
+    runs = [name for name, outcome in outcomes.items() if outcome == "passed"
+            and name.startswith(("test_every_path", "test_the_run", "test_the_workflow"))]
+    assert runs and all(o in ("passed", "skipped") for o in outcomes.values()), output
+    result = cli("verify", diagram, "--traces", traces, "--format", "json")
+    doc = json.loads(result.out)
+    assert result.code == 0, result.out + result.err
+    assert doc["traces"] == {"checked": len(runs), "conforming": len(runs), "failing": 0,
+                             "without_diagram_messages": 0}, (runs, doc)
+    assert doc["unmatched"] == []
+    coverage = doc["coverage"]
+    assert coverage["covered"] == coverage["total"] > 0, coverage["choices"]
+    assert all(m["count"] for m in coverage["messages"]), coverage["messages"]

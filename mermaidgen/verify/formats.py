@@ -28,6 +28,7 @@ from mermaidgen.verify.spans import (
     PRODUCER,
     READ_ATTRIBUTES,
     SERVER,
+    STATUS,
     Span,
 )
 
@@ -192,10 +193,14 @@ def _otlp_resources(elements: list[Any], where: str, resources: _Resources) -> B
                     kept = raw.get("attributes")
                     if raw.get("links") or not (trace_id and span_id) or type(name) is not str:
                         raise ValueError  # links, and the odd cases: the careful way
+                    read = _kept(kept) if kept else {}
+                    status = raw.get("status")
+                    if status and status.get("code") in _ERROR_CODES:
+                        read[STATUS] = "ERROR"
                     append(new(Span, (trace_id, span_id, parent, name,
                                       _KINDS_FAST[raw.get("kind", 0)], service, clock,
                                       int(start), int(raw.get("endTimeUnixNano", start)),
-                                      _kept(kept) if kept else {}, (), where, ())))
+                                      read, (), where, ())))
                 except (AttributeError, LookupError, TypeError, ValueError):
                     span = _otlp_span(raw, service, clock, where)
                     append(span)
@@ -241,6 +246,8 @@ def _kept(items: list[Any]) -> dict[str, object]:
     return kept
 
 
+_ERROR_CODES = (2, "STATUS_CODE_ERROR")
+"""OTLP's status code of a span that ended in error, as a number and as its name."""
 _RESOURCE_KEYS = frozenset({"service.name", "service.instance.id", "host.name"})
 
 
@@ -262,11 +269,15 @@ def _otlp_span(raw: object, service: str | None, clock: str, where: str) -> Span
     others = tuple(dict.fromkeys(
         linked for linked in (str(link.get("traceId") or trace_id).strip().lower()
                               for link in links) if linked != trace_id))
+    attributes = _attributes(span.get("attributes"), where)
+    status = span.get("status")
+    if isinstance(status, dict) and status.get("code") in _ERROR_CODES:
+        attributes[STATUS] = "ERROR"
     return Span(trace_id, _id(span.get("spanId"), where, "spanId"),
                 _optional_id(span.get("parentSpanId")), str(span.get("name", "")), kind,
                 service, clock, _time(span.get("startTimeUnixNano"), where),
                 _time(span.get("endTimeUnixNano", span.get("startTimeUnixNano")), where),
-                _attributes(span.get("attributes"), where),
+                attributes,
                 tuple(_id(link.get("spanId"), where, "link spanId") for link in links),
                 where, others)
 

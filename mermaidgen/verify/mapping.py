@@ -1,8 +1,10 @@
 """Spans → the diagram's messages (*hops*), with every decision written down.
 
 A message is sent by one span and received by another: a PRODUCER span and the CONSUMER
-span that is its child or links to it (messaging), a CLIENT span and its SERVER child
-(HTTP, RPC). Its sender and receiver are the participants of the two spans' services
+span that links to it or is its child (messaging), a CLIENT span and its SERVER child
+(HTTP, RPC); several SERVER spans of one service under one CLIENT span are attempts of
+one call (an activity retried): it arrives with the first, the last one answers unless
+it ended in error. Its sender and receiver are the participants of the two spans' services
 (`participants.py`); a side without a span (an actor nobody instruments, a service that
 exports no traces) is found from the diagram: the one message of that name into the
 receiver (out of the sender) whose other end has no spans in the trace.
@@ -15,7 +17,7 @@ Which diagram message, among those between the two participants, in this order:
    the message's text (`OrderPlaced (orders.v1)`);
 4. the event key (`contract/keys.py`) of a name the spans carry equals the message's:
    the destination, `METHOD route` and the route (`http.route`, `http.request.method`),
-   the RPC method, the span names;
+   the RPC method, the span names (and the type in Temporal's `RunActivity:svc.operation`);
 5. failing all of these, the only message (the only event key) between the two.
 
 Between two participants with a broker drawn between them (`A->>Kafka`, `Kafka->>B`) the
@@ -28,7 +30,11 @@ A request that the diagram answers (`analysis` roles) over HTTP or RPC (a CLIENT
 pair) gets its reply when the server span ends (over messaging, the reply is an event of
 its own, with its own spans): the reply named by `mermaidgen.reply`, else the only one
 the diagram draws; when the diagram draws several (an `alt` of replies) and no attribute
-names one, the hop keeps them all and `check.py` tries each. An INTERNAL span is a self
+names one, the hop keeps them all and `check.py` tries each. A reply that some span names
+by line is a message of its own (a Temporal workflow's answer), not inferred. A client
+span that ends as it starts (a Temporal workflow writes its spans as instants) does not
+say when the reply came: an INTERNAL span of the receiver naming the reply's line does
+(a *receipt*; such a span is no message itself). An INTERNAL span is a self
 message (`A->>A`) when its name's event key (or its attributes) says so; other INTERNAL
 spans are the services' own business and are not reported. A span between participants
 that matches no message is *unmatched*: reported, not checked.
@@ -43,7 +49,16 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.events import topic
 from mermaidgen.contract.keys import event_key
 from mermaidgen.verify.participants import Participants
-from mermaidgen.verify.spans import CONSUMER, INTERNAL, PRODUCER, RECEIVING, SENDING, Span
+from mermaidgen.verify.spans import (
+    CLIENT,
+    CONSUMER,
+    INTERNAL,
+    PRODUCER,
+    RECEIVING,
+    SENDING,
+    Span,
+    failed,
+)
 
 MESSAGING = frozenset({PRODUCER, CONSUMER})
 
@@ -139,6 +154,11 @@ def _names(spans: Iterable[Span | None]) -> tuple[list[str], list[str]]:
             names.append(rpc)
         if s.name:
             names.append(s.name)
+            kind, colon, what = s.name.partition(":")
+            if colon and what and " " not in kind:
+                # Temporal's `RunActivity:payments.charge_card`, `RunWorkflow:orders.create_order`:
+                # the activity or workflow type, and the operation in it
+                names += [what, what.rpartition(".")[2]]
     return names, topics
 
 
@@ -178,6 +198,18 @@ class Mapper:
     def __init__(self, catalogue: Catalogue, participants: Participants) -> None:
         self.cat = catalogue
         self.parts = participants
+        self.named: set[str] = set()
+        self.receipts: dict[tuple[int, str], list[Span]] = {}
+
+    def _receipt(self, lines: Iterable[int], receiver: str) -> Clocked | None:
+        """When `receiver` had one of the messages drawn on `lines`, by the first of its
+        receipt spans not taken yet (None: it has none)."""
+        found = [(x.start, line) for line in lines
+                 for x in self.receipts.get((line, receiver), [])[:1]]
+        if not found:
+            return None
+        x = self.receipts[(min(found)[1], receiver)].pop(0)
+        return x.clock, x.start
 
     def map(self, spans: list[Span], explain: bool = False) -> Mapped:
         parts = self.parts
@@ -197,16 +229,52 @@ class Mapper:
                 received.setdefault(receiver_span.span_id, len(out.hops) - 1)
             return len(out.hops) - 1
 
+        # an INTERNAL span that names (by line) a message its participant receives: when
+        # it had that message (a Temporal workflow's spans are instants: its client span
+        # does not say when the reply came)
+        self.receipts = {}
+        for x in spans:
+            if x.kind == INTERNAL and "mermaidgen.line" in x.attributes:
+                who = parts.of(x.service)
+                line = str(x.attributes["mermaidgen.line"])
+                if who is not None and line.isdigit() and any(
+                        m.receiver == who != m.sender for m in self.cat.by_line.get(int(line), [])):
+                    self.receipts.setdefault((int(line), who), []).append(x)
+        for found in self.receipts.values():
+            found.sort(key=lambda x: (x.start, x.end))
+        receipt_ids = {x.span_id for found in self.receipts.values() for x in found}
+        # a line some other span names: a reply named so is a message of its own, not
+        # sent again when its request's server span ends
+        self.named = {str(x.attributes["mermaidgen.line"]) for x in spans
+                      if "mermaidgen.line" in x.attributes and x.span_id not in receipt_ids}
+        attempts: dict[tuple[str, str | None, str], list[Span]] = {}
+        for r in spans:
+            parent = by_id.get(r.parent_id or "")
+            if r.kind == CONSUMER or r.kind not in RECEIVING or parent is None \
+                    or parent.kind != CLIENT:
+                continue
+            attempts.setdefault((parent.span_id, r.service, r.name), []).append(r)
         for r in spans:
             if r.kind not in RECEIVING:
                 continue
-            s = by_id.get(r.parent_id or "")
-            if s is None or s.kind not in SENDING:
-                s = next((by_id[i] for i in r.links
-                          if i in by_id and by_id[i].kind in SENDING), None)
+            # a sending span it links to, else its parent: Temporal's `HandleSignal` span is
+            # a child of the workflow's start and links to the signal's sending span
+            s = next((by_id[i] for i in r.links if i in by_id and by_id[i].kind in SENDING),
+                     None) or by_id.get(r.parent_id or "")
+            if s is not None and s.kind not in SENDING:
+                s = None
+            attempt = r
+            if s is not None and s.kind == CLIENT:
+                # several server spans of one service under one client span: attempts of
+                # one call (retries); the last one answers, unless it failed
+                tries = attempts.get((s.span_id, r.service, r.name), [r])
+                if len(tries) > 1:
+                    if r is not max(tries, key=lambda t: (t.start, t.end)):
+                        continue
+                    attempt = min(tries, key=lambda t: (t.start, t.end))
             if s is not None:
                 paired.add(s.span_id)
-            self._pair(s, r, silent, out, add, published, explain)
+            self._pair(s, r, silent, out, add, published, explain, attempt)
         for s in spans:
             if s.kind in SENDING and s.span_id not in paired:
                 parent = by_id.get(s.parent_id or "")
@@ -214,7 +282,7 @@ class Mapper:
                         and parent.service == s.service:
                     continue  # one send in two spans: FastStream's `create`, then `publish`
                 self._pair(s, None, silent, out, add, published, explain)
-            elif s.kind == INTERNAL:
+            elif s.kind == INTERNAL and s.span_id not in receipt_ids:
                 self._internal(s, out, add, explain)
         # tree edges: a hop sent inside a span that received a hop came after it
         for i, span in enumerate(sent_by):
@@ -230,7 +298,9 @@ class Mapper:
         return out
 
     def _pair(self, s: Span | None, r: Span | None, silent: frozenset[str], out: Mapped,
-              add, published: dict[str, int], explain: bool) -> None:
+              add, published: dict[str, int], explain: bool, attempt: Span | None = None
+              ) -> None:
+        """`attempt`: the first attempt, when `r` is the last of several."""
         parts = self.parts
         sender = parts.of(s.service) if s is not None else None
         receiver = parts.of(r.service) if r is not None else None
@@ -280,22 +350,35 @@ class Mapper:
                                         f"`{main.name}`"))
             return
         m = found[0]
+        arrived = attempt if attempt is not None else r
         hop = Hop(m.sender, m.receiver, (m.text,), (s.clock, s.start) if s else None,
-                  (r.clock, r.start) if r else None, main)
+                  self._receipt((m.line,), m.receiver)
+                  or ((arrived.clock, arrived.start) if arrived else None), main)
         i = add(hop, s, r)
         if explain:
             out.decisions.append(f"{main.where} span `{main.name}` ({main.kind}): "
-                                 f"{_arrow(m)} (line {m.line}), by {rule}")
+                                 f"{_arrow(m)} (line {m.line}), by {rule}"
+                                 + (", the last of its attempts" if arrived is not r else ""))
         if m.role != "request" or not m.replies or main.kind in MESSAGING:
             return  # over messaging, a reply is a message of its own, with its own spans
+        if r is not None and failed(r):
+            if explain:
+                out.decisions.append(f"{main.where}   no reply: the span ended in error")
+            return
+        if any(str(self.cat.messages[k].line) in self.named for k in m.replies):
+            return  # its reply has a span of its own
         replies = [self.cat.messages[k] for k in m.replies]
         named = _explicit(spans, "mermaidgen.reply")
         if isinstance(named, str):
             replies = [x for x in replies if x.key == event_key(named)] or replies
         texts = tuple(dict.fromkeys(x.text for x in
                                     {(x.sender, x.receiver, x.key): x for x in replies}.values()))
+        # a client span that ends as it starts does not say when the reply came (a Temporal
+        # workflow writes each of its spans whole at once, replay-safe)
+        lines = [x.line for x in replies if x.text in texts]
         reply = Hop(m.receiver, m.sender, texts, (r.clock, r.end) if r else None,
-                    (s.clock, s.end) if s else None, main, [i])
+                    (s.clock, s.end) if s and s.end > s.start
+                    else self._receipt(lines, m.sender), main, [i])
         add(reply, r, s)
         if explain:
             what = texts[0] if len(texts) == 1 else " or ".join(f"`{t}`" for t in texts)
@@ -336,7 +419,8 @@ class Mapper:
         if not found:
             return
         m = found[0]
-        add(Hop(m.sender, m.receiver, (m.text,), (s.clock, s.start), None, s), s, None)
+        add(Hop(m.sender, m.receiver, (m.text,), (s.clock, s.start),
+                self._receipt((m.line,), m.receiver), s), s, None)
         if explain:
             out.decisions.append(f"{s.where} span `{s.name}` (internal): {_arrow(m)} "
                                  f"(line {m.line}), by {rule}")

@@ -16,12 +16,24 @@ SENDING = frozenset({CLIENT, PRODUCER})
 RECEIVING = frozenset({SERVER, CONSUMER})
 
 
+STATUS = "otel.status_code"
+
 # Attributes the mapping reads; the readers keep only these (a span's other attributes,
 # often dozens, would cost time to convert and memory to hold while its trace is open).
 READ_ATTRIBUTES = frozenset({
     "messaging.destination.name", "messaging.destination", "http.route",
     "http.request.method", "http.method", "rpc.method", "peer.service", "mermaidgen.line",
-    "mermaidgen.event", "mermaidgen.reply"})
+    "mermaidgen.event", "mermaidgen.reply", STATUS, "error"})
+"""`STATUS` holds the span's status when it is an error: OTLP's `status` is read into it,
+and Jaeger and Zipkin exports carry it as this tag (and `error`)."""
+
+
+def failed(span: Span) -> bool:
+    """Whether the span ended in error: a request that got no reply (a failed attempt)."""
+    status = span.attributes.get(STATUS)
+    error = span.attributes.get("error")
+    return (isinstance(status, str) and status.upper() == "ERROR") or error is True \
+        or (isinstance(error, str) and error.lower() == "true")
 
 
 # A named tuple, not a dataclass: the OTLP reader builds a million of them with
