@@ -276,6 +276,14 @@ def test_a_user_file_that_is_not_python_is_not_followed(out: Path) -> None:
     assert not _find(out, RENAMED_MESSAGE)
 
 
+def test_a_user_file_that_is_not_python_does_not_stop_the_others_being_followed(
+        out: Path) -> None:
+    # client.py comes before inv.py in the manifest: inv.py's hook is still followed
+    (out / "flow/services/client.py").write_text("def (:\n", encoding="utf-8")
+    [edit] = _find(out, RENAMED_MESSAGE).edits
+    assert edit.old == INV and edit.names == (("on_reserve_stock", "on_hold_stock"),)
+
+
 def test_a_user_file_that_cannot_be_rewritten_is_left_to_the_user(out: Path) -> None:
     # `class` and its name on two lines: the name is not where a rewrite looks for it
     (out / INV).write_text((out / INV).read_text(encoding="utf-8").replace(
@@ -336,6 +344,26 @@ def test_a_version_2_manifest_leaves_a_renamed_hook_to_the_user(out: Path) -> No
         f"{INV}: Inv.on_reserve_stock customises a hook the diagram no longer has, and this "
         "folder's manifest is too old to tell what it became; you decide: rename it to the "
         "new hook (see the base class), or delete it",)
+
+
+def test_a_version_2_manifest_knows_the_orchestrator_was_there(tmp_path: Path) -> None:
+    """A version 2 manifest records no class for the orchestrator, but names it: it did
+    not arrive, so a participant removed with code of the user's is set aside, not left
+    to the user as maybe having become the orchestrator."""
+    out = tmp_path / "out"
+    source = tmp_path / "flow.mmd"
+    source.write_text(SAGA, encoding="utf-8")
+    assert _run(["generate", str(source), "--out", str(out), "--style", "orchestration"]) == 0
+    with (out / INV).open("a", encoding="utf-8") as f:
+        f.write("\n\ndef helper():\n    return 1\n")
+    previous = _version_2(out)
+    assert previous["orchestrator"] == "OS" and "OS" in previous["names"]
+    now = build(parse(REMOVED, source="flow.mmd"), REMOVED, style="orchestration",
+                source_name="flow.mmd", pins=output.pins(out))
+    found = r.find(now, out, previous)
+    assert found.unclear == ()
+    assert found.edits == (r.Edit(INV, None, why="`Inv` is no longer in the diagram, so "
+                                  "nothing calls its code", class_name="Inv"),)
 
 
 def test_a_version_2_manifest_pairs_no_participants(out: Path) -> None:
@@ -502,7 +530,9 @@ def test_the_public_methods_of_the_class() -> None:
     ("class Other:\n    pass\n", True),
     ("X = 1\nclass Inv:\n    pass\n", True),
     ("3\nclass Inv:\n    pass\n", True),
+    ("class Inv:\n    pass\nX = 1\n", True),  # code after the untouched class counts too
     ("class Inv:\n    3\n", True),
+    ("class Inv:\n    pass\nX = 1\n", True),  # code after the untouched class counts too
 ])
 def test_what_counts_as_code_of_the_users(source: str, holds: bool) -> None:
     assert r._holds_code(ast.parse(source), "Inv") is holds
