@@ -215,3 +215,63 @@ def test_a_manifest_says_its_version_and_lists_files_sorted():
     assert list(manifest["files"]) == ["a.py", "z.py"]
     assert manifest["files"]["a.py"] == {"owner": "user", "sha256": output.sha256(b"a = 1\n")}
     assert manifest["package"] == "p"
+
+
+def _written_once(out: Path) -> list[RenderedFile]:
+    files = [gen("pkg/a.py", "a = 1\n"), gen("pkg/b.py", "b = 1\n"),
+             gen("pkg/hooks.py", "mine = 1\n", "user")]
+    output.write(output.plan(files, out, {"package": "pkg"}))
+    return files
+
+
+def test_the_refusals_name_the_files_and_the_way_out(tmp_path):
+    """The two refusals a user meets most: files in the way, generated files edited."""
+    out = tmp_path / "out"
+    files = _written_once(out)
+    for name in ("a", "b"):  # edited by hand
+        (out / f"pkg/{name}.py").write_text("edited\n", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.write(output.plan(files, out, {"package": "pkg"}))
+    assert str(err.value) == (
+        "these generated files were edited by hand and would be overwritten: pkg/a.py, "
+        "pkg/b.py. Move your changes into the user modules (the hooks), or use --force (the "
+        "edited copies are kept under .mermaidgen/replaced/)")
+    (out / "pkg/a.py").write_text("a = 1\n", encoding="utf-8")
+    (out / "pkg/b.py").write_text("b = 1\n", encoding="utf-8")
+    more = [*files, gen("pkg/c.py", "c = 1\n"), gen("pkg/d.py", "d = 1\n")]
+    for name in ("c", "d"):  # in the way: not in the manifest
+        (out / f"pkg/{name}.py").write_text("foreign\n", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.write(output.plan(more, out, {"package": "pkg"}))
+    assert str(err.value) == (
+        "these files are in the way and mermaidgen did not write them: pkg/c.py, pkg/d.py. "
+        "Move them away, or use --force to keep them as yours (they are then never "
+        "overwritten)")
+    assert (out / "pkg/c.py").read_text(encoding="utf-8") == "foreign\n"
+
+
+def test_a_rename_is_written_only_from_the_files_it_was_computed_from(tmp_path):
+    """`--apply-renames`: the user's file moves with the generated ones, its original
+    kept; a file edited between the plan and the write is never replaced by an outdated
+    copy."""
+    out = tmp_path / "out"
+    _written_once(out)
+    hooks = (out / "pkg/hooks.py").read_bytes()
+    moved = [gen("pkg/a.py", "a = 1\n"), gen("pkg/b.py", "b = 1\n"),
+             gen("pkg/renamed.py", "mine = 1\n", "user")]
+    migrated = {"pkg/hooks.py": None, "pkg/renamed.py": b"mine = 2\n"}
+    read = {"pkg/hooks.py": output.sha256(hooks)}
+    stale = output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read)
+    (out / "pkg/hooks.py").write_bytes(b"mine = 3\n")  # edited meanwhile
+    with pytest.raises(OutputError) as err:
+        output.write(stale)
+    assert str(err.value) == (
+        f"{out} changed after this run looked at it (another mermaidgen wrote into it, or "
+        "files were edited); nothing was written, run again")
+    assert (out / "pkg/hooks.py").read_bytes() == b"mine = 3\n"
+    assert not (out / "pkg/renamed.py").exists()
+    (out / "pkg/hooks.py").write_bytes(hooks)
+    output.write(output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read))
+    assert (out / "pkg/renamed.py").read_bytes() == b"mine = 2\n"
+    assert not (out / "pkg/hooks.py").exists()
+    assert (out / ".mermaidgen/replaced/pkg/hooks.py").read_bytes() == hooks
