@@ -211,6 +211,46 @@ def test_every_kind_at_once_in_a_fixed_order(repo: Path) -> None:
         f"move them out or delete them; regenerate from {repo / SPEC}")
 
 
+def test_an_edited_file_that_keeps_its_header_is_drift_without_a_manifest(repo: Path) -> None:
+    """Without a manifest, a file is judged by its header: an edited generated file that
+    still carries it is regenerated, so it is listed as not matching the diagram."""
+    out = repo / OUT
+    (out / ".mermaidgen" / "manifest.json").unlink()
+    wiring = out / WIRING
+    wiring.write_text(wiring.read_text(encoding="utf-8") + "# added by hand\n",
+                      encoding="utf-8")
+    found = _drift(repo)
+    assert found.summary == (f"{out}: no manifest (.mermaidgen/manifest.json); "
+                             f"1 generated file(s) no longer match the diagram ({WIRING}); "
+                             f"regenerate from {repo / SPEC}")
+    assert [p for p, _ in found.files] == [wiring]
+
+
+def test_six_files_are_cut(repo: Path) -> None:
+    out = repo / OUT
+    for rel in OWNED[:6]:
+        (out / rel).write_text("# replaced\n", encoding="utf-8")
+    for rel in OWNED[6:12]:
+        (out / rel).unlink()
+    for n in range(6):
+        (out / f"orders/_generated/b{n}.py").write_text("", encoding="utf-8")
+    summary = _drift(repo).summary
+    assert _listed(summary, "6 generated file(s) no longer match the diagram ") == [
+        *OWNED[:5], "..."]
+    assert _listed(summary, "6 missing ") == [*OWNED[6:11], "..."]
+    assert _listed(summary, "6 not generated, in a folder mermaidgen rewrites ") == [
+        *(f"orders/_generated/b{n}.py" for n in range(5)), "..."]
+
+
+def test_drift_prints_nothing_of_its_own(repo: Path, capsys: pytest.CaptureFixture) -> None:
+    """The diagram's warnings are `check`'s findings (linted once, with their file and
+    line); regenerating it to compare must not print them a second time."""
+    (repo / SPEC).write_text(DIAGRAM + "    links Orders: not json\n", encoding="utf-8")
+    report = check.run([repo / SPEC], [_generation(repo)])
+    assert [f.code for f in report.findings] == ["ignored-json"]
+    assert capsys.readouterr().err == ""
+
+
 def test_a_hook_file_without_its_class_is_drift(repo: Path) -> None:
     out = repo / OUT
     (out / "orders/services/billing.py").write_text("X = 1\n", encoding="utf-8")
