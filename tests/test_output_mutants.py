@@ -262,6 +262,8 @@ def test_a_rename_is_written_only_from_the_files_it_was_computed_from(tmp_path):
     migrated = {"pkg/hooks.py": None, "pkg/renamed.py": b"mine = 2\n"}
     read = {"pkg/hooks.py": output.sha256(hooks)}
     stale = output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read)
+    assert stale.actions[-2:] == (Action("pkg/renamed.py", "migrate", "user"),
+                                  Action("pkg/hooks.py", "retire", "user"))
     (out / "pkg/hooks.py").write_bytes(b"mine = 3\n")  # edited meanwhile
     with pytest.raises(OutputError) as err:
         output.write(stale)
@@ -275,3 +277,21 @@ def test_a_rename_is_written_only_from_the_files_it_was_computed_from(tmp_path):
     assert (out / "pkg/renamed.py").read_bytes() == b"mine = 2\n"
     assert not (out / "pkg/hooks.py").exists()
     assert (out / ".mermaidgen/replaced/pkg/hooks.py").read_bytes() == hooks
+
+
+def test_a_rename_takes_only_files_of_yours_out_and_old_files_are_reported(tmp_path):
+    out = tmp_path / "out"
+    files = _written_once(out)
+    with pytest.raises(OutputError) as err:  # a generated file the new run writes too
+        output.plan(files, out, {"package": "pkg"}, migrated={"pkg/a.py": None})
+    assert str(err.value) == "pkg/a.py: a rename cannot move code of yours there"
+    with pytest.raises(OutputError) as err:  # one it no longer writes: still not yours
+        output.plan(files[1:], out, {"package": "pkg"}, migrated={"pkg/a.py": None})
+    assert str(err.value) == ("pkg/a.py: a rename can only take a file of yours out of "
+                              "the package")
+    # files of the last run this one does not write: reported with their owner, kept
+    left = output.plan(files[:1], out, {"package": "pkg"})
+    assert left.actions == (Action("pkg/a.py", "unchanged", "generated"),
+                            Action("pkg/b.py", "stale", "generated"),
+                            Action("pkg/hooks.py", "stale", "user"))
+    assert set(left.manifest["files"]) == {"pkg/a.py", "pkg/b.py", "pkg/hooks.py"}
