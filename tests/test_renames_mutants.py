@@ -346,14 +346,23 @@ def test_a_version_2_manifest_leaves_a_renamed_hook_to_the_user(out: Path) -> No
         "new hook (see the base class), or delete it",)
 
 
-def test_a_version_2_manifest_knows_the_orchestrator_was_there(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def orchestrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SAGA generated once as an orchestration (OS the orchestrator, in flow/workflow.py)."""
+    out = tmp_path_factory.mktemp("orchestrated") / "out"
+    source = out.parent / "flow.mmd"
+    source.write_text(SAGA, encoding="utf-8")
+    assert _run(["generate", str(source), "--out", str(out), "--style", "orchestration"]) == 0
+    return out
+
+
+def test_a_version_2_manifest_knows_the_orchestrator_was_there(orchestrated: Path,
+                                                               tmp_path: Path) -> None:
     """A version 2 manifest records no class for the orchestrator, but names it: it did
     not arrive, so a participant removed with code of the user's is set aside, not left
     to the user as maybe having become the orchestrator."""
     out = tmp_path / "out"
-    source = tmp_path / "flow.mmd"
-    source.write_text(SAGA, encoding="utf-8")
-    assert _run(["generate", str(source), "--out", str(out), "--style", "orchestration"]) == 0
+    shutil.copytree(orchestrated, out, symlinks=True)
     with (out / INV).open("a", encoding="utf-8") as f:
         f.write("\n\ndef helper():\n    return 1\n")
     previous = _version_2(out)
@@ -364,6 +373,16 @@ def test_a_version_2_manifest_knows_the_orchestrator_was_there(tmp_path: Path) -
     assert found.unclear == ()
     assert found.edits == (r.Edit(INV, None, why="`Inv` is no longer in the diagram, so "
                                   "nothing calls its code", class_name="Inv"),)
+
+
+def test_another_orchestrator_is_not_a_rename(orchestrated: Path) -> None:
+    """The workflow module now belongs to another participant: not a renamed one (that
+    case is user_code's), so nothing here follows it."""
+    now = build(parse(SAGA, source="flow.mmd"), SAGA, style="orchestration",
+                orchestrator="Inv", source_name="flow.mmd", pins=output.pins(orchestrated))
+    assert now.bindings()["bindings"]["flow/workflow.py"]["participant"] == "Inv"
+    found = r.find(now, orchestrated, output.read_manifest(orchestrated))
+    assert "flow/workflow.py" not in [e.old for e in found.edits]
 
 
 def test_a_version_2_manifest_pairs_no_participants(out: Path) -> None:
@@ -673,6 +692,13 @@ def test_a_package_change_and_a_rename_together(out: Path) -> None:
     found = _find(out, RENAMED_ID, package="shop")
     assert r.Edit(INV, "shop/services/stock.py", (("Inv", "Stock"), ("InvBase", "StockBase")),
                   (), "Inv", "`Inv` was renamed `Stock`") in found.edits
+    # the renamed file's absolute imports of the old package follow the move too
+    (out / INV).write_text((out / INV).read_text(encoding="utf-8").replace(
+        "from .._generated import wiring", "from flow._generated import wiring"),
+        encoding="utf-8")
+    moved = _find(out, RENAMED_ID, package="shop").writes["shop/services/stock.py"] or b""
+    assert b"from shop._generated import wiring\n" in moved
+    assert b"class Stock(wiring.StockBase)" in moved and b"from flow" not in moved
     (out / "flow/services/stock.py").write_text("X = 1\n", encoding="utf-8")
     found = _find(out, RENAMED_ID, package="shop", pins=False)
     assert f"{INV} -> shop/services/stock.py: `Inv` was renamed `Stock`, and " \
