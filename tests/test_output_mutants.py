@@ -175,6 +175,15 @@ def test_pins_keep_the_names_and_package_of_the_last_run(tmp_path):
     (out / "shop" / "services" / "billing.py").write_text("", encoding="utf-8")
     _manifest_at(out, {**GOOD_MANIFEST, "package": "shop", "names": {"B": "billing"}})
     assert output.pins(out) == output.Pins({"B": "billing"}, frozenset({"billing"}), "shop")
+    # the user's schema.py, up to its size limit (its classes keep their names)
+    schema = out / "shop" / "schema.py"
+    schema.write_text("class Order:\n    pass\n", encoding="utf-8")
+    assert output.pins(out).schema == "class Order:\n    pass\n"
+    schema.write_bytes(b"#" * output.SCHEMA_MAX_BYTES)
+    assert output.pins(out).schema == "#" * output.SCHEMA_MAX_BYTES
+    schema.write_bytes(b"#" * (output.SCHEMA_MAX_BYTES + 1))
+    assert output.pins(out).schema is None
+    schema.unlink()
     # a manifest from before names were kept still pins the package
     old = {k: v for k, v in GOOD_MANIFEST.items() if k != "names"}
     _manifest_at(out, {**old, "package": "shop"})
@@ -273,7 +282,11 @@ def test_a_rename_is_written_only_from_the_files_it_was_computed_from(tmp_path):
     assert (out / "pkg/hooks.py").read_bytes() == b"mine = 3\n"
     assert not (out / "pkg/renamed.py").exists()
     (out / "pkg/hooks.py").write_bytes(hooks)
-    output.write(output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read))
+    now = output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read)
+    assert output.diff(now) == (  # --diff: the file taken away, the file it became
+        "--- a/pkg/renamed.py\n+++ b/pkg/renamed.py\n@@ -0,0 +1 @@\n+mine = 2\n"
+        "--- a/pkg/hooks.py\n+++ b/pkg/hooks.py\n@@ -1 +0,0 @@\n-mine = 1\n")
+    output.write(now)
     assert (out / "pkg/renamed.py").read_bytes() == b"mine = 2\n"
     assert not (out / "pkg/hooks.py").exists()
     assert (out / ".mermaidgen/replaced/pkg/hooks.py").read_bytes() == hooks
