@@ -235,7 +235,7 @@ def _written_once(out: Path) -> list[RenderedFile]:
 
 def test_the_refusals_name_the_files_and_the_way_out(tmp_path):
     """The two refusals a user meets most: files in the way, generated files edited."""
-    out = tmp_path / "out"
+    out = tmp_path / "repo" / "services" / "out"  # its parents are made too
     files = _written_once(out)
     for name in ("a", "b"):  # edited by hand
         (out / f"pkg/{name}.py").write_text("edited\n", encoding="utf-8")
