@@ -393,6 +393,40 @@ def test_every_setting_of_the_generation_is_part_of_what_is_compared(repo: Path)
     assert check.drift(replace(generation, package=None)).summary != lost
 
 
+def test_a_temporal_folder_keeps_its_workflow_versions(repo: Path) -> None:
+    """The Temporal target keeps every earlier version of the workflow (running workflows
+    replay on them): the folder regenerated after a change is up to date, versions and
+    all, not drift."""
+    shutil.rmtree(repo / OUT)
+    (repo / "mermaidgen.toml").write_text(
+        f'[[generate]]\nsource = "{SPEC}"\nout = "{OUT}"\nstyle = "orchestration"\n'
+        'target = "temporal"\npackage = "orders"\n', encoding="utf-8")
+    assert _run(["generate"]) == 0
+    # a recorded history: runs of this version may still be under way, so it is kept
+    (repo / OUT / "tests/histories").mkdir(exist_ok=True)
+    (repo / OUT / "tests/histories/run.json").write_text("{}", encoding="utf-8")
+    (repo / SPEC).write_text(DIAGRAM + "    Orders->>Billing: Refund\n", encoding="utf-8")
+    assert _drift(repo) is not None
+    assert _run(["generate"]) == 0
+    assert "Refund" in (repo / OUT / "orders/_generated/versions.py").read_text("utf-8")
+    assert _drift(repo) is None
+
+
+def test_a_folder_of_someone_elses_files_is_drift_not_an_error(repo: Path) -> None:
+    """A configured folder that holds files mermaidgen did not write and no manifest:
+    every generated file is missing (check never refuses a folder as generate does)."""
+    manifest = json.loads((repo / OUT / ".mermaidgen/manifest.json").read_text("utf-8"))
+    written = [repo / OUT / p for p, i in manifest["files"].items() if i["owner"] == "generated"]
+    shutil.rmtree(repo / OUT)
+    (repo / OUT).mkdir()
+    (repo / OUT / "README.md").write_text("not a skeleton\n", encoding="utf-8")
+    found = _drift(repo)
+    assert found.summary.startswith(f"{repo / OUT}: no manifest (.mermaidgen/manifest.json); "
+                                    f"{len(written)} missing (")
+    assert sorted(p for p, _ in found.files) == sorted(written)
+    assert (repo / OUT / "README.md", 0) not in found.files
+
+
 def test_five_files_are_listed_in_full(repo: Path) -> None:
     out = repo / OUT
     for rel in OWNED[:5]:
