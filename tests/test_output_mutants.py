@@ -308,3 +308,42 @@ def test_a_rename_takes_only_files_of_yours_out_and_old_files_are_reported(tmp_p
                             Action("pkg/b.py", "stale", "generated"),
                             Action("pkg/hooks.py", "stale", "user"))
     assert set(left.manifest["files"]) == {"pkg/a.py", "pkg/b.py", "pkg/hooks.py"}
+
+
+def test_a_manifest_of_a_newer_mermaidgen_is_refused(tmp_path):
+    _manifest_at(tmp_path, {**GOOD_MANIFEST, "mermaidgen_manifest": output.MANIFEST_VERSION + 1})
+    with pytest.raises(OutputError) as err:
+        output.read_manifest(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / '.mermaidgen' / 'manifest.json'}: written by a newer mermaidgen "
+        f"(manifest version {output.MANIFEST_VERSION + 1}); upgrade mermaidgen to generate "
+        "into this folder")
+
+
+def test_a_state_folder_that_is_a_link_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / ".mermaidgen").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutputError) as err:
+        output.plan([gen("a.py", "a\n")], out, {})
+    assert str(err.value) == (f"{out / '.mermaidgen'} is a symbolic link, and mermaidgen "
+                              "never writes through links; remove it")
+
+
+def test_a_file_kept_with_force_stays_the_users(tmp_path):
+    """--force keeps a file mermaidgen did not write as the user's: the next runs, without
+    --force, keep it too, and the manifest goes on saying whose it is."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.py").write_text("mine\n", encoding="utf-8")
+    files = [gen("a.py", "a = 1\n"), gen("b.py", "b = 1\n")]
+    output.write(output.plan(files, out, {}, force=True))
+    mine = {"owner": "user", "sha256": output.sha256(b"mine\n")}
+    for _ in range(2):
+        again = output.plan(files, out, {})
+        assert again.actions == (Action("a.py", "keep", "generated"),
+                                 Action("b.py", "unchanged", "generated"))
+        assert again.manifest["files"]["a.py"] == mine
+        output.write(again)
+    assert (out / "a.py").read_text(encoding="utf-8") == "mine\n"
