@@ -481,6 +481,18 @@ def test_a_hook_follows_its_kind() -> None:
     assert unclear == []
 
 
+def test_without_recorded_hooks_each_gone_hook_is_left_to_the_user() -> None:
+    """A version 2 manifest kept no hooks: every method that customises a hook the diagram
+    no longer has is a step for the user, not only the first."""
+    tree = _class("    def on_a(self, ctx): ...\n    def payload_b(self, ctx): ...\n")
+    unclear: list[str] = []
+    edit = r._follow("o.py", "n.py", {**BEFORE, "hooks": None}, _after(["on_z", "handler", 4]),
+                     tree, "w", unclear)
+    assert edit == r.Edit("o.py", "n.py", (), (), "Inv", "w")
+    assert [u.split(" customises")[0] for u in unclear] == ["n.py: Inv.on_a",
+                                                            "n.py: Inv.payload_b"]
+
+
 def test_the_class_and_base_follow_the_participant() -> None:
     edit = r._follow("o.py", "n.py", BEFORE, _after(cls="Stock"), _class("    pass\n"), "",
                      [])
