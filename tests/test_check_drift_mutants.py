@@ -427,6 +427,17 @@ def test_a_folder_of_someone_elses_files_is_drift_not_an_error(repo: Path) -> No
     assert (repo / OUT / "README.md", 0) not in found.files
 
 
+def test_a_source_with_two_diagrams_says_how_to_pick_one(repo: Path) -> None:
+    fence = "```mermaid\n" + DIAGRAM + "```\n"
+    (repo / "design/two.md").write_text(f"# Two\n\n{fence}\n{fence}", encoding="utf-8")
+    generation = replace(_generation(repo), source=repo / "design/two.md")
+    spec = generation.spec
+    [found] = check.run([], [generation]).drift
+    assert found.summary == (
+        f"{generation.out}: cannot regenerate from {spec}: {spec} holds 2 sequence diagrams; "
+        f"pick one with {spec}#N (1 to 2) or {spec}#<title>")
+
+
 def test_five_files_are_listed_in_full(repo: Path) -> None:
     out = repo / OUT
     for rel in OWNED[:5]:
