@@ -488,6 +488,16 @@ def test_a_rename_the_users_code_has_not_followed_is_drift_with_the_plan(repo: P
     assert plain is not None and "binds to names" not in plain.summary
 
 
+def test_every_step_of_a_pending_rename_is_in_the_summary(repo: Path) -> None:
+    _customise_billing(repo)
+    (repo / SPEC).write_text(DIAGRAM.replace("Billing", "Accounts"), encoding="utf-8")
+    found = _drift(repo)
+    assert "code of yours binds to names the diagram changed: orders/services/billing.py -> " \
+        "orders/services/accounts.py: `Billing` was renamed `Accounts`; " \
+        "orders/services/accounts.py: rename Billing -> Accounts; " \
+        "orders/services/accounts.py: rename BillingBase -> AccountsBase; " in found.summary
+
+
 def test_a_rename_only_the_user_can_decide_is_drift_with_the_steps(repo: Path) -> None:
     """A manifest from before version 3 kept no hooks: what the hook became is for the
     user to say, and the flag would not do it."""
