@@ -211,6 +211,46 @@ def test_every_kind_at_once_in_a_fixed_order(repo: Path) -> None:
         f"move them out or delete them; regenerate from {repo / SPEC}")
 
 
+def test_an_edited_file_that_keeps_its_header_is_drift_without_a_manifest(repo: Path) -> None:
+    """Without a manifest, a file is judged by its header: an edited generated file that
+    still carries it is regenerated, so it is listed as not matching the diagram."""
+    out = repo / OUT
+    (out / ".mermaidgen" / "manifest.json").unlink()
+    wiring = out / WIRING
+    wiring.write_text(wiring.read_text(encoding="utf-8") + "# added by hand\n",
+                      encoding="utf-8")
+    found = _drift(repo)
+    assert found.summary == (f"{out}: no manifest (.mermaidgen/manifest.json); "
+                             f"1 generated file(s) no longer match the diagram ({WIRING}); "
+                             f"regenerate from {repo / SPEC}")
+    assert [p for p, _ in found.files] == [wiring]
+
+
+def test_six_files_are_cut(repo: Path) -> None:
+    out = repo / OUT
+    for rel in OWNED[:6]:
+        (out / rel).write_text("# replaced\n", encoding="utf-8")
+    for rel in OWNED[6:12]:
+        (out / rel).unlink()
+    for n in range(6):
+        (out / f"orders/_generated/b{n}.py").write_text("", encoding="utf-8")
+    summary = _drift(repo).summary
+    assert _listed(summary, "6 generated file(s) no longer match the diagram ") == [
+        *OWNED[:5], "..."]
+    assert _listed(summary, "6 missing ") == [*OWNED[6:11], "..."]
+    assert _listed(summary, "6 not generated, in a folder mermaidgen rewrites ") == [
+        *(f"orders/_generated/b{n}.py" for n in range(5)), "..."]
+
+
+def test_drift_prints_nothing_of_its_own(repo: Path, capsys: pytest.CaptureFixture) -> None:
+    """The diagram's warnings are `check`'s findings (linted once, with their file and
+    line); regenerating it to compare must not print them a second time."""
+    (repo / SPEC).write_text(DIAGRAM + "    links Orders: not json\n", encoding="utf-8")
+    report = check.run([repo / SPEC], [_generation(repo)])
+    assert [f.code for f in report.findings] == ["ignored-json"]
+    assert capsys.readouterr().err == ""
+
+
 def test_a_hook_file_without_its_class_is_drift(repo: Path) -> None:
     out = repo / OUT
     (out / "orders/services/billing.py").write_text("X = 1\n", encoding="utf-8")
@@ -353,6 +393,51 @@ def test_every_setting_of_the_generation_is_part_of_what_is_compared(repo: Path)
     assert check.drift(replace(generation, package=None)).summary != lost
 
 
+def test_a_temporal_folder_keeps_its_workflow_versions(repo: Path) -> None:
+    """The Temporal target keeps every earlier version of the workflow (running workflows
+    replay on them): the folder regenerated after a change is up to date, versions and
+    all, not drift."""
+    shutil.rmtree(repo / OUT)
+    (repo / "mermaidgen.toml").write_text(
+        f'[[generate]]\nsource = "{SPEC}"\nout = "{OUT}"\nstyle = "orchestration"\n'
+        'target = "temporal"\npackage = "orders"\n', encoding="utf-8")
+    assert _run(["generate"]) == 0
+    # a recorded history: runs of this version may still be under way, so it is kept
+    (repo / OUT / "tests/histories").mkdir(exist_ok=True)
+    (repo / OUT / "tests/histories/run.json").write_text("{}", encoding="utf-8")
+    (repo / SPEC).write_text(DIAGRAM + "    Orders->>Billing: Refund\n", encoding="utf-8")
+    assert _drift(repo) is not None
+    assert _run(["generate"]) == 0
+    assert "Refund" in (repo / OUT / "orders/_generated/versions.py").read_text("utf-8")
+    assert _drift(repo) is None
+
+
+def test_a_folder_of_someone_elses_files_is_drift_not_an_error(repo: Path) -> None:
+    """A configured folder that holds files mermaidgen did not write and no manifest:
+    every generated file is missing (check never refuses a folder as generate does)."""
+    manifest = json.loads((repo / OUT / ".mermaidgen/manifest.json").read_text("utf-8"))
+    written = [repo / OUT / p for p, i in manifest["files"].items() if i["owner"] == "generated"]
+    shutil.rmtree(repo / OUT)
+    (repo / OUT).mkdir()
+    (repo / OUT / "README.md").write_text("not a skeleton\n", encoding="utf-8")
+    found = _drift(repo)
+    assert found.summary.startswith(f"{repo / OUT}: no manifest (.mermaidgen/manifest.json); "
+                                    f"{len(written)} missing (")
+    assert sorted(p for p, _ in found.files) == sorted(written)
+    assert (repo / OUT / "README.md", 0) not in found.files
+
+
+def test_a_source_with_two_diagrams_says_how_to_pick_one(repo: Path) -> None:
+    fence = "```mermaid\n" + DIAGRAM + "```\n"
+    (repo / "design/two.md").write_text(f"# Two\n\n{fence}\n{fence}", encoding="utf-8")
+    generation = replace(_generation(repo), source=repo / "design/two.md")
+    spec = generation.spec
+    [found] = check.run([], [generation]).drift
+    assert found.summary == (
+        f"{generation.out}: cannot regenerate from {spec}: {spec} holds 2 sequence diagrams; "
+        f"pick one with {spec}#N (1 to 2) or {spec}#<title>")
+
+
 def test_five_files_are_listed_in_full(repo: Path) -> None:
     out = repo / OUT
     for rel in OWNED[:5]:
@@ -401,6 +486,16 @@ def test_a_rename_the_users_code_has_not_followed_is_drift_with_the_plan(repo: P
         encoding="utf-8")
     plain = _drift(repo)
     assert plain is not None and "binds to names" not in plain.summary
+
+
+def test_every_step_of_a_pending_rename_is_in_the_summary(repo: Path) -> None:
+    _customise_billing(repo)
+    (repo / SPEC).write_text(DIAGRAM.replace("Billing", "Accounts"), encoding="utf-8")
+    found = _drift(repo)
+    assert "code of yours binds to names the diagram changed: orders/services/billing.py -> " \
+        "orders/services/accounts.py: `Billing` was renamed `Accounts`; " \
+        "orders/services/accounts.py: rename Billing -> Accounts; " \
+        "orders/services/accounts.py: rename BillingBase -> AccountsBase; " in found.summary
 
 
 def test_a_rename_only_the_user_can_decide_is_drift_with_the_steps(repo: Path) -> None:

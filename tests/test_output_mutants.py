@@ -175,6 +175,15 @@ def test_pins_keep_the_names_and_package_of_the_last_run(tmp_path):
     (out / "shop" / "services" / "billing.py").write_text("", encoding="utf-8")
     _manifest_at(out, {**GOOD_MANIFEST, "package": "shop", "names": {"B": "billing"}})
     assert output.pins(out) == output.Pins({"B": "billing"}, frozenset({"billing"}), "shop")
+    # the user's schema.py, up to its size limit (its classes keep their names)
+    schema = out / "shop" / "schema.py"
+    schema.write_text("class Order:\n    pass\n", encoding="utf-8")
+    assert output.pins(out).schema == "class Order:\n    pass\n"
+    schema.write_bytes(b"#" * output.SCHEMA_MAX_BYTES)
+    assert output.pins(out).schema == "#" * output.SCHEMA_MAX_BYTES
+    schema.write_bytes(b"#" * (output.SCHEMA_MAX_BYTES + 1))
+    assert output.pins(out).schema is None
+    schema.unlink()
     # a manifest from before names were kept still pins the package
     old = {k: v for k, v in GOOD_MANIFEST.items() if k != "names"}
     _manifest_at(out, {**old, "package": "shop"})
@@ -215,3 +224,126 @@ def test_a_manifest_says_its_version_and_lists_files_sorted():
     assert list(manifest["files"]) == ["a.py", "z.py"]
     assert manifest["files"]["a.py"] == {"owner": "user", "sha256": output.sha256(b"a = 1\n")}
     assert manifest["package"] == "p"
+
+
+def _written_once(out: Path) -> list[RenderedFile]:
+    files = [gen("pkg/a.py", "a = 1\n"), gen("pkg/b.py", "b = 1\n"),
+             gen("pkg/hooks.py", "mine = 1\n", "user")]
+    output.write(output.plan(files, out, {"package": "pkg"}))
+    return files
+
+
+def test_the_refusals_name_the_files_and_the_way_out(tmp_path):
+    """The two refusals a user meets most: files in the way, generated files edited."""
+    out = tmp_path / "repo" / "services" / "out"  # its parents are made too
+    files = _written_once(out)
+    for name in ("a", "b"):  # edited by hand
+        (out / f"pkg/{name}.py").write_text("edited\n", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.write(output.plan(files, out, {"package": "pkg"}))
+    assert str(err.value) == (
+        "these generated files were edited by hand and would be overwritten: pkg/a.py, "
+        "pkg/b.py. Move your changes into the user modules (the hooks), or use --force (the "
+        "edited copies are kept under .mermaidgen/replaced/)")
+    (out / "pkg/a.py").write_text("a = 1\n", encoding="utf-8")
+    (out / "pkg/b.py").write_text("b = 1\n", encoding="utf-8")
+    more = [*files, gen("pkg/c.py", "c = 1\n"), gen("pkg/d.py", "d = 1\n")]
+    for name in ("c", "d"):  # in the way: not in the manifest
+        (out / f"pkg/{name}.py").write_text("foreign\n", encoding="utf-8")
+    with pytest.raises(OutputError) as err:
+        output.write(output.plan(more, out, {"package": "pkg"}))
+    assert str(err.value) == (
+        "these files are in the way and mermaidgen did not write them: pkg/c.py, pkg/d.py. "
+        "Move them away, or use --force to keep them as yours (they are then never "
+        "overwritten)")
+    assert (out / "pkg/c.py").read_text(encoding="utf-8") == "foreign\n"
+
+
+def test_a_rename_is_written_only_from_the_files_it_was_computed_from(tmp_path):
+    """`--apply-renames`: the user's file moves with the generated ones, its original
+    kept; a file edited between the plan and the write is never replaced by an outdated
+    copy."""
+    out = tmp_path / "out"
+    _written_once(out)
+    hooks = (out / "pkg/hooks.py").read_bytes()
+    moved = [gen("pkg/a.py", "a = 1\n"), gen("pkg/b.py", "b = 1\n"),
+             gen("pkg/renamed.py", "mine = 1\n", "user")]
+    migrated = {"pkg/hooks.py": None, "pkg/renamed.py": b"mine = 2\n"}
+    read = {"pkg/hooks.py": output.sha256(hooks)}
+    stale = output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read)
+    assert stale.actions[-2:] == (Action("pkg/renamed.py", "migrate", "user"),
+                                  Action("pkg/hooks.py", "retire", "user"))
+    (out / "pkg/hooks.py").write_bytes(b"mine = 3\n")  # edited meanwhile
+    with pytest.raises(OutputError) as err:
+        output.write(stale)
+    assert str(err.value) == (
+        f"{out} changed after this run looked at it (another mermaidgen wrote into it, or "
+        "files were edited); nothing was written, run again")
+    assert (out / "pkg/hooks.py").read_bytes() == b"mine = 3\n"
+    assert not (out / "pkg/renamed.py").exists()
+    (out / "pkg/hooks.py").write_bytes(hooks)
+    now = output.plan(moved, out, {"package": "pkg"}, migrated=migrated, read=read)
+    assert output.diff(now) == (  # --diff: the file taken away, the file it became
+        "--- a/pkg/renamed.py\n+++ b/pkg/renamed.py\n@@ -0,0 +1 @@\n+mine = 2\n"
+        "--- a/pkg/hooks.py\n+++ b/pkg/hooks.py\n@@ -1 +0,0 @@\n-mine = 1\n")
+    output.write(now)
+    assert (out / "pkg/renamed.py").read_bytes() == b"mine = 2\n"
+    assert not (out / "pkg/hooks.py").exists()
+    assert (out / ".mermaidgen/replaced/pkg/hooks.py").read_bytes() == hooks
+
+
+def test_a_rename_takes_only_files_of_yours_out_and_old_files_are_reported(tmp_path):
+    out = tmp_path / "out"
+    files = _written_once(out)
+    with pytest.raises(OutputError) as err:  # a generated file the new run writes too
+        output.plan(files, out, {"package": "pkg"}, migrated={"pkg/a.py": None})
+    assert str(err.value) == "pkg/a.py: a rename cannot move code of yours there"
+    with pytest.raises(OutputError) as err:  # one it no longer writes: still not yours
+        output.plan(files[1:], out, {"package": "pkg"}, migrated={"pkg/a.py": None})
+    assert str(err.value) == ("pkg/a.py: a rename can only take a file of yours out of "
+                              "the package")
+    # files of the last run this one does not write: reported with their owner, kept
+    left = output.plan(files[:1], out, {"package": "pkg"})
+    assert left.actions == (Action("pkg/a.py", "unchanged", "generated"),
+                            Action("pkg/b.py", "stale", "generated"),
+                            Action("pkg/hooks.py", "stale", "user"))
+    assert set(left.manifest["files"]) == {"pkg/a.py", "pkg/b.py", "pkg/hooks.py"}
+
+
+def test_a_manifest_of_a_newer_mermaidgen_is_refused(tmp_path):
+    _manifest_at(tmp_path, {**GOOD_MANIFEST, "mermaidgen_manifest": output.MANIFEST_VERSION + 1})
+    with pytest.raises(OutputError) as err:
+        output.read_manifest(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / '.mermaidgen' / 'manifest.json'}: written by a newer mermaidgen "
+        f"(manifest version {output.MANIFEST_VERSION + 1}); upgrade mermaidgen to generate "
+        "into this folder")
+
+
+def test_a_state_folder_that_is_a_link_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / ".mermaidgen").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutputError) as err:
+        output.plan([gen("a.py", "a\n")], out, {})
+    assert str(err.value) == (f"{out / '.mermaidgen'} is a symbolic link, and mermaidgen "
+                              "never writes through links; remove it")
+
+
+def test_a_file_kept_with_force_stays_the_users(tmp_path):
+    """--force keeps a file mermaidgen did not write as the user's: the next runs, without
+    --force, keep it too, and the manifest goes on saying whose it is."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.py").write_text("mine\n", encoding="utf-8")
+    files = [gen("a.py", "a = 1\n"), gen("b.py", "b = 1\n")]
+    output.write(output.plan(files, out, {}, force=True))
+    mine = {"owner": "user", "sha256": output.sha256(b"mine\n")}
+    for _ in range(2):
+        again = output.plan(files, out, {})
+        assert again.actions == (Action("a.py", "keep", "generated"),
+                                 Action("b.py", "unchanged", "generated"))
+        assert again.manifest["files"]["a.py"] == mine
+        output.write(again)
+    assert (out / "a.py").read_text(encoding="utf-8") == "mine\n"

@@ -276,6 +276,14 @@ def test_a_user_file_that_is_not_python_is_not_followed(out: Path) -> None:
     assert not _find(out, RENAMED_MESSAGE)
 
 
+def test_a_user_file_that_is_not_python_does_not_stop_the_others_being_followed(
+        out: Path) -> None:
+    # client.py comes before inv.py in the manifest: inv.py's hook is still followed
+    (out / "flow/services/client.py").write_text("def (:\n", encoding="utf-8")
+    [edit] = _find(out, RENAMED_MESSAGE).edits
+    assert edit.old == INV and edit.names == (("on_reserve_stock", "on_hold_stock"),)
+
+
 def test_a_user_file_that_cannot_be_rewritten_is_left_to_the_user(out: Path) -> None:
     # `class` and its name on two lines: the name is not where a rewrite looks for it
     (out / INV).write_text((out / INV).read_text(encoding="utf-8").replace(
@@ -336,6 +344,45 @@ def test_a_version_2_manifest_leaves_a_renamed_hook_to_the_user(out: Path) -> No
         f"{INV}: Inv.on_reserve_stock customises a hook the diagram no longer has, and this "
         "folder's manifest is too old to tell what it became; you decide: rename it to the "
         "new hook (see the base class), or delete it",)
+
+
+@pytest.fixture(scope="module")
+def orchestrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SAGA generated once as an orchestration (OS the orchestrator, in flow/workflow.py)."""
+    out = tmp_path_factory.mktemp("orchestrated") / "out"
+    source = out.parent / "flow.mmd"
+    source.write_text(SAGA, encoding="utf-8")
+    assert _run(["generate", str(source), "--out", str(out), "--style", "orchestration"]) == 0
+    return out
+
+
+def test_a_version_2_manifest_knows_the_orchestrator_was_there(orchestrated: Path,
+                                                               tmp_path: Path) -> None:
+    """A version 2 manifest records no class for the orchestrator, but names it: it did
+    not arrive, so a participant removed with code of the user's is set aside, not left
+    to the user as maybe having become the orchestrator."""
+    out = tmp_path / "out"
+    shutil.copytree(orchestrated, out, symlinks=True)
+    with (out / INV).open("a", encoding="utf-8") as f:
+        f.write("\n\ndef helper():\n    return 1\n")
+    previous = _version_2(out)
+    assert previous["orchestrator"] == "OS" and "OS" in previous["names"]
+    now = build(parse(REMOVED, source="flow.mmd"), REMOVED, style="orchestration",
+                source_name="flow.mmd", pins=output.pins(out))
+    found = r.find(now, out, previous)
+    assert found.unclear == ()
+    assert found.edits == (r.Edit(INV, None, why="`Inv` is no longer in the diagram, so "
+                                  "nothing calls its code", class_name="Inv"),)
+
+
+def test_another_orchestrator_is_not_a_rename(orchestrated: Path) -> None:
+    """The workflow module now belongs to another participant: not a renamed one (that
+    case is user_code's), so nothing here follows it."""
+    now = build(parse(SAGA, source="flow.mmd"), SAGA, style="orchestration",
+                orchestrator="Inv", source_name="flow.mmd", pins=output.pins(orchestrated))
+    assert now.bindings()["bindings"]["flow/workflow.py"]["participant"] == "Inv"
+    found = r.find(now, orchestrated, output.read_manifest(orchestrated))
+    assert "flow/workflow.py" not in [e.old for e in found.edits]
 
 
 def test_a_version_2_manifest_pairs_no_participants(out: Path) -> None:
@@ -434,6 +481,18 @@ def test_a_hook_follows_its_kind() -> None:
     assert unclear == []
 
 
+def test_without_recorded_hooks_each_gone_hook_is_left_to_the_user() -> None:
+    """A version 2 manifest kept no hooks: every method that customises a hook the diagram
+    no longer has is a step for the user, not only the first."""
+    tree = _class("    def on_a(self, ctx): ...\n    def payload_b(self, ctx): ...\n")
+    unclear: list[str] = []
+    edit = r._follow("o.py", "n.py", {**BEFORE, "hooks": None}, _after(["on_z", "handler", 4]),
+                     tree, "w", unclear)
+    assert edit == r.Edit("o.py", "n.py", (), (), "Inv", "w")
+    assert [u.split(" customises")[0] for u in unclear] == ["n.py: Inv.on_a",
+                                                            "n.py: Inv.payload_b"]
+
+
 def test_the_class_and_base_follow_the_participant() -> None:
     edit = r._follow("o.py", "n.py", BEFORE, _after(cls="Stock"), _class("    pass\n"), "",
                      [])
@@ -502,7 +561,9 @@ def test_the_public_methods_of_the_class() -> None:
     ("class Other:\n    pass\n", True),
     ("X = 1\nclass Inv:\n    pass\n", True),
     ("3\nclass Inv:\n    pass\n", True),
+    ("class Inv:\n    pass\nX = 1\n", True),  # code after the untouched class counts too
     ("class Inv:\n    3\n", True),
+    ("class Inv:\n    pass\nX = 1\n", True),  # code after the untouched class counts too
 ])
 def test_what_counts_as_code_of_the_users(source: str, holds: bool) -> None:
     assert r._holds_code(ast.parse(source), "Inv") is holds
@@ -643,6 +704,13 @@ def test_a_package_change_and_a_rename_together(out: Path) -> None:
     found = _find(out, RENAMED_ID, package="shop")
     assert r.Edit(INV, "shop/services/stock.py", (("Inv", "Stock"), ("InvBase", "StockBase")),
                   (), "Inv", "`Inv` was renamed `Stock`") in found.edits
+    # the renamed file's absolute imports of the old package follow the move too
+    (out / INV).write_text((out / INV).read_text(encoding="utf-8").replace(
+        "from .._generated import wiring", "from flow._generated import wiring"),
+        encoding="utf-8")
+    moved = _find(out, RENAMED_ID, package="shop").writes["shop/services/stock.py"] or b""
+    assert b"from shop._generated import wiring\n" in moved
+    assert b"class Stock(wiring.StockBase)" in moved and b"from flow" not in moved
     (out / "flow/services/stock.py").write_text("X = 1\n", encoding="utf-8")
     found = _find(out, RENAMED_ID, package="shop", pins=False)
     assert f"{INV} -> shop/services/stock.py: `Inv` was renamed `Stock`, and " \
