@@ -760,9 +760,16 @@ wiring.WorkflowBase._after_par_line_10 = released
 send = transport.publish
 
 
+if transport.NAME == "NATS":  # JetStream would drop a second publish within the window
+    for stream in transport.STREAMS.values():
+        stream.config.duplicate_window = 0.1
+
+
 async def twice(publisher, event, **kwargs):  # a producer retrying: the same message id
     await send(publisher, event, **kwargs)
     if type(event).__name__ == "InvoiceIssued":
+        if transport.NAME == "NATS":  # after the window (which is 2 minutes by default)
+            await asyncio.sleep(0.2)
         await send(publisher, event, **kwargs)
         effect("invoice_twice", kwargs["correlation_id"])
 transport.publish = twice
@@ -801,12 +808,20 @@ def test_a_joining_service_in_its_own_processes_waits_for_the_real_branch(
         broker: str, tmp_path: Path, faststream_python: Path) -> None:
     """parallel-fulfilment deployed: Workflow, which joins the three-way `par`, in processes
     of its own (two replicas sharing the join through the broker's store, NATS KV or
-    Redis; one on RabbitMQ, whose store is in memory), the other services in a third.
-    Billing publishes InvoiceIssued twice with the same message id before ParcelPacked,
-    which is 1.5 s away. The join releases once, after ParcelPacked, Carrier books the
-    pickup once, the run completes and conforms. What each broker showed (the duplicate's
-    path; with the join counting arrivals instead of distinct branches, the test fails
-    where the duplicate reaches the join): see the figures in docs/faststream-production.md.
+    Redis; one on RabbitMQ, whose store is in memory only), the other services in a third.
+    Billing publishes InvoiceIssued twice with the same message id (on NATS after the
+    streams' duplicate window, shortened to 0.1 s, else JetStream drops it) 1.5 s before
+    ParcelPacked. The join releases once, after ParcelPacked; Carrier books the pickup
+    once; the run completes, and its trace, written by every process, conforms.
+
+    What it showed: on NATS and Redis the two copies go to the two replicas, which handle
+    them at the same time (Workflow's hook runs twice: the idempotency guard checks before
+    and remembers after the handler, so it does not stop a duplicate another replica is
+    handling), and the join in the shared store counts the branch once. With the join
+    counting arrivals instead of distinct branches (arrive() keyed by each arrival), it
+    released twice, the first time before ParcelPacked, and the trace did not conform: the
+    test failed on NATS and Redis. On RabbitMQ one replica handles both copies in turn and
+    the guard skips the second, so the join never sees it and the broken join passes there.
     """
     if not _up(broker):
         pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}")
