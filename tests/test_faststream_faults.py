@@ -17,6 +17,9 @@ own process (tests/fault_driver.py) and printed.
   event it handles is not acknowledged), then restarted: the flow completes and every
   effect happens once. Here the services run as a deployment runs them, one process per
   group of services, and the run is started with `python -m <package> start`.
+* the same join deployed: the joining service in processes of its own (two replicas
+  sharing the join through the broker's store), the branch event published twice
+  before the other branch's: the join releases once, after the real one.
 
 Marked `engine`: a server that does not answer skips them, which fails in CI mode.
 """
