@@ -17,6 +17,9 @@ own process (tests/fault_driver.py) and printed.
   event it handles is not acknowledged), then restarted: the flow completes and every
   effect happens once. Here the services run as a deployment runs them, one process per
   group of services, and the run is started with `python -m <package> start`.
+* the same join deployed: the joining service in processes of its own (two replicas
+  sharing the join through the broker's store), the branch event published twice
+  before the other branch's: the join releases once, after the real one.
 
 Marked `engine`: a server that does not answer skips them, which fails in CI mode.
 """
@@ -284,12 +287,12 @@ class Served:
     output goes to a log file beside `effects`."""
 
     def __init__(self, python: Path, out: Path, package: str, broker: str, services: str,
-                 effects: Path, **env: str) -> None:
+                 effects: Path, driver: str = "fault_driver.py", **env: str) -> None:
         self.ready_file = effects.with_name(f"ready-{uuid.uuid4().hex[:6]}")
         self.log = self.ready_file.with_suffix(".log")
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
-                [str(python), "fault_driver.py", package, "serve", services], cwd=out,
+                [str(python), driver, package, "serve", services], cwd=out,
                 stdout=log, stderr=subprocess.STDOUT,
                 env=clean_env(PYTHONPATH=str(out), FAULT_EFFECTS=str(effects),
                               FAULT_READY=str(self.ready_file), **_env(broker, **env)))
@@ -688,3 +691,201 @@ def test_a_join_with_a_duplicate_branch_event_waits_for_the_real_one(
     assert result["counts"] == {"pack_parcel": 1, "parcel_packed": 1, "invoice_issued": 1,
                                 "book_pickup": 1}, result
     assert result["pickup_after_packed"] >= 0, result
+
+
+# Runs inside a generated parallel-fulfilment project: `serve SERVICES` deploys those
+# services' apps in this process (as fault_driver.py does), `start` begins a run, `check`
+# holds the run's trace, written by every process, against the contract. Each process
+# appends what it sent (the trace) and what its hooks did, with the machine's monotonic
+# clock, one line per write (O_APPEND), to files every process shares.
+REPLICA_DRIVER = """
+import asyncio, importlib, json, os, signal, sys, time
+from pathlib import Path
+
+PACKAGE, MODE = sys.argv[1], sys.argv[2]
+flow = importlib.import_module(f"{PACKAGE}._generated.flow")
+runtime = importlib.import_module(f"{PACKAGE}._generated.runtime")
+transport = importlib.import_module(f"{PACKAGE}._generated.transport")
+wiring = importlib.import_module(f"{PACKAGE}._generated.wiring")
+
+
+def append(path, record):
+    line = (json.dumps(record) + "\\n").encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(descriptor, line)
+    finally:
+        os.close(descriptor)
+
+
+def effect(name, correlation_id):
+    append(os.environ["FAULT_EFFECTS"], [name, correlation_id, time.monotonic(), os.getpid()])
+
+
+record = runtime.TRACE.record
+
+
+def traced(message, correlation_id):  # the trace of every process, in one file
+    record(message, correlation_id)
+    sender, receiver, text, _ = runtime.diagram.MESSAGES[message]
+    append(os.environ["FAULT_TRACE"], [correlation_id, sender, receiver, text])
+runtime.TRACE.enabled = True
+runtime.TRACE.record = traced
+
+
+def user(module):
+    found = importlib.import_module(f"{PACKAGE}.services.{module}")
+    return next(v for k, v in vars(found).items() if isinstance(v, type) and k.lower() == module)
+
+
+def hook(name, pause=0.0):
+    async def run(self, ctx):
+        await asyncio.sleep(pause)
+        effect(name, ctx.correlation_id)
+    return run
+
+
+# branch A (invoice) is quick, and its event goes out twice; branch B (pick and pack) is
+# slow; Workflow takes a while over InvoiceIssued, so that a replica busy with the first
+# copy is not the one that receives the second
+user("warehouse").on_pack_parcel = hook("pack_parcel", pause=1.5)
+user("workflow").on_invoice_issued = hook("invoice_issued", pause=0.5)
+user("workflow").on_parcel_packed = hook("parcel_packed")
+user("carrier").on_book_pickup = hook("book_pickup")
+user("orders").on_fulfilment_done = hook("fulfilment_done")
+release = wiring.WorkflowBase._after_par_line_10
+
+
+async def released(self, ctx):  # the join lets what follows it run
+    effect("released", ctx.correlation_id)
+    await release(self, ctx)
+wiring.WorkflowBase._after_par_line_10 = released
+send = transport.publish
+
+
+if transport.NAME == "NATS":  # JetStream would drop a second publish within the window
+    for stream in transport.STREAMS.values():
+        stream.config.duplicate_window = 0.1
+
+
+async def twice(publisher, event, **kwargs):  # a producer retrying: the same message id
+    await send(publisher, event, **kwargs)
+    if type(event).__name__ == "InvoiceIssued":
+        if transport.NAME == "NATS":  # after the window (which is 2 minutes by default)
+            await asyncio.sleep(0.2)
+        await send(publisher, event, **kwargs)
+        effect("invoice_twice", kwargs["correlation_id"])
+transport.publish = twice
+
+
+async def serve(names):
+    modules = [importlib.import_module(f"{PACKAGE}.apps.{name}") for name in names]
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    for module in modules:
+        await module.app.start()
+    Path(os.environ["FAULT_READY"]).touch()
+    await stop.wait()
+    for module in modules:
+        await module.app.stop()
+
+
+if MODE == "serve":
+    asyncio.run(serve(sys.argv[3].split(",")))
+elif MODE == "start":
+    print(asyncio.run(flow.start()))
+else:
+    checker = importlib.import_module(f"{PACKAGE}._generated.checker")
+    diagram = importlib.import_module(f"{PACKAGE}._generated.diagram")
+    lines = Path(os.environ["FAULT_TRACE"]).read_text(encoding="utf-8").splitlines()
+    arrows = [tuple(entry[1:]) for entry in map(json.loads, lines) if entry[0] == sys.argv[3]]
+    verdict = checker.check(diagram.CONTRACT, arrows)
+    print(json.dumps({"ok": verdict["ok"], "arrows": len(arrows)}))
+"""
+STORE_OF = {"nats": "nats", "redis": "redis", "rabbit": "memory"}
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("broker", REAL)
+def test_a_joining_service_in_its_own_processes_waits_for_the_real_branch(
+        broker: str, tmp_path: Path, faststream_python: Path) -> None:
+    """parallel-fulfilment deployed: Workflow, which joins the three-way `par`, in processes
+    of its own (two replicas sharing the join through the broker's store, NATS KV or
+    Redis; one on RabbitMQ, whose store is in memory only), the other services in a third.
+    Billing publishes InvoiceIssued twice with the same message id (on NATS after the
+    streams' duplicate window, shortened to 0.1 s, else JetStream drops it) 1.5 s before
+    ParcelPacked. The join releases once, after ParcelPacked; Carrier books the pickup
+    once; the run completes, and its trace, written by every process, conforms.
+
+    What it showed: on NATS and Redis the two copies go to the two replicas, which handle
+    them at the same time (Workflow's hook runs twice: the idempotency guard checks before
+    and remembers after the handler, so it does not stop a duplicate another replica is
+    handling), and the join in the shared store counts the branch once. With the join
+    counting arrivals instead of distinct branches (arrive() keyed by each arrival), it
+    released twice, the first time before ParcelPacked, and the trace did not conform: the
+    test failed on NATS and Redis. On RabbitMQ one replica handles both copies in turn and
+    the guard skips the second, so the join never sees it and the broken join passes there.
+    """
+    if not _up(broker):
+        pytest.skip(f"no {broker} server on 127.0.0.1:{PORTS[broker]}")
+    package = f"replicas_{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "out"
+    generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out, broker, package=package)
+    (out / ".env").write_text(f"MERMAIDGEN_CHANNEL_PREFIX={package}.\n"
+                              f"MERMAIDGEN_STORE={STORE_OF[broker]}\n", encoding="utf-8")
+    (out / "replicas.py").write_text(REPLICA_DRIVER, encoding="utf-8")
+    effects, trace = tmp_path / "effects", tmp_path / "trace"
+    files = {"FAULT_TRACE": str(trace), "FAULT_EFFECTS": str(effects)}
+    began = time.monotonic()
+    replicas = 2 if STORE_OF[broker] != "memory" else 1
+    served = [Served(faststream_python, out, package, broker, "workflow", effects,
+                     driver="replicas.py", FAULT_TRACE=str(trace))
+              for _ in range(replicas)]
+    served.append(Served(faststream_python, out, package, broker,
+                         "orders,warehouse,billing,notifications,carrier", effects,
+                         driver="replicas.py", FAULT_TRACE=str(trace)))
+    try:
+        for process in served:
+            process.ready()
+        ready = time.monotonic() - began
+        began = time.monotonic()
+        started = run_python(faststream_python, ["replicas.py", package, "start"], out,
+                             timeout=60, PYTHONPATH=str(out), **_env(broker), **files)
+        assert started.returncode == 0, started.stderr
+        cid = started.stdout.split()[-1]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _happened(effects, cid)["fulfilment_done"]:
+            time.sleep(0.05)
+        flowed = time.monotonic() - began
+        time.sleep(1.0)  # a second release, pickup or completion would show by now
+        happened = _happened(effects, cid)
+    finally:
+        log = "".join(process.stop() for process in served)
+    checked = run_python(faststream_python, ["replicas.py", package, "check", cid], out,
+                         timeout=60, PYTHONPATH=str(out), **_env(broker), **files)
+    assert checked.returncode == 0, checked.stderr
+    verdict = json.loads(checked.stdout.splitlines()[-1])
+    copies = happened["invoice_issued"]
+    print(f"{broker} join across {replicas} Workflow replica(s): InvoiceIssued handled "
+          f"{len(copies)}x by {len({pid for _, pid in copies})} process(es), "
+          f"{ {name: len(times) for name, times in happened.items()} }, "
+          f"contract {verdict}; processes ready in {ready:.2f} s, the run took {flowed:.2f} s")
+    assert len(happened["invoice_twice"]) == 1, log  # the duplicate was published
+    assert len(happened["released"]) == 1, (happened, log)
+    assert len(happened["book_pickup"]) == 1, (happened, log)
+    assert len(happened["fulfilment_done"]) == 1, (happened, log)
+    released_at = happened["released"][0][0]
+    assert released_at > happened["parcel_packed"][0][0] > max(t for t, _ in copies), happened
+    assert verdict["ok"], (verdict, log)
+
+
+def _happened(path: Path, correlation_id: str) -> dict[str, list[tuple[float, int]]]:
+    """What the hooks of run `correlation_id` did: (when, which process), per hook."""
+    found: dict[str, list[tuple[float, int]]] = {
+        name: [] for name in ("invoice_twice", "invoice_issued", "pack_parcel", "parcel_packed",
+                              "released", "book_pickup", "fulfilment_done")}
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    for name, run, at, pid in map(json.loads, text.splitlines()):
+        if run == correlation_id:
+            found.setdefault(name, []).append((at, pid))
+    return found
