@@ -371,3 +371,35 @@ def test_targets_that_cannot_reorder_a_par_get_no_reversed_path_and_say_why(
     note = next(line for line in paths_py.splitlines() if "one interleaving" in line)
     assert why in note
     assert not any("def order_" in text for text in files.values())
+
+
+# Two is sent in the `bad` section only; Four, drawn after the alt (and after a break),
+# is sent on every path that does not take the break: it cannot be Two's reply
+ANSWERED_AFTER_THE_ALT = """sequenceDiagram
+    participant A
+    participant B
+    participant C
+    alt ok
+        A->>B: One
+    else bad
+        A->>C: Two
+    end
+    break stop
+        B->>C: Three
+    end
+    C->>A: Four
+"""
+
+
+def test_a_call_made_in_one_section_is_not_answered_after_the_block(
+        tmp_path: Path) -> None:
+    """Four was paired with Two as its reply: the orchestration sent Four only with Two,
+    so the path `ok` lacked it and the path `bad+stop` sent it before the break (the
+    random diagram's `trace event 3 cannot happen at this point`)."""
+    analysis = mermaidgen.analyse(mermaidgen.parse(ANSWERED_AFTER_THE_ALT))
+    assert [(m.occurrence.message.text, m.role) for m in analysis.messages] == [
+        ("One", "event"), ("Two", "event"), ("Three", "event"), ("Four", "event")]
+    _generate_text(ANSWERED_AFTER_THE_ALT, "after-alt.mmd", "orchestration", tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "[bad+stop] PASSED" in tests.stdout, tests.stdout
