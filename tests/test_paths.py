@@ -489,3 +489,29 @@ def test_the_choreography_path_table_does_not_claim_the_drawn_order(tmp_path: Pa
     package = _generate_text(text, "race.mmd", "orchestration", tmp_path / "o")
     notes = (tmp_path / "o" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
     assert "drawn order" not in notes  # the orchestrator asks one after the other
+
+
+# the workflow's first message is drawn inside the loop, with the destroy of the random
+# diagram that found it: B orchestrates, and A sends Hello on every iteration
+STARTED_IN_A_LOOP = """sequenceDiagram
+    participant A
+    participant B
+    participant C
+    loop retry
+        A->>B: Hello
+        B->>C: Fwd
+        destroy C
+        C->>B: Bye
+        B->>A: Ok
+    end
+"""
+
+
+def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_iteration(
+        tmp_path: Path) -> None:
+    """Hello was taken as the workflow's trigger, outside the loop: the second iteration
+    sent Fwd without a Hello before it."""
+    _generate_text(STARTED_IN_A_LOOP, "loop-start.mmd", "orchestration", tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "[retry-twice] PASSED" in tests.stdout, tests.stdout
