@@ -7,9 +7,7 @@
 * every generated skeleton, of every target and in both styles, compiles and passes ruff;
   the python target's own contract tests pass on the untouched skeleton, and so do the
   engine targets' (an `engine` test: FastStream and Temporal come from PyPI into virtual
-  environments of their own, see tests/conftest.py). A choreography's own tests are not
-  run where the lint says that two receipts may come the other way round
-  (`unordered-receipts`): its path table says no run promises the drawn order there.
+  environments of their own, see tests/conftest.py).
 
 Example counts are kept small for the slow properties so that this file runs in about a
 minute (without the engine test); `MERMAIDGEN_PROPERTY_SCALE=10` multiplies them, and
@@ -32,7 +30,7 @@ from projects import lint_many, run_python, shared_project_tests
 from strategies import Generated, diagrams
 from test_emit import comparable
 
-from mermaidgen import analyse, parse
+from mermaidgen import parse
 from mermaidgen.codegen.generate import build
 from mermaidgen.codegen.write import output
 from mermaidgen.commands.cli import _run
@@ -115,15 +113,6 @@ def _write(diagram, text: str, out: Path, style: str, target: str = "python") ->
 ENGINES = (("faststream", "choreography"), ("temporal", "orchestration"))
 
 
-def _kept_in_order(diagram, styles: tuple[str, ...]) -> tuple[str, ...]:
-    """The styles whose generated code promises the drawn order on every run: not a
-    choreography where the lint says two receipts may come the other way round
-    (`unordered-receipts`, said in the package's path table too)."""
-    codes = {d.code for d in analyse(diagram).diagnostics}
-    return tuple(s for s in styles
-                 if not (s == "choreography" and "unordered-receipts" in codes))
-
-
 @settings(max_examples=10 * SCALE, deadline=None, suppress_health_check=SLOW)
 @given(diagrams(max_statements=12))
 def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generated) -> None:
@@ -138,7 +127,7 @@ def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generat
         # compiled, and ruff with its default rules, each project its own source root
         problems = lint_many(sorted(Path(tmp).iterdir()))
         assert not any(problems.values()), problems
-        for style in _kept_in_order(diagram, ("choreography", "orchestration")):
+        for style in ("choreography", "orchestration"):
             done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p",
                               "no:cacheprovider", "-x"], Path(tmp) / style, timeout=240)
             assert done.returncode == 0, (f"{style}: the skeleton's own tests failed:\n"
@@ -161,8 +150,6 @@ def test_engine_skeletons_pass_their_contract_tests(
         for target, style in ENGINES:
             out = Path(tmp) / target
             _write(diagram, generated.text, out, style, target)
-            if style not in _kept_in_order(diagram, (style,)):
-                continue
             outcomes, log = shared_project_tests(pythons[target], out,
                                                  TEMPORAL_CLI_PATH="/nonexistent/temporal")
             assert outcomes.get(must_pass[target]) == "passed", log
