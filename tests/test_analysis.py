@@ -340,6 +340,9 @@ CASES = [
         roles="self event event event event event self event event",
         hops="- publish deliver deliver publish deliver - publish deliver",
         brokers=("Bus",),
+        # Shipping gets InvoiceIssued (Billing's) and OrderPlaced (Orders') either way
+        # round, then prints the label: its handler of the first to come would print it
+        diagnostics=(("unordered-receipts", 11),),
         events="""
             OrderPlaced | OrderPlaced | Bus | Orders -> Billing, Shipping
             InvoiceIssued | InvoiceIssued | Bus | Billing -> Shipping
@@ -2083,6 +2086,25 @@ LINT = {
             end
         """,
         "warning", 9,
+    ),
+    "unordered-receipts": (
+        """
+        sequenceDiagram
+            Orders->>Pay: Charge
+            Orders->>Stock: Reserve
+            Pay->>Orders: Charged
+            Stock->>Orders: Reserved
+            Orders->>Ship: Ship
+        """,
+        """
+        sequenceDiagram
+            Orders->>Pay: Charge
+            Pay->>Orders: Charged
+            Orders->>Stock: Reserve
+            Stock->>Orders: Reserved
+            Orders->>Ship: Ship
+        """,
+        "warning", 5,
     ),
     "name-collision": (
         """

@@ -11,10 +11,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run, shared_project_tests
+from test_target_faststream import URLS, server_up
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -247,3 +249,49 @@ def test_the_generated_service_waits_for_every_reply_on_every_path(tmp_path: Pat
     tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[fraud-check-reversed] PASSED" in tests.stdout, tests.stdout
+
+
+# B fans out to C and D in a par; E joins their results and answers A, whose loop starts
+# the next iteration: E's join must complete once per iteration
+JOIN_IN_A_LOOP = """sequenceDiagram
+    participant A
+    participant B
+    participant C
+    participant D
+    participant E
+    loop retry
+        A->>B: Go
+        par left
+            B->>C: X
+        and right
+            B->>D: Y
+        end
+        C->>E: CX
+        D->>E: DY
+        E->>A: Done
+    end
+"""
+
+
+@pytest.mark.engine
+def test_a_faststream_join_inside_a_loop_completes_on_every_iteration(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """The FastStream join kept every arrival of the run in one set and went on once it
+    held as many as the par has paths: the second iteration's first arrival found it full,
+    went on alone, and what it sent had the first iteration's ids (dropped as duplicates),
+    so the `retry-twice` path never ended. On NATS when it answers (test_target_faststream
+    .py's SERVERS), in memory always."""
+    package = f"loopjoin_{uuid.uuid4().hex[:8]}"  # its own streams and store on the server
+    generation = build(mermaidgen.parse(JOIN_IN_A_LOOP, source="loop.mmd"), JOIN_IN_A_LOOP,
+                       style="choreography", target="faststream", package=package,
+                       options={"broker": "nats"})
+    out = tmp_path / "out"
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    env = {"MERMAIDGEN_REAL_BROKER": "1", "MERMAIDGEN_BROKER_URL": URLS["nats"]} \
+        if server_up("nats") else {}
+    outcomes, log = shared_project_tests(faststream_python, out, **env)
+    runs = ["in-memory"] + (["real-broker"] if env else [])
+    for where in runs:
+        assert outcomes.get(f"test_every_path_conforms_to_the_diagram[{where}-retry-twice]"
+                            ) == "passed", log
+    assert not [t for t, kind in outcomes.items() if kind in ("failure", "error")], log

@@ -371,3 +371,147 @@ def test_targets_that_cannot_reorder_a_par_get_no_reversed_path_and_say_why(
     note = next(line for line in paths_py.splitlines() if "one interleaving" in line)
     assert why in note
     assert not any("def order_" in text for text in files.values())
+
+
+# Two is sent in the `bad` section only; Four, drawn after the alt (and after a break),
+# is sent on every path that does not take the break: it cannot be Two's reply
+ANSWERED_AFTER_THE_ALT = """sequenceDiagram
+    participant A
+    participant B
+    participant C
+    alt ok
+        A->>B: One
+    else bad
+        A->>C: Two
+    end
+    break stop
+        B->>C: Three
+    end
+    C->>A: Four
+"""
+
+
+def test_a_call_made_in_one_section_is_not_answered_after_the_block(
+        tmp_path: Path) -> None:
+    """Four was paired with Two as its reply: the orchestration sent Four only with Two,
+    so the path `ok` lacked it and the path `bad+stop` sent it before the break (the
+    random diagram's `trace event 3 cannot happen at this point`)."""
+    analysis = mermaidgen.analyse(mermaidgen.parse(ANSWERED_AFTER_THE_ALT))
+    assert [(m.occurrence.message.text, m.role) for m in analysis.messages] == [
+        ("One", "event"), ("Two", "event"), ("Three", "event"), ("Four", "event")]
+    _generate_text(ANSWERED_AFTER_THE_ALT, "after-alt.mmd", "orchestration", tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "[bad+stop] PASSED" in tests.stdout, tests.stdout
+
+
+# Orders asks Pay and Stock one after the other, without a par: Charged and Reserved come
+# from two senders, neither knowing of the other's, so they may arrive either way round;
+# Orders' handler of Reserved would send Ship before Charged arrived
+RACE = """sequenceDiagram
+    participant Orders
+    participant Pay
+    participant Stock
+    Orders->>Pay: Charge
+    Orders->>Stock: Reserve
+    Pay->>Orders: Charged
+    Stock->>Orders: Reserved
+{after}"""
+RACES = {
+    "two replies, then a send": (RACE.format(after="    Orders->>Ship: Ship\n"), [8]),
+    # nothing follows the second: the run keeps the diagram's order whatever comes first
+    "two replies, nothing after": (RACE.format(after=""), []),
+    # Stock answers only after Orders told it of Charged: drawn order is causal order
+    "the second sender knew": ("""sequenceDiagram
+    Orders->>Pay: Charge
+    Pay->>Orders: Charged
+    Orders->>Stock: Reserve
+    Stock->>Orders: Reserved
+    Orders->>Ship: Ship
+""", []),
+    # a par's results: the generated service joins them (test_par_join.py)
+    "a par's replies": ("""sequenceDiagram
+    par pay
+        Orders->>Pay: Charge
+        Pay->>Orders: Charged
+    and stock
+        Orders->>Stock: Reserve
+        Stock->>Orders: Reserved
+    end
+    Orders->>Ship: Ship
+""", []),
+    # one sender's events keep their order
+    "one sender": ("""sequenceDiagram
+    Orders->>Pay: Charge
+    Pay->>Orders: Charged
+    Pay->>Orders: Settled
+    Orders->>Ship: Ship
+""", []),
+    # two sections of an alt never both run
+    "an alt's sections": ("""sequenceDiagram
+    alt card
+        Pay->>Orders: Charged
+    else stock
+        Stock->>Orders: Reserved
+    end
+    Orders->>Ship: Ship
+""", []),
+    # the random diagram that found it: an initiator's event after a loop's reply
+    "an independent initiator after a loop": ("""sequenceDiagram
+    loop poll
+        Orders-)Pay: Ask
+        Pay->>Orders: Answer
+        Orders->>Orders: Note it
+    end
+    Audit->>Orders: Audited
+    Orders->>Ship: Ship
+""", [7]),
+}
+
+
+@pytest.mark.parametrize(("text", "lines"), RACES.values(), ids=RACES.keys())
+def test_receipts_that_may_come_either_way_round_are_said(text: str, lines: list[int]
+                                                          ) -> None:
+    """conformance.md orders nothing between two messages a participant receives from
+    different senders, but orders what it sends after them; a choreography's handlers run
+    as the events come, so unless a join waits (par) the run may differ from the drawn
+    order, and the random properties' skeletons failed their own tests on it."""
+    analysis = mermaidgen.analyse(mermaidgen.parse(text))
+    found = [d.span.line for d in analysis.diagnostics if d.code == "unordered-receipts"]
+    assert found == lines, [d.message for d in analysis.diagnostics]
+
+
+def test_the_choreography_path_table_does_not_claim_the_drawn_order(tmp_path: Path) -> None:
+    text = RACES["two replies, then a send"][0]
+    package = _generate_text(text, "race.mmd", "choreography", tmp_path / "c")
+    notes = (tmp_path / "c" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
+    assert "# line 8: not every run keeps the drawn order" in notes
+    package = _generate_text(text, "race.mmd", "orchestration", tmp_path / "o")
+    notes = (tmp_path / "o" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
+    assert "drawn order" not in notes  # the orchestrator asks one after the other
+
+
+# the workflow's first message is drawn inside the loop, with the destroy of the random
+# diagram that found it: B orchestrates, and A sends Hello on every iteration
+STARTED_IN_A_LOOP = """sequenceDiagram
+    participant A
+    participant B
+    participant C
+    loop retry
+        A->>B: Hello
+        B->>C: Fwd
+        destroy C
+        C->>B: Bye
+        B->>A: Ok
+    end
+"""
+
+
+def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_iteration(
+        tmp_path: Path) -> None:
+    """Hello was taken as the workflow's trigger, outside the loop: the second iteration
+    sent Fwd without a Hello before it."""
+    _generate_text(STARTED_IN_A_LOOP, "loop-start.mmd", "orchestration", tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "[retry-twice] PASSED" in tests.stdout, tests.stdout

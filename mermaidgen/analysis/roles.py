@@ -14,7 +14,9 @@ Structure comes first, arrow style second, because real diagrams use arrows loos
 
 Async arrows (`-)`, `--)`), hops to and from brokers and self messages are never calls.
 `alt`/`critical` sections are alternatives: each starts from the state before the block,
-and a call answered in any section counts as answered afterwards. What follows a `break`
+and a call answered in any section counts as answered afterwards. A call made in some
+sections only, or in an `opt`, cannot be answered after the block (on a path that did not
+make it, the answer would answer nothing): it was an event. What follows a `break`
 runs only where it was not taken, so it continues from the state before the break (a
 call the break's section answers may be answered again after it). The whole pass is
 linear in the number of statements.
@@ -222,7 +224,14 @@ def _merge(before: _State, ends: list[_State]) -> _State:
             for c in calls:
                 if c.index not in answered and (c.index not in seen or c.dirty):
                     seen[c.index] = c
-        merged.pending[who] = _alternatives([seen[i] for i in sorted(seen)], old, lists)
+        kept = _alternatives([seen[i] for i in sorted(seen)], old, lists)
+        # a call made in some sections only (or in an `opt`) is not made on every path
+        # through the block: what follows the block, drawn on all of them, cannot
+        # answer it (on a path without the call there is nothing to answer)
+        before_indices = {c.index for c in old}
+        merged.pending[who] = [
+            c for c in kept if c.index in before_indices
+            or all(any(i in p for i in (c.index, *c.also)) for p in present)]
     for s in ends:
         merged.outgoing.update(s.outgoing)
     return merged

@@ -233,7 +233,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         {"base_name": s["base_name"], "hooks": s["hooks"],
          "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
                       *(j["ops"] for j in s["joins"])]}
-        for s in services])
+        for s in services], choreography=True)
     return ctx
 
 

@@ -38,11 +38,18 @@ def table(analysis: Analysis, capabilities: Capabilities = DEFAULT_CAPABILITIES)
 
 
 def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
-              classes: list[dict]) -> None:
+              classes: list[dict], choreography: bool = False) -> None:
     """Add `paths` to a template context: the paths of a runtime that can do what
     `capabilities` say. `classes`: the context's generated classes, each with
-    `base_name`, `hooks` and `op_lists` (every list of ops it renders)."""
+    `base_name`, `hooks` and `op_lists` (every list of ops it renders). In a
+    `choreography`, receipts that may come in either order (lint `unordered-receipts`)
+    are said in the table's notes: no path can promise the drawn order there."""
     found = table(analysis, capabilities)
+    notes = list(found.notes)
+    if choreography:
+        notes += [f"line {d.span.line}: not every run keeps the drawn order (two events "
+                  "may arrive the other way round: lint unordered-receipts)"
+                  for d in analysis.diagnostics if d.code == "unordered-receipts"]
     deciders: dict[int, list[tuple]] = {}
 
     def decide(line: int, entry: tuple) -> None:
@@ -91,7 +98,7 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
         "deciders_literal": "{\n" + "\n".join(lines_deciders) + "\n}"
         if lines_deciders else "{}",
         "mode_lit": string(found.mode),
-        "notes_comment": [comment(n) for n in found.notes],
+        "notes_comment": [comment(n) for n in notes],
         "count": len(every),
     }
 

@@ -234,7 +234,7 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     """How the workflow starts and ends: (trigger, prelude, postlude).
 
     The trigger is the first message to the orchestrator, sent before the orchestrator
-    sends anything itself. What happens before it (a client calling an API that starts
+    sends anything itself, when it is drawn outside every block. What happens before it (a client calling an API that starts
     the workflow) is the prelude, and the replies to the prelude's requests that close it
     (the API answering the client) are the postlude: both are the workflow's caller
     chain, not steps of the workflow.
@@ -244,7 +244,9 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
         if o.sender == orchestrator:
             break
         if o.receiver == orchestrator and roles.role[o.index] != "reply":
-            trigger = o.index
+            # inside a block it may run again (a loop) or not at all (an alt, an opt):
+            # the workflow receives it there, as any later message to it
+            trigger = o.index if not o.path else None
             break
     if trigger is None:
         return None, [], []
