@@ -35,7 +35,9 @@ OWNED = ["orders/__init__.py", "orders/__main__.py", "orders/_generated/__init__
          "orders/_generated/runtime.py", "orders/_generated/diagram.py",
          "orders/_generated/events.py", "orders/_generated/bus.py", WIRING,
          "orders/_generated/app.py", "orders/_generated/keys.py",
-         "orders/_generated/checker.py", "tests/test_contract.py"]
+         *(f"orders/_generated/checker/{m}.py"
+           for m in ("__init__", "data", "sagas", "program", "search", "verdict")),
+         "tests/test_contract.py"]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ import test_contract_checker as checker_tests
 
 from mermaidgen import parse
 from mermaidgen.contract import contract_of
-from mermaidgen.contract.checker import _MANY, ContractError, _arrow, _Program, check
+from mermaidgen.contract.checker import ContractError, check
+from mermaidgen.contract.checker.program import _MANY, _Program
+from mermaidgen.contract.checker.verdict import _arrow
 from mermaidgen.contract.keys import event_key
 
 MSG = ["message", "A", "B", "x", 2]

@@ -688,6 +688,7 @@ def test_vendored_checker_runs_without_mermaidgen(tmp_path: Path) -> None:
     (tmp_path / "flow" / "__init__.py").write_text("")
     (package / "__init__.py").write_text("")
     for name, text in vendored_sources().items():
+        (package / name).parent.mkdir(exist_ok=True)
         (package / name).write_text(text, encoding="utf-8")
     contract = contract_of(parse(SEED_TEXT, source="seed.mmd"), stream=True)
     (tmp_path / "contract.json").write_text(json.dumps(contract))
@@ -716,6 +717,7 @@ def test_vendored_sources_pass_ruff_defaults(tmp_path: Path) -> None:
     """Generated packages are checked with ruff's own defaults, whatever this project
     selects."""
     for name, text in vendored_sources().items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
                            "."], cwd=tmp_path, capture_output=True, text=True, check=False)

@@ -212,8 +212,9 @@ def test_a_loop_between_folders_is_reported():
 
 
 def test_relative_and_package_imports_are_resolved():
-    imported = _imports(PACKAGE / "contract" / "checker.py")
-    assert "mermaidgen.contract.keys" in imported  # `from .keys import ...`
+    imported = _imports(PACKAGE / "contract" / "checker" / "sagas.py")
+    assert "mermaidgen.contract.keys" in imported  # `from ..keys import ...`
+    assert "mermaidgen.contract.checker.data" in imported  # `from .data import ...`
     imported = _imports(PACKAGE / "mermaid" / "parser.py")
     assert "mermaidgen.mermaid.flatten" in imported  # `from mermaidgen.mermaid import flatten`
 

@@ -134,7 +134,7 @@ def test_a_copied_module_from_another_version_is_known_by_its_first_line(cli, re
     out = repo / "out"
     _generate(cli, repo, V1)
     _lose_manifest(out)
-    checker = out / "flow" / "_generated" / "checker.py"
+    checker = out / "flow" / "_generated" / "checker" / "__init__.py"
     checker.write_text(checker.read_text() + "OLD_VERSION = 1\n", encoding="utf-8")
     done = _generate(cli, repo, V1)
     assert done.code == 0, done.err

@@ -114,7 +114,7 @@ def test_export_still_overwrites_with_force(cli, tmp_path):
 # --- reading a custom set through links ----------------------------------------------------
 
 @needs_links
-@pytest.mark.parametrize("name", ["_header.jinja", "files.toml"])
+@pytest.mark.parametrize("name", ["_header.jinja", "files.toml", "mermaidgen-templates.toml"])
 def test_a_set_file_linked_elsewhere_is_not_read(cli, custom, tmp_path, decoy, name):
     """`_header.jinja` linked to a secret would put the secret in every generated module;
     a linked `files.toml` would let a set read any file as its list."""

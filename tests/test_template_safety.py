@@ -16,7 +16,10 @@ Part 2 exports the built-in templates, breaks a copy (sandbox escapes, syntax er
 undefined variables, filters failing on their data, files.toml paths that reach into
 Python objects) and checks that `mermaidgen generate` and `mermaidgen check --templates`
 report the template file and line with exit code 1, print no traceback and write
-nothing, and that an unmodified export generates byte-identical output.
+nothing, and that an unmodified export generates byte-identical output. An export records
+the template context version it was written for: an older set (or one from before the
+record) is warned about with what changed since, a newer one refused, a broken record
+named.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ import pytest
 from projects import CliResult
 
 import mermaidgen
+from mermaidgen.codegen.context import CONTEXT_CHANGES, CONTEXT_VERSION
 from mermaidgen.codegen.generate import TARGETS, Generation, build
 from mermaidgen.codegen.write import output
+from mermaidgen.codegen.write.render import MARKER
 from mermaidgen.commands.cli import _run
 from mermaidgen.contract import vendored_sources
 from mermaidgen.model import Diagram
@@ -751,7 +756,9 @@ def test_an_unmodified_export_generates_byte_identical_output(cli, exports, tmp_
     built_in, custom = tmp_path / "built-in", tmp_path / "custom"
     args = ["generate", CHECKOUT, "--target", target, "--style", style]
     assert cli(*args, "--out", built_in).code == 0
-    assert cli(*args, "--templates", exports[target, style], "--out", custom).code == 0
+    result = cli(*args, "--templates", exports[target, style], "--out", custom)
+    assert result.code == 0
+    assert "warning" not in result.err  # a set exported today is for today's context
     assert tree(custom) == tree(built_in)
     assert len(tree(custom)) > 10
 
@@ -766,7 +773,7 @@ def test_an_export_holds_every_template_of_the_set(exports, target, style):
         if folder.is_dir():
             wanted |= {p.relative_to(folder).as_posix() for p in folder.rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts}
-    assert set(tree(exports[target, style])) == wanted
+    assert set(tree(exports[target, style])) == wanted | {MARKER}
 
 
 def check_templates(cli, folder: Path, target="python", style="choreography") -> CliResult:
@@ -807,3 +814,112 @@ def test_check_reports_code_that_does_not_compile(cli, broken):
     result = check_templates(cli, broken)
     assert result.code == 1
     assert "_generated/events.py" in result.err and "does not compile" in result.err
+
+
+# --- the context version a set was exported for ------------------------------------------
+
+def test_an_export_records_the_context_version_it_was_written_for(exports):
+    for (target, style), folder in exports.items():
+        marker = tomllib.loads((folder / MARKER).read_text(encoding="utf-8"))
+        assert marker == {"context_version": CONTEXT_VERSION, "target": target,
+                          "style": style}
+
+
+@pytest.fixture
+def orchestration_set(exports, tmp_path) -> Path:
+    """A copy of the python orchestration export: the set whose context changed in 5."""
+    return Path(shutil.copytree(exports["python", "orchestration"], tmp_path / "ours"))
+
+
+def generate_orchestration(cli, folder: Path, out: Path) -> CliResult:
+    return cli("generate", CHECKOUT, "--target", "python", "--style", "orchestration",
+               "--templates", folder, "--out", out)
+
+
+@pytest.mark.parametrize("marker", [None, "context_version = 4\n"], ids=["none", "v4"])
+def test_an_older_set_is_named_with_what_changed_and_still_generates(cli, orchestration_set,
+                                                                      tmp_path, marker):
+    """A set exported before markers existed is version 4 or older; either way its owner
+    reads what changed since and how to carry the edits over, and the run goes on."""
+    if marker is None:
+        (orchestration_set / MARKER).unlink()
+    else:
+        (orchestration_set / MARKER).write_text(marker, encoding="utf-8")
+    out = tmp_path / "out"
+    result = generate_orchestration(cli, orchestration_set, out)
+    assert result.code == 0, result.err
+    warning = result.err[result.err.index("warning:"):]
+    assert str(orchestration_set) in warning
+    assert f"version {CONTEXT_VERSION}" in warning
+    assert ("no " + MARKER if marker is None else "version 4") in warning
+    # one line per version it may lack, from the one table the docs show too
+    older = range(1, 5) if marker is None else range(4, 5)
+    for version in older:
+        assert f"version {version} {CONTEXT_CHANGES[version]}" in warning
+    assert "undo_case" in warning  # what version 4 lacked, in words a set's owner greps for
+    assert "templates export" in warning and "--style orchestration" in warning
+    assert (out / "checkout" / "_generated").is_dir()
+
+
+def test_a_folder_of_a_few_templates_is_not_a_set_to_migrate(cli, tmp_path):
+    """No marker and no files.toml: never exported (every export has both), the user's
+    own few templates over the built-in set; nothing to warn about."""
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "_header.jinja").write_text("# {{ generator }}\n", encoding="utf-8")
+    result = generate_orchestration(cli, ours, tmp_path / "out")
+    assert result.code == 0, result.err
+    assert "warning" not in result.err
+
+
+def test_a_set_for_a_newer_context_is_a_usage_error(cli, orchestration_set, tmp_path):
+    (orchestration_set / MARKER).write_text(f"context_version = {CONTEXT_VERSION + 1}\n")
+    out = tmp_path / "out"
+    for result in (generate_orchestration(cli, orchestration_set, out),
+                   check_templates(cli, orchestration_set, "python", "orchestration")):
+        assert result.code == 2, result.err
+        assert str(orchestration_set / MARKER) in result.err
+        assert f"version {CONTEXT_VERSION + 1}" in result.err
+        assert f"version {CONTEXT_VERSION}" in result.err  # what this mermaidgen knows
+    assert not out.exists()
+
+
+BROKEN_MARKERS = {
+    "toml": ("context_version = \n", "line 1"),
+    "text": ('context_version = "5"\n', "context_version"),
+    "bool": ("context_version = true\n", "context_version"),
+    "zero": ("context_version = 0\n", "context_version"),
+    "missing": ('target = "python"\n', "context_version"),
+    "utf8": (b"context_version = 5 # \xff\n", "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("content, says", BROKEN_MARKERS.values(), ids=BROKEN_MARKERS.keys())
+def test_a_broken_marker_is_a_located_error(cli, orchestration_set, tmp_path, content, says):
+    path = orchestration_set / MARKER
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    result = generate_orchestration(cli, orchestration_set, out)
+    assert result.code == 1, result.err
+    assert f"{path}:" in result.err and says in result.err
+    assert not out.exists()
+
+
+def test_a_huge_marker_is_refused_without_reading_it(cli, orchestration_set, tmp_path):
+    with open(orchestration_set / MARKER, "wb") as f:
+        f.truncate(1 << 30)  # sparse: 1 GiB that a read would have to hold in memory
+    result = generate_orchestration(cli, orchestration_set, tmp_path / "out")
+    assert result.code == 1, result.err
+    assert str(orchestration_set / MARKER) in result.err and "too large" in result.err
+
+
+def test_the_docs_show_the_table_the_warning_prints():
+    row = re.search(r"\| `context_version` \| this page's version \((.*)\) \|\n",
+                    (PROJECT / "docs" / "template-context.md").read_text(encoding="utf-8"))
+    assert row
+    assert row[1] == f"{CONTEXT_VERSION}; " + "; ".join(
+        f"version {v} {CONTEXT_CHANGES[v]}" for v in sorted(CONTEXT_CHANGES, reverse=True))
+    assert sorted(CONTEXT_CHANGES) == list(range(1, CONTEXT_VERSION))

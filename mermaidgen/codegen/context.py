@@ -33,7 +33,26 @@ from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 4
+CONTEXT_VERSION = 5
+
+CONTEXT_CHANGES: dict[int, str] = {
+    1: "had `has_options` on `except` ops and no `choices`",
+    2: "kept every call's result in `ctx.data[\"result\"]`, had no `choose_reply` op (an "
+       "`alt` its replies decide came as `choose`) and a loop's `limit` was always the "
+       "number 100",
+    3: "had no typed payloads: events had no `fields`, a choreography `payload` hook "
+       "returned a `dict` that the `publish` op wrapped in its event class, `wiring.any` was "
+       "true for every `payload` or `signal` hook, `request_*` hooks returned dicts, and "
+       "reply hooks returned `Result(reply=0)` with no `reply_enums` nor `message_classes`",
+    4: "had no sagas in the python target's orchestration: its `call` and `send` ops had no "
+       "`undone_by` nor `request_var` and no `compensate` nor `undo_case` ops came, so its "
+       "templates ran a saga's compensations as drawn, where version 5 registers a "
+       "compensation as each step is taken and undoes the steps taken, the last first "
+       "(docs/semantics.md, \"Sagas\")",
+}
+"""What each version had that the next one changed, by version: shown on
+docs/template-context.md (its `context_version` row, which a test keeps equal to this) and
+printed, from the set's version on, when `generate` uses a set exported for an older one."""
 
 
 # ops that send nothing and call no hook: an entry made only of them starts nothing (a

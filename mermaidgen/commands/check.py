@@ -144,7 +144,11 @@ def _drift_annotations(d: Drift) -> list[str]:
 def _check_templates(folder: Path, target: str, style_wanted: str) -> int:
     """Render every sample with a custom template folder and compile what it makes."""
     from mermaidgen.codegen.generate import TARGETS, build
-    from mermaidgen.codegen.write.render import TemplateLimitError
+    from mermaidgen.codegen.write.render import (
+        TemplateLimitError,
+        set_version,
+        stale_set_warning,
+    )
     from mermaidgen.errors import MermaidgenError
     from mermaidgen.mermaid.parser import parse
     from mermaidgen.resources import sample_paths
@@ -153,6 +157,13 @@ def _check_templates(folder: Path, target: str, style_wanted: str) -> int:
         from mermaidgen.errors import UsageError
 
         raise UsageError(f"--templates {folder}: not a folder")
+    version = set_version(folder)
+    for style in TARGETS[target]:
+        stale = style_wanted in ("auto", style) and \
+            stale_set_warning(folder, version, target, style)
+        if stale:  # the same for every style but the command it suggests: said once
+            print(stale, file=sys.stderr)
+            break
     failures = 0
     checked = 0
     for sample in sample_paths():

@@ -57,6 +57,7 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.temporal_versions import with_evolution
     from mermaidgen.codegen.write import output, renames
+    from mermaidgen.codegen.write.render import set_version, stale_set_warning
     from mermaidgen.codegen.write.user_code import (
         other_diagram,
         setting_changes,
@@ -78,6 +79,9 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
     if not (dry_run or diff) and output.recover(folder):
         print(f"{folder}: undid an interrupted earlier run", file=sys.stderr)
     previous = output.read_manifest(folder) if folder.is_dir() else None
+    # a set for a newer template context is refused before anything renders with it
+    templates_version = set_version(Path(templates)) if templates and \
+        Path(templates).is_dir() else None
     generation = build(diagram, text, style=style, target=target, package=package,
                        orchestrator=orchestrator,
                        templates=Path(templates) if templates else None,
@@ -86,6 +90,10 @@ def _one(source: str, *, style: str, target: str, out: str | None, package: str 
                        pins=output.pins(folder))
     why = generation.style.reason if style != "auto" else f"auto: {generation.style.reason}"
     print(f"style: {generation.style.style} ({why})", file=sys.stderr)
+    stale = templates and stale_set_warning(Path(templates), templates_version,
+                                            generation.target, generation.style.style)
+    if stale:
+        print(stale, file=sys.stderr)
     _notes(generation, orchestrator)
     # user files still set up for an older target, broker or package: named on every run
     # until updated (the manifest remembers what they were set up for)

@@ -32,6 +32,7 @@ def list_sets(target: str | None) -> None:
 
 def export(folder: str, target: str, style: str, force: bool) -> None:
     from mermaidgen.codegen.generate import TARGETS
+    from mermaidgen.codegen.write.render import MARKER, marker_text
     from mermaidgen.resources import templates_dir
 
     if target not in TARGETS or style not in TARGETS[target]:
@@ -48,6 +49,10 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
             for f in sorted(source.rglob("*")):
                 if f.is_file() and "__pycache__" not in f.parts:
                     copies[f.relative_to(source).as_posix()] = f
+    # and the context version the set is written for, so that a later mermaidgen whose
+    # context changed can tell its owner what changed (render.set_version reads it)
+    writes = {name: f.read_bytes() for name, f in copies.items()}
+    writes[MARKER] = marker_text(target, style).encode("utf-8")
     # The target may be a cloned folder with links in it: every name is checked (a link
     # on the way or at the name is refused, --force or not) before anything is written,
     # and written without following links (safefs), a whole file renamed into place.
@@ -57,7 +62,7 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         with Root(out, OutputError) as r:
-            found = {n: r.lstat(n) for n in copies}
+            found = {n: r.lstat(n) for n in writes}
             for name, info in found.items():
                 if info is not None and stat.S_ISLNK(info.st_mode):
                     raise OutputError(f"{out / name} is a symbolic link, and mermaidgen "
@@ -68,8 +73,8 @@ def export(folder: str, target: str, style: str, force: bool) -> None:
             if clash and not force:
                 raise UsageError(f"{out} already has {', '.join(clash)}; nothing was copied "
                                  "(use --force to overwrite them)")
-            for name, f in copies.items():
-                r.write(name + PART, f.read_bytes())
+            for name, data in writes.items():
+                r.write(name + PART, data)
                 r.replace(name + PART, name)
     except OSError as exc:
         raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None

@@ -1,11 +1,11 @@
 """Trace conformance for the library: a diagram's contract data, and checking traces.
 
 A *contract* is the plain data the checker needs (messages and blocks, JSON-able); a
-*trace* is what a run sent, in order. `keys.py` and `checker.py` are standard-library only
-and are copied verbatim into every generated package (`vendored_sources`), so that the
-package's own contract test runs the very same checker without mermaidgen installed.
-`conformance.md` defines the semantics; `checker.py`'s docstring records the choices made
-where it leaves room.
+*trace* is what a run sent, in order. `keys.py` and the `checker/` package are
+standard-library only and are copied verbatim into every generated package
+(`vendored_sources`), so that the package's own contract test runs the very same checker
+without mermaidgen installed. `conformance.md` defines the semantics; `checker`'s docstring
+records the choices made where it leaves room.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ def __getattr__(name: str):
 __all__ = ["CHECKER_SOURCES", "LOST_ARROWS", "Arrow", "ContractError", "Projected", "Verdict",
            "check", "check_trace", "contract_of", "vendored_sources"]
 
-CHECKER_SOURCES = ("keys.py", "checker.py", "drive.py")
-"""The modules a generated package gets a verbatim copy of (`checker` imports `.keys`)."""
+CHECKER_SOURCES = ("keys.py", *(f"checker/{module}.py" for module in (
+    "__init__", "data", "sagas", "program", "search", "verdict")), "drive.py")
+"""The modules a generated package gets a verbatim copy of: `keys`, the `checker` package
+(whose modules import `..keys`) and `drive`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ def contract_of(diagram: Diagram, *, stream: bool = False,
     activations and other statements dropped, `par_over` as `par`.
 
     `relays`: the participants that relay like brokers (an event passed on when it is
-    published, order kept per publisher, broker and receiver; `checker.py`): the brokers
+    published, order kept per publisher, broker and receiver; `checker`): the brokers
     the analysis finds (`analyse(diagram).brokers`), for a choreography contract.
 
     `sagas=False` checks a `critical`'s option of compensations as drawn, whole, after

@@ -121,7 +121,7 @@ def _ordered(a: Arrow3, b: Arrow3, na: int | None, nb: int | None,
     if not (a[0] == b[0] or received):
         return False
     if b[0] in relays:
-        # a broker passes each event on when it is published (checker.py, relays): its
+        # a broker passes each event on when it is published (contract/checker, relays): its
         # send waits for the event it passes on, not for its other sends; kept per
         # publisher and receiver, which two neighbours alone do not tell
         return received and event_key(a[2]) == event_key(b[2])

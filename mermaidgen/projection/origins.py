@@ -3,7 +3,7 @@ service that receives the results of several sections waits for all of them.
 
 The sections of a `par` run concurrently, so what they send reaches a service after the
 par in any order: neither section is drawn before the other (conformance.md), and a
-broker keeps order per publisher only (checker.py, relays). When a service receives two
+broker keeps order per publisher only (contract/checker, relays). When a service receives two
 such events one after the other, its handler of the first drawn cannot go on alone:
 the other may come first. Both then arrive at a join, and what follows runs once both
 have (choreography.py).

@@ -1,4 +1,4 @@
-"""Checking one trace's messages with the conformance checker (`contract/checker.py`),
+"""Checking one trace's messages with the conformance checker (`contract/checker/`),
 as the generated contract tests do: `check(contract, [(sender, receiver, text), ...])`.
 
 Production traces repeat a few shapes (the same messages in the same order) many

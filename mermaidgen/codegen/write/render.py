@@ -68,18 +68,102 @@ def _environment(dirs: list[Path]):
     )
 
 
-def _read_in_set(folder: Path, name: str) -> bytes | None:
+def _read_in_set(folder: Path, name: str, limit: int | None = None) -> bytes | None:
     """The bytes of `name` in a template set, None if it has none. A set's files are
     regular files inside its folder: a link (an `_header.jinja` linked to a secret would
-    be embedded in every file), a path out of it or a device is refused."""
+    be embedded in every file), a path out of it or a device is refused; so is a file of
+    more than `limit` bytes, without reading it all."""
     try:
         with Root(folder, TemplateError) as r:
-            return r.read(name)
+            data = r.read(name, limit)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
         raise TemplateError(f"{folder / name}: cannot read it ({exc.strerror or exc})") \
             from None
+    if limit is not None and len(data) > limit:
+        raise TemplateError(f"{folder / name}: too large (at most {limit:,} bytes)")
+    return data
+
+
+# --- the context version a set was written for ---------------------------------------------
+
+MARKER = "mermaidgen-templates.toml"
+"""The file `templates export` writes into a set: the template context version (and the
+target and style) it was exported for. No template and no `files.toml` entry names it."""
+
+_MARKER_LIMIT = 64 * 1024
+
+
+def marker_text(target: str, style: str) -> str:
+    from mermaidgen.codegen.context import CONTEXT_VERSION
+
+    return ("# Written by `mermaidgen templates export`: the template context version this\n"
+            "# set was written for (docs/template-context.md). mermaidgen warns when it\n"
+            "# renders a newer one, and says what changed.\n"
+            f"context_version = {CONTEXT_VERSION}\n"
+            f"target = \"{target}\"\nstyle = \"{style}\"\n")
+
+
+def set_version(folder: Path) -> int | None:
+    """The context version the set in `folder` was exported for, None if it has no marker
+    (it was exported before sets had one: version 4 or older). A set for a newer version
+    than this mermaidgen renders is a usage error; a broken marker names its file."""
+    from mermaidgen.codegen.context import CONTEXT_VERSION
+    from mermaidgen.errors import UsageError
+
+    where = folder / MARKER
+    data = _read_in_set(folder, MARKER, _MARKER_LIMIT)
+    if data is None:
+        return None
+    try:
+        version = tomllib.loads(data.decode("utf-8")).get("context_version")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"{where}: not UTF-8 ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{where}: {exc}") from None
+    if type(version) is not int or version < 1:
+        raise TemplateError(f"{where}: `context_version` must be a whole number from 1 "
+                            f"(this mermaidgen renders {CONTEXT_VERSION}); found "
+                            f"{'nothing' if version is None else repr(version)[:40]}")
+    if version > CONTEXT_VERSION:
+        raise UsageError(f"{where}: this template set was written for template context "
+                         f"version {version}, newer than the version {CONTEXT_VERSION} this "
+                         "mermaidgen renders; upgrade mermaidgen, or export a set for "
+                         "this version with `mermaidgen templates export`")
+    return version
+
+
+def stale_set_warning(folder: Path, version: int | None, target: str, style: str
+                      ) -> str | None:
+    """What the owner of a set exported for an older context version (`version`, None:
+    before markers) must know: what changed since and how to migrate; None for a set of
+    today's version. A folder with neither a marker nor a `files.toml` was never exported
+    (every export has both): a few templates of the user's own, the built-in set's
+    others, not a set to migrate."""
+    from mermaidgen.codegen.context import CONTEXT_CHANGES, CONTEXT_VERSION
+
+    if version == CONTEXT_VERSION or \
+            (version is None and _read_in_set(folder, "files.toml") is None):
+        return None
+    if version is None:
+        was = (f"has no {MARKER}: it was exported before sets recorded their template "
+               f"context version, so it was written for version {CONTEXT_VERSION - 1} or "
+               "older")
+        since = range(1, CONTEXT_VERSION)
+    else:
+        was = f"was written for template context version {version}"
+        since = range(version, CONTEXT_VERSION)
+    new = folder.with_name(f"{folder.name}-v{CONTEXT_VERSION}") if folder.name else \
+        Path(f"templates-v{CONTEXT_VERSION}")
+    lines = [f"warning: template set {folder} {was}; this mermaidgen renders version "
+             f"{CONTEXT_VERSION}. What changed since:"]
+    lines += [f"  version {v} {CONTEXT_CHANGES[v]}" for v in since]
+    lines += [f"  To migrate: `mermaidgen templates export {new} --target {target} --style "
+              f"{style}`, carry your edits over to {new} (`diff -r {folder} {new}` shows "
+              f"them) and generate with `--templates {new}`; or bring {folder} up to date "
+              f"and copy {new}/{MARKER} into it. This run goes on with {folder}."]
+    return "\n".join(lines)
 
 
 def _set_loader(folder: Path):

@@ -125,13 +125,14 @@ class Root:
                     raise self._link(rel) from None
                 raise
 
-    def read(self, rel: str) -> bytes:
-        """The bytes of a regular file (a link, a device or a fifo is refused)."""
+    def read(self, rel: str, limit: int | None = None) -> bytes:
+        """The bytes of a regular file (a link, a device or a fifo is refused); with a
+        `limit`, at most `limit + 1` of them (more than `limit` says the file is larger)."""
         fd = self._open(rel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with open(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise self.refuse(f"{self.path / rel} is not a regular file")
-            return f.read()
+            return f.read(-1 if limit is None else limit + 1)
 
     def write(self, rel: str, data: bytes, mode: int | None = None) -> None:
         """Create or overwrite a file (folders on the way made), synced to disk; `mode`:
