@@ -15,9 +15,11 @@ For a trace of one path, each mutant is what a broken implementation would have 
 Some changes make a run the diagram allows, and are no mutants: one equal to the trace
 of another path (`allowed`: removing the only message of an `opt` is the path that skips
 it), removing or repeating the only message of a `loop`'s body (one iteration fewer or
-more), removing the only message of an `opt`. To know which diagram message each trace
-message is, the trace (which conforms) is matched once against the contract with every
-message numbered in document order.
+more), removing the only message of an `opt`, a reply that the decider of a `critical`'s
+option had not taken when the option began left out or recorded after the option's first
+message (docs/semantics.md). To know which diagram message each trace message is, the
+trace (which conforms) is matched once against the contract with every message numbered
+in document order.
 """
 
 from __future__ import annotations
@@ -161,13 +163,16 @@ def mutants(trace: Sequence[Sequence[str]], contract: Mapping,
     for i, m in enumerate(t):
         if where[i] in alone:
             continue  # one iteration more or fewer, or the opt skipped: a run it allows
-        found.append(Mutant("removed", f"event {i + 1} `{_text(m)}` removed",
-                            (*t[:i], *t[i + 1:])))
+        if not _late_receipt(i, t, where, ancestry):
+            found.append(Mutant("removed", f"event {i + 1} `{_text(m)}` removed",
+                                (*t[:i], *t[i + 1:])))
         found.append(Mutant("duplicated", f"event {i + 1} `{_text(m)}` sent twice",
                             (*t[:i + 1], m, *t[i + 1:])))
     for i in range(len(t) - 1):
         a, b = t[i], t[i + 1]
-        if _ordered(a, b, where[i], where[i + 1], ancestry, relays, lost):
+        if _ordered(a, b, where[i], where[i + 1], ancestry, relays, lost) and not (
+                _late_receipt(i, t, where, ancestry) and _option_of(where[i + 1], where[i],
+                                                                     ancestry)):
             found.append(Mutant("swapped", f"events {i + 1} and {i + 2} swapped (`{_text(a)}`"
                                 f" before `{_text(b)}`)", (*t[:i], b, a, *t[i + 2:])))
     seen = {tuple(t)} | {tuple(tuple(m) for m in other) for other in allowed}
@@ -177,6 +182,29 @@ def mutants(trace: Sequence[Sequence[str]], contract: Mapping,
             seen.add(mutant.trace)
             out.append(mutant)
     return out
+
+
+def _option_of(n: int | None, main: int | None, ancestry: dict[int, tuple]) -> bool:
+    """Is message `n` in an option of a `critical` whose main section holds `main`?"""
+    if n is None or main is None:
+        return False
+    mains = {block for block, kind, k in ancestry[main] if kind == "critical" and k == 0}
+    return any(block in mains and k > 0 for block, _, k in ancestry[n])
+
+
+def _late_receipt(i: int, t: Sequence[Sequence[str]], where: list[int | None],
+                  ancestry: dict[int, tuple]) -> bool:
+    """Is `t[i]`, in a `critical`'s main section, received by the decider of an option the
+    trace takes later, with no send of the decider's in that main section in between? The
+    option does not wait for it (docs/semantics.md, "What the contract accepts around an
+    option"; a saga's step is taken once its request is sent, answered or not): left out,
+    or recorded after the option's first message, it makes a run the diagram allows."""
+    for j in range(i + 1, len(t)):
+        if _option_of(where[j], where[i], ancestry):
+            return t[i][1] == t[j][0]  # the option's first message: its decider's
+        if t[j][0] == t[i][1]:
+            return False  # its receiver sent on before the option: it had taken it
+    return False
 
 
 def _text(m: Arrow3) -> str:
