@@ -18,7 +18,10 @@ Names stay safe identifiers, texts `*_lit` literals or `*_comment` comments.
 
 from __future__ import annotations
 
+import ast
+
 from mermaidgen.analysis import Analysis
+from mermaidgen.analysis.fields import merged
 from mermaidgen.analysis.naming import NameTable, pascal
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.context import (
@@ -26,14 +29,16 @@ from mermaidgen.codegen.context import (
     name_messages,
     orchestration,
 )
-from mermaidgen.codegen.literals import literal, string
-from mermaidgen.codegen.schema import Refinements
+from mermaidgen.codegen.literals import comment, literal, string
+from mermaidgen.codegen.payloads import construct, field_vars, imports
+from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.codegen.temporal_flow import (
     catches_failures,
     retry_loops_as_policies,
     timers,
 )
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
+from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
 
@@ -130,6 +135,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     _result_classes(ctx)
+    _step_classes(ctx, messages(analysis.diagram), refinements)
     _activity_classes(ctx)
     # what a worker calls on every participant when it starts and stops (runtime.py)
     ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
@@ -199,6 +205,76 @@ def _result_classes(ctx: dict) -> None:
     ctx["result_classes"] = classes
 
 
+def _step_classes(ctx: dict, texts: list, refinements: Refinements | None) -> None:
+    """A participant's own steps typed like its calls (messages.py): each takes a request
+    class, with the fields its text writes (`Validate order(orderId: UUID)`), and returns
+    a result class, with none the diagram writes (schema.py may add some), which the
+    workflow keeps under the step's name. A step whose request has fields gets a
+    `request_*` hook in the workflow that builds it; one without is built in place.
+    On each participant, `step_types`: step hook -> what its ops and activity need."""
+    names = NameTable(RESERVED_CLASS_NAMES + ("Message", "ClassVar")
+                      + tuple(c["class_name"] for c in ctx["message_classes"])
+                      + tuple(c["class_name"] for c in ctx["result_classes"]))
+    w = ctx["orchestrator"]
+    classes: list[dict] = []
+    defaults: list[str] = []
+    for p in [w] + ctx["services"]:
+        bodies = [w["ops"]] if p is w else [v["ops"] for o in p["operations"]
+                                             for v in o["variants"]]
+        first: dict[str, int] = {}  # step hook -> its message (the first drawn)
+        for ops in bodies:
+            for op in ops:
+                if op["op"] == "step":
+                    first.setdefault(op["hook"], op["message"])
+        hook_names = NameTable(tuple(h["name"] for h in p["hooks"])
+                               + tuple(o["name"] for o in p.get("operations", [])))
+        owner = ast.literal_eval(p["id_lit"])
+        p["step_types"] = {}
+        hooks: list[dict] = []
+        for h in p["hooks"]:
+            if h["kind"] != "step" or h["name"] not in first:
+                hooks.append(h)
+                continue
+            message = first[h["name"]]
+            text = texts[message].text
+            request = names.name(("step", owner, h["name"]), pascal(strip_fields(text), "Step"))
+            result = names.name(("step_result", owner, h["name"]), request + "Result")
+            line = str(texts[message].span.line)
+            fields = field_vars(refine(request, merged([(text, False)]), refinements))
+            result_fields = field_vars(refine(result, (), refinements))
+            classes += [
+                {"class_name": request, "lines": line, "fields": fields,
+                 "comment": comment(f"{strip_fields(text)}: what {owner} takes as its own "
+                                    "step")},
+                {"class_name": result, "lines": line, "fields": result_fields,
+                 "comment": comment(f"{strip_fields(text)}: what {owner}'s own step "
+                                    "returns")}]
+            result_default = construct(f"messages.{result}", result_fields, "        ")
+            defaults.append(result_default)
+            code = construct(f"messages.{request}", [], "")
+            if fields:  # built by a hook of the workflow, as a call's request is
+                asks = dict(h, name=hook_names.name(("request", h["name"]),
+                                                   "request_" + h["name"]),
+                            kind="payload", runs="workflow", returns=f"messages.{request}",
+                            note=comment(f"what its own step {strip_fields(text)} takes"),
+                            default_code=construct(f"messages.{request}", fields, "        "))
+                defaults.append(asks["default_code"])
+                hooks.append(asks)
+                code = f"self.{asks['name']}(ctx)"
+            hooks.append(dict(h, returns=f"messages.{result}", default_code=result_default))
+            p["step_types"][h["name"]] = {
+                "request_class": request, "result_class": result, "request": code,
+                "result_lit": string(f"{owner}.{h['name']}")}
+        p["hooks"] = hooks
+    ctx["message_classes"] = ctx["message_classes"] + classes
+    ctx["message_imports"] = imports([*ctx["message_imports"],
+                                      *(f["type"] for c in classes for f in c["fields"])])
+    ctx["payload_imports"] = imports([*ctx["payload_imports"], *defaults])
+    ctx["schema_classes"] = ctx["schema_classes"] + [
+        {"class_name": c["class_name"],
+         "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]} for c in classes]
+
+
 def _activity_classes(ctx: dict) -> None:
     """One activities class per participant that runs activities (activities.py), and
     on every call, send and step op the method the workflow calls (`method`: None for
@@ -213,16 +289,17 @@ def _activity_classes(ctx: dict) -> None:
         # workflow has made them
         p["activity_operations"] = p.get("operations", []) if p is not w else []
         p["activity_steps"] = [{"name": h["name"], "line": h["line"], "note": h["note"],
-                                "activity_lit": string(f"{p['module']}.{h['name']}")}
+                                "activity_lit": string(f"{p['module']}.{h['name']}"),
+                                **p["step_types"].get(h["name"], {})}
                                for h in p["hooks"] if h["kind"] == "step"]
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
     ctx["activity_classes"] = classes
-    # what activities.py takes from runtime.py: the Call envelope for steps and for an
-    # operation with no request class; Result for what an operation that runs as a
-    # workflow is handed (what its own calls returned)
-    untyped = any(p["activity_steps"] or any(op["result_class"] is None
-                                             for op in p["activity_operations"])
+    # what activities.py takes from runtime.py: the Call envelope for an operation with
+    # no request class (and a step with no type: none today); Result for what an
+    # operation that runs as a workflow is handed (what its own calls returned)
+    untyped = any(any(not h.get("result_class") for h in p["activity_steps"])
+                  or any(op["result_class"] is None for op in p["activity_operations"])
                   for p in classes)
     flows = any(op["flow"] for p in classes for op in p["activity_operations"])
     ctx["activities_imports"] = sorted(
@@ -244,6 +321,7 @@ def _activity_classes(ctx: dict) -> None:
                                                      "Result")
             elif op["op"] == "step":
                 op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
+                op.update(owner["step_types"].get(op["hook"], {}))
             # wiring.py imports the activities module only when its code names a method
             # (a diagram whose operations all run as workflows names none)
             ctx["wiring"]["activities"] |= bool(op.get("method"))
