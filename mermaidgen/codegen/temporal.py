@@ -135,8 +135,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     _result_classes(ctx)
-    _step_classes(ctx, messages(analysis.diagram), refinements)
-    _activity_classes(ctx)
+    _activity_classes(ctx, _step_classes(ctx, messages(analysis.diagram), refinements))
     # what a worker calls on every participant when it starts and stops (runtime.py)
     ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
     ctx["flow_services"] = [s for s in services if s["flows"]]
@@ -205,19 +204,21 @@ def _result_classes(ctx: dict) -> None:
     ctx["result_classes"] = classes
 
 
-def _step_classes(ctx: dict, texts: list, refinements: Refinements | None) -> None:
+def _step_classes(ctx: dict, texts: list, refinements: Refinements | None
+                  ) -> dict[tuple[str, str], dict]:
     """A participant's own steps typed like its calls (messages.py): each takes a request
     class, with the fields its text writes (`Validate order(orderId: UUID)`), and returns
     a result class, with none the diagram writes (schema.py may add some), which the
     workflow keeps under the step's name. A step whose request has fields gets a
     `request_*` hook in the workflow that builds it; one without is built in place.
-    On each participant, `step_types`: step hook -> what its ops and activity need."""
+    Returns (participant literal, step hook) -> what its ops and its activity need."""
     names = NameTable(RESERVED_CLASS_NAMES + ("Message", "ClassVar")
                       + tuple(c["class_name"] for c in ctx["message_classes"])
                       + tuple(c["class_name"] for c in ctx["result_classes"]))
     w = ctx["orchestrator"]
     classes: list[dict] = []
     defaults: list[str] = []
+    types: dict[tuple[str, str], dict] = {}
     for p in [w] + ctx["services"]:
         bodies = [w["ops"]] if p is w else [v["ops"] for o in p["operations"]
                                              for v in o["variants"]]
@@ -229,7 +230,6 @@ def _step_classes(ctx: dict, texts: list, refinements: Refinements | None) -> No
         hook_names = NameTable(tuple(h["name"] for h in p["hooks"])
                                + tuple(o["name"] for o in p.get("operations", [])))
         owner = ast.literal_eval(p["id_lit"])
-        p["step_types"] = {}
         hooks: list[dict] = []
         for h in p["hooks"]:
             if h["kind"] != "step" or h["name"] not in first:
@@ -262,7 +262,7 @@ def _step_classes(ctx: dict, texts: list, refinements: Refinements | None) -> No
                 hooks.append(asks)
                 code = f"self.{asks['name']}(ctx)"
             hooks.append(dict(h, returns=f"messages.{result}", default_code=result_default))
-            p["step_types"][h["name"]] = {
+            types[(p["id_lit"], h["name"])] = {
                 "request_class": request, "result_class": result, "request": code,
                 "result_lit": string(f"{owner}.{h['name']}")}
         p["hooks"] = hooks
@@ -273,9 +273,10 @@ def _step_classes(ctx: dict, texts: list, refinements: Refinements | None) -> No
     ctx["schema_classes"] = ctx["schema_classes"] + [
         {"class_name": c["class_name"],
          "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]} for c in classes]
+    return types
 
 
-def _activity_classes(ctx: dict) -> None:
+def _activity_classes(ctx: dict, step_types: dict[tuple[str, str], dict]) -> None:
     """One activities class per participant that runs activities (activities.py), and
     on every call, send and step op the method the workflow calls (`method`: None for
     an operation that runs as a workflow, or a participant that runs nothing)."""
@@ -290,7 +291,9 @@ def _activity_classes(ctx: dict) -> None:
         p["activity_operations"] = p.get("operations", []) if p is not w else []
         p["activity_steps"] = [{"name": h["name"], "line": h["line"], "note": h["note"],
                                 "activity_lit": string(f"{p['module']}.{h['name']}"),
-                                **p["step_types"].get(h["name"], {})}
+                                **{k: v for k, v in step_types.get((p["id_lit"], h["name"]),
+                                                                   {}).items()
+                                   if k.endswith("_class")}}
                                for h in p["hooks"] if h["kind"] == "step"]
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
@@ -321,7 +324,7 @@ def _activity_classes(ctx: dict) -> None:
                                                      "Result")
             elif op["op"] == "step":
                 op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
-                op.update(owner["step_types"].get(op["hook"], {}))
+                op.update(step_types.get((owner["id_lit"], op["hook"]), {}))
             # wiring.py imports the activities module only when its code names a method
             # (a diagram whose operations all run as workflows names none)
             ctx["wiring"]["activities"] |= bool(op.get("method"))
