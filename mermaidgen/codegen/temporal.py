@@ -267,13 +267,23 @@ def _step_classes(ctx: dict, texts: list, refinements: Refinements | None
                 "result_lit": string(f"{owner}.{h['name']}")}
         p["hooks"] = hooks
     ctx["message_classes"] = ctx["message_classes"] + classes
-    ctx["message_imports"] = imports([*ctx["message_imports"],
-                                      *(f["type"] for c in classes for f in c["fields"])])
-    ctx["payload_imports"] = imports([*ctx["payload_imports"], *defaults])
+    ctx["message_imports"] = _merged_imports(
+        ctx["message_imports"], imports(f["type"] for c in classes for f in c["fields"]))
+    ctx["payload_imports"] = _merged_imports(ctx["payload_imports"], imports(defaults))
     ctx["schema_classes"] = ctx["schema_classes"] + [
         {"class_name": c["class_name"],
          "fields": [f"{f['attribute']}: {f['type']}" for f in c["fields"]]} for c in classes]
     return types
+
+
+def _merged_imports(*groups: list[str]) -> list[str]:
+    """`from m import a, b` lines (payloads.imports) of several groups as one, sorted."""
+    wanted: dict[str, set[str]] = {}
+    for line in (line for group in groups for line in group):
+        module, names = line.removeprefix("from ").split(" import ")
+        wanted.setdefault(module, set()).update(names.split(", "))
+    return [f"from {module} import {', '.join(sorted(names))}"
+            for module, names in sorted(wanted.items())]
 
 
 def _activity_classes(ctx: dict, step_types: dict[tuple[str, str], dict]) -> None:
