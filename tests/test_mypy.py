@@ -377,3 +377,57 @@ def test_an_operation_that_makes_calls_is_typed_for_mypy(
     assert status == 1, log
     assert 'caller.py:13: error: Incompatible return value type (got "str", expected ' \
         '"int")' in log, log
+
+
+STEP_HOOKS = {
+    "services/stock.py": ('''
+from .._generated import messages
+from .._generated.runtime import Context
+
+
+class Stock(wiring.StockBase):
+    def step_count_shelves(self, ctx: Context) -> messages.CountShelvesResult:
+        return {stock}
+''', 'error: Incompatible return value type (got "CountShelves", expected '
+        '"CountShelvesResult")'),
+    "workflow.py": ('''
+from ._generated import messages
+from ._generated.runtime import Context
+
+
+class OrdersWorkflow(wiring.OrdersWorkflowBase):
+    def step_validate_order_order_id_uuid(self, ctx: Context) -> {orders}:
+        assert isinstance(ctx.message.payload, messages.ValidateOrder)
+        return messages.ValidateOrderResult()
+''', 'error: Return type "None" of "step_validate_order_order_id_uuid" '
+        'incompatible with return type "ValidateOrderResult" in supertype'),
+}
+"""A participant's own steps, written against their typed result class: one answers with
+its request class instead, one keeps the signature steps had before they were typed."""
+
+
+@pytest.mark.engine
+def test_mypy_catches_a_step_hook_that_returns_the_wrong_type(
+        tmp_path: Path, mypy_caches: Path, temporal_python: Path) -> None:
+    from test_temporal_activities import STEPS
+
+    out = tmp_path / "out"
+    package = _generate(STEPS, out, "orchestration", "temporal")
+    heads = {}
+    for module in STEP_HOOKS:
+        text = (out / package / module).read_text(encoding="utf-8")
+        heads[module] = text[:text.index("\nclass ")]
+
+    def write(stock: str, orders: str) -> tuple[int, str]:
+        for module, (code, _) in STEP_HOOKS.items():
+            (out / package / module).write_text(
+                heads[module] + code.format(stock=stock, orders=orders), encoding="utf-8")
+        return _mypy(mypy_caches, out, package, python=temporal_python)
+
+    status, log = write("messages.CountShelves()", "None")
+    assert status == 1, log
+    for module, (_, expected) in STEP_HOOKS.items():
+        assert any(line.startswith(f"{package}/{module}:") and expected in line
+                   for line in log.splitlines()), log
+    status, log = write("messages.CountShelvesResult()", "messages.ValidateOrderResult")
+    assert status == 0, log

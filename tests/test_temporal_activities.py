@@ -233,3 +233,93 @@ def test_operations_that_make_calls_are_typed_and_older_histories_replay(
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert tests.stdout.count("PASSED tests/test_replay.py") == 3, tests.stdout
     assert "PASSED tests/test_contract.py" in tests.stdout, tests.stdout
+
+
+STEPS_RECORDED_BEFORE = PROJECT / "tests" / "fixtures" / "temporal" / \
+    "steps-before-typed-steps"
+"""The histories of one run of steps.mmd (beside them), recorded on the dev server with
+the code generated before own steps were typed (commit 14fd47f: a step's activity took
+the untyped Call and returned a Result): the orchestrator's, whose own step carries a
+field (`Validate order(orderId: UUID)`), and Stock.reserve_items' workflow, which takes a
+step of its own before its call."""
+STEPS = STEPS_RECORDED_BEFORE / "steps.mmd"
+STEPS_PACKAGE = "order_checks_with_own_steps"
+STEPS_WORKFLOW = """\
+    def request_step_validate_order_order_id_uuid(self, ctx):
+        return wiring.messages.ValidateOrder(orderId=uuid.UUID(int=7))
+
+    def step_validate_order_order_id_uuid(self, ctx):
+        from temporalio.exceptions import ApplicationError
+        if ctx.message.payload != wiring.messages.ValidateOrder(orderId=uuid.UUID(int=7)):
+            raise ApplicationError(f"saw {ctx.message.payload}", non_retryable=True)
+        return wiring.messages.ValidateOrderResult()
+
+    def request_stock_reserve_items(self, ctx):
+        done = ctx.data["Orders.step_validate_order_order_id_uuid"]
+        assert isinstance(done, wiring.messages.ValidateOrderResult), done
+        return wiring.messages.ReserveItems(orderId=uuid.UUID(int=7))
+"""
+OLD_STEP_INPUT = """\
+import json
+
+from temporalio.api.common.v1 import Payload
+
+from order_checks_with_own_steps._generated import messages
+from order_checks_with_own_steps._generated.converter import DATA_CONVERTER
+
+# the input of a step's activity scheduled before typed steps (as the fixture holds it)
+old = {"kind": "step", "message": 3, "operation": "step_count_shelves", "payload": {},
+       "receiver": "Stock", "results": [], "sender": "Stock"}
+payload = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(old).encode())
+request, = DATA_CONVERTER.payload_converter.from_payloads([payload], [messages.CountShelves])
+assert request == messages.CountShelves(), request
+result, = DATA_CONVERTER.payload_converter.from_payloads(
+    [Payload(metadata={"encoding": b"json/plain"}, data=b'{"payload":{},"reply":0}')],
+    [messages.CountShelvesResult])
+assert result == messages.CountShelvesResult(), result
+print("unwrapped")
+"""
+
+
+@pytest.mark.engine
+def test_own_steps_are_typed_and_older_histories_replay(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """A participant's own step takes its request class (the fields its text writes) and
+    returns its result class, which the workflow keeps under the step's name; the request
+    is built by a request hook in the workflow. The project's own tests pass, the
+    histories recorded before (a Call in, a Result out) replay, and an activity scheduled
+    before (its input still a Call) gets its request."""
+    generate(STEPS, tmp_path)
+    generated = tmp_path / STEPS_PACKAGE / "_generated"
+    activities = (generated / "activities.py").read_text(encoding="utf-8")
+    assert ("async def step_validate_order_order_id_uuid(self, request: messages."
+            "ValidateOrder) -> messages.ValidateOrderResult:") in activities
+    assert ("async def step_count_shelves(self, request: messages.CountShelves) -> "
+            "messages.CountShelvesResult:") in activities
+    assert "Call) -> Result" not in activities
+    wiring = (generated / "wiring.py").read_text(encoding="utf-8")
+    assert ("ctx.data['Orders.step_validate_order_order_id_uuid'] = await self.step("
+            "activities.OrdersWorkflowActivities.step_validate_order_order_id_uuid, "
+            "Message.VALIDATE_ORDER, self.request_step_validate_order_order_id_uuid(ctx))"
+            ) in wiring
+    assert ("ctx.data['Stock.step_count_shelves'] = await self.step(activities."
+            "StockActivities.step_count_shelves, Message.COUNT_SHELVES, "
+            "messages.CountShelves())") in wiring
+    assert ("def step_count_shelves(self, ctx: Context) -> messages.CountShelvesResult:"
+            in wiring)
+    _edit(tmp_path / STEPS_PACKAGE / "workflow.py", "    pass\n", STEPS_WORKFLOW)
+    _edit(tmp_path / STEPS_PACKAGE / "workflow.py", "from ._generated",
+          "import uuid\n\nfrom ._generated")
+    histories = tmp_path / "tests" / "histories"
+    histories.mkdir()
+    for recorded in sorted(STEPS_RECORDED_BEFORE.glob("*.json")):
+        shutil.copy(recorded, histories / recorded.name)
+    tests = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:randomly", "-rA",
+                       "tests/"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert tests.stdout.count("PASSED tests/test_replay.py") == 2, tests.stdout
+    assert "PASSED tests/test_contract.py" in tests.stdout, tests.stdout
+    assert "PASSED tests/test_mocked_activities.py" in tests.stdout, tests.stdout
+    (tmp_path / "old_input.py").write_text(OLD_STEP_INPUT, encoding="utf-8")
+    old = run_python(temporal_python, ["old_input.py"], tmp_path)
+    assert old.returncode == 0 and "unwrapped" in old.stdout, old.stdout + old.stderr

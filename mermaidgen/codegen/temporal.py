@@ -33,6 +33,7 @@ from mermaidgen.codegen.temporal_flow import (
     retry_loops_as_policies,
     timers,
 )
+from mermaidgen.codegen.temporal_steps import step_classes
 from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
 from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
@@ -130,7 +131,7 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["unknown_branch"] = any(op["op"] == "else_unknown" for op in every_op)
     ctx["workers"] = [s for s in services if s["worker"]]
     _result_classes(ctx)
-    _activity_classes(ctx)
+    _activity_classes(ctx, step_classes(ctx, messages(analysis.diagram), refinements))
     # what a worker calls on every participant when it starts and stops (runtime.py)
     ctx["lifecycle_hooks"] = ["on_startup", "on_shutdown"]
     ctx["flow_services"] = [s for s in services if s["flows"]]
@@ -199,7 +200,7 @@ def _result_classes(ctx: dict) -> None:
     ctx["result_classes"] = classes
 
 
-def _activity_classes(ctx: dict) -> None:
+def _activity_classes(ctx: dict, step_types: dict[tuple[str, str], dict]) -> None:
     """One activities class per participant that runs activities (activities.py), and
     on every call, send and step op the method the workflow calls (`method`: None for
     an operation that runs as a workflow, or a participant that runs nothing)."""
@@ -213,16 +214,19 @@ def _activity_classes(ctx: dict) -> None:
         # workflow has made them
         p["activity_operations"] = p.get("operations", []) if p is not w else []
         p["activity_steps"] = [{"name": h["name"], "line": h["line"], "note": h["note"],
-                                "activity_lit": string(f"{p['module']}.{h['name']}")}
+                                "activity_lit": string(f"{p['module']}.{h['name']}"),
+                                **{k: v for k, v in step_types.get((p["id_lit"], h["name"]),
+                                                                   {}).items()
+                                   if k.endswith("_class")}}
                                for h in p["hooks"] if h["kind"] == "step"]
         if p["activity_operations"] or p["activity_steps"]:
             classes.append(p)
     ctx["activity_classes"] = classes
-    # what activities.py takes from runtime.py: the Call envelope for steps and for an
-    # operation with no request class; Result for what an operation that runs as a
-    # workflow is handed (what its own calls returned)
-    untyped = any(p["activity_steps"] or any(op["result_class"] is None
-                                             for op in p["activity_operations"])
+    # what activities.py takes from runtime.py: the Call envelope for an operation with
+    # no request class (and a step with no type: none today); Result for what an
+    # operation that runs as a workflow is handed (what its own calls returned)
+    untyped = any(any(not h.get("result_class") for h in p["activity_steps"])
+                  or any(op["result_class"] is None for op in p["activity_operations"])
                   for p in classes)
     flows = any(op["flow"] for p in classes for op in p["activity_operations"])
     ctx["activities_imports"] = sorted(
@@ -244,6 +248,7 @@ def _activity_classes(ctx: dict) -> None:
                                                      "Result")
             elif op["op"] == "step":
                 op["method"] = f"activities.{owner['activities_class']}.{op['hook']}"
+                op.update(step_types.get((owner["id_lit"], op["hook"]), {}))
             # wiring.py imports the activities module only when its code names a method
             # (a diagram whose operations all run as workflows names none)
             ctx["wiring"]["activities"] |= bool(op.get("method"))
