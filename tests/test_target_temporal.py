@@ -362,10 +362,10 @@ def test_every_hook_says_where_it_runs(tmp_path: Path) -> None:
     generation = generate(PROJECT / "samples" / "nested-calls.mmd", tmp_path / "out")
     catalog = (tmp_path / "out" / generation.package / "services" / "catalog.py").read_text()
     assert "request_cache_get_product_42: line 11, runs in the workflow" in catalog
-    assert "reply_get_product_42: line 10, runs in an activity" in catalog
+    assert "reply_get_product: line 10, runs in an activity" in catalog
     assert "call_options: runs in the workflow" in catalog
     workflows = (tmp_path / "out" / generation.package / "_generated" / "workflows.py")
-    assert "@workflow.defn(name='catalog.get_product_42')" in workflows.read_text()
+    assert "@workflow.defn(name='catalog.get_product')" in workflows.read_text()
 
 
 def test_temporal_script_is_valid_bash() -> None:
@@ -403,7 +403,7 @@ def test_temporal_script_runs_a_dev_server_the_skeletons_use(
         assert outcomes[SERVER_TEST] == "passed", log
         listed = run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
         assert "ApiGatewayWorkflow" in listed.stdout  # the run left its history there
-        assert "catalog.get_product_42" in listed.stdout  # the operation's own workflow
+        assert "catalog.get_product" in listed.stdout  # the operation's own workflow
     finally:
         stopped = run([bash, SCRIPT, "stop"], PROJECT, **env)
     assert stopped.returncode == 0, stopped.stderr
