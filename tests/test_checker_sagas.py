@@ -183,3 +183,32 @@ def test_the_choreography_mode_checks_the_option_as_drawn() -> None:
     assert check(streamed, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
     with pytest.raises(ContractError, match="sagas"):
         check(dict(contract, sagas="no"), [])
+
+
+# a compensation pairs with a step only when they are about the same thing: filler words
+# ("the") and the compensating verbs are not a thing, so "Release the room" undoes no
+# step here, and the option runs as drawn, whole
+UNRELATED = """
+    critical book the trip
+      S->>Hotels: Book the hotel
+      Hotels-->>S: Hotel booked
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    option a booking failed
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Hotels: Release the room
+      Hotels-->>S: Room released
+    end
+"""
+
+
+def test_a_compensation_about_another_thing_undoes_no_step() -> None:
+    contract = contract_of(diagram(UNRELATED))
+    assert undone_steps(contract) == {}
+    # as drawn: the car's cancellation is not skipped because the car was never booked
+    verdict = check(contract, arrows("S>Hotels: Book the hotel; Hotels>S: Hotel booked; "
+                                     "S>Hotels: Release the room; Hotels>S: Room released"))
+    assert not verdict["ok"]
+    assert "`S->>Hotels: Release the room` cannot happen at this point" in \
+        verdict["explanation"], verdict["explanation"]
