@@ -212,3 +212,46 @@ def test_a_compensation_about_another_thing_undoes_no_step() -> None:
     assert not verdict["ok"]
     assert "`S->>Hotels: Release the room` cannot happen at this point" in \
         verdict["explanation"], verdict["explanation"]
+
+
+# a run of compensations followed by a block: paired when the block starts with a message
+# of the run's sender (the run's replies all came before it), as drawn when it starts with
+# someone else's (the last compensation's reply may be in it)
+BEFORE_A_BLOCK = """
+    critical book the trip
+      S->>Hotels: Book hotel
+      Hotels-->>S: Hotel booked
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    option a booking failed
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Hotels: Cancel hotel
+      {reply}
+      opt the customer asked
+        {first}
+      end
+    end
+"""
+
+
+def test_a_run_of_compensations_before_a_block() -> None:
+    paired = BEFORE_A_BLOCK.format(reply="Hotels-->>S: Hotel cancelled",
+                                   first="S->>Customer: Notify customer")
+    assert undone_steps(contract_of(diagram(paired))) == {8: 5, 10: 3}
+    unpaired = BEFORE_A_BLOCK.format(reply="", first="Hotels-->>S: Hotel cancelled")
+    assert undone_steps(contract_of(diagram(unpaired))) == {}
+
+
+def test_hand_written_contracts_are_refused_or_paired_without_lines() -> None:
+    with pytest.raises(ContractError, match="^contract contract needs an 'items' list"):
+        undone_steps({"version": 1})
+    contract = contract_of(diagram(SAGA))
+    for item in contract["items"][0]["sections"][1]["items"]:
+        item.pop("line")  # the option's messages: no line to name a compensation by
+    assert undone_steps(contract) == {}
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [5]}, [])
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [{"kind": "opt", "line": 1, "sections": {"a": 1}}]},
+              [])
