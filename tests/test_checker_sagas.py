@@ -255,3 +255,45 @@ def test_hand_written_contracts_are_refused_or_paired_without_lines() -> None:
     with pytest.raises(ContractError):
         check({"version": 1, "items": [{"kind": "opt", "line": 1, "sections": {"a": 1}}]},
               [])
+
+
+# steps before the critical at two depths, the option's messages in a rect, and a last
+# compensation sent without waiting for a reply: all paired, the last step first
+NESTED = """
+    S->>Pay: Charge payment
+    Pay-->>S: Payment charged
+    opt express
+      S->>Stock: Reserve stock
+      Stock-->>S: Stock reserved
+      critical ship
+        S->>Courier: Book courier
+        Courier-->>S: Courier booked
+      option shipping failed
+        rect rgb(250, 200, 200)
+          S->>Courier: Cancel courier
+          Courier-->>S: Courier cancelled
+          S->>Stock: Release stock
+          Stock-->>S: Stock released
+          S-)Pay: Refund payment
+        end
+      end
+    end
+"""
+# compensations in an alt's other branch undo nothing of the first branch: as drawn
+IN_AN_ALT = """
+    alt by car
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    else no car
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+    end
+"""
+
+
+def test_steps_at_every_depth_and_messages_in_a_rect_are_paired() -> None:
+    assert undone_steps(contract_of(diagram(NESTED))) == {12: 8, 14: 5, 16: 2}
+    assert undone_steps(contract_of(diagram(IN_AN_ALT))) == {}
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [{"kind": "critical", "line": 1, "sections": [
+            {"label": "", "line": 1}, {"label": "", "line": 2, "items": []}]}]}, [])
