@@ -297,3 +297,14 @@ def test_steps_at_every_depth_and_messages_in_a_rect_are_paired() -> None:
     with pytest.raises(ContractError):
         check({"version": 1, "items": [{"kind": "critical", "line": 1, "sections": [
             {"label": "", "line": 1}, {"label": "", "line": 2, "items": []}]}]}, [])
+
+
+def test_a_hand_written_rect_changes_no_pairing() -> None:
+    """contract_of flattens a rect; a contract written by hand may keep one (the checker
+    reads it as its statements in the parent's place)."""
+    contract = contract_of(diagram(SAGA))
+    option = contract["items"][0]["sections"][1]
+    option["items"] = [{"kind": "rect", "line": 9, "sections": [
+        {"label": "", "line": 9, "items": option["items"]}]}]
+    assert undone_steps(contract) == {10: 7, 12: 5, 14: 3}
+    assert check(contract, arrows(CAR + UNDO_CAR + NOTIFY))["ok"]
