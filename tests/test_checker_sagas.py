@@ -308,3 +308,11 @@ def test_a_hand_written_rect_changes_no_pairing() -> None:
         {"label": "", "line": 9, "items": option["items"]}]}]
     assert undone_steps(contract) == {10: 7, 12: 5, 14: 3}
     assert check(contract, arrows(CAR + UNDO_CAR + NOTIFY))["ok"]
+
+
+def test_a_run_left_as_drawn_does_not_stop_a_later_saga() -> None:
+    """Each run of compensations pairs or not on its own: after one left as drawn (drawn
+    unordered, or before a block that may hold its reply), a later saga still pairs."""
+    assert undone_steps(contract_of(diagram(UNORDERED + SAGA))) == {22: 19, 24: 17, 26: 15}
+    unpaired = BEFORE_A_BLOCK.format(reply="", first="Hotels-->>S: Hotel cancelled")
+    assert undone_steps(contract_of(diagram(unpaired + ORDER))) == {25: 20, 27: 17}
