@@ -183,3 +183,136 @@ def test_the_choreography_mode_checks_the_option_as_drawn() -> None:
     assert check(streamed, arrows(CAR + UNDO_FLIGHT + UNDO_HOTEL + UNDO_CAR + NOTIFY))["ok"]
     with pytest.raises(ContractError, match="sagas"):
         check(dict(contract, sagas="no"), [])
+
+
+# a compensation pairs with a step only when they are about the same thing: filler words
+# ("the") and the compensating verbs are not a thing, so "Release the room" undoes no
+# step here, and the option runs as drawn, whole
+UNRELATED = """
+    critical book the trip
+      S->>Hotels: Book the hotel
+      Hotels-->>S: Hotel booked
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    option a booking failed
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Hotels: Release the room
+      Hotels-->>S: Room released
+    end
+"""
+
+
+def test_a_compensation_about_another_thing_undoes_no_step() -> None:
+    contract = contract_of(diagram(UNRELATED))
+    assert undone_steps(contract) == {}
+    # as drawn: the car's cancellation is not skipped because the car was never booked
+    verdict = check(contract, arrows("S>Hotels: Book the hotel; Hotels>S: Hotel booked; "
+                                     "S>Hotels: Release the room; Hotels>S: Room released"))
+    assert not verdict["ok"]
+    assert "`S->>Hotels: Release the room` cannot happen at this point" in \
+        verdict["explanation"], verdict["explanation"]
+
+
+# a run of compensations followed by a block: paired when the block starts with a message
+# of the run's sender (the run's replies all came before it), as drawn when it starts with
+# someone else's (the last compensation's reply may be in it)
+BEFORE_A_BLOCK = """
+    critical book the trip
+      S->>Hotels: Book hotel
+      Hotels-->>S: Hotel booked
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    option a booking failed
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+      S->>Hotels: Cancel hotel
+      {reply}
+      opt the customer asked
+        {first}
+      end
+    end
+"""
+
+
+def test_a_run_of_compensations_before_a_block() -> None:
+    paired = BEFORE_A_BLOCK.format(reply="Hotels-->>S: Hotel cancelled",
+                                   first="S->>Customer: Notify customer")
+    assert undone_steps(contract_of(diagram(paired))) == {8: 5, 10: 3}
+    unpaired = BEFORE_A_BLOCK.format(reply="", first="Hotels-->>S: Hotel cancelled")
+    assert undone_steps(contract_of(diagram(unpaired))) == {}
+
+
+def test_hand_written_contracts_are_refused_or_paired_without_lines() -> None:
+    with pytest.raises(ContractError, match="^contract contract needs an 'items' list"):
+        undone_steps({"version": 1})
+    contract = contract_of(diagram(SAGA))
+    for item in contract["items"][0]["sections"][1]["items"]:
+        item.pop("line")  # the option's messages: no line to name a compensation by
+    assert undone_steps(contract) == {}
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [5]}, [])
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [{"kind": "opt", "line": 1, "sections": {"a": 1}}]},
+              [])
+
+
+# steps before the critical at two depths, the option's messages in a rect, and a last
+# compensation sent without waiting for a reply: all paired, the last step first
+NESTED = """
+    S->>Pay: Charge payment
+    Pay-->>S: Payment charged
+    opt express
+      S->>Stock: Reserve stock
+      Stock-->>S: Stock reserved
+      critical ship
+        S->>Courier: Book courier
+        Courier-->>S: Courier booked
+      option shipping failed
+        rect rgb(250, 200, 200)
+          S->>Courier: Cancel courier
+          Courier-->>S: Courier cancelled
+          S->>Stock: Release stock
+          Stock-->>S: Stock released
+          S-)Pay: Refund payment
+        end
+      end
+    end
+"""
+# compensations in an alt's other branch undo nothing of the first branch: as drawn
+IN_AN_ALT = """
+    alt by car
+      S->>Cars: Book car
+      Cars-->>S: Car booked
+    else no car
+      S->>Cars: Cancel car
+      Cars-->>S: Car cancelled
+    end
+"""
+
+
+def test_steps_at_every_depth_and_messages_in_a_rect_are_paired() -> None:
+    assert undone_steps(contract_of(diagram(NESTED))) == {12: 8, 14: 5, 16: 2}
+    assert undone_steps(contract_of(diagram(IN_AN_ALT))) == {}
+    with pytest.raises(ContractError):
+        check({"version": 1, "items": [{"kind": "critical", "line": 1, "sections": [
+            {"label": "", "line": 1}, {"label": "", "line": 2, "items": []}]}]}, [])
+
+
+def test_a_hand_written_rect_changes_no_pairing() -> None:
+    """contract_of flattens a rect; a contract written by hand may keep one (the checker
+    reads it as its statements in the parent's place)."""
+    contract = contract_of(diagram(SAGA))
+    option = contract["items"][0]["sections"][1]
+    option["items"] = [{"kind": "rect", "line": 9, "sections": [
+        {"label": "", "line": 9, "items": option["items"]}]}]
+    assert undone_steps(contract) == {10: 7, 12: 5, 14: 3}
+    assert check(contract, arrows(CAR + UNDO_CAR + NOTIFY))["ok"]
+
+
+def test_a_run_left_as_drawn_does_not_stop_a_later_saga() -> None:
+    """Each run of compensations pairs or not on its own: after one left as drawn (drawn
+    unordered, or before a block that may hold its reply), a later saga still pairs."""
+    assert undone_steps(contract_of(diagram(UNORDERED + SAGA))) == {22: 19, 24: 17, 26: 15}
+    unpaired = BEFORE_A_BLOCK.format(reply="", first="Hotels-->>S: Hotel cancelled")
+    assert undone_steps(contract_of(diagram(unpaired + ORDER))) == {25: 20, 27: 17}

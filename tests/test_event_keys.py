@@ -126,3 +126,12 @@ def test_the_analysis_keeps_apart_the_events_the_checker_keeps_apart() -> None:
     assert [(e.key, e.occurrences) for e in events] == [
         ("注文 1", (0, 1)), ("発送 1", (2, 3)), ("send 注文", (4,))]
     assert len({e.class_name for e in events}) == 3
+
+
+def test_the_first_letters_after_latin_1_are_words_and_verbs_are_dropped_by_default() -> None:
+    # U+0370, the first code point past the Latin ranges, is a Greek letter: a word of its
+    # own (not dropped as a Latin sign would be), so `Ͱ 1` and `Ϳ 1` are different events
+    assert event_key("Ͱ 1") == "ͱ 1"
+    assert event_key("Ͱ 1") != event_key("Ϳ 1")
+    assert event_words("Publish order") == ["order"]
+    assert event_words("Publish order", False) == ["publish", "order"]

@@ -10,7 +10,7 @@ import pytest
 import mermaidgen
 from mermaidgen.analysis import analyse
 from mermaidgen.analysis.fields import fields_of, python_type
-from mermaidgen.contract.keys import event_key, split_fields
+from mermaidgen.contract.keys import event_key, split_fields, strip_fields
 from mermaidgen.model.serialize import VERSION
 from mermaidgen.preview.document import analysis_to_dict, model_to_dict
 
@@ -69,6 +69,15 @@ def test_event_keys_are_the_keys_of_the_text_without_fields(with_fields, without
 ])
 def test_fields_may_stand_before_a_topic(text, hop, bare, fields) -> None:
     assert split_fields(text, hop) == (bare, fields)
+
+
+def test_braces_are_fields_on_a_hop_and_trailing_blanks_change_nothing() -> None:
+    # braces never hold a topic, on a broker hop either (only parentheses do)
+    assert split_fields("OrderPlaced {orderId}", True) == ("OrderPlaced", (("orderId", None),))
+    assert split_fields("OrderCreated(orderId) ") == ("OrderCreated", (("orderId", None),))
+    # strip_fields says the same as split_fields, hop or not
+    assert strip_fields("OrderPlaced (orders)") == "OrderPlaced"
+    assert strip_fields("OrderPlaced (orders)", hop=True) == "OrderPlaced (orders)"
 
 
 def test_an_event_with_fields_and_a_topic_is_named_and_routed_by_both() -> None:
