@@ -364,7 +364,7 @@ def test_a_service_killed_mid_event_and_restarted_completes_the_flow_once(
 
 CONVERSATION = '''
 
-    async def on_fulfil_order_1042(self, ctx):
+    async def on_fulfil_order(self, ctx):
         ctx.data["order"] = "1042"
 
     async def on_items_picked(self, ctx):
