@@ -14,6 +14,7 @@ error is found with the cache warm from a package of the same name.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -372,7 +373,12 @@ def test_an_operation_that_makes_calls_is_typed_for_mypy(
     caller.write_text(NESTED_CALLER.format(returns="str"), encoding="utf-8")
     status, log = _mypy(mypy_caches, out, package, python=temporal_python)
     assert status == 0, log
+    # the same size as before: mypy's cache trusts a file whose size and whole-second
+    # mtime did not change, so the rewrite is dated later (on a quiet machine both writes
+    # fall in one second and the cached verdict came back)
+    before = caller.stat().st_mtime_ns
     caller.write_text(NESTED_CALLER.format(returns="int"), encoding="utf-8")
+    os.utime(caller, ns=(before + 2_000_000_000, before + 2_000_000_000))
     status, log = _mypy(mypy_caches, out, package, python=temporal_python)
     assert status == 1, log
     assert 'caller.py:13: error: Incompatible return value type (got "str", expected ' \
