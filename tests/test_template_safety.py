@@ -861,6 +861,34 @@ def test_an_older_set_is_named_with_what_changed_and_still_generates(cli, orches
     assert (out / "checkout" / "_generated").is_dir()
 
 
+def test_a_set_exported_by_version_4_still_generates_a_project_that_passes(
+        cli, orchestration_set, tmp_path):
+    """Version 4's sets copied the trace checker as one file (`copy = "checker.py"`); it
+    is a package now. Such a set, as exported then (that entry, no marker), still
+    generates: the checker package lands beside the set's files, and the project's own
+    tests (its contract test among them) pass."""
+    spec = orchestration_set / "files.toml"
+    entries = re.findall(r'\[\[file\]\]\ncopy = "checker/[a-z_]+\.py"\n[^\[]*', spec.read_text())
+    assert len(entries) == 6, entries
+    old = spec.read_text()
+    for entry in entries:
+        old = old.replace(entry, "")
+    old += ('\n[[file]]\ncopy = "checker.py"\npath = "{package}/_generated/checker.py"\n'
+            'owner = "generated"\n')
+    spec.write_text(old, encoding="utf-8")
+    (orchestration_set / MARKER).unlink()
+    out = tmp_path / "out"
+    result = generate_orchestration(cli, orchestration_set, out)
+    assert result.code == 0, result.err
+    assert "version 4" in result.err
+    generated = out / "checkout" / "_generated"
+    assert not (generated / "checker.py").exists()
+    assert (generated / "checker" / "verdict.py").is_file()
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                           cwd=out, capture_output=True, text=True, timeout=300)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
 def test_a_folder_of_a_few_templates_is_not_a_set_to_migrate(cli, tmp_path):
     """No marker and no files.toml: never exported (every export has both), the user's
     own few templates over the built-in set; nothing to warn about."""

@@ -233,6 +233,11 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
             fields = {"package": context["package"], **(item if isinstance(item, dict) else {})}
             path = _path(entry["path"], fields)
             if "copy" in entry:
+                moved = _moved_copies(entry["copy"], path, vendored or {})
+                if moved:  # a set exported before the copy became a package
+                    out.extend(RenderedFile(p, tidy_python(c), entry["owner"])
+                               for p, c in moved)
+                    continue
                 content = (vendored or {}).get(entry["copy"])
                 if content is None:
                     raise TemplateError(f"files.toml: nothing to copy for {entry['copy']!r}")
@@ -251,6 +256,24 @@ def render(context: dict, target: str, style: str, user_templates: Path | None =
                 content = tidy_python(content)
             out.append(RenderedFile(path, content, entry["owner"]))
     return out
+
+
+_PACKAGED = {"checker.py": "checker/"}
+"""Copies that became packages (template context 5): a set exported for an older
+context names the single file, and gets the package's modules in a folder of that name
+beside where the file went (`_generated/checker.py` -> `_generated/checker/*.py`)."""
+
+
+def _moved_copies(name: str, path: str, vendored: dict[str, str]
+                  ) -> list[tuple[str, str]]:
+    """For an old set's `copy` of a file that is a package now: each module's path and
+    text; [] for any other copy."""
+    folder = _PACKAGED.get(name)
+    if folder is None or name in vendored:
+        return []
+    base = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    return [(base + module, text) for module, text in vendored.items()
+            if module.startswith(folder)]
 
 
 def tidy_python(text: str) -> str:
