@@ -144,12 +144,17 @@ def _callers(top: list[Any]) -> set[tuple[str, str]]:
                 first.setdefault(frozenset((item["from"], item["to"])),
                                  (item["from"], item["to"]))
             elif isinstance(item, dict) and isinstance(item.get("sections"), list):
-                stack.append(iter([x for s in item["sections"] if isinstance(s, dict)
-                                   and isinstance(s.get("items"), list) for x in s["items"]]))
+                stack.append(iter(_inner(item)))
                 break
         else:
             stack.pop()
     return set(first.values())
+
+
+def _inner(block: dict[str, Any]) -> list[Any]:
+    """The items of a block's sections, in drawn order (malformed sections hold none)."""
+    return [x for s in block["sections"] if isinstance(s, dict)
+            and isinstance(s.get("items"), list) for x in s["items"]]
 
 
 def _is_message(item: object) -> bool:
@@ -165,8 +170,7 @@ def _flat(items: list[Any]) -> list[Any]:
         for item in stack[-1]:
             if isinstance(item, dict) and item.get("kind") == "rect" and \
                     isinstance(item.get("sections"), list):
-                stack.append(iter([x for s in item["sections"] if isinstance(s, dict)
-                                   and isinstance(s.get("items"), list) for x in s["items"]]))
+                stack.append(iter(_inner(item)))
                 break
             out.append(item)
         else:
@@ -182,8 +186,7 @@ def _first_sender(item: object) -> str | None:
             if _is_message(x):
                 return str(x["from"])  # type: ignore[index]
             if isinstance(x, dict) and isinstance(x.get("sections"), list):
-                stack.append(iter([y for s in x["sections"] if isinstance(s, dict)
-                                   and isinstance(s.get("items"), list) for y in s["items"]]))
+                stack.append(iter(_inner(x)))
                 break
         else:
             stack.pop()
