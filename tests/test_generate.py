@@ -16,9 +16,8 @@ import pytest
 from projects import V1, known_defect_deselections, lint, make_venv, pip_install, run, uv_command
 
 import mermaidgen
-from mermaidgen.codegen.generate import Generation, build
+from mermaidgen.codegen.generate import Generation, build, copied_sources
 from mermaidgen.codegen.write import output
-from mermaidgen.contract import vendored_sources
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((PROJECT / "samples").glob("*.mmd"))
@@ -88,8 +87,9 @@ def _compare_golden(out: Path, golden: Path) -> None:
     produced = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
                 for p in sorted(out.rglob("*")) if p.is_file() and ".mermaidgen" not in p.parts
                 and "__pycache__" not in p.parts}
-    # the vendored checker is a verbatim copy: compared with its source, not stored again
-    vendored = vendored_sources()
+    # the vendored checker and the span writer are verbatim copies: compared with their
+    # sources, not stored again
+    vendored = copied_sources()
     for rel in [r for r in produced if r.endswith(tuple(f"/_generated/{n}" for n in vendored))]:
         assert produced.pop(rel) == vendored[rel.split("/_generated/", 1)[1]], \
             f"{rel} is not verbatim"

@@ -152,6 +152,22 @@ def package_name(diagram: Diagram, requested: str | None) -> str:
     return name
 
 
+OTLP_WRITER = "otlp_file.py"
+"""The OTLP JSON span writer (mermaidgen/verify/otlp_file.py) the engine targets' tracing
+copies: the writing side of what `mermaidgen verify` reads, kept next to its reader."""
+
+
+def copied_sources() -> dict[str, str]:
+    """What a `copy` entry of a target's files.toml may name, and its text: the vendored
+    checker (`contract.vendored_sources`) and the OTLP JSON span writer."""
+    from importlib import resources
+
+    from mermaidgen.contract import vendored_sources
+
+    writer = resources.files("mermaidgen.verify").joinpath(OTLP_WRITER)
+    return {**vendored_sources(), OTLP_WRITER: writer.read_text(encoding="utf-8")}
+
+
 def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: str = "python",
           package: str | None = None, orchestrator: str | None = None,
           templates: Path | None = None, options: dict | None = None,
@@ -160,7 +176,6 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     `config.shown_source`); by default the path the diagram was read from. `pins`: the
     names an earlier generation bound, kept (see `output.pins`)."""
     from mermaidgen.codegen.literals import comment
-    from mermaidgen.contract import vendored_sources
 
     if target not in TARGETS:
         raise UsageError(f"--target {target}: unknown target (known: {', '.join(TARGETS)})")
@@ -193,7 +208,7 @@ def build(diagram: Diagram, source_text: str, *, style: str = "auto", target: st
     shown = diagram.source if source_name is None else source_name
     ctx["source_path"] = shown
     ctx["source_comment"] = comment(shown or "<text>")
-    files = render(ctx, target, chosen.style, templates, vendored_sources(),
+    files = render(ctx, target, chosen.style, templates, copied_sources(),
                    len(source_text))
     _check_indentation(files)
     names = {**(pins.carried(set(analysis.module_names)) if pins else {}),
