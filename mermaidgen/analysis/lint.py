@@ -319,5 +319,4 @@ def _race(race: Race) -> Diagnostic:
                f"did not know of `{a.text}` (line {race.first.line}) from `{a.sender}`: they "
                f"may arrive the other way round, and in a choreography `{p}` then sends "
                f"`{send.message.text}` (line {send.line}) before it handled `{a.text}`",
-               f"{told}, draw both in the same block (the generated service then joins "
-               "them), or generate an orchestration")
+               f"{told}, or generate an orchestration")
