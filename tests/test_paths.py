@@ -450,7 +450,8 @@ def test_a_call_made_in_one_section_is_not_answered_after_the_block(
 
 # Orders asks Pay and Stock one after the other, without a par: Charged and Reserved come
 # from two senders, neither knowing of the other's, so they may arrive either way round;
-# Orders' handler of Reserved would send Ship before Charged arrived
+# Orders' handler of Reserved would send Ship before Charged arrived, unless it joins them
+# (test_receipt_join.py)
 RACE = """sequenceDiagram
     participant Orders
     participant Pay
@@ -517,18 +518,25 @@ def test_receipts_that_may_come_either_way_round_are_said(text: str, lines: list
                                                           ) -> None:
     """conformance.md orders nothing between two messages a participant receives from
     different senders, but orders what it sends after them; a choreography's handlers run
-    as the events come, so unless a join waits (par) the run may differ from the drawn
-    order, and the random properties' skeletons failed their own tests on it."""
+    as the events come, so unless a join waits the run may differ from the drawn order,
+    and the random properties' skeletons failed their own tests on it."""
     analysis = mermaidgen.analyse(mermaidgen.parse(text))
     found = [d.span.line for d in analysis.diagnostics if d.code == "unordered-receipts"]
     assert found == lines, [d.message for d in analysis.diagnostics]
 
 
 def test_the_choreography_path_table_does_not_claim_the_drawn_order(tmp_path: Path) -> None:
+    """Where the service joins the two events (test_receipt_join.py), the table says the
+    paths run one order of two; where it cannot, that the drawn order is not promised."""
     text = RACES["two replies, then a send"][0]
     package = _generate_text(text, "race.mmd", "choreography", tmp_path / "c")
     notes = (tmp_path / "c" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
-    assert "# line 8: not every run keeps the drawn order" in notes
+    assert ("# line 8: a join waits for two events either way round; the paths run the "
+            "drawn order\n") in notes
+    text = RACES["an independent initiator after a loop"][0]
+    package = _generate_text(text, "loop.mmd", "choreography", tmp_path / "l")
+    notes = (tmp_path / "l" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
+    assert "# line 7: not every run keeps the drawn order" in notes
     package = _generate_text(text, "race.mmd", "orchestration", tmp_path / "o")
     notes = (tmp_path / "o" / package / "_generated" / "paths.py").read_text(encoding="utf-8")
     assert "drawn order" not in notes  # the orchestrator asks one after the other

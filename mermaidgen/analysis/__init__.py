@@ -16,6 +16,7 @@ from mermaidgen.analysis import lint
 from mermaidgen.analysis.events import Event, Hops, catalogue, is_broker, pair_hops
 from mermaidgen.analysis.flow import Item, Occurrence, occurrences, stream
 from mermaidgen.analysis.naming import NameTable, Pins, snake, stable_names
+from mermaidgen.analysis.receipts import unordered_receipts
 from mermaidgen.analysis.roles import Roles, assign
 from mermaidgen.collection import paused_collection
 from mermaidgen.errors import UsageError
@@ -54,12 +55,13 @@ class Analysis:
     """What a diagram means. Roles, brokers, style and diagnostics are computed by
     `analyse()`; the event catalogue is built on first use (a `check` needs none), then
     kept. The attributes the projections read (`items`, `broker_set`, `event_keys`,
-    `orchestrator_choice`) are public for that reason."""
+    `orchestrator_choice`, `joined_receipts`) are public for that reason."""
 
     def __init__(self, diagram: Diagram, items: list[Item], occs: list[Occurrence],
                  roles: Roles, brokers: frozenset[str], services: tuple[str, ...],
                  module_names: dict[str, str], hops: Hops, orchestrator: tuple[str, bool, str],
-                 style: StyleChoice, diagnostics: tuple[Diagnostic, ...]):
+                 style: StyleChoice, diagnostics: tuple[Diagnostic, ...],
+                 joined_receipts: frozenset[int] = frozenset()):
         self.diagram = diagram
         self.roles = roles
         self._occurrences = occs
@@ -75,6 +77,9 @@ class Analysis:
         """The statements as a flat stream: message occurrences and block boundaries."""
         self.broker_set = brokers
         self.orchestrator_choice = orchestrator
+        self.joined_receipts = joined_receipts
+        """The receipts a choreography joins with their receiver's previous one: they may
+        arrive first (analysis/receipts.py)."""
         """(participant, synthetic, reason): the orchestrator an orchestration would have."""
         self._events: tuple[tuple[Event, ...], tuple[str | None, ...]] | None = None
 
@@ -167,9 +172,11 @@ def _analyse(diagram: Diagram, orchestrator: str | None, pins: Pins | None,
     if chosen[1]:
         module_names[chosen[0]] = modules.name(("participant", chosen[0]), snake(chosen[0]))
     style = _style(occs, roles, brokers, *chosen)
-    diagnostics = lint.check(diagram, items, roles, hops, brokers, collisions)
+    lost = frozenset(i for i, r in enumerate(roles.role) if r == "lost")
+    receipts = unordered_receipts(items, hops, occs, brokers, lost)
+    diagnostics = lint.check(diagram, items, roles, hops, brokers, collisions, receipts)
     return kind(diagram, items, occs, roles, brokers, services, module_names, hops, chosen,
-                style, tuple(diagnostics))
+                style, tuple(diagnostics), receipts.joined)
 
 
 def _orchestrator(diagram: Diagram, roles: Roles, occs: list[Occurrence],

@@ -10,7 +10,7 @@
 | request-without-reply   | warning  | a request that starts an activation but is never answered |
 | event-without-consumer  | warning  | published to a broker that delivers it to nobody |
 | unrealizable-choice     | warning  | an `alt` whose branches start with different senders |
-| unordered-receipts      | warning  | two receipts that may come either way round, then a send |
+| unordered-receipts      | warning  | receipts that may come either way round (joined: info) |
 | name-collision          | warning  | two names that become the same identifier |
 | create-without-message  | info     | `create` with no message after it |
 | flattened-diagram       | warning  | (from the parser) a one-line diagram was recovered |
@@ -25,6 +25,7 @@ import difflib
 from mermaidgen.analysis.events import Hops
 from mermaidgen.analysis.fields import KNOWN_TYPES, fields_of
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
+from mermaidgen.analysis.receipts import Race, Receipts
 from mermaidgen.analysis.roles import Roles
 from mermaidgen.model import (
     Activate,
@@ -67,7 +68,8 @@ def _field_types(occurrences: list[Occurrence], brokers: frozenset[str]) -> list
 
 
 def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
-          brokers: frozenset[str], collisions: list[tuple[str, str, str]]) -> list[Diagnostic]:
+          brokers: frozenset[str], collisions: list[tuple[str, str, str]],
+          receipts: Receipts) -> list[Diagnostic]:
     found: list[Diagnostic] = list(diagram.warnings)
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     if not occurrences:
@@ -97,7 +99,7 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
                              f"`{m.text}` is published to `{m.receiver}` but nobody consumes it",
                              f"draw who consumes it: `{m.receiver}->>Consumer: {m.text}`"))
     found += _choices(items, hops, occurrences, brokers)
-    found += _unordered_receipts(items, hops, occurrences, brokers)
+    found += [_race(race) for race in receipts.races]
     found += _field_types(occurrences, brokers)
     spans = {p.id: p.span for p in diagram.participants}
     for kind, first, second in collisions:
@@ -298,95 +300,23 @@ def _hidden_choice(block, section: int, decider: str, sender: str, m) -> Diagnos
                f"`{decider}` to `{sender}` in this branch), or generate an orchestration")
 
 
-def _unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurrence],
-                        brokers: frozenset[str]) -> list[Diagnostic]:
-    """A service that receives `first`, then `second` from another sender who did not
-    know it had received `first` (conformance.md: nothing orders them), and then sends:
-    in a choreography its handler of `second` may run before the one of `first` and send
-    before what the diagram draws first. The generated joins cover events that follow
-    from different sections of a `par` (projection/origins.py); this covers the rest:
-    two receipts drawn one after the other in the same block, neither of them following
-    from a `par` section. Knowledge is a vector clock: per participant, how many receipts
-    of each participant it knows of (through what it received)."""
-    out: list[Diagnostic] = []
-    clock: dict[str, dict[str, int]] = {}
-    carried: dict[int, tuple[dict[str, int], bool]] = {}  # a publish: what it carries
-    from_par: dict[str, bool] = {}  # the participant's state follows from a par section
-    received: dict[str, int] = {}
-    # per participant: its last receipt (path, occurrence, sender, the clock before it,
-    # whether it follows from a par) and a race on it still waiting for a send
-    last: dict[str, tuple] = {}
-    race: dict[str, tuple[Occurrence, Occurrence]] = {}
-    pars: set[int] = set()
-    kinds: dict[int, str] = {}
-    for it in items:
-        if isinstance(it, Enter):
-            kinds[it.block_id] = it.block.kind
-            if it.block.kind in ("par", "par_over"):
-                pars.add(it.block_id)
-            continue
-        if not isinstance(it, Occurrence):
-            continue
-        m = it.message
-        sender, receiver = m.sender, m.receiver
-        if it.index in hops.acks or (sender in brokers and receiver in brokers):
-            continue
-        in_par = any(block_id in pars for block_id, _ in it.path)
-        if sender not in brokers:
-            if sender in race:
-                first, second = race.pop(sender)
-                out.append(_race(sender, first, second, it))
-            knows = dict(clock.get(sender, {}))
-            par_state = from_par.get(sender, False) or in_par
-            if receiver in brokers:
-                carried[it.index] = (knows, par_state)
-                continue
-            if sender == receiver:
-                continue
-            producer = sender
-        else:  # a broker delivers what its publisher sent
-            published = hops.source[it.index]
-            if published is None or published not in carried:
-                continue
-            knows, par_state = carried[published]
-            par_state = par_state or in_par
-            producer = occurrences[published].sender
-        count = received.get(receiver, 0)
-        previous = last.get(receiver)
-        if (previous is not None and _one_run(previous[0], it.path, kinds)
-                and previous[2] != producer
-                and knows.get(receiver, 0) < count and not (previous[3] or par_state)):
-            race[receiver] = (previous[1], it)
-        else:
-            race.pop(receiver, None)
-        own = clock.setdefault(receiver, {})
-        for p, n in knows.items():
-            if own.get(p, 0) < n:
-                own[p] = n
-        received[receiver] = own[receiver] = count + 1
-        from_par[receiver] = from_par.get(receiver, False) or par_state
-        last[receiver] = (it.path, it, producer, par_state)
-    return out
-
-
-def _one_run(before: tuple, after: tuple, kinds: dict[int, str]) -> bool:
-    """Can the statements at paths `before` and `after` both run, one after the other, on
-    one path (not in two sections of one alternative, nor before and after a `break`)?"""
-    for (block, section), (other, other_section) in zip(before, after, strict=False):
-        if block != other:
-            return False  # (two blocks side by side: neither holds the other)
-        if section != other_section:
-            return kinds.get(block) not in ("alt", "critical")
-    return not any(kinds.get(block) == "break" for block, _ in before[len(after):])
-
-
-def _race(p: str, first: Occurrence, second: Occurrence, send: Occurrence) -> Diagnostic:
-    a, b = first.message, second.message
+def _race(race: Race) -> Diagnostic:
+    a, b, send = race.first.message, race.second.message, race.send
+    p = send.message.sender
+    told = (f"order them: let `{p}` hear of `{a.text}` before `{b.sender}` sends "
+            f"`{b.text}` (draw what tells `{b.sender}`)")
+    if race.joined:
+        return _at(b.span, "unordered-receipts",
+                   f"`{p}` receives `{b.text}` (line {race.second.line}) from `{b.sender}`, "
+                   f"who did not know of `{a.text}` (line {race.first.line}) from "
+                   f"`{a.sender}`: they may arrive the other way round, so a choreography's "
+                   f"`{p}` joins them: it sends `{send.message.text}` (line {send.line}) "
+                   "once both have arrived, in either order",
+                   f"nothing to do; if `{p}` must handle `{a.text}` first, {told}",
+                   severity="info")
     return _at(b.span, "unordered-receipts",
-               f"`{p}` receives `{b.text}` (line {second.line}) from `{b.sender}`, who did "
-               f"not know of `{a.text}` (line {first.line}) from `{a.sender}`: they may "
-               f"arrive the other way round, and in a choreography `{p}` then sends "
+               f"`{p}` receives `{b.text}` (line {race.second.line}) from `{b.sender}`, who "
+               f"did not know of `{a.text}` (line {race.first.line}) from `{a.sender}`: they "
+               f"may arrive the other way round, and in a choreography `{p}` then sends "
                f"`{send.message.text}` (line {send.line}) before it handled `{a.text}`",
-               f"order them: let `{p}` hear of `{a.text}` before `{b.sender}` sends "
-               f"`{b.text}` (draw what tells `{b.sender}`), put both in a `par` (whose "
-               "results the generated service joins), or generate an orchestration")
+               f"{told}, or generate an orchestration")

@@ -263,7 +263,9 @@ class Flattener:
             ops.append({"op": "reply", "indent": d, "message": a.message, "to": a.to,
                         "line": a.line, "comment": self.describe(a.message)})
         elif isinstance(a, Arrive):
-            ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line})
+            ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line,
+                        "comment": "the end of one path of the par" if a.after_par
+                        else "one of the events joined here"})
         elif isinstance(a, InTime):
             ops.append({"op": "in_time", "indent": d, "key": a.key, "line": a.line})
         elif isinstance(a, LoopStart):

@@ -43,11 +43,15 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
     `capabilities` say. `classes`: the context's generated classes, each with
     `base_name`, `hooks` and `op_lists` (every list of ops it renders). In a
     `choreography`, receipts that may come in either order (lint `unordered-receipts`)
-    are said in the table's notes: no path can promise the drawn order there."""
+    are said in the table's notes: where the service joins them, the paths run the drawn
+    order only; elsewhere no path can promise the drawn order."""
     found = table(analysis, capabilities)
     notes = list(found.notes)
     if choreography:
-        notes += [f"line {d.span.line}: not every run keeps the drawn order (two events "
+        notes += [f"line {d.span.line}: a join waits for two events either way round; the "
+                  "paths run the drawn order"
+                  if d.severity == "info" else
+                  f"line {d.span.line}: not every run keeps the drawn order (two events "
                   "may arrive the other way round: lint unordered-receipts)"
                   for d in analysis.diagnostics if d.code == "unordered-receipts"]
     deciders: dict[int, list[tuple]] = {}

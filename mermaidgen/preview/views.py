@@ -13,7 +13,7 @@ from mermaidgen.analysis import Analysis
 from mermaidgen.analysis.fields import Field
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.outline import action_text
-from mermaidgen.projection.views import Action, Fragment
+from mermaidgen.projection.views import Action, Fragment, join_heading
 
 MAX_TEXT = 400
 """Characters of one name or text shown in a table or tree: more cannot be read there,
@@ -152,8 +152,7 @@ def choreography(analysis: Analysis) -> Tree:
                     f"when received at line {case.line} (from {_clip(case.source)})"))
                 _grow(budget, target, case.actions, names, {})
         for j in s.joins:
-            join = budget.add(node, Text(f"after the par of line {j.line}, once its "
-                                         f"{j.arrivals} paths arrive"))
+            join = budget.add(node, Text(join_heading(j)))
             _grow(budget, join, j.actions, names, {})
         for t in s.timers:
             timer = budget.add(node, Text(f"when the critical of line {t.key[14:]} has not "

@@ -32,7 +32,8 @@ def choreography_of(analysis: Analysis) -> Choreography:
         lost = frozenset(i for i, r in enumerate(analysis.roles.role) if r == "lost")
         view = _CHOREOGRAPHIES[analysis] = choreography.project(
             analysis.items, list(analysis.services), analysis.broker_set, analysis.event_keys,
-            analysis.hops, analysis.events, analysis.module_names, lost)
+            analysis.hops, analysis.events, analysis.module_names, lost,
+            analysis.joined_receipts)
     return view
 
 

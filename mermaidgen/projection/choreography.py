@@ -21,7 +21,8 @@ Blocks decide where a send belongs:
 * after a `par`, events that follow from different sections of it may come in either
   order (a broker keeps order per publisher only): a service that receives them one
   after the other goes on once all have arrived, a join as when its own paths through
-  the par end in different handlers (see origins.py);
+  the par end in different handlers (see origins.py); so do two events drawn one after
+  the other from senders that nothing orders (`joined`: analysis/receipts.py);
 * a `loop` whose body spans a receipt of the service that decides it (the sender of the
   body's first message) cannot be a `for` loop in one handler: its start sends the
   first iteration only, and each handler the body ends in decides whether to send the
@@ -88,8 +89,8 @@ class _Reaction:
         """The par sections the events it waited for follow from (origins.py)."""
         # (path of an alt, the paths inside it where this reaction survived)
         self.redirects: list[tuple[Path, list[Path]]] = []
-        # a join not wired yet: (participant, arriving reactions, path, line)
-        self.pending: tuple[str, list[tuple], Path, int] | None = None
+        # a join not wired yet: (participant, arriving reactions, path, line, after a par)
+        self.pending: tuple[str, list[tuple], Path, int, bool] | None = None
 
     def add(self, path: Path, action) -> None:
         targets = [path]
@@ -109,13 +110,16 @@ class _Reaction:
 
 def project(items: list[Item], services: list[str], brokers: frozenset[str],
             keys: tuple[str | None, ...], hops: Hops, events: tuple[Event, ...],
-            module_names: dict[str, str], lost: frozenset[int] = frozenset()) -> Choreography:
-    """`lost`: the messages that never arrive (`-x` that neither answers nor destroys)."""
+            module_names: dict[str, str], lost: frozenset[int] = frozenset(),
+            joined_receipts: frozenset[int] = frozenset()) -> Choreography:
+    """`lost`: the messages that never arrive (`-x` that neither answers nor destroys).
+    `joined_receipts`: the receipts that may arrive before their receiver's previous one
+    (`Analysis.joined_receipts`)."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     entries: dict[str, _Reaction] = {}
     reactions: dict[str, list[_Reaction]] = {p: [] for p in services}
-    joins: dict[str, list[tuple[_Reaction, int, str]]] = {}
+    joins: dict[str, list[tuple[_Reaction, int, str, bool]]] = {}
     join_names: set[tuple[str, str]] = set()  # (participant, join name)
     # what each participant is reacting to right now (after an alternative, possibly
     # several reactions at once: what follows belongs to each of them)
@@ -133,10 +137,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     spans = Spans(blocks)
     origins = Origins(blocks)
 
-    def new_join(p: str, arriving: list[tuple], at: Path, line: int) -> _Reaction:
+    def new_join(p: str, arriving: list[tuple], at: Path, line: int,
+                 after_par: bool = True) -> _Reaction:
         origin = merge(*(r.origin for reaction in arriving for r in reaction))
         join = _Reaction(None, None, None, TreeBuilder(at, blocks), line, origin)
-        join.pending = (p, arriving, at, line)
+        join.pending = (p, arriving, at, line, after_par)
         return join
 
     def add(p: str, path: Path, action) -> None:
@@ -147,17 +152,18 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         spans.sent(p, path, action, current[p])
         for r in current[p]:
             if r.pending is not None:
-                owner, arriving, at, line = r.pending
+                owner, arriving, at, line, after_par = r.pending
                 r.pending = None
-                name, n = f"after_par_line_{line}", 1
+                base = f"after_par_line_{line}" if after_par else f"after_line_{line}"
+                name, n = base, 1
                 while (owner, name) in join_names:  # a second join after the same par
                     n += 1
-                    name = f"after_par_line_{line}_{n}"
+                    name = f"{base}_{n}"
                 join_names.add((owner, name))
                 for reaction in arriving:
                     for arrived in reaction:
-                        arrived.add(at, Arrive(name, line))
-                joins.setdefault(owner, []).append((r, len(arriving), name))
+                        arrived.add(at, Arrive(name, line, after_par))
+                joins.setdefault(owner, []).append((r, len(arriving), name, after_par))
             r.add(path, action)
 
     def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
@@ -169,17 +175,22 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
 
     def joined(p: str, r: _Reaction, at: Path) -> tuple[_Reaction, ...] | None:
         """When `r`'s event may come before what `p`'s current reaction waited for (they
-        follow from different sections of a par): the join both arrive at."""
+        follow from different sections of a par, or nothing orders them): the join both
+        arrive at."""
         now = current.get(p, ())
-        if not r.origin or not now:
+        if not now:
             return None
-        par = unordered(merge(*(x.origin for x in now)), r.origin)
-        if par is None or any(x.tree.base != at for x in now):
+        par = unordered(merge(*(x.origin for x in now)), r.origin) if r.origin else None
+        if par is None and r.trigger not in joined_receipts:
+            return None
+        if any(x.tree.base != at for x in now):
             return None  # (in another block: left to the blocks' own joins)
         if len(now) == 1 and now[0].pending is not None:  # nothing followed it yet
             now[0].pending[1].append((r,))
             now[0].origin = merge(now[0].origin, r.origin)
             return now
+        if par is None:
+            return (new_join(p, [now, (r,)], at, r.line, after_par=False),)
         return (new_join(p, [now, (r,)], at, blocks[par].span.line),)
 
     for it in items:
@@ -267,8 +278,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         entry = entries.get(p)
         publishes = [e.key for e in events if p in e.producers]
         consumes = [e.key for e in events if p in e.consumers]
-        built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names))
-                            for j, arrivals, name in joins.get(p, []))
+        built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names), after_par)
+                            for j, arrivals, name, after_par in joins.get(p, []))
         timers = tuple(
             Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
                   c.timer.tree.build(names))

@@ -29,6 +29,7 @@ from mermaidgen.projection.views import (
     Received,
     Reply,
     Send,
+    join_heading,
 )
 
 
@@ -93,7 +94,8 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
     if isinstance(a, LoopStart):
         return f"start the loop of line {a.line} (its iterations end in the handlers below)"
     if isinstance(a, Arrive):
-        return f"arrive at the join after the par of line {a.line}"
+        return (f"arrive at the join after the par of line {a.line}" if a.after_par
+                else f"arrive at the join of line {a.line}")
     return repr(a)
 
 
@@ -123,7 +125,7 @@ def choreography(view: Choreography, lines: bool = False) -> str:
                 out.append(f"    when received at line {c.line} (from {c.source})")
                 _actions(c.actions, 3, names, {}, lines, out)
         for j in s.joins:
-            out.append(f"  after the par of line {j.line}, once its {j.arrivals} paths arrive")
+            out.append(f"  {join_heading(j)}")
             _actions(j.actions, 2, names, {}, lines, out)
         for t in s.timers:
             out.append(f"  when the critical of line {t.key[14:]} has not gone on in "

@@ -50,11 +50,14 @@ class Comment:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Arrive:
-    """Choreography: this path has reached the end of a `par`; the service continues
-    (the join's actions) once every path has arrived."""
+    """Choreography: this path has reached the end of a `par` (or received one of the
+    events a join waits for); the service continues (the join's actions) once every path
+    has arrived."""
 
     join: str
     line: int
+    after_par: bool = True
+    """False: a join of events that nothing orders (analysis/receipts.py), not a par's."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -92,13 +95,23 @@ class Timer:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Join:
-    """What a service does after a `par` whose branches end in different handlers:
-    run when all `arrivals` paths have arrived (a choreography's join keeps state)."""
+    """What a service does after a `par` whose branches end in different handlers, or
+    after events that may arrive in any order: run when all `arrivals` paths have arrived
+    (a choreography's join keeps state)."""
 
     name: str
     arrivals: int
     line: int
+    """The par's line; for events that may arrive in any order, the second one's."""
     actions: tuple[Action, ...]
+    after_par: bool = True
+
+
+def join_heading(join: Join) -> str:
+    """How outlines and previews introduce a join."""
+    if join.after_par:
+        return f"after the par of line {join.line}, once its {join.arrivals} paths arrive"
+    return f"after the join of line {join.line}, once its {join.arrivals} events arrive"
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -23,7 +23,8 @@ class Service:
     """Message index (its diagram line is in diagram.MESSAGES) -> handler method."""
     BRANCHES: ClassVar[dict[str, tuple[str, ...]]] = {}
     JOINS: ClassVar[dict[str, int]] = {}
-    """After a `par` whose paths end in different handlers: how many must arrive."""
+    """After a `par` whose paths end in different handlers, or events that may arrive in
+    either order: how many must arrive."""
     MAX_ITERATIONS: ClassVar[int] = 100
     """The most iterations of a `loop` whose label sets no bound (`up to 3 times`, `max
     3`, `3 times`, `at most 3`): set it in your class to change it."""
@@ -37,7 +38,8 @@ class Service:
         self.timers: dict[str, asyncio.Task[None]] = {}
 
     async def arrive(self, join: str, ctx: Context) -> None:
-        """One path of a `par` has ended here; run what follows once all have."""
+        """One path of a `par` has ended here (or one of the events a join waits for has
+        come); run what follows once all have."""
         count = self.arrived.get(join, 0) + 1
         if count < self.JOINS[join]:
             self.arrived[join] = count
