@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import importlib
+import importlib.machinery
 import json
 import linecache
 import logging
@@ -45,6 +47,28 @@ def _under(module: object, folders: tuple[str, ...]) -> bool:
     places = [getattr(module, "__file__", None) or "",
               *list(getattr(module, "__path__", None) or [])]
     return any(os.path.join(place, "").startswith(folders) for place in places if place)
+
+
+def _keep_compiled() -> None:
+    """Compile each source once per content: wrap the compilation step of Python's source
+    loader (what `import` does when no valid bytecode file exists) in a cache keyed by the
+    file's path, the source's digest and the compile options."""
+    loader = importlib.machinery.SourceFileLoader
+    compile_source = loader.source_to_code
+    kept: dict[tuple, object] = {}
+
+    def source_to_code(self, data, path, *args, **kwargs):  # noqa: ANN001, ANN202
+        if not isinstance(data, (bytes, bytearray, str)):
+            return compile_source(self, data, path, *args, **kwargs)
+        text = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        key = (str(path), hashlib.sha256(text).digest(), type(data), args,
+               tuple(sorted(kwargs.items())))
+        code = kept.get(key)
+        if code is None:
+            code = kept[key] = compile_source(self, data, path, *args, **kwargs)
+        return code
+
+    loader.source_to_code = source_to_code  # type: ignore[method-assign]
 
 
 def _loggers() -> dict[str, tuple]:
@@ -138,6 +162,7 @@ def main() -> None:
     os.dup2(null, 0)
     os.close(null)
     home = os.getcwd()
+    _keep_compiled()
     for name in sys.argv[1:]:  # the engine's packages, imported once, outside any request
         importlib.import_module(name)
     # what is there now lives as long as the process: the garbage collector, which pytest

@@ -8,6 +8,8 @@ engine needed (the FastStream case: test_target_faststream.py)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -73,6 +75,8 @@ def bump():
 '''
 TEST = '''
 import os
+import os
+import shutil
 import sys
 
 import probe_state
@@ -139,3 +143,38 @@ def test_a_project_that_kills_or_hangs_its_runner_fails_alone(tmp_path: Path) ->
     assert "seen 1 None p" in str(hung.value.output)
     after = run_python(PYTHON, pytest_args, folder)
     assert after.returncode == 0, after.stdout + after.stderr
+
+
+SHOW = '''
+import importlib
+import os
+import shutil
+import sys
+
+import edited
+print("first", edited.VALUE)
+del sys.modules["edited"]  # imported again in the same run, as Temporal's sandbox does
+print("again", importlib.import_module("edited").VALUE)
+'''
+
+
+def test_a_module_rewritten_with_the_same_size_and_time_runs_its_new_code(
+        tmp_path: Path) -> None:
+    """The runner keeps the code it compiled from a project's source (a Temporal project's
+    modules are imported afresh for every workflow run), by the source's content: a
+    rewrite of the same size, dated the same nanosecond, is compiled again (Python's
+    bytecode files trust size and mtime; there are none here)."""
+    (tmp_path / "show.py").write_text(SHOW, encoding="utf-8")
+    edited = tmp_path / "edited.py"
+    edited.write_text("VALUE = 1\n", encoding="utf-8")
+    stamp = edited.stat().st_mtime_ns
+    first = run_python(PYTHON, ["show.py"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["first", "1", "again", "1"], first.stdout
+    edited.write_text("VALUE = 2\n", encoding="utf-8")
+    os.utime(edited, ns=(stamp, stamp))
+    for cache in tmp_path.rglob("__pycache__"):  # what a run may have written
+        shutil.rmtree(cache)
+    second = run_python(PYTHON, ["show.py"], tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["first", "2", "again", "2"], second.stdout
