@@ -52,6 +52,8 @@ mode) could not run, which fails them."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if sys.flags.dont_write_bytecode and not hasattr(config, "workerinput"):
+        _compile_package()
     if getattr(config.option, "loadscopereorder", None):
         # pytest-xdist would hand out the files with the most tests first, which puts the
         # engine files (few tests, minutes of work) last; keep the order of
@@ -70,6 +72,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"{', '.join(rewriting)} is set in CI mode (CI or {CI_VARIABLE}=1): the golden, "
             "drawing and README comparisons would rewrite themselves and pass; unset it")
+
+
+def _compile_package() -> None:
+    """mermaidgen's bytecode, written once before the workers start. With
+    PYTHONDONTWRITEBYTECODE set (as it may be, in CI too) nothing writes it for an editable
+    install, so every process the tests start that imports mermaidgen (`python -m
+    mermaidgen`, the fuzzer's workers, the workers of this run) compiled all of it again:
+    0.1 s of CPU each. Python still reads bytecode with the variable set, and checks it
+    against its source, so an edited module is compiled again, not run stale."""
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "mermaidgen", quiet=1)
 
 
 # The files that take longest, longest first. pytest-xdist's `--dist loadfile` hands files
