@@ -356,7 +356,7 @@ def same_model(before, after) -> bool:
         elif type(a) is list:
             if type(b) is not list or len(a) != len(b):
                 return False
-            pairs = list(zip(a, b))
+            pairs = list(zip(a, b, strict=True))
         else:
             if type(b) in (dict, list) or a != b:
                 return False
