@@ -247,3 +247,27 @@ def test_the_mermaid_oracle_compares_validity() -> None:
     assert fuzz.disagreement("rejected 2", rejects) is None  # lines are not compared
     assert fuzz.disagreement("flattened", rejects) is None  # the deliberate difference
     assert fuzz.disagreement("accepted", {"ok": True}) is None
+
+
+def test_the_round_trip_oracle_sees_every_difference_comparable_sees() -> None:
+    """`same_model` (the round trip's fast comparison) says "same" exactly when the flat
+    lists of `comparable` are equal: for each sample against itself, and against variants
+    that differ in a nested text, a statement more or less, a key's value, a box's wrap flag."""
+    from mermaidgen.mermaid.parser import parse
+
+    base = ("sequenceDiagram\nbox Aqua Shop\nparticipant A\nend\nparticipant B\n"
+            "loop every {x}\nalt ok\nA->>B: hi {y}\nelse no\nB-->>A: bye\nend\nend\n")
+    texts = [base.format(x=x, y=y) for x in ("day", "week") for y in ("", "there")]
+    texts += [base + "A->>B: more\n", base.replace("else no\nB-->>A: bye\n", ""),
+              base.replace("Aqua", "Red"),
+              base.replace("box Aqua Shop", "box Aqua wrap Shop"),
+              base.replace("participant B\n", "participant B\nNote over B: n\n")]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((PROJECT / "samples").glob("*.mmd"))]
+    models = [parse(t.replace("{x}", "x").replace("{y}", "y")) for t in texts]
+    differing = 0
+    for a in models:
+        for b in models:
+            same = fuzz.comparable(a) == fuzz.comparable(b)
+            differing += not same
+            assert fuzz.same_model(a, b) == same
+    assert differing > len(models) ** 2 // 2

@@ -13,7 +13,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from projects import V1, known_defect_deselections, lint, make_venv, pip_install, run, uv_command
+from projects import (
+    V1,
+    known_defect_deselections,
+    lint,
+    lint_many,
+    make_venv,
+    pip_install,
+    run,
+    uv_command,
+)
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build, copied_sources
@@ -67,12 +76,31 @@ def fresh_python(tmp_path_factory) -> Path:
     return python
 
 
+@pytest.fixture(scope="module")
+def skeletons(request, tmp_path_factory) -> dict[str, tuple[Path, Generation, str]]:
+    """The trees of the cases this run selected, each generated once, and linted all at
+    once (one ruff for all of them, instead of a compileall and a ruff process per tree):
+    case id -> (tree, generation, what is wrong with it)."""
+    test = test_skeleton_compiles_lints_and_conforms.__name__
+    wanted = {item.callspec.id for item in request.session.items
+              if item.originalname == test and hasattr(item, "callspec")}
+    root = tmp_path_factory.mktemp("skeletons")
+    made = {}
+    for case in CASES:
+        if case.id in wanted:
+            path, style = case.values
+            out = root / case.id / "out"
+            made[case.id] = (out, generate(path, style, out))
+    problems = lint_many([out for out, _ in made.values()])
+    return {case: (out, generation, problems[out])
+            for case, (out, generation) in made.items()}
+
+
 @pytest.mark.parametrize(("path", "style"), CASES)
-def test_skeleton_compiles_lints_and_conforms(path: Path, style: str, tmp_path: Path,
-                                             fresh_python: Path) -> None:
-    out = tmp_path / "out"
-    generation = generate(path, style, out)
-    lint(out)
+def test_skeleton_compiles_lints_and_conforms(path: Path, style: str, fresh_python: Path,
+                                             skeletons, request) -> None:
+    out, generation, problems = skeletons[request.node.callspec.id]
+    assert problems == "", problems
     tests = run([fresh_python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                  *known_defect_deselections(path.stem, style)], out)
     assert tests.returncode == 0, tests.stdout + tests.stderr
