@@ -10,8 +10,16 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
-from refinement import SKIPPED, erase, random_trace, refines, relayed_and_direct
+from hypothesis import HealthCheck, event, given, settings
+from refinement import (
+    SAGA_GAP,
+    SKIPPED,
+    erase,
+    random_trace,
+    refines,
+    relayed_and_direct,
+    saga_text,
+)
 from strategies import Generated, diagrams
 
 from mermaidgen import parse
@@ -30,10 +38,11 @@ SCALE = max(1, int(os.environ.get("MERMAIDGEN_PROPERTY_SCALE", "1")))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
-def test_the_orchestration_of_every_sample_refines_it(path: Path) -> None:
+def test_both_projections_of_every_sample_refine_it(path: Path) -> None:
     diagram = parse(path.read_text(encoding="utf-8"), source=path.name)
-    problem = refines(diagram, random.Random(path.stem), 40)
-    assert problem is None, problem  # (every sample is checked: none is SKIPPED)
+    for style in ("orchestration", "choreography"):
+        problem = refines(diagram, random.Random(path.stem), 40, style)
+        assert problem is None, f"{style}: {problem}"  # (none is SKIPPED)
 
 
 def test_the_sampler_finds_the_lost_coupling() -> None:
@@ -62,19 +71,56 @@ def test_the_sampler_finds_the_lost_coupling() -> None:
     assert Span  # (imported for the Section spans above)
 
 
-# derandomized: the suite checks the same 300 diagrams on every run (a failure found here
-# is found again); benchmarks/refinement.py draws 2,000 fresh ones from a seed you choose
-@settings(max_examples=300 * SCALE, deadline=None, derandomize=True,
+# derandomized: the suite checks the same 150 diagrams, in both styles, on every run (a
+# failure found here is found again); benchmarks/refinement.py draws 2,000 fresh ones
+# from a seed you choose
+@settings(max_examples=150 * SCALE, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
 @given(diagrams(max_statements=20))
-def test_the_orchestration_of_random_diagrams_refines_them(generated: Generated) -> None:
+def test_both_projections_of_random_diagrams_refine_them(generated: Generated) -> None:
+    # a parse warning (the strategies provoke `ignored-json` only) changes no message:
+    # such diagrams are generated, so they are checked too
     diagram = parse(generated.text, source="random.mmd")
-    assume(not diagram.warnings)
-    problem = refines(diagram, random.Random(0), 10)
-    if problem == SKIPPED:
-        event(problem)  # hypothesis counts them (--hypothesis-show-statistics)
-        return
+    for style in ("orchestration", "choreography"):
+        problem = refines(diagram, random.Random(0), 10, style)
+        if problem == SKIPPED:
+            event(problem)  # hypothesis counts them (--hypothesis-show-statistics)
+            continue
+        assert problem is None, f"{style}: {problem}"
+
+
+def test_the_orchestration_of_random_sagas_refines_them() -> None:
+    """The hostile texts of the strategies never pair a compensation with a step: random
+    sagas exercise the saga rule (an option undoes only the steps taken). The
+    choreography runs an option as drawn; where only the saga rule rejects its run, that
+    is the known gap of docs/semantics.md, and nothing else may fail."""
+    rnd = random.Random(11)
+    gaps = 0
+    for _ in range(40 * SCALE):
+        diagram = parse(saga_text(rnd), source="saga.mmd")
+        problem = refines(diagram, random.Random(0), 10)
+        assert problem is None, problem
+        problem = refines(diagram, random.Random(0), 10, "choreography")
+        gaps += problem is not None
+        assert problem is None or problem.startswith(SAGA_GAP), problem
+    assert gaps  # the property can see the gap (see the next test)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap, docs/semantics.md 'Sagas': the "
+                   "choreography runs a saga's option as drawn")
+def test_the_choreography_of_a_saga_undoes_only_the_steps_taken() -> None:
+    """The trip is booked car then hotel; the hotel fails. The orchestration cancels the
+    car only; the choreography's handlers do not know which steps others took and
+    cancel the hotel too, which the saga reading of the diagram rejects."""
+    diagram = parse("sequenceDiagram\ncritical book the trip\n  T->>+Car: Book car\n"
+                    "  Car-->>-T: Car booked\n  T->>+Hotel: Book hotel\n"
+                    "  Hotel-->>-T: Hotel booked\noption failed\n"
+                    "  T->>+Hotel: Cancel hotel\n  Hotel-->>-T: Hotel cancelled\n"
+                    "  T->>+Car: Cancel car\n  Car-->>-T: Car cancelled\nend\n",
+                    source="trip.mmd")
+    assert refines(diagram, random.Random(0), 20) is None
+    problem = refines(diagram, random.Random(0), 20, "choreography")
     assert problem is None, problem
 
 
