@@ -187,8 +187,11 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
-            if role == "lost" and sender not in brokers and receiver not in brokers:
-                # it reaches nobody: no operation of the receiver, nothing it handles
+            unconsumed = receiver in brokers and not hops.deliveries[it.index]
+            if (role == "lost" and sender not in brokers and receiver not in brokers) or \
+                    unconsumed:
+                # it reaches nobody: no operation of the receiver, nothing it handles (an
+                # event nobody consumes is still published, as the diagram draws it)
                 if sender == orchestrator:
                     workflow.add(it.path, Lost(it.index, receiver, m.text, it.line))
                 elif (inner := container(sender)) is not None:
