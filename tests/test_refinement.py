@@ -214,3 +214,26 @@ def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
     tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+BREAK_PUBLISH = """sequenceDiagram
+participant Q@{ "type": "queue" }
+A->>B: Go
+break stop
+  A->>Q: E
+end
+Q->>C: E
+"""
+
+
+def test_a_publish_in_a_taken_break_is_still_sent(tmp_path: Path) -> None:
+    """Found once the eraser could move an implied publish (benchmarks/refinement.py):
+    A publishes E inside a `break`, and the broker delivers it after the break. The
+    orchestration relayed only deliveries (the publish implied by one), so a run that
+    took the break sent nothing, where the diagram has A publish E. On that path E
+    reaches nobody: it is sent as drawn."""
+    diagram = parse(BREAK_PUBLISH, source="break-publish.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, BREAK_PUBLISH, tmp_path, "A")

@@ -187,7 +187,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
-            unconsumed = receiver in brokers and not hops.deliveries[it.index]
+            unconsumed = receiver in brokers and sender not in brokers and \
+                _unconsumed(it, hops.deliveries[it.index], occurrences, blocks)
             if (role == "lost" and sender not in brokers and receiver not in brokers) or \
                     unconsumed:
                 # it reaches nobody: no operation of the receiver, nothing it handles (an
@@ -270,6 +271,22 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     postlude = [o.index for o in occurrences[trigger + 1 :]
                 if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
     return trigger, prelude, postlude
+
+
+def _unconsumed(publish: Occurrence, deliveries: tuple[int, ...],
+                occurrences: list[Occurrence], blocks: dict[int, Block]) -> bool:
+    """Does an event published into a broker reach nobody on some path? When no delivery
+    is drawn, or when every delivery is drawn after a `break` that holds the publish: a
+    run that takes the break ends there (the publish is then sent as drawn; the relayed
+    deliveries imply it otherwise)."""
+    if not deliveries:
+        return True
+    for depth, (block, section) in enumerate(publish.path):
+        if blocks[block].kind == "break" and all(
+                occurrences[d].path[:depth + 1] != publish.path[:depth + 1]
+                for d in deliveries):
+            return True
+    return False
 
 
 def _answered_after_par(items: list[Item], roles: Roles) -> frozenset[int]:
