@@ -237,3 +237,17 @@ def test_a_publish_in_a_taken_break_is_still_sent(tmp_path: Path) -> None:
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, BREAK_PUBLISH, tmp_path, "A")
+
+
+def test_a_reply_drawn_after_the_loop_of_its_request_keeps_the_repliers_order(
+        tmp_path: Path) -> None:
+    """Found by benchmarks/refinement.py (seed 1): S calls R in a loop whose reply R draws
+    after the loop, and relays R's `lt` in a later iteration's break. The code answered
+    the call in its iteration, before `lt`, which R draws first; as after a `par`, the
+    call now ends with the loop's body and the reply is awaited after the loop."""
+    diagram = parse("sequenceDiagram\nloop\n  break b\n    R->>E: lt\n  end\n  S->>R: w\n"
+                    "end\nR-->>S: bi\n", source="reply-after-loop.mmd")
+    for seed in range(10):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, "", tmp_path, "S")

@@ -42,7 +42,9 @@ from mermaidgen.projection.views import (
 )
 
 _ASYNC = frozenset({"-)", "--)"})
-_PAR = frozenset({"par", "par_over"})
+# a call made in one of their sections (an iteration of a loop) is answered there: one
+# whose reply is drawn after the block ends with its section (_answered_after)
+_ENDS_CALLS = frozenset({"par", "par_over", "loop"})
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
@@ -86,10 +88,11 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
     # calls whose reply picks the section of an alt: call -> (block id, its replies)
-    # calls made in a par section and answered after it: the call ends with its section
-    # (the code answers a call where it is made, and a reply there could overtake what
-    # the replier sends in the other sections); the reply is a message of its own
-    detached = _answered_after_par(items, roles)
+    # calls made in a par section (a loop's body) and answered after the block: the call
+    # ends with its section (the code answers a call where it is made, and a reply there
+    # could overtake what the replier sends in the other sections, the later
+    # iterations); the reply is a message of its own
+    detached = _answered_after(items, roles)
     decisions = {call: d for call, d in _reply_decisions(items, roles).items()
                  if call not in detached}
     opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
@@ -161,7 +164,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
-            elif kind in _PAR:  # a call made in one of its sections ends with it
+            elif kind in _ENDS_CALLS:  # a call made in one of its sections ends with it
                 block = it.block_id
                 handling = {p: [h for h in stack if all(
                     b != block for b, _ in occurrences[h.call].path)]
@@ -289,8 +292,9 @@ def _unconsumed(publish: Occurrence, deliveries: tuple[int, ...],
     return False
 
 
-def _answered_after_par(items: list[Item], roles: Roles) -> frozenset[int]:
-    """The calls made in a section of a `par` with a reply drawn outside that section."""
+def _answered_after(items: list[Item], roles: Roles) -> frozenset[int]:
+    """The calls made in a section of a `par` (the body of a `loop`) with a reply drawn
+    outside that section."""
     kinds = {it.block_id: it.block.kind for it in items if isinstance(it, Enter)}
     occurrences = {it.index: it for it in items if isinstance(it, Occurrence)}
     found = set()
@@ -299,7 +303,7 @@ def _answered_after_par(items: list[Item], roles: Roles) -> frozenset[int]:
             continue
         path = occurrences[call].path
         for depth, (block, _) in enumerate(path):
-            if kinds.get(block) in _PAR and any(
+            if kinds.get(block) in _ENDS_CALLS and any(
                     occurrences[r].path[:depth + 1] != path[:depth + 1] for r in replies):
                 found.add(call)
                 break
