@@ -10,8 +10,16 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
-from refinement import SKIPPED, erase, random_trace, refines, relayed_and_direct
+from hypothesis import HealthCheck, event, given, settings
+from refinement import (
+    SAGA_GAP,
+    SKIPPED,
+    erase,
+    random_trace,
+    refines,
+    relayed_and_direct,
+    saga_text,
+)
 from strategies import Generated, diagrams
 
 from mermaidgen import parse
@@ -30,10 +38,11 @@ SCALE = max(1, int(os.environ.get("MERMAIDGEN_PROPERTY_SCALE", "1")))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
-def test_the_orchestration_of_every_sample_refines_it(path: Path) -> None:
+def test_both_projections_of_every_sample_refine_it(path: Path) -> None:
     diagram = parse(path.read_text(encoding="utf-8"), source=path.name)
-    problem = refines(diagram, random.Random(path.stem), 40)
-    assert problem is None, problem  # (every sample is checked: none is SKIPPED)
+    for style in ("orchestration", "choreography"):
+        problem = refines(diagram, random.Random(path.stem), 40, style)
+        assert problem is None, f"{style}: {problem}"  # (none is SKIPPED)
 
 
 def test_the_sampler_finds_the_lost_coupling() -> None:
@@ -62,19 +71,56 @@ def test_the_sampler_finds_the_lost_coupling() -> None:
     assert Span  # (imported for the Section spans above)
 
 
-# derandomized: the suite checks the same 300 diagrams on every run (a failure found here
-# is found again); benchmarks/refinement.py draws 2,000 fresh ones from a seed you choose
-@settings(max_examples=300 * SCALE, deadline=None, derandomize=True,
+# derandomized: the suite checks the same 150 diagrams, in both styles, on every run (a
+# failure found here is found again); benchmarks/refinement.py draws 2,000 fresh ones
+# from a seed you choose
+@settings(max_examples=150 * SCALE, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large])
 @given(diagrams(max_statements=20))
-def test_the_orchestration_of_random_diagrams_refines_them(generated: Generated) -> None:
+def test_both_projections_of_random_diagrams_refine_them(generated: Generated) -> None:
+    # a parse warning (the strategies provoke `ignored-json` only) changes no message:
+    # such diagrams are generated, so they are checked too
     diagram = parse(generated.text, source="random.mmd")
-    assume(not diagram.warnings)
-    problem = refines(diagram, random.Random(0), 10)
-    if problem == SKIPPED:
-        event(problem)  # hypothesis counts them (--hypothesis-show-statistics)
-        return
+    for style in ("orchestration", "choreography"):
+        problem = refines(diagram, random.Random(0), 10, style)
+        if problem == SKIPPED:
+            event(problem)  # hypothesis counts them (--hypothesis-show-statistics)
+            continue
+        assert problem is None, f"{style}: {problem}"
+
+
+def test_the_orchestration_of_random_sagas_refines_them() -> None:
+    """The hostile texts of the strategies never pair a compensation with a step: random
+    sagas exercise the saga rule (an option undoes only the steps taken). The
+    choreography runs an option as drawn; where only the saga rule rejects its run, that
+    is the known gap of docs/semantics.md, and nothing else may fail."""
+    rnd = random.Random(11)
+    gaps = 0
+    for _ in range(40 * SCALE):
+        diagram = parse(saga_text(rnd), source="saga.mmd")
+        problem = refines(diagram, random.Random(0), 10)
+        assert problem is None, problem
+        problem = refines(diagram, random.Random(0), 10, "choreography")
+        gaps += problem is not None
+        assert problem is None or problem.startswith(SAGA_GAP), problem
+    assert gaps  # the property can see the gap (see the next test)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap, docs/semantics.md 'Sagas': the "
+                   "choreography runs a saga's option as drawn")
+def test_the_choreography_of_a_saga_undoes_only_the_steps_taken() -> None:
+    """The trip is booked car then hotel; the hotel fails. The orchestration cancels the
+    car only; the choreography's handlers do not know which steps others took and
+    cancel the hotel too, which the saga reading of the diagram rejects."""
+    diagram = parse("sequenceDiagram\ncritical book the trip\n  T->>+Car: Book car\n"
+                    "  Car-->>-T: Car booked\n  T->>+Hotel: Book hotel\n"
+                    "  Hotel-->>-T: Hotel booked\noption failed\n"
+                    "  T->>+Hotel: Cancel hotel\n  Hotel-->>-T: Hotel cancelled\n"
+                    "  T->>+Car: Cancel car\n  Car-->>-T: Car cancelled\nend\n",
+                    source="trip.mmd")
+    assert refines(diagram, random.Random(0), 20) is None
+    problem = refines(diagram, random.Random(0), 20, "choreography")
     assert problem is None, problem
 
 
@@ -99,5 +145,123 @@ def test_a_relay_waits_for_what_its_sender_did_in_an_operation() -> None:
                     "activate 0A\nend\n0A()->>0A:\n0A()->>0A:\n0A()->>0A:0\n0A()->>class:\n",
                     source="relay-after-operation.mmd")
     for seed in range(10):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+
+
+# Found by benchmarks/refinement.py (seed 0): O asks Y inside one section of a par while
+# the workflow relays Y's own message in another, and Y answers after the par. Y sends
+# the reply after its own m1, but the code took the reply as the call's answer, inside
+# its section: it could come before the relay of m1.
+REPLY_AFTER_PAR = """sequenceDiagram
+par
+  Y->>Z: m1
+and
+  O->>+Y: req
+  Y->>W: m2
+end
+Y->>W: m3
+Y-->>-O: reply
+"""
+
+
+def test_a_reply_drawn_after_the_par_of_its_request_keeps_the_repliers_order(
+        tmp_path: Path) -> None:
+    diagram = parse(REPLY_AFTER_PAR, source="reply-after-par.mmd")
+    for seed in range(10):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    # and the generated code keeps to that contract
+    _run_generated_tests(diagram, REPLY_AFTER_PAR, tmp_path, "O")
+
+
+# Left out by the property until it was checked: an event published into a broker that no
+# one consumes. The orchestration dropped it (only deliveries were relayed), so its runs
+# lacked a message the diagram draws; it is now sent as drawn and reaches nobody.
+UNCONSUMED = """sequenceDiagram
+participant Q@{ "type": "queue" }
+A->>Q: Order placed
+A->>B: Next
+B-->>A: Done
+B->>Q: Audit logged
+Q->>C: Audit logged
+"""
+
+
+def test_an_event_nobody_consumes_is_still_published(tmp_path: Path) -> None:
+    diagram = parse(UNCONSUMED, source="unconsumed.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, UNCONSUMED, tmp_path, "A")
+
+
+def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
+                         orchestrator: str) -> None:
+    """The python target's orchestration of `diagram` passes its own tests (its contract
+    test drives every path, and both orders of a par's sections)."""
+    import sys
+
+    from projects import run
+
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
+
+    generation = build(diagram, text, target="python", style="orchestration",
+                       orchestrator=orchestrator, package="refined")
+    out = tmp_path / "out"
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+BREAK_PUBLISH = """sequenceDiagram
+participant Q@{ "type": "queue" }
+A->>B: Go
+break stop
+  A->>Q: E
+end
+Q->>C: E
+"""
+
+
+def test_a_publish_in_a_taken_break_is_still_sent(tmp_path: Path) -> None:
+    """Found once the eraser could move an implied publish (benchmarks/refinement.py):
+    A publishes E inside a `break`, and the broker delivers it after the break. The
+    orchestration relayed only deliveries (the publish implied by one), so a run that
+    took the break sent nothing, where the diagram has A publish E. On that path E
+    reaches nobody: it is sent as drawn."""
+    diagram = parse(BREAK_PUBLISH, source="break-publish.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, BREAK_PUBLISH, tmp_path, "A")
+
+
+def test_a_reply_drawn_after_the_loop_of_its_request_keeps_the_repliers_order(
+        tmp_path: Path) -> None:
+    """Found by benchmarks/refinement.py (seed 1): S calls R in a loop whose reply R draws
+    after the loop, and relays R's `lt` in a later iteration's break. The code answered
+    the call in its iteration, before `lt`, which R draws first; as after a `par`, the
+    call now ends with the loop's body and the reply is awaited after the loop."""
+    diagram = parse("sequenceDiagram\nloop\n  break b\n    R->>E: lt\n  end\n  S->>R: w\n"
+                    "end\nR-->>S: bi\n", source="reply-after-loop.mmd")
+    for seed in range(10):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, "", tmp_path, "S")
+
+
+@pytest.mark.xfail(strict=True, reason="open: the orchestration implies a publish by its "
+                   "deliveries, and drops it on a path where none is drawn")
+def test_a_publish_whose_delivery_is_optional_is_still_sent() -> None:
+    """Found by benchmarks/refinement.py (seed 1): A publishes E, and the broker delivers
+    it inside an `opt`. When the opt is skipped the workflow relays nothing, so it never
+    publishes E, which the diagram always sends. (Sending every publish where it is
+    drawn, the deliveries no longer implying it, would close it.)"""
+    diagram = parse('sequenceDiagram\nparticipant Q@{ "type": "queue" }\nA->>Q: E\n'
+                    "opt maybe\n  Q->>C: E\nend\n", source="optional-delivery.mmd")
+    for seed in range(5):
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem

@@ -42,6 +42,9 @@ from mermaidgen.projection.views import (
 )
 
 _ASYNC = frozenset({"-)", "--)"})
+# a call made in one of their sections (an iteration of a loop) is answered there: one
+# whose reply is drawn after the block ends with its section (_answered_after)
+_ENDS_CALLS = frozenset({"par", "par_over", "loop"})
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
@@ -85,7 +88,13 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
     # calls whose reply picks the section of an alt: call -> (block id, its replies)
-    decisions = _reply_decisions(items, roles)
+    # calls made in a par section (a loop's body) and answered after the block: the call
+    # ends with its section (the code answers a call where it is made, and a reply there
+    # could overtake what the replier sends in the other sections, the later
+    # iterations); the reply is a message of its own
+    detached = _answered_after(items, roles)
+    decisions = {call: d for call, d in _reply_decisions(items, roles).items()
+                 if call not in detached}
     opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
     call_trees: dict[int, TreeBuilder] = {}
 
@@ -125,7 +134,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             stack.pop()
         tree = TreeBuilder(o.path, blocks)
         variants[o.index] = tree
-        replies = roles.replies[o.index]
+        replies = () if o.index in detached else roles.replies[o.index]
         if m.arrow in _ASYNC:
             target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
         else:
@@ -137,7 +146,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, Call(o.index, service, name, m.text, o.line,
                                     replies[0] if replies else None, reply_text, relayed,
                                     is_compensation(m.text), caller, replies, decides))
-        if replies:  # the service is busy with this call until its reply
+        if replies or o.index in detached:  # the service is busy with this call until
+            # its reply (or the end of its par section)
             handling.setdefault(service, []).append(_Handling(o.index, tree))
         elif relayed is None:  # what it does next, unasked, is part of handling this
             handling.setdefault(service, []).append(_Handling(o.index, tree, False))
@@ -154,6 +164,11 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
+            elif kind in _ENDS_CALLS:  # a call made in one of its sections ends with it
+                block = it.block_id
+                handling = {p: [h for h in stack if all(
+                    b != block for b, _ in occurrences[h.call].path)]
+                    for p, stack in handling.items()}
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
@@ -162,7 +177,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             role = roles.role[it.index]
             if it.index in hops.acks or (sender in brokers and receiver in brokers):
                 continue  # a broker's own business, not a step
-            if role == "reply":
+            if role == "reply" and roles.reply_to[it.index] not in detached:
                 stack = handling.get(sender)
                 while stack and not stack[-1].until_reply:
                     stack.pop()
@@ -175,8 +190,12 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
-            if role == "lost" and sender not in brokers and receiver not in brokers:
-                # it reaches nobody: no operation of the receiver, nothing it handles
+            unconsumed = receiver in brokers and sender not in brokers and \
+                _unconsumed(it, hops.deliveries[it.index], occurrences, blocks)
+            if (role == "lost" and sender not in brokers and receiver not in brokers) or \
+                    unconsumed:
+                # it reaches nobody: no operation of the receiver, nothing it handles (an
+                # event nobody consumes is still published, as the diagram draws it)
                 if sender == orchestrator:
                     workflow.add(it.path, Lost(it.index, receiver, m.text, it.line))
                 elif (inner := container(sender)) is not None:
@@ -255,6 +274,40 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     postlude = [o.index for o in occurrences[trigger + 1 :]
                 if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
     return trigger, prelude, postlude
+
+
+def _unconsumed(publish: Occurrence, deliveries: tuple[int, ...],
+                occurrences: list[Occurrence], blocks: dict[int, Block]) -> bool:
+    """Does an event published into a broker reach nobody on some path? When no delivery
+    is drawn, or when every delivery is drawn after a `break` that holds the publish: a
+    run that takes the break ends there (the publish is then sent as drawn; the relayed
+    deliveries imply it otherwise)."""
+    if not deliveries:
+        return True
+    for depth, (block, section) in enumerate(publish.path):
+        if blocks[block].kind == "break" and all(
+                occurrences[d].path[:depth + 1] != publish.path[:depth + 1]
+                for d in deliveries):
+            return True
+    return False
+
+
+def _answered_after(items: list[Item], roles: Roles) -> frozenset[int]:
+    """The calls made in a section of a `par` (the body of a `loop`) with a reply drawn
+    outside that section."""
+    kinds = {it.block_id: it.block.kind for it in items if isinstance(it, Enter)}
+    occurrences = {it.index: it for it in items if isinstance(it, Occurrence)}
+    found = set()
+    for call, replies in enumerate(roles.replies):
+        if not replies or call not in occurrences:
+            continue
+        path = occurrences[call].path
+        for depth, (block, _) in enumerate(path):
+            if kinds.get(block) in _ENDS_CALLS and any(
+                    occurrences[r].path[:depth + 1] != path[:depth + 1] for r in replies):
+                found.add(call)
+                break
+    return frozenset(found)
 
 
 def _reply_decisions(items: list[Item], roles: Roles
