@@ -22,7 +22,7 @@ from __future__ import annotations
 from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.naming import NameTable, pascal, snake
-from mermaidgen.analysis.roles import Roles
+from mermaidgen.analysis.roles import Roles, without_replies
 from mermaidgen.contract.keys import is_compensation, strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.tree import TreeBuilder
@@ -74,6 +74,9 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             module_names: dict[str, str]) -> Orchestration:
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
+    analysed = roles
+    roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
+                                                 orchestrator))
     workflow = TreeBuilder((), blocks)
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
@@ -154,6 +157,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
+            elif kind == "loop":  # what follows runs once, not once per iteration
+                handling = _kept(before, handling)
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
@@ -226,7 +231,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     name = module_names.get(orchestrator, snake(orchestrator, "orchestrator"))
     return Orchestration(orchestrator, name, pascal(name, "Workflow"), synthetic, reason,
                          trigger, workflow.build(workflow_names), tuple(services),
-                         tuple(prelude), tuple(postlude))
+                         tuple(prelude), tuple(postlude),
+                         None if roles is analysed else roles.replies)
 
 
 def _entry(occurrences: list[Occurrence], orchestrator: str,
@@ -234,10 +240,10 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     """How the workflow starts and ends: (trigger, prelude, postlude).
 
     The trigger is the first message to the orchestrator, sent before the orchestrator
-    sends anything itself, when it is drawn outside every block. What happens before it (a client calling an API that starts
-    the workflow) is the prelude, and the replies to the prelude's requests that close it
-    (the API answering the client) are the postlude: both are the workflow's caller
-    chain, not steps of the workflow.
+    sends anything itself, when it is drawn outside every block. What happens before it
+    (a client calling an API that starts the workflow) is the prelude, and the replies to
+    the prelude's requests that close it (the API answering the client) are the
+    postlude: both are the workflow's caller chain, not steps of the workflow.
     """
     trigger = None
     for o in occurrences:
@@ -328,6 +334,75 @@ def _learns_first(head: list[int], reply: int, caller: str,
         if caller in (occurrences[m].sender, occurrences[m].receiver):
             return False
     return False
+
+
+def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
+                 orchestrator: str) -> set[int]:
+    """The calls whose reply the code cannot wait for where the call is made: the call
+    goes out unanswered and its reply is a message of its own, drawn where the diagram
+    draws it (awaited by the workflow, sent by the service's operation, or relayed).
+
+    * A call made in a `loop` and answered after it: the diagram answers one of the
+      iterations' requests, and nobody can tell which is the last one when it is made
+      (the loop's decider decides after it).
+    * A call whose callee receives something else before it answers (other than the
+      replies to its own calls): the reply comes after that message (causality), which
+      the code sends once the call has returned.
+
+    (The orchestrator answers its own callers where the diagram draws the answer.)"""
+    def loops(path: tuple[tuple[int, int], ...]) -> set[int]:
+        return {b for b, _ in path if blocks[b].kind == "loop"}
+
+    found = set()
+    for call, replies in enumerate(roles.replies):
+        if not replies or occurrences[call].receiver == orchestrator:
+            continue
+        inside = loops(occurrences[call].path)
+        if inside and any(inside - loops(occurrences[r].path) for r in replies):
+            found.add(call)
+            continue
+        if any(_received_before(occurrences, roles, blocks, call, r) for r in replies):
+            found.add(call)
+    return found
+
+
+def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
+                     call: int, reply: int) -> bool:
+    """Does the callee receive something between `call` and its `reply`, on a run that
+    takes both, other than the replies to its own calls?"""
+    callee = occurrences[call].receiver
+    for m in occurrences[call + 1:reply]:
+        if m.receiver != callee or m.sender == callee or roles.role[m.index] == "lost":
+            continue
+        asked = roles.reply_to[m.index]
+        if asked is not None and occurrences[asked].sender == callee:
+            continue  # it answers the callee's own call, made while it handles this one
+        if not _exclusive(m.path, occurrences[reply].path, blocks) and \
+                not _exclusive(m.path, occurrences[call].path, blocks):
+            return True
+    return False
+
+
+def _exclusive(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], ...],
+               blocks: dict[int, Block]) -> bool:
+    """Are the two places in sections of which no run takes both (two sections of an
+    `alt`, two options of a `critical`)?"""
+    for (block, section), (block_2, section_2) in zip(one, other, strict=False):
+        if block != block_2:
+            return False
+        if section != section_2:
+            kind = blocks[block].kind
+            return kind == "alt" or (kind == "critical" and min(section, section_2) > 0)
+    return False
+
+
+def _kept(before: dict[str, list[_Handling]], now: dict[str, list[_Handling]]
+          ) -> dict[str, list[_Handling]]:
+    """After a loop, the calls services still handle: those they handled before it (and
+    have not answered in it). A call made in an iteration does not go on after the
+    loop: which iteration's call would it be?"""
+    return {p: [h for h in stack if any(h is b for b in before.get(p, ()))]
+            for p, stack in now.items()}
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:

@@ -1,0 +1,72 @@
+"""Orchestration skeletons that failed their own contract tests on random diagrams
+(tests/strategies.py; issue 11, "a contract test that cannot be fooled"), minimised.
+
+Each diagram below is what a failing random diagram came down to. One project per
+target holds them all (each its own `section` of a `par`-free sequence, so every path of
+one is run with every path of the others): the python target's own tests, and the
+Temporal target's in the time-skipping server (an engine test).
+
+* LOOP_THEN_REPLY: a call made in a `loop`, answered after it. The workflow waited for
+  a reply in every iteration, so the trace held one reply per iteration where the
+  diagram draws one. Nobody can tell which iteration is the last when its request goes
+  out, so the request goes out unanswered and the reply is awaited after the loop.
+* LATE_REPLY: the callee receives another message (`two`) before it answers `one`. The
+  workflow waited for the reply to `one` before sending `two`, so `three` came before
+  `two`, which it depends on. The call no longer waits; the callee answers once it has
+  `two` (its reply sent from that operation).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from projects import run_python, shared_project_tests
+
+import mermaidgen
+from mermaidgen.codegen.generate import build
+from mermaidgen.codegen.write import output
+
+LOOP_THEN_REPLY = """\
+    loop retry
+        O->>S: ask
+    end
+    S-->>O: done
+"""
+
+LATE_REPLY = """\
+    O->>B: one
+    O-)B: two
+    B-->>O: three
+"""
+
+DIAGRAM = ("sequenceDiagram\n    participant O as Orchestrator\n"
+           + LOOP_THEN_REPLY + LATE_REPLY)
+
+
+def _generate(out: Path, target: str) -> Path:
+    generation = build(mermaidgen.parse(DIAGRAM, source="random.mmd"), DIAGRAM,
+                       style="orchestration", target=target, package="random_orch")
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    return out
+
+
+def test_the_python_skeleton_passes_every_path(tmp_path: Path) -> None:
+    out = _generate(tmp_path / "out", "python")
+    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      out, timeout=240)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    # the loop's path with two iterations is among them, and the trace answers once
+    assert "retry-twice" in (out / "random_orch" / "_generated" / "paths.py").read_text()
+
+
+@pytest.mark.engine
+def test_the_temporal_skeleton_passes_every_path(tmp_path: Path,
+                                                 temporal_python: Path) -> None:
+    out = _generate(tmp_path / "out", "temporal")
+    outcomes, log = shared_project_tests(temporal_python, out,
+                                         TEMPORAL_CLI_PATH="/nonexistent/temporal")
+    assert outcomes.get("test_the_run_conforms_in_the_time_skipping_environment") == "passed", log
+    assert any(t.startswith("test_every_path") for t in outcomes), log
+    assert not [t for t, kind in outcomes.items() if kind in ("failure", "error")], log
