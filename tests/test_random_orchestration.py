@@ -1,10 +1,10 @@
 """Orchestration skeletons that failed their own contract tests on random diagrams
 (tests/strategies.py; issue 11, "a contract test that cannot be fooled"), minimised.
 
-Each diagram below is what a failing random diagram came down to. One project per
-target holds them all (each its own `section` of a `par`-free sequence, so every path of
-one is run with every path of the others): the python target's own tests, and the
-Temporal target's in the time-skipping server (an engine test).
+Each part below is what a failing random diagram came down to. One diagram holds them
+all, one after the other (so every path of one is run with every path of the others):
+the python target's own tests, and the Temporal target's in the time-skipping server (an
+engine test).
 
 * LOOP_THEN_REPLY: a call made in a `loop`, answered after it. The workflow waited for
   a reply in every iteration, so the trace held one reply per iteration where the
@@ -12,8 +12,18 @@ Temporal target's in the time-skipping server (an engine test).
   out, so the request goes out unanswered and the reply is awaited after the loop.
 * LATE_REPLY: the callee receives another message (`two`) before it answers `one`. The
   workflow waited for the reply to `one` before sending `two`, so `three` came before
-  `two`, which it depends on. The call no longer waits; the callee answers once it has
-  `two` (its reply sent from that operation).
+  `two`, which it depends on. The call no longer waits, and `three` is a message the
+  workflow awaits after `two`. (Sent by the operation of `two`, as a message a service
+  sends the workflow after an event, it came too late: the workflow had gone on without
+  it, and what it sent next depends on it. The workflow now awaits such a message where
+  the diagram draws it.)
+* OPTIONS_AFTER_A_LOOP, OPTIONS_AFTER_AN_AWAIT: a `critical` whose main section does
+  not start with a step (a loop, a message the workflow awaits). The path of an option
+  makes the main section's first step fail; with no first step, nothing failed, the
+  path ran the whole main section and its test passed without ever taking the option.
+  Now the first step taken anywhere in the main section fails (the loop's first
+  iteration's, the one after the awaited message): what ran before it is a prefix of
+  the main section.
 """
 
 from __future__ import annotations
@@ -41,8 +51,27 @@ LATE_REPLY = """\
     B-->>O: three
 """
 
+OPTIONS_AFTER_A_LOOP = """\
+    critical book
+        loop per item
+            O->>C: reserve
+        end
+    option failed
+        O->>B: notify
+    end
+"""
+
+OPTIONS_AFTER_AN_AWAIT = """\
+    critical pay
+        D-)O: paid
+        O->>B: ship
+    option unpaid
+        O->>B: remind
+    end
+"""
+
 DIAGRAM = ("sequenceDiagram\n    participant O as Orchestrator\n"
-           + LOOP_THEN_REPLY + LATE_REPLY)
+           + LOOP_THEN_REPLY + LATE_REPLY + OPTIONS_AFTER_A_LOOP + OPTIONS_AFTER_AN_AWAIT)
 
 
 def _generate(out: Path, target: str) -> Path:
@@ -57,8 +86,16 @@ def test_the_python_skeleton_passes_every_path(tmp_path: Path) -> None:
     done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
                       out, timeout=240)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-    # the loop's path with two iterations is among them, and the trace answers once
+    # the loop's path with two iterations is among them
     assert "retry-twice" in (out / "random_orch" / "_generated" / "paths.py").read_text()
+    # the options' path takes both options: their messages, not the main sections' steps
+    done = run_python(Path(sys.executable), ["-m", "random_orch", "--path", "failed+unpaid"],
+                      out, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = [line.split(None, 4)[4].rsplit("  (line", 1)[0] for line in
+            done.stdout.split("sequenceDiagram")[0].splitlines() if line.strip()]
+    assert sent == ["ask", "done", "one", "two", "three", "notify", "paid", "remind"], \
+        done.stdout
 
 
 @pytest.mark.engine

@@ -207,6 +207,12 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 continue
             if sender == orchestrator:
                 step(it, receiver, workflow, orchestrator, None)
+            elif receiver == orchestrator and (stack := handling.get(sender)) and \
+                    not stack[-1].until_reply:
+                # what a service tells the workflow after a message nobody answers: the
+                # workflow waits for it where the diagram draws it, since what it does
+                # next depends on it (it would go on while the operation runs)
+                workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             elif (inner := container(sender)) is not None:
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
