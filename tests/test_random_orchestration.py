@@ -12,11 +12,15 @@ engine test).
   out, so the request goes out unanswered and the reply is awaited after the loop.
 * LATE_REPLY: the callee receives another message (`two`) before it answers `one`. The
   workflow waited for the reply to `one` before sending `two`, so `three` came before
-  `two`, which it depends on. The call no longer waits, and `three` is a message the
-  workflow awaits after `two`. (Sent by the operation of `two`, as a message a service
-  sends the workflow after an event, it came too late: the workflow had gone on without
-  it, and what it sent next depends on it. The workflow now awaits such a message where
-  the diagram draws it.)
+  `two`, which it depends on. The call no longer waits; `three` is what `B` tells the
+  workflow once it has `two` (TOLD_AFTER_AN_EVENT).
+* TOLD_AFTER_AN_EVENT: what a service tells the workflow (`gone`) while it acts on a
+  message sent without waiting (`go`) was sent by its operation while the workflow went
+  on (`next` came first, though it depends on `gone`). The workflow now waits for the
+  operation of such a message.
+* NESTED_LATE_REPLY: LATE_REPLY one call deeper: `ask` no longer waits (`J` gets `hint`
+  first), so `answer` is something `H` receives before it answers `start`, which then
+  cannot wait either (repeated until nothing changes).
 * OPTIONS_AFTER_A_LOOP, OPTIONS_AFTER_AN_AWAIT: a `critical` whose main section does
   not start with a step (a loop, a message the workflow awaits). The path of an option
   makes the main section's first step fail; with no first step, nothing failed, the
@@ -51,6 +55,22 @@ LATE_REPLY = """\
     B-->>O: three
 """
 
+TOLD_AFTER_AN_EVENT = """\
+    O-)E: go
+    E->>F: check
+    F-->>E: checked
+    E-)O: gone
+    O->>G: next
+"""
+
+NESTED_LATE_REPLY = """\
+    O->>H: start
+    H->>J: ask
+    O-)J: hint
+    J-->>H: answer
+    H-->>O: started
+"""
+
 OPTIONS_AFTER_A_LOOP = """\
     critical book
         loop per item
@@ -71,7 +91,8 @@ OPTIONS_AFTER_AN_AWAIT = """\
 """
 
 DIAGRAM = ("sequenceDiagram\n    participant O as Orchestrator\n"
-           + LOOP_THEN_REPLY + LATE_REPLY + OPTIONS_AFTER_A_LOOP + OPTIONS_AFTER_AN_AWAIT)
+           + LOOP_THEN_REPLY + LATE_REPLY + TOLD_AFTER_AN_EVENT + NESTED_LATE_REPLY
+           + OPTIONS_AFTER_A_LOOP + OPTIONS_AFTER_AN_AWAIT)
 
 
 def _generate(out: Path, target: str) -> Path:
@@ -94,7 +115,9 @@ def test_the_python_skeleton_passes_every_path(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     sent = [line.split(None, 4)[4].rsplit("  (line", 1)[0] for line in
             done.stdout.split("sequenceDiagram")[0].splitlines() if line.strip()]
-    assert sent == ["ask", "done", "one", "two", "three", "notify", "paid", "remind"], \
+    assert sent == ["ask", "done", "one", "two", "three", "go", "check", "checked", "gone",
+                    "next", "start", "ask", "hint", "answer", "started", "notify", "paid",
+                    "remind"], \
         done.stdout
 
 

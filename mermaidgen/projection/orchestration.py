@@ -61,17 +61,34 @@ class _Handling:
     reply ends at the reply; a message nobody answers ends at the service's next
     receipt."""
 
-    __slots__ = ("call", "tree", "until_reply")
+    __slots__ = ("call", "parent", "tree", "until_reply")
 
-    def __init__(self, call: int, tree: TreeBuilder, until_reply: bool = True):
+    def __init__(self, call: int, tree: TreeBuilder, until_reply: bool = True,
+                 parent: _Handling | None = None):
         self.call = call
         self.tree = tree
         self.until_reply = until_reply
+        self.parent = parent
+        """What the caller was handling when it made the call (None: the workflow)."""
 
 
 def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             roles: Roles, hops: Hops, brokers: frozenset[str],
             module_names: dict[str, str]) -> Orchestration:
+    waits: set[int] = set()
+    view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
+                    module_names, waits)
+    if waits:  # those messages' senders wait now: nothing else changes, once is enough
+        view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
+                        module_names, set(waits))
+    return view
+
+
+def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
+             roles: Roles, hops: Hops, brokers: frozenset[str],
+             module_names: dict[str, str], waits: set[int]) -> Orchestration:
+    """The projection; `waits`: async messages whose operation the sender waits for
+    (a message to the workflow follows from them), found as the projection goes."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     analysed = roles
@@ -114,6 +131,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
 
+    def container_of(p: str) -> _Handling | None:
+        stack = handling.get(p)
+        return stack[-1] if stack else None
+
     def container(p: str) -> TreeBuilder | None:
         stack = handling.get(p)
         return stack[-1].tree if stack else None
@@ -129,7 +150,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         tree = TreeBuilder(o.path, blocks)
         variants[o.index] = tree
         replies = roles.replies[o.index]
-        if m.arrow in _ASYNC:
+        if m.arrow in _ASYNC and o.index not in waits:
             target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
         else:
             reply_text = occurrences[replies[0]].message.text if replies else None
@@ -140,10 +161,11 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, Call(o.index, service, name, m.text, o.line,
                                     replies[0] if replies else None, reply_text, relayed,
                                     is_compensation(m.text), caller, replies, decides))
+        parent = container_of(caller) if caller != orchestrator else None
         if replies:  # the service is busy with this call until its reply
-            handling.setdefault(service, []).append(_Handling(o.index, tree))
+            handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
-            handling.setdefault(service, []).append(_Handling(o.index, tree, False))
+            handling.setdefault(service, []).append(_Handling(o.index, tree, False, parent))
 
     for it in items:
         if isinstance(it, Enter):
@@ -207,13 +229,16 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 continue
             if sender == orchestrator:
                 step(it, receiver, workflow, orchestrator, None)
-            elif receiver == orchestrator and (stack := handling.get(sender)) and \
-                    not stack[-1].until_reply:
-                # what a service tells the workflow after a message nobody answers: the
-                # workflow waits for it where the diagram draws it, since what it does
-                # next depends on it (it would go on while the operation runs)
-                workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             elif (inner := container(sender)) is not None:
+                # what a service tells the workflow while it acts on a message sent
+                # without waiting (or on a call made while acting on one): what the
+                # workflow does next depends on it, so those messages are sent waiting
+                # for their operations to end (a second pass)
+                acting: _Handling | None = handling[sender][-1]
+                while receiver == orchestrator and acting is not None:
+                    if occurrences[acting.call].message.arrow in _ASYNC:
+                        waits.add(acting.call)
+                    acting = acting.parent
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 workflow.add(it.path, Await(it.index, sender, m.text, it.line))
@@ -366,10 +391,17 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
         inside = loops(occurrences[call].path)
         if inside and any(inside - loops(occurrences[r].path) for r in replies):
             found.add(call)
-            continue
-        if any(_received_before(occurrences, roles, blocks, call, r) for r in replies):
-            found.add(call)
-    return found
+    # a reply that is no longer one is something else its receiver gets before it answers
+    # its own caller: repeated until nothing changes (a chain of nested calls)
+    while True:
+        kept = without_replies(roles, found)
+        more = {call for call, replies in enumerate(kept.replies)
+                if replies and occurrences[call].receiver != orchestrator
+                and any(_received_before(occurrences, kept, blocks, call, r)
+                        for r in replies)}
+        if not more:
+            return found
+        found |= more
 
 
 def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
