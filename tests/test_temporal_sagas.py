@@ -1,14 +1,14 @@
 """Temporal sagas with typed activities (issue 14), on one generated project.
 
 A trip is booked step by step inside a `critical` block (car, hotel, flight, insurance);
-its option cancels the bookings, drawn in reverse. Each booking registers its
-compensation as the workflow takes it, and the option undoes what was registered, the
-last step first; the contract checks it (a step not taken is not undone), for activities
-failing for good and for the path runs that fail each step before it goes out. The same run checks that each activity receives its request class (a
-date, a Decimal, an int as such, not a dict), that the workflow receives the typed
-result (it reads the booking ids back as attributes), and, with TEMPORAL_TRACING=1 and an
-in-memory OpenTelemetry exporter, that the workflow and every activity leave spans, each
-activity's naming its diagram message and line.
+its option cancels the bookings, drawn in reverse. Each booking registers its compensation
+as the workflow takes it, and the option undoes what was registered, the last step first;
+the contract checks it (a step not taken is not undone), for activities failing for good
+and for the path runs that fail each step before it goes out. The same run checks that
+each activity receives its request class (a date, a Decimal, an int as such, not a dict),
+that the workflow receives the typed result (it reads the booking ids back as attributes),
+and, with TEMPORAL_TRACING=1 and an in-memory OpenTelemetry exporter, that the workflow
+and every activity leave spans, each activity's naming its diagram message and line.
 
 And a project whose histories were recorded by the code generated before typed activities
 and registered compensations still replays after regeneration.

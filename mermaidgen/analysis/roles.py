@@ -235,3 +235,19 @@ def _merge(before: _State, ends: list[_State]) -> _State:
     for s in ends:
         merged.outgoing.update(s.outgoing)
     return merged
+
+
+def without_replies(roles: Roles, calls: set[int]) -> Roles:
+    """`roles` where `calls` and their replies are events: nobody waits for those
+    replies (the orchestration projection's calls made in a loop and answered after
+    it)."""
+    if not calls:
+        return roles
+    role, reply_to, replies = list(roles.role), list(roles.reply_to), list(roles.replies)
+    for call in calls:
+        role[call] = "event"
+        for r in replies[call]:
+            role[r], reply_to[r] = "event", None
+        replies[call] = ()
+    return Roles(tuple(role), tuple(reply_to), tuple(replies), roles.unanswered_replies,
+                 roles.unanswered_calls)

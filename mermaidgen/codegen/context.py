@@ -328,8 +328,9 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     reply_defaults: dict[tuple[str, str], str] = {}
     reply_payloads: dict[tuple[str, str], str] = {}
     # typed messages: a class per operation's request and per kind of reply
+    replies_of = view.replies or analysis.roles.replies  # the replies the code waits for
     message_classes, request_classes, reply_classes = orchestration_messages(
-        view, texts, analysis.roles, refinements, RESERVED_CLASS_NAMES)
+        view, texts, replies_of, refinements, RESERVED_CLASS_NAMES)
     fields_of_class = {c["class_name"]: c["fields"] for c in message_classes}
     for p in diagram.participants:
         pid = p.id
@@ -355,7 +356,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             variants = list(groups.values())
             if len(variants) == 1 and len(op.variants) > 1:  # same body everywhere
                 variants[0]["ops"] = _dedent(variants[0]["ops"])
-            answers = analysis.roles.replies[op.calls[0]]
+            answers = replies_of[op.calls[0]]
             enum = _reply_enum(enum_names, class_name, op.name, op.request,
                                [texts[r] for r in answers]) if answers else None
             which = f" (one of {enum['class_name']})" if enum and len(answers) > 1 else ""
@@ -379,7 +380,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
                 "reply_classes": [reply_classes[r] for r in answers if r in reply_classes],
                 "payload_classes": list(dict.fromkeys(
                     reply_classes[r] for call in op.calls
-                    for r in analysis.roles.replies[call] if r in reply_classes)),
+                    for r in replies_of[call] if r in reply_classes)),
             })
         signal_hooks = []
         for op in signals.get(pid, []):

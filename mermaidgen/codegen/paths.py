@@ -67,7 +67,7 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
                 decide(h["line"], (c["base_name"], h["name"], h["kind"],
                                    tuple(h.get("branches") or ())))
         for ops in c["op_lists"]:
-            for line, hook in _first_steps(ops):
+            for line, hook in _first_steps(ops, deep=not choreography):
                 decide(line, (c["base_name"], hook, "fail", ()))
         for line, hook, calls in c.get("reply_deciders", ()):
             decide(line, (c["base_name"], hook, "reply", calls))
@@ -113,10 +113,17 @@ def _tuple(entry: tuple) -> str:
     return f"({string(base)}, {string(hook)}, {string(kind)}, ({inner}))"
 
 
-def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
+def _first_steps(ops: list[dict], deep: bool = False) -> list[tuple[int, str]]:
     """For each `try` (a critical with options): its line and the hook its main section
     calls first, when that is the section's first statement (inside its deadline's
-    `async with`, if it has one), or the hook its `fail_hook` names."""
+    `async with`, if it has one), or the hook its `fail_hook` names. `deep`
+    (orchestration): else the first step the main section takes anywhere, in a block
+    (the first iteration of a loop, a section of an `alt`), after what it awaits or
+    answers: what the run did before it is a proper prefix of the main section in
+    document order, which the contract accepts before an option (without it, the
+    option's path ran the whole main section and never took the option). Not in a
+    critical of its own, whose options would catch the failure, nor in a `par`, whose
+    other sections may go on after the failure (not a prefix in document order)."""
     out = []
     for i, op in enumerate(ops):
         if op["op"] != "try":
@@ -126,17 +133,20 @@ def _first_steps(ops: list[dict]) -> list[tuple[int, str]]:
             continue
         depth = op["indent"] + 1
         for inner in ops[i + 1:]:
-            if inner["indent"] <= op["indent"]:
+            if inner["indent"] <= op["indent"] or \
+                    (deep and (inner["op"] == "try" or inner["op"].startswith("par"))):
                 break
             if inner["op"] in _QUIET:
                 continue
             if inner["op"] == "deadline" and inner["indent"] == depth:
                 depth += 1
                 continue
-            if inner["indent"] == depth and "hook" in inner and \
+            if (inner["indent"] == depth or deep) and "hook" in inner and \
                     (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
                 out.append((op["line"], inner["hook"]))
-            break
+                break
+            if not deep:
+                break
     return out
 
 

@@ -67,13 +67,14 @@ def construct(class_code: str, fields: list[dict], indent: str) -> str:
     return f"{class_code}(\n{inner}{indent})"
 
 
-def orchestration_messages(view, texts: list, roles, refinements,
+def orchestration_messages(view, texts: list, replies_of, refinements,
                            reserved: tuple[str, ...]) -> tuple[
         list[dict], dict[tuple[str, str], str], dict[int, str]]:
     """The typed messages of an orchestration: a class per operation's request (its
     calls' fields) and per kind of reply (by event key; its texts' fields). Returns the
     classes as templates print them, (participant, operation) -> request class, and
-    reply message index -> reply class. `reserved`: names the module uses itself."""
+    reply message index -> reply class. `replies_of`: per call, the replies the code
+    waits for. `reserved`: names the module uses itself."""
     from mermaidgen.analysis.fields import merged
     from mermaidgen.analysis.naming import NameTable, pascal
     from mermaidgen.codegen.schema import refine
@@ -93,7 +94,7 @@ def orchestration_messages(view, texts: list, roles, refinements,
             comments.setdefault(cls, f"{strip_fields(op.request)}: what "
                                 f"{service.participant}.{op.name} is asked")
             for call in op.calls:
-                for r in roles.replies[call]:
+                for r in replies_of[call]:
                     text = texts[r].text
                     reply = names.name(("reply", event_key(text)),
                                        pascal(strip_fields(text), "Reply"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 from mermaidgen.analysis.events import Hops, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.naming import NameTable, pascal, snake
-from mermaidgen.analysis.roles import Roles
+from mermaidgen.analysis.roles import Roles, without_replies
 from mermaidgen.contract.keys import is_compensation, strip_fields
 from mermaidgen.model import Block, Note
 from mermaidgen.projection.tree import TreeBuilder
@@ -42,8 +42,8 @@ from mermaidgen.projection.views import (
 )
 
 _ASYNC = frozenset({"-)", "--)"})
-# a call made in one of their sections (an iteration of a loop) is answered there: one
-# whose reply is drawn after the block ends with its section (_answered_after)
+# a call made in one of their sections (an iteration of a loop) and answered after the
+# block goes out unanswered, its reply a message of its own (_not_awaited)
 _ENDS_CALLS = frozenset({"par", "par_over", "loop"})
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
@@ -64,19 +64,39 @@ class _Handling:
     reply ends at the reply; a message nobody answers ends at the service's next
     receipt."""
 
-    __slots__ = ("call", "tree", "until_reply")
+    __slots__ = ("call", "parent", "tree", "until_reply")
 
-    def __init__(self, call: int, tree: TreeBuilder, until_reply: bool = True):
+    def __init__(self, call: int, tree: TreeBuilder, until_reply: bool = True,
+                 parent: _Handling | None = None):
         self.call = call
         self.tree = tree
         self.until_reply = until_reply
+        self.parent = parent
+        """What the caller was handling when it made the call (None: the workflow)."""
 
 
 def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             roles: Roles, hops: Hops, brokers: frozenset[str],
             module_names: dict[str, str]) -> Orchestration:
+    waits: set[int] = set()
+    view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
+                    module_names, waits)
+    if waits:  # those messages' senders wait now: nothing else changes, once is enough
+        view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
+                        module_names, set(waits))
+    return view
+
+
+def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
+             roles: Roles, hops: Hops, brokers: frozenset[str],
+             module_names: dict[str, str], waits: set[int]) -> Orchestration:
+    """The projection; `waits`: async messages whose operation the sender waits for
+    (a message to the workflow follows from them), found as the projection goes."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
+    analysed = roles
+    roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
+                                                 orchestrator))
     workflow = TreeBuilder((), blocks)
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
@@ -88,13 +108,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     outside = set(prelude) | set(postlude) | ({trigger} if trigger is not None else set())
     frames: list[tuple[str, dict, list[dict]]] = []
     # calls whose reply picks the section of an alt: call -> (block id, its replies)
-    # calls made in a par section (a loop's body) and answered after the block: the call
-    # ends with its section (the code answers a call where it is made, and a reply there
-    # could overtake what the replier sends in the other sections, the later
-    # iterations); the reply is a message of its own
-    detached = _answered_after(items, roles)
-    decisions = {call: d for call, d in _reply_decisions(items, roles).items()
-                 if call not in detached}
+    decisions = _reply_decisions(items, roles)
     opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
     call_trees: dict[int, TreeBuilder] = {}
 
@@ -120,6 +134,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
 
+    def container_of(p: str) -> _Handling | None:
+        stack = handling.get(p)
+        return stack[-1] if stack else None
+
     def container(p: str) -> TreeBuilder | None:
         stack = handling.get(p)
         return stack[-1].tree if stack else None
@@ -134,8 +152,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             stack.pop()
         tree = TreeBuilder(o.path, blocks)
         variants[o.index] = tree
-        replies = () if o.index in detached else roles.replies[o.index]
-        if m.arrow in _ASYNC:
+        replies = roles.replies[o.index]
+        if m.arrow in _ASYNC and o.index not in waits:
             target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
         else:
             reply_text = occurrences[replies[0]].message.text if replies else None
@@ -146,11 +164,11 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, Call(o.index, service, name, m.text, o.line,
                                     replies[0] if replies else None, reply_text, relayed,
                                     is_compensation(m.text), caller, replies, decides))
-        if replies or o.index in detached:  # the service is busy with this call until
-            # its reply (or the end of its par section)
-            handling.setdefault(service, []).append(_Handling(o.index, tree))
+        parent = container_of(caller) if caller != orchestrator else None
+        if replies:  # the service is busy with this call until its reply
+            handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
-            handling.setdefault(service, []).append(_Handling(o.index, tree, False))
+            handling.setdefault(service, []).append(_Handling(o.index, tree, False, parent))
 
     for it in items:
         if isinstance(it, Enter):
@@ -164,11 +182,9 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             kind, before, ends = frames.pop()
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
-            elif kind in _ENDS_CALLS:  # a call made in one of its sections ends with it
-                block = it.block_id
-                handling = {p: [h for h in stack if all(
-                    b != block for b, _ in occurrences[h.call].path)]
-                    for p, stack in handling.items()}
+            elif kind in _ENDS_CALLS:  # what follows runs once, not once per iteration
+                # (section): a call made in one does not go on after the block
+                handling = _kept(before, handling)
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
@@ -177,7 +193,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             role = roles.role[it.index]
             if it.index in hops.acks or (sender in brokers and receiver in brokers):
                 continue  # a broker's own business, not a step
-            if role == "reply" and roles.reply_to[it.index] not in detached:
+            if role == "reply":
                 stack = handling.get(sender)
                 while stack and not stack[-1].until_reply:
                     stack.pop()
@@ -222,6 +238,15 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             if sender == orchestrator:
                 step(it, receiver, workflow, orchestrator, None)
             elif (inner := container(sender)) is not None:
+                # what a service tells the workflow while it acts on a message sent
+                # without waiting (or on a call made while acting on one): what the
+                # workflow does next depends on it, so those messages are sent waiting
+                # for their operations to end (a second pass)
+                acting: _Handling | None = handling[sender][-1]
+                while receiver == orchestrator and acting is not None:
+                    if occurrences[acting.call].message.arrow in _ASYNC:
+                        waits.add(acting.call)
+                    acting = acting.parent
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 workflow.add(it.path, Await(it.index, sender, m.text, it.line))
@@ -245,7 +270,8 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     name = module_names.get(orchestrator, snake(orchestrator, "orchestrator"))
     return Orchestration(orchestrator, name, pascal(name, "Workflow"), synthetic, reason,
                          trigger, workflow.build(workflow_names), tuple(services),
-                         tuple(prelude), tuple(postlude))
+                         tuple(prelude), tuple(postlude),
+                         None if roles is analysed else roles.replies)
 
 
 def _entry(occurrences: list[Occurrence], orchestrator: str,
@@ -253,10 +279,10 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     """How the workflow starts and ends: (trigger, prelude, postlude).
 
     The trigger is the first message to the orchestrator, sent before the orchestrator
-    sends anything itself, when it is drawn outside every block. What happens before it (a client calling an API that starts
-    the workflow) is the prelude, and the replies to the prelude's requests that close it
-    (the API answering the client) are the postlude: both are the workflow's caller
-    chain, not steps of the workflow.
+    sends anything itself, when it is drawn outside every block. What happens before it
+    (a client calling an API that starts the workflow) is the prelude, and the replies to
+    the prelude's requests that close it (the API answering the client) are the
+    postlude: both are the workflow's caller chain, not steps of the workflow.
     """
     trigger = None
     for o in occurrences:
@@ -284,30 +310,12 @@ def _unconsumed(publish: Occurrence, deliveries: tuple[int, ...],
     deliveries imply it otherwise)."""
     if not deliveries:
         return True
-    for depth, (block, section) in enumerate(publish.path):
+    for depth, (block, _) in enumerate(publish.path):
         if blocks[block].kind == "break" and all(
                 occurrences[d].path[:depth + 1] != publish.path[:depth + 1]
                 for d in deliveries):
             return True
     return False
-
-
-def _answered_after(items: list[Item], roles: Roles) -> frozenset[int]:
-    """The calls made in a section of a `par` (the body of a `loop`) with a reply drawn
-    outside that section."""
-    kinds = {it.block_id: it.block.kind for it in items if isinstance(it, Enter)}
-    occurrences = {it.index: it for it in items if isinstance(it, Occurrence)}
-    found = set()
-    for call, replies in enumerate(roles.replies):
-        if not replies or call not in occurrences:
-            continue
-        path = occurrences[call].path
-        for depth, (block, _) in enumerate(path):
-            if kinds.get(block) in _ENDS_CALLS and any(
-                    occurrences[r].path[:depth + 1] != path[:depth + 1] for r in replies):
-                found.add(call)
-                break
-    return frozenset(found)
 
 
 def _reply_decisions(items: list[Item], roles: Roles
@@ -381,6 +389,84 @@ def _learns_first(head: list[int], reply: int, caller: str,
         if caller in (occurrences[m].sender, occurrences[m].receiver):
             return False
     return False
+
+
+def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
+                 orchestrator: str) -> set[int]:
+    """The calls whose reply the code cannot wait for where the call is made: the call
+    goes out unanswered and its reply is a message of its own, drawn where the diagram
+    draws it (awaited by the workflow, sent by the service's operation, or relayed).
+
+    * A call made in a `loop` and answered after it: the diagram answers one of the
+      iterations' requests, and nobody can tell which is the last one when it is made
+      (the loop's decider decides after it). Likewise a call made in a section of a `par`
+      and answered after the `par`: a reply in the section could overtake what the
+      replier sends in the other sections.
+    * A call whose callee receives something else before it answers (other than the
+      replies to its own calls): the reply comes after that message (causality), which
+      the code sends once the call has returned.
+
+    (The orchestrator answers its own callers where the diagram draws the answer.)"""
+    def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
+        return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
+
+    found = set()
+    for call, replies in enumerate(roles.replies):
+        if not replies or occurrences[call].receiver == orchestrator:
+            continue
+        inside = ending(occurrences[call].path)
+        if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+    # a reply that is no longer one is something else its receiver gets before it answers
+    # its own caller: repeated until nothing changes (a chain of nested calls)
+    while True:
+        kept = without_replies(roles, found)
+        more = {call for call, replies in enumerate(kept.replies)
+                if replies and occurrences[call].receiver != orchestrator
+                and any(_received_before(occurrences, kept, blocks, call, r)
+                        for r in replies)}
+        if not more:
+            return found
+        found |= more
+
+
+def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
+                     call: int, reply: int) -> bool:
+    """Does the callee receive something between `call` and its `reply`, on a run that
+    takes both, other than the replies to its own calls?"""
+    callee = occurrences[call].receiver
+    for m in occurrences[call + 1:reply]:
+        if m.receiver != callee or m.sender == callee or roles.role[m.index] == "lost":
+            continue
+        asked = roles.reply_to[m.index]
+        if asked is not None and occurrences[asked].sender == callee:
+            continue  # it answers the callee's own call, made while it handles this one
+        if not _exclusive(m.path, occurrences[reply].path, blocks) and \
+                not _exclusive(m.path, occurrences[call].path, blocks):
+            return True
+    return False
+
+
+def _exclusive(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], ...],
+               blocks: dict[int, Block]) -> bool:
+    """Are the two places in sections of which no run takes both (two sections of an
+    `alt`, two options of a `critical`)?"""
+    for (block, section), (block_2, section_2) in zip(one, other, strict=False):
+        if block != block_2:
+            return False
+        if section != section_2:
+            kind = blocks[block].kind
+            return kind == "alt" or (kind == "critical" and min(section, section_2) > 0)
+    return False
+
+
+def _kept(before: dict[str, list[_Handling]], now: dict[str, list[_Handling]]
+          ) -> dict[str, list[_Handling]]:
+    """After a loop, the calls services still handle: those they handled before it (and
+    have not answered in it). A call made in an iteration does not go on after the
+    loop: which iteration's call would it be?"""
+    return {p: [h for h in stack if any(h is b for b in before.get(p, ()))]
+            for p, stack in now.items()}
 
 
 def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:

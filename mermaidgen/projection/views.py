@@ -343,6 +343,9 @@ class Orchestration:
     """Messages before the trigger: the chain that calls the orchestrator."""
     postlude: tuple[int, ...] = ()
     """Replies that close the prelude's requests once the workflow is done."""
+    replies: tuple[tuple[int, ...], ...] | None = None
+    """Per message, the replies the code waits for (the analysis' roles, less the calls
+    made in a loop and answered after it); None: the analysis' own."""
 
 # built by the thousand for a large diagram (see model/quick_init.py)
 quicken(Publish, LocalStep, Comment, Arrive, Join, Call, Send, Lost, Await, Reply, Received,
