@@ -139,11 +139,23 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         join.pending = (p, arriving, at, line)
         return join
 
+    def entry(p: str) -> _Reaction:
+        if p not in entries:
+            entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
+        return entries[p]
+
+    def entered(before: dict, ends: list[dict]) -> dict:
+        """`before`, with the entry point of each participant that had neither sent nor
+        received anything before the block but does in some section: on a path that never
+        reaches it, what follows the block is sent on its own, from its entry point (as
+        when it acts before the block), deciding the block with its own hook (a non-local
+        choice: lint unrealizable-choice)."""
+        late = [p for end in ends for p in end if p not in before]
+        return {**{p: (entry(p),) for p in dict.fromkeys(late)}, **before}
+
     def add(p: str, path: Path, action) -> None:
         if p not in current:
-            if p not in entries:
-                entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
-            current[p] = (entries[p],)
+            current[p] = (entry(p),)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
             if r.pending is not None:
@@ -208,7 +220,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 current = before
                 continue
             if kind in _ALTERNATIVES:
-                current = _merge(before, [*ends, current], path, block_id)
+                ends = [*ends, current]
+                current = _merge(entered(before, ends), ends, path, block_id)
             elif kind in ("par", "par_over"):
                 current = dict(current)
                 # in the order drawn, not a set's: the projection must not depend on the
@@ -221,6 +234,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     # branches end in different handlers: continue once all have arrived
                     current[p] = (new_join(p, arriving, path, blocks[block_id].span.line),)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
+                before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
             current = spans.leave(block_id, path, current)
         elif isinstance(it, Occurrence):
