@@ -45,6 +45,14 @@ CASES = {
     end
     C->>E: Ship
 """,
+    # W hears of every iteration, never of the loop's end: it goes on after the loop when
+    # its own repeat_ hook says the loop is done (it had sent Done after every Tick)
+    "follower-after-a-loop": """sequenceDiagram
+    loop up to 3 times
+        C->>W: Tick
+    end
+    W->>X: Done
+""",
 }
 
 

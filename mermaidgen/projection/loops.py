@@ -178,6 +178,8 @@ class Spans:
         loop = self.loops.pop(block_id, None)
         if loop is not None and loop.decider is not None and loop.head:
             self._back_edges(block_id, path, loop, current, into)
+        if loop is not None and loop.decider is not None:
+            self._followers(block_id, path, loop, current, into)
         for state, inner, break_id in self.exits.pop(block_id, ()):
             for p, reactions in state.items():
                 for r in reactions:
@@ -213,6 +215,27 @@ class Spans:
             for at, action in loop.head:
                 r.add((*path, (back, 0), *at[len(body):]), action)
             into[id(r)] = (r, [(*path, (back, 1))])
+
+    def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
+                   into: dict) -> None:
+        """Another service whose reaction started in the body (it receives in every
+        iteration) would send what follows the loop after each iteration; it goes on
+        after the loop only when its own `repeat_` hook, asked as the decider's is, says
+        the loop is done (a non-local choice: the decider never tells it)."""
+        body = (*path, (block_id, 0))
+        back = -(block_id + 1)
+        for p, reactions in current.items():
+            if p == loop.decider:
+                continue
+            for r in reactions:
+                if r.tree.base[:len(body)] != body or id(r) in into:
+                    continue
+                if back not in self.blocks:
+                    block = self.blocks[block_id]
+                    self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
+                        Section(block.sections[0].label, (), block.span),
+                        Section("done", (), block.span)), block.span)
+                into[id(r)] = (r, [(*path, (back, 1))])
 
 
 def _inside(base: Path, path: Path, block_id: int) -> bool:
