@@ -14,6 +14,7 @@ import pytest
 from projects import lint_many, run_python
 
 import mermaidgen
+from mermaidgen.analysis import analyse
 from mermaidgen.codegen.generate import build
 from mermaidgen.codegen.write import output
 
@@ -54,6 +55,39 @@ CASES = {
     W->>X: Done
 """,
 }
+
+
+# the non-local choices (conformance.md, "who decides a branch"): (code, line) of each case
+FLAGGED = {
+    "decider-first-acts-in-an-opt": [],
+    "unreached-after-an-opt": [("unrealizable-choice", 6)],
+    "unreached-after-an-alt": [("unrealizable-choice", 8)],
+    "follower-after-a-loop": [("unrealizable-choice", 5)],
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_service_that_cannot_know_the_choice_is_flagged(name: str) -> None:
+    found = analyse(mermaidgen.parse(CASES[name])).diagnostics
+    assert [(d.code, d.span.line) for d in found] == FLAGGED[name]
+
+
+def test_a_service_told_in_every_branch_is_not_flagged() -> None:
+    told = """sequenceDiagram
+    A->>B: Order
+    alt express
+        B->>C: Rush
+    else standard
+        B->>C: Queue
+    end
+    C->>E: Ship
+    loop up to 3 times
+        C->>W: Tick
+    end
+    C->>W: Last
+    W->>X: Done
+"""
+    assert analyse(mermaidgen.parse(told)).diagnostics == ()
 
 
 @pytest.fixture(scope="module")

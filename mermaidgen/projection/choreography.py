@@ -139,7 +139,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         join.pending = (p, arriving, at, line)
         return join
 
-    def entry(p: str) -> _Reaction:
+    def entry_of(p: str) -> _Reaction:
         if p not in entries:
             entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
         return entries[p]
@@ -151,11 +151,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         when it acts before the block), deciding the block with its own hook (a non-local
         choice: lint unrealizable-choice)."""
         late = [p for end in ends for p in end if p not in before]
-        return {**{p: (entry(p),) for p in dict.fromkeys(late)}, **before}
+        return {**{p: (entry_of(p),) for p in dict.fromkeys(late)}, **before}
 
     def add(p: str, path: Path, action) -> None:
         if p not in current:
-            current[p] = (entry(p),)
+            current[p] = (entry_of(p),)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
             if r.pending is not None:
