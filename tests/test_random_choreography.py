@@ -54,6 +54,13 @@ CASES = {
     end
     W->>X: Done
 """,
+    # `;` puts the par's `and` and the opt on one line: the path table wrote that line's
+    # key twice in a dict display (ruff F601)
+    "two-choices-on-one-line": """sequenceDiagram
+    par fan out;and other;    opt gift;        A->>B: x
+        end
+    end
+""",
 }
 
 
@@ -63,6 +70,7 @@ FLAGGED = {
     "unreached-after-an-opt": [("unrealizable-choice", 6)],
     "unreached-after-an-alt": [("unrealizable-choice", 8)],
     "follower-after-a-loop": [("unrealizable-choice", 5)],
+    "two-choices-on-one-line": [],
 }
 
 
