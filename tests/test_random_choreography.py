@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import lint_many, run_python
+from projects import lint_many, run_python, shared_project_tests
 
 import mermaidgen
 from mermaidgen.analysis import analyse
@@ -120,3 +120,15 @@ def test_every_path_of_the_skeleton_conforms(name: str, projects: dict[str, Path
     done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
                       projects[f"{name}-python"], timeout=240)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", ["unreached-after-an-opt", "follower-after-a-loop"])
+def test_the_faststream_skeleton_follows_every_path_in_memory(
+        name: str, projects: dict[str, Path], faststream_python: Path) -> None:
+    """The shapes these fixes gave the handlers (an entry point that decides a block, a
+    follower's end of iteration) run on FastStream's in-memory broker too."""
+    outcomes, log = shared_project_tests(faststream_python, projects[f"{name}-faststream"])
+    paths = [t for t in outcomes if t.startswith("test_every_path") and "in-memory" in t]
+    assert paths and all(outcomes[t] == "passed" for t in paths), log
+    assert not [t for t, kind in outcomes.items() if kind in ("failure", "error")], log
