@@ -61,6 +61,15 @@ CASES = {
         end
     end
 """,
+    # the par's reversed path (value 1 at line 2) drove the alt of the same line too: its
+    # choose_ hook has no section 1 (IndexError in drive.py)
+    "a-par-and-an-alt-on-one-line": """sequenceDiagram
+    par fan out;    alt only;        A->>B: x
+        end
+    and other
+        B->>C: y
+    end
+""",
 }
 
 
@@ -71,6 +80,7 @@ FLAGGED = {
     "unreached-after-an-alt": [("unrealizable-choice", 8)],
     "follower-after-a-loop": [("unrealizable-choice", 5)],
     "two-choices-on-one-line": [],
+    "a-par-and-an-alt-on-one-line": [],
 }
 
 
