@@ -54,6 +54,18 @@ CASES = {
     end
     W->>X: Done
 """,
+    # C is reached only when B takes the break: when B does not, C reports from its entry
+    # point (`else` of its own should_break_done; the main path's trace lacked Report)
+    "reached-only-in-a-break": """sequenceDiagram
+    A->>B: Poll
+    opt check
+        break done
+            B->>C: Done
+        end
+        B->>D: More
+    end
+    C->>D: Report
+""",
     # `;` puts the par's `and` and the opt on one line: the path table wrote that line's
     # key twice in a dict display (ruff F601)
     "two-choices-on-one-line": """sequenceDiagram
@@ -79,6 +91,7 @@ FLAGGED = {
     "unreached-after-an-opt": [("unrealizable-choice", 6)],
     "unreached-after-an-alt": [("unrealizable-choice", 8)],
     "follower-after-a-loop": [("unrealizable-choice", 5)],
+    "reached-only-in-a-break": [("unrealizable-choice", 9)],
     "two-choices-on-one-line": [],
     "a-par-and-an-alt-on-one-line": [],
 }
@@ -145,11 +158,11 @@ def test_the_faststream_skeleton_follows_every_path_in_memory(
 
 
 # Still failing (strict: the entry must go when the fix lands). A service reached only in
-# the main section of a `critical` (in a `break`'s section) that sends after the block has
-# nothing to send from on the option's (the break not taken's) path: its entry point would
-# need a copy of the decision, and a critical's option runs there only when the main
-# section raises (it is empty there), a break has no "not taken" branch. Lint
-# unrealizable-choice flags both.
+# the main section of a `critical` that sends after the block has nothing to send from on
+# the option's path: its entry point would need a copy of the decision, and a critical's
+# option runs there only when the main section raises (it is empty there). A break that B
+# decides inside A's loop: A goes on polling after B broke (path twice+done). Lint
+# unrealizable-choice flags the first (the second: its Report after the loop).
 STILL_FAILING = {
     "unreached-after-a-critical": """sequenceDiagram
     A->>B: Order
@@ -160,7 +173,7 @@ STILL_FAILING = {
     end
     C->>E: Ship
 """,
-    "reached-only-in-a-break": """sequenceDiagram
+    "a-break-inside-another-services-loop": """sequenceDiagram
     loop up to 3 times
         A->>B: Poll
         break done

@@ -43,7 +43,7 @@ from mermaidgen.analysis.flow import (
 )
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.contract.keys import strip_fields
-from mermaidgen.model import Block, Note
+from mermaidgen.model import Block, Note, Section
 from mermaidgen.projection.loops import Spans, deciders
 from mermaidgen.projection.origins import NONE, Origin, Origins, merge, unordered
 from mermaidgen.projection.tree import TreeBuilder
@@ -129,6 +129,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # wiring needs is kept on the join itself, not by id(): a join dropped unwired frees
     # its id for a later reaction, which would become that join.
 
+    # holder block id -> (a break inside it, the services that first act in the break)
+    not_taken: dict[int, list[tuple[int, list[str]]]] = {}
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
     origins = Origins(blocks)
@@ -216,7 +218,12 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
                 if holder is not None and holder[0] not in ("par", "par_over"):
-                    spans.exit(holder[1], current, (*path, (block_id, 0)), block_id)
+                    inner = (*path, (block_id, 0))
+                    spans.exit(holder[1], current, inner, block_id)
+                    late = [p for p, rs in current.items() if p not in before and rs
+                            and all(r.tree.base[:len(inner)] == inner for r in rs)]
+                    if late:
+                        not_taken.setdefault(holder[1], []).append((block_id, late))
                 current = before
                 continue
             if kind in _ALTERNATIVES:
@@ -237,6 +244,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
             current = spans.leave(block_id, path, current)
+            for break_id, late in not_taken.pop(block_id, ()):
+                current = _not_taken(current, late, blocks, break_id, path, entry_of)
         elif isinstance(it, Occurrence):
             m = it.message
             if it.index in hops.acks or (m.sender in brokers and m.receiver in brokers):
@@ -323,3 +332,22 @@ def _merge(before: dict, ends: list[dict], alt_path: Path | None, block_id: int)
                 r.redirects.append((alt_path, inside))
         merged[p] = tuple(found.values())
     return merged
+
+
+def _not_taken(current: dict, late: list[str], blocks: dict[int, Block], break_id: int,
+               path: Path, entry_of) -> dict:
+    """After the block that holds a break: a service that first acted in the break's
+    section (the break's event reached it) still sends what follows on the paths where
+    the break is not taken, from its entry point, under its own copy of the break's
+    decision (`else` of `should_break_...`; a non-local choice: lint unrealizable-choice)."""
+    brk = blocks[break_id]
+    back = -(break_id + 1)
+    blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),
+                                   Section("not taken", (), brk.span)), brk.span)
+    current = dict(current)
+    for p in late:
+        entry = entry_of(p)
+        entry.redirects.append((path, [(*path, (back, 1))]))
+        if entry not in current.get(p, ()):
+            current[p] = (*current.get(p, ()), entry)
+    return current
