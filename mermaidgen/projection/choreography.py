@@ -229,6 +229,9 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             if kind in _ALTERNATIVES:
                 ends = [*ends, current]
                 current = _merge(entered(before, ends), ends, path, block_id)
+                if kind == "critical":
+                    _decided_elsewhere(current, blocks, block_id, path,
+                                       found_deciders.get(block_id))
             elif kind in ("par", "par_over"):
                 current = dict(current)
                 # in the order drawn, not a set's: the projection must not depend on the
@@ -351,3 +354,30 @@ def _not_taken(current: dict, late: list[str], blocks: dict[int, Block], break_i
         if entry not in current.get(p, ()):
             current[p] = (*current.get(p, ()), entry)
     return current
+
+
+def _decided_elsewhere(current: dict, blocks: dict[int, Block], block_id: int, path: Path,
+                       decider: str | None) -> None:
+    """After a `critical`: a reaction of another service than its decider, begun before
+    the block, holds what follows in the sections it goes on in. Its copy of the block
+    cannot be a `try` (nothing it runs in the main section fails): it is a choice of its
+    own (`choose_...`, an `alt` of the critical's sections; a non-local choice, lint
+    unrealizable-choice), which the path table drives with the decider's recovery."""
+    block = blocks[block_id]
+    copy = -(block_id + 1)
+    for p, reactions in current.items():
+        if p == decider:
+            continue
+        for r in reactions:
+            base = r.tree.base
+            if len(base) > len(path) and base[:len(path)] == path and \
+                    base[len(path)][0] == block_id:
+                continue  # begun inside the block: its section is known
+            if not r.redirects or r.redirects[-1][0] != path:
+                continue
+            start, into = r.redirects[-1]
+            if not all(t[len(path)][0] == block_id for t in into):
+                continue
+            blocks.setdefault(copy, Block("alt", tuple(
+                Section(s.label, (), s.span) for s in block.sections), block.span))
+            r.redirects[-1] = (start, [(*path, (copy, t[len(path)][1])) for t in into])
