@@ -88,6 +88,16 @@ CASES = {
     end
     C->>E: Ship
 """,
+    # a break at top level ends the run when W takes it: A and B go on only under their
+    # own copies of should_break_stop_early (they had gone on regardless)
+    "others-after-a-top-level-break": """sequenceDiagram
+    A->>B: Start
+    break stop early
+        W->>W: Halt
+    end
+    A->>A: Go on
+    B->>C: Next
+""",
     # `;` puts the par's `and` and the opt on one line: the path table wrote that line's
     # key twice in a dict display (ruff F601)
     "two-choices-on-one-line": """sequenceDiagram
@@ -116,6 +126,8 @@ FLAGGED = {
     "reached-only-in-a-break": [("unrealizable-choice", 9)],
     "unreached-after-a-critical": [("unrealizable-choice", 8)],
     "reached-before-a-critical": [("unordered-receipts", 5), ("unrealizable-choice", 9)],
+    "others-after-a-top-level-break": [("unrealizable-choice", 6),
+                                       ("unrealizable-choice", 7)],
     "two-choices-on-one-line": [],
     "a-par-and-an-alt-on-one-line": [],
 }
@@ -171,7 +183,8 @@ def test_every_path_of_the_skeleton_conforms(name: str, projects: dict[str, Path
 
 @pytest.mark.engine
 @pytest.mark.parametrize("name", ["unreached-after-an-opt", "follower-after-a-loop",
-                                  "reached-only-in-a-break", "unreached-after-a-critical"])
+                                  "reached-only-in-a-break", "unreached-after-a-critical",
+                                  "others-after-a-top-level-break"])
 def test_the_faststream_skeleton_follows_every_path_in_memory(
         name: str, projects: dict[str, Path], faststream_python: Path) -> None:
     """The shapes these fixes gave the handlers (an entry point that decides a block, a

@@ -1,7 +1,8 @@
 """Lint `unrealizable-choice` after a block: a service acts after an `alt`, `opt` or
-`critical` that reached it on some paths only, or after a `loop` it heard every iteration of
-but not the end (conformance.md, "who decides a branch": a participant must act before any
-message of the decider's choice reaches it).
+`critical` that reached it on some paths only, after a `loop` it heard every iteration of
+but not the end, or after a `break` at top level that may have ended the run
+(conformance.md, "who decides a branch": a participant must act before any message of the
+decider's choice reaches it).
 
 The generated choreography still follows every path (projection/choreography.py and
 loops.py): the service decides with a hook of its own (`should_`, `choose_`, `repeat_`),
@@ -16,7 +17,7 @@ from mermaidgen.analysis.events import Hops
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence
 from mermaidgen.model import Block, Diagnostic
 
-_CHOICES = frozenset({"alt", "opt", "critical", "loop"})
+_CHOICES = frozenset({"alt", "opt", "critical", "loop", "break"})
 
 
 def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occurrence],
@@ -27,6 +28,8 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     # service -> (block, decider, the branch that never reached it, the block's path)
     # until it acts, on a path after the block (not in another section around it)
     pending: dict[str, tuple[Block, str, str, tuple]] = {}
+    stopped: tuple[Block, str] | None = None  # a break at top level, and its decider
+    told: set[str] = set()  # who heard of something since
     for it in items:
         if isinstance(it, Enter) and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
@@ -34,6 +37,11 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
         elif isinstance(it, Leave) and it.block_id in open_blocks:
             block, decider, reached, where = open_blocks.pop(it.block_id)
             if decider is None:
+                continue
+            if block.kind == "break":
+                if where == ():  # taken, it ends the run: nobody else may go on
+                    stopped = (block, decider)
+                    told = {decider}
                 continue
             if block.kind == "opt":
                 branches = [(reached[0], block.sections[0].label or "taken"), (set(), "skipped")]
@@ -68,13 +76,23 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             if sender in pending:
                 block, decider, missed, _ = pending.pop(sender)
                 out.append(_flag(m, sender, block, decider, missed))
+            elif stopped is not None and sender not in told:
+                told.add(sender)
+                out.append(_flag(m, sender, stopped[0], stopped[1], "taken"))
+            told.add(m.receiver)
             pending.pop(m.receiver, None)  # it hears of something: it acts on that
     return out
 
 
 def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
     label = block.sections[0].label or block.kind
-    if block.kind == "loop":
+    if block.kind == "break":
+        message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
+                   f"ends the run when `{decider}` takes it, and nothing tells `{sender}`")
+        hint = (f"let `{decider}` tell `{sender}` that the run goes on (a message to "
+                f"`{sender}` after the break), or generate an orchestration; the generated "
+                f"`{sender}` asks its own `should_break_` hook")
+    elif block.kind == "loop":
         message = (f"`{sender}` sends `{m.text}` after the `loop {label}` block, but "
                    f"`{decider}` decides when the loop ends and nothing tells `{sender}`")
         hint = (f"let `{decider}` tell `{sender}` after the loop (a message from "

@@ -224,6 +224,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                             and all(r.tree.base[:len(inner)] == inner for r in rs)]
                     if late:
                         not_taken.setdefault(holder[1], []).append((block_id, late))
+                elif holder is None:  # taken, it ends the run: nobody else goes on
+                    current = _stopped(before, current, services, blocks, block_id, path,
+                                       entry_of)
+                    continue
                 current = before
                 continue
             if kind in _ALTERNATIVES:
@@ -381,3 +385,24 @@ def _decided_elsewhere(current: dict, blocks: dict[int, Block], block_id: int, p
             blocks.setdefault(copy, Block("alt", tuple(
                 Section(s.label, (), s.span) for s in block.sections), block.span))
             r.redirects[-1] = (start, [(*path, (copy, t[len(path)][1])) for t in into])
+
+
+def _stopped(before: dict, after: dict, services: list[str], blocks: dict[int, Block],
+             break_id: int, path: Path, entry_of) -> dict:
+    """After a break at top level: its decider's code returns when it takes it; every
+    other service goes on only under its own copy of the decision (`else` of
+    `should_break_...`), at its entry point when it had not acted yet (a non-local
+    choice: nothing tells it the run ended)."""
+    brk = blocks[break_id]
+    back = -(break_id + 1)
+    blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),
+                                   Section("not taken", (), brk.span)), brk.span)
+    current = dict(before)
+    for p in services:
+        reactions = before.get(p) or (entry_of(p),)
+        if any(break_id in r.tree.opened for r in reactions):
+            continue  # it decides the break: its code returns when taken
+        for r in reactions:
+            r.redirects.append((path, [(*path, (back, 1))]))
+        current[p] = reactions
+    return current
