@@ -98,6 +98,17 @@ CASES = {
     A->>A: Go on
     B->>C: Next
 """,
+    # P's loop spans the reply it gets in a par (whose other section is empty): what the
+    # end of an iteration sends (the next Ask) went to a join never wired, and was lost
+    "a-loop-around-a-par-join": """sequenceDiagram
+    loop up to 3 times
+        P->>S: Ask
+        par answer
+            Q->>P: Answer
+        and nothing
+        end
+    end
+""",
     # `;` puts the par's `and` and the opt on one line: the path table wrote that line's
     # key twice in a dict display (ruff F601)
     "two-choices-on-one-line": """sequenceDiagram
@@ -128,6 +139,7 @@ FLAGGED = {
     "reached-before-a-critical": [("unordered-receipts", 5), ("unrealizable-choice", 9)],
     "others-after-a-top-level-break": [("unrealizable-choice", 6),
                                        ("unrealizable-choice", 7)],
+    "a-loop-around-a-par-join": [],
     "two-choices-on-one-line": [],
     "a-par-and-an-alt-on-one-line": [],
 }

@@ -160,19 +160,23 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             current[p] = (entry_of(p),)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
-            if r.pending is not None:
-                owner, arriving, at, line = r.pending
-                r.pending = None
-                name, n = f"after_par_line_{line}", 1
-                while (owner, name) in join_names:  # a second join after the same par
-                    n += 1
-                    name = f"after_par_line_{line}_{n}"
-                join_names.add((owner, name))
-                for reaction in arriving:
-                    for arrived in reaction:
-                        arrived.add(at, Arrive(name, line))
-                joins.setdefault(owner, []).append((r, len(arriving), name))
+            wire(r)
             r.add(path, action)
+
+    def wire(r: _Reaction) -> None:
+        """A join gets its arrivals once something follows it."""
+        if r.pending is not None:
+            owner, arriving, at, line = r.pending
+            r.pending = None
+            name, n = f"after_par_line_{line}", 1
+            while (owner, name) in join_names:  # a second join after the same par
+                n += 1
+                name = f"after_par_line_{line}_{n}"
+            join_names.add((owner, name))
+            for reaction in arriving:
+                for arrived in reaction:
+                    arrived.add(at, Arrive(name, line))
+            joins.setdefault(owner, []).append((r, len(arriving), name))
 
     def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line,
@@ -250,7 +254,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
-            current = spans.leave(block_id, path, current)
+            current = spans.leave(block_id, path, current, wire)
             for break_id, late in not_taken.pop(block_id, ()):
                 current = _not_taken(current, late, blocks, break_id, path, entry_of)
         elif isinstance(it, Occurrence):
