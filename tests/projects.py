@@ -357,13 +357,7 @@ class CliResult:
     err: str
 
 
-KNOWN_PATH_DEFECTS: dict[tuple[str, str], dict[str, str]] = {
-    ("hostile", "choreography"): dict.fromkeys(
-        ["else", "else+while-true-twice"],
-        "a non-local choice (conformance.md, who decides a branch): L runs the loop after "
-        "the alt, but learns of the alt only in its first section; in `else` no message "
-        "reaches it, so no choreography can follow this path"),
-}
+KNOWN_PATH_DEFECTS: dict[tuple[str, str], dict[str, str]] = {}
 """(diagram, style) -> path -> why it fails: paths of the python target that fail because
 of a runtime defect another branch is fixing. test_paths.py checks that exactly these
 fail (so the entry must go when the fix lands); test_generate.py deselects them."""

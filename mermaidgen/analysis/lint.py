@@ -9,7 +9,7 @@
 | reply-without-request   | warning  | a dotted reply with no open request to answer |
 | request-without-reply   | warning  | a request that starts an activation but is never answered |
 | event-without-consumer  | warning  | published to a broker that delivers it to nobody |
-| unrealizable-choice     | warning  | an `alt` whose branches start with different senders |
+| unrealizable-choice     | warning  | a service acts in or after a choice before it learns it |
 | unordered-receipts      | warning  | receipts that may come either way round (joined: info) |
 | name-collision          | warning  | two names that become the same identifier |
 | create-without-message  | info     | `create` with no message after it |
@@ -27,6 +27,7 @@ from mermaidgen.analysis.fields import KNOWN_TYPES, fields_of
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.receipts import Race, Receipts
 from mermaidgen.analysis.roles import Roles
+from mermaidgen.analysis.unreached import unreached_after_blocks
 from mermaidgen.model import (
     Activate,
     Create,
@@ -99,6 +100,7 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
                              f"`{m.text}` is published to `{m.receiver}` but nobody consumes it",
                              f"draw who consumes it: `{m.receiver}->>Consumer: {m.text}`"))
     found += _choices(items, hops, occurrences, brokers)
+    found += unreached_after_blocks(items, hops, occurrences, brokers)
     found += [_race(race) for race in receipts.races]
     found += _field_types(occurrences, brokers)
     spans = {p.id: p.span for p in diagram.participants}

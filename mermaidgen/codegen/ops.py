@@ -346,6 +346,12 @@ class Flattener:
             closers = [{"op": "exit", "indent": d + 1, "how": exit_with}] \
                 if f.kind == "break" else []
             body(f.branches[0].actions, d + 1, exit_with, closers)
+            if f.kind == "break" and len(f.branches) > 1 and f.branches[1].actions:
+                # a service the break's event reaches goes on from its entry point when
+                # the break is not taken (projection/choreography.py, `_not_taken`)
+                emit({"op": "else", "indent": d, "line": f.branches[1].line,
+                      "comment": comment(f.branches[1].label)})
+                body(f.branches[1].actions, d + 1, exit_with)
             if f.kind == "opt" and len(f.branches) > 1:
                 # what follows the opt, on the path where it is skipped: in choreography
                 # it is the deciding handler's to send (taken, the section's last

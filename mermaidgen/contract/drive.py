@@ -14,7 +14,9 @@ user's code.
 
 Values per block kind: alt and critical, the section's index (0 the first / main);
 opt and break, 1 taken and 0 not; loop, the number of iterations; par, 0 its sections
-started in drawn order and 1 in reverse order.
+started in drawn order and 1 in reverse order. Two blocks on one line (`;` separates
+statements) share their key: a value the other block's hook cannot take (a section it does
+not have) leaves that hook the user's.
 
 The hooks are replaced on the user classes themselves (and put back afterwards), so that
 instances made before the run (a FastStream app's service) follow the path too.
@@ -81,6 +83,8 @@ _ABSENT = object()
 def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any:
     """The method that answers as the path says, or None to leave the user's."""
     if kind == "choose":
+        if value >= len(argument):  # another choice's value, on the same line
+            return None
         branch = argument[value]
         return lambda self, ctx: branch
     if kind in ("should", "should_break"):
@@ -91,7 +95,7 @@ def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any
         order = tuple(argument) if value == 0 else tuple(reversed(argument))
         return lambda self, ctx: order
     if kind == "recover":
-        if value < 1:
+        if not 1 <= value <= len(argument):
             return None
         option = argument[value - 1]
         return lambda self, ctx, error: option

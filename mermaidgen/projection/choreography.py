@@ -44,7 +44,7 @@ from mermaidgen.analysis.flow import (
 )
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.contract.keys import strip_fields
-from mermaidgen.model import Block, Note
+from mermaidgen.model import Block, Note, Section
 from mermaidgen.projection.loops import Spans, deciders
 from mermaidgen.projection.origins import NONE, Origin, Origins, merge, unordered
 from mermaidgen.projection.tree import TreeBuilder
@@ -133,6 +133,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # wiring needs is kept on the join itself, not by id(): a join dropped unwired frees
     # its id for a later reaction, which would become that join.
 
+    # holder block id -> (a break inside it, the services that first act in the break)
+    not_taken: dict[int, list[tuple[int, list[str]]]] = {}
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
     origins = Origins(blocks)
@@ -144,27 +146,43 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         join.pending = (p, arriving, at, line, after_par)
         return join
 
+    def entry_of(p: str) -> _Reaction:
+        if p not in entries:
+            entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
+        return entries[p]
+
+    def entered(before: dict, ends: list[dict]) -> dict:
+        """`before`, with the entry point of each participant that had neither sent nor
+        received anything before the block but does in some section: on a path that never
+        reaches it, what follows the block is sent on its own, from its entry point (as
+        when it acts before the block), deciding the block with its own hook (a non-local
+        choice: lint unrealizable-choice)."""
+        late = [p for end in ends for p in end if p not in before]
+        return {**{p: (entry_of(p),) for p in dict.fromkeys(late)}, **before}
+
     def add(p: str, path: Path, action) -> None:
         if p not in current:
-            if p not in entries:
-                entries[p] = _Reaction(None, None, None, TreeBuilder((), blocks), 0)
-            current[p] = (entries[p],)
+            current[p] = (entry_of(p),)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
-            if r.pending is not None:
-                owner, arriving, at, line, after_par = r.pending
-                r.pending = None
-                base = f"after_par_line_{line}" if after_par else f"after_line_{line}"
-                name, n = base, 1
-                while (owner, name) in join_names:  # a second join after the same par
-                    n += 1
-                    name = f"{base}_{n}"
-                join_names.add((owner, name))
-                for reaction in arriving:
-                    for arrived in reaction:
-                        arrived.add(at, Arrive(name, line, after_par))
-                joins.setdefault(owner, []).append((r, len(arriving), name, after_par))
+            wire(r)
             r.add(path, action)
+
+    def wire(r: _Reaction) -> None:
+        """A join gets its arrivals once something follows it."""
+        if r.pending is not None:
+            owner, arriving, at, line, after_par = r.pending
+            r.pending = None
+            base = f"after_par_line_{line}" if after_par else f"after_line_{line}"
+            name, n = base, 1
+            while (owner, name) in join_names:  # a second join after the same par
+                n += 1
+                name = f"{base}_{n}"
+            join_names.add((owner, name))
+            for reaction in arriving:
+                for arrived in reaction:
+                    arrived.add(at, Arrive(name, line, after_par))
+            joins.setdefault(owner, []).append((r, len(arriving), name, after_par))
 
     def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line,
@@ -215,11 +233,24 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
                 if holder is not None and holder[0] not in ("par", "par_over"):
-                    spans.exit(holder[1], current, (*path, (block_id, 0)), block_id)
+                    inner = (*path, (block_id, 0))
+                    spans.exit(holder[1], current, inner, block_id)
+                    late = [p for p, rs in current.items() if p not in before and rs
+                            and all(r.tree.base[:len(inner)] == inner for r in rs)]
+                    if late:
+                        not_taken.setdefault(holder[1], []).append((block_id, late))
+                elif holder is None:  # taken, it ends the run: nobody else goes on
+                    current = _stopped(before, current, services, blocks, block_id, path,
+                                       entry_of)
+                    continue
                 current = before
                 continue
             if kind in _ALTERNATIVES:
-                current = _merge(before, [*ends, current], path, block_id)
+                ends = [*ends, current]
+                current = _merge(entered(before, ends), ends, path, block_id)
+                if kind == "critical":
+                    _decided_elsewhere(current, blocks, block_id, path,
+                                       found_deciders.get(block_id))
             elif kind in ("par", "par_over"):
                 current = dict(current)
                 # in the order drawn, not a set's: the projection must not depend on the
@@ -232,8 +263,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     # branches end in different handlers: continue once all have arrived
                     current[p] = (new_join(p, arriving, path, blocks[block_id].span.line),)
             elif kind == "opt":  # an alternative to an implicit "skipped" section
+                before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
-            current = spans.leave(block_id, path, current)
+            current = spans.leave(block_id, path, current, wire)
+            for break_id, late in not_taken.pop(block_id, ()):
+                current = _not_taken(current, late, blocks, break_id, path, entry_of)
         elif isinstance(it, Occurrence):
             m = it.message
             if it.index in hops.acks or (m.sender in brokers and m.receiver in brokers):
@@ -320,3 +354,70 @@ def _merge(before: dict, ends: list[dict], alt_path: Path | None, block_id: int)
                 r.redirects.append((alt_path, inside))
         merged[p] = tuple(found.values())
     return merged
+
+
+def _not_taken(current: dict, late: list[str], blocks: dict[int, Block], break_id: int,
+               path: Path, entry_of) -> dict:
+    """After the block that holds a break: a service that first acted in the break's
+    section (the break's event reached it) still sends what follows on the paths where
+    the break is not taken, from its entry point, under its own copy of the break's
+    decision (`else` of `should_break_...`; a non-local choice: lint unrealizable-choice)."""
+    brk = blocks[break_id]
+    back = -(break_id + 1)
+    blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),
+                                   Section("not taken", (), brk.span)), brk.span)
+    current = dict(current)
+    for p in late:
+        entry = entry_of(p)
+        entry.redirects.append((path, [(*path, (back, 1))]))
+        if entry not in current.get(p, ()):
+            current[p] = (*current.get(p, ()), entry)
+    return current
+
+
+def _decided_elsewhere(current: dict, blocks: dict[int, Block], block_id: int, path: Path,
+                       decider: str | None) -> None:
+    """After a `critical`: a reaction of another service than its decider, begun before
+    the block, holds what follows in the sections it goes on in. Its copy of the block
+    cannot be a `try` (nothing it runs in the main section fails): it is a choice of its
+    own (`choose_...`, an `alt` of the critical's sections; a non-local choice, lint
+    unrealizable-choice), which the path table drives with the decider's recovery."""
+    block = blocks[block_id]
+    copy = -(block_id + 1)
+    for p, reactions in current.items():
+        if p == decider:
+            continue
+        for r in reactions:
+            base = r.tree.base
+            if len(base) > len(path) and base[:len(path)] == path and \
+                    base[len(path)][0] == block_id:
+                continue  # begun inside the block: its section is known
+            if not r.redirects or r.redirects[-1][0] != path:
+                continue
+            start, into = r.redirects[-1]
+            if not all(t[len(path)][0] == block_id for t in into):
+                continue
+            blocks.setdefault(copy, Block("alt", tuple(
+                Section(s.label, (), s.span) for s in block.sections), block.span))
+            r.redirects[-1] = (start, [(*path, (copy, t[len(path)][1])) for t in into])
+
+
+def _stopped(before: dict, after: dict, services: list[str], blocks: dict[int, Block],
+             break_id: int, path: Path, entry_of) -> dict:
+    """After a break at top level: its decider's code returns when it takes it; every
+    other service goes on only under its own copy of the decision (`else` of
+    `should_break_...`), at its entry point when it had not acted yet (a non-local
+    choice: nothing tells it the run ended)."""
+    brk = blocks[break_id]
+    back = -(break_id + 1)
+    blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),
+                                   Section("not taken", (), brk.span)), brk.span)
+    current = dict(before)
+    for p in services:
+        reactions = before.get(p) or (entry_of(p),)
+        if any(break_id in r.tree.opened for r in reactions):
+            continue  # it decides the break: its code returns when taken
+        for r in reactions:
+            r.redirects.append((path, [(*path, (back, 1))]))
+        current[p] = reactions
+    return current

@@ -165,9 +165,11 @@ class Spans:
         """A break inside block `block_id` ends its section in `state`."""
         self.exits.setdefault(block_id, []).append((dict(state), inner, break_id))
 
-    def leave(self, block_id: int, path: Path, current: dict) -> dict:
+    def leave(self, block_id: int, path: Path, current: dict, wire=None) -> dict:
         """After the block: the back edges of a spanning loop, and the reactions its
-        breaks leave current. Returns the state that what follows the block extends."""
+        breaks leave current. Returns the state that what follows the block extends.
+        `wire(reaction)`: makes a join not wired yet (nothing followed it) take its
+        arrivals, before a back edge adds to it."""
         current = dict(current)
         into: dict[int, tuple[object, list[Path]]] = {}
         critical = self.criticals.pop(block_id, None)
@@ -177,7 +179,9 @@ class Spans:
                 r.tree.spanning[block_id] = (critical.key, timer)
         loop = self.loops.pop(block_id, None)
         if loop is not None and loop.decider is not None and loop.head:
-            self._back_edges(block_id, path, loop, current, into)
+            self._back_edges(block_id, path, loop, current, into, wire)
+        if loop is not None and loop.decider is not None:
+            self._followers(block_id, path, loop, current, into)
         for state, inner, break_id in self.exits.pop(block_id, ()):
             for p, reactions in state.items():
                 for r in reactions:
@@ -197,7 +201,7 @@ class Spans:
         return current
 
     def _back_edges(self, block_id: int, path: Path, loop: _Loop, current: dict,
-                    into: dict) -> None:
+                    into: dict, wire=None) -> None:
         body = (*path, (block_id, 0))
         ends = [r for r in current.get(loop.decider, ()) if r.tree.base[:len(body)] == body]
         if not ends:
@@ -210,9 +214,32 @@ class Spans:
         for r in loop.holders.values():
             r.tree.unrolled.add(block_id)
         for r in ends:
+            if wire is not None:
+                wire(r)
             for at, action in loop.head:
                 r.add((*path, (back, 0), *at[len(body):]), action)
             into[id(r)] = (r, [(*path, (back, 1))])
+
+    def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
+                   into: dict) -> None:
+        """Another service whose reaction started in the body (it receives in every
+        iteration) would send what follows the loop after each iteration; it goes on
+        after the loop only when its own `repeat_` hook, asked as the decider's is, says
+        the loop is done (a non-local choice: the decider never tells it)."""
+        body = (*path, (block_id, 0))
+        back = -(block_id + 1)
+        for p, reactions in current.items():
+            if p == loop.decider:
+                continue
+            for r in reactions:
+                if r.tree.base[:len(body)] != body or id(r) in into:
+                    continue
+                if back not in self.blocks:
+                    block = self.blocks[block_id]
+                    self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
+                        Section(block.sections[0].label, (), block.span),
+                        Section("done", (), block.span)), block.span)
+                into[id(r)] = (r, [(*path, (back, 1))])
 
 
 def _inside(base: Path, path: Path, block_id: int) -> bool:

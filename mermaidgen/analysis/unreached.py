@@ -1,0 +1,108 @@
+"""Lint `unrealizable-choice` after a block: a service acts after an `alt`, `opt` or
+`critical` that reached it on some paths only, after a `loop` it heard every iteration of
+but not the end, or after a `break` at top level that may have ended the run
+(conformance.md, "who decides a branch": a participant must act before any message of the
+decider's choice reaches it).
+
+The generated choreography still follows every path (projection/choreography.py and
+loops.py): the service decides with a hook of its own (`should_`, `choose_`, `repeat_`),
+which the path table drives as it drives the decider's. In a real system nothing tells it
+which way the decider went, so the diagram is flagged at the service's first send after
+the block.
+"""
+
+from __future__ import annotations
+
+from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence
+from mermaidgen.model import Block, Diagnostic
+
+_CHOICES = frozenset({"alt", "opt", "critical", "loop", "break"})
+
+
+def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occurrence],
+                           brokers: frozenset[str]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    # open block id -> [block, decider, per section: the services a message reached]
+    open_blocks: dict[int, list] = {}
+    # service -> (block, decider, the branch that never reached it, the block's path)
+    # until it acts, on a path after the block (not in another section around it)
+    pending: dict[str, tuple[Block, str, str, tuple]] = {}
+    stopped: tuple[Block, str] | None = None  # a break at top level, and its decider
+    told: set[str] = set()  # who heard of something since
+    for it in items:
+        if isinstance(it, Enter) and it.block.kind in _CHOICES:
+            open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
+                                        it.path]
+        elif isinstance(it, Leave) and it.block_id in open_blocks:
+            block, decider, reached, where = open_blocks.pop(it.block_id)
+            if decider is None:
+                continue
+            if block.kind == "break":
+                if where == ():  # taken, it ends the run: nobody else may go on
+                    stopped = (block, decider)
+                    told = {decider}
+                continue
+            if block.kind == "opt":
+                branches = [(reached[0], block.sections[0].label or "taken"), (set(), "skipped")]
+            elif block.kind == "loop":  # each iteration is heard of, its end is not
+                branches = [(reached[0], ""), (set(), "the loop's end")]
+            else:
+                branches = [(r, s.label or f"section {k + 1}")
+                            for k, (r, s) in enumerate(zip(reached, block.sections,
+                                                           strict=False))]
+            somewhere = set().union(*(r for r, _ in branches))
+            for p in sorted(somewhere - {decider} - brokers):
+                missed = next((label for r, label in branches if p not in r), None)
+                if missed is not None:
+                    pending[p] = (block, decider, missed, where)
+        elif isinstance(it, Occurrence):
+            m = it.message
+            sender = m.sender
+            if sender in brokers:  # a delivery: the publisher is who acts
+                origin = hops.source[it.index]
+                sender = occurrences[origin].sender if origin is not None else sender
+            for block_id, section in it.path:
+                state = open_blocks.get(block_id)
+                if state is None:
+                    continue
+                if state[1] is None:
+                    state[1] = sender
+                if m.receiver != sender:
+                    state[2][section].add(m.receiver)
+            for p, (_, _, _, where) in list(pending.items()):
+                if it.path[:len(where)] != where:
+                    del pending[p]  # another section of a block around it
+            if sender in pending:
+                block, decider, missed, _ = pending.pop(sender)
+                out.append(_flag(m, sender, block, decider, missed))
+            elif stopped is not None and sender not in told:
+                told.add(sender)
+                out.append(_flag(m, sender, stopped[0], stopped[1], "taken"))
+            told.add(m.receiver)
+            pending.pop(m.receiver, None)  # it hears of something: it acts on that
+    return out
+
+
+def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
+    label = block.sections[0].label or block.kind
+    if block.kind == "break":
+        message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
+                   f"ends the run when `{decider}` takes it, and nothing tells `{sender}`")
+        hint = (f"let `{decider}` tell `{sender}` that the run goes on (a message to "
+                f"`{sender}` after the break), or generate an orchestration; the generated "
+                f"`{sender}` asks its own `should_break_` hook")
+    elif block.kind == "loop":
+        message = (f"`{sender}` sends `{m.text}` after the `loop {label}` block, but "
+                   f"`{decider}` decides when the loop ends and nothing tells `{sender}`")
+        hint = (f"let `{decider}` tell `{sender}` after the loop (a message from "
+                f"`{decider}` to `{sender}`), or generate an orchestration; the generated "
+                f"`{sender}` asks its own `repeat_` hook")
+    else:
+        message = (f"`{sender}` sends `{m.text}` after the `{block.kind} {label}` block, "
+                   f"but `{decider}` chooses the branch and nothing reaches `{sender}` in "
+                   f"the `{missed}` branch")
+        hint = (f"let `{decider}` tell `{sender}` in every branch (a message to `{sender}` "
+                f"in `{missed}` too), or generate an orchestration; the generated "
+                f"`{sender}` decides with a hook of its own")
+    return Diagnostic("warning", "unrealizable-choice", message, m.span, hint)
