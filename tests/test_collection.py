@@ -29,7 +29,10 @@ def test_objects_frozen_by_someone_else_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with paused_collection():
             _build()
-        assert gc.get_freeze_count() == frozen
+        # a frozen object that dies meanwhile (its last reference dropped) leaves the
+        # permanent generation, so the count may go down by a few (CI saw 2 of 330,576);
+        # thawing it would empty it
+        assert frozen * 0.99 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
 
