@@ -120,6 +120,17 @@ class Hops:
     """Hops from a broker back to the publisher that are acknowledgements, not events."""
 
 
+def actor(o: Occurrence, hops: Hops, occurrences: list[Occurrence],
+          brokers: frozenset[str]) -> str:
+    """Who acts when `o` is sent: its sender, or, for a delivery out of a broker, the
+    participant that published what it carries."""
+    if o.sender in brokers:
+        origin = hops.source[o.index]
+        if origin is not None:
+            return occurrences[origin].sender
+    return o.sender
+
+
 def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
     """Match every hop out of a broker to the publish it passes on.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 
-from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.events import Hops, actor
 from mermaidgen.analysis.fields import KNOWN_TYPES, fields_of
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.receipts import Race, Receipts
@@ -269,10 +269,7 @@ def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
             open_blocks[it.block_id] = [it.block, None, {}, False]
         elif isinstance(it, Occurrence):
             m = it.message
-            sender = m.sender
-            if sender in brokers:  # a delivery: the publisher is who acts
-                origin = hops.source[it.index]
-                sender = occurrences[origin].sender if origin is not None else sender
+            sender = actor(it, hops, occurrences, brokers)
             for block_id, section in it.path:
                 state = open_blocks.get(block_id)
                 if state is None:

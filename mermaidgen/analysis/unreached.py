@@ -13,7 +13,7 @@ the block.
 
 from __future__ import annotations
 
-from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.events import Hops, actor
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence
 from mermaidgen.model import Block, Diagnostic
 
@@ -58,10 +58,7 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                     pending[p] = (block, decider, missed, where)
         elif isinstance(it, Occurrence):
             m = it.message
-            sender = m.sender
-            if sender in brokers:  # a delivery: the publisher is who acts
-                origin = hops.source[it.index]
-                sender = occurrences[origin].sender if origin is not None else sender
+            sender = actor(it, hops, occurrences, brokers)
             for block_id, section in it.path:
                 state = open_blocks.get(block_id)
                 if state is None:

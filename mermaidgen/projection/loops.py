@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from mermaidgen.analysis.events import Hops
+from mermaidgen.analysis.events import Hops, actor
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Path
 from mermaidgen.model import Block, Section
 from mermaidgen.projection.views import InTime
@@ -40,10 +40,7 @@ def deciders(items: list[Item], brokers: frozenset[str], hops: Hops,
         elif isinstance(it, Leave):
             waiting.pop(it.block_id, None)  # a section without messages decides nothing
         elif isinstance(it, Occurrence) and waiting:
-            sender = it.sender
-            if sender in brokers:
-                origin = hops.source[it.index]
-                sender = occurrences[origin].sender if origin is not None else sender
+            sender = actor(it, hops, occurrences, brokers)
             for block_id, first in list(waiting.items()):
                 if it.path[:len(first)] == first:
                     found[block_id] = sender

@@ -19,7 +19,7 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 
 from __future__ import annotations
 
-from mermaidgen.analysis.events import Hops, event_words
+from mermaidgen.analysis.events import Hops, actor, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.analysis.roles import Roles, without_replies
@@ -220,8 +220,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender))
                 continue
             if sender in brokers:
-                origin = hops.source[it.index]
-                producer = occurrences[origin].sender if origin is not None else sender
+                producer = actor(it, hops, occurrences, brokers)
                 target = container(producer) if producer != orchestrator else None
                 step(it, receiver, target or workflow, orchestrator, producer)
                 continue
