@@ -56,7 +56,8 @@ def _fan_out(sections: str, after: str) -> str:
     return FAN_OUT.format(sections=sections, after=textwrap.indent(after, "    "))
 
 
-def _outline(text: str, participant: str) -> str:
+def participant_outline(text: str, participant: str) -> str:
+    """The choreography outline's part of one participant (test_receipt_join.py too)."""
     view = mermaidgen.analyse(mermaidgen.parse(text)).choreography
     outline = choreography(view).split("\n")
     start = outline.index(participant)
@@ -185,7 +186,7 @@ JOIN_CASES = {
 
 @pytest.mark.parametrize(("text", "expected"), JOIN_CASES.values(), ids=JOIN_CASES.keys())
 def test_a_service_joins_the_replies_of_a_pars_sections(text: str, expected: str) -> None:
-    assert _outline(text, "Orders") == expected
+    assert participant_outline(text, "Orders") == expected
 
 
 def _actions(actions):

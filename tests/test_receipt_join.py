@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 from projects import run, run_python
+from test_par_join import participant_outline
 from test_target_faststream import URLS, server_up
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
 from mermaidgen.codegen.write import output
 from mermaidgen.contract import check_trace
-from mermaidgen.projection.outline import choreography
 
 RACE = """sequenceDiagram
     participant Orders
@@ -35,15 +35,6 @@ RACE = """sequenceDiagram
     Stock->>Orders: Reserved
     Orders->>Ship: Ship
 """
-
-
-def _outline(text: str, participant: str) -> str:
-    view = mermaidgen.analyse(mermaidgen.parse(text)).choreography
-    outline = choreography(view).split("\n")
-    start = outline.index(participant)
-    end = next((k for k in range(start + 1, len(outline)) if not outline[k].startswith(" ")),
-               len(outline))
-    return "\n".join(outline[start:end])
 
 
 OUTLINES = {
@@ -113,7 +104,7 @@ OUTLINES = {
 @pytest.mark.parametrize(("text", "expected"), OUTLINES.values(), ids=OUTLINES.keys())
 def test_a_service_joins_events_that_may_arrive_either_way_round(text: str,
                                                                  expected: str) -> None:
-    assert _outline(text, "Orders") == expected
+    assert participant_outline(text, "Orders") == expected
 
 
 def test_the_lint_says_a_join_was_generated_and_warns_where_none_is() -> None:
