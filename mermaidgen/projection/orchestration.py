@@ -78,20 +78,6 @@ class _Handling:
 def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             roles: Roles, hops: Hops, brokers: frozenset[str],
             module_names: dict[str, str]) -> Orchestration:
-    waits: set[int] = set()
-    view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
-                    module_names, waits)
-    if waits:  # those messages' senders wait now: nothing else changes, once is enough
-        view = _project(items, orchestrator, synthetic, reason, roles, hops, brokers,
-                        module_names, set(waits))
-    return view
-
-
-def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
-             roles: Roles, hops: Hops, brokers: frozenset[str],
-             module_names: dict[str, str], waits: set[int]) -> Orchestration:
-    """The projection; `waits`: async messages whose operation the sender waits for
-    (a message to the workflow follows from them), found as the projection goes."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     analysed = roles
@@ -111,6 +97,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     decisions = _reply_decisions(items, roles)
     opening = {r: call for call, (_, replies) in decisions.items() for r in replies}
     call_trees: dict[int, TreeBuilder] = {}
+    # async messages whose operation the sender waits for (a message to the workflow
+    # follows from them), found as the walk goes; and where each async message was sent
+    waits: set[int] = set()
+    sends: dict[int, tuple[tuple[list, int], tuple]] = {}
 
     def operation(service: str, o: Occurrence) -> str:
         text = o.message.text
@@ -142,6 +132,18 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         stack = handling.get(p)
         return stack[-1].tree if stack else None
 
+    def make_call(o: Occurrence, service: str, name: str, target: TreeBuilder, caller: str,
+                  relayed: str | None) -> Call:
+        replies = roles.replies[o.index]
+        reply_text = occurrences[replies[0]].message.text if replies else None
+        decides = o.index in decisions
+        if decides:  # the reply that comes back picks the alt's section
+            target.decided[decisions[o.index][0]] = o.index
+            call_trees[o.index] = target
+        return Call(o.index, service, name, o.message.text, o.line,
+                    replies[0] if replies else None, reply_text, relayed,
+                    is_compensation(o.message.text), caller, replies, decides)
+
     def step(o: Occurrence, service: str, target: TreeBuilder, caller: str,
              relayed: str | None) -> None:
         m = o.message
@@ -153,17 +155,12 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         tree = TreeBuilder(o.path, blocks)
         variants[o.index] = tree
         replies = roles.replies[o.index]
-        if m.arrow in _ASYNC and o.index not in waits:
-            target.add(o.path, Send(o.index, service, name, m.text, o.line, relayed, caller))
+        if m.arrow in _ASYNC:
+            place = target.add(o.path, Send(o.index, service, name, m.text, o.line,
+                                            relayed, caller))
+            sends[o.index] = (place, (o, service, name, target, caller, relayed))
         else:
-            reply_text = occurrences[replies[0]].message.text if replies else None
-            decides = o.index in decisions
-            if decides:  # the reply that comes back picks the alt's section
-                target.decided[decisions[o.index][0]] = o.index
-                call_trees[o.index] = target
-            target.add(o.path, Call(o.index, service, name, m.text, o.line,
-                                    replies[0] if replies else None, reply_text, relayed,
-                                    is_compensation(m.text), caller, replies, decides))
+            target.add(o.path, make_call(o, service, name, target, caller, relayed))
         parent = container_of(caller) if caller != orchestrator else None
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
@@ -254,6 +251,12 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
             workflow.add(it.path, Comment(note.text, note.span.line))
+
+    # the async messages whose operation the sender turned out to wait for (a message to
+    # the workflow follows from them, found as the walk went on) are calls
+    for index in waits:
+        (container, at), how = sends[index]
+        container[at] = make_call(*how)
 
     services = []
     for service, ops in operations.items():

@@ -45,7 +45,9 @@ class TreeBuilder:
         """Loops whose iterations span handlers: here only their first iteration's start
         is sent (a `LoopStart`); the handler of its last receipt sends the next one."""
 
-    def add(self, path: Path, action: Action) -> None:
+    def add(self, path: Path, action: Action) -> tuple[list, int]:
+        """Add `action` where `path` puts it; returns that place (its container and
+        index), where a caller may put another action instead later."""
         common = 0
         for a, b in zip(self.base, path, strict=False):
             if a != b:
@@ -66,6 +68,7 @@ class TreeBuilder:
                 self.opened.add(block_id)
             container = found.sections[section]
         container.append(action)
+        return container, len(container) - 1
 
     def build(self, names: NameTable) -> tuple[Action, ...]:
         """The frozen tree; fragment names are made unique in `names`."""
