@@ -165,8 +165,24 @@ def test_a_service_told_in_every_branch_is_not_flagged() -> None:
     end
     C->>W: Last
     W->>X: Done
+    loop up to 3 times
+        A->>B: Poll
+        break done
+            B->>A: Done
+        end
+    end
 """
     assert analyse(mermaidgen.parse(told)).diagnostics == ()
+
+
+def test_a_break_that_ends_another_services_loop_is_flagged() -> None:
+    """B takes the break, which ends A's loop, and only C hears of it: A polls again.
+    The break is flagged too, not only C's Report after the loop."""
+    found = analyse(mermaidgen.parse(STILL_FAILING["a-break-inside-another-services-loop"]))
+    assert [(d.code, d.span.line) for d in found.diagnostics] == [
+        ("unrealizable-choice", 5), ("unrealizable-choice", 8)]
+    assert "`A`" in found.diagnostics[0].message
+    assert "`B`" in found.diagnostics[0].message
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +225,7 @@ def test_the_faststream_skeleton_follows_every_path_in_memory(
 
 # Still failing (strict: the entry must go when the fix lands): a break that B decides
 # inside A's loop; A goes on polling after B broke (path twice+done). Lint
-# unrealizable-choice flags C's Report after the loop, not A's polls.
+# unrealizable-choice flags the break (nothing tells A) and C's Report after the loop.
 STILL_FAILING = {
     "a-break-inside-another-services-loop": """sequenceDiagram
     loop up to 3 times
@@ -228,7 +244,7 @@ STILL_FAILING = {
 def test_known_non_local_choices_still_fail_a_path(name: str, tmp_path: Path) -> None:
     text = STILL_FAILING[name]
     diagram = mermaidgen.parse(text)
-    assert [d.code for d in analyse(diagram).diagnostics] == ["unrealizable-choice"]
+    assert [d.code for d in analyse(diagram).diagnostics] == ["unrealizable-choice"] * 2
     generation = build(diagram, text, style="choreography", target="python", package="flow")
     output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
     done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],

@@ -2,7 +2,9 @@
 `critical` that reached it on some paths only, after a `loop` it heard every iteration of
 but not the end, or after a `break` at top level that may have ended the run
 (conformance.md, "who decides a branch": a participant must act before any message of the
-decider's choice reaches it).
+decider's choice reaches it). And inside a loop: a `break` taken by another service than
+the one that starts each iteration ends the loop, which that one is not told of unless a
+message of the break reaches it.
 
 The generated choreography still follows every path (projection/choreography.py and
 loops.py): the service decides with a hook of its own (`should_`, `choose_`, `repeat_`),
@@ -30,6 +32,9 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     pending: dict[str, tuple[Block, str, str, tuple]] = {}
     stopped: tuple[Block, str] | None = None  # a break at top level, and its decider
     told: set[str] = set()  # who heard of something since
+    # open break id -> (its first message, who a chain of its messages from the decider
+    # reached): whoever starts the iterations of the loop it ends must be among them
+    breaks: dict[int, tuple[Occurrence, set[str]]] = {}
     for it in items:
         if isinstance(it, Enter) and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
@@ -42,6 +47,9 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 if where == ():  # taken, it ends the run: nobody else may go on
                     stopped = (block, decider)
                     told = {decider}
+                else:
+                    out += _loop_not_told(block, decider, breaks.pop(it.block_id), where,
+                                          open_blocks, brokers)
                 continue
             if block.kind == "opt":
                 branches = [(reached[0], block.sections[0].label or "taken"), (set(), "skipped")]
@@ -65,6 +73,10 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                     continue
                 if state[1] is None:
                     state[1] = sender
+                    if state[0].kind == "break":
+                        breaks[block_id] = (it, {sender})
+                if block_id in breaks and sender in breaks[block_id][1]:
+                    breaks[block_id][1].add(m.receiver)
                 if m.receiver != sender:
                     state[2][section].add(m.receiver)
             for p, (_, _, _, where) in list(pending.items()):
@@ -79,6 +91,30 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             told.add(m.receiver)
             pending.pop(m.receiver, None)  # it hears of something: it acts on that
     return out
+
+
+def _loop_not_told(block: Block, decider: str, taken: tuple[Occurrence, set[str]],
+                   where: tuple, open_blocks: dict[int, list],
+                   brokers: frozenset[str]) -> list[Diagnostic]:
+    """The break ends its innermost loop: who starts that loop's iterations (its first
+    sender) goes on polling unless a message of the break reached it."""
+    loop = next((open_blocks[block_id] for block_id, _ in reversed(where)
+                 if block_id in open_blocks and open_blocks[block_id][0].kind == "loop"), None)
+    first, reached = taken
+    if loop is None or loop[1] is None or loop[1] in reached or loop[1] in brokers:
+        return []
+    starter = loop[1]
+    label = block.sections[0].label or block.kind
+    around = loop[0].sections[0].label or "loop"
+    return [Diagnostic(
+        "warning", "unrealizable-choice",
+        f"`{decider}` takes the `break {label}` block, which ends the `loop {around}` "
+        f"block, but nothing in it tells `{starter}`, who starts each iteration: "
+        f"`{starter}` goes on",
+        first.message.span,
+        f"let the break tell `{starter}` (a message to `{starter}` in the break), or "
+        f"generate an orchestration; the generated `{starter}` asks its own `repeat_` "
+        "hook")]
 
 
 def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
