@@ -267,13 +267,14 @@ def test_a_publish_whose_delivery_is_optional_is_still_sent() -> None:
         assert problem is None, problem
 
 
-@pytest.mark.xfail(strict=True, reason="open: the workflow started by an async trigger can "
-                   "relay a par section's message before the trigger is recorded")
 def test_a_par_after_an_async_trigger_keeps_the_trigger_first() -> None:
     """Found by benchmarks/refinement.py (seed 1, after the merge of this session's fixes;
-    present before them too): `G-)O: go` starts O's workflow, then in a `par` M tells G
-    something while G tells M something else. The projected contract lets `G->>M: other`
-    come before `G-)O: go`, which G sends first in the diagram."""
+    present before them too): M, the orchestrator, relays `G-)O: go`, then in a `par` M
+    tells G something while G tells M something else. What G was handling carried over
+    from section a into section b, so `G->>M: other` was sent by G's operation for `hi`,
+    and the projected contract let it come before the relayed `go`, which G sends first in
+    the diagram. Each section now starts from what was handled before the par: the
+    workflow awaits `other`, after it relayed `go`."""
     diagram = parse("sequenceDiagram\nG-)O: go\npar a\n  M->>G: hi\nand b\n"
                     "  G->>M: other\nend\n", source="par-after-async-trigger.mmd")
     for seed in range(5):
