@@ -289,7 +289,9 @@ def test_an_operation_that_reaches_a_relayed_sender_comes_after_the_relay() -> N
     (`Orchestrator->>Y: a`), relays `G-)O: go` for G, and Y, still handling `a`, tells G
     `c`, on which G sends `d`. The code runs Y's operation (c, then G's operation: d)
     inside the call, before the workflow relays `go`, and the contract accepts it: d
-    before go, which G sends the other way round."""
+    before go, which G sends the other way round. The same with a reply to `a` drawn
+    after `d` (`Y-->>-Orchestrator: done`): the workflow relays `go` once the call has
+    returned."""
     diagram = parse("sequenceDiagram\nOrchestrator->>Y: a\nG-)O: go\nY->>G: c\n"
                     "G->>Z: d\n", source="operation-past-a-relay.mmd")
     for seed in range(5):
