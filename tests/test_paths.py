@@ -448,6 +448,36 @@ def test_a_call_made_in_one_section_is_not_answered_after_the_block(
     assert "[bad+stop] PASSED" in tests.stdout, tests.stdout
 
 
+
+# G answers M in one section of the par and tells Z something in the other; after the par
+# it is no longer handling M's call: y is not part of that operation (which has answered)
+ANSWERED_IN_A_PAR = """sequenceDiagram
+    M->>+G: hi
+    par a
+        G-->>-M: ok
+    and b
+        G->>Z: x
+    end
+    G->>Z: y
+"""
+
+
+def test_each_section_of_a_par_starts_from_what_was_handled_before_it(
+        tmp_path: Path) -> None:
+    """A service handling a message when a `par` starts handles it in every section (x
+    is part of G's operation for hi), and after the par only if no section answered it
+    (y, drawn after ok, is relayed). When what was handled carried over from one section
+    into the next instead, a message a service sent in a later section was part of an
+    operation it got in an earlier one; when the last section's state alone went on
+    after the block, G's operation sent y before its reply ok (both paths failed)."""
+    package = _generate_text(ANSWERED_IN_A_PAR, "answered-in-a-par.mmd", "orchestration",
+                             tmp_path)
+    for name in (MAIN, "a-reversed"):
+        done = run([sys.executable, "-m", package, "--path", name], tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "trace conforms to the diagram" in done.stdout, done.stdout
+
+
 # Orders asks Pay and Stock one after the other, without a par: Charged and Reserved come
 # from two senders, neither knowing of the other's, so they may arrive either way round;
 # Orders' handler of Reserved would send Ship before Charged arrived, unless it joins them

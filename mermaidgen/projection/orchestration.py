@@ -172,7 +172,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             frames.append((it.block.kind, _copy(handling), []))
         elif isinstance(it, SectionStart):
             kind, before, ends = frames[-1]
-            if it.index > 0 and kind in ("alt", "critical"):
+            if it.index > 0 and kind in ("alt", "critical", "par", "par_over"):
+                # each section starts from what was handled before the block: a `par`'s
+                # sections run side by side, so what a service sends in one is not part
+                # of handling a message it got in another
                 ends.append(handling)
                 handling = _copy(before)
         elif isinstance(it, Leave):
@@ -180,8 +183,9 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
             elif kind in _ENDS_CALLS:  # what follows runs once, not once per iteration
-                # (section): a call made in one does not go on after the block
-                handling = _kept(before, handling)
+                # (section): a call made in one does not go on after the block, and one
+                # answered in any section of a `par` is over after it
+                handling = _merge([_kept(before, end) for end in [*ends, handling]])
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
