@@ -566,3 +566,88 @@ def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_itera
     tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[retry-twice] PASSED" in tests.stdout, tests.stdout
+
+
+# A `critical` whose main section does not start with a step of the workflow: the path of
+# its option used to run the main section (nothing failed), so the test named after the
+# option ran the main path and passed. Each option's message names it (`Alert`, `Log`).
+CRITICAL_MAIN_STARTS = {
+    "a par": """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option failed
+  O->>C: Alert
+end
+""",
+    "a nested critical": """sequenceDiagram
+critical reserve
+  critical inner
+    O->>+A: Hold
+    A-->>-O: Held
+  option inner failed
+    O->>D: Log
+  end
+  O->>+B: Pay
+  B-->>-O: Paid
+option failed
+  O->>C: Alert
+end
+""",
+    # the workflow only waits for what A sends while acting on Start
+    "a message it awaits": """sequenceDiagram
+O->>A: Start
+critical reserve
+  A->>O: Ready
+  A->>O: Done
+option failed
+  O->>C: Alert
+end
+""",
+    # the main section is the reply to a call made before it: nothing of the workflow's
+    "the reply to an earlier call": """sequenceDiagram
+O->>+A: Start
+critical reserve
+  A-->>-O: Started
+option failed
+  O->>C: Alert
+end
+""",
+}
+OPTION_MESSAGES = {"failed": "Alert", "inner-failed": "Log"}
+EVERY_PATH = """
+import asyncio, json, sys
+from {package}._generated import app, paths
+from {package}._generated.checker import check
+from {package}._generated.diagram import CONTRACT
+runs = {{}}
+for name in paths.PATHS:
+    with paths.follow(name, app.user_classes()):
+        trace = asyncio.run(app.run())
+    verdict = check(CONTRACT, trace.arrows())
+    runs[name] = [[text for _, _, text in trace.arrows()], verdict["explanation"]]
+json.dump(runs, sys.stdout)
+"""
+
+
+@pytest.mark.parametrize("text", CRITICAL_MAIN_STARTS.values(), ids=CRITICAL_MAIN_STARTS.keys())
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        text: str, tmp_path: Path) -> None:
+    """Every path of the table runs (one process) and conforms, and a path that names an
+    option sends the option's message, which no other path sends."""
+    import json
+
+    package = _generate_text(text, "critical.mmd", "orchestration", tmp_path)
+    ran = run([sys.executable, "-c", EVERY_PATH.format(package=package)], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout)
+    assert "failed" in runs, runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in OPTION_MESSAGES.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)

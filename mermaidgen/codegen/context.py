@@ -18,7 +18,7 @@ from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
-from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders
+from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders, with_fail_points
 from mermaidgen.codegen.payloads import (
     construct,
     field_vars,
@@ -456,6 +456,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             for o in s["operations"]:
                 for v in o["variants"]:
                     v["ops"] = register_compensations(v["ops"], pairs)
+    # a critical whose main section takes no step of the workflow's first (a par, a
+    # nested critical, only what it awaits) fails at `self.enter_critical(line)` on the
+    # paths of its options
+    ctx["orchestrator"]["ops"] = with_fail_points(ctx["orchestrator"]["ops"])
+    for s in services:
+        for o in s["operations"]:
+            for v in o["variants"]:
+                v["ops"] = with_fail_points(v["ops"])
     add_paths(ctx, analysis, capabilities, path_deciders(ctx, view))
     return ctx
 
