@@ -250,6 +250,16 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "payload_imports": imports(h["default_code"] for s in services for h in s["hooks"]
                                    if h["default_code"]),
     })
+    # a critical whose main section does not start with a step of the service's (a par
+    # no hook orders, a nested critical) fails at `self.enter_critical(line)` on the
+    # paths of its options
+    for s in services:
+        s["entry"] = with_fail_points(s["entry"], deep=False)
+        for h in s["handlers"]:
+            for c in h["cases"]:
+                c["ops"] = with_fail_points(c["ops"], deep=False)
+        for j in s["joins"]:
+            j["ops"] = with_fail_points(j["ops"], deep=False)
     add_paths(ctx, analysis, capabilities, [
         {"base_name": s["base_name"], "hooks": s["hooks"],
          "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),

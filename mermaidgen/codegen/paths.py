@@ -154,7 +154,7 @@ def _fail_point(ops: list[dict], at: int, deep: bool) -> tuple[str, str, tuple] 
             break
         if inner["op"] == "enter_critical" and inner["indent"] == op["indent"] + 1:
             return "enter_critical", "fail_at", (op["line"],)
-        if deep and inner["op"].startswith("par"):
+        if inner["op"].startswith("par") and (deep or inner["indent"] == depth):
             join = next((j for j in ops[k:] if j["indent"] <= inner["indent"]
                          and (j["op"] == "par_join" or j["indent"] < inner["indent"])), None)
             if join is not None and join["op"] == "par_join" and "hook" in join:
@@ -175,18 +175,19 @@ def _fail_point(ops: list[dict], at: int, deep: bool) -> tuple[str, str, tuple] 
     return None
 
 
-def with_fail_points(ops: list[dict]) -> list[dict]:
-    """`ops` (an orchestration's body) with `self.enter_critical(line)` first in the main
-    section of each `try` that `_fail_point` finds nothing to fail in: a call that does
-    nothing, which a path to one of the critical's options makes fail (drive.py). It
-    replaces the `pass` of a main section that holds nothing else."""
+def with_fail_points(ops: list[dict], deep: bool = True) -> list[dict]:
+    """`ops` (a body of generated code; `deep` as for `_first_steps`: an orchestration's)
+    with `self.enter_critical(line)` first in the main section of each `try` that
+    `_fail_point` finds nothing to fail in: a call that does nothing, which a path to one
+    of the critical's options makes fail (drive.py). It replaces the `pass` of a main
+    section that holds nothing else."""
     out: list[dict] = []
     skip = -1
     for i, op in enumerate(ops):
         if i == skip:
             continue
         out.append(op)
-        if op["op"] != "try" or _fail_point(ops, i, deep=True) is not None:
+        if op["op"] != "try" or _fail_point(ops, i, deep) is not None:
             continue
         indent = op["indent"] + 1
         out.append({"op": "enter_critical", "indent": indent, "line": op["line"]})
