@@ -210,6 +210,8 @@ def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
     assert scored["escaped"] == [], scored["escaped"]
     # a par's sections started in reverse order send in another order than drawn order
     assert scored["unreversed"] == [], scored["unreversed"]
+    # a path that takes a critical's option sends the message that opens it
+    assert scored["untaken"] == [], scored["untaken"]
 
 
 def test_mutants_of_a_trace_are_what_their_names_say() -> None:
