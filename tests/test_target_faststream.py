@@ -501,3 +501,71 @@ def test_brokers_scripts_are_valid_bash(name: str) -> None:
     assert done.returncode == 0, done.stderr
     usage = run([bash, script], PROJECT)
     assert usage.returncode == 2 and "start" in usage.stderr and "|stop" in usage.stderr
+
+
+# criticals whose main sections start with a par (FastStream has no order hook) and with a
+# nested critical (test_paths.py has them on the python target, test_target_temporal.py on
+# Temporal)
+CRITICAL_STARTS = """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option reserve failed
+  O->>C: Alert reserve
+end
+critical pay
+  critical inner
+    O->>+A: Charge
+    A-->>-O: Charged
+  option inner failed
+    O->>D: Log
+  end
+option pay failed
+  O->>C: Alert pay
+end
+"""
+EVERY_PATH = """
+import asyncio, json, sys
+from critical_starts._generated import flow, paths
+from critical_starts._generated.checker import check
+from critical_starts._generated.diagram import CONTRACT
+real = len(sys.argv) > 1
+runs = {}
+for name in paths.PATHS:
+    with paths.follow(name, flow.user_classes()):
+        trace = asyncio.run(flow.run(real=real))
+    runs[name] = [[text for _, _, text in trace.arrows()],
+                  check(CONTRACT, trace.arrows())["explanation"]]
+print("RUNS", json.dumps(runs))
+"""
+
+
+@pytest.mark.engine
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """Every path runs (on NATS when it answers, else in memory) and conforms, and sends
+    the message of each option it names, which no other path sends: the path of an
+    option whose main section starts with a par or a nested critical used to run the main
+    section."""
+    import json
+
+    out = tmp_path / "out"
+    generate(PROJECT / "critical-starts.mmd", out, "nats", text=CRITICAL_STARTS,
+             package="critical_starts")
+    lint(out)
+    real = ["real"] if server_up("nats") else []
+    ran = run_python(faststream_python, ["-c", EVERY_PATH, *real], out)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
+    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
+               "pay-failed": "Alert pay"}
+    assert all(any(option in name.split("+") for name in runs) for option in options), runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in options.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)

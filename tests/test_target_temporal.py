@@ -419,3 +419,79 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.is_file() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+
+
+# criticals whose main sections start with no step of the workflow's own: a par (Temporal
+# has no order hook), a nested critical, only what the workflow awaits (test_paths.py has
+# them one by one on the python target)
+CRITICAL_STARTS = """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option reserve failed
+  O->>C: Alert reserve
+end
+critical pay
+  critical inner
+    O->>+A: Charge
+    A-->>-O: Charged
+  option inner failed
+    O->>D: Log
+  end
+option pay failed
+  O->>C: Alert pay
+end
+O->>A: Start
+critical wait
+  A->>O: Ready
+  A->>O: Done
+option wait failed
+  O->>C: Alert wait
+end
+"""
+EVERY_PATH = """
+import json, sys
+from critical_starts._generated import app, paths
+from critical_starts._generated.checker import check
+from critical_starts._generated.diagram import CONTRACT
+address = sys.argv[1] if len(sys.argv) > 1 else None
+server = app.find_binary("temporal-test-server", app.TEST_SERVER_ENV)
+runs = {}
+for name in paths.PATHS:
+    with paths.follow(name, app.user_classes()), app.unsandboxed():
+        trace = app.run_sync(app.run_at(address) if address else app.run_time_skipping(server))
+    runs[name] = [[text for _, _, text in trace.arrows()],
+                  check(CONTRACT, trace.arrows())["explanation"]]
+print("RUNS", json.dumps(runs))
+"""
+
+
+@pytest.mark.engine
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """Every path runs (on the dev server when one answers) and conforms, and sends the
+    message of each option it names, which no other path sends: the path of an option
+    whose main section starts with a par, a nested critical or an awaited message used to
+    run the main section."""
+    import json
+
+    out = tmp_path / "out"
+    generate(PROJECT / "critical-starts.mmd", out, text=CRITICAL_STARTS,
+             package="critical_starts")
+    lint(out)
+    address = server_address()
+    ran = run_python(temporal_python, ["-c", EVERY_PATH, *([address] if address else [])], out)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
+    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
+               "pay-failed": "Alert pay", "wait-failed": "Alert wait"}
+    assert all(any(option in name.split("+") for name in runs) for option in options), runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in options.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)
