@@ -1,9 +1,10 @@
-"""The FastStream target: for every sample and seed, on NATS and on Redis, the skeleton
-compiles, passes ruff, and its own tests pass, all services together in FastStream's
-in-memory test broker; with a NATS or Redis server on 127.0.0.1 (`.ci/servers/brokers.sh
-start`), the same tests also run through the real server, and each run's trace must
-conform to the diagram there too. On Kafka and RabbitMQ the same, in the test broker, for
-the few sources that between them have every feature (`_sources_for`).
+"""The FastStream target: for every sample and seed, on NATS, the skeleton compiles,
+passes ruff, and its own tests pass, all services together in FastStream's in-memory test
+broker; with a NATS server on 127.0.0.1 (`.ci/servers/brokers.sh start`), the same tests
+also run through the real server, and each run's trace must conform to the diagram there
+too. On Redis the same, in the test broker and through its server, for the few sources
+that between them have every feature (`_sources_for`); on Kafka and RabbitMQ for those
+sources, in the test broker.
 
 The generated projects run in one virtual environment per test session, with faststream
 and pytest from PyPI (skipped, saying so, when no package index can be reached), one after
@@ -59,7 +60,9 @@ def _sources() -> list[Path]:
 
 def _features(path: Path) -> set[str]:
     """What a source asks of the generated code: its block kinds, arrows, self-messages,
-    activations, notes, names that are no identifiers, typed payloads."""
+    activations, notes, names that are no identifiers, typed payloads, broker
+    participants (events relayed through them) and topics the diagram writes (used as
+    written, where the broker can hold them)."""
     diagram = mermaidgen.parse(path.read_text(encoding="utf-8"), source=path.name)
     found = {"odd-names"} if any(not p.id.isidentifier() for p in diagram.participants) \
         else set()
@@ -71,8 +74,11 @@ def _features(path: Path) -> set[str]:
                       *(["activation"] if s.activate or s.deactivate else [])}
         elif isinstance(s, Note):
             found.add("note")
-    if any(e.fields for e in mermaidgen.analyse(diagram).choreography.events):
-        found.add("typed payloads")
+    analysis = mermaidgen.analyse(diagram)
+    events = analysis.choreography.events
+    found |= {*(["typed payloads"] if any(e.fields for e in events) else []),
+              *(["broker participant"] if analysis.brokers else []),
+              *(["drawn topic"] if any(e.topic for e in events) else [])}
     return found
 
 
@@ -89,12 +95,16 @@ def _covering(paths: list[Path]) -> list[Path]:
     return sorted(chosen)
 
 
+FULL_MATRIX = ("nats",)
+"""The broker that runs every source (in memory and on its server): the flow's logic, the
+same on every broker, runs for every source there. The others run the sources that cover
+every feature (`_covering`): what differs between brokers is the transport, the same code
+for every source, and which of its paths a source's features take (docs/development.md).
+Redis runs them in memory and on its server, Kafka and RabbitMQ in memory."""
+
+
 def _sources_for(broker: str) -> list[Path]:
-    """Every source for the brokers CI runs servers of (in memory and on the server);
-    for Kafka and RabbitMQ, in FastStream's test broker only, the sources that cover
-    every feature: what differs between brokers is the transport, the same code for
-    every source, and which of its paths a source's features take (docs/development.md)."""
-    return _sources() if broker in SERVERS else _covering(_sources())
+    return _sources() if broker in FULL_MATRIX else _covering(_sources())
 
 
 def cases(brokers: tuple[str, ...], real: bool = False) -> list:
@@ -104,9 +114,6 @@ def cases(brokers: tuple[str, ...], real: bool = False) -> list:
             if not real or broker in SERVERS for path in _sources_for(broker)]
 
 
-# Redis' matrix is test_target_faststream_redis.py's: a file of its own, which
-# pytest-xdist's `--dist loadfile` runs beside this one
-HERE = ("nats", "kafka", "rabbit")
 PARALLEL = 3
 """How many of a broker's projects run at once, each in a runner of its own."""
 
@@ -211,14 +218,14 @@ def check_on_server(path: Path, broker: str, tmp_path_factory,
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), cases(HERE))
+@pytest.mark.parametrize(("path", "broker"), cases(BROKERS))
 def test_skeleton_compiles_lints_and_conforms_in_memory(
         path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
     check_in_memory(path, broker, tmp_path_factory, faststream_python)
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), cases(HERE, real=True))
+@pytest.mark.parametrize(("path", "broker"), cases(BROKERS, real=True))
 def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_factory,
                                            request: pytest.FixtureRequest) -> None:
     check_on_server(path, broker, tmp_path_factory, request)
