@@ -25,7 +25,12 @@ from mermaidgen.codegen.payloads import (
     imports,
     orchestration_messages,
 )
-from mermaidgen.codegen.sagas import register_compensations, undone_steps
+from mermaidgen.codegen.sagas import (
+    fail_at_sent_steps,
+    register_compensations,
+    sent_steps,
+    undone_steps,
+)
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
@@ -96,9 +101,7 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
         "contract_literal": literal(contract_of(
             contract_diagram, stream=True,
-            relays=analysis.brokers if style == "choreography" else (),
-            # choreography runs a saga's option as drawn (docs/semantics.md, "Sagas")
-            sagas=style != "choreography")),
+            relays=analysis.brokers if style == "choreography" else ())),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }
@@ -209,6 +212,16 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
                                                     if k in classes)),
         })
+    # sagas: the compensations a service sends only if their steps were; a path fails
+    # the last step of a main section, after the others were sent
+    texts = {i: strip_fields(m.text) for i, m in enumerate(messages(analysis.diagram))}
+    for s in services:
+        op_lists = [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
+                    *(j["ops"] for j in [*s["joins"], *s["timers"]])]
+        steps = sent_steps(op_lists)
+        s["saga_steps"] = [table[i]["name"] for i in steps]
+        for ops in op_lists:
+            fail_at_sent_steps(ops, steps, texts)
     hook_events = {hook: classes.get(key, "Event") for key, hook in payload_hooks.items()}
     for s in services:
         for h in s["hooks"]:

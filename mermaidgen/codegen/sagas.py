@@ -181,3 +181,36 @@ def _compensate(ops: list[dict], run: list[int], steps: list[int], var: str) -> 
         out += notes + [dict(ops[k], indent=depth + 2)]
         notes = []
     return out
+
+
+# -- choreography: compensations sent only if their steps were (projection/sagas.py) ------
+
+def sent_steps(op_lists: list[list[dict]]) -> list[int]:
+    """The steps (message indexes) whose compensations a choreography service sends only
+    if they were sent: what its `publish` records, in the order first checked."""
+    return list(dict.fromkeys(op["message"] for ops in op_lists for op in ops
+                              if op["op"] == "if_sent"))
+
+
+def fail_at_sent_steps(ops: list[dict], steps: list[int], texts: dict[int, str]) -> None:
+    """Where a handler's `try` (a critical with options) publishes steps of `steps`
+    directly in its main section, a path run takes the option by failing the last of them
+    (`fail_hook`: its payload hook), after the others were sent; and codegen/paths.py adds
+    a path failing at each earlier one (`undone_by`). `texts`: message -> its text."""
+    for i, op in enumerate(ops):
+        if op["op"] != "try":
+            continue
+        found = []
+        depth = op["indent"] + 1
+        for inner in ops[i + 1:]:
+            if inner["indent"] < depth:
+                break
+            if inner["indent"] == depth and inner["op"] == "publish" and \
+                    inner["message"] in steps:
+                found.append(inner)
+        if not found:
+            continue
+        op["fail_hook"] = found[-1]["hook"]
+        for inner in found[:-1]:
+            inner["undone_by"] = comment("its compensation is sent if a later step fails")
+            inner["operation"] = texts[inner["message"]]

@@ -72,7 +72,7 @@ RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop",
                    "deliveries_in_order", "deps", "in_time", "inputs", "iterations", "keep",
                    "max_attempts", "message_id", "on_shutdown", "on_startup", "publish",
                    "publishers", "recall", "receive", "redelivery", "start", "start_sections",
-                   "step", "timers", "which_message")
+                   "sent_steps", "step", "timers", "was_sent", "which_message")
 
 
 class _Reaction:
