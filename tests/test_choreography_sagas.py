@@ -109,6 +109,65 @@ def test_a_path_fails_a_step_after_others_were_sent(projects: dict[str, Path]) -
         assert order == sent, run.stdout
 
 
+LOOP = """sequenceDiagram
+participant T
+participant Car
+participant Hotel
+loop up to 2 times
+  critical book the trip
+    T->>Car: Book car
+    T->>Hotel: Book hotel
+  option failed
+    T->>Hotel: Cancel hotel
+    T->>Car: Cancel car
+  end
+end
+"""
+
+SECOND_CAR_FAILS = """
+from trip._generated import wiring
+
+
+class T(wiring.TBase):
+    cars = 0
+
+    def payload_book_car(self, ctx):
+        self.cars += 1
+        if self.cars == 2:
+            raise RuntimeError("no car the second time")
+        return super().payload_book_car(ctx)
+
+    def repeat_up_to_2_times(self, ctx, iteration):
+        return True
+"""
+
+RUN = """
+import asyncio
+from trip._generated import app
+from trip._generated.checker import check
+from trip._generated.diagram import CONTRACT
+
+trace = asyncio.run(app.run())
+print(trace.as_table())
+print(check(CONTRACT, trace.arrows())["ok"])
+"""
+
+
+def test_a_step_sent_in_an_earlier_iteration_is_not_undone(tmp_path: Path) -> None:
+    """Around a loop, the record starts again with each critical: the first iteration
+    books the car and the hotel, the second fails at the car, and undoes nothing (the
+    hotel of the first iteration stays booked, as the saga rule says)."""
+    diagram = mermaidgen.parse(LOOP, source="loop.mmd")
+    generation = build(diagram, LOOP, style="choreography", target="python", package="trip")
+    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
+    (tmp_path / "trip" / "services" / "t.py").write_text(SECOND_CAR_FAILS, encoding="utf-8")
+    (tmp_path / "run.py").write_text(RUN, encoding="utf-8")
+    done = run_python(Path(sys.executable), ["run.py"], tmp_path, PYTHONPATH=str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Cancel" not in done.stdout and done.stdout.count("Book hotel") == 1, done.stdout
+    assert done.stdout.split()[-1] == "True", done.stdout
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_faststream_skeleton_undoes_only_the_steps_sent_in_memory(

@@ -38,7 +38,7 @@ from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 5
+CONTEXT_VERSION = 6
 
 CONTEXT_CHANGES: dict[int, str] = {
     1: "had `has_options` on `except` ops and no `choices`",
@@ -54,6 +54,10 @@ CONTEXT_CHANGES: dict[int, str] = {
        "templates ran a saga's compensations as drawn, where version 5 registers a "
        "compensation as each step is taken and undoes the steps taken, the last first "
        "(docs/semantics.md, \"Sagas\")",
+    5: "had no sagas in the choreography: no `if_sent` ops, no `saga_steps` on services "
+       "and no `fail_hook` on a choreography's `try`, so its templates sent a saga's "
+       "compensations as drawn, where version 6 sends a compensation only if the step it "
+       "undoes was sent (docs/semantics.md, \"Sagas\")",
 }
 """What each version had that the next one changed, by version: shown on
 docs/template-context.md (its `context_version` row, which a test keeps equal to this) and
@@ -186,6 +190,10 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             cases = list(groups.values())
             if len(cases) == 1 and not single:
                 cases[0]["ops"] = _dedent(cases[0]["ops"])
+            # the last `elif message == ...:` around a lone `if`: meant (SIM102)
+            body = [op for op in cases[-1]["ops"] if op["indent"] == 1 and op["op"] != "note"]
+            if len(cases) > 1 and len(body) == 1 and body[0]["op"] in ("if_hook", "if_sent"):
+                cases[-1]["noqa"] = "SIM102"
             handlers.append({"name": h.name, "messages": [c.trigger for c in h.cases],
                              "event_class": classes.get(h.event, "Event"), "line": h.line,
                              "comment": describe(h.cases[0].trigger), "cases": cases,
@@ -221,7 +229,11 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         steps = sent_steps(op_lists)
         s["saga_steps"] = [table[i]["name"] for i in steps]
         for ops in op_lists:
-            fail_at_sent_steps(ops, steps, texts)
+            ops[:] = fail_at_sent_steps(ops, steps, texts)
+            for op in ops:
+                if op["op"] == "forget_sent":
+                    names = [f"Message.{table[i]['name']}" for i in op.pop("steps")]
+                    op["steps_code"] = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
     hook_events = {hook: classes.get(key, "Event") for key, hook in payload_hooks.items()}
     for s in services:
         for h in s["hooks"]:

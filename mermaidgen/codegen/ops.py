@@ -131,7 +131,7 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
     def close(indent: int) -> None:
         while open_ifs and ops[open_ifs[-1][0]]["indent"] >= indent:
             at, count, first = open_ifs.pop()
-            if count == 1 and first == "if_hook":
+            if count == 1 and first in ("if_hook", "if_sent"):
                 ops[at]["noqa"] = "SIM102"
 
     for i, op in enumerate(ops):

@@ -67,12 +67,12 @@ _ALTERNATIVES = frozenset({"alt", "critical"})
 # service): a handler named like one (the event `Startup` has the hook `on_startup`) gets
 # another name, or it would replace the runtime's own. tests/test_template_safety.py reads
 # the runtimes for names missing here.
-RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop", "broker",
-                   "bus", "context", "critical_option", "criticals", "deliver",
-                   "deliveries_in_order", "deps", "in_time", "inputs", "iterations", "keep",
-                   "max_attempts", "message_id", "on_shutdown", "on_startup", "publish",
-                   "publishers", "recall", "receive", "redelivery", "start", "start_sections",
-                   "sent_steps", "step", "timers", "was_sent", "which_message")
+RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop", "broker", "bus",
+                   "context", "critical_option", "criticals", "deliver", "deliveries_in_order",
+                   "deps", "forget_sent", "in_time", "inputs", "iterations", "keep", "max_attempts",
+                   "message_id", "on_shutdown", "on_startup", "publish", "publishers", "recall",
+                   "receive", "redelivery", "start", "start_sections", "sent_steps", "step",
+                   "timers", "was_sent", "which_message")
 
 
 class _Reaction:

@@ -37,8 +37,10 @@ class UndoBlock(Block):
 
 
 def compensation_guards(analysis: Analysis) -> dict[int, int]:
-    """Per paired compensation (message index), the step it undoes (message index): the
-    checker's rule on the choreography's contract, the diagram."""
+    """Per paired compensation (message index) in an option of a `critical` whose main
+    section holds its step, that step (message index): the checker's rule on the
+    choreography's contract, the diagram. A compensation of a step before the block is
+    sent as drawn (every path to it took the step: the rule says it always happens)."""
     from mermaidgen.contract import contract_of
     from mermaidgen.contract.checker import undone_steps
 
@@ -48,10 +50,14 @@ def compensation_guards(analysis: Analysis) -> dict[int, int]:
     by_line: dict[int, list[Occurrence]] = {}
     for info in analysis.messages:
         by_line.setdefault(info.occurrence.line, []).append(info.occurrence)
+    criticals = {it.block_id for it in analysis.items
+                 if isinstance(it, Enter) and it.block.kind == "critical"}
     out: dict[int, int] = {}
     for undo_line, step_line in pairs.items():
         undo, step = by_line.get(undo_line, []), by_line.get(step_line, [])
-        if len(undo) == 1 and len(step) == 1 and undo[0].sender == step[0].sender:
+        if len(undo) == 1 and len(step) == 1 and undo[0].sender == step[0].sender and \
+                any(b in criticals and k > 0 and (b, 0) in step[0].path
+                    for b, k in undo[0].path):
             out[undo[0].index] = step[0].index
     return out
 
