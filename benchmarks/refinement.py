@@ -12,8 +12,9 @@ how). Printed per style: how many diagrams were checked, how many were left out 
 diagram text, so that it can become a regression test. The exit code is 1 when one
 failed. `--sagas N` more diagrams are sagas (tests/refinement.py, `saga_text`: their
 critical options compensate steps, which the hostile texts of the strategies never
-pair); a choreography run that only the saga rule rejects is counted as the known gap
-docs/semantics.md describes, not as a failure. A diagram with parse warnings is checked
+pair); a choreography run that only the saga rule rejects is counted apart, as the
+known gap docs/semantics.md described until the choreography undid only the steps sent
+(none is expected now). A diagram with parse warnings is checked
 like any other (the only warning the strategies provoke is `ignored-json`, which changes
 no message).
 """

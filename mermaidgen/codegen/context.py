@@ -25,7 +25,12 @@ from mermaidgen.codegen.payloads import (
     imports,
     orchestration_messages,
 )
-from mermaidgen.codegen.sagas import register_compensations, undone_steps
+from mermaidgen.codegen.sagas import (
+    fail_at_sent_steps,
+    register_compensations,
+    sent_steps,
+    undone_steps,
+)
 from mermaidgen.codegen.schema import Refinements, refine
 from mermaidgen.contract import contract_of
 from mermaidgen.contract.keys import strip_fields
@@ -33,7 +38,7 @@ from mermaidgen.model import messages
 from mermaidgen.projection import choreography_of, orchestration_of
 from mermaidgen.projection.contract import projected
 
-CONTEXT_VERSION = 5
+CONTEXT_VERSION = 6
 
 CONTEXT_CHANGES: dict[int, str] = {
     1: "had `has_options` on `except` ops and no `choices`",
@@ -49,6 +54,10 @@ CONTEXT_CHANGES: dict[int, str] = {
        "templates ran a saga's compensations as drawn, where version 5 registers a "
        "compensation as each step is taken and undoes the steps taken, the last first "
        "(docs/semantics.md, \"Sagas\")",
+    5: "had no sagas in the choreography: no `if_sent` ops, no `saga_steps` on services "
+       "and no `fail_hook` on a choreography's `try`, so its templates sent a saga's "
+       "compensations as drawn, where version 6 sends a compensation only if the step it "
+       "undoes was sent (docs/semantics.md, \"Sagas\")",
 }
 """What each version had that the next one changed, by version: shown on
 docs/template-context.md (its `context_version` row, which a test keeps equal to this) and
@@ -96,9 +105,7 @@ def common(analysis: Analysis, style: str, target: str, package: str,
         # grows quadratically with the depth, and Python refuses it past ~200 levels)
         "contract_literal": literal(contract_of(
             contract_diagram, stream=True,
-            relays=analysis.brokers if style == "choreography" else (),
-            # choreography runs a saga's option as drawn (docs/semantics.md, "Sagas")
-            sagas=style != "choreography")),
+            relays=analysis.brokers if style == "choreography" else ())),
         "contract_mermaid_lit": string(contract_mermaid),
         "contract_title_comment": comment(contract_diagram.title or ""),
     }
@@ -183,6 +190,10 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             cases = list(groups.values())
             if len(cases) == 1 and not single:
                 cases[0]["ops"] = _dedent(cases[0]["ops"])
+            # the last `elif message == ...:` around a lone `if`: meant (SIM102)
+            body = [op for op in cases[-1]["ops"] if op["indent"] == 1 and op["op"] != "note"]
+            if len(cases) > 1 and len(body) == 1 and body[0]["op"] in ("if_hook", "if_sent"):
+                cases[-1]["noqa"] = "SIM102"
             handlers.append({"name": h.name, "messages": [c.trigger for c in h.cases],
                              "event_class": classes.get(h.event, "Event"), "line": h.line,
                              "comment": describe(h.cases[0].trigger), "cases": cases,
@@ -209,6 +220,20 @@ def choreography(analysis: Analysis, package: str, source_text: str,
             "publishes_comment": comment(", ".join(classes[k] for k in s.publishes
                                                     if k in classes)),
         })
+    # sagas: the compensations a service sends only if their steps were; a path fails
+    # the last step of a main section, after the others were sent
+    texts = {i: strip_fields(m.text) for i, m in enumerate(messages(analysis.diagram))}
+    for s in services:
+        op_lists = [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
+                    *(j["ops"] for j in [*s["joins"], *s["timers"]])]
+        steps = sent_steps(op_lists)
+        s["saga_steps"] = [table[i]["name"] for i in steps]
+        for ops in op_lists:
+            ops[:] = fail_at_sent_steps(ops, steps, texts)
+            for op in ops:
+                if op["op"] == "forget_sent":
+                    names = [f"Message.{table[i]['name']}" for i in op.pop("steps")]
+                    op["steps_code"] = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
     hook_events = {hook: classes.get(key, "Event") for key, hook in payload_hooks.items()}
     for s in services:
         for h in s["hooks"]:

@@ -131,7 +131,7 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
     def close(indent: int) -> None:
         while open_ifs and ops[open_ifs[-1][0]]["indent"] >= indent:
             at, count, first = open_ifs.pop()
-            if count == 1 and first == "if_hook":
+            if count == 1 and first in ("if_hook", "if_sent"):
                 ops[at]["noqa"] = "SIM102"
 
     for i, op in enumerate(ops):
@@ -340,6 +340,16 @@ class Flattener:
                         "reply": list(replies).index(f.branches[0].reply)})
             body(f.branches[0].actions, d + 1, exit_with,
                  [{"op": "exit", "indent": d + 1, "how": exit_with}])
+        elif f.kind == "opt" and f.undoes is not None:
+            # a saga's compensation, sent only if its step was (projection/sagas.py); what
+            # follows goes on here when it is not, in the handler of its reply when it is
+            ops.append({"op": "if_sent", "indent": d, "line": f.line, "message": f.undoes,
+                        "comment": comment(f"undo {self.describe(f.undoes)} if it was sent")})
+            body(f.branches[0].actions, d + 1, exit_with)
+            if len(f.branches) > 1:
+                emit({"op": "else", "indent": d, "line": f.line,
+                      "comment": "not sent: nothing to undo"})
+                body(f.branches[1].actions, d + 1, exit_with)
         elif f.kind in ("opt", "break"):
             kind = "should" if f.kind == "opt" else "should_break"
             h = self.hook((kind, f.line, f.label), f"{kind}_{base}", kind, f.line, label)

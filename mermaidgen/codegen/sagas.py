@@ -181,3 +181,57 @@ def _compensate(ops: list[dict], run: list[int], steps: list[int], var: str) -> 
         out += notes + [dict(ops[k], indent=depth + 2)]
         notes = []
     return out
+
+
+# -- choreography: compensations sent only if their steps were (projection/sagas.py) ------
+
+def sent_steps(op_lists: list[list[dict]]) -> list[int]:
+    """The steps (message indexes) whose compensations a choreography service sends only
+    if they were sent: what its `publish` records, in the order first checked."""
+    return list(dict.fromkeys(op["message"] for ops in op_lists for op in ops
+                              if op["op"] == "if_sent"))
+
+
+def fail_at_sent_steps(ops: list[dict], steps: list[int], texts: dict[int, str]
+                       ) -> list[dict]:
+    """`ops` with, for each `try` (a critical with options) whose options check steps of
+    `steps` (`if_sent`): a `forget_sent` op before it, so that a step sent in an earlier
+    iteration of a loop around the critical does not count (the record is per run);
+    and, where it publishes steps of `steps` directly in its main section, a path run
+    takes the option by failing the last of them (`fail_hook`: its payload hook), after
+    the others were sent, and codegen/paths.py adds a path failing at each earlier one
+    (`undone_by`). `texts`: message -> its text."""
+    out: list[dict] = []
+    chains = _chains(ops)
+    for i, op in enumerate(ops):
+        if op["op"] != "try":
+            out.append(op)
+            continue
+        # the next iteration's start of a loop that spans handlers (its `loop_again`)
+        # repeats the main section, not every option: there a path fails the first step
+        again = any(ops[k]["op"] == "loop_again" for k in chains[i])
+        found, checked = [], []
+        depth = op["indent"] + 1
+        options = False  # past the main section, in the `except`
+        for inner in ops[i + 1:]:
+            if inner["indent"] < op["indent"] or (inner["indent"] == op["indent"] and
+                                                  inner["op"] != "except"):
+                break
+            if inner["op"] == "except":
+                options = True
+            elif options and inner["op"] == "if_sent":
+                checked.append(inner["message"])
+            elif not options and inner["indent"] == depth and inner["op"] == "publish" \
+                    and inner["message"] in steps:
+                found.append(inner)
+        if checked:
+            out.append({"op": "forget_sent", "indent": op["indent"], "line": op["line"],
+                        "steps": list(dict.fromkeys(checked))})
+        out.append(op)
+        if not found or again:
+            continue
+        op["fail_hook"] = found[-1]["hook"]
+        for inner in found[:-1]:
+            inner["undone_by"] = comment("its compensation is sent if a later step fails")
+            inner["operation"] = texts[inner["message"]]
+    return out

@@ -15,6 +15,7 @@ from weakref import WeakKeyDictionary
 from mermaidgen.analysis import Analysis
 from mermaidgen.analysis import analyse as _analyse
 from mermaidgen.projection import choreography, orchestration
+from mermaidgen.projection.sagas import compensation_guards, guarded
 
 if TYPE_CHECKING:
     from mermaidgen.analysis.naming import Pins
@@ -30,8 +31,10 @@ def choreography_of(analysis: Analysis) -> Choreography:
     view = _CHOREOGRAPHIES.get(analysis)
     if view is None:
         lost = frozenset(i for i, r in enumerate(analysis.roles.role) if r == "lost")
+        # a saga's compensations are sent only if their steps were (projection/sagas.py)
+        items = guarded(analysis.items, compensation_guards(analysis))
         view = _CHOREOGRAPHIES[analysis] = choreography.project(
-            analysis.items, list(analysis.services), analysis.broker_set, analysis.event_keys,
+            items, list(analysis.services), analysis.broker_set, analysis.event_keys,
             analysis.hops, analysis.events, analysis.module_names, lost,
             analysis.joined_receipts)
     return view

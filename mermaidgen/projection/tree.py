@@ -139,7 +139,8 @@ def _fragment(open_block: _Open, sections: list[tuple], names: NameTable,
     )
     if block.kind == "opt" and sections[1]:  # what happens when the opt is skipped
         branches += (Branch("(skipped)", "skipped", block.span.line, sections[1]),)
-    return Fragment(block.kind, label, name, block.span.line, branches, decided_by)
+    return Fragment(block.kind, label, name, block.span.line, branches, decided_by,
+                    undoes=getattr(block, "step", None))
 
 
 def _opening_reply(actions: tuple) -> int | None:

@@ -240,6 +240,9 @@ class Fragment:
     timer: str | None = None
     """The method that runs the option whose label gives a duration, when the main
     section has not gone on in time (see `Timer`)."""
+    undoes: int | None = None
+    """Choreography, an `opt` the projection draws around a saga's compensation
+    (projection/sagas.py): the step (message index) whose sending takes it."""
 
 
 Action: TypeAlias = (Publish | LocalStep | Comment | Call | Send | Lost | Await | Reply

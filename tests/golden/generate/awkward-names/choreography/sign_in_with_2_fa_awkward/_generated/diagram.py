@@ -78,7 +78,6 @@ CONTRACT: dict[str, Any] = {
         ['message', 'Legacy', '注文', '決済完了', 20],
         ['message', '注文', 'class', '完了 — done', 21],
     ],
-    'sagas': False,
 }
 
 # The contract as Mermaid (what this code does, message by message):

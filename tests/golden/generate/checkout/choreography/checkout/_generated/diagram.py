@@ -64,7 +64,6 @@ CONTRACT: dict[str, Any] = {
         ],
         ['message', 'Web', 'Customer', 'Confirmation page', 17],
     ],
-    'sagas': False,
 }
 
 # The contract as Mermaid (what this code does, message by message):

@@ -25,6 +25,9 @@ class Service:
     JOINS: ClassVar[dict[str, int]] = {}
     """After a `par` whose paths end in different handlers, or events that may arrive in
     either order: how many must arrive."""
+    SAGA_STEPS: ClassVar[frozenset[int]] = frozenset()
+    """The saga steps this service sends whose compensations it sends only if they were
+    sent (docs/semantics.md, "Sagas"): publish records them."""
     MAX_ITERATIONS: ClassVar[int] = 100
     """The most iterations of a `loop` whose label sets no bound (`up to 3 times`, `max
     3`, `3 times`, `at most 3`): set it in your class to change it."""
@@ -36,6 +39,8 @@ class Service:
         self.criticals: dict[str, str] = {}
         """A critical whose main section spans handlers: open, main or option."""
         self.timers: dict[str, asyncio.Task[None]] = {}
+        self.sent_steps: set[int] = set()
+        """The saga steps of SAGA_STEPS sent in this run (one bus runs one flow)."""
 
     async def arrive(self, join: str, ctx: Context) -> None:
         """One path of a `par` has ended here (or one of the events a join waits for has
@@ -118,7 +123,17 @@ class Service:
         if not isinstance(event, Event):  # a payload_* hook written for plain dicts
             raise TypeError(f"{self.NAME}: a payload_* hook returned {type(event).__name__}; "
                             "payload hooks return the event they fill (events.<Event>(...))")
+        if message in self.SAGA_STEPS:  # sent once it is built, answered or not
+            self.sent_steps.add(message)
         await self.bus.publish(message, event, first)
+
+    def forget_sent(self, steps: Sequence[int]) -> None:
+        """A critical whose option checks `steps` begins (again, in a loop): none is sent."""
+        self.sent_steps.difference_update(steps)
+
+    def was_sent(self, step: int) -> bool:
+        """Was saga step `step` sent in this run? Its compensation is sent only then."""
+        return step in self.sent_steps
 
     async def step(self, message: int, hook: Any, ctx: Context) -> None:
         self.bus.trace.record(message)

@@ -104,7 +104,6 @@ CONTRACT: dict[str, Any] = {
             35,
         ],
     ],
-    'sagas': False,
 }
 
 # The contract as Mermaid (what this code does, message by message):

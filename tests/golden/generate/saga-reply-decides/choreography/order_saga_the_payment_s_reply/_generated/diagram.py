@@ -74,7 +74,6 @@ CONTRACT: dict[str, Any] = {
         ['message', 'OS', 'Client', 'OrderRejected(reason)', 22],
         ['end'],
     ],
-    'sagas': False,
 }
 
 # The contract as Mermaid (what this code does, message by message):
