@@ -319,9 +319,11 @@ CASES = [
         # event catalogue, not after the hop's wording
         orchestration="""
             workflow Orchestrator (synthetic)
+              publish "Publish: ORDER_CREATED (orders.v1)" -> Kafka (for Orders)
               call Payments.order_created "Consume: ORDER_CREATED" (for Orders)
               call Mailer.order_created "OrderCreated event" (for Orders)
               call Analytics.order_created "emit OrderCreated" (for Orders)
+              publish "PaymentCaptured (payments.v1)" -> Kafka (for Payments)
               call Orders.payment_captured "Consume: PAYMENT_CAPTURED" (for Payments)
               call Mailer.payment_captured "PaymentCaptured event" (for Payments)
             Payments
@@ -371,10 +373,13 @@ CASES = [
         orchestration="""
             workflow Orchestrator (synthetic)
               call Orders.store_order "Store order" (for Orders)
+              publish "OrderPlaced" -> Bus (for Orders)
               send Billing.order_placed "OrderPlaced" (for Orders)
               send Shipping.order_placed "OrderPlaced" (for Orders)
+              publish "InvoiceIssued" -> Bus (for Billing)
               send Shipping.invoice_issued "InvoiceIssued" (for Billing)
               call Shipping.print_label "Print label" (for Shipping)
+              publish "ParcelShipped" -> Bus (for Shipping)
               send Orders.parcel_shipped "ParcelShipped" (for Shipping)
             Orders
               store_order "Store order"
@@ -421,13 +426,17 @@ CASES = [
         """,
         orchestration="""
             workflow Orchestrator (synthetic)
+              publish "emit ReturnRequested" -> Bus (for Returns)
               call Warehouse.return_requested "ReturnRequested event" (for Returns)
               call Warehouse.inspect_item "Inspect item" (for Warehouse)
               alt item as new
                 [item as new]
+                  publish "emit ItemRestocked" -> Bus (for Warehouse)
                   call Refunds.item_restocked "ItemRestocked event" (for Warehouse)
+                  publish "emit RefundIssued" -> Bus (for Refunds)
                   call Returns.refund_issued "RefundIssued event" (for Refunds)
                 [item damaged]
+                  publish "emit ReturnRejected" -> Bus (for Warehouse)
                   call Returns.return_rejected "ReturnRejected event" (for Warehouse)
             Warehouse
               return_requested "ReturnRequested event"
@@ -459,6 +468,7 @@ CASES = [
         """,
         orchestration="""
             workflow Orchestrator (synthetic)
+              publish "OrderPlaced" -> SNS (for Orders)
               call Billing.order_placed "OrderPlaced" (for Orders)
             Billing
               order_placed "OrderPlaced"
@@ -488,8 +498,10 @@ CASES = [
         """,
         orchestration="""
             workflow Orchestrator (synthetic)
+              publish "OrderPlaced (orders)" -> ASB (for Orders)
               call Billing.order_placed "OrderPlaced" (for Orders)
               call Email.order_placed "OrderPlaced" (for Orders)
+              publish "InvoiceCreated (invoices)" -> ASB (for Billing)
               call Email.invoice_created "InvoiceCreated" (for Billing)
             Billing
               order_placed "OrderPlaced"
@@ -520,6 +532,7 @@ CASES = [
         """,
         orchestration="""
             workflow Orchestrator (synthetic)
+              publish "OrderPlaced" -> Kafka (for Orders)
               call Billing.order_placed "OrderPlaced (orders.v1)" (for Orders)
               call Analytics.order_placed "OrderPlaced (orders.v1)" (for Orders)
             Billing
@@ -549,6 +562,7 @@ CASES = [
         orchestration={
             "workflow Orchestrator (synthetic)": """
                 workflow Orchestrator (synthetic)
+                  publish "OrderPlaced" -> Kafka (for Orders)
                   call Billing.order_placed "OrderPlaced" (for Orders)
             """,
         },

@@ -596,3 +596,66 @@ def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_itera
     tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[retry-twice] PASSED" in tests.stdout, tests.stdout
+
+
+# A publishes into a queue; each delivery is drawn where a run may not take it: in an
+# `opt`, in one section of an `alt`, in a `critical`'s main section (cut short when the
+# option runs). The diagram publishes on every path; the workflow used to imply each
+# publish by the deliveries it relayed, and sent none of it where no delivery was taken.
+OPTIONAL_DELIVERIES = """sequenceDiagram
+    participant Q@{ "type": "queue" }
+    A->>Q: Placed
+    opt notify
+        Q->>C: Placed
+    end
+    A->>Q: Billed
+    alt card
+        Q->>B: Billed
+    else cash
+        A->>D: Paid cash
+    end
+    A->>Q: Shipped
+    critical ship
+        A->>S: Pack
+        Q->>S: Shipped
+    option failed
+        A->>D: Not shipped
+    end
+"""
+
+# every path of a generated package, run in one process: path -> the lines of its trace
+_TRACE_LINES = """
+import asyncio, json
+from {package}._generated import app, paths
+found = {{}}
+for path in paths.PATHS:
+    with paths.follow(path, app.user_classes()):
+        found[path] = [e.line for e in asyncio.run(app.run()).entries]
+print(json.dumps(found))
+"""
+
+
+def test_a_publish_is_sent_on_every_path_whether_or_not_a_delivery_of_it_is(
+        tmp_path: Path) -> None:
+    """Each path's run, its relays put back (a relay is the message drawn on its line),
+    is a run the original diagram accepts: the skipped opt, the cash section and the
+    failed critical publish all three events all the same."""
+    import json
+
+    package = _generate_text(OPTIONAL_DELIVERIES, "optional-deliveries.mmd",
+                             "orchestration", tmp_path)
+    lint(tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    done = run([sys.executable, "-c", _TRACE_LINES.format(package=package)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    traces = json.loads(done.stdout)
+    assert len(traces) == 8  # opt x alt x critical
+    diagram = mermaidgen.parse(OPTIONAL_DELIVERIES)
+    drawn = {m.span.line: m for m in mermaidgen.model.messages(diagram)}
+    brokers = mermaidgen.analyse(diagram).brokers
+    for path, lines in traces.items():
+        erased = [(drawn[n].sender, drawn[n].receiver, drawn[n].text) for n in lines]
+        verdict = check_trace(diagram, erased, relays=brokers)
+        assert verdict.ok, f"path {path}: {erased}\n{verdict.explanation}"
+        assert [n for n in lines if drawn[n].receiver == "Q"] == [3, 7, 13], path

@@ -253,13 +253,11 @@ def test_a_reply_drawn_after_the_loop_of_its_request_keeps_the_repliers_order(
     _run_generated_tests(diagram, "", tmp_path, "S")
 
 
-@pytest.mark.xfail(strict=True, reason="open: the orchestration implies a publish by its "
-                   "deliveries, and drops it on a path where none is drawn")
 def test_a_publish_whose_delivery_is_optional_is_still_sent() -> None:
     """Found by benchmarks/refinement.py (seed 1): A publishes E, and the broker delivers
-    it inside an `opt`. When the opt is skipped the workflow relays nothing, so it never
-    publishes E, which the diagram always sends. (Sending every publish where it is
-    drawn, the deliveries no longer implying it, would close it.)"""
+    it inside an `opt`. The workflow implied the publish by the deliveries it relayed, so
+    when the opt was skipped it never published E, which the diagram always sends. Every
+    publish is now sent where it is drawn, the deliveries no longer implying it."""
     diagram = parse('sequenceDiagram\nparticipant Q@{ "type": "queue" }\nA->>Q: E\n'
                     "opt maybe\n  Q->>C: E\nend\n", source="optional-delivery.mmd")
     for seed in range(5):

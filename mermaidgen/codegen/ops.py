@@ -255,6 +255,7 @@ class Flattener:
         elif isinstance(a, Lost):  # sent, recorded, and received by nobody
             ops.append({"op": "lose", "indent": d, "message": a.message, "to": a.to,
                         "relayed_from": a.relayed_from, "line": a.line,
+                        "published": a.published,
                         "comment": self.describe(a.message)})
         elif isinstance(a, Await):
             ops.append({"op": "await", "indent": d, "message": a.message, "service": a.service,

@@ -7,14 +7,21 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 * a message the orchestrator sends is a workflow step: a `Call` that waits for the
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
-  service's operation, not to the workflow;
+  service's operation, not to the workflow; an operation in progress when the workflow
+  relays a message ends there if it would go on to a send of the participant relayed
+  for or to (the workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
   behalf. That is how a choreography diagram becomes a workflow;
 * a lost message (`-x` that neither answers nor destroys) is `Lost`: sent where its
   sender acts (the workflow, the operation the sender is handling, or the workflow on
-  the sender's behalf) and received by nobody, as in the choreography.
+  the sender's behalf) and received by nobody, as in the choreography;
+* a publish into a broker participant is sent the same way (`Lost`, `published`), where
+  it is drawn, and a delivery out of the broker is relayed where it is drawn, on behalf
+  of the event's publisher: the deliveries do not imply the publish, so a publish whose
+  deliveries lie in blocks a run skips (an `opt`, another `alt` section, a `critical`
+  cut short) or after a `break` that ends the run is still sent, as the diagram draws it.
 """
 
 from __future__ import annotations
@@ -272,20 +279,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if sender == orchestrator and receiver != orchestrator:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
-            unconsumed = receiver in brokers and sender not in brokers and \
-                _unconsumed(it, hops.deliveries[it.index], occurrences, blocks)
+            published = receiver in brokers and sender not in brokers
             if (role == "lost" and sender not in brokers and receiver not in brokers) or \
-                    unconsumed:
-                # it reaches nobody: no operation of the receiver, nothing it handles (an
-                # event nobody consumes is still published, as the diagram draws it)
+                    published:
+                # it reaches nobody: no operation of the receiver, nothing it handles. A
+                # publish into a broker is sent where the diagram draws it, whether or not
+                # a delivery of it follows on this path: the broker's deliveries are
+                # relayed where they are drawn (below), and do not imply the publish
                 if sender == orchestrator:
-                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line))
+                    lost = Lost(it.index, receiver, m.text, it.line, None, published)
+                    workflow.add(it.path, lost)
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
-                    inner.add(it.path, Lost(it.index, receiver, m.text, it.line))
+                    inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
+                                            published))
                 else:
                     relay(it, sender, reaches=False)
-                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender))
+                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender,
+                                               published))
                 continue
             if sender in brokers:
                 producer = actor(it, hops, occurrences, brokers)
@@ -297,8 +308,6 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                         follows_relay(it, producer)
                 step(it, receiver, target or workflow, orchestrator, producer)
                 continue
-            if receiver in brokers:
-                continue  # the delivery carries the event; publishing is implied
             if sender == receiver:
                 target = workflow if sender == orchestrator else container(sender)
                 if target is None:
@@ -383,22 +392,6 @@ def _entry(occurrences: list[Occurrence], orchestrator: str,
     postlude = [o.index for o in occurrences[trigger + 1 :]
                 if roles.role[o.index] == "reply" and roles.reply_to[o.index] in before]
     return trigger, prelude, postlude
-
-
-def _unconsumed(publish: Occurrence, deliveries: tuple[int, ...],
-                occurrences: list[Occurrence], blocks: dict[int, Block]) -> bool:
-    """Does an event published into a broker reach nobody on some path? When no delivery
-    is drawn, or when every delivery is drawn after a `break` that holds the publish: a
-    run that takes the break ends there (the publish is then sent as drawn; the relayed
-    deliveries imply it otherwise)."""
-    if not deliveries:
-        return True
-    for depth, (block, _) in enumerate(publish.path):
-        if blocks[block].kind == "break" and all(
-                occurrences[d].path[:depth + 1] != publish.path[:depth + 1]
-                for d in deliveries):
-            return True
-    return False
 
 
 def _reply_decisions(items: list[Item], roles: Roles

@@ -82,7 +82,7 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return f'send {a.service}.{a.operation} "{a.text}"{via}'
     if isinstance(a, Lost):
         via = f" (for {a.relayed_from})" if a.relayed_from else ""
-        return f'lost "{a.text}" -> {a.to}{via}'
+        return f'{"publish" if a.published else "lost"} "{a.text}" -> {a.to}{via}'
     if isinstance(a, Await):
         return f'await {a.service}: "{a.text}"'
     if isinstance(a, Reply):

@@ -160,13 +160,16 @@ class Lost:
     destroys). It is sent, so the trace records it and the contract expects it, and it
     reaches nobody: it calls no operation and the receiver does nothing.
     `relayed_from`: the participant that sends it in the diagram, when the orchestrator
-    sends it on its behalf."""
+    sends it on its behalf. `published`: a publish into a broker participant (`to`),
+    sent where the diagram draws it; the workflow relays the broker's deliveries where
+    they are drawn (they do not imply the publish)."""
 
     message: int
     to: str
     text: str
     line: int
     relayed_from: str | None = None
+    published: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
