@@ -93,7 +93,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     while True:
         result, found = _project(items, orchestrator, synthetic, reason, roles, hops,
                                  brokers, module_names, cuts)
-        if all(calls <= cuts.get(relay, set()) for relay, calls in found.items()):
+        if result is not None:
             return result
         for relay, calls in found.items():
             cuts.setdefault(relay, set()).update(calls)
@@ -102,9 +102,9 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
              roles: Roles, hops: Hops, brokers: frozenset[str],
              module_names: dict[str, str], cuts: dict[int, set[int]]
-             ) -> tuple[Orchestration, dict[int, set[int]]]:
-    """The projection, and the operations found going on past a relay they must follow
-    (relay -> calls; `cuts`: those the walk ends at their relay)."""
+             ) -> tuple[Orchestration | None, dict[int, set[int]]]:
+    """The projection, or None with the operations found going on past a relay they must
+    follow that `cuts` (relay -> calls the walk ends there) does not end yet."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     analysed = roles
@@ -130,8 +130,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     waits: set[int] = set()
     sends: dict[int, tuple[tuple[list, int], tuple]] = {}
     # the relays made while a service handles a call (its operation runs inside the
-    # workflow's step before the relay): handling -> [(relay, who it speaks for and to)]
-    relays_during: dict[_Handling, list[tuple[Occurrence, frozenset[str]]]] = {}
+    # workflow's step before the relay): handling -> who they speak for or to -> relays
+    relays_during: dict[_Handling, dict[str, list[Occurrence]]] = {}
     found: dict[int, set[int]] = {}
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
@@ -140,11 +140,12 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         the receiver gets it, and what it sends next follows it.)"""
         for call in cuts.get(o.index, ()):
             end(call, o.index)
-        speaks = frozenset({on_behalf, *([o.message.receiver] if reaches else [])}
-                           - {orchestrator})
+        speaks = {on_behalf, *([o.message.receiver] if reaches else [])} - {orchestrator}
         for stack in handling.values():
             for h in stack:
-                relays_during.setdefault(h, []).append((o, speaks))
+                during = relays_during.setdefault(h, {})
+                for p in speaks:
+                    during.setdefault(p, []).append(o)
 
     def end(call: int, at: int) -> None:
         """The operation handling `call` ends at the relay `at`, and the ones it made
@@ -166,8 +167,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         acting: _Handling | None = handling[sender][-1]
         outermost = None
         while acting is not None:
-            for r, speaks in relays_during.get(acting, ()):
-                if sender in speaks and not _apart(r.path, o.path, blocks):
+            for r in relays_during.get(acting, {}).get(sender, ()):
+                if not _apart(r.path, o.path, blocks):
                     outermost = (r.index, acting.call)
                     break
             acting = acting.parent
@@ -341,6 +342,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
             workflow.add(it.path, Comment(note.text, note.span.line))
+
+    if not all(calls <= cuts.get(relay, set()) for relay, calls in found.items()):
+        return None, found  # walk again, ending those operations at their relays
 
     # the async messages whose operation the sender turned out to wait for (a message to
     # the workflow follows from them, found as the walk went on) are calls
