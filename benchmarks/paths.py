@@ -18,7 +18,9 @@ Printed: diagram × style × target → paths, paths passing, distinct traces am
 (different decisions that send the same messages, e.g. a loop run twice whose `break` is
 taken in the first iteration, give one), mutants caught / total, and the paths that fail
 with the first line of why; and any path that starts a `par`'s sections in reverse order
-but sends what the same path in drawn order sends (`unreversed`). faststream runs on the
+but sends what the same path in drawn order sends (`unreversed`), or that takes an option
+of a `critical` but does not send the option's first message (`untaken`: the main section
+never failed, and the path ran something else than its name says). faststream runs on the
 real NATS server (MERMAIDGEN_REAL_BROKER_URL, default nats://127.0.0.1:4222), temporal on the
 time-skipping test server. The exit code is 0 whatever the numbers (this is a report).
 """
@@ -76,6 +78,7 @@ for name in paths.PATHS:
     except Exception as error:
         out["paths"][name] = {"ok": False, "why": "the run failed: " + repr(error)[:400],
                               "trace": getattr(error, "trace", None) and error.trace.arrows()}
+out["decisions"] = paths.PATHS
 print(json.dumps(out))
 '''
 
@@ -102,7 +105,35 @@ def run_project(diagram: Path, style: str, target: str, folder: Path,
                          text=True, cwd=out, env=env, timeout=1800)
     if ran.returncode:
         return {"error": "runner failed: " + ran.stderr.strip()[-600:]}
-    return json.loads(ran.stdout.strip().splitlines()[-1])
+    return json.loads(ran.stdout.strip().splitlines()[-1]) | {
+        "openers": option_openers(diagram.read_text(encoding="utf-8"))}
+
+
+def option_openers(text: str) -> dict[int, list[str | None]]:
+    """Per `critical` with options (its line, when no other block opens on that line):
+    the text of each option's first message, or None when the option opens with a
+    block (it may send nothing on a path)."""
+    import mermaidgen
+    from mermaidgen.model import Block, Message
+
+    found: dict[int, list[str | None]] = {}
+    lines: dict[int, int] = {}
+    stack = [iter(mermaidgen.parse(text).statements)]
+    while stack:
+        for statement in stack[-1]:
+            if isinstance(statement, Block):
+                line = statement.span.line
+                lines[line] = lines.get(line, 0) + 1
+                if statement.kind == "critical" and len(statement.sections) > 1:
+                    found[line] = [next((x.text if isinstance(x, Message) else None
+                                         for x in section.statements
+                                         if isinstance(x, (Message, Block))), None)
+                                   for section in statement.sections[1:]]
+                stack.append(iter([x for sec in statement.sections for x in sec.statements]))
+                break
+        else:
+            stack.pop()
+    return {line: texts for line, texts in found.items() if lines[line] == 1}
 
 
 def score(result: dict) -> dict:
@@ -128,7 +159,26 @@ def score(result: dict) -> dict:
     return {"paths": len(runs), "passing": len(runs) - len(failing), "distinct": distinct,
             "caught": caught,
             "mutants": total, "failing": failing, "escaped": escaped, "mode": result["mode"],
-            "unreversed": unreversed(runs)}
+            "unreversed": unreversed(runs),
+            "untaken": untaken(runs, result.get("decisions", {}), result.get("openers", {}))}
+
+
+def untaken(runs: dict, decisions: dict, openers: dict) -> list[str]:
+    """The paths that take an option of a `critical` (its index in the path's decisions)
+    but do not send the message that opens it: the main section did not fail, and the
+    path ran something else than its name says."""
+    missing = []
+    for name, r in runs.items():
+        if not r["ok"] or r["trace"] is None:
+            continue
+        sent = {text for _, _, text in r["trace"]}
+        for line, value in decisions.get(name, {}).items():
+            texts = openers.get(int(line)) or ()
+            if 1 <= value <= len(texts) and texts[value - 1] is not None and \
+                    texts[value - 1] not in sent:
+                missing.append(f"{name} does not send {texts[value - 1]!r}, which opens "
+                               f"option {value} of the critical at line {line}")
+    return missing
 
 
 def unreversed(runs: dict) -> list[str]:
@@ -199,6 +249,8 @@ def _print(row: dict, markdown: bool, verbose: bool) -> None:
             print(f"    FAIL {name}: {why[:160]}")
         for same in row["unreversed"]:
             print(f"    NOT REVERSED {same}")
+        for option in row.get("untaken", ()):
+            print(f"    OPTION NOT TAKEN {option}")
         for e in row["escaped"] if verbose else []:
             print(f"    escaped: {e}")
 

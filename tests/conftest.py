@@ -99,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # place after these.
 LONGEST_FIRST = (
     "test_target_faststream.py", "test_target_temporal.py", "test_mypy.py",
-    "test_fuzz_regressions.py", "test_target_faststream_redis.py", "test_properties.py",
+    "test_fuzz_regressions.py", "test_properties.py",
     "test_template_safety.py", "test_generate.py", "test_faststream_faults.py",
     "test_temporal_operations.py", "test_faststream_identity.py", "test_paths.py",
     "test_determinism.py", "test_readme.py", "test_template_context.py", "test_limits.py",

@@ -190,6 +190,10 @@ def main() -> None:
             for descriptor in saved:
                 os.close(descriptor)
             os.chdir(home)
+        # the project's modules are gone: free what they held, and leave what stays (the
+        # caches the engine's packages filled) out of the collections of later projects
+        gc.collect()
+        gc.freeze()
         answers.write(json.dumps({"code": code}) + "\n")
         answers.flush()
     # the SDKs' threads may still run; leave without tearing the interpreter down

@@ -125,22 +125,33 @@ PYTEST_ARGS = ("-q", "-rs", "-p", "no:cacheprovider")
 line per skip saying why, and nothing left behind in its folder but the bytecode."""
 
 
-def project_tests(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
-    """Run a generated project's own tests with `python`, in a process of their own: each
-    test's outcome (passed, failure, error, skipped), and the output."""
+def project_tests(python: Path, out: Path, *only: str, **env: str
+                  ) -> tuple[dict[str, str], str]:
+    """Run a generated project's own tests with `python`, in a process of their own (`only`:
+    just the tests of these names, in tests/test_contract.py): each test's outcome
+    (passed, failure, error, skipped), and the output."""
     report = out / ".pytest-report.xml"
-    done = run([python, "-m", "pytest", *PYTEST_ARGS, f"--junitxml={report}"], out, **env)
+    done = run([python, "-m", "pytest", *PYTEST_ARGS, f"--junitxml={report}", *_only(only)],
+               out, **env)
     return _outcomes(report), done.stdout + done.stderr
 
 
-def shared_project_tests(python: Path, out: Path, **env: str) -> tuple[dict[str, str], str]:
+def shared_project_tests(python: Path, out: Path, *only: str, **env: str
+                         ) -> tuple[dict[str, str], str]:
     """`project_tests`, run by a long-lived process of `python` (tests/project_runner.py)
     that has imported the engine's packages already: a project costs its tests, not the
     second or two of imports a new process pays. Same outcomes and output."""
     report = out / ".pytest-report.xml"
-    done = run_python(python, ["-m", "pytest", *PYTEST_ARGS, f"--junitxml={report}"], out,
-                      **env)
+    done = run_python(python, ["-m", "pytest", *PYTEST_ARGS, f"--junitxml={report}",
+                               *_only(only)], out, **env)
     return _outcomes(report), done.stdout + done.stderr
+
+
+def _only(names: tuple[str, ...]) -> list[str]:
+    """pytest's arguments for the tests of `names` in a project's tests/test_contract.py
+    (each with all its parameters): a test that asks about one or two of a project's
+    tests need not run its every path too."""
+    return [f"tests/test_contract.py::{name.split('[')[0]}" for name in names]
 
 
 def _outcomes(report: Path) -> dict[str, str]:

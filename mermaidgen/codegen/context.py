@@ -18,7 +18,7 @@ from mermaidgen.analysis.naming import NameTable, constant, kebab, pascal, snake
 from mermaidgen.analysis.paths import DEFAULT_CAPABILITIES, Capabilities
 from mermaidgen.codegen.literals import comment, literal, string
 from mermaidgen.codegen.ops import Flattener
-from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders
+from mermaidgen.codegen.paths import add_paths, broker_pars, reply_deciders, with_fail_points
 from mermaidgen.codegen.payloads import (
     construct,
     field_vars,
@@ -250,6 +250,16 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         "payload_imports": imports(h["default_code"] for s in services for h in s["hooks"]
                                    if h["default_code"]),
     })
+    # a critical whose main section does not start with a step of the service's (a par
+    # no hook orders, a nested critical) fails at `self.enter_critical(line)` on the
+    # paths of its options
+    for s in services:
+        s["entry"] = with_fail_points(s["entry"], deep=False)
+        for h in s["handlers"]:
+            for c in h["cases"]:
+                c["ops"] = with_fail_points(c["ops"], deep=False)
+        for j in s["joins"]:
+            j["ops"] = with_fail_points(j["ops"], deep=False)
     add_paths(ctx, analysis, capabilities, [
         {"base_name": s["base_name"], "hooks": s["hooks"],
          "op_lists": [s["entry"], *(c["ops"] for h in s["handlers"] for c in h["cases"]),
@@ -456,6 +466,14 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
             for o in s["operations"]:
                 for v in o["variants"]:
                     v["ops"] = register_compensations(v["ops"], pairs)
+    # a critical whose main section takes no step of the workflow's first (a par, a
+    # nested critical, only what it awaits) fails at `self.enter_critical(line)` on the
+    # paths of its options
+    ctx["orchestrator"]["ops"] = with_fail_points(ctx["orchestrator"]["ops"])
+    for s in services:
+        for o in s["operations"]:
+            for v in o["variants"]:
+                v["ops"] = with_fail_points(v["ops"])
     add_paths(ctx, analysis, capabilities, path_deciders(ctx, view))
     return ctx
 

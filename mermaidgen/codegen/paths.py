@@ -67,8 +67,8 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
                 decide(h["line"], (c["base_name"], h["name"], h["kind"],
                                    tuple(h.get("branches") or ())))
         for ops in c["op_lists"]:
-            for line, hook in _first_steps(ops, deep=not choreography):
-                decide(line, (c["base_name"], hook, "fail", ()))
+            for line, hook, kind, argument in _first_steps(ops, deep=not choreography):
+                decide(line, (c["base_name"], hook, kind, argument))
         for line, hook, calls in c.get("reply_deciders", ()):
             decide(line, (c["base_name"], hook, "reply", calls))
     every = [(p.name, p.decisions, p.described) for p in found.paths]
@@ -115,40 +115,86 @@ def _tuple(entry: tuple) -> str:
     return f"({string(base)}, {string(hook)}, {string(kind)}, ({inner}))"
 
 
-def _first_steps(ops: list[dict], deep: bool = False) -> list[tuple[int, str]]:
-    """For each `try` (a critical with options): its line and the hook its main section
-    calls first, when that is the section's first statement (inside its deadline's
-    `async with`, if it has one), or the hook its `fail_hook` names. `deep`
-    (orchestration): else the first step the main section takes anywhere, in a block
-    (the first iteration of a loop, a section of an `alt`), after what it awaits or
-    answers: what the run did before it is a proper prefix of the main section in
+def _first_steps(ops: list[dict], deep: bool = False) -> list[tuple[int, str, str, tuple]]:
+    """For each `try` (a critical with options): its line and how a path makes its main
+    section fail, as (line, hook, kind, argument) for `drive.py`: the hook its main section
+    calls first, when that is the section's first statement (inside its deadline's `async
+    with`, if it has one), or the hook its `fail_hook` names (kind `fail`). `deep`
+    (orchestration): else the first step the main section takes anywhere, in a block (the
+    first iteration of a loop, a section of an `alt`), after what it awaits or answers,
+    or the `order_*` hook of a `par` drawn first (called before any of its sections
+    starts): what the run did before it is a proper prefix of the main section in
     document order, which the contract accepts before an option (without it, the
     option's path ran the whole main section and never took the option). Not in a
-    critical of its own, whose options would catch the failure, nor in a `par`, whose
-    other sections may go on after the failure (not a prefix in document order)."""
+    critical of its own, whose options would catch the failure, nor in a `par` no hook
+    orders, whose other sections may go on after the failure (not a prefix in document
+    order): there, and where the main section takes no step of its own (it only awaits,
+    or holds the reply to a call made before it), the `enter_critical` call that
+    `with_fail_points` puts first in the section fails, for that critical only (kind
+    `fail_at`, its line the argument)."""
     out = []
     for i, op in enumerate(ops):
-        if op["op"] != "try":
+        if op["op"] == "try":
+            found = _fail_point(ops, i, deep)
+            if found is not None:
+                out.append((op["line"], *found))
+    return out
+
+
+def _fail_point(ops: list[dict], at: int, deep: bool) -> tuple[str, str, tuple] | None:
+    """How a path fails the main section of the `try` at `ops[at]` (see `_first_steps`),
+    or None when nothing in it can fail before it sent something."""
+    op = ops[at]
+    if op.get("fail_hook"):  # the target chose where the main section fails
+        return op["fail_hook"], "fail", ()
+    depth = op["indent"] + 1
+    for k in range(at + 1, len(ops)):
+        inner = ops[k]
+        if inner["indent"] <= op["indent"]:
+            break
+        if inner["op"] == "enter_critical" and inner["indent"] == op["indent"] + 1:
+            return "enter_critical", "fail_at", (op["line"],)
+        if inner["op"].startswith("par") and (deep or inner["indent"] == depth):
+            join = next((j for j in ops[k:] if j["indent"] <= inner["indent"]
+                         and (j["op"] == "par_join" or j["indent"] < inner["indent"])), None)
+            if join is not None and join["op"] == "par_join" and "hook" in join:
+                return join["hook"], "fail", ()  # its order hook: called before any section
+            break
+        if deep and inner["op"] == "try":
+            break
+        if inner["op"] in _QUIET:
             continue
-        if op.get("fail_hook"):  # the target chose where the main section fails
-            out.append((op["line"], op["fail_hook"]))
+        if inner["op"] == "deadline" and inner["indent"] == depth:
+            depth += 1
             continue
-        depth = op["indent"] + 1
-        for inner in ops[i + 1:]:
-            if inner["indent"] <= op["indent"] or \
-                    (deep and (inner["op"] == "try" or inner["op"].startswith("par"))):
-                break
-            if inner["op"] in _QUIET:
-                continue
-            if inner["op"] == "deadline" and inner["indent"] == depth:
-                depth += 1
-                continue
-            if (inner["indent"] == depth or deep) and "hook" in inner and \
-                    (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
-                out.append((op["line"], inner["hook"]))
-                break
-            if not deep:
-                break
+        if (inner["indent"] == depth or deep) and "hook" in inner and \
+                (inner["op"] in _STEPS or inner["op"] in ("choose", "if_hook")):
+            return inner["hook"], "fail", ()
+        if not deep:
+            break
+    return None
+
+
+def with_fail_points(ops: list[dict], deep: bool = True) -> list[dict]:
+    """`ops` (a body of generated code; `deep` as for `_first_steps`: an orchestration's)
+    with `self.enter_critical(line)` first in the main section of each `try` that
+    `_fail_point` finds nothing to fail in: a call that does nothing, which a path to one
+    of the critical's options makes fail (drive.py). It replaces the `pass` of a main
+    section that holds nothing else."""
+    out: list[dict] = []
+    skip = -1
+    for i, op in enumerate(ops):
+        if i == skip:
+            continue
+        out.append(op)
+        if op["op"] != "try" or _fail_point(ops, i, deep) is not None:
+            continue
+        indent = op["indent"] + 1
+        out.append({"op": "enter_critical", "indent": indent, "line": op["line"]})
+        after = ops[i + 2] if i + 2 < len(ops) else None
+        if i + 1 < len(ops) and ops[i + 1]["op"] == "pass" and \
+                ops[i + 1]["indent"] == indent and (after is None or after["indent"] < indent):
+            skip = i + 1
     return out
 
 

@@ -9,8 +9,10 @@ taken (`should_*`), how many loop iterations (`repeat_*`), which reply a call ge
 (`reply_*`, the payload still the user's), in which order a `par`'s sections start
 (`order_*`, where the runtime lets a hook decide it), and, for a `critical` option, a
 failure raised by the first hook of the main section (`fail`) and the option the
-recovery picks (`recover_*`). Every other hook (payloads, handlers, steps) runs the
-user's code.
+recovery picks (`recover_*`); where the main section starts with no hook of its own
+(a `par` no hook orders, a nested `critical`, only messages it awaits), the
+`enter_critical(line)` call first in it fails instead (`fail_at`), for that critical
+only. Every other hook (payloads, handlers, steps) runs the user's code.
 
 Values per block kind: alt and critical, the section's index (0 the first / main);
 opt and break, 1 taken and 0 not; loop, the number of iterations; par, 0 its sections
@@ -31,8 +33,8 @@ from typing import Any
 
 Decider = Sequence[Any]
 """(generated base class name, hook name, kind, argument): the argument is the branch
-names (choose, recover), the section names in drawn order (order) or the calls whose
-reply decides (reply)."""
+names (choose, recover), the section names in drawn order (order), the calls whose
+reply decides (reply) or the critical's line (fail_at)."""
 
 
 class UnknownPath(LookupError):
@@ -107,6 +109,17 @@ def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any
             raise InjectedFailure(f"the path takes option {value} of the critical at "
                                   f"line {line}: its first step fails")
         return fail
+    if kind == "fail_at":  # `enter_critical(line)`, which every such critical calls
+        if value < 1:
+            return None
+        lines = tuple(argument)
+
+        def fail_at(self: Any, critical: int, *args: Any, **kwargs: Any) -> Any:
+            if critical in lines:
+                raise InjectedFailure(f"the path takes option {value} of the critical at "
+                                      f"line {line}: its main section fails as it starts")
+            return original(self, critical, *args, **kwargs)
+        return fail_at
     if kind == "reply":
         calls = tuple(argument)
 

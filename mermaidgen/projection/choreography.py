@@ -69,10 +69,10 @@ _ALTERNATIVES = frozenset({"alt", "critical"})
 # the runtimes for names missing here.
 RUNTIME_METHODS = ("again", "arrive", "arrived", "begin_critical", "begin_loop", "broker",
                    "bus", "context", "critical_option", "criticals", "deliver",
-                   "deliveries_in_order", "deps", "in_time", "inputs", "iterations", "keep",
-                   "max_attempts", "message_id", "on_shutdown", "on_startup", "publish",
-                   "publishers", "recall", "receive", "redelivery", "start", "start_sections",
-                   "step", "timers", "which_message")
+                   "deliveries_in_order", "deps", "enter_critical", "in_time", "inputs",
+                   "iterations", "keep", "max_attempts", "message_id", "on_shutdown",
+                   "on_startup", "publish", "publishers", "recall", "receive", "redelivery",
+                   "start", "start_sections", "step", "timers", "which_message")
 
 
 class _Reaction:

@@ -65,7 +65,7 @@ RUNTIME_METHODS = ("call", "send", "step", "context", "invoke", "signal", "run",
                    "arrive", "trace", "data", "lose", "start_sections", "deadline",
                    "timed_out", "recover", "on_startup", "on_shutdown", "call_operation",
                    "send_operation", "business_key", "compensated", "methods",
-                   "add_compensation", "compensations", "respond")
+                   "add_compensation", "compensations", "respond", "enter_critical")
 
 
 class _Handling:

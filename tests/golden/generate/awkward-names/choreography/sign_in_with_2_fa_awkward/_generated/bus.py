@@ -62,6 +62,12 @@ class Service:
         self.iterations[loop] = done + 1
         return True
 
+    def enter_critical(self, line: int) -> None:
+        """The main section of the `critical` block at diagram line `line` starts, with no
+        step of this service's own to fail first (a `par` no hook orders, a nested
+        `critical`). It does nothing; a path to one of the block's options makes it raise
+        (paths.py), so that the option runs."""
+
     def begin_critical(self, critical: str, ctx: Context, seconds: float | None = None,
                        on_timeout: Callable[[Context], Awaitable[None]] | None = None) -> None:
         """A critical whose main section goes on in other handlers starts; with a timed

@@ -128,6 +128,12 @@ class Participant:
         passes, the section is cancelled and TimeoutError raised; `.expired()` says so."""
         return Deadline(seconds)
 
+    def enter_critical(self, line: int) -> None:
+        """The main section of the `critical` block at diagram line `line` starts, with no
+        step of this participant's own to fail first (a `par`, a nested `critical`, only
+        messages it awaits). It does nothing; a path to one of the block's options makes
+        it raise (paths.py), so that the option runs."""
+
 
 class Service(Participant):
     SIGNALS: ClassVar[dict[int, str]] = {}
