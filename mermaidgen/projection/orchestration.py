@@ -7,7 +7,9 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 * a message the orchestrator sends is a workflow step: a `Call` that waits for the
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
-  service's operation, not to the workflow;
+  service's operation, not to the workflow; an operation in progress when the workflow
+  relays a message ends there if it would go on to a send of the participant relayed
+  for or to (the workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
@@ -23,6 +25,8 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from mermaidgen.analysis.events import Hops, actor, event_words
 from mermaidgen.analysis.flow import Enter, Item, Leave, Occurrence, Other, SectionStart
@@ -83,11 +87,30 @@ class _Handling:
 def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             roles: Roles, hops: Hops, brokers: frozenset[str],
             module_names: dict[str, str]) -> Orchestration:
+    # the operations that end at a relay (relay -> the calls they handle), found by
+    # walking again until no operation goes on past a relay it must follow
+    cuts: dict[int, set[int]] = {}
+    while True:
+        result, found = _project(items, orchestrator, synthetic, reason, roles, hops,
+                                 brokers, module_names, cuts)
+        if result is not None:
+            return result
+        for relay, calls in found.items():
+            cuts.setdefault(relay, set()).update(calls)
+
+
+def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
+             roles: Roles, hops: Hops, brokers: frozenset[str],
+             module_names: dict[str, str], cuts: dict[int, set[int]]
+             ) -> tuple[Orchestration | None, dict[int, set[int]]]:
+    """The projection, or None with the operations found going on past a relay they must
+    follow that `cuts` (relay -> calls the walk ends there) does not end yet."""
     blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
     occurrences = [it for it in items if isinstance(it, Occurrence)]
     analysed = roles
+    ended = {call for calls in cuts.values() for call in calls}
     roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
-                                                 orchestrator))
+                                                 orchestrator, ended))
     workflow = TreeBuilder((), blocks)
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
@@ -106,6 +129,51 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # follows from them), found as the walk goes; and where each async message was sent
     waits: set[int] = set()
     sends: dict[int, tuple[tuple[list, int], tuple]] = {}
+    # the relays made while a service handles a call (its operation runs inside the
+    # workflow's step before the relay): handling -> who they speak for or to -> relays
+    relays_during: dict[_Handling, dict[str, list[Occurrence]]] = {}
+    found: dict[int, set[int]] = {}
+
+    def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
+        """The workflow relays `o` for `on_behalf`: an operation in progress runs before
+        it, so one that must follow it ends here (`cuts`), the rest noted. (`reaches`:
+        the receiver gets it, and what it sends next follows it.)"""
+        for call in cuts.get(o.index, ()):
+            end(call, o.index)
+        speaks = {on_behalf, *([o.message.receiver] if reaches else [])} - {orchestrator}
+        for stack in handling.values():
+            for h in stack:
+                during = relays_during.setdefault(h, {})
+                for p in speaks:
+                    during.setdefault(p, []).append(o)
+
+    def end(call: int, at: int) -> None:
+        """The operation handling `call` ends at the relay `at`, and the ones it made
+        calls to: a call among those that waits for its reply no longer can (`found`:
+        it goes out unanswered, walking again)."""
+        gone = [h for stack in handling.values() for h in stack if h.call == call]
+        for stack in handling.values():
+            for h in stack:
+                if any(_within(h, g) for g in gone) and h.until_reply:
+                    found.setdefault(at, set()).add(h.call)
+            stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
+
+    def follows_relay(o: Occurrence, sender: str) -> None:
+        """`sender` sends `o` in the operation it is handling: when an operation that
+        holds it (its own, or the one that called it) was in progress at a relay for
+        or to `sender`, drawn before `o`, the code would send `o` before the relay, which
+        `sender` does after it. The outermost such operation ends at the relay (the
+        rest of it is driven by the workflow after the relay)."""
+        acting: _Handling | None = handling[sender][-1]
+        outermost = None
+        while acting is not None:
+            for r in relays_during.get(acting, {}).get(sender, ()):
+                if not _apart(r.path, o.path, blocks):
+                    outermost = (r.index, acting.call)
+                    break
+            acting = acting.parent
+        if outermost is not None:
+            found.setdefault(outermost[0], set()).add(outermost[1])
 
     def operation(service: str, o: Occurrence) -> str:
         text = o.message.text
@@ -223,22 +291,32 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     lost = Lost(it.index, receiver, m.text, it.line, None, published)
                     workflow.add(it.path, lost)
                 elif (inner := container(sender)) is not None:
+                    follows_relay(it, sender)
                     inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
                                             published))
                 else:
+                    relay(it, sender, reaches=False)
                     workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender,
                                                published))
                 continue
             if sender in brokers:
                 producer = actor(it, hops, occurrences, brokers)
                 target = container(producer) if producer != orchestrator else None
+                if producer != orchestrator:
+                    if target is None:
+                        relay(it, producer)
+                    else:
+                        follows_relay(it, producer)
                 step(it, receiver, target or workflow, orchestrator, producer)
                 continue
             if sender == receiver:
                 target = workflow if sender == orchestrator else container(sender)
                 if target is None:
+                    relay(it, sender)
                     step(it, sender, workflow, orchestrator, sender)
                 else:
+                    if sender != orchestrator:
+                        follows_relay(it, sender)
                     target.add(it.path, LocalStep(it.index, m.text,
                                                   snake(strip_fields(m.text), "step"), it.line))
                 continue
@@ -249,6 +327,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # without waiting (or on a call made while acting on one): what the
                 # workflow does next depends on it, so those messages are sent waiting
                 # for their operations to end (a second pass)
+                follows_relay(it, sender)
                 acting: _Handling | None = handling[sender][-1]
                 while receiver == orchestrator and acting is not None:
                     if occurrences[acting.call].message.arrow in _ASYNC:
@@ -258,10 +337,14 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             elif receiver == orchestrator:
                 workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             else:
+                relay(it, sender)
                 step(it, receiver, workflow, orchestrator, sender)
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
             workflow.add(it.path, Comment(note.text, note.span.line))
+
+    if not all(calls <= cuts.get(relay, set()) for relay, calls in found.items()):
+        return None, found  # walk again, ending those operations at their relays
 
     # the async messages whose operation the sender turned out to wait for (a message to
     # the workflow follows from them, found as the walk went on) are calls
@@ -284,7 +367,7 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     return Orchestration(orchestrator, name, pascal(name, "Workflow"), synthetic, reason,
                          trigger, workflow.build(workflow_names), tuple(services),
                          tuple(prelude), tuple(postlude),
-                         None if roles is analysed else roles.replies)
+                         None if roles is analysed else roles.replies), found
 
 
 def _entry(occurrences: list[Occurrence], orchestrator: str,
@@ -389,7 +472,7 @@ def _learns_first(head: list[int], reply: int, caller: str,
 
 
 def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
-                 orchestrator: str) -> set[int]:
+                 orchestrator: str, ended: Iterable[int] = ()) -> set[int]:
     """The calls whose reply the code cannot wait for where the call is made: the call
     goes out unanswered and its reply is a message of its own, drawn where the diagram
     draws it (awaited by the workflow, sent by the service's operation, or relayed).
@@ -407,7 +490,7 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
     def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
         return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
 
-    found = set()
+    found = {call for call in ended if roles.replies[call]}
     for call, replies in enumerate(roles.replies):
         if not replies or occurrences[call].receiver == orchestrator:
             continue
@@ -454,6 +537,30 @@ def _exclusive(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], .
         if section != section_2:
             kind = blocks[block].kind
             return kind == "alt" or (kind == "critical" and min(section, section_2) > 0)
+    return False
+
+
+def _within(h: _Handling, outer: _Handling) -> bool:
+    """Is `h` the handling `outer` or one of the calls made while handling it?"""
+    at: _Handling | None = h
+    while at is not None:
+        if at is outer:
+            return True
+        at = at.parent
+    return False
+
+
+def _apart(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], ...],
+           blocks: dict[int, Block]) -> bool:
+    """Are the two places where nothing orders one after the other: in sections of
+    which no run takes both, or in two sections of a `par`?"""
+    if _exclusive(one, other, blocks):
+        return True
+    for (block, section), (block_2, section_2) in zip(one, other, strict=False):
+        if block != block_2:
+            return False
+        if section != section_2:
+            return blocks[block].kind in ("par", "par_over")
     return False
 
 
