@@ -289,3 +289,19 @@ def test_an_operation_that_reaches_a_relayed_sender_comes_after_the_relay() -> N
         for seed in range(5):
             problem = refines(diagram, random.Random(seed), 20)
             assert problem is None, problem
+
+
+def test_a_call_of_the_workflow_made_in_an_operation_is_answered_once(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 200-message diagram, whose orchestration failed
+    its own contract test: P3, the workflow, calls P5 (`rt`), and P5's operation calls P3
+    (`pd`), which answers `c`. The runtime answers a call of the workflow made in an
+    operation when the call returns, and the workflow answered `c` again after `rt`:
+    `c` was sent twice. The workflow now leaves that answer to the runtime."""
+    text = ("sequenceDiagram\nP4->>P3: r1\nP7->>+P3: q\nP5->>P4: u\nP3->>-P4: ack\n"
+            "P3-->>P5: rt\nP5->>P3: pd\nP3-->>P5: c\n")
+    diagram = parse(text, source="workflow-called-in-an-operation.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P3")

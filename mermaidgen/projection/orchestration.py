@@ -133,6 +133,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # workflow's step before the relay): handling -> who they speak for or to -> relays
     relays_during: dict[_Handling, dict[str, list[Occurrence]]] = {}
     found: dict[int, set[int]] = {}
+    # calls of the workflow made in a service's operation: the runtime answers them when
+    # the call returns (dispatcher), so the workflow does not answer them again
+    answered_in_call: set[int] = set()
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -234,6 +237,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             sends[o.index] = (place, (o, service, name, target, caller, relayed))
         else:
             target.add(o.path, make_call(o, service, name, target, caller, relayed))
+            if service == orchestrator and target is not workflow:
+                answered_in_call.add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
@@ -277,7 +282,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if call is not None and call in call_trees:  # it opens its section
                     call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
                                                            it.line))
-                if sender == orchestrator and receiver != orchestrator:
+                if sender == orchestrator and receiver != orchestrator and \
+                        roles.reply_to[it.index] not in answered_in_call:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
             published = receiver in brokers and sender not in brokers
