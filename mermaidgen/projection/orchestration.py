@@ -54,6 +54,8 @@ _ASYNC = frozenset({"-)", "--)"})
 # a call made in one of their sections (an iteration of a loop) and answered after the
 # block goes out unanswered, its reply a message of its own (_not_awaited)
 _ENDS_CALLS = frozenset({"par", "par_over", "loop"})
+# a reply drawn in one of their sections, when the call is not in it, may be skipped
+_SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
@@ -110,7 +112,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     analysed = roles
     ended = {call for calls in cuts.values() for call in calls}
     roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
-                                                 orchestrator, ended))
+                                                 orchestrator, ended, items))
     workflow = TreeBuilder((), blocks)
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
@@ -478,7 +480,8 @@ def _learns_first(head: list[int], reply: int, caller: str,
 
 
 def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
-                 orchestrator: str, ended: Iterable[int] = ()) -> set[int]:
+                 orchestrator: str, ended: Iterable[int] = (),
+                 items: list[Item] | None = None) -> set[int]:
     """The calls whose reply the code cannot wait for where the call is made: the call
     goes out unanswered and its reply is a message of its own, drawn where the diagram
     draws it (awaited by the workflow, sent by the service's operation, or relayed).
@@ -491,17 +494,25 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
     * A call whose callee receives something else before it answers (other than the
       replies to its own calls): the reply comes after that message (causality), which
       the code sends once the call has returned.
+    * A call whose reply is drawn in a section of an `alt`, `opt`, `break` or `critical`
+      that the call is not in (unless the reply decides the `alt`): a run may skip that
+      section, and the reply with it, where the code would have waited for it.
 
     (The orchestrator answers its own callers where the diagram draws the answer.)"""
     def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
         return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
 
     found = {call for call in ended if roles.replies[call]}
+    deciding = set(_reply_decisions(items, roles)) if items is not None else set()
     for call, replies in enumerate(roles.replies):
         if not replies or occurrences[call].receiver == orchestrator:
             continue
         inside = ending(occurrences[call].path)
         if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+        elif call not in deciding and any(
+                _skippable(occurrences[call].path, occurrences[r].path, blocks)
+                for r in replies):
             found.add(call)
     # a reply that is no longer one is something else its receiver gets before it answers
     # its own caller: repeated until nothing changes (a chain of nested calls)
@@ -531,6 +542,14 @@ def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[i
                 not _exclusive(m.path, occurrences[call].path, blocks):
             return True
     return False
+
+
+def _skippable(call: tuple[tuple[int, int], ...], reply: tuple[tuple[int, int], ...],
+               blocks: dict[int, Block]) -> bool:
+    """Is the reply drawn in a section a run may skip (of an `alt`, `opt`, `break` or
+    `critical`) that the call is not in?"""
+    return any(place not in call and blocks[place[0]].kind in _SKIPPABLE
+               for place in reply)
 
 
 def _exclusive(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], ...],
