@@ -325,3 +325,19 @@ def test_a_reply_a_run_may_skip_is_not_awaited_at_the_call(block: str,
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, text, tmp_path, "P1")
+
+
+def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P3, the workflow, tells P4
+    `ready` without waiting, then calls P5 (`check`); P4, acting on `ready`, tells P5
+    `timeout`, and P5 answers `done` after both. `done` went out in the operations for
+    `ready` (P4's, then P5's for `timeout`), so the workflow waited for them and sent
+    `check` after `done`, which P5 sends after `check`. As at a relay, an operation in
+    progress that would go on to a send of the workflow's receiver now ends there."""
+    text = "sequenceDiagram\nP3-)P4: ready\nP3->>P5: check\nP4->>P5: timeout\nP5-->>P3: done\n"
+    diagram = parse(text, source="operation-past-a-call.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P3")

@@ -329,6 +329,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                   snake(strip_fields(m.text), "step"), it.line))
                 continue
             if sender == orchestrator:
+                # an operation in progress that would go on to a send of the receiver
+                # ends here, as at a relay: the receiver sends it after this message
+                relay(it, orchestrator)
                 step(it, receiver, workflow, orchestrator, None)
             elif (inner := container(sender)) is not None:
                 # what a service tells the workflow while it acts on a message sent
