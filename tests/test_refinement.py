@@ -341,3 +341,19 @@ def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, text, tmp_path, "P3")
+
+
+def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P5, the workflow, calls
+    P9, whose operation calls P3, whose operation calls P5 (`r`); P5 sends `p` (answered
+    `c`) before it answers `r` with `f`. The runtime answered `r` when the call reached
+    the workflow, before `p`. Such a call now goes out unanswered, and the workflow sends
+    `f` where the diagram draws it."""
+    text = ("sequenceDiagram\nP5->>P9: t\nP9->>P3: d\nP3-->>P5: r\nP5->>P3: p\n"
+            "P3-->>P5: c\nP5-->>P3: f\n")
+    diagram = parse(text, source="workflow-answers-later.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P5")

@@ -54,6 +54,9 @@ _ASYNC = frozenset({"-)", "--)"})
 # a call made in one of their sections (an iteration of a loop) and answered after the
 # block goes out unanswered, its reply a message of its own (_not_awaited)
 _ENDS_CALLS = frozenset({"par", "par_over", "loop"})
+# the key of `cuts` under which the calls of the workflow made in an operation that the
+# runtime cannot answer at once are noted (no relay has it)
+_UNANSWERED = -1
 # a reply drawn in one of their sections, when the call is not in it, may be skipped
 _SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
@@ -241,6 +244,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, make_call(o, service, name, target, caller, relayed))
             if service == orchestrator and target is not workflow:
                 answered_in_call.add(o.index)
+                if replies and _workflow_sends_before(occurrences, orchestrator, blocks,
+                                                      o.index, replies):
+                    # the runtime would answer at once, before what the workflow sends
+                    # first: the call goes out unanswered (walking again)
+                    found.setdefault(_UNANSWERED, set()).add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
@@ -545,6 +553,16 @@ def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[i
                 not _exclusive(m.path, occurrences[call].path, blocks):
             return True
     return False
+
+
+def _workflow_sends_before(occurrences: list[Occurrence], orchestrator: str,
+                           blocks: dict[int, Block], call: int, replies: list[int]
+                           ) -> bool:
+    """Does the workflow send something between a call made to it and a reply to it,
+    on a run that takes both?"""
+    return any(m.sender == orchestrator and m.index not in replies
+               and not _exclusive(m.path, occurrences[r].path, blocks)
+               for r in replies for m in occurrences[call + 1:r])
 
 
 def _skippable(call: tuple[tuple[int, int], ...], reply: tuple[tuple[int, int], ...],
