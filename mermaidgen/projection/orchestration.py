@@ -8,8 +8,9 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
-  relays a message ends there if it would go on to a send of the participant relayed
-  for or to (the workflow relays the rest after it: docs/semantics.md);
+  relays a message (or sends one itself) ends there if it would go on to a send of the
+  participant relayed for or to (the workflow relays the rest after it:
+  docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
