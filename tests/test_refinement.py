@@ -357,3 +357,20 @@ def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, text, tmp_path, "P5")
+
+
+def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_is_awaited(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P1, the workflow, calls
+    P2, whose call to P0 makes P0 tell P4 `notify` without waiting; P4's operation tells
+    P3 `resp`. The workflow then relays `done` to P3 and awaits P3's `status`, which P3
+    sends after both: P4's operation raced them, and `resp` came after `status`. A
+    message sent without waiting whose operation has reached a participant the workflow
+    then awaits, relays to or for, or sends to, is now sent waiting for it."""
+    text = ("sequenceDiagram\nP1->>P2: rs\nP2->>P0: pay\nP2-->>P1: order\nP0-)P4: notify\n"
+            "P4->>P3: resp\nP5-->>P3: done\nP3->>P1: status\n")
+    diagram = parse(text, source="racing-operation.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P1")

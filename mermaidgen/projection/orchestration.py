@@ -139,6 +139,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # workflow's step before the relay): handling -> who they speak for or to -> relays
     relays_during: dict[_Handling, dict[str, list[Occurrence]]] = {}
     found: dict[int, set[int]] = {}
+    # who each operation in progress (and the ones it called) has sent to
+    reached: dict[_Handling, set[str]] = {}
     # calls of the workflow made in a service's operation: the runtime answers them when
     # the call returns (dispatcher), so the workflow does not answer them again
     answered_in_call: set[int] = set()
@@ -166,6 +168,16 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if any(_within(h, g) for g in gone) and h.until_reply:
                     found.setdefault(at, set()).add(h.call)
             stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
+
+    def settle(*participants: str) -> None:
+        """The workflow acts with `participants` (it awaits, relays or sends): an
+        operation sent without waiting that has sent to one of them by now would race
+        the workflow's step, so the workflow waits for it (`waits`: sent as a call)."""
+        for stack in handling.values():
+            for h in stack:
+                if occurrences[h.call].message.arrow in _ASYNC and \
+                        reached.get(h, set()) & set(participants):
+                    waits.add(h.call)
 
     def follows_relay(o: Occurrence, sender: str) -> None:
         """`sender` sends `o` in the operation it is handling: when an operation that
@@ -251,6 +263,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     # first: the call goes out unanswered (walking again)
                     found.setdefault(_UNANSWERED, set()).add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
+        at = parent
+        while at is not None:
+            reached.setdefault(at, set()).add(service)
+            at = at.parent
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -341,6 +357,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # an operation in progress that would go on to a send of the receiver
                 # ends here, as at a relay: the receiver sends it after this message
                 relay(it, orchestrator)
+                settle(receiver)
                 step(it, receiver, workflow, orchestrator, None)
             elif (inner := container(sender)) is not None:
                 # what a service tells the workflow while it acts on a message sent
@@ -355,9 +372,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     acting = acting.parent
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
+                settle(sender)
                 workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             else:
                 relay(it, sender)
+                settle(sender, receiver)
                 step(it, receiver, workflow, orchestrator, sender)
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
