@@ -374,3 +374,25 @@ def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, text, tmp_path, "P1")
+
+
+@pytest.mark.parametrize("text", [
+    # cut down from gen_big_diagram.py's 1,000-message diagram
+    "sequenceDiagram\ncritical c\nbreak b\nP8--xP0: u\nend\nend\nP0->>P8: r\n",
+    "sequenceDiagram\nP0->>P8: a\nloop l\nopt x\nbreak b\nP0->>P7: u\nend\nP0->>P9: w\nend\n"
+    "P0->>P9: z\nend\nP0->>P8: r\n",
+    # in a service's operation
+    "sequenceDiagram\nP0->>P8: a\nP8->>P7: b\nopt x\nbreak b\nP7->>P6: u\nend\n"
+    "P7->>P9: w\nend\nP7->>P9: z\nP8-->>P0: done\n",
+], ids=["critical", "opt-in-loop", "in-an-operation"])
+def test_a_break_taken_in_a_section_ends_only_that_section(text: str,
+                                                           tmp_path: Path) -> None:
+    """A taken `break` ends the block whose section holds it (conformance.md): in an
+    `alt`, `opt` or `critical` that is the rest of the section, and what follows the
+    block still runs. The orchestration's code returned from the whole workflow (or left
+    the enclosing loop), so the runs that took such a break lacked what follows."""
+    diagram = parse(text, source="break-in-a-section.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P0")
