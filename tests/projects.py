@@ -343,6 +343,27 @@ def lint_many(outs: list[Path]) -> dict[Path, str]:
     return found
 
 
+def generated_projects(root: Path, cases: dict[str, str], style: str, package: str,
+                       targets: tuple[str, ...] = ("python", "faststream")) -> dict[str, Path]:
+    """Each case's diagram generated for each target under `root` ("<case>-<target>"),
+    every project compiled and ruff-checked in one go."""
+    import mermaidgen
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
+
+    made: dict[str, Path] = {}
+    for name, text in cases.items():
+        diagram = mermaidgen.parse(text, source=f"{name}.mmd")
+        for target in targets:
+            generation = build(diagram, text, style=style, target=target, package=package)
+            out = root / f"{name}-{target}"
+            output.write(output.plan(list(generation.files), out, generation.meta()))
+            made[f"{name}-{target}"] = out
+    problems = lint_many(sorted(made.values()))
+    assert not any(problems.values()), problems
+    return made
+
+
 def tree(root: Path) -> dict[str, object]:
     """Every file (bytes), link (its target) and folder under `root`, links not followed."""
     found: dict[str, object] = {}

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import lint_many, run_python, shared_project_tests
+from projects import generated_projects, run_python, shared_project_tests
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -63,19 +63,8 @@ end
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("choreography-sagas")
-    made: dict[str, Path] = {}
-    for name, text in CASES.items():
-        diagram = mermaidgen.parse(text, source=f"{name}.mmd")
-        for target in ("python", "faststream"):
-            generation = build(diagram, text, style="choreography", target=target,
-                               package="saga")
-            out = root / f"{name}-{target}"
-            output.write(output.plan(list(generation.files), out, generation.meta()))
-            made[f"{name}-{target}"] = out
-    problems = lint_many(sorted(made.values()))
-    assert not any(problems.values()), problems
-    return made
+    return generated_projects(tmp_path_factory.mktemp("choreography-sagas"), CASES,
+                              "choreography", "saga")
 
 
 @pytest.mark.parametrize("name", list(CASES))

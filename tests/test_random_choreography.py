@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import lint_many, run_python, shared_project_tests
+from projects import generated_projects, run_python, shared_project_tests
 
 import mermaidgen
 from mermaidgen.analysis import analyse
@@ -187,19 +187,8 @@ def test_a_break_that_ends_another_services_loop_is_flagged() -> None:
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("random-choreography")
-    made: dict[str, Path] = {}
-    for name, text in CASES.items():
-        diagram = mermaidgen.parse(text, source=f"{name}.mmd")
-        for target in ("python", "faststream"):
-            generation = build(diagram, text, style="choreography", target=target,
-                               package="flow")
-            out = root / f"{name}-{target}"
-            output.write(output.plan(list(generation.files), out, generation.meta()))
-            made[f"{name}-{target}"] = out
-    problems = lint_many(sorted(made.values()))
-    assert not any(problems.values()), problems
-    return made
+    return generated_projects(tmp_path_factory.mktemp("random-choreography"), CASES,
+                              "choreography", "flow")
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -33,6 +33,11 @@ from projects import (
     run_python,
     shared_project_tests,
 )
+from shapes import (
+    CRITICAL_STARTS,
+    CRITICAL_STARTS_OPTIONS,
+    assert_each_path_takes_the_options_it_names,
+)
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -511,32 +516,7 @@ def test_brokers_scripts_are_valid_bash(name: str) -> None:
     assert usage.returncode == 2 and "start" in usage.stderr and "|stop" in usage.stderr
 
 
-# criticals whose main sections start with a par (FastStream has no order hook) and with a
-# nested critical (test_paths.py has them on the python target, test_target_temporal.py on
-# Temporal)
-CRITICAL_STARTS = """sequenceDiagram
-critical reserve
-  par a
-    O->>+A: Hold
-    A-->>-O: Held
-  and b
-    O->>+B: Hold
-    B-->>-O: Held
-  end
-option reserve failed
-  O->>C: Alert reserve
-end
-critical pay
-  critical inner
-    O->>+A: Charge
-    A-->>-O: Charged
-  option inner failed
-    O->>D: Log
-  end
-option pay failed
-  O->>C: Alert pay
-end
-"""
+# test_paths.py has these criticals on the python target, test_target_temporal.py on Temporal
 EVERY_PATH = """
 import asyncio, json, sys
 from critical_starts._generated import flow, paths
@@ -570,10 +550,4 @@ def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
     ran = run_python(faststream_python, ["-c", EVERY_PATH, *real], out)
     assert ran.returncode == 0, ran.stderr
     runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
-    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
-               "pay-failed": "Alert pay"}
-    assert all(any(option in name.split("+") for name in runs) for option in options), runs
-    for name, (texts, explanation) in runs.items():
-        assert explanation.startswith("trace conforms"), (name, texts, explanation)
-        for option, message in options.items():
-            assert (message in texts) == (option in name.split("+")), (name, texts)
+    assert_each_path_takes_the_options_it_names(runs, CRITICAL_STARTS_OPTIONS)

@@ -25,6 +25,13 @@ from pathlib import Path
 import pytest
 from projects import lint, lint_many, project_tests, quick_venv, run, run_python
 from projects import shared_project_tests as _pytest
+from shapes import (
+    CRITICAL_AWAITS,
+    CRITICAL_AWAITS_OPTIONS,
+    CRITICAL_STARTS,
+    CRITICAL_STARTS_OPTIONS,
+    assert_each_path_takes_the_options_it_names,
+)
 
 import mermaidgen
 from mermaidgen.codegen.generate import Generation, build
@@ -426,39 +433,7 @@ def _alive(pid: int) -> bool:
     return not (stat.is_file() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
-# criticals whose main sections start with no step of the workflow's own: a par (Temporal
-# has no order hook), a nested critical, only what the workflow awaits (test_paths.py has
-# them one by one on the python target)
-CRITICAL_STARTS = """sequenceDiagram
-critical reserve
-  par a
-    O->>+A: Hold
-    A-->>-O: Held
-  and b
-    O->>+B: Hold
-    B-->>-O: Held
-  end
-option reserve failed
-  O->>C: Alert reserve
-end
-critical pay
-  critical inner
-    O->>+A: Charge
-    A-->>-O: Charged
-  option inner failed
-    O->>D: Log
-  end
-option pay failed
-  O->>C: Alert pay
-end
-O->>A: Start
-critical wait
-  A->>O: Ready
-  A->>O: Done
-option wait failed
-  O->>C: Alert wait
-end
-"""
+# test_paths.py has these criticals one by one on the python target
 EVERY_PATH = """
 import json, sys
 from critical_starts._generated import app, paths
@@ -486,17 +461,12 @@ def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
     import json
 
     out = tmp_path / "out"
-    generate(PROJECT / "critical-starts.mmd", out, text=CRITICAL_STARTS,
+    generate(PROJECT / "critical-starts.mmd", out, text=CRITICAL_STARTS + CRITICAL_AWAITS,
              package="critical_starts")
     lint(out)
     address = server_address()
     ran = run_python(temporal_python, ["-c", EVERY_PATH, *([address] if address else [])], out)
     assert ran.returncode == 0, ran.stderr
     runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
-    options = {"reserve-failed": "Alert reserve", "inner-failed": "Log",
-               "pay-failed": "Alert pay", "wait-failed": "Alert wait"}
-    assert all(any(option in name.split("+") for name in runs) for option in options), runs
-    for name, (texts, explanation) in runs.items():
-        assert explanation.startswith("trace conforms"), (name, texts, explanation)
-        for option, message in options.items():
-            assert (message in texts) == (option in name.split("+")), (name, texts)
+    assert_each_path_takes_the_options_it_names(
+        runs, CRITICAL_STARTS_OPTIONS | CRITICAL_AWAITS_OPTIONS)

@@ -195,6 +195,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             acting = acting.parent
         if outermost is not None:
             found.setdefault(outermost[0], set()).add(outermost[1])
+            if outermost[1] not in cuts.get(outermost[0], ()):
+                # new: this walk's result is dropped, so end the operation now and let
+                # the rest of the walk find what that cut leads to (or a chain of cuts
+                # would take a walk each)
+                end(outermost[1], outermost[0])
 
     def operation(service: str, o: Occurrence) -> str:
         text = o.message.text
@@ -365,7 +370,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # workflow does next depends on it, so those messages are sent waiting
                 # for their operations to end (a second pass)
                 follows_relay(it, sender)
-                acting: _Handling | None = handling[sender][-1]
+                acting = container_of(sender)
                 while receiver == orchestrator and acting is not None:
                     if occurrences[acting.call].message.arrow in _ASYNC:
                         waits.add(acting.call)
