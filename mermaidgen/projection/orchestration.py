@@ -8,9 +8,9 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
-  relays a message (or sends one itself) ends there if it would go on to a send of the
-  participant relayed for or to (the workflow relays the rest after it:
-  docs/semantics.md);
+  relays a message (or sends one itself, or the caller of a call it handles sends one)
+  ends there if it would go on to a send of the participant relayed for or to (the
+  workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
@@ -375,6 +375,18 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     if occurrences[acting.call].message.arrow in _ASYNC:
                         waits.add(acting.call)
                     acting = acting.parent
+                # the calls the sender made in this operation that are still in
+                # progress would go on before this send: one that goes on to a send of
+                # the receiver ends here, as at a relay
+                for call in cuts.get(it.index, ()):
+                    end(call, it.index)
+                mine = container_of(sender)
+                for stack in handling.values():
+                    for h in stack:
+                        if h is not mine and mine is not None and h.parent is not None \
+                                and _within(h, mine):
+                            relays_during.setdefault(h, {}).setdefault(
+                                receiver, []).append(it)
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 settle(sender)
@@ -581,7 +593,8 @@ def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[i
 
 
 def _workflow_sends_before(occurrences: list[Occurrence], orchestrator: str,
-                           blocks: dict[int, Block], call: int, replies: list[int]
+                           blocks: dict[int, Block], call: int,
+                           replies: tuple[int, ...] | list[int]
                            ) -> bool:
     """Does the workflow send something between a call made to it and a reply to it,
     on a run that takes both?"""
