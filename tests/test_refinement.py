@@ -423,3 +423,19 @@ def test_a_nested_operation_does_not_overtake_its_callers_next_send(tmp_path: Pa
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, NESTED_OPERATION_PAST_A_SEND, tmp_path, "P6")
+
+
+def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_waits(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 1,000-message diagram: P2, the workflow, calls
+    P0, which tells P4 `notify` without waiting; P4, acting on it, tells P0 `rr`, and the
+    workflow then relays P4's `ur`. P4's operation raced the relay, and `ur` came before
+    `rr`, which P4 sends first. A relay for (or to) the participant acting on a message
+    sent without waiting now waits for that operation (it is sent as a call)."""
+    text = ("sequenceDiagram\nP2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\n"
+            "P4-)P0: rr\nP6->>P4: q\nP4-->>P7: ur\nend\nP1->>P2: pa\n")
+    diagram = parse(text, source="relay-for-a-racing-operation.mmd")
+    for seed in range(5):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+    _run_generated_tests(diagram, text, tmp_path, "P2")

@@ -176,7 +176,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         for stack in handling.values():
             for h in stack:
                 if occurrences[h.call].message.arrow in _ASYNC and \
-                        reached.get(h, set()) & set(participants):
+                        (reached.get(h, set()) | {occurrences[h.call].message.receiver}) \
+                        & set(participants):
                     waits.add(h.call)
 
     def follows_relay(o: Occurrence, sender: str) -> None:
