@@ -52,3 +52,18 @@ def assert_each_path_takes_the_options_it_names(runs: dict[str, list],
         assert explanation.startswith("trace conforms"), (name, texts, explanation)
         for option, message in options.items():
             assert (message in texts) == (option in name.split("+")), (name, texts)
+
+
+# Orders asks Pay and Stock one after the other: Charged and Reserved come from two senders,
+# neither knowing of the other's, so they may arrive either way round; `after` is what
+# Orders does next (a send that must wait for both: a join)
+RACES_BEFORE = """sequenceDiagram
+    participant Orders
+    participant Pay
+    participant Stock
+    Orders->>Pay: Charge
+    Orders->>Stock: Reserve
+    Pay->>Orders: Charged
+    Stock->>Orders: Reserved
+{after}"""
+RACE = RACES_BEFORE.format(after="    Orders->>Ship: Ship\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from projects import KNOWN_PATH_DEFECTS, lint, run
+from shapes import RACE, RACES_BEFORE
 
 import mermaidgen
 from mermaidgen.analysis.paths import MAIN, Capabilities, PathTable, path_table
@@ -484,19 +485,10 @@ def test_each_section_of_a_par_starts_from_what_was_handled_before_it(
 # from two senders, neither knowing of the other's, so they may arrive either way round;
 # Orders' handler of Reserved would send Ship before Charged arrived, unless it joins them
 # (test_receipt_join.py)
-RACE = """sequenceDiagram
-    participant Orders
-    participant Pay
-    participant Stock
-    Orders->>Pay: Charge
-    Orders->>Stock: Reserve
-    Pay->>Orders: Charged
-    Stock->>Orders: Reserved
-{after}"""
 RACES = {
-    "two replies, then a send": (RACE.format(after="    Orders->>Ship: Ship\n"), [8]),
+    "two replies, then a send": (RACE, [8]),
     # nothing follows the second: the run keeps the diagram's order whatever comes first
-    "two replies, nothing after": (RACE.format(after=""), []),
+    "two replies, nothing after": (RACES_BEFORE.format(after=""), []),
     # Stock answers only after Orders told it of Charged: drawn order is causal order
     "the second sender knew": ("""sequenceDiagram
     Orders->>Pay: Charge

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from projects import run, run_python
+from shapes import RACE
 from test_par_join import participant_outline
 from test_target_faststream import URLS, server_up
 
@@ -24,18 +25,6 @@ import mermaidgen
 from mermaidgen.codegen.generate import build
 from mermaidgen.codegen.write import output
 from mermaidgen.contract import check_trace
-
-RACE = """sequenceDiagram
-    participant Orders
-    participant Pay
-    participant Stock
-    Orders->>Pay: Charge
-    Orders->>Stock: Reserve
-    Pay->>Orders: Charged
-    Stock->>Orders: Reserved
-    Orders->>Ship: Ship
-"""
-
 
 OUTLINES = {
     "two replies": (RACE, """Orders

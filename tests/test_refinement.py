@@ -36,6 +36,13 @@ SOURCES = sorted((PROJECT / "samples").glob("*.mmd")) + (
 SCALE = max(1, int(os.environ.get("MERMAIDGEN_PROPERTY_SCALE", "1")))
 
 
+def _refines_on_every_seed(diagram, seeds: int) -> None:
+    """The orchestration refines `diagram` on 20 traces drawn with each of `seeds` seeds."""
+    for seed in range(seeds):
+        problem = refines(diagram, random.Random(seed), 20)
+        assert problem is None, problem
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
 def test_both_projections_of_every_sample_refine_it(path: Path) -> None:
     diagram = parse(path.read_text(encoding="utf-8"), source=path.name)
@@ -137,9 +144,7 @@ def test_a_relay_waits_for_what_its_sender_did_in_an_operation() -> None:
                     "0A()->>0A:\ntitle T\nelse\nelse\nclass->>+0A:\n0A()->>0A:\n"
                     "activate 0A\nend\n0A()->>0A:\n0A()->>0A:\n0A()->>0A:0\n0A()->>class:\n",
                     source="relay-after-operation.mmd")
-    for seed in range(10):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 10)
 
 
 # Found by benchmarks/refinement.py (seed 0): O asks Y inside one section of a par while
@@ -161,9 +166,7 @@ Y-->>-O: reply
 def test_a_reply_drawn_after_the_par_of_its_request_keeps_the_repliers_order(
         tmp_path: Path) -> None:
     diagram = parse(REPLY_AFTER_PAR, source="reply-after-par.mmd")
-    for seed in range(10):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 10)
     # and the generated code keeps to that contract
     _run_generated_tests(diagram, REPLY_AFTER_PAR, tmp_path, "O")
 
@@ -183,9 +186,7 @@ Q->>C: Audit logged
 
 def test_an_event_nobody_consumes_is_still_published(tmp_path: Path) -> None:
     diagram = parse(UNCONSUMED, source="unconsumed.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, UNCONSUMED, tmp_path, "A")
 
 
@@ -226,9 +227,7 @@ def test_a_publish_in_a_taken_break_is_still_sent(tmp_path: Path) -> None:
     took the break sent nothing, where the diagram has A publish E. On that path E
     reaches nobody: it is sent as drawn."""
     diagram = parse(BREAK_PUBLISH, source="break-publish.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, BREAK_PUBLISH, tmp_path, "A")
 
 
@@ -240,9 +239,7 @@ def test_a_reply_drawn_after_the_loop_of_its_request_keeps_the_repliers_order(
     call now ends with the loop's body and the reply is awaited after the loop."""
     diagram = parse("sequenceDiagram\nloop\n  break b\n    R->>E: lt\n  end\n  S->>R: w\n"
                     "end\nR-->>S: bi\n", source="reply-after-loop.mmd")
-    for seed in range(10):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 10)
     _run_generated_tests(diagram, "", tmp_path, "S")
 
 
@@ -253,9 +250,7 @@ def test_a_publish_whose_delivery_is_optional_is_still_sent() -> None:
     publish is now sent where it is drawn, the deliveries no longer implying it."""
     diagram = parse('sequenceDiagram\nparticipant Q@{ "type": "queue" }\nA->>Q: E\n'
                     "opt maybe\n  Q->>C: E\nend\n", source="optional-delivery.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
 
 
 def test_a_par_after_an_async_trigger_keeps_the_trigger_first() -> None:
@@ -268,9 +263,7 @@ def test_a_par_after_an_async_trigger_keeps_the_trigger_first() -> None:
     workflow awaits `other`, after it relayed `go`."""
     diagram = parse("sequenceDiagram\nG-)O: go\npar a\n  M->>G: hi\nand b\n"
                     "  G->>M: other\nend\n", source="par-after-async-trigger.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
 
 
 def test_an_operation_that_reaches_a_relayed_sender_comes_after_the_relay() -> None:

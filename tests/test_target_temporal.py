@@ -389,6 +389,46 @@ def test_temporal_script_is_valid_bash() -> None:
     assert usage.returncode == 2 and "start [TEMPORAL]|stop|status" in usage.stderr
 
 
+# A stand-in for the `temporal` CLI: the first `server start-dev` dies at once the way the real
+# CLI does when it fails to pick its internal ports; later ones stay up and answer health checks.
+FLAKY_CLI = """#!/usr/bin/env bash
+state=$(dirname "$0")
+case "$1 $2" in
+  "--version "*) echo "temporal version fake" ;;
+  "server start-dev")
+    if [[ ! -f $state/died ]]; then
+      touch "$state/died"
+      echo "panic: failed assigning ephemeral port: connection refused"
+      exit 2
+    fi
+    touch "$state/up"; exec sleep 60 ;;
+  "operator cluster") [[ -f $state/up ]] ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+def test_temporal_script_starts_again_a_server_that_died_while_starting(
+        tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    cli = tmp_path / "cli" / "temporal"
+    cli.parent.mkdir()
+    cli.write_text(FLAKY_CLI)
+    cli.chmod(0o755)
+    env = {"MERMAIDGEN_TEMPORAL_PORT": "1", "MERMAIDGEN_TEMPORAL_DIR": str(tmp_path)}
+    started = run([bash, SCRIPT, "start", cli], PROJECT, timeout=60, **env)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert ("exited while starting (attempt 1 of 3): "
+                "panic: failed assigning ephemeral port") in started.stderr
+        assert "ready on 127.0.0.1:1" in started.stderr
+    finally:
+        stopped = run([bash, SCRIPT, "stop"], PROJECT, **env)
+    assert stopped.returncode == 0 and "stopped temporal" in stopped.stderr
+
+
 @pytest.mark.engine
 def test_temporal_script_runs_a_dev_server_the_skeletons_use(
         tmp_path: Path, temporal_python: Path) -> None:

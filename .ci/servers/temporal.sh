@@ -61,25 +61,43 @@ start() {
     log "$ADDRESS is taken by another process; using it as it is"
     return 0
   fi
-  local cli i
+  local cli attempt
   cli=$(binary "${1:-}")
   log "$("$cli" --version)"
-  # the binary itself in the background, so that $! is the server's PID (not a subshell)
-  "$cli" server start-dev --headless --ip 127.0.0.1 --port "$PORT" --log-level warn \
-    </dev/null >"$DIR/temporal.log" 2>&1 &
-  echo $! >"$PIDFILE"
-  for ((i = 0; i < 300; i++)); do  # about 30 s at most; it is usually healthy in 0.4 s
-    if healthy "$cli"; then
-      log "temporal dev server ready on $ADDRESS (pid $(cat "$PIDFILE"))"
-      return 0
-    fi
-    running || break
-    sleep 0.1
+  # The CLI picks its internal services' ports itself and, rarely on a loaded machine, panics
+  # while doing so ("failed assigning ephemeral port"); a server that died before it was
+  # healthy is started again, at most three times in all.
+  for attempt in 1 2 3; do
+    launch "$cli" && return 0
+    running && break  # alive but never healthy: another try would not help
+    log "temporal dev server exited while starting (attempt $attempt of 3): $(reason)"
+    rm -f "$PIDFILE"
   done
   log "temporal dev server did not become healthy on $ADDRESS (log: $DIR/temporal.log)"
   tail -n 20 "$DIR/temporal.log" >&2 || true
   stop
   return 1
+}
+
+launch() {  # start the server once; succeed when it is healthy
+  local i
+  # the binary itself in the background, so that $! is the server's PID (not a subshell)
+  "$1" server start-dev --headless --ip 127.0.0.1 --port "$PORT" --log-level warn \
+    </dev/null >"$DIR/temporal.log" 2>&1 &
+  echo $! >"$PIDFILE"
+  for ((i = 0; i < 300; i++)); do  # about 30 s at most; it is usually healthy in 0.4 s
+    if healthy "$1"; then
+      log "temporal dev server ready on $ADDRESS (pid $(cat "$PIDFILE"))"
+      return 0
+    fi
+    running || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+reason() {  # the first line of a Go panic, or the log's last line
+  grep -m1 -E '^(panic|fatal error|Error)' "$DIR/temporal.log" || tail -n 1 "$DIR/temporal.log"
 }
 
 stop() {
