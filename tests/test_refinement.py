@@ -192,11 +192,11 @@ def test_an_event_nobody_consumes_is_still_published(tmp_path: Path) -> None:
 
 def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
                          orchestrator: str) -> None:
-    """The python target's orchestration of `diagram` passes its own tests (its contract
-    test drives every path, and both orders of a par's sections)."""
+    """The python target's orchestration of `diagram` passes `ruff check` and its own
+    tests (its contract test drives every path, and both orders of a par's sections)."""
     import sys
 
-    from projects import run
+    from projects import lint, run
 
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.write import output
@@ -205,6 +205,7 @@ def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
                        orchestrator=orchestrator, package="refined")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
+    lint(out)
     tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr

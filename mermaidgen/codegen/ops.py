@@ -231,7 +231,10 @@ class Flattener:
                 rest = items[i + 1:]
                 item = replace(item, branches=(item.branches[0], Branch(
                     "not taken", "not_taken", item.line, tuple(rest))))
-                stack.append(("body", (), 0, d, exit_with, closers))
+                # the section's closing ops only: an empty body would add a `pass`
+                # after the break's `if`, where a statement is not needed (ruff PIE790)
+                if closers:
+                    stack.append(("emit", closers))
                 self._action(item, d, exit_with, ops, stack)
                 continue
             stack.append(("body", items, i + 1, d, exit_with, closers))
