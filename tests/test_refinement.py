@@ -433,3 +433,26 @@ def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_wait
         problem = refines(diagram, random.Random(seed), 20)
         assert problem is None, problem
     _run_generated_tests(diagram, text, tmp_path, "P2")
+
+
+@pytest.mark.parametrize(("text", "orchestrator", "step"), [
+    # M's operation for `a` sends nothing: nothing can race the workflow's next send
+    ("O->>S: go\nS-->>O: ok\nO-)M: a\nO-)M: b\n", "O", "send M.a"),
+    # P4's operation for `notify` has told P0 `rr`: the relay of P4's `ur` would race it
+    ("P2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\nP4-)P0: rr\nP6->>P4: q\n"
+     "P4-->>P7: ur\nend\nP1->>P2: pa\n", "P2", "call P4.notify"),
+], ids=["sends-nothing", "has-sent"])
+def test_only_an_operation_that_has_sent_something_races_the_workflow(
+        text: str, orchestrator: str, step: str) -> None:
+    """A message sent without waiting is sent as a call (the workflow waits for its
+    operation) when the workflow then acts with its receiver, but only if that operation
+    has sent something by then: two messages the workflow sends to the same service
+    without waiting stay two sends (tests/analysis/command-verbs.mmd)."""
+    from mermaidgen import projection
+    from mermaidgen.model import messages
+    from mermaidgen.projection import outline
+
+    diagram = parse("sequenceDiagram\n" + text, source="async-operation.mmd")
+    view = projection.orchestration_of(analyse(diagram, orchestrator))
+    assert f"  {step} " in outline.orchestration(view, messages(diagram))
+    _refines_on_every_seed(diagram, 5)

@@ -171,13 +171,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
     def settle(*participants: str) -> None:
         """The workflow acts with `participants` (it awaits, relays or sends): an
-        operation sent without waiting that has sent to one of them by now would race
-        the workflow's step, so the workflow waits for it (`waits`: sent as a call)."""
+        operation sent without waiting that has sent something by now, to one of them or
+        acting as one of them, would race the workflow's step, so the workflow waits for
+        it (`waits`: sent as a call). One that has sent nothing has nothing to race."""
         for stack in handling.values():
             for h in stack:
-                if occurrences[h.call].message.arrow in _ASYNC and \
-                        (reached.get(h, set()) | {occurrences[h.call].message.receiver}) \
-                        & set(participants):
+                sent = reached.get(h, set())
+                if occurrences[h.call].message.arrow in _ASYNC and sent and \
+                        (sent | {occurrences[h.call].message.receiver}) & set(participants):
                     waits.add(h.call)
 
     def follows_relay(o: Occurrence, sender: str) -> None:
