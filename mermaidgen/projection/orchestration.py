@@ -144,6 +144,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # calls of the workflow made in a service's operation: the runtime answers them when
     # the call returns (dispatcher), so the workflow does not answer them again
     answered_in_call: set[int] = set()
+    # operations sent without waiting that ended at a relay after sending something
+    detached: list[_Handling] = []
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -168,18 +170,22 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if any(_within(h, g) for g in gone) and h.until_reply:
                     found.setdefault(at, set()).add(h.call)
             stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
+        # an operation sent without waiting that has sent something still runs that part
+        # beside the workflow: `settle` still watches it
+        detached.extend(g for g in gone
+                        if occurrences[g.call].message.arrow in _ASYNC and reached.get(g))
 
     def settle(*participants: str) -> None:
         """The workflow acts with `participants` (it awaits, relays or sends): an
         operation sent without waiting that has sent something by now, to one of them or
         acting as one of them, would race the workflow's step, so the workflow waits for
-        it (`waits`: sent as a call). One that has sent nothing has nothing to race."""
-        for stack in handling.values():
-            for h in stack:
-                sent = reached.get(h, set())
-                if occurrences[h.call].message.arrow in _ASYNC and sent and \
-                        (sent | {occurrences[h.call].message.receiver}) & set(participants):
-                    waits.add(h.call)
+        it (`waits`: sent as a call). One that has sent nothing has nothing to race;
+        one that ended at a relay (`detached`) still races with what it sent before."""
+        for h in [h for stack in handling.values() for h in stack] + detached:
+            sent = reached.get(h, set())
+            if occurrences[h.call].message.arrow in _ASYNC and sent and \
+                    (sent | {occurrences[h.call].message.receiver}) & set(participants):
+                waits.add(h.call)
 
     def follows_relay(o: Occurrence, sender: str) -> None:
         """`sender` sends `o` in the operation it is handling: when an operation that
