@@ -490,14 +490,13 @@ C-->>A: answer
 """
 
 
-@pytest.mark.xfail(strict=True, reason="open: a reply sent in an operation is not held "
-                   "after a relay to its sender drawn before it")
 def test_a_reply_in_an_operation_comes_after_a_relay_to_the_replier(tmp_path: Path) -> None:
     """Cut down from gen_big_diagram.py's 1,000-message diagram (event 588): O, the
     workflow, calls A (`go`), whose operation calls C (`ask`) after the workflow relayed
     B's `x` to C; C answers after both. The call `go` ran A's operation, C's `answer`
     included, before the relay of `x`: only the sends of an operation were checked
-    against the relays made while it was in progress, not the replies."""
+    against the relays made while it was in progress, not the replies. A reply now ends
+    the operation at such a relay as a send does."""
     diagram = parse(REPLY_AFTER_A_RELAY, source="reply-after-a-relay.mmd")
     _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, REPLY_AFTER_A_RELAY, tmp_path, "O")

@@ -317,7 +317,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 while stack and not stack[-1].until_reply:
                     stack.pop()
                 if stack and stack[-1].call == roles.reply_to[it.index]:
-                    stack.pop()
+                    # the reply is sent when the operation returns: like any send of the
+                    # replier's, it comes after a relay for or to it drawn before
+                    follows_relay(it, sender)  # (which may end the operation)
+                    if stack and stack[-1].call == roles.reply_to[it.index]:
+                        stack.pop()
                 call = opening.get(it.index)
                 if call is not None and call in call_trees:  # it opens its section
                     call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
