@@ -135,10 +135,10 @@ def _sane_operations(operations: Any) -> bool:
 
 
 def _identities(messages: Any) -> bool:
-    """A list of message identities, each [sender, receiver, text]."""
+    """A list of message identities, each [sender, receiver, text] (and n, `_occurrences`)."""
     return isinstance(messages, list) and all(
-        isinstance(m, list) and len(m) == 3 and all(isinstance(p, str) for p in m)
-        for m in messages)
+        isinstance(m, list) and len(m) in (3, 4) and all(isinstance(p, str) for p in m[:3])
+        and (len(m) == 3 or (type(m[3]) is int and m[3] > 0)) for m in messages)
 
 
 def _safe_text(text: Any) -> bool:
@@ -217,10 +217,24 @@ def evolve(current: list[dict], found: dict[str, Any], workflow_type: str) -> li
     return _evolve("ops", current, found.get("versions") or [], found, workflow_type, shape)
 
 
+def _occurrences(messages: list[tuple[str, str, str]]) -> dict[tuple, int]:
+    """Each message's identity as a variant records it, to its index: [sender, receiver,
+    text], and a fourth item n for the n-th repetition of the same three (a call drawn
+    twice reaches the same operation twice, the variant it starts must stay apart)."""
+    seen: dict[tuple, int] = {}
+    out = {}
+    for i, m in enumerate(messages):
+        n = seen.get(tuple(m), 0)
+        seen[tuple(m)] = n + 1
+        out[tuple(m) + ((n,) if n else ())] = i
+    return out
+
+
 def portable_flow(variants: list[dict], messages: list[tuple[str, str, str]]) -> list[dict]:
     """An operation's variants, each {"messages": [...], "ops": [...]}, with messages by
-    identity."""
-    return [{"messages": [_identity(messages, m) for m in v["messages"]],
+    identity (the ones that start a variant counted, `_occurrences`)."""
+    identity = {i: list(key) for key, i in _occurrences(messages).items()}
+    return [{"messages": [identity[m] for m in v["messages"]],
              "ops": portable(v["ops"], messages)} for v in variants]
 
 
@@ -289,6 +303,7 @@ def localised_flow(versions: list[dict], messages: list[tuple[str, str, str]],
     version's method `<method>__version_<n>`; what they need and the diagram no longer
     has goes to `problems` (see `stop`)."""
     index = {tuple(m): i for i, m in enumerate(messages)}
+    starts = _occurrences(messages)
     out = []
     for n, version in enumerate(versions[:-1], 1):
         where = f"workflow {workflow_type}, version {n}"
@@ -297,8 +312,8 @@ def localised_flow(versions: list[dict], messages: list[tuple[str, str, str]],
         for v in version["variants"]:
             started_by = []
             for m in v["messages"] if several else []:  # one variant: it runs whatever
-                if tuple(m) in index:                    # the message
-                    started_by.append(index[tuple(m)])
+                if tuple(m) in starts:                   # the message
+                    started_by.append(starts[tuple(m)])
                 else:
                     problems.append(f"message {' -> '.join(m[:2])}: {m[2]!r} ({where})")
             variants.append({"messages": started_by,
