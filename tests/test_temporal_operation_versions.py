@@ -90,3 +90,50 @@ def test_an_operations_workflow_keeps_its_recorded_body(
     assert OPERATION_TYPE in removed.err and "recorded histor" in removed.err, removed.err
     assert "operation 'DB'.select_product_42" in removed.err, removed.err
     assert (out / "nested" / "_generated" / "wiring.py").read_bytes() == before
+
+
+def _versions_file(tmp_path: Path, operations: str) -> Path:
+    out = tmp_path / "out"
+    (out / "pkg" / "_generated").mkdir(parents=True)
+    (out / "pkg" / "_generated" / "versions.py").write_text(
+        "VERSIONS: list = [{'patch': None, 'ops': []}]\n"
+        f"OPERATIONS: dict = {operations}\n", encoding="utf-8")
+    return out
+
+
+VARIANT = "{{'messages': {messages}, 'ops': [{{'op': 'call', 'indent': 0, 'hook': {hook}}}]}}"
+
+
+def _operations(workflow_type: str = "a.op", messages: str = "[['O', 'A', 'Op', 1]]",
+                hook: str = "'request_a_op'") -> str:
+    variant = VARIANT.format(messages=messages, hook=hook)
+    return f"{{{workflow_type!r}: [{{'patch': None, 'variants': [{variant}]}}]}}"
+
+
+def test_the_versions_of_operations_are_read_back_as_data(tmp_path: Path) -> None:
+    from mermaidgen.codegen.temporal_versions import previous
+
+    found = previous(_versions_file(tmp_path, _operations()))
+    assert found["operations"]["a.op"][0]["variants"][0]["messages"] == [["O", "A", "Op", 1]]
+    # a file written before operations were versioned has none
+    old = tmp_path / "old"
+    (old / "pkg" / "_generated").mkdir(parents=True)
+    (old / "pkg" / "_generated" / "versions.py").write_text(
+        "VERSIONS: list = [{'patch': None, 'ops': []}]\n", encoding="utf-8")
+    assert previous(old)["operations"] == {}
+
+
+@pytest.mark.parametrize("edit", [
+    {"hook": "\"'x'); __import__('os').system('touch pwned'\""},
+    {"workflow_type": "a.op'); __import__('os')"},
+    {"messages": "[['O', 'A', 'Op', '__import__']]"},
+    {"messages": "'O'"},
+])
+def test_an_edited_operations_entry_is_refused(tmp_path: Path, edit: dict) -> None:
+    """OPERATIONS is printed again as code, as VERSIONS is: anything in it that is not a
+    name, a string literal, a comment or a message identity stops generation."""
+    from mermaidgen.codegen.temporal_versions import previous
+    from mermaidgen.errors import MermaidgenError
+
+    with pytest.raises(MermaidgenError, match="not a versions file mermaidgen wrote"):
+        previous(_versions_file(tmp_path, _operations(**edit)))
