@@ -120,7 +120,7 @@ def test_the_versions_of_operations_are_read_back_as_data(tmp_path: Path) -> Non
     (old / "pkg" / "_generated").mkdir(parents=True)
     (old / "pkg" / "_generated" / "versions.py").write_text(
         "VERSIONS: list = [{'patch': None, 'ops': []}]\n", encoding="utf-8")
-    assert previous(old)["operations"] == {}
+    assert previous(old)["operations"] is None
 
 
 @pytest.mark.parametrize("edit", [
@@ -137,3 +137,42 @@ def test_an_edited_operations_entry_is_refused(tmp_path: Path, edit: dict) -> No
 
     with pytest.raises(MermaidgenError, match="not a versions file mermaidgen wrote"):
         previous(_versions_file(tmp_path, _operations(**edit)))
+
+
+PLAIN = """sequenceDiagram
+    participant O as Orchestrator
+    participant A
+    participant B
+    O->>+A: Quote
+    A-->>-O: Quoted
+    O->>+A: Order
+    A->>+B: Reserve
+    B-->>-A: Reserved
+    A-->>-O: Ordered
+"""
+
+
+def test_an_operation_that_turns_into_a_workflow_or_back_stops_generation(
+        tmp_path: Path, cli) -> None:
+    """Recorded runs called `Quote` as an activity and `Order` as a workflow of its own:
+    a call inside `Quote` would make it a workflow under them, a diagram where `Order`
+    makes no call would leave its recorded runs without their workflow type."""
+    source = tmp_path / "d.mmd"
+    out = tmp_path / "out"
+    source.write_text(PLAIN, encoding="utf-8")
+    args = ["generate", source, "-o", out, "--target", "temporal", "--orchestrator", "O",
+            "--package", "turned"]
+    assert cli(*args).code == 0
+    (out / "tests" / "histories").mkdir(parents=True)
+    (out / "tests" / "histories" / "run.json").write_text("{}")  # counted, never read
+    before = (out / "turned" / "_generated" / "wiring.py").read_bytes()
+    source.write_text(PLAIN.replace("    A-->>-O: Quoted\n", "    A->>+B: Price\n"
+                                    "    B-->>-A: Priced\n    A-->>-O: Quoted\n"))
+    turned = cli(*args)
+    assert turned.code == 1, turned.err
+    assert "operation 'A'.quote: it now runs as a workflow of its own (a.quote" in turned.err
+    source.write_text(PLAIN.replace("    A->>+B: Reserve\n    B-->>-A: Reserved\n", ""))
+    back = cli(*args)
+    assert back.code == 1, back.err
+    assert "workflow a.order: the operation no longer runs as a workflow" in back.err
+    assert (out / "turned" / "_generated" / "wiring.py").read_bytes() == before

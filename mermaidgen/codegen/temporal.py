@@ -36,6 +36,7 @@ from mermaidgen.codegen.temporal_flow import (
 from mermaidgen.codegen.temporal_steps import step_classes
 from mermaidgen.codegen.temporal_versions import (
     HISTORIES,
+    called,
     evolve,
     evolve_flow,
     localised,
@@ -194,10 +195,19 @@ def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
                                                 workflow_type, f"_flow_{op['name']}",
                                                 problems)
             op["patch_lit"] = _patch_lit(found[-1])
-    if histories:  # a workflow type recorded runs may still be running needs a workflow
+    recorded = evolution.get("operations")
+    if histories and recorded is not None:
+        # a workflow type recorded runs may still be running needs a workflow; and an
+        # operation they call as an activity cannot turn into a workflow under them
         problems += [f"workflow {t}: the operation no longer runs as a workflow (it makes "
-                     "no calls of its own), or is gone"
-                     for t in evolution.get("operations") or {} if t not in flows]
+                     "no calls of its own), or is gone" for t in recorded if t not in flows]
+        calls = called(evolution)
+        problems += [f"operation {s['id_lit']}.{op['name']}: it now runs as a workflow of "
+                     f"its own ({s['module']}.{op['name']}: it makes calls or takes steps), "
+                     "where recorded workflows call it as an activity"
+                     for s in ctx["services"] for op in s["flows"]
+                     if f"{s['module']}.{op['name']}" not in recorded
+                     and (s["id_lit"], op["name"]) in calls]
     stop(problems, histories)
     for v in w["old_versions"] + [v for s in ctx["services"] for op in s["flows"]
                                   for v in op["old_versions"]]:

@@ -46,9 +46,10 @@ class EvolutionError(MermaidgenError):
 
 def previous(out: Path) -> dict[str, Any]:
     """What an earlier generation in `out` left: its versions (`_generated/versions.py`;
-    None if none), those of its operations' workflows (by workflow type) and how many
-    recorded histories there are. Links are not followed."""
-    found: tuple[list[dict] | None, dict[str, list[dict]]] = (None, {})
+    None if none), those of its operations' workflows (by workflow type; None from a
+    file written before they were versioned) and how many recorded histories there are.
+    Links are not followed."""
+    found: tuple[list[dict] | None, dict[str, list[dict]] | None] = (None, None)
     if out.is_dir() and not out.is_symlink():
         for path in sorted(out.glob("*/_generated/versions.py")):
             # every part below `out` is checked (a linked package or _generated folder
@@ -70,9 +71,9 @@ def with_evolution(target: str, out: Path, options: dict | None) -> dict | None:
     return {**(options or {}), "evolution": previous(out)}
 
 
-def _read_versions(path: Path) -> tuple[list[dict] | None, dict[str, list[dict]]]:
+def _read_versions(path: Path) -> tuple[list[dict] | None, dict[str, list[dict]] | None]:
     """The VERSIONS and OPERATIONS literals of a versions module (never executed: parsed
-    as data); OPERATIONS is empty in a file written before operations were versioned."""
+    as data); OPERATIONS is None in a file written before operations were versioned."""
     literals: dict[str, Any] = {}
     try:
         tree = ast.parse(path.read_bytes())
@@ -82,11 +83,11 @@ def _read_versions(path: Path) -> tuple[list[dict] | None, dict[str, list[dict]]
                     and node.value is not None:
                 literals[node.target.id] = ast.literal_eval(node.value)
         if "VERSIONS" not in literals:
-            return None, {}
-        value, operations = literals["VERSIONS"], literals.get("OPERATIONS", {})
+            return None, None
+        value, operations = literals["VERSIONS"], literals.get("OPERATIONS")
     except (OSError, SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-        value, operations = None, None
-    if not _sane(value) or not _sane_operations(operations):
+        value, operations = None, False
+    if not _sane(value) or not (operations is None or _sane_operations(operations)):
         raise EvolutionError(f"{path}: not a versions file mermaidgen wrote (edited by "
                              "hand?); it holds the workflow code running workflows need. "
                              "Restore it from version control, or delete it to start "
@@ -322,6 +323,16 @@ def localised_flow(versions: list[dict], messages: list[tuple[str, str, str]],
         out.append({"patch": version["patch"], "method": f"{method}__version_{n}",
                     "single": not several, "variants": variants})
     return out
+
+
+def called(found: dict[str, Any]) -> set[tuple[str, str]]:
+    """The operations (service literal, name) that the recorded bodies of every workflow
+    call or send to."""
+    bodies = [v["ops"] for v in found.get("versions") or []] + \
+        [v["ops"] for versions in (found.get("operations") or {}).values()
+         for version in versions for v in version["variants"]]
+    return {(op.get("service_lit"), op["operation"]) for ops in bodies for op in ops
+            if op["op"] in ("call", "send")}
 
 
 def stop(problems: list[str], histories: int) -> None:
