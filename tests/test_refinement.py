@@ -295,9 +295,7 @@ def test_a_call_of_the_workflow_made_in_an_operation_is_answered_once(
     text = ("sequenceDiagram\nP4->>P3: r1\nP7->>+P3: q\nP5->>P4: u\nP3->>-P4: ack\n"
             "P3-->>P5: rt\nP5->>P3: pd\nP3-->>P5: c\n")
     diagram = parse(text, source="workflow-called-in-an-operation.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P3")
 
 
@@ -315,9 +313,7 @@ def test_a_reply_a_run_may_skip_is_not_awaited_at_the_call(block: str,
     section. The call now goes out unanswered and `q` is awaited where it is drawn."""
     text = "sequenceDiagram\nP1->>P4: e\n" + block
     diagram = parse(text, source="skippable-reply.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P1")
 
 
@@ -331,9 +327,7 @@ def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
     progress that would go on to a send of the workflow's receiver now ends there."""
     text = "sequenceDiagram\nP3-)P4: ready\nP3->>P5: check\nP4->>P5: timeout\nP5-->>P3: done\n"
     diagram = parse(text, source="operation-past-a-call.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P3")
 
 
@@ -347,9 +341,7 @@ def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
     text = ("sequenceDiagram\nP5->>P9: t\nP9->>P3: d\nP3-->>P5: r\nP5->>P3: p\n"
             "P3-->>P5: c\nP5-->>P3: f\n")
     diagram = parse(text, source="workflow-answers-later.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P5")
 
 
@@ -364,9 +356,7 @@ def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_
     text = ("sequenceDiagram\nP1->>P2: rs\nP2->>P0: pay\nP2-->>P1: order\nP0-)P4: notify\n"
             "P4->>P3: resp\nP5-->>P3: done\nP3->>P1: status\n")
     diagram = parse(text, source="racing-operation.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P1")
 
 
@@ -386,9 +376,7 @@ def test_a_break_taken_in_a_section_ends_only_that_section(text: str,
     block still runs. The orchestration's code returned from the whole workflow (or left
     the enclosing loop), so the runs that took such a break lacked what follows."""
     diagram = parse(text, source="break-in-a-section.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P0")
 
 
@@ -413,9 +401,7 @@ def test_a_nested_operation_does_not_overtake_its_callers_next_send(tmp_path: Pa
     before it sends `pp`. As at a relay, a call still in progress whose operation would
     go on to a send of the receiver of its caller's next send now ends there."""
     diagram = parse(NESTED_OPERATION_PAST_A_SEND, source="nested-operation.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, NESTED_OPERATION_PAST_A_SEND, tmp_path, "P6")
 
 
@@ -429,9 +415,7 @@ def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_wait
     text = ("sequenceDiagram\nP2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\n"
             "P4-)P0: rr\nP6->>P4: q\nP4-->>P7: ur\nend\nP1->>P2: pa\n")
     diagram = parse(text, source="relay-for-a-racing-operation.mmd")
-    for seed in range(5):
-        problem = refines(diagram, random.Random(seed), 20)
-        assert problem is None, problem
+    _refines_on_every_seed(diagram, 5)
     _run_generated_tests(diagram, text, tmp_path, "P2")
 
 
