@@ -175,6 +175,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         detached.extend(g for g in gone
                         if occurrences[g.call].message.arrow in _ASYNC and reached.get(g))
 
+    def answered(done: _Handling, at: int) -> None:
+        """`done`'s operation returns with the reply `at`: the operations it called and
+        waited for (no message sent without waiting between) ended before it, so what
+        they would do after the reply is not theirs (the workflow relays it); a call
+        among them that waits for a reply drawn later no longer can (`found`)."""
+        def inside(h: _Handling) -> bool:
+            at_h: _Handling | None = h
+            while at_h is not None and at_h is not done:
+                if occurrences[at_h.call].message.arrow in _ASYNC:
+                    return False
+                at_h = at_h.parent
+            return at_h is done
+        for stack in handling.values():
+            for h in stack:
+                if h is not done and inside(h) and h.until_reply:
+                    found.setdefault(at, set()).add(h.call)
+            stack[:] = [h for h in stack if h is done or not inside(h)]
+
     def settle(*participants: str) -> None:
         """The workflow acts with `participants` (it awaits, relays or sends): an
         operation sent without waiting that has sent something by now, to one of them or
@@ -321,7 +339,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     # replier's, it comes after a relay for or to it drawn before
                     follows_relay(it, sender)  # (which may end the operation)
                     if stack and stack[-1].call == roles.reply_to[it.index]:
-                        stack.pop()
+                        answered(stack.pop(), it.index)
                 call = opening.get(it.index)
                 if call is not None and call in call_trees:  # it opens its section
                     call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
