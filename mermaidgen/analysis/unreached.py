@@ -35,10 +35,13 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     # open break id -> (its first message, who a chain of its messages from the decider
     # reached): whoever starts the iterations of the loop it ends must be among them
     breaks: dict[int, tuple[Occurrence, set[str]]] = {}
-    for it in items:
-        if isinstance(it, Enter) and it.block.kind in _CHOICES:
+    rects: set[int] = set()  # a rect only colours the drawing: what follows it follows
+    for it in items:         # the blocks inside it
+        if isinstance(it, Enter) and it.block.kind == "rect":
+            rects.add(it.block_id)
+        elif isinstance(it, Enter) and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
-                                        it.path]
+                                        _without(it.path, rects)]
         elif isinstance(it, Leave) and it.block_id in open_blocks:
             block, decider, reached, where = open_blocks.pop(it.block_id)
             if decider is None:
@@ -79,8 +82,9 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                     breaks[block_id][1].add(m.receiver)
                 if m.receiver != sender:
                     state[2][section].add(m.receiver)
+            here = _without(it.path, rects)
             for p, (_, _, _, where) in list(pending.items()):
-                if it.path[:len(where)] != where:
+                if here[:len(where)] != where:
                     del pending[p]  # another section of a block around it
             if sender in pending:
                 block, decider, missed, _ = pending.pop(sender)
@@ -91,6 +95,10 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             told.add(m.receiver)
             pending.pop(m.receiver, None)  # it hears of something: it acts on that
     return out
+
+
+def _without(path: tuple, rects: set[int]) -> tuple:
+    return tuple(step for step in path if step[0] not in rects) if rects else path
 
 
 def _loop_not_told(block: Block, decider: str, taken: tuple[Occurrence, set[str]],

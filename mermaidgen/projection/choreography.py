@@ -109,6 +109,19 @@ class _Reaction:
             self.tree.add(t, action)
 
 
+def _through_rect(current: dict[str, tuple[_Reaction, ...]], path: Path, block_id: int) -> None:
+    """A `rect` only colours the drawing: what follows it is what follows the blocks
+    inside it. A reaction whose later actions a block inside the rect redirects (the
+    sections of an alt it survived, the end of a loop it heard) keeps doing so after the
+    rect: actions drawn after it go into the rect first, then where those blocks send
+    them."""
+    inner = (*path, (block_id, 0))
+    for reactions in current.values():
+        for r in reactions:
+            if any(start[:len(inner)] == inner for start, _ in r.redirects):
+                r.redirects.append((path, [inner]))
+
+
 def project(items: list[Item], services: list[str], brokers: frozenset[str],
             keys: tuple[str | None, ...], hops: Hops, events: tuple[Event, ...],
             module_names: dict[str, str], lost: frozenset[int] = frozenset(),
@@ -267,6 +280,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
             current = spans.leave(block_id, path, current, wire)
+            if kind == "rect":
+                _through_rect(current, path, block_id)
             for break_id, late in not_taken.pop(block_id, ()):
                 current = _not_taken(current, late, blocks, break_id, path, entry_of)
         elif isinstance(it, Occurrence):
