@@ -34,7 +34,17 @@ from mermaidgen.codegen.temporal_flow import (
     timers,
 )
 from mermaidgen.codegen.temporal_steps import step_classes
-from mermaidgen.codegen.temporal_versions import HISTORIES, evolve, localised, portable
+from mermaidgen.codegen.temporal_versions import (
+    HISTORIES,
+    called,
+    evolve,
+    evolve_flow,
+    localised,
+    localised_flow,
+    portable,
+    portable_flow,
+    stop,
+)
 from mermaidgen.model import messages
 from mermaidgen.projection import orchestration_of
 
@@ -121,7 +131,9 @@ def context(analysis: Analysis, package: str, source_text: str,
     ctx["wiring"]["flow"] = any(s["flows"] for s in services)
     every_op = w["ops"] + [op for s in services for o in s["operations"]
                            for v in o["variants"] for op in v["ops"]] + \
-        [op for v in w["old_versions"] for op in v["ops"]]
+        [op for v in w["old_versions"] for op in v["ops"]] + \
+        [op for s in services for o in s["flows"] for old in o["old_versions"]
+         for v in old["variants"] for op in v["ops"]]
     # old versions' ops come back from the versions file without names (they are not
     # part of a body's shape, which must not change with the naming)
     ctx["wiring"]["message"] = name_messages(every_op, ctx["messages"]) \
@@ -156,22 +168,62 @@ def _retry_policies(workflow: dict, services: list[dict]) -> None:
 
 
 def _versions(ctx: dict, analysis: Analysis, evolution: dict) -> None:
-    """The workflow's versions (codegen/temporal_versions.py): `versions_json` for the
-    project's versions file, and `orchestrator.old_versions`, the bodies running
+    """The workflows' versions (codegen/temporal_versions.py): `versions_literal` and
+    `operations_literal` for the project's versions file; `orchestrator.old_versions`
+    and, on each operation that runs as a workflow, `old_versions`: the bodies running
     workflows may still need, each behind the patch of the version after it."""
     w = ctx["orchestrator"]
     table = [(m.sender, m.receiver, m.text) for m in messages(analysis.diagram)]
+    histories = evolution.get("histories", 0)
+    problems: list[str] = []
     versions = evolve(portable(w["ops"], table), evolution, w["class_name"])
-    hooks = {h["name"] for h in w["hooks"]}
     operations = {(s["id_lit"], op["name"]) for s in ctx["services"]
                   for op in s["operations"]}
-    w["old_versions"] = localised(versions, table, hooks, operations,
-                                  evolution.get("histories", 0))
-    for v in w["old_versions"]:
-        v["patch_lit"] = string(v["patch"]) if v["patch"] else None
-    w["patch_lit"] = string(versions[-1]["patch"]) if versions[-1]["patch"] else None
+    w["old_versions"] = localised(versions, table, {h["name"] for h in w["hooks"]},
+                                  operations, w["class_name"], problems)
+    w["patch_lit"] = _patch_lit(versions[-1])
+    flows: dict[str, list[dict]] = {}
+    for s in ctx["services"]:
+        for op in s["operations"]:
+            op["old_versions"], op["patch_lit"] = [], None
+        hooks = {h["name"] for h in s["hooks"]}
+        for op in s["flows"]:
+            workflow_type = f"{s['module']}.{op['name']}"  # its activity_lit's text
+            found = evolve_flow(portable_flow(op["variants"], table), evolution, workflow_type)
+            flows[workflow_type] = found
+            op["old_versions"] = localised_flow(found, table, hooks, operations,
+                                                workflow_type, f"_flow_{op['name']}",
+                                                problems)
+            op["patch_lit"] = _patch_lit(found[-1])
+    recorded = evolution.get("operations")
+    if histories and recorded is not None:
+        # a workflow type recorded runs may still be running needs a workflow; and an
+        # operation they call as an activity cannot turn into a workflow under them
+        problems += [f"workflow {t}: the operation no longer runs as a workflow (it makes "
+                     "no calls of its own), or is gone" for t in recorded if t not in flows]
+        calls = called(evolution)
+        problems += [f"operation {s['id_lit']}.{op['name']}: it now runs as a workflow of "
+                     f"its own ({s['module']}.{op['name']}: it makes calls or takes steps), "
+                     "where recorded workflows call it as an activity"
+                     for s in ctx["services"] for op in s["flows"]
+                     if f"{s['module']}.{op['name']}" not in recorded
+                     and (s["id_lit"], op["name"]) in calls]
+    stop(problems, histories)
+    for v in w["old_versions"] + [v for s in ctx["services"] for op in s["flows"]
+                                  for v in op["old_versions"]]:
+        v["patch_lit"] = _patch_lit(v)
+    old_flows = [v for s in ctx["services"] for op in s["flows"] for v in op["old_versions"]]
+    # wiring.py imports `workflow` for workflow.patched, and Message when an older body
+    # picks its variant by the message that started it
+    ctx["wiring"]["patched"] = bool(w["old_versions"] or old_flows)
+    ctx["wiring"]["message"] |= any(not v["single"] for v in old_flows)
     ctx["versions_literal"] = literal(versions)
+    ctx["operations_literal"] = literal(flows)
     ctx["versions_histories"] = HISTORIES
+
+
+def _patch_lit(version: dict) -> str | None:
+    return string(version["patch"]) if version["patch"] else None
 
 
 def _result_classes(ctx: dict) -> None:
@@ -262,5 +314,5 @@ def _activity_classes(ctx: dict, step_types: dict[tuple[str, str], dict]) -> Non
         place(v["ops"], w)
     for s in services:
         for o in s["operations"]:
-            for v in o["variants"]:
+            for v in o["variants"] + [v for old in o["old_versions"] for v in old["variants"]]:
                 place(v["ops"], s)
