@@ -192,11 +192,11 @@ def test_an_event_nobody_consumes_is_still_published(tmp_path: Path) -> None:
 
 def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
                          orchestrator: str) -> None:
-    """The python target's orchestration of `diagram` passes its own tests (its contract
-    test drives every path, and both orders of a par's sections)."""
+    """The python target's orchestration of `diagram` passes `ruff check` and its own
+    tests (its contract test drives every path, and both orders of a par's sections)."""
     import sys
 
-    from projects import run
+    from projects import lint, run
 
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.write import output
@@ -205,6 +205,7 @@ def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
                        orchestrator=orchestrator, package="refined")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
+    lint(out)
     tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
@@ -282,3 +283,227 @@ def test_an_operation_that_reaches_a_relayed_sender_comes_after_the_relay() -> N
         for seed in range(5):
             problem = refines(diagram, random.Random(seed), 20)
             assert problem is None, problem
+
+
+def test_a_call_of_the_workflow_made_in_an_operation_is_answered_once(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 200-message diagram, whose orchestration failed
+    its own contract test: P3, the workflow, calls P5 (`rt`), and P5's operation calls P3
+    (`pd`), which answers `c`. The runtime answers a call of the workflow made in an
+    operation when the call returns, and the workflow answered `c` again after `rt`:
+    `c` was sent twice. The workflow now leaves that answer to the runtime."""
+    text = ("sequenceDiagram\nP4->>P3: r1\nP7->>+P3: q\nP5->>P4: u\nP3->>-P4: ack\n"
+            "P3-->>P5: rt\nP5->>P3: pd\nP3-->>P5: c\n")
+    diagram = parse(text, source="workflow-called-in-an-operation.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P3")
+
+
+@pytest.mark.parametrize("block", [
+    "critical c\nP2->>P8: r\nP4->>P1: q\noption o\nend\n",
+    "opt c\nP2->>P8: r\nP4->>P1: q\nend\n",
+    "break c\nP2->>P8: r\nP4->>P1: q\nend\n",
+    "alt c\nP2->>P8: r\nP4->>P1: q\nelse d\nP2->>P8: s\nend\n",
+], ids=["critical", "opt", "break", "alt"])
+def test_a_reply_a_run_may_skip_is_not_awaited_at_the_call(block: str,
+                                                           tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 200-message diagram (a `critical` cut before the
+    reply): P1 calls P4 (`e`), and P4 answers `q` in a section of a block the call is not
+    in. The workflow waited for `q` at the call, so it sent `q` on the runs that skip the
+    section. The call now goes out unanswered and `q` is awaited where it is drawn."""
+    text = "sequenceDiagram\nP1->>P4: e\n" + block
+    diagram = parse(text, source="skippable-reply.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P1")
+
+
+def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P3, the workflow, tells P4
+    `ready` without waiting, then calls P5 (`check`); P4, acting on `ready`, tells P5
+    `timeout`, and P5 answers `done` after both. `done` went out in the operations for
+    `ready` (P4's, then P5's for `timeout`), so the workflow waited for them and sent
+    `check` after `done`, which P5 sends after `check`. As at a relay, an operation in
+    progress that would go on to a send of the workflow's receiver now ends there."""
+    text = "sequenceDiagram\nP3-)P4: ready\nP3->>P5: check\nP4->>P5: timeout\nP5-->>P3: done\n"
+    diagram = parse(text, source="operation-past-a-call.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P3")
+
+
+def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P5, the workflow, calls
+    P9, whose operation calls P3, whose operation calls P5 (`r`); P5 sends `p` (answered
+    `c`) before it answers `r` with `f`. The runtime answered `r` when the call reached
+    the workflow, before `p`. Such a call now goes out unanswered, and the workflow sends
+    `f` where the diagram draws it."""
+    text = ("sequenceDiagram\nP5->>P9: t\nP9->>P3: d\nP3-->>P5: r\nP5->>P3: p\n"
+            "P3-->>P5: c\nP5-->>P3: f\n")
+    diagram = parse(text, source="workflow-answers-later.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P5")
+
+
+def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_is_awaited(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 500-message diagram: P1, the workflow, calls
+    P2, whose call to P0 makes P0 tell P4 `notify` without waiting; P4's operation tells
+    P3 `resp`. The workflow then relays `done` to P3 and awaits P3's `status`, which P3
+    sends after both: P4's operation raced them, and `resp` came after `status`. A
+    message sent without waiting whose operation has reached a participant the workflow
+    then awaits, relays to or for, or sends to, is now sent waiting for it."""
+    text = ("sequenceDiagram\nP1->>P2: rs\nP2->>P0: pay\nP2-->>P1: order\nP0-)P4: notify\n"
+            "P4->>P3: resp\nP5-->>P3: done\nP3->>P1: status\n")
+    diagram = parse(text, source="racing-operation.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P1")
+
+
+@pytest.mark.parametrize("text", [
+    # cut down from gen_big_diagram.py's 1,000-message diagram
+    "sequenceDiagram\ncritical c\nbreak b\nP8--xP0: u\nend\nend\nP0->>P8: r\n",
+    "sequenceDiagram\nP0->>P8: a\nloop l\nopt x\nbreak b\nP0->>P7: u\nend\nP0->>P9: w\nend\n"
+    "P0->>P9: z\nend\nP0->>P8: r\n",
+    # in a service's operation
+    "sequenceDiagram\nP0->>P8: a\nP8->>P7: b\nopt x\nbreak b\nP7->>P6: u\nend\n"
+    "P7->>P9: w\nend\nP7->>P9: z\nP8-->>P0: done\n",
+], ids=["critical", "opt-in-loop", "in-an-operation"])
+def test_a_break_taken_in_a_section_ends_only_that_section(text: str,
+                                                           tmp_path: Path) -> None:
+    """A taken `break` ends the block whose section holds it (conformance.md): in an
+    `alt`, `opt` or `critical` that is the rest of the section, and what follows the
+    block still runs. The orchestration's code returned from the whole workflow (or left
+    the enclosing loop), so the runs that took such a break lacked what follows."""
+    diagram = parse(text, source="break-in-a-section.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P0")
+
+
+NESTED_OPERATION_PAST_A_SEND = """sequenceDiagram
+par p
+P6->>P4: o
+P4->>P3: s
+P4->>P8: f
+P3->>P8: d
+P8->>P7: pp
+end
+P4->>P8: c
+P4-->>P6: r
+"""
+
+
+def test_a_nested_operation_does_not_overtake_its_callers_next_send(tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 1,000-message diagram (after the fixes above):
+    P6, the workflow, calls P4 (`o`); P4's operation calls P3 (`s`) and then tells P8
+    `f`; P3's operation tells P8 `d`, on which P8 tells P7 `pp`. The call `s` runs P3's
+    operation to its end (`d`, then P8's `pp`) before P4 sends `f`, which P8 receives
+    before it sends `pp`. As at a relay, a call still in progress whose operation would
+    go on to a send of the receiver of its caller's next send now ends there."""
+    diagram = parse(NESTED_OPERATION_PAST_A_SEND, source="nested-operation.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, NESTED_OPERATION_PAST_A_SEND, tmp_path, "P6")
+
+
+def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_waits(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 1,000-message diagram: P2, the workflow, calls
+    P0, which tells P4 `notify` without waiting; P4, acting on it, tells P0 `rr`, and the
+    workflow then relays P4's `ur`. P4's operation raced the relay, and `ur` came before
+    `rr`, which P4 sends first. A relay for (or to) the participant acting on a message
+    sent without waiting now waits for that operation (it is sent as a call)."""
+    text = ("sequenceDiagram\nP2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\n"
+            "P4-)P0: rr\nP6->>P4: q\nP4-->>P7: ur\nend\nP1->>P2: pa\n")
+    diagram = parse(text, source="relay-for-a-racing-operation.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, "P2")
+
+
+@pytest.mark.parametrize(("text", "orchestrator", "step"), [
+    # M's operation for `a` sends nothing: nothing can race the workflow's next send
+    ("O->>S: go\nS-->>O: ok\nO-)M: a\nO-)M: b\n", "O", "send M.a"),
+    # P4's operation for `notify` has told P0 `rr`: the relay of P4's `ur` would race it
+    ("P2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\nP4-)P0: rr\nP6->>P4: q\n"
+     "P4-->>P7: ur\nend\nP1->>P2: pa\n", "P2", "call P4.notify"),
+], ids=["sends-nothing", "has-sent"])
+def test_only_an_operation_that_has_sent_something_races_the_workflow(
+        text: str, orchestrator: str, step: str) -> None:
+    """A message sent without waiting is sent as a call (the workflow waits for its
+    operation) when the workflow then acts with its receiver, but only if that operation
+    has sent something by then: two messages the workflow sends to the same service
+    without waiting stay two sends (tests/analysis/command-verbs.mmd)."""
+    from mermaidgen import projection
+    from mermaidgen.model import messages
+    from mermaidgen.projection import outline
+
+    diagram = parse("sequenceDiagram\n" + text, source="async-operation.mmd")
+    view = projection.orchestration_of(analyse(diagram, orchestrator))
+    assert f"  {step} " in outline.orchestration(view, messages(diagram))
+    _refines_on_every_seed(diagram, 5)
+
+
+DETACHED_OPERATION = """sequenceDiagram
+O-)A: go
+A->>B: pay
+C->>D: upd
+A->>C: more
+C->>E: w
+"""
+
+
+def test_an_operation_sent_without_waiting_that_ended_at_a_relay_is_waited_for(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 1,000-message diagram (event 611): O, the
+    workflow, tells A `go` without waiting; A's operation calls B (`pay`), then C (`more`)
+    after the workflow relayed C's `upd`, and C's operation sends `w`. C sends `w` after
+    the relay for C, so A's operation ends at that relay, before `more`, which the
+    workflow relays for A. Ended, the operation was no longer seen as racing the
+    workflow: the workflow relayed `more` before A's task sent `pay`, which A sends
+    first. What it sent before it ended now counts as for one in progress (`go` is
+    sent as a call)."""
+    diagram = parse(DETACHED_OPERATION, source="detached-operation.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, DETACHED_OPERATION, tmp_path, "O")
+
+
+REPLY_AFTER_A_RELAY = """sequenceDiagram
+O->>A: go
+B->>C: x
+A->>C: ask
+C-->>A: answer
+"""
+
+
+def test_a_reply_in_an_operation_comes_after_a_relay_to_the_replier(tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 1,000-message diagram (event 588): O, the
+    workflow, calls A (`go`), whose operation calls C (`ask`) after the workflow relayed
+    B's `x` to C; C answers after both. The call `go` ran A's operation, C's `answer`
+    included, before the relay of `x`: only the sends of an operation were checked
+    against the relays made while it was in progress, not the replies. A reply now ends
+    the operation at such a relay as a send does."""
+    diagram = parse(REPLY_AFTER_A_RELAY, source="reply-after-a-relay.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, REPLY_AFTER_A_RELAY, tmp_path, "O")
+
+
+NESTED_OPERATION_PAST_THE_REPLY = """sequenceDiagram
+W->>C: start
+C->>S: ask
+S->>N: note
+S-->>C: answer
+N-)S: back
+S->>W: tell
+"""
+
+
+def test_an_operation_called_in_an_operation_ends_at_its_callers_reply(
+        tmp_path: Path) -> None:
+    """Cut down from gen_big_diagram.py's 2,000-message diagram (event 613; the 20,000
+    one fails there too): W, the workflow, calls C, whose operation calls S (`ask`); S's
+    operation tells N `note` and answers; N then tells S `back`, on which S tells W
+    `tell`. N's operation ran inside S's operation for `ask` (the call `note` waits for
+    it), so `tell` was sent before `answer`, which S sends first. The operations an
+    operation called and waited for now end at its reply (the workflow relays `back`)."""
+    diagram = parse(NESTED_OPERATION_PAST_THE_REPLY, source="nested-past-the-reply.mmd")
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, NESTED_OPERATION_PAST_THE_REPLY, tmp_path, "W")

@@ -47,6 +47,7 @@ EDGE = '''sequenceDiagram
     else 2nd: maybe
         Pay->>Shop: done
     else third
+        Pay->>Shop: done
         Pay->>Audit: flag
         Audit->>Shop: done
     end
@@ -197,7 +198,9 @@ def test_the_documentation_check_sees_a_new_key() -> None:
                    surprise=1)
     assert _undocumented(changed, "temporal", "orchestration") == {
         "orchestrator.comment", "surprise"}
-    # the edge diagram gives the op keys no sample has
+    # the edge diagram gives the op keys no sample has (`choices`: two sections of the
+    # alt its replies decide do the same; Pay answers in every section, so the workflow
+    # waits for the reply: a section without it would make the call unanswered)
     found: set[tuple] = set()
     _shape(context, "", set(), found)
     assert ("op", "if", "choices") in found

@@ -345,7 +345,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
     replies: dict[int, list[int]] = {}
 
     workflow_flat = Flattener(describe, deadlines=True,
-                              reorders_par=capabilities.reorders_par)
+                              reorders_par=capabilities.reorders_par, sections_break=True)
     workflow_ops = workflow_flat.flatten(view.workflow, 0)
     _calls(workflow_ops, workflow_flat, replies)
     signals: dict[str, list[dict]] = {}
@@ -377,7 +377,7 @@ def orchestration(analysis: Analysis, package: str, source_text: str,
         # hooks are methods of the same class as the operations: `reply_quote` may be an
         # operation, then the reply hook of `quote` is named otherwise
         flat = Flattener(describe, NameTable(tuple(op.name for op in answered)),
-                         reorders_par=capabilities.reorders_par)
+                         reorders_par=capabilities.reorders_par, sections_break=True)
         operations = []
         for op in answered:
             groups: dict[str, dict] = {}  # call sites that do the same thing share a body

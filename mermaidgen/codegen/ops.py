@@ -13,7 +13,7 @@ repeat or not, payloads) are collected as `hooks`: the methods a user may overri
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mermaidgen.analysis.naming import NameTable, snake
 from mermaidgen.codegen.literals import comment, string
@@ -23,6 +23,7 @@ from mermaidgen.projection.views import (
     Action,
     Arrive,
     Await,
+    Branch,
     Call,
     Comment,
     Fragment,
@@ -150,12 +151,27 @@ def mark_nested_ifs(ops: list[dict]) -> list[dict]:
     return ops
 
 
+# the exit of a `break` that ends only the section of an `alt`, `opt` or `critical`
+# holding it (Flattener.sections_break)
+_SECTION = ""
+
+
+def _exit(how: str, indent: int) -> list[dict]:
+    """The op that leaves the body a taken `break` ends (none when it ends a section:
+    the rest of the section is in the break's `else`)."""
+    return [] if how == _SECTION else [{"op": "exit", "indent": indent, "how": how}]
+
+
 class Flattener:
     """Flattens the bodies of one class; hook names are unique within the class."""
 
     def __init__(self, describe, hooks: NameTable | None = None, deadlines: bool = False,
-                 reorders_par: bool = False):
+                 reorders_par: bool = False, sections_break: bool = False):
         self.describe = describe  # (message index) -> "A->>B: text" for comments
+        self.sections_break = sections_break
+        """A taken `break` drawn in a section of an `alt`, `opt` or `critical` ends that
+        section only (the rest of it runs when the break is not taken), not the whole
+        body (orchestration: the workflow and its operations)."""
         self.deadlines = deadlines
         """A `critical` whose option gives a duration runs its main section under a
         deadline (a workflow: the main section is one stretch of code that waits)."""
@@ -207,8 +223,22 @@ class Flattener:
             if i >= len(items):
                 ops.extend(closers)
                 continue
+            item = items[i]
+            if exit_with == _SECTION and isinstance(item, Fragment) and \
+                    item.kind == "break" and len(item.branches) == 1:
+                # the break ends the section: what follows it in the section runs only
+                # when it is not taken, and the code after the block in both cases
+                rest = items[i + 1:]
+                item = replace(item, branches=(item.branches[0], Branch(
+                    "not taken", "not_taken", item.line, tuple(rest))))
+                # the section's closing ops only: an empty body would add a `pass`
+                # after the break's `if`, where a statement is not needed (ruff PIE790)
+                if closers:
+                    stack.append(("emit", closers))
+                self._action(item, d, exit_with, ops, stack)
+                continue
             stack.append(("body", items, i + 1, d, exit_with, closers))
-            self._action(items[i], d, exit_with, ops, stack)
+            self._action(item, d, exit_with, ops, stack)
         if may_be_empty and ops and ops[0]["op"] == "pass" and ops[0]["indent"] == depth:
             del ops[0]  # the template writes statements here already
         return split_deep_blocks(mark_nested_ifs(merge_same_branches(ops)))
@@ -288,6 +318,9 @@ class Flattener:
         return op
 
     def _fragment(self, f: Fragment, d: int, exit_with: str, ops: list[dict], stack) -> None:
+        # the exit a `break` in a section of this block takes
+        inner = _SECTION if self.sections_break and \
+            f.kind in ("alt", "opt", "critical") else exit_with
         self.counter += 1
         label = comment(f"{f.kind} {f.label}".strip())
         base = snake(f.label, f.kind) if f.label else f.kind
@@ -318,7 +351,7 @@ class Flattener:
             for k, b in enumerate(f.branches):
                 emit({"op": "if" if k == 0 else "elif", "indent": d, "var": var,
                       "value": names[k], "line": b.line, "comment": comment(b.label)})
-                body(b.actions, d + 1, exit_with)
+                body(b.actions, d + 1, inner)
         elif f.kind == "alt":
             table = NameTable()
             names = tuple(table.name(k, b.name) for k, b in enumerate(f.branches))
@@ -329,7 +362,7 @@ class Flattener:
             for k, b in enumerate(f.branches):
                 emit({"op": "if" if k == 0 else "elif", "indent": d, "var": var,
                       "value": names[k], "line": b.line, "comment": comment(b.label)})
-                body(b.actions, d + 1, exit_with)
+                body(b.actions, d + 1, inner)
             emit({"op": "else_unknown", "indent": d, "var": var, "hook": h.name,
                   "line": f.line})
         elif f.kind == "break" and f.decided_by in self.results and \
@@ -338,31 +371,33 @@ class Flattener:
             result, replies = self.results[f.decided_by]  # type: ignore[index]
             ops.append({"op": "if_reply", **head, "result_lit": result,
                         "reply": list(replies).index(f.branches[0].reply)})
-            body(f.branches[0].actions, d + 1, exit_with,
-                 [{"op": "exit", "indent": d + 1, "how": exit_with}])
+            body(f.branches[0].actions, d + 1, exit_with, _exit(exit_with, d + 1))
+            if exit_with == _SECTION and len(f.branches) > 1 and f.branches[1].actions:
+                emit({"op": "else", "indent": d, "line": f.branches[1].line,
+                      "comment": comment(f.branches[1].label)})
+                body(f.branches[1].actions, d + 1, exit_with)
         elif f.kind == "opt" and f.undoes is not None:
             # a saga's compensation, sent only if its step was (projection/sagas.py); what
             # follows goes on here when it is not, in the handler of its reply when it is
             ops.append({"op": "if_sent", "indent": d, "line": f.line, "message": f.undoes,
                         "comment": comment(f"undo {self.describe(f.undoes)} if it was sent")})
-            body(f.branches[0].actions, d + 1, exit_with)
+            body(f.branches[0].actions, d + 1, inner)
             if len(f.branches) > 1:
                 emit({"op": "else", "indent": d, "line": f.line,
                       "comment": "not sent: nothing to undo"})
-                body(f.branches[1].actions, d + 1, exit_with)
+                body(f.branches[1].actions, d + 1, inner)
         elif f.kind in ("opt", "break"):
             kind = "should" if f.kind == "opt" else "should_break"
             h = self.hook((kind, f.line, f.label), f"{kind}_{base}", kind, f.line, label)
             ops.append({"op": "if_hook", **head, "hook": h.name})
-            closers = [{"op": "exit", "indent": d + 1, "how": exit_with}] \
-                if f.kind == "break" else []
-            body(f.branches[0].actions, d + 1, exit_with, closers)
+            closers = _exit(exit_with, d + 1) if f.kind == "break" else []
+            body(f.branches[0].actions, d + 1, inner, closers)
             if f.kind == "break" and len(f.branches) > 1 and f.branches[1].actions:
                 # a service the break's event reaches goes on from its entry point when
                 # the break is not taken (projection/choreography.py, `_not_taken`)
                 emit({"op": "else", "indent": d, "line": f.branches[1].line,
                       "comment": comment(f.branches[1].label)})
-                body(f.branches[1].actions, d + 1, exit_with)
+                body(f.branches[1].actions, d + 1, inner)
             if f.kind == "opt" and len(f.branches) > 1:
                 # what follows the opt, on the path where it is skipped: in choreography
                 # it is the deciding handler's to send (taken, the section's last
@@ -370,7 +405,7 @@ class Flattener:
                 skipped = f.branches[1]
                 emit({"op": "else", "indent": d, "line": skipped.line,
                       "comment": comment(skipped.label)})
-                body(skipped.actions, d + 1, exit_with)
+                body(skipped.actions, d + 1, inner)
         elif f.kind == "loop":
             h = self.hook(("repeat", f.line, f.label), "repeat_" + base, "repeat", f.line,
                           label)
@@ -388,11 +423,11 @@ class Flattener:
             again, done = f.branches
             ops.append({"op": "loop_again", **head, "comment": loop_label, "key": f.name,
                         "hook": h.name, "limit": loop_bound(f.label)})
-            body(again.actions, d + 1, exit_with)
+            body(again.actions, d + 1, inner)
             if done.actions:
                 emit({"op": "else", "indent": d, "line": f.line,
                       "comment": "on after the loop"})
-                body(done.actions, d + 1, exit_with)
+                body(done.actions, d + 1, inner)
         elif f.kind in ("par", "par_over"):
             names = [f"_branch_{self.counter}_{k + 1}" for k in range(len(f.branches))]
             ops.append({"op": "note", **head})
@@ -411,7 +446,7 @@ class Flattener:
         elif f.kind == "critical" and len(f.branches) == 1:
             # no option drawn: nothing to recover to, so the block is plain code
             ops.append({"op": "note", **head})
-            body(f.branches[0].actions, d, exit_with)
+            body(f.branches[0].actions, d, inner)
         elif f.kind == "critical":
             options = f.branches[1:]
             table = NameTable()
@@ -436,12 +471,12 @@ class Flattener:
                 ops.append({"op": "try", **head, "deadline": deadline, "hook": seconds.name})
                 ops.append({"op": "deadline", "indent": d + 1, "var": deadline,
                             "line": f.line})
-                body(f.branches[0].actions, d + 2, exit_with)
+                body(f.branches[0].actions, d + 2, inner)
                 emit({"op": "except", "indent": d, "var": var, "hook": h.name,
                       "line": f.line, "deadline": deadline, "timed": names[timed]})
             else:
                 ops.append({"op": "try", **head})
-                body(f.branches[0].actions, d + 1, exit_with)
+                body(f.branches[0].actions, d + 1, inner)
                 emit({"op": "except", "indent": d, "var": var, "hook": h.name,
                       "line": f.line})
             if f.spans is not None:  # from now on, late news of the main section is dropped
@@ -450,6 +485,6 @@ class Flattener:
             for k, b in enumerate(options):
                 emit({"op": "if" if k == 0 else "elif", "indent": d + 1, "var": var,
                       "value": names[k], "line": b.line, "comment": comment(b.label)})
-                body(b.actions, d + 2, exit_with)
+                body(b.actions, d + 2, inner)
             emit({"op": "reraise", "indent": d + 1})
         stack.extend(reversed(frames))

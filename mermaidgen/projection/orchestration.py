@@ -8,8 +8,9 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
-  relays a message ends there if it would go on to a send of the participant relayed
-  for or to (the workflow relays the rest after it: docs/semantics.md);
+  relays a message (or sends one itself, or the caller of a call it handles sends one)
+  ends there if it would go on to a send of the participant relayed for or to (the
+  workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
@@ -54,6 +55,11 @@ _ASYNC = frozenset({"-)", "--)"})
 # a call made in one of their sections (an iteration of a loop) and answered after the
 # block goes out unanswered, its reply a message of its own (_not_awaited)
 _ENDS_CALLS = frozenset({"par", "par_over", "loop"})
+# the key of `cuts` under which the calls of the workflow made in an operation that the
+# runtime cannot answer at once are noted (no relay has it)
+_UNANSWERED = -1
+# a reply drawn in one of their sections, when the call is not in it, may be skipped
+_SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
@@ -110,7 +116,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     analysed = roles
     ended = {call for calls in cuts.values() for call in calls}
     roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
-                                                 orchestrator, ended))
+                                                 orchestrator, ended, items))
     workflow = TreeBuilder((), blocks)
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
@@ -133,6 +139,13 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # workflow's step before the relay): handling -> who they speak for or to -> relays
     relays_during: dict[_Handling, dict[str, list[Occurrence]]] = {}
     found: dict[int, set[int]] = {}
+    # who each operation in progress (and the ones it called) has sent to
+    reached: dict[_Handling, set[str]] = {}
+    # calls of the workflow made in a service's operation: the runtime answers them when
+    # the call returns (dispatcher), so the workflow does not answer them again
+    answered_in_call: set[int] = set()
+    # operations sent without waiting that ended at a relay after sending something
+    detached: list[_Handling] = []
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -157,6 +170,40 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 if any(_within(h, g) for g in gone) and h.until_reply:
                     found.setdefault(at, set()).add(h.call)
             stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
+        # an operation sent without waiting that has sent something still runs that part
+        # beside the workflow: `settle` still watches it
+        detached.extend(g for g in gone
+                        if occurrences[g.call].message.arrow in _ASYNC and reached.get(g))
+
+    def answered(done: _Handling, at: int) -> None:
+        """`done`'s operation returns with the reply `at`: the operations it called and
+        waited for (no message sent without waiting between) ended before it, so what
+        they would do after the reply is not theirs (the workflow relays it); a call
+        among them that waits for a reply drawn later no longer can (`found`)."""
+        def inside(h: _Handling) -> bool:
+            at_h: _Handling | None = h
+            while at_h is not None and at_h is not done:
+                if occurrences[at_h.call].message.arrow in _ASYNC:
+                    return False
+                at_h = at_h.parent
+            return at_h is done
+        for stack in handling.values():
+            for h in stack:
+                if h is not done and inside(h) and h.until_reply:
+                    found.setdefault(at, set()).add(h.call)
+            stack[:] = [h for h in stack if h is done or not inside(h)]
+
+    def settle(*participants: str) -> None:
+        """The workflow acts with `participants` (it awaits, relays or sends): an
+        operation sent without waiting that has sent something by now, to one of them or
+        acting as one of them, would race the workflow's step, so the workflow waits for
+        it (`waits`: sent as a call). One that has sent nothing has nothing to race;
+        one that ended at a relay (`detached`) still races with what it sent before."""
+        for h in [h for stack in handling.values() for h in stack] + detached:
+            sent = reached.get(h, set())
+            if occurrences[h.call].message.arrow in _ASYNC and sent and \
+                    (sent | {occurrences[h.call].message.receiver}) & set(participants):
+                waits.add(h.call)
 
     def follows_relay(o: Occurrence, sender: str) -> None:
         """`sender` sends `o` in the operation it is handling: when an operation that
@@ -239,7 +286,18 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             sends[o.index] = (place, (o, service, name, target, caller, relayed))
         else:
             target.add(o.path, make_call(o, service, name, target, caller, relayed))
+            if service == orchestrator and target is not workflow:
+                answered_in_call.add(o.index)
+                if replies and _workflow_sends_before(occurrences, orchestrator, blocks,
+                                                      o.index, replies):
+                    # the runtime would answer at once, before what the workflow sends
+                    # first: the call goes out unanswered (walking again)
+                    found.setdefault(_UNANSWERED, set()).add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
+        at = parent
+        while at is not None:
+            reached.setdefault(at, set()).add(service)
+            at = at.parent
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -277,12 +335,17 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 while stack and not stack[-1].until_reply:
                     stack.pop()
                 if stack and stack[-1].call == roles.reply_to[it.index]:
-                    stack.pop()
+                    # the reply is sent when the operation returns: like any send of the
+                    # replier's, it comes after a relay for or to it drawn before
+                    follows_relay(it, sender)  # (which may end the operation)
+                    if stack and stack[-1].call == roles.reply_to[it.index]:
+                        answered(stack.pop(), it.index)
                 call = opening.get(it.index)
                 if call is not None and call in call_trees:  # it opens its section
                     call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
                                                            it.line))
-                if sender == orchestrator and receiver != orchestrator:
+                if sender == orchestrator and receiver != orchestrator and \
+                        roles.reply_to[it.index] not in answered_in_call:
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
             published = receiver in brokers and sender not in brokers
@@ -326,6 +389,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                   snake(strip_fields(m.text), "step"), it.line))
                 continue
             if sender == orchestrator:
+                # an operation in progress that would go on to a send of the receiver
+                # ends here, as at a relay: the receiver sends it after this message
+                relay(it, orchestrator)
+                settle(receiver)
                 step(it, receiver, workflow, orchestrator, None)
             elif (inner := container(sender)) is not None:
                 # what a service tells the workflow while it acts on a message sent
@@ -338,11 +405,25 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     if occurrences[acting.call].message.arrow in _ASYNC:
                         waits.add(acting.call)
                     acting = acting.parent
+                # the calls the sender made in this operation that are still in
+                # progress would go on before this send: one that goes on to a send of
+                # the receiver ends here, as at a relay
+                for call in cuts.get(it.index, ()):
+                    end(call, it.index)
+                mine = container_of(sender)
+                for stack in handling.values():
+                    for h in stack:
+                        if h is not mine and mine is not None and h.parent is not None \
+                                and _within(h, mine):
+                            relays_during.setdefault(h, {}).setdefault(
+                                receiver, []).append(it)
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
+                settle(sender)
                 workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             else:
                 relay(it, sender)
+                settle(sender, receiver)
                 step(it, receiver, workflow, orchestrator, sender)
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
@@ -477,7 +558,8 @@ def _learns_first(head: list[int], reply: int, caller: str,
 
 
 def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
-                 orchestrator: str, ended: Iterable[int] = ()) -> set[int]:
+                 orchestrator: str, ended: Iterable[int] = (),
+                 items: list[Item] | None = None) -> set[int]:
     """The calls whose reply the code cannot wait for where the call is made: the call
     goes out unanswered and its reply is a message of its own, drawn where the diagram
     draws it (awaited by the workflow, sent by the service's operation, or relayed).
@@ -490,17 +572,25 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
     * A call whose callee receives something else before it answers (other than the
       replies to its own calls): the reply comes after that message (causality), which
       the code sends once the call has returned.
+    * A call whose reply is drawn in a section of an `alt`, `opt`, `break` or `critical`
+      that the call is not in (unless the reply decides the `alt`): a run may skip that
+      section, and the reply with it, where the code would have waited for it.
 
     (The orchestrator answers its own callers where the diagram draws the answer.)"""
     def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
         return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
 
     found = {call for call in ended if roles.replies[call]}
+    deciding = set(_reply_decisions(items, roles)) if items is not None else set()
     for call, replies in enumerate(roles.replies):
         if not replies or occurrences[call].receiver == orchestrator:
             continue
         inside = ending(occurrences[call].path)
         if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+        elif call not in deciding and any(
+                _skippable(occurrences[call].path, occurrences[r].path, blocks)
+                for r in replies):
             found.add(call)
     # a reply that is no longer one is something else its receiver gets before it answers
     # its own caller: repeated until nothing changes (a chain of nested calls)
@@ -530,6 +620,25 @@ def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[i
                 not _exclusive(m.path, occurrences[call].path, blocks):
             return True
     return False
+
+
+def _workflow_sends_before(occurrences: list[Occurrence], orchestrator: str,
+                           blocks: dict[int, Block], call: int,
+                           replies: tuple[int, ...] | list[int]
+                           ) -> bool:
+    """Does the workflow send something between a call made to it and a reply to it,
+    on a run that takes both?"""
+    return any(m.sender == orchestrator and m.index not in replies
+               and not _exclusive(m.path, occurrences[r].path, blocks)
+               for r in replies for m in occurrences[call + 1:r])
+
+
+def _skippable(call: tuple[tuple[int, int], ...], reply: tuple[tuple[int, int], ...],
+               blocks: dict[int, Block]) -> bool:
+    """Is the reply drawn in a section a run may skip (of an `alt`, `opt`, `break` or
+    `critical`) that the call is not in?"""
+    return any(place not in call and blocks[place[0]].kind in _SKIPPABLE
+               for place in reply)
 
 
 def _exclusive(one: tuple[tuple[int, int], ...], other: tuple[tuple[int, int], ...],
