@@ -72,7 +72,17 @@ class DiagramError(MermaidgenError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = tuple(problems)
-        super().__init__("\n".join(p.render() for p in self.problems))
+        super().__init__(self.problems)
+        self._message: str | None = None
+
+    def __str__(self) -> str:
+        """Every problem rendered, the first time it is asked for: the commands print the
+        problems themselves (`report.print_error`), and `parse` wraps the parser's error in
+        one with more context, so rendering each error as it was made rendered every
+        problem two or three times (a file of 20,000 erring diagrams: most of its time)."""
+        if self._message is None:
+            self._message = "\n".join(p.render() for p in self.problems)
+        return self._message
 
     @property
     def first(self) -> Problem:

@@ -49,12 +49,68 @@ def _cases() -> list:
     return params
 
 
+class _Models:
+    """The models `parser._parse` made for the reproducer being replayed, by its arguments.
+
+    The commands replayed on one reproducer (three previews, check, the round trip) each
+    parsed the same diagrams again: about half of their time on the large reproducers.
+    The model is immutable and `_parse` a function of its arguments, so a command given a
+    model parsed for an earlier command gets what it would have made itself; each parse
+    is still timed and judged, in the first command that needs it (the one test replayed
+    alone parses everything itself). A diagram that does not parse is its parse's answer
+    too: its problems are kept and raised anew (a new `DiagramError`); any other exception
+    is not kept, so it raises again in every command. Emptied when the next reproducer
+    starts; the round trip's emitted texts are parsed through it too (20,000 copies of a
+    diagram emit 20,000 copies of one text)."""
+
+    def __init__(self) -> None:
+        self.owner: Path | None = None
+        self.models: dict[tuple, object] = {}
+
+    def install(self, owner: Path, monkeypatch) -> None:
+        from mermaidgen.errors import DiagramError
+        from mermaidgen.mermaid import parser
+
+        if owner != self.owner:
+            self.owner, self.models = owner, {}
+        models, original = self.models, parser._parse
+
+        def remembered(text: str, source: str | None, line_offset: int,
+                       column_offset: int):
+            key = (text, source, line_offset, column_offset)
+            if key not in models:
+                try:
+                    models[key] = original(text, source, line_offset, column_offset)
+                except DiagramError as err:  # the parse's answer too: kept, raised anew
+                    models[key] = err.problems
+            model = models[key]
+            if isinstance(model, tuple):
+                raise DiagramError(list(model))
+            return model
+
+        monkeypatch.setattr(parser, "_parse", remembered)
+
+
+_MODELS = _Models()
+
+
+@pytest.fixture(scope="module")
+def _inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the reproducers' files: each command of a reproducer reads the same
+    path, which the diagnostics and the models name (so that `_Models` can serve them)."""
+    return tmp_path_factory.mktemp("reproducers")
+
+
 @pytest.mark.parametrize(("path", "command"), _cases())
-def test_regression(path: Path, command: str, tmp_path: Path, monkeypatch) -> None:
+def test_regression(path: Path, command: str, tmp_path: Path, _inputs: Path,
+                    monkeypatch) -> None:
     """The input is answered correctly (judged by the fuzzer's oracle), in-process."""
     data, suffix, how = fuzz.load_regression(path)
-    source = tmp_path / f"input{suffix}"
-    source.write_bytes(data)
+    source = _inputs / path.name / f"input{suffix}"
+    if not source.exists():
+        source.parent.mkdir()
+        source.write_bytes(data)
+    _MODELS.install(path, monkeypatch)
     if command == "mermaid":  # mermaid.js's verdict on its validity, recorded when found
         ours = fuzz.verdict(data)
         assert fuzz.disagreement(ours, how["mermaid"]) is None, \

@@ -260,7 +260,8 @@ def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
     package = _generate(source, out, "orchestration")
     code, log = _mypy(mypy_caches, out, package)
     assert code == 0, log
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import KNOWN_PATH_DEFECTS, lint, run
+from projects import KNOWN_PATH_DEFECTS, lint, run, run_python
 from shapes import RACE, RACES_BEFORE
 
 import mermaidgen
@@ -21,6 +21,8 @@ from mermaidgen.contract.mutants import mutants
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = PROJECT / "samples"
+PYTHON = Path(sys.executable)
+"""Runs the generated packages' `python -m`, in a long-lived process (projects.run_python)."""
 
 
 def _bench():
@@ -181,17 +183,17 @@ def _generate_text(text: str, source: str, style: str, out: Path) -> str:
 def test_python_m_pkg_lists_and_runs_a_path_and_checks_its_trace(style: str,
                                                                  tmp_path: Path) -> None:
     package = _generate("saga-reply-decides", style, tmp_path)
-    listed = run([sys.executable, "-m", package, "--list-paths"], tmp_path)
+    listed = run_python(PYTHON, ["-m", package, "--list-paths"], tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
         "main: line 12 alt card accepted: card accepted",
         "card-declined: line 12 alt card accepted: card declined"]
-    declined = run([sys.executable, "-m", package, "--path", "card-declined"], tmp_path)
+    declined = run_python(PYTHON, ["-m", package, "--path", "card-declined"], tmp_path)
     assert declined.returncode == 0, declined.stdout + declined.stderr
     assert "PaymentDeclined" in declined.stdout and "ReleaseStock" in declined.stdout
     assert "ScheduleDelivery" not in declined.stdout
     assert "trace conforms to the diagram" in declined.stdout
-    unknown = run([sys.executable, "-m", package, "--path", "nope"], tmp_path)
+    unknown = run_python(PYTHON, ["-m", package, "--path", "nope"], tmp_path)
     assert unknown.returncode == 2 and "the paths are: main, card-declined" in unknown.stderr
 
 
@@ -385,12 +387,12 @@ def test_python_m_pkg_runs_a_par_reversed_and_its_trace_conforms(style: str,
                                                                   tmp_path: Path) -> None:
     package = _generate_text(PAR, "two-at-once.mmd", style, tmp_path)
     lint(tmp_path)
-    listed = run([sys.executable, "-m", package, "--list-paths"], tmp_path)
+    listed = run_python(PYTHON, ["-m", package, "--list-paths"], tmp_path)
     assert listed.stdout.splitlines() == [
         f"main: line {PAR_LINE} par reserve and charge: sections started in drawn order",
         f"{REVERSED}: line {PAR_LINE} par reserve and charge: sections started in reverse "
         "order"], listed.stderr
-    runs = {name: run([sys.executable, "-m", package, "--path", name], tmp_path)
+    runs = {name: run_python(PYTHON, ["-m", package, "--path", name], tmp_path)
             for name in (MAIN, REVERSED)}
     for done in runs.values():
         assert done.returncode == 0, done.stdout + done.stderr
@@ -446,7 +448,8 @@ def test_a_call_made_in_one_section_is_not_answered_after_the_block(
     assert [(m.occurrence.message.text, m.role) for m in analysis.messages] == [
         ("One", "event"), ("Two", "event"), ("Three", "event"), ("Four", "event")]
     _generate_text(ANSWERED_AFTER_THE_ALT, "after-alt.mmd", "orchestration", tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[bad+stop] PASSED" in tests.stdout, tests.stdout
 
@@ -476,7 +479,7 @@ def test_each_section_of_a_par_starts_from_what_was_handled_before_it(
     package = _generate_text(ANSWERED_IN_A_PAR, "answered-in-a-par.mmd", "orchestration",
                              tmp_path)
     for name in (MAIN, "a-reversed"):
-        done = run([sys.executable, "-m", package, "--path", name], tmp_path)
+        done = run_python(PYTHON, ["-m", package, "--path", name], tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "trace conforms to the diagram" in done.stdout, done.stdout
 
@@ -587,7 +590,8 @@ def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_itera
     """Hello was taken as the workflow's trigger, outside the loop: the second iteration
     sent Fwd without a Hello before it."""
     _generate_text(STARTED_IN_A_LOOP, "loop-start.mmd", "orchestration", tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[retry-twice] PASSED" in tests.stdout, tests.stdout
 
@@ -639,7 +643,8 @@ def test_a_publish_is_sent_on_every_path_whether_or_not_a_delivery_of_it_is(
     package = _generate_text(OPTIONAL_DELIVERIES, "optional-deliveries.mmd",
                              "orchestration", tmp_path)
     lint(tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path)
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
+                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     done = run([sys.executable, "-c", _TRACE_LINES.format(package=package)], tmp_path)
     assert done.returncode == 0, done.stderr

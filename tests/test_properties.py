@@ -129,7 +129,8 @@ def test_skeletons_compile_lint_and_pass_their_contract_tests(generated: Generat
         assert not any(problems.values()), problems
         for style in ("choreography", "orchestration"):
             done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p",
-                              "no:cacheprovider", "-x"], Path(tmp) / style, timeout=240)
+                              "no:cacheprovider", "-x"], Path(tmp) / style, timeout=240,
+                              PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
             assert done.returncode == 0, (f"{style}: the skeleton's own tests failed:\n"
                                           f"{done.stdout[-4000:]}{done.stderr[-4000:]}")
 
