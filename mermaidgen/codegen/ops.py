@@ -244,13 +244,41 @@ class Flattener:
         return split_deep_blocks(mark_nested_ifs(merge_same_branches(ops)))
 
     def _quiet(self, a: Action) -> bool:
-        """Does `a` become comments only: a note, a reply that came, or an alt its replies
-        decide whose branches hold nothing else?"""
-        if isinstance(a, (Comment, Received)):
-            return True
-        return isinstance(a, Fragment) and a.kind == "alt" and \
-            a.decided_by in self.results and all(isinstance(x, (Comment, Received))
-                                                 for b in a.branches for x in b.actions)
+        """Does `a` become comments only: a note, a reply that came, an alt its replies
+        decide whose branches hold nothing else, or a `critical` without options (plain
+        code) that holds only such things?"""
+        todo = [a]  # a stack, not recursion: blocks may nest thousands deep
+        while todo:
+            x = todo.pop()
+            if isinstance(x, (Comment, Received)):
+                continue
+            if isinstance(x, Fragment) and x.kind == "alt" and \
+                    x.decided_by in self.results and \
+                    all(isinstance(y, (Comment, Received))
+                        for b in x.branches for y in b.actions):
+                continue
+            if isinstance(x, Fragment) and x.kind == "critical" and len(x.branches) == 1:
+                todo.extend(x.branches[0].actions)
+                continue
+            return False
+        return True
+
+    def _notes(self, f: Fragment, d: int) -> list[dict]:
+        """The comments a quiet block (`_quiet`) becomes, blocks inside it included, in
+        the order drawn."""
+        out = []
+        todo = [x for b in reversed(f.branches) for x in reversed(b.actions)]
+        while todo:
+            x = todo.pop()
+            if isinstance(x, Fragment):
+                out.append({"op": "note", "indent": d, "line": x.line,
+                            "comment": comment(f"{x.kind} {x.label}".strip())})
+                todo.extend(y for b in reversed(x.branches) for y in reversed(b.actions))
+            else:
+                out.append({"op": "note", "indent": d, "line": x.line,
+                            "comment": comment(x.text) if isinstance(x, Comment)
+                            else self.describe(x.message)})
+        return out
 
     # every action appends its ops, and pushes the bodies of blocks onto the stack
     def _action(self, a: Action, d: int, exit_with: str, ops: list[dict], stack) -> None:
@@ -333,12 +361,9 @@ class Flattener:
         def body(actions, depth: int, exit_how: str, closers: list[dict] | None = None) -> None:
             frames.append(("body", tuple(actions), 0, depth, exit_how, closers or []))
 
-        if self._quiet(f):  # whichever reply came, there is nothing to do here
+        if self._quiet(f):  # nothing to do here (whichever reply came): comments only
             ops.append({"op": "note", **head})
-            ops.extend({"op": "note", "indent": d, "line": x.line,
-                        "comment": comment(x.text) if isinstance(x, Comment)
-                        else self.describe(x.message)}
-                       for b in f.branches for x in b.actions)
+            ops.extend(self._notes(f, d))
         elif f.kind == "alt" and f.decided_by in self.results:
             # the reply the call got picks the branch: no decision of the code's own
             table = NameTable()

@@ -180,7 +180,7 @@ def with_fail_points(ops: list[dict], deep: bool = True) -> list[dict]:
     with `self.enter_critical(line)` first in the main section of each `try` that
     `_fail_point` finds nothing to fail in: a call that does nothing, which a path to one
     of the critical's options makes fail (drive.py). It replaces the `pass` of a main
-    section that holds nothing else."""
+    section that holds nothing else (notes, which are comments, aside)."""
     out: list[dict] = []
     skip = -1
     for i, op in enumerate(ops):
@@ -191,9 +191,7 @@ def with_fail_points(ops: list[dict], deep: bool = True) -> list[dict]:
             continue
         indent = op["indent"] + 1
         out.append({"op": "enter_critical", "indent": indent, "line": op["line"]})
-        after = ops[i + 2] if i + 2 < len(ops) else None
-        if i + 1 < len(ops) and ops[i + 1]["op"] == "pass" and \
-                ops[i + 1]["indent"] == indent and (after is None or after["indent"] < indent):
+        if i + 1 < len(ops) and ops[i + 1]["op"] == "pass" and ops[i + 1]["indent"] == indent:
             skip = i + 1
     return out
 
