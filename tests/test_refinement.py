@@ -517,7 +517,6 @@ C-->>S: back
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the caller's answer to the relayed call comes first")
 def test_a_call_to_the_workflows_caller_answered_after_its_reply_is_not_awaited(
         tmp_path: Path) -> None:
     """Cut down from gen_big_diagram.py's 2,000-message diagram (events 989 to 1,053, 38

@@ -608,13 +608,15 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
 def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
                      call: int, reply: int) -> bool:
     """Does the callee receive something between `call` and its `reply`, on a run that
-    takes both, other than the replies to its own calls?"""
+    takes both, other than the replies to the calls it makes meanwhile? (An answer to a
+    call it made before `call`, the workflow's answer to its caller above all, is
+    something else it receives.)"""
     callee = occurrences[call].receiver
     for m in occurrences[call + 1:reply]:
         if m.receiver != callee or m.sender == callee or roles.role[m.index] == "lost":
             continue
         asked = roles.reply_to[m.index]
-        if asked is not None and occurrences[asked].sender == callee:
+        if asked is not None and asked > call and occurrences[asked].sender == callee:
             continue  # it answers the callee's own call, made while it handles this one
         if not _exclusive(m.path, occurrences[reply].path, blocks) and \
                 not _exclusive(m.path, occurrences[call].path, blocks):
