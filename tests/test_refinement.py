@@ -539,7 +539,6 @@ W-->>S: answer
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the runtime answers `ask` before the relay of `note`")
 def test_a_call_of_the_workflow_answered_after_a_relay_is_not_awaited(
         tmp_path: Path) -> None:
     """Cut down from gen_big_diagram.py's 2,000-message diagram (event 675, 10 paths): W,

@@ -288,7 +288,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             target.add(o.path, make_call(o, service, name, target, caller, relayed))
             if service == orchestrator and target is not workflow:
                 answered_in_call.add(o.index)
-                if replies and _workflow_sends_before(occurrences, orchestrator, blocks,
+                if replies and _workflow_sends_before(occurrences, blocks,
                                                       o.index, replies):
                     # the runtime would answer at once, before what the workflow sends
                     # first: the call goes out unanswered (walking again)
@@ -624,13 +624,15 @@ def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[i
     return False
 
 
-def _workflow_sends_before(occurrences: list[Occurrence], orchestrator: str,
+def _workflow_sends_before(occurrences: list[Occurrence],
                            blocks: dict[int, Block], call: int,
                            replies: tuple[int, ...] | list[int]
                            ) -> bool:
-    """Does the workflow send something between a call made to it and a reply to it,
-    on a run that takes both?"""
-    return any(m.sender == orchestrator and m.index not in replies
+    """Does the workflow send or relay something between a call made to it and a reply
+    to it, on a run that takes both? (Anything drawn there that the caller, waiting for
+    the reply, does not send itself.)"""
+    caller = occurrences[call].sender
+    return any(m.sender != caller and m.index not in replies
                and not _exclusive(m.path, occurrences[r].path, blocks)
                for r in replies for m in occurrences[call + 1:r])
 
