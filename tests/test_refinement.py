@@ -561,7 +561,6 @@ T->>V: d
 """
 
 
-@pytest.mark.xfail(strict=True, reason="`b` is sent in S's operation for `a`, in the break")
 def test_a_service_does_not_go_on_after_a_break_with_what_it_got_in_it(
         tmp_path: Path) -> None:
     """Cut down from gen_big_diagram.py's 2,000-message diagram (line 2,038, 44 paths):
