@@ -582,7 +582,6 @@ T->>U: c
 """
 
 
-@pytest.mark.xfail(strict=True, reason="`b` is sent in S's operation for `a`, in the opt")
 def test_a_service_does_not_go_on_after_an_opt_with_what_it_got_in_it(
         tmp_path: Path) -> None:
     """Cut down from gen_big_diagram.py's 2,000-message diagram (line 1,412, one path):
