@@ -320,8 +320,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 handling = _merge([*ends, handling])
             elif kind == "break":  # a run that goes on after it did not take it: nothing
                 handling = before  # a service got in it is handled after the block
-            elif kind == "opt":  # as an `alt` whose other section is empty: a run that
-                handling = _merge([before, handling])  # skips it called nobody in it
+            elif kind == "opt":  # a run that skips it called nobody in it: what a
+                handling = _kept(before, handling)  # service handles after it, it did before
             elif kind in _ENDS_CALLS:  # what follows runs once, not once per iteration
                 # (section): a call made in one does not go on after the block, and one
                 # answered in any section of a `par` is over after it
