@@ -144,8 +144,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # calls of the workflow made in a service's operation: the runtime answers them when
     # the call returns (dispatcher), so the workflow does not answer them again
     answered_in_call: set[int] = set()
-    # operations sent without waiting that ended at a relay after sending something
-    detached: list[_Handling] = []
+    # operations sent without waiting that ended at a relay after sending something, by
+    # the participants they race (who they sent to, and who they act as): what they sent
+    # no longer changes, so each is looked up once, when the workflow acts with one of
+    # those (a list scanned at every step made big diagrams quadratic)
+    detached: dict[str, list[_Handling]] = {}
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -172,8 +175,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
         # an operation sent without waiting that has sent something still runs that part
         # beside the workflow: `settle` still watches it
-        detached.extend(g for g in gone
-                        if occurrences[g.call].message.arrow in _ASYNC and reached.get(g))
+        for g in gone:
+            if occurrences[g.call].message.arrow in _ASYNC and reached.get(g):
+                for p in reached[g] | {occurrences[g.call].message.receiver}:
+                    detached.setdefault(p, []).append(g)
 
     def answered(done: _Handling, at: int) -> None:
         """`done`'s operation returns with the reply `at`: the operations it called and
@@ -199,11 +204,15 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         acting as one of them, would race the workflow's step, so the workflow waits for
         it (`waits`: sent as a call). One that has sent nothing has nothing to race;
         one that ended at a relay (`detached`) still races with what it sent before."""
-        for h in [h for stack in handling.values() for h in stack] + detached:
-            sent = reached.get(h, set())
-            if occurrences[h.call].message.arrow in _ASYNC and sent and \
-                    (sent | {occurrences[h.call].message.receiver}) & set(participants):
-                waits.add(h.call)
+        for stack in handling.values():
+            for h in stack:
+                sent = reached.get(h)
+                if sent and h.call not in waits and \
+                        occurrences[h.call].message.arrow in _ASYNC and \
+                        (sent | {occurrences[h.call].message.receiver}) & set(participants):
+                    waits.add(h.call)
+        for p in participants:
+            waits.update(h.call for h in detached.pop(p, ()))
 
     def follows_relay(o: Occurrence, sender: str) -> None:
         """`sender` sends `o` in the operation it is handling: when an operation that
