@@ -43,6 +43,14 @@ def _refines_on_every_seed(diagram, seeds: int) -> None:
         assert problem is None, problem
 
 
+def _refines_and_runs(text: str, source: str, orchestrator: str, tmp_path: Path) -> None:
+    """The shape refines its diagram on every seed, and the python orchestration generated
+    from it passes its own tests, every path."""
+    diagram = parse(text, source=source)
+    _refines_on_every_seed(diagram, 5)
+    _run_generated_tests(diagram, text, tmp_path, orchestrator)
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
 def test_both_projections_of_every_sample_refine_it(path: Path) -> None:
     diagram = parse(path.read_text(encoding="utf-8"), source=path.name)
@@ -185,9 +193,7 @@ Q->>C: Audit logged
 
 
 def test_an_event_nobody_consumes_is_still_published(tmp_path: Path) -> None:
-    diagram = parse(UNCONSUMED, source="unconsumed.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, UNCONSUMED, tmp_path, "A")
+    _refines_and_runs(UNCONSUMED, "unconsumed.mmd", "A", tmp_path)
 
 
 def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
@@ -227,9 +233,7 @@ def test_a_publish_in_a_taken_break_is_still_sent(tmp_path: Path) -> None:
     orchestration relayed only deliveries (the publish implied by one), so a run that
     took the break sent nothing, where the diagram has A publish E. On that path E
     reaches nobody: it is sent as drawn."""
-    diagram = parse(BREAK_PUBLISH, source="break-publish.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, BREAK_PUBLISH, tmp_path, "A")
+    _refines_and_runs(BREAK_PUBLISH, "break-publish.mmd", "A", tmp_path)
 
 
 def test_a_reply_drawn_after_the_loop_of_its_request_keeps_the_repliers_order(
@@ -294,9 +298,7 @@ def test_a_call_of_the_workflow_made_in_an_operation_is_answered_once(
     `c` was sent twice. The workflow now leaves that answer to the runtime."""
     text = ("sequenceDiagram\nP4->>P3: r1\nP7->>+P3: q\nP5->>P4: u\nP3->>-P4: ack\n"
             "P3-->>P5: rt\nP5->>P3: pd\nP3-->>P5: c\n")
-    diagram = parse(text, source="workflow-called-in-an-operation.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P3")
+    _refines_and_runs(text, "workflow-called-in-an-operation.mmd", "P3", tmp_path)
 
 
 @pytest.mark.parametrize("block", [
@@ -312,9 +314,7 @@ def test_a_reply_a_run_may_skip_is_not_awaited_at_the_call(block: str,
     in. The workflow waited for `q` at the call, so it sent `q` on the runs that skip the
     section. The call now goes out unanswered and `q` is awaited where it is drawn."""
     text = "sequenceDiagram\nP1->>P4: e\n" + block
-    diagram = parse(text, source="skippable-reply.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P1")
+    _refines_and_runs(text, "skippable-reply.mmd", "P1", tmp_path)
 
 
 def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
@@ -326,9 +326,7 @@ def test_an_operation_that_reaches_the_callee_of_a_later_call_ends_at_the_call(
     `check` after `done`, which P5 sends after `check`. As at a relay, an operation in
     progress that would go on to a send of the workflow's receiver now ends there."""
     text = "sequenceDiagram\nP3-)P4: ready\nP3->>P5: check\nP4->>P5: timeout\nP5-->>P3: done\n"
-    diagram = parse(text, source="operation-past-a-call.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P3")
+    _refines_and_runs(text, "operation-past-a-call.mmd", "P3", tmp_path)
 
 
 def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
@@ -340,9 +338,7 @@ def test_a_call_of_the_workflow_it_answers_after_its_own_sends_is_not_awaited(
     `f` where the diagram draws it."""
     text = ("sequenceDiagram\nP5->>P9: t\nP9->>P3: d\nP3-->>P5: r\nP5->>P3: p\n"
             "P3-->>P5: c\nP5-->>P3: f\n")
-    diagram = parse(text, source="workflow-answers-later.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P5")
+    _refines_and_runs(text, "workflow-answers-later.mmd", "P5", tmp_path)
 
 
 def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_is_awaited(
@@ -355,9 +351,7 @@ def test_an_operation_sent_without_waiting_that_reaches_the_workflows_next_step_
     then awaits, relays to or for, or sends to, is now sent waiting for it."""
     text = ("sequenceDiagram\nP1->>P2: rs\nP2->>P0: pay\nP2-->>P1: order\nP0-)P4: notify\n"
             "P4->>P3: resp\nP5-->>P3: done\nP3->>P1: status\n")
-    diagram = parse(text, source="racing-operation.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P1")
+    _refines_and_runs(text, "racing-operation.mmd", "P1", tmp_path)
 
 
 @pytest.mark.parametrize("text", [
@@ -375,9 +369,7 @@ def test_a_break_taken_in_a_section_ends_only_that_section(text: str,
     `alt`, `opt` or `critical` that is the rest of the section, and what follows the
     block still runs. The orchestration's code returned from the whole workflow (or left
     the enclosing loop), so the runs that took such a break lacked what follows."""
-    diagram = parse(text, source="break-in-a-section.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P0")
+    _refines_and_runs(text, "break-in-a-section.mmd", "P0", tmp_path)
 
 
 NESTED_OPERATION_PAST_A_SEND = """sequenceDiagram
@@ -400,9 +392,7 @@ def test_a_nested_operation_does_not_overtake_its_callers_next_send(tmp_path: Pa
     operation to its end (`d`, then P8's `pp`) before P4 sends `f`, which P8 receives
     before it sends `pp`. As at a relay, a call still in progress whose operation would
     go on to a send of the receiver of its caller's next send now ends there."""
-    diagram = parse(NESTED_OPERATION_PAST_A_SEND, source="nested-operation.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, NESTED_OPERATION_PAST_A_SEND, tmp_path, "P6")
+    _refines_and_runs(NESTED_OPERATION_PAST_A_SEND, "nested-operation.mmd", "P6", tmp_path)
 
 
 def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_waits(
@@ -414,9 +404,7 @@ def test_a_relay_for_a_participant_acting_on_a_message_sent_without_waiting_wait
     sent without waiting now waits for that operation (it is sent as a call)."""
     text = ("sequenceDiagram\nP2->>P0: pr\nP2-->>P1: order\nP0-)P4: notify\npar u\n"
             "P4-)P0: rr\nP6->>P4: q\nP4-->>P7: ur\nend\nP1->>P2: pa\n")
-    diagram = parse(text, source="relay-for-a-racing-operation.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, text, tmp_path, "P2")
+    _refines_and_runs(text, "relay-for-a-racing-operation.mmd", "P2", tmp_path)
 
 
 @pytest.mark.parametrize(("text", "orchestrator", "step"), [
@@ -461,9 +449,7 @@ def test_an_operation_sent_without_waiting_that_ended_at_a_relay_is_waited_for(
     workflow: the workflow relayed `more` before A's task sent `pay`, which A sends
     first. What it sent before it ended now counts as for one in progress (`go` is
     sent as a call)."""
-    diagram = parse(DETACHED_OPERATION, source="detached-operation.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, DETACHED_OPERATION, tmp_path, "O")
+    _refines_and_runs(DETACHED_OPERATION, "detached-operation.mmd", "O", tmp_path)
 
 
 REPLY_AFTER_A_RELAY = """sequenceDiagram
@@ -481,9 +467,7 @@ def test_a_reply_in_an_operation_comes_after_a_relay_to_the_replier(tmp_path: Pa
     included, before the relay of `x`: only the sends of an operation were checked
     against the relays made while it was in progress, not the replies. A reply now ends
     the operation at such a relay as a send does."""
-    diagram = parse(REPLY_AFTER_A_RELAY, source="reply-after-a-relay.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, REPLY_AFTER_A_RELAY, tmp_path, "O")
+    _refines_and_runs(REPLY_AFTER_A_RELAY, "reply-after-a-relay.mmd", "O", tmp_path)
 
 
 NESTED_OPERATION_PAST_THE_REPLY = """sequenceDiagram
@@ -504,9 +488,7 @@ def test_an_operation_called_in_an_operation_ends_at_its_callers_reply(
     `tell`. N's operation ran inside S's operation for `ask` (the call `note` waits for
     it), so `tell` was sent before `answer`, which S sends first. The operations an
     operation called and waited for now end at its reply (the workflow relays `back`)."""
-    diagram = parse(NESTED_OPERATION_PAST_THE_REPLY, source="nested-past-the-reply.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, NESTED_OPERATION_PAST_THE_REPLY, tmp_path, "W")
+    _refines_and_runs(NESTED_OPERATION_PAST_THE_REPLY, "nested-past-the-reply.mmd", "W", tmp_path)
 
 
 REPLY_TO_THE_CALLER_BEFORE_AN_ANSWER = """sequenceDiagram
@@ -525,9 +507,8 @@ def test_a_call_to_the_workflows_caller_answered_after_its_reply_is_not_awaited(
     C sent `back` before it received `done`. C's own call to the workflow, made before
     `note`, is answered in between: that answer is something else C receives before it
     answers, and the relay now goes out unanswered (`back` relayed where drawn)."""
-    diagram = parse(REPLY_TO_THE_CALLER_BEFORE_AN_ANSWER, source="caller-answered-first.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, REPLY_TO_THE_CALLER_BEFORE_AN_ANSWER, tmp_path, "W")
+    _refines_and_runs(REPLY_TO_THE_CALLER_BEFORE_AN_ANSWER, "caller-answered-first.mmd", "W",
+                      tmp_path)
 
 
 RELAY_BEFORE_THE_WORKFLOWS_ANSWER = """sequenceDiagram
@@ -546,9 +527,8 @@ def test_a_call_of_the_workflow_answered_after_a_relay_is_not_awaited(
     to Y, then answers S. The runtime answered `ask` at once, before the relay: only the
     workflow's own sends counted as something it sends before the answer, not its
     relays. (`hello` keeps `ask` from being `go`'s answer.)"""
-    diagram = parse(RELAY_BEFORE_THE_WORKFLOWS_ANSWER, source="relay-before-the-answer.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, RELAY_BEFORE_THE_WORKFLOWS_ANSWER, tmp_path, "W")
+    _refines_and_runs(RELAY_BEFORE_THE_WORKFLOWS_ANSWER, "relay-before-the-answer.mmd", "W",
+                      tmp_path)
 
 
 AFTER_A_BREAK = """sequenceDiagram
@@ -568,9 +548,7 @@ def test_a_service_does_not_go_on_after_a_break_with_what_it_got_in_it(
     that goes on after the break did not take it: S never got `a`, and `b` is relayed
     for S where it is drawn. It was sent in S's operation for `a`, so the run that skips
     the break never sent `b`, and the one that takes it sent it."""
-    diagram = parse(AFTER_A_BREAK, source="after-a-break.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, AFTER_A_BREAK, tmp_path, "W")
+    _refines_and_runs(AFTER_A_BREAK, "after-a-break.mmd", "W", tmp_path)
 
 
 AFTER_AN_OPT = """sequenceDiagram
@@ -588,6 +566,4 @@ def test_a_service_does_not_go_on_after_an_opt_with_what_it_got_in_it(
     W, the workflow, calls S in an `opt` (`a`); after the block S tells T `b`. A run
     that skips the opt never called S, yet `b` was sent in S's operation for `a`: that
     run never sent it."""
-    diagram = parse(AFTER_AN_OPT, source="after-an-opt.mmd")
-    _refines_on_every_seed(diagram, 5)
-    _run_generated_tests(diagram, AFTER_AN_OPT, tmp_path, "W")
+    _refines_and_runs(AFTER_AN_OPT, "after-an-opt.mmd", "W", tmp_path)
