@@ -167,11 +167,15 @@ def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _project_runners_end_with_their_file():
-    """The long-lived processes that run generated projects (projects.run_python) end
-    with the test file that started them: their CPU time is counted in that file, and no
-    process outlives the tests that need it."""
+@pytest.fixture(autouse=True, scope="session")
+def _project_runners_end_with_the_session():
+    """The long-lived processes that run generated projects (projects.run_python) serve
+    every test file of this worker and end with its session. They ended with each file
+    before, so that their CPU time was counted in it: 21 files run projects, and each paid
+    its runners' start (pytest and the engine's packages imported, about 1 CPU-s for a
+    FastStream runner) again. A runner puts every project back as it found the process
+    (tests/project_runner.py), whichever file the project came from; their CPU time is
+    now counted in the worker's last test."""
     yield
     close_runners()
 

@@ -238,8 +238,8 @@ _LOCK = threading.Lock()
 
 @atexit.register
 def close_runners() -> None:
-    """End every runner (tests/conftest.py does at the end of each test file, so that their
-    CPU time is counted where it was spent)."""
+    """End every runner (tests/conftest.py does at the end of the session, so that their
+    CPU time is counted in a test, its last)."""
     with _LOCK:
         runners = list(_ALL)
         _ALL.clear()
