@@ -571,17 +571,18 @@ def test_a_service_does_not_go_on_after_an_opt_with_what_it_got_in_it(
 
 # Cut down from gen_big_diagram.py's 2,000-message diagram (line 2,089, path
 # `publish-fetch-1793-twice`): S is told `x` in the loop, after its own step `r`; the
-# workflow's own send to S (`W->>S: x`) does the same
+# workflow's own send to S (`W->>S: x`), or one of another service's operation, does
+# the same
 LOOP_AFTER_A_STEP = "sequenceDiagram\nW->>S: a\nloop l\nS->>S: r\n{x}: x\nend\nS-->>W: done\n"
 
 
-@pytest.mark.xfail(strict=True, reason="S's operation for `a` runs the loop's `r` twice "
-                   "before the workflow's first `x`")
-@pytest.mark.parametrize("x", ["T->>S", "W->>S"], ids=["relayed", "sent"])
+@pytest.mark.parametrize("x", ["T->>S", "W->>S", "W->>T: go\nT->>S"],
+                         ids=["relayed", "sent", "in-an-operation"])
 def test_a_service_acting_on_a_call_does_not_run_a_loop_the_workflow_tells_it_in(
         x: str, tmp_path: Path) -> None:
     """W, the workflow, calls S (`a`), which acts on it in a loop (`r`, a step of its
     own) and is told `x` in each iteration after that step. S's operation for `a` ran
     its own loop: `r` twice, then the workflow's loop `x` twice, where S takes its second
-    `r` after the first `x`."""
+    `r` after the first `x`. Such an operation now ends where the loop starts, and the
+    workflow relays `r` for S in each iteration."""
     _refines_and_runs(LOOP_AFTER_A_STEP.format(x=x), "loop-after-a-step.mmd", "W", tmp_path)

@@ -61,6 +61,12 @@ _UNANSWERED = -1
 # a reply drawn in one of their sections, when the call is not in it, may be skipped
 _SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
+
+def _loop_start(block_id: int) -> int:
+    """The key of `cuts` under which the operations that end where the loop `block_id`
+    starts are noted (no occurrence has a negative index, and -1 is _UNANSWERED)."""
+    return -2 - block_id
+
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
 # (a message `invoke`, `context` or `deadline`) gets another name, or it would replace the
@@ -149,6 +155,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # no longer changes, so each is looked up once, when the workflow acts with one of
     # those (a list scanned at every step made big diagrams quadratic)
     detached: dict[str, list[_Handling]] = {}
+    # the loops open at this point of the walk: block id, the operations in progress
+    # where it starts, and who sent in them in its body (participant -> those operations)
+    loops: list[tuple[int, set[_Handling], dict[str, dict[_Handling, None]]]] = []
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -162,6 +171,23 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 during = relays_during.setdefault(h, {})
                 for p in speaks:
                     during.setdefault(p, []).append(o)
+        told_in_loop(speaks, None)
+
+    def told_in_loop(participants: Iterable[str], mine: _Handling | None) -> None:
+        """In a loop's body, the workflow relays for or to `participants` (or the
+        operation `mine` sends to them): one of them that sent in an operation in
+        progress since before the loop would, in that operation, take its next
+        iteration's steps before this one, which it takes after it. That operation
+        ends where the loop starts (`found`: walking again; ended now, it would also
+        end the calls made in it since the loop started, which it no longer makes)."""
+        for block_id, _, sent in loops:
+            key = _loop_start(block_id)
+            for p in participants:
+                for h in list(sent.get(p, ())):
+                    if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)) \
+                            or not any(h in stack for stack in handling.values()):
+                        continue
+                    found.setdefault(key, set()).add(h.call)
 
     def end(call: int, at: int) -> None:
         """The operation handling `call` ends at the relay `at`, and the ones it made
@@ -221,6 +247,12 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         `sender` does after it. The outermost such operation ends at the relay (the
         rest of it is driven by the workflow after the relay)."""
         acting: _Handling | None = handling[sender][-1]
+        for _, alive, sent in loops:  # the innermost operation in progress since before
+            at: _Handling | None = acting  # each open loop that holds this send
+            while at is not None and at not in alive:
+                at = at.parent
+            if at is not None:
+                sent.setdefault(sender, {})[at] = None
         outermost = None
         while acting is not None:
             for r in relays_during.get(acting, {}).get(sender, ()):
@@ -314,6 +346,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
     for it in items:
         if isinstance(it, Enter):
+            if it.block.kind == "loop":
+                for cut in cuts.get(_loop_start(it.block_id), ()):
+                    end(cut, _loop_start(it.block_id))
+                loops.append((it.block_id, {h for stack in handling.values() for h in stack},
+                              {}))
             frames.append((it.block.kind, _copy(handling), []))
         elif isinstance(it, SectionStart):
             kind, before, ends = frames[-1]
@@ -325,6 +362,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 handling = _copy(before)
         elif isinstance(it, Leave):
             kind, before, ends = frames.pop()
+            if kind == "loop":
+                loops.pop()
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
             elif kind == "break":  # a run that goes on after it did not take it: nothing
@@ -430,6 +469,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                 and _within(h, mine):
                             relays_during.setdefault(h, {}).setdefault(
                                 receiver, []).append(it)
+                told_in_loop((receiver,), mine)
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 settle(sender)
