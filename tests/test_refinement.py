@@ -586,3 +586,20 @@ def test_a_service_acting_on_a_call_does_not_run_a_loop_the_workflow_tells_it_in
     `r` after the first `x`. Such an operation now ends where the loop starts, and the
     workflow relays `r` for S in each iteration."""
     _refines_and_runs(LOOP_AFTER_A_STEP.format(x=x), "loop-after-a-step.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 2,766, every path): W,
+# the workflow, tells S `a` without waiting; S's operation for it takes a step of its own
+# (or sends a message nobody gets); the workflow then relays X's `q` to S, and S's `c`
+LOCAL_SEND_RACES = "sequenceDiagram\nW-)S: a\n{b}: b\nX->>S: q\nS->>Y: c\n"
+
+
+@pytest.mark.xfail(strict=True, reason="S's operation for `a` races the relays to and for S")
+@pytest.mark.parametrize("b", ["S-)S", "S-xY"], ids=["step", "lost"])
+def test_an_operation_that_sent_only_a_step_or_a_lost_message_races_the_workflow(
+        b: str, tmp_path: Path) -> None:
+    """`b` is a message S sends like any other: the operation that sent it races the
+    workflow's relays to and for S, which S receives and sends after it. Only the
+    services an operation called counted as something it had sent, so the workflow did
+    not wait for it, and `c` could be recorded before `b`."""
+    _refines_and_runs(LOCAL_SEND_RACES.format(b=b), "local-send-races.mmd", "W", tmp_path)
