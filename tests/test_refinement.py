@@ -594,12 +594,12 @@ def test_a_service_acting_on_a_call_does_not_run_a_loop_the_workflow_tells_it_in
 LOCAL_SEND_RACES = "sequenceDiagram\nW-)S: a\n{b}: b\nX->>S: q\nS->>Y: c\n"
 
 
-@pytest.mark.xfail(strict=True, reason="S's operation for `a` races the relays to and for S")
 @pytest.mark.parametrize("b", ["S-)S", "S-xY"], ids=["step", "lost"])
 def test_an_operation_that_sent_only_a_step_or_a_lost_message_races_the_workflow(
         b: str, tmp_path: Path) -> None:
     """`b` is a message S sends like any other: the operation that sent it races the
     workflow's relays to and for S, which S receives and sends after it. Only the
     services an operation called counted as something it had sent, so the workflow did
-    not wait for it, and `c` could be recorded before `b`."""
+    not wait for it, and `c` could be recorded before `b`. Now they count, and `a` is
+    sent as a call."""
     _refines_and_runs(LOCAL_SEND_RACES.format(b=b), "local-send-races.mmd", "W", tmp_path)

@@ -290,6 +290,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
 
+    def sent_in(acting: _Handling | None, to: str) -> None:
+        """The operation `acting` (and the ones that called it) has sent something to
+        `to` (a step of its own, or a message nobody gets, counts): it races the
+        workflow's steps with those it reached (`settle`)."""
+        while acting is not None:
+            reached.setdefault(acting, set()).add(to)
+            acting = acting.parent
+
     def container_of(p: str) -> _Handling | None:
         stack = handling.get(p)
         return stack[-1] if stack else None
@@ -335,10 +343,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     # first: the call goes out unanswered (walking again)
                     found.setdefault(_UNANSWERED, set()).add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
-        at = parent
-        while at is not None:
-            reached.setdefault(at, set()).add(service)
-            at = at.parent
+        sent_in(parent, service)
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -412,6 +417,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     workflow.add(it.path, lost)
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
+                    sent_in(container_of(sender), receiver)
                     inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
                                             published))
                 else:
@@ -437,6 +443,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 else:
                     if sender != orchestrator:
                         follows_relay(it, sender)
+                        sent_in(container_of(sender), sender)
                     target.add(it.path, LocalStep(it.index, m.text,
                                                   snake(strip_fields(m.text), "step"), it.line))
                 continue
