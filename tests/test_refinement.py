@@ -603,3 +603,24 @@ def test_an_operation_that_sent_only_a_step_or_a_lost_message_races_the_workflow
     not wait for it, and `c` could be recorded before `b`. Now they count, and `a` is
     sent as a call."""
     _refines_and_runs(LOCAL_SEND_RACES.format(b=b), "local-send-races.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 5,342, path
+# `session-check-4618`): C calls W, the workflow, which calls C (`go`) and then answers
+# C's call; C sends `more` after that answer
+WORKFLOWS_REPLY_TO_AN_OPERATION = """sequenceDiagram
+W->>Z: start
+C->>W: ask
+W->>C: go
+W-->>C: answer
+C->>X: more
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="C's operation for `go` sends `more` before `answer`")
+def test_an_operation_ends_at_the_workflows_reply_to_its_service(tmp_path: Path) -> None:
+    """C's operation for `go` went on past the workflow's answer to C, which is a
+    message the workflow sends to C like any other: `more` was sent inside the step
+    `go`, before `answer`, which C receives first."""
+    _refines_and_runs(WORKFLOWS_REPLY_TO_AN_OPERATION, "reply-to-an-operation.mmd", "W",
+                      tmp_path)
