@@ -617,10 +617,10 @@ C->>X: more
 """
 
 
-@pytest.mark.xfail(strict=True, reason="C's operation for `go` sends `more` before `answer`")
 def test_an_operation_ends_at_the_workflows_reply_to_its_service(tmp_path: Path) -> None:
     """C's operation for `go` went on past the workflow's answer to C, which is a
     message the workflow sends to C like any other: `more` was sent inside the step
-    `go`, before `answer`, which C receives first."""
+    `go`, before `answer`, which C receives first. The operation now ends at `answer`,
+    as at any message the workflow sends to C, and `more` is relayed after it."""
     _refines_and_runs(WORKFLOWS_REPLY_TO_AN_OPERATION, "reply-to-an-operation.mmd", "W",
                       tmp_path)

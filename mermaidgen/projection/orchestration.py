@@ -403,6 +403,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                            it.line))
                 if sender == orchestrator and receiver != orchestrator and \
                         roles.reply_to[it.index] not in answered_in_call:
+                    # a message the workflow sends to the receiver like any other: an
+                    # operation in progress that would go on to a send of it ends here
+                    relay(it, orchestrator)
+                    settle(receiver)
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
             published = receiver in brokers and sender not in brokers
