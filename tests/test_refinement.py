@@ -640,11 +640,11 @@ B-->>A: done
 """
 
 
-@pytest.mark.xfail(strict=True, reason="`done` is both `ack`'s answer and relayed after it")
 def test_a_reply_that_answers_a_call_which_cannot_wait_answers_no_other(
         tmp_path: Path) -> None:
     """`done` answers either call. The call in the main section cannot wait for it (an
     option may cut the section short), so `done` is relayed for B after the block; the
     call in the option still waited for it as its answer, and the option's path had
-    `done` twice, once as an answer the contract does not draw."""
+    `done` twice, once as an answer the contract does not draw. A reply that is no
+    longer one call's answer is now no other's either."""
     _refines_and_runs(ONE_REPLY_TO_TWO_CALLS, "one-reply-two-calls.mmd", "W", tmp_path)

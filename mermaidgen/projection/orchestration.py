@@ -657,13 +657,16 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
                 for r in replies):
             found.add(call)
     # a reply that is no longer one is something else its receiver gets before it answers
-    # its own caller: repeated until nothing changes (a chain of nested calls)
+    # its own caller: repeated until nothing changes (a chain of nested calls). It is no
+    # longer the answer of another call it would answer either (one reply drawn after
+    # calls in two sections): it is drawn once, as a message of its own
     while True:
         kept = without_replies(roles, found)
+        gone = {r for call in found for r in roles.replies[call]}
         more = {call for call, replies in enumerate(kept.replies)
                 if replies and occurrences[call].receiver != orchestrator
-                and any(_received_before(occurrences, kept, blocks, call, r)
-                        for r in replies)}
+                and (any(_received_before(occurrences, kept, blocks, call, r)
+                         for r in replies) or gone.intersection(replies))}
         if not more:
             return found
         found |= more
