@@ -648,3 +648,23 @@ def test_a_reply_that_answers_a_call_which_cannot_wait_answers_no_other(
     `done` twice, once as an answer the contract does not draw. A reply that is no
     longer one call's answer is now no other's either."""
     _refines_and_runs(ONE_REPLY_TO_TWO_CALLS, "one-reply-two-calls.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 3,579, path
+# `validate-notify-fetch-request-3082`): S's operation for `fetch`, called before a
+# `break`, sends `error` after it
+PAST_A_BREAK = """sequenceDiagram
+W->>S: fetch
+break b
+A->>B: ready
+end
+S->>T: error
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="`error` is sent on the path that takes the break")
+def test_an_operation_in_progress_at_a_break_does_not_go_on_past_it(tmp_path: Path) -> None:
+    """A taken `break` at top level ends the run: nothing drawn after it happens. S's
+    operation for `fetch` ran inside the step `fetch`, before the break, and sent
+    `error` on every path."""
+    _refines_and_runs(PAST_A_BREAK, "past-a-break.mmd", "W", tmp_path)
