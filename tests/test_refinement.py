@@ -662,9 +662,9 @@ S->>T: error
 """
 
 
-@pytest.mark.xfail(strict=True, reason="`error` is sent on the path that takes the break")
 def test_an_operation_in_progress_at_a_break_does_not_go_on_past_it(tmp_path: Path) -> None:
     """A taken `break` at top level ends the run: nothing drawn after it happens. S's
     operation for `fetch` ran inside the step `fetch`, before the break, and sent
-    `error` on every path."""
+    `error` on every path. Such an operation now ends where the break starts, and the
+    workflow relays `error` for S after it."""
     _refines_and_runs(PAST_A_BREAK, "past-a-break.mmd", "W", tmp_path)

@@ -62,9 +62,10 @@ _UNANSWERED = -1
 _SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
 
-def _loop_start(block_id: int) -> int:
-    """The key of `cuts` under which the operations that end where the loop `block_id`
-    starts are noted (no occurrence has a negative index, and -1 is _UNANSWERED)."""
+def _block_start(block_id: int) -> int:
+    """The key of `cuts` under which the operations that end where the block `block_id`
+    (a loop or a break) starts are noted (no occurrence has a negative index, and -1 is
+    _UNANSWERED)."""
     return -2 - block_id
 
 # The methods and attributes the generated Service and Workflow bases (and the temporal
@@ -158,6 +159,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # the loops open at this point of the walk: block id, the operations in progress
     # where it starts, and who sent in them in its body (participant -> those operations)
     loops: list[tuple[int, set[_Handling], dict[str, dict[_Handling, None]]]] = []
+    # the breaks left in the sections still open: block id, how many blocks were open
+    # around it, the operations in progress where it started (what they send after it,
+    # in the same section, a run that takes the break never sends)
+    breaks: dict[int, set[_Handling]] = {}
+    after_breaks: list[tuple[int, int, set[_Handling]]] = []
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -181,7 +187,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         ends where the loop starts (`found`: walking again; ended now, it would also
         end the calls made in it since the loop started, which it no longer makes)."""
         for block_id, _, sent in loops:
-            key = _loop_start(block_id)
+            key = _block_start(block_id)
             for p in participants:
                 for h in list(sent.get(p, ())):
                     if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)) \
@@ -247,8 +253,19 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         `sender` does after it. The outermost such operation ends at the relay (the
         rest of it is driven by the workflow after the relay)."""
         acting: _Handling | None = handling[sender][-1]
+        at: _Handling | None
+        answers = roles.reply_to[o.index]
+        for block_id, _, alive in after_breaks:  # the innermost operation in progress
+            at = acting  # since before the break: it ends where the break starts
+            if answers is not None and answers in decisions and \
+                    decisions[answers][0] == block_id:
+                continue  # the reply that says the break was not taken
+            while at is not None and at not in alive:
+                at = at.parent
+            if at is not None and at.call not in cuts.get(_block_start(block_id), ()):
+                found.setdefault(_block_start(block_id), set()).add(at.call)
         for _, alive, sent in loops:  # the innermost operation in progress since before
-            at: _Handling | None = acting  # each open loop that holds this send
+            at = acting  # each open loop that holds this send
             while at is not None and at not in alive:
                 at = at.parent
             if at is not None:
@@ -351,14 +368,19 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
     for it in items:
         if isinstance(it, Enter):
+            if it.block.kind in ("loop", "break"):
+                for cut in cuts.get(_block_start(it.block_id), ()):
+                    end(cut, _block_start(it.block_id))
+            if it.block.kind == "break":
+                breaks[it.block_id] = {h for stack in handling.values() for h in stack}
             if it.block.kind == "loop":
-                for cut in cuts.get(_loop_start(it.block_id), ()):
-                    end(cut, _loop_start(it.block_id))
                 loops.append((it.block_id, {h for stack in handling.values() for h in stack},
                               {}))
             frames.append((it.block.kind, _copy(handling), []))
         elif isinstance(it, SectionStart):
             kind, before, ends = frames[-1]
+            # a break ends only the rest of its own section
+            after_breaks = [b for b in after_breaks if b[1] < len(frames)]
             if it.index > 0 and kind in ("alt", "critical", "par", "par_over"):
                 # each section starts from what was handled before the block: a `par`'s
                 # sections run side by side, so what a service sends in one is not part
@@ -369,6 +391,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             kind, before, ends = frames.pop()
             if kind == "loop":
                 loops.pop()
+            after_breaks = [b for b in after_breaks if b[1] <= len(frames)]
+            if kind == "break":
+                after_breaks.append((it.block_id, len(frames), breaks.pop(it.block_id)))
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
             elif kind == "break":  # a run that goes on after it did not take it: nothing
