@@ -668,3 +668,28 @@ def test_an_operation_in_progress_at_a_break_does_not_go_on_past_it(tmp_path: Pa
     `error` on every path. Such an operation now ends where the break starts, and the
     workflow relays `error` for S after it."""
     _refines_and_runs(PAST_A_BREAK, "past-a-break.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 4,187, path
+# `query-payment-done-create-3613-twice`)
+ANSWERED_IN_A_LOOP = """sequenceDiagram
+C->>S: check
+loop l
+S->>D: done
+S-->>C: update
+W->>T: timeout
+T-->>S: create
+S->>C: delete
+end
+"""
+
+
+def test_an_operation_that_answers_in_a_loop_still_ran_its_iterations(
+        tmp_path: Path) -> None:
+    """C's call `check`, relayed by W before the loop, is answered in its body (`update`),
+    after S's `done`; T then tells S `create`. S's operation for `check` answered in the
+    first iteration, so it was no longer in progress when `create` was relayed to S and
+    went on as it was: both `done`s before the first `create`. Such an operation now
+    ends where the loop starts like one still in progress (LOOP_AFTER_A_STEP). (Failed
+    before the change, with the projection of the commit before it.)"""
+    _refines_and_runs(ANSWERED_IN_A_LOOP, "answered-in-a-loop.mmd", "W", tmp_path)

@@ -190,8 +190,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             key = _block_start(block_id)
             for p in participants:
                 for h in list(sent.get(p, ())):
-                    if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)) \
-                            or not any(h in stack for stack in handling.values()):
+                    # (whether or not it is still in progress: one that has answered, or
+                    # ended at a relay, in the body still ran its part of every iteration)
+                    if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)):
                         continue
                     found.setdefault(key, set()).add(h.call)
 
