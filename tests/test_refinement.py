@@ -693,3 +693,28 @@ def test_an_operation_that_answers_in_a_loop_still_ran_its_iterations(
     ends where the loop starts like one still in progress (LOOP_AFTER_A_STEP). (Failed
     before the change, with the projection of the commit before it.)"""
     _refines_and_runs(ANSWERED_IN_A_LOOP, "answered-in-a-loop.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 8,542, its main path)
+AFTER_AN_ALT_SECTION = """sequenceDiagram
+alt a
+W->>S: response
+S-)T: token
+T-)T: fetch
+else b
+W->>Z: x
+end
+T->>W: timeout
+"""
+
+
+def test_an_operation_sent_without_waiting_in_an_alt_section_is_awaited_after_it(
+        tmp_path: Path) -> None:
+    """S's operation for `response` tells T `token` without waiting; T's operation takes
+    the step `fetch`, and after the `alt` the workflow awaits T's `timeout`. Section `b`
+    has no such operation, so after the block T handled nothing and the workflow no
+    longer watched that operation: `timeout` could come before `fetch`. An operation sent
+    without waiting that a block's end drops is now watched as one that ended at a relay
+    (`token` is sent as a call). (Failed before the change, with the projection of the
+    commit before it.)"""
+    _refines_and_runs(AFTER_AN_ALT_SECTION, "after-an-alt-section.mmd", "W", tmp_path)

@@ -390,6 +390,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 handling = _copy(before)
         elif isinstance(it, Leave):
             kind, before, ends = frames.pop()
+            inside = {h: None for end_ in [*ends, handling] for stack in end_.values()
+                      for h in stack}
             if kind == "loop":
                 loops.pop()
             after_breaks = [b for b in after_breaks if b[1] <= len(frames)]
@@ -405,6 +407,15 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # (section): a call made in one does not go on after the block, and one
                 # answered in any section of a `par` is over after it
                 handling = _merge([_kept(before, end) for end in [*ends, handling]])
+            # an operation sent without waiting that the block's end drops (another
+            # section did not send it, or it belongs to an iteration) still runs beside
+            # the workflow: `settle` still watches what it has sent
+            kept = {h for stack in handling.values() for h in stack}
+            for h in inside:
+                if h not in kept and occurrences[h.call].message.arrow in _ASYNC and \
+                        reached.get(h):
+                    for p in reached[h] | {occurrences[h.call].message.receiver}:
+                        detached.setdefault(p, []).append(h)
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
