@@ -748,3 +748,48 @@ def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
         assert explanation.startswith("trace conforms"), (name, texts, explanation)
         for option, message in OPTION_MESSAGES.items():
             assert (message in texts) == (option in name.split("+")), (name, texts)
+
+
+# a `break` opened by one of two replies to a call made before it (the replier decides),
+# where a taken break ends only a section: a `par`'s, a `critical`'s, in a loop or not
+BREAK_ON_A_REPLY = """W->>+B: ask
+break declined
+  B-->>W: no
+  W->>C: undo
+end
+B-->>-W: yes
+W->>C: commit
+"""
+BREAK_ON_A_REPLY_IN = {
+    "top level": "sequenceDiagram\nW->>A: go\n" + BREAK_ON_A_REPLY,
+    "a par": "sequenceDiagram\nW->>A: go\npar p\n" + BREAK_ON_A_REPLY
+             + "and\n  W->>D: d\nend\nW->>A: after\n",
+    "a critical": "sequenceDiagram\nW->>A: go\ncritical c\n" + BREAK_ON_A_REPLY
+                  + "option fail\n  W->>D: d\nend\nW->>A: after\n",
+    "a par in a loop": "sequenceDiagram\nloop l\nW->>A: go\npar p\n" + BREAK_ON_A_REPLY
+                       + "and\n  W->>D: d\nend\nW->>A: after\nend\n",
+}
+
+
+@pytest.mark.parametrize("text", BREAK_ON_A_REPLY_IN.values(), ids=BREAK_ON_A_REPLY_IN)
+def test_the_path_of_a_break_a_reply_decides_takes_it(text: str, tmp_path: Path) -> None:
+    """Every path of the orchestration runs (one process) and conforms, and a path that
+    names the break gets the reply that opens it and sends the break's message, which no
+    other path sends. The reply hook answered with the path's value for the break (1,
+    taken) as the reply's index, where the break's reply is the first (0): the path
+    named after the break ran the other one, and `main` took the break. The hook that
+    decides such a break is now a `reply_break`, which answers the first reply when the
+    path takes the break."""
+    import json
+
+    package = _generate_text(text, "break-on-a-reply.mmd", "orchestration", tmp_path)
+    ran = run([sys.executable, "-c", EVERY_PATH.format(package=package)], tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    runs = json.loads(ran.stdout.rpartition("RUNS ")[2])
+    assert "declined" in runs, runs
+    for name, (texts, explanation) in runs.items():
+        assert explanation.startswith("trace conforms"), (name, texts, explanation)
+        taken, failed = "declined" in name.split("+"), "fail" in name.split("+")
+        # (the critical's option fails at the call: no reply)
+        assert ("no" in texts, "undo" in texts, "yes" in texts) == \
+            (taken, taken, not taken and not failed), (name, texts)

@@ -567,3 +567,154 @@ def test_a_service_does_not_go_on_after_an_opt_with_what_it_got_in_it(
     that skips the opt never called S, yet `b` was sent in S's operation for `a`: that
     run never sent it."""
     _refines_and_runs(AFTER_AN_OPT, "after-an-opt.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 2,000-message diagram (line 2,089, path
+# `publish-fetch-1793-twice`): S is told `x` in the loop, after its own step `r`; the
+# workflow's own send to S (`W->>S: x`), or one of another service's operation, does
+# the same
+LOOP_AFTER_A_STEP = "sequenceDiagram\nW->>S: a\nloop l\nS->>S: r\n{x}: x\nend\nS-->>W: done\n"
+
+
+@pytest.mark.parametrize("x", ["T->>S", "W->>S", "W->>T: go\nT->>S"],
+                         ids=["relayed", "sent", "in-an-operation"])
+def test_a_service_acting_on_a_call_does_not_run_a_loop_the_workflow_tells_it_in(
+        x: str, tmp_path: Path) -> None:
+    """W, the workflow, calls S (`a`), which acts on it in a loop (`r`, a step of its
+    own) and is told `x` in each iteration after that step. S's operation for `a` ran
+    its own loop: `r` twice, then the workflow's loop `x` twice, where S takes its second
+    `r` after the first `x`. Such an operation now ends where the loop starts, and the
+    workflow relays `r` for S in each iteration."""
+    _refines_and_runs(LOOP_AFTER_A_STEP.format(x=x), "loop-after-a-step.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 2,766, every path): W,
+# the workflow, tells S `a` without waiting; S's operation for it takes a step of its own
+# (or sends a message nobody gets); the workflow then relays X's `q` to S, and S's `c`
+LOCAL_SEND_RACES = "sequenceDiagram\nW-)S: a\n{b}: b\nX->>S: q\nS->>Y: c\n"
+
+
+@pytest.mark.parametrize("b", ["S-)S", "S-xY"], ids=["step", "lost"])
+def test_an_operation_that_sent_only_a_step_or_a_lost_message_races_the_workflow(
+        b: str, tmp_path: Path) -> None:
+    """`b` is a message S sends like any other: the operation that sent it races the
+    workflow's relays to and for S, which S receives and sends after it. Only the
+    services an operation called counted as something it had sent, so the workflow did
+    not wait for it, and `c` could be recorded before `b`. Now they count, and `a` is
+    sent as a call."""
+    _refines_and_runs(LOCAL_SEND_RACES.format(b=b), "local-send-races.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 5,342, path
+# `session-check-4618`): C calls W, the workflow, which calls C (`go`) and then answers
+# C's call; C sends `more` after that answer
+WORKFLOWS_REPLY_TO_AN_OPERATION = """sequenceDiagram
+W->>Z: start
+C->>W: ask
+W->>C: go
+W-->>C: answer
+C->>X: more
+"""
+
+
+def test_an_operation_ends_at_the_workflows_reply_to_its_service(tmp_path: Path) -> None:
+    """C's operation for `go` went on past the workflow's answer to C, which is a
+    message the workflow sends to C like any other: `more` was sent inside the step
+    `go`, before `answer`, which C receives first. The operation now ends at `answer`,
+    as at any message the workflow sends to C, and `more` is relayed after it."""
+    _refines_and_runs(WORKFLOWS_REPLY_TO_AN_OPERATION, "reply-to-an-operation.mmd", "W",
+                      tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 3,393, path
+# `request-2922`): A calls B in a critical's main section and in its option; B's one
+# answer is drawn after the block
+ONE_REPLY_TO_TWO_CALLS = """sequenceDiagram
+W->>Z: go
+critical c
+A->>B: ready
+option o
+A->>B: ack
+end
+B-->>A: done
+"""
+
+
+def test_a_reply_that_answers_a_call_which_cannot_wait_answers_no_other(
+        tmp_path: Path) -> None:
+    """`done` answers either call. The call in the main section cannot wait for it (an
+    option may cut the section short), so `done` is relayed for B after the block; the
+    call in the option still waited for it as its answer, and the option's path had
+    `done` twice, once as an answer the contract does not draw. A reply that is no
+    longer one call's answer is now no other's either."""
+    _refines_and_runs(ONE_REPLY_TO_TWO_CALLS, "one-reply-two-calls.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 3,579, path
+# `validate-notify-fetch-request-3082`): S's operation for `fetch`, called before a
+# `break`, sends `error` after it
+PAST_A_BREAK = """sequenceDiagram
+W->>S: fetch
+break b
+A->>B: ready
+end
+S->>T: error
+"""
+
+
+def test_an_operation_in_progress_at_a_break_does_not_go_on_past_it(tmp_path: Path) -> None:
+    """A taken `break` at top level ends the run: nothing drawn after it happens. S's
+    operation for `fetch` ran inside the step `fetch`, before the break, and sent
+    `error` on every path. Such an operation now ends where the break starts, and the
+    workflow relays `error` for S after it."""
+    _refines_and_runs(PAST_A_BREAK, "past-a-break.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 5,000-message diagram (line 4,187, path
+# `query-payment-done-create-3613-twice`)
+ANSWERED_IN_A_LOOP = """sequenceDiagram
+C->>S: check
+loop l
+S->>D: done
+S-->>C: update
+W->>T: timeout
+T-->>S: create
+S->>C: delete
+end
+"""
+
+
+def test_an_operation_that_answers_in_a_loop_still_ran_its_iterations(
+        tmp_path: Path) -> None:
+    """C's call `check`, relayed by W before the loop, is answered in its body (`update`),
+    after S's `done`; T then tells S `create`. S's operation for `check` answered in the
+    first iteration, so it was no longer in progress when `create` was relayed to S and
+    went on as it was: both `done`s before the first `create`. Such an operation now
+    ends where the loop starts like one still in progress (LOOP_AFTER_A_STEP). (Failed
+    before the change, with the projection of the commit before it.)"""
+    _refines_and_runs(ANSWERED_IN_A_LOOP, "answered-in-a-loop.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 8,542, its main path)
+AFTER_AN_ALT_SECTION = """sequenceDiagram
+alt a
+W->>S: response
+S-)T: token
+T-)T: fetch
+else b
+W->>Z: x
+end
+T->>W: timeout
+"""
+
+
+def test_an_operation_sent_without_waiting_in_an_alt_section_is_awaited_after_it(
+        tmp_path: Path) -> None:
+    """S's operation for `response` tells T `token` without waiting; T's operation takes
+    the step `fetch`, and after the `alt` the workflow awaits T's `timeout`. Section `b`
+    has no such operation, so after the block T handled nothing and the workflow no
+    longer watched that operation: `timeout` could come before `fetch`. An operation sent
+    without waiting that a block's end drops is now watched as one that ended at a relay
+    (`token` is sent as a call). (Failed before the change, with the projection of the
+    commit before it.)"""
+    _refines_and_runs(AFTER_AN_ALT_SECTION, "after-an-alt-section.mmd", "W", tmp_path)

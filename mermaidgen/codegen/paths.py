@@ -4,9 +4,10 @@
 the hooks of the generated classes that make that decision (`DECIDERS`), so that the
 vendored `drive.py` can run any path: the `choose_*`, `should_*`, `repeat_*` and
 `recover_*` hooks a block's line names, the `reply_*` hook of the call whose reply picks
-an `alt`'s section, the `order_*` hook of a `par` whose sections the runtime starts in
-the order it gives (where the target can: `Capabilities`), and, for a `critical` with
-options, the first hook its main section calls (made to fail, so that an option runs). A
+an `alt`'s section (or says whether a `break` is taken), the `order_*` hook of a `par`
+whose sections the runtime starts in the order it gives (where the target can:
+`Capabilities`), and, for a `critical` with options, the first hook its main section
+calls (made to fail, so that an option runs). A
 block no hook decides (a choice the code cannot make, or one split across participants)
 is driven where it can be, and the path still runs: its contract test says whether the
 code follows it.
@@ -69,8 +70,9 @@ def add_paths(ctx: dict, analysis: Analysis, capabilities: Capabilities,
         for ops in c["op_lists"]:
             for line, hook, kind, argument in _first_steps(ops, deep=not choreography):
                 decide(line, (c["base_name"], hook, kind, argument))
-        for line, hook, calls in c.get("reply_deciders", ()):
-            decide(line, (c["base_name"], hook, "reply", calls))
+        for line, hook, calls, kind in c.get("reply_deciders", ()):
+            decide(line, (c["base_name"], hook, "reply_break" if kind == "break" else "reply",
+                          calls))
     every = [(p.name, p.decisions, p.described) for p in found.paths]
     # a saga fails at each step it undoes: one path per earlier step too (the decision
     # keyed by the step's line makes its request hook fail, so the steps before it are
@@ -216,11 +218,12 @@ def _saga_steps(ops: list[dict]) -> list[tuple[int, list[tuple[int, str, str]]]]
 
 
 def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
-                   ) -> dict[str, list[tuple[int, str, tuple[int, ...]]]]:
-    """Per service: (block line, reply hook, the deciding calls) for each `alt` the reply
-    to one of its operations decides. `operations`: service -> its operation dicts (with
-    `reply_hook` and `calls`). `view`: the orchestration projection."""
-    decided: dict[int, int] = {}  # call -> block line
+                   ) -> dict[str, list[tuple[int, str, tuple[int, ...], str]]]:
+    """Per service: (block line, reply hook, the deciding calls, the block's kind) for
+    each `alt` or `break` the reply to one of its operations decides. `operations`:
+    service -> its operation dicts (with `reply_hook` and `calls`). `view`: the
+    orchestration projection."""
+    decided: dict[int, tuple[int, str]] = {}  # call -> block line, kind
     stack: list = [iter(view.workflow)]
     for s in view.services:
         for op in s.operations:
@@ -230,19 +233,20 @@ def reply_deciders(view: Orchestration, operations: dict[str, list[dict]]
         for a in stack[-1]:
             if isinstance(a, Fragment):
                 if a.decided_by is not None:
-                    decided[a.decided_by] = a.line
+                    decided[a.decided_by] = (a.line, a.kind)
                 stack.append(iter([x for b in a.branches for x in b.actions]))
                 break
         else:
             stack.pop()
-    out: dict[str, list[tuple[int, str, tuple[int, ...]]]] = {}
+    out: dict[str, list[tuple[int, str, tuple[int, ...], str]]] = {}
     for service, ops in operations.items():
         for op in ops:
             for call in op["calls"]:
                 if call in decided:
+                    line, kind = decided[call]
                     out.setdefault(service, []).append(
-                        (decided[call], op["reply_hook"], tuple(c for c in op["calls"]
-                                                                if c in decided)))
+                        (line, op["reply_hook"], tuple(c for c in op["calls"] if c in decided),
+                         kind))
     return out
 
 

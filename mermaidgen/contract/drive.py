@@ -6,7 +6,8 @@ package's path table (`_generated/paths.py`: `PATHS`, name -> {block line: value
 active, the decision hooks of the user classes answer as the path says instead of as the
 user's code would: which `alt` section (`choose_*`), whether an `opt` runs or a `break` is
 taken (`should_*`), how many loop iterations (`repeat_*`), which reply a call gets
-(`reply_*`, the payload still the user's), in which order a `par`'s sections start
+(`reply_*`, the payload still the user's: the reply that opens the `alt`'s section, or
+for a `break` the reply drawn in it when it is taken), in which order a `par`'s sections start
 (`order_*`, where the runtime lets a hook decide it), and, for a `critical` option, a
 failure raised by the first hook of the main section (`fail`) and the option the
 recovery picks (`recover_*`); where the main section starts with no hook of its own
@@ -34,7 +35,7 @@ from typing import Any
 Decider = Sequence[Any]
 """(generated base class name, hook name, kind, argument): the argument is the branch
 names (choose, recover), the section names in drawn order (order), the calls whose
-reply decides (reply) or the critical's line (fail_at)."""
+reply decides (reply; reply_break for a break) or the critical's line (fail_at)."""
 
 
 class UnknownPath(LookupError):
@@ -120,8 +121,11 @@ def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any
                                       f"line {line}: its main section fails as it starts")
             return original(self, critical, *args, **kwargs)
         return fail_at
-    if kind == "reply":
+    if kind in ("reply", "reply_break"):
         calls = tuple(argument)
+        # an alt's value is the section, whose reply has that index; a break's is 1 when
+        # taken, and of the call's two replies the one that opens the break is the first
+        answer = value if kind == "reply" else 1 - value
 
         def reply(self: Any, ctx: Any) -> Any:
             result = original(self, ctx)
@@ -129,8 +133,8 @@ def _hook(kind: str, value: int, argument: Any, original: Any, line: int) -> Any
             if isinstance(call, int) and calls and call not in calls:
                 return result  # the same operation called where its reply decides nothing
             if dataclasses.is_dataclass(result) and not isinstance(result, type):
-                return dataclasses.replace(result, reply=value)
-            result.reply = value
+                return dataclasses.replace(result, reply=answer)
+            result.reply = answer
             return result
         return reply
     return None

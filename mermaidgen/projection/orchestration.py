@@ -61,6 +61,13 @@ _UNANSWERED = -1
 # a reply drawn in one of their sections, when the call is not in it, may be skipped
 _SKIPPABLE = frozenset({"alt", "opt", "break", "critical"})
 
+
+def _block_start(block_id: int) -> int:
+    """The key of `cuts` under which the operations that end where the block `block_id`
+    (a loop or a break) starts are noted (no occurrence has a negative index, and -1 is
+    _UNANSWERED)."""
+    return -2 - block_id
+
 # The methods and attributes the generated Service and Workflow bases (and the temporal
 # target's activities classes) have in every target: an operation named like one of them
 # (a message `invoke`, `context` or `deadline`) gets another name, or it would replace the
@@ -149,6 +156,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # no longer changes, so each is looked up once, when the workflow acts with one of
     # those (a list scanned at every step made big diagrams quadratic)
     detached: dict[str, list[_Handling]] = {}
+    # the loops open at this point of the walk: block id, the operations in progress
+    # where it starts, and who sent in them in its body (participant -> those operations)
+    loops: list[tuple[int, set[_Handling], dict[str, dict[_Handling, None]]]] = []
+    # the breaks left in the sections still open: block id, how many blocks were open
+    # around it, the operations in progress where it started (what they send after it,
+    # in the same section, a run that takes the break never sends)
+    breaks: dict[int, set[_Handling]] = {}
+    after_breaks: list[tuple[int, int, set[_Handling]]] = []
 
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
@@ -162,6 +177,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 during = relays_during.setdefault(h, {})
                 for p in speaks:
                     during.setdefault(p, []).append(o)
+        told_in_loop(speaks, None)
+
+    def told_in_loop(participants: Iterable[str], mine: _Handling | None) -> None:
+        """In a loop's body, the workflow relays for or to `participants` (or the
+        operation `mine` sends to them): one of them that sent in an operation in
+        progress since before the loop would, in that operation, take its next
+        iteration's steps before this one, which it takes after it. That operation
+        ends where the loop starts (`found`: walking again; ended now, it would also
+        end the calls made in it since the loop started, which it no longer makes)."""
+        for block_id, _, sent in loops:
+            key = _block_start(block_id)
+            for p in participants:
+                for h in list(sent.get(p, ())):
+                    # (whether or not it is still in progress: one that has answered, or
+                    # ended at a relay, in the body still ran its part of every iteration)
+                    if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)):
+                        continue
+                    found.setdefault(key, set()).add(h.call)
 
     def end(call: int, at: int) -> None:
         """The operation handling `call` ends at the relay `at`, and the ones it made
@@ -221,6 +254,23 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         `sender` does after it. The outermost such operation ends at the relay (the
         rest of it is driven by the workflow after the relay)."""
         acting: _Handling | None = handling[sender][-1]
+        at: _Handling | None
+        answers = roles.reply_to[o.index]
+        for block_id, _, alive in after_breaks:  # the innermost operation in progress
+            at = acting  # since before the break: it ends where the break starts
+            if answers is not None and answers in decisions and \
+                    decisions[answers][0] == block_id:
+                continue  # the reply that says the break was not taken
+            while at is not None and at not in alive:
+                at = at.parent
+            if at is not None and at.call not in cuts.get(_block_start(block_id), ()):
+                found.setdefault(_block_start(block_id), set()).add(at.call)
+        for _, alive, sent in loops:  # the innermost operation in progress since before
+            at = acting  # each open loop that holds this send
+            while at is not None and at not in alive:
+                at = at.parent
+            if at is not None:
+                sent.setdefault(sender, {})[at] = None
         outermost = None
         while acting is not None:
             for r in relays_during.get(acting, {}).get(sender, ()):
@@ -257,6 +307,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         if replies and op["reply"] is None:
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
+
+    def sent_in(acting: _Handling | None, to: str) -> None:
+        """The operation `acting` (and the ones that called it) has sent something to
+        `to` (a step of its own, or a message nobody gets, counts): it races the
+        workflow's steps with those it reached (`settle`)."""
+        while acting is not None:
+            reached.setdefault(acting, set()).add(to)
+            acting = acting.parent
 
     def container_of(p: str) -> _Handling | None:
         stack = handling.get(p)
@@ -303,10 +361,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     # first: the call goes out unanswered (walking again)
                     found.setdefault(_UNANSWERED, set()).add(o.index)
         parent = container_of(caller) if caller != orchestrator else None
-        at = parent
-        while at is not None:
-            reached.setdefault(at, set()).add(service)
-            at = at.parent
+        sent_in(parent, service)
         if replies:  # the service is busy with this call until its reply
             handling.setdefault(service, []).append(_Handling(o.index, tree, True, parent))
         elif relayed is None:  # what it does next, unasked, is part of handling this
@@ -314,9 +369,19 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
     for it in items:
         if isinstance(it, Enter):
+            if it.block.kind in ("loop", "break"):
+                for cut in cuts.get(_block_start(it.block_id), ()):
+                    end(cut, _block_start(it.block_id))
+            if it.block.kind == "break":
+                breaks[it.block_id] = {h for stack in handling.values() for h in stack}
+            if it.block.kind == "loop":
+                loops.append((it.block_id, {h for stack in handling.values() for h in stack},
+                              {}))
             frames.append((it.block.kind, _copy(handling), []))
         elif isinstance(it, SectionStart):
             kind, before, ends = frames[-1]
+            # a break ends only the rest of its own section
+            after_breaks = [b for b in after_breaks if b[1] < len(frames)]
             if it.index > 0 and kind in ("alt", "critical", "par", "par_over"):
                 # each section starts from what was handled before the block: a `par`'s
                 # sections run side by side, so what a service sends in one is not part
@@ -325,6 +390,13 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 handling = _copy(before)
         elif isinstance(it, Leave):
             kind, before, ends = frames.pop()
+            inside = {h: None for end_ in [*ends, handling] for stack in end_.values()
+                      for h in stack}
+            if kind == "loop":
+                loops.pop()
+            after_breaks = [b for b in after_breaks if b[1] <= len(frames)]
+            if kind == "break":
+                after_breaks.append((it.block_id, len(frames), breaks.pop(it.block_id)))
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
             elif kind == "break":  # a run that goes on after it did not take it: nothing
@@ -335,6 +407,15 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # (section): a call made in one does not go on after the block, and one
                 # answered in any section of a `par` is over after it
                 handling = _merge([_kept(before, end) for end in [*ends, handling]])
+            # an operation sent without waiting that the block's end drops (another
+            # section did not send it, or it belongs to an iteration) still runs beside
+            # the workflow: `settle` still watches what it has sent
+            kept = {h for stack in handling.values() for h in stack}
+            for h in inside:
+                if h not in kept and occurrences[h.call].message.arrow in _ASYNC and \
+                        reached.get(h):
+                    for p in reached[h] | {occurrences[h.call].message.receiver}:
+                        detached.setdefault(p, []).append(h)
         elif isinstance(it, Occurrence):
             if it.index in outside:
                 continue
@@ -359,6 +440,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                            it.line))
                 if sender == orchestrator and receiver != orchestrator and \
                         roles.reply_to[it.index] not in answered_in_call:
+                    # a message the workflow sends to the receiver like any other: an
+                    # operation in progress that would go on to a send of it ends here
+                    relay(it, orchestrator)
+                    settle(receiver)
                     workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
             published = receiver in brokers and sender not in brokers
@@ -373,6 +458,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     workflow.add(it.path, lost)
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
+                    sent_in(container_of(sender), receiver)
                     inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
                                             published))
                 else:
@@ -398,6 +484,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 else:
                     if sender != orchestrator:
                         follows_relay(it, sender)
+                        sent_in(container_of(sender), sender)
                     target.add(it.path, LocalStep(it.index, m.text,
                                                   snake(strip_fields(m.text), "step"), it.line))
                 continue
@@ -430,6 +517,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                 and _within(h, mine):
                             relays_during.setdefault(h, {}).setdefault(
                                 receiver, []).append(it)
+                told_in_loop((receiver,), mine)
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 settle(sender)
@@ -606,13 +694,16 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
                 for r in replies):
             found.add(call)
     # a reply that is no longer one is something else its receiver gets before it answers
-    # its own caller: repeated until nothing changes (a chain of nested calls)
+    # its own caller: repeated until nothing changes (a chain of nested calls). It is no
+    # longer the answer of another call it would answer either (one reply drawn after
+    # calls in two sections): it is drawn once, as a message of its own
     while True:
         kept = without_replies(roles, found)
+        gone = {r for call in found for r in roles.replies[call]}
         more = {call for call, replies in enumerate(kept.replies)
                 if replies and occurrences[call].receiver != orchestrator
-                and any(_received_before(occurrences, kept, blocks, call, r)
-                        for r in replies)}
+                and (any(_received_before(occurrences, kept, blocks, call, r)
+                         for r in replies) or gone.intersection(replies))}
         if not more:
             return found
         found |= more
