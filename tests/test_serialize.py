@@ -9,7 +9,8 @@ import sys
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mermaidgen.model.serialize import dumps
+from mermaidgen.model import serialize
+from mermaidgen.model.serialize import dump, dumps
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) \
     | st.text()
@@ -102,3 +103,40 @@ def test_a_list_of_records_takes_one_line_per_record_whatever_their_strings_hold
         expected[-1] = expected[-1][:-1]
         assert lines[2:2 + len(records)] == expected
     assert json.loads(dumps(document)) == document
+
+
+def _opens(value) -> bool:  # noqa: ANN001 - the rule of `dumps`' docstring, spelled out
+    members = value.values() if type(value) is dict else value if type(value) is list else ()
+    return any((type(m) is dict and m) or (type(m) is list and any(
+        type(i) in (dict, list) for i in m)) for m in members)
+
+
+def _laid_out(value, padding: str = "") -> str:  # noqa: ANN001
+    if not _opens(value):
+        return json.dumps(value, ensure_ascii=False)
+    inner = padding + "  "
+    if type(value) is dict:
+        members = [f"{json.dumps(k, ensure_ascii=False)}: {_laid_out(v, inner)}"
+                   for k, v in value.items()]
+        return "{\n" + ",\n".join(inner + m for m in members) + f"\n{padding}}}"
+    return "[\n" + ",\n".join(inner + _laid_out(v, inner) for v in value) + f"\n{padding}]"
+
+
+@given(DOCUMENTS | st.dictionaries(st.text(max_size=3), RECORDS | DOCUMENTS, max_size=4)
+       | st.lists(RECORDS | DOCUMENTS, max_size=4))
+@example({"s": [{"a": 1}, {"b": [{"c": 2}]}, {"d": 3}, {"e": 4}, {"f": 5}, 6, [7]]})
+def test_the_layout_is_its_recursive_definition_written_in_pieces(document) -> None:
+    # dumps lays out runs of one-line records by the thousand (serialize.RUN, here 2, so
+    # that runs are cut), iteratively and in pieces: the text is the plain recursive one
+    original = serialize.RUN
+    serialize.RUN = 2
+    try:
+        pieces: list[str] = []
+        dump(document, pieces.append)
+        compact: list[str] = []
+        dump(document, compact.append, compact=True)
+    finally:
+        serialize.RUN = original
+    assert "".join(pieces) == _laid_out(document) == dumps(document)
+    assert "".join(compact) == json.dumps(document, ensure_ascii=False,
+                                          separators=(",", ":"))

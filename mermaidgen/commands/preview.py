@@ -31,7 +31,7 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
         from mermaidgen.model import nesting
-        from mermaidgen.model.serialize import dumps
+        from mermaidgen.model.serialize import dump
         from mermaidgen.preview.document import analysis_to_dict, model_to_dict
 
         document = model_to_dict(diagrams[0])
@@ -43,7 +43,8 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
         # would print gigabytes of spaces, so such a document is printed compact
         deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)
         compact = compact or deepest > _MAX_INDENTED_NESTING
-        sys.stdout.write(dumps(document, compact=compact) + "\n")
+        dump(document, sys.stdout.write, compact=compact)
+        sys.stdout.write("\n")
         return
     if fmt == "mermaid":
         from mermaidgen.mermaid.emit import to_mermaid
