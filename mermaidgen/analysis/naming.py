@@ -38,6 +38,9 @@ readers have less)."""
 
 
 def _joined(parts: list[str], sep: str) -> str:
+    out = sep.join(parts)  # most names are short: all their words (which are never empty)
+    if len(out) <= MAX_WORDS_LENGTH:
+        return out
     out = ""
     for part in parts:
         candidate = f"{out}{sep}{part}" if out else part
@@ -63,7 +66,13 @@ def _snake(text: str, fallback: str = "name") -> str:
 
 def _pascal(text: str, fallback: str = "Name") -> str:
     """`order created` -> `OrderCreated`; safe as a Python class name."""
-    name = _joined([w.capitalize() for w in _name_words(text)], "") or fallback
+    return pascal_of_words(_name_words(text), fallback)
+
+
+def pascal_of_words(parts: list[str], fallback: str = "Name") -> str:
+    """`pascal` of a text whose words (`words`) are `parts`: for a caller that has them
+    already (the event catalogue: an event key is its words joined by blanks)."""
+    name = _joined([w.capitalize() for w in parts], "") or fallback
     if name[0].isdigit():
         name = f"{fallback}{name}"
     return name + "_" if name in _RESERVED else name
