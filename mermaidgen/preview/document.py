@@ -9,7 +9,6 @@ from mermaidgen.analysis.events import is_broker
 from mermaidgen.analysis.fields import Field, fields_of
 from mermaidgen.model import Diagram, Message
 from mermaidgen.model.serialize import diagnostic_to_dict, to_dict
-from mermaidgen.projection import choreography_of, orchestration_of
 
 if TYPE_CHECKING:
     from mermaidgen.analysis import Analysis
@@ -67,6 +66,10 @@ def analysis_to_dict(analysis: Analysis, projections: bool = False) -> dict[str,
 
 def projections_to_dict(analysis: Analysis) -> dict[str, Any]:
     """Both projections as JSON: `choreography` and `orchestration`."""
+    # imported here: the projections are printed on request only, and importing them
+    # is a third of the start-up of `preview --format json`
+    from mermaidgen.projection import choreography_of, orchestration_of
+
     node = _record
     chor, orch = choreography_of(analysis), orchestration_of(analysis)
     return {
