@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from strategies import diagrams
 
 from mermaidgen.model import serialize
 from mermaidgen.model.serialize import dump, dumps
@@ -106,9 +107,11 @@ def test_a_list_of_records_takes_one_line_per_record_whatever_their_strings_hold
 
 
 def _opens(value) -> bool:  # noqa: ANN001 - the rule of `dumps`' docstring, spelled out
-    members = value.values() if type(value) is dict else value if type(value) is list else ()
-    return any((type(m) is dict and m) or (type(m) is list and any(
-        type(i) in (dict, list) for i in m)) for m in members)
+    # (a `Records` is a list)
+    members = value.values() if type(value) is dict else value \
+        if isinstance(value, list) else ()
+    return any((type(m) is dict and m) or (isinstance(m, list) and any(
+        type(i) is dict or isinstance(i, list) for i in m)) for m in members)
 
 
 def _laid_out(value, padding: str = "") -> str:  # noqa: ANN001
@@ -140,3 +143,50 @@ def test_the_layout_is_its_recursive_definition_written_in_pieces(document) -> N
     assert "".join(pieces) == _laid_out(document) == dumps(document)
     assert "".join(compact) == json.dumps(document, ensure_ascii=False,
                                           separators=(",", ":"))
+
+
+def _records(value) -> list:  # noqa: ANN001 - every `Records` list in a document
+    found = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, serialize.Records):
+            found.append(v)
+        stack.extend(v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
+    return found
+
+
+def _layout_hints_hold(text: str) -> None:
+    from mermaidgen import parse
+    from mermaidgen.analysis import analyse
+    from mermaidgen.preview.document import analysis_to_dict, model_to_dict
+
+    diagram = parse(text)
+    document = model_to_dict(diagram)
+    document["analysis"] = analysis_to_dict(analyse(diagram))
+    hinted = _records(document)
+    assert len(hinted) >= 5  # statements, warnings, messages, events, diagnostics
+    for records in hinted:
+        assert records.opening == tuple(i for i, r in enumerate(records) if _opens(r))
+    assert dumps(document) == _laid_out(document)
+
+
+def test_the_layout_the_documents_know_is_the_one_dumps_would_find() -> None:
+    # `Records.opening`, set by the code that builds the documents, is what `dumps`
+    # would have found by looking into each record: on every sample, and on a diagram
+    # with fields on messages and events, empty blocks and nested ones
+    from pathlib import Path
+
+    for sample in sorted((Path(__file__).parents[1] / "samples").glob("*.mmd")):
+        _layout_hints_hold(sample.read_text(encoding="utf-8"))
+    _layout_hints_hold(
+        "sequenceDiagram\n    participant K as Kafka\n    A->>K: Placed {id, n: int}\n"
+        "    K->>B: Placed\n    loop again\n    alt yes\n    B->>A: Go(x)\n    else no\n"
+        "    opt deeper\n    A->>B: Stop()\n    end\n    end\n    end\n    rect rgb(1,2,3)\n"
+        "    end\n    B->>A: done\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(diagrams())
+def test_the_layout_the_documents_know_holds_on_any_diagram(generated) -> None:  # noqa: ANN001
+    _layout_hints_hold(generated.text)
