@@ -190,3 +190,21 @@ def test_the_layout_the_documents_know_is_the_one_dumps_would_find() -> None:
 @given(diagrams())
 def test_the_layout_the_documents_know_holds_on_any_diagram(generated) -> None:  # noqa: ANN001
     _layout_hints_hold(generated.text)
+
+
+def test_a_reader_that_leaves_early_ends_the_json_preview_quietly(tmp_path) -> None:
+    # the document is written in pieces: the reader's leaving (`| head`) shows at one of
+    # them, and the command stops there as it did when it wrote one string: status 0,
+    # nothing on stderr, nothing left to fail at the final flush
+    source = tmp_path / "d.mmd"
+    source.write_text("sequenceDiagram\n" + "".join(
+        f"    A->>B: message number {i} with some words\n" for i in range(3000)))
+    for options in ((), ("--compact",)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mermaidgen", "preview", str(source), "--format", "json",
+             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(10).startswith(b"{")
+        process.stdout.close()
+        assert process.wait(timeout=60) == 0, options
+        assert process.stderr.read() == b"", options
