@@ -26,6 +26,7 @@ from mermaidgen.contract.keys import (
     VERBS,
     _event_words,
     _key_split,
+    _split,
     event_key,
     event_words,  # noqa: F401 - projection.orchestration imports it from here
     strip_fields,
@@ -173,8 +174,7 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
     return Hops(tuple(source), tuple(tuple(d) for d in deliveries), frozenset(acks))
 
 
-@functools.lru_cache(maxsize=65536)
-def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
+def _facts_of(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     """What the catalogue needs from one message text, computed once per text:
     (event key, class name base, channel base, topic). Pub/sub verbs are wording of a
     broker `hop` (`Publish: OrderCreated`); sent straight to a service, `Send invoice` is
@@ -196,7 +196,7 @@ def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
         bare = TOPIC.sub(" ", bare)
     if "<" in bare:
         bare = BR.sub(" ", bare)
-    ws = _event_words(words(bare), hop)
+    ws = _event_words(list(_split(bare)), hop)  # `words`, without its cache
     if bare.isascii():  # then the key's words are `words`' (`contract.keys._key_split`)
         key = " ".join(ws)
         name = pascal_of_words(ws, "Event") if key else None
@@ -210,19 +210,29 @@ def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
         found.group(1) if found else routed
 
 
+_facts = functools.lru_cache(maxsize=65536)(_facts_of)
+
+
 def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops,
               class_names: NameTable) -> tuple[tuple[Event, ...], tuple[str | None, ...]]:
     """The events of a diagram, and each message's event key (None for self messages)."""
     keys: list[str | None] = [None] * len(occurrences)
     # key -> [facts, channel, broker, producers, consumers, occurrences, lines]
     found: dict[str, list] = {}
-    acks, source, facts_of = hops.acks, hops.source, _facts  # a loop over every message
+    acks, source = hops.acks, hops.source  # a loop over every message
+    # the facts of each text, taken once: by hop (False, True), then by text (a cache of
+    # the catalogue's own: a large diagram's texts outnumber any bounded cache's room)
+    known: tuple[dict[str, tuple[str, str, str, str | None]], ...] = ({}, {})
     for o in occurrences:
         sender, receiver, index = o.sender, o.receiver, o.index
         from_broker, to_broker = sender in brokers, receiver in brokers
         if sender == receiver or (from_broker and to_broker) or index in acks:
             continue
-        facts = facts_of(o.message.text, from_broker or to_broker)
+        hop = from_broker or to_broker
+        text = o.message.text
+        facts = known[hop].get(text)
+        if facts is None:
+            facts = known[hop][text] = _facts_of(text, hop)
         origin = source[index]
         key = keys[origin] if from_broker and origin is not None else facts[0]
         keys[index] = key
@@ -254,13 +264,16 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
         class_name = class_names.name(("event", key), facts[1])
         chosen = channel or broker or (facts[2] if facts[2] != "events" else kebab(class_name))
         first = occurrences[occs[0]]
+        text = first.message.text
         if len(occs) == 1:  # most events of a large diagram: `merged` of one text
-            fields = fields_of(first.message.text, _is_hop(first, brokers)) or ()
+            # (fields end a text, or stand before its topic: either way, after a bracket)
+            fields = (fields_of(text, _is_hop(first, brokers)) or ()) \
+                if ")" in text or "}" in text else ()
         else:
             fields = merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
                              for i in occs])
         events.append(Event(
-            key, first.message.text, class_name,
+            key, text, class_name,
             chosen if channel or broker else channels.name(("channel", key), chosen),
             broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines),
             fields, channel))
