@@ -21,8 +21,11 @@ def model_to_dict(diagram: Diagram) -> dict[str, Any]:
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
 
     def fields(m: Message) -> dict[str, Any] | None:
+        text = m.text
+        if ")" not in text and "}" not in text:  # fields are written in brackets
+            return None
         # on a message to or from a broker, `Name (word)` names a topic, not a field
-        found = fields_of(m.text, m.sender in brokers or m.receiver in brokers)
+        found = fields_of(text, m.sender in brokers or m.receiver in brokers)
         return None if found is None else {
             "fields": [{"name": f.name, "type": f.written} for f in found]}
 
