@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from strategies import diagrams
 
-from mermaidgen.model.serialize import dumps
+from mermaidgen.model import serialize
+from mermaidgen.model.serialize import dump, dumps
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) \
     | st.text()
@@ -102,3 +104,107 @@ def test_a_list_of_records_takes_one_line_per_record_whatever_their_strings_hold
         expected[-1] = expected[-1][:-1]
         assert lines[2:2 + len(records)] == expected
     assert json.loads(dumps(document)) == document
+
+
+def _opens(value) -> bool:  # noqa: ANN001 - the rule of `dumps`' docstring, spelled out
+    # (a `Records` is a list)
+    members = value.values() if type(value) is dict else value \
+        if isinstance(value, list) else ()
+    return any((type(m) is dict and m) or (isinstance(m, list) and any(
+        type(i) is dict or isinstance(i, list) for i in m)) for m in members)
+
+
+def _laid_out(value, padding: str = "") -> str:  # noqa: ANN001
+    if not _opens(value):
+        return json.dumps(value, ensure_ascii=False)
+    inner = padding + "  "
+    if type(value) is dict:
+        members = [f"{json.dumps(k, ensure_ascii=False)}: {_laid_out(v, inner)}"
+                   for k, v in value.items()]
+        return "{\n" + ",\n".join(inner + m for m in members) + f"\n{padding}}}"
+    return "[\n" + ",\n".join(inner + _laid_out(v, inner) for v in value) + f"\n{padding}]"
+
+
+@given(DOCUMENTS | st.dictionaries(st.text(max_size=3), RECORDS | DOCUMENTS, max_size=4)
+       | st.lists(RECORDS | DOCUMENTS, max_size=4))
+@example({"s": [{"a": 1}, {"b": [{"c": 2}]}, {"d": 3}, {"e": 4}, {"f": 5}, 6, [7]]})
+def test_the_layout_is_its_recursive_definition_written_in_pieces(document) -> None:
+    # dumps lays out runs of one-line records by the thousand (serialize.RUN, here 2, so
+    # that runs are cut), iteratively and in pieces: the text is the plain recursive one
+    original = serialize.RUN
+    serialize.RUN = 2
+    try:
+        pieces: list[str] = []
+        dump(document, pieces.append)
+        compact: list[str] = []
+        dump(document, compact.append, compact=True)
+    finally:
+        serialize.RUN = original
+    assert "".join(pieces) == _laid_out(document) == dumps(document)
+    assert "".join(compact) == json.dumps(document, ensure_ascii=False,
+                                          separators=(",", ":"))
+
+
+def _records(value) -> list:  # noqa: ANN001 - every `Records` list in a document
+    found = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, serialize.Records):
+            found.append(v)
+        stack.extend(v.values() if isinstance(v, dict) else v if isinstance(v, list) else ())
+    return found
+
+
+def _layout_hints_hold(text: str) -> None:
+    from mermaidgen import parse
+    from mermaidgen.analysis import analyse
+    from mermaidgen.preview.document import analysis_to_dict, model_to_dict
+
+    diagram = parse(text)
+    document = model_to_dict(diagram)
+    document["analysis"] = analysis_to_dict(analyse(diagram))
+    hinted = _records(document)
+    assert len(hinted) >= 5  # statements, warnings, messages, events, diagnostics
+    for records in hinted:
+        assert records.opening == tuple(i for i, r in enumerate(records) if _opens(r))
+    assert dumps(document) == _laid_out(document)
+
+
+def test_the_layout_the_documents_know_is_the_one_dumps_would_find() -> None:
+    # `Records.opening`, set by the code that builds the documents, is what `dumps`
+    # would have found by looking into each record: on every sample, and on a diagram
+    # with fields on messages and events, empty blocks and nested ones
+    from pathlib import Path
+
+    for sample in sorted((Path(__file__).parents[1] / "samples").glob("*.mmd")):
+        _layout_hints_hold(sample.read_text(encoding="utf-8"))
+    _layout_hints_hold(
+        "sequenceDiagram\n    participant K as Kafka\n    A->>K: Placed {id, n: int}\n"
+        "    K->>B: Placed\n    loop again\n    alt yes\n    B->>A: Go(x)\n    else no\n"
+        "    opt deeper\n    A->>B: Stop()\n    end\n    end\n    end\n    rect rgb(1,2,3)\n"
+        "    end\n    B->>A: done\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(diagrams())
+def test_the_layout_the_documents_know_holds_on_any_diagram(generated) -> None:  # noqa: ANN001
+    _layout_hints_hold(generated.text)
+
+
+def test_a_reader_that_leaves_early_ends_the_json_preview_quietly(tmp_path) -> None:
+    # the document is written in pieces: the reader's leaving (`| head`) shows at one of
+    # them, and the command stops there as it did when it wrote one string: status 0,
+    # nothing on stderr, nothing left to fail at the final flush
+    source = tmp_path / "d.mmd"
+    source.write_text("sequenceDiagram\n" + "".join(
+        f"    A->>B: message number {i} with some words\n" for i in range(3000)))
+    for options in ((), ("--compact",)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mermaidgen", "preview", str(source), "--format", "json",
+             *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(10).startswith(b"{")
+        process.stdout.close()
+        assert process.wait(timeout=60) == 0, options
+        assert process.stderr.read() == b"", options

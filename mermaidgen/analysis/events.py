@@ -15,16 +15,20 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from mermaidgen.analysis.fields import Field, merged
+from mermaidgen.analysis.fields import Field, fields_of, merged
 from mermaidgen.analysis.flow import Occurrence
-from mermaidgen.analysis.naming import NameTable, kebab, pascal, words
+from mermaidgen.analysis.naming import NameTable, kebab, pascal, pascal_of_words, words
 from mermaidgen.contract.keys import (
+    BR,
     ROUTED,
     TOPIC,
     TRAILING,
     VERBS,
+    _event_words,
+    _key_split,
+    _split,
     event_key,
-    event_words,
+    event_words,  # noqa: F401 - projection.orchestration imports it from here
     strip_fields,
 )
 from mermaidgen.model import Participant
@@ -170,21 +174,43 @@ def pair_hops(occurrences: list[Occurrence], brokers: frozenset[str]) -> Hops:
     return Hops(tuple(source), tuple(tuple(d) for d in deliveries), frozenset(acks))
 
 
-@functools.lru_cache(maxsize=65536)
-def _facts(text: str, hop: bool) -> tuple[str, str, str, str | None]:
+def _facts_of(text: str, hop: bool) -> tuple[str, str, str, str | None]:
     """What the catalogue needs from one message text, computed once per text:
     (event key, class name base, channel base, topic). Pub/sub verbs are wording of a
     broker `hop` (`Publish: OrderCreated`); sent straight to a service, `Send invoice` is
     a command named by its verb, not the event `Invoice`. On a hop, a topic named at the
-    end (`Publish Invoice to billing`) is no part of the event's name."""
+    end (`Publish Invoice to billing`) is no part of the event's name.
+
+    The same as `event_key(text, hop)`, `pascal(key, "Event")`, `"-".join(event_words(text,
+    hop))` and `topic(text, hop)` (tests/test_catalogue_facts.py holds it to them), with
+    each step taken once: a 100k-message diagram has as many distinct texts, and taking
+    the text apart four times was a quarter of its preview."""
     routed = None
     if hop:
         text, routed = _routed(text)
-    found = TOPIC.search(strip_fields(text, hop)) if "(" in text or "[" in text else None
-    ws = event_words(text, verbs=hop)
-    key = event_key(text, hop)  # the checker's key: words without an ASCII form count
-    return key, pascal(key, "Event"), "-".join(ws) or "events", \
+    bare = strip_fields(text)
+    found = None
+    if "(" in text or "[" in text:
+        found = TOPIC.search(strip_fields(text, True) if hop else bare)
+    if "(" in bare or "[" in bare:  # `contract.keys._bare`, taken once for both word lists
+        bare = TOPIC.sub(" ", bare)
+    if "<" in bare:
+        bare = BR.sub(" ", bare)
+    ws = _event_words(list(_split(bare)), hop)  # `words`, without its cache
+    if bare.isascii():  # then the key's words are `words`' (`contract.keys._key_split`)
+        key = " ".join(ws)
+        name = pascal_of_words(ws, "Event") if key else None
+    else:
+        key = " ".join(_event_words(list(_key_split(bare)), hop))
+        name = None
+    key = key or text.strip().lower()
+    # a key of ASCII words is made of them, so its class name is theirs; any other key
+    # is split again, as `pascal` splits it
+    return key, name or pascal(key, "Event"), "-".join(ws) or "events", \
         found.group(1) if found else routed
+
+
+_facts = functools.lru_cache(maxsize=65536)(_facts_of)
 
 
 def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops,
@@ -193,46 +219,64 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
     keys: list[str | None] = [None] * len(occurrences)
     # key -> [facts, channel, broker, producers, consumers, occurrences, lines]
     found: dict[str, list] = {}
+    acks, source = hops.acks, hops.source  # a loop over every message
+    # the facts of each text, taken once: by hop (False, True), then by text (a cache of
+    # the catalogue's own: a large diagram's texts outnumber any bounded cache's room)
+    known: tuple[dict[str, tuple[str, str, str, str | None]], ...] = ({}, {})
     for o in occurrences:
-        m = o.message
-        sender, receiver = m.sender, m.receiver
-        if sender == receiver or (sender in brokers and receiver in brokers) or \
-                o.index in hops.acks:
+        sender, receiver, index = o.sender, o.receiver, o.index
+        from_broker, to_broker = sender in brokers, receiver in brokers
+        if sender == receiver or (from_broker and to_broker) or index in acks:
             continue
-        facts = _facts(m.text, sender in brokers or receiver in brokers)
-        origin = hops.source[o.index]
-        key = keys[origin] if sender in brokers and origin is not None else facts[0]
-        keys[o.index] = key
+        hop = from_broker or to_broker
+        text = o.message.text
+        facts = known[hop].get(text)
+        if facts is None:
+            facts = known[hop][text] = _facts_of(text, hop)
+        origin = source[index]
+        key = keys[origin] if from_broker and origin is not None else facts[0]
+        keys[index] = key
         entry = found.get(key)
         if entry is None:
             entry = found[key] = [facts, None, None, [], [], [], []]
-        entry[5].append(o.index)
+        entry[5].append(index)
         entry[6].append(o.line)
         if facts[3]:  # a topic written on either hop names the channel
             entry[1] = facts[3]
-        if receiver in brokers:
+        producers, consumers = entry[3], entry[4]
+        if to_broker:
             entry[2] = entry[2] or receiver
-            _add(entry[3], sender)
-        elif sender in brokers:
+            if sender not in producers:
+                producers.append(sender)
+            continue
+        if from_broker:
             entry[2] = entry[2] or sender
             producer = occurrences[origin].sender if origin is not None else None
-            if producer is not None:
-                _add(entry[3], producer)
-            _add(entry[4], receiver)
-        else:
-            _add(entry[3], sender)
-            _add(entry[4], receiver)
+            if producer is not None and producer not in producers:
+                producers.append(producer)
+        elif sender not in producers:
+            producers.append(sender)
+        if receiver not in consumers:
+            consumers.append(receiver)
     channels = NameTable()
     events = []
     for key, (facts, channel, broker, producers, consumers, occs, lines) in found.items():
         class_name = class_names.name(("event", key), facts[1])
         chosen = channel or broker or (facts[2] if facts[2] != "events" else kebab(class_name))
+        first = occurrences[occs[0]]
+        text = first.message.text
+        if len(occs) == 1:  # most events of a large diagram: `merged` of one text
+            # (fields end a text, or stand before its topic: either way, after a bracket)
+            fields = (fields_of(text, _is_hop(first, brokers)) or ()) \
+                if ")" in text or "}" in text else ()
+        else:
+            fields = merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
+                             for i in occs])
         events.append(Event(
-            key, occurrences[occs[0]].message.text, class_name,
+            key, text, class_name,
             chosen if channel or broker else channels.name(("channel", key), chosen),
             broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines),
-            merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
-                    for i in occs]), channel))
+            fields, channel))
     return tuple(events), tuple(keys)
 
 
@@ -253,10 +297,6 @@ def _display(text: str) -> str:
 def _is_hop(o: Occurrence, brokers: frozenset[str]) -> bool:
     return o.message.sender in brokers or o.message.receiver in brokers
 
-
-def _add(items: list[str], value: str) -> None:
-    if value not in items:
-        items.append(value)
 
 # built by the thousand for a large diagram (see model/quick_init.py)
 quicken(Event, Hops)

@@ -58,6 +58,8 @@ def _field_types(occurrences: list[Occurrence], brokers: frozenset[str]) -> list
     found = []
     for o in occurrences:
         m = o.message
+        if ")" not in m.text and "}" not in m.text:  # fields are written in brackets
+            continue
         for f in fields_of(m.text, m.sender in brokers or m.receiver in brokers) or ():
             if not f.known:
                 found.append(_at(m.span, "unknown-field-type",

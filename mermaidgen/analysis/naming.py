@@ -38,6 +38,9 @@ readers have less)."""
 
 
 def _joined(parts: list[str], sep: str) -> str:
+    out = sep.join(parts)  # most names are short: all their words (which are never empty)
+    if len(out) <= MAX_WORDS_LENGTH:
+        return out
     out = ""
     for part in parts:
         candidate = f"{out}{sep}{part}" if out else part
@@ -63,7 +66,13 @@ def _snake(text: str, fallback: str = "name") -> str:
 
 def _pascal(text: str, fallback: str = "Name") -> str:
     """`order created` -> `OrderCreated`; safe as a Python class name."""
-    name = _joined([w.capitalize() for w in _name_words(text)], "") or fallback
+    return pascal_of_words(_name_words(text), fallback)
+
+
+def pascal_of_words(parts: list[str], fallback: str = "Name") -> str:
+    """`pascal` of a text whose words (`words`) are `parts`: for a caller that has them
+    already (the event catalogue: an event key is its words joined by blanks)."""
+    name = _joined(list(map(str.capitalize, parts)), "") or fallback
     if name[0].isdigit():
         name = f"{fallback}{name}"
     return name + "_" if name in _RESERVED else name
@@ -155,15 +164,19 @@ class NameTable:
         self._next: dict[str, int] = {}  # base -> the suffix to try next (linear, not n^2)
 
     def name(self, key: object, base: str) -> str:
-        if key in self._by_key:
-            return self._by_key[key]
-        name, n = base, self._next.get(base, 2)
-        while name in self._used:
-            name = f"{base}_{n}"
-            n += 1
-        self._next[base] = n
-        self._used.add(name)
-        self._by_key[key] = name
+        by_key, used = self._by_key, self._used
+        found = by_key.get(key)
+        if found is not None:
+            return found
+        name = base
+        if name in used:  # taken: the first free suffix from where the last search ended
+            n = self._next.get(base, 2)
+            while name in used:
+                name = f"{base}_{n}"
+                n += 1
+            self._next[base] = n
+        used.add(name)
+        by_key[key] = name
         return name
 
     def taken(self, name: str) -> bool:

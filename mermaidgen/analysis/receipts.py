@@ -74,15 +74,15 @@ def unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurren
         sender, receiver = m.sender, m.receiver
         if it.index in hops.acks or (sender in brokers and receiver in brokers):
             continue
-        in_par = any(block_id in pars for block_id, _ in it.path)
+        in_par = bool(pars) and any(block_id in pars for block_id, _ in it.path)
         if sender not in brokers:
             if sender in race:
                 first, second = race.pop(sender)
                 races.append(Race(first, second, it))
-            knows = dict(clock.get(sender, {}))
+            knows = clock.get(sender, _NOTHING)  # read only (the sender is not the receiver)
             par_state = from_par.get(sender, False) or in_par
             if receiver in brokers:
-                carried[it.index] = (knows, par_state)
+                carried[it.index] = (dict(knows), par_state)  # as it stands now
                 continue
             if sender == receiver or it.index in lost:
                 continue
@@ -112,6 +112,9 @@ def unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurren
         from_par[receiver] = from_par.get(receiver, False) or par_state
         last[receiver] = (it.path, it, producer, par_state)
     return Receipts(tuple(races), frozenset(joined))
+
+
+_NOTHING: dict[str, int] = {}
 
 
 def _one_run(before: tuple, after: tuple, kinds: dict[int, str]) -> bool:

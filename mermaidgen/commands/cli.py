@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from mermaidgen import __version__
+from mermaidgen.collection import teardown_skipped
 
 app = typer.Typer(
     name="mermaidgen",
@@ -326,4 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.stdout.flush()
-    sys.exit(result[0] if result else 1)
+    code = result[0] if result else 1
+    if argv is None and teardown_skipped():
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

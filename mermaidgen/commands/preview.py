@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
-from mermaidgen.collection import paused_collection
+from mermaidgen.collection import paused_collection, skip_teardown
 from mermaidgen.errors import UsageError
 from mermaidgen.mermaid.sources import load_diagrams, print_findings
 
@@ -18,6 +19,7 @@ def run(source: str, fmt: str, orchestrator: str | None = None, width: int | Non
     # diagram they made the command grow faster than the diagram
     with paused_collection():
         _run(source, fmt, orchestrator, width, ascii_only, analysis, compact, projections)
+    skip_teardown()  # it only prints: no need to free everything it built one by one
 
 
 def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
@@ -31,7 +33,7 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
             f"{source}#N (1 to {len(diagrams)}) or {source}#<title>")
     if fmt == "json":
         from mermaidgen.model import nesting
-        from mermaidgen.model.serialize import dumps
+        from mermaidgen.model.serialize import dump
         from mermaidgen.preview.document import analysis_to_dict, model_to_dict
 
         document = model_to_dict(diagrams[0])
@@ -43,7 +45,11 @@ def _run(source: str, fmt: str, orchestrator: str | None, width: int | None,
         # would print gigabytes of spaces, so such a document is printed compact
         deepest = max((d for _, d in nesting(diagrams[0].statements)), default=0)
         compact = compact or deepest > _MAX_INDENTED_NESTING
-        sys.stdout.write(dumps(document, compact=compact) + "\n")
+        try:
+            dump(document, sys.stdout.write, compact=compact)
+            sys.stdout.write("\n")
+        except BrokenPipeError:  # `preview --format json | head`: the reader has enough
+            _quiet_stdout()
         return
     if fmt == "mermaid":
         from mermaidgen.mermaid.emit import to_mermaid
@@ -82,6 +88,15 @@ diagram's tables and trees: a text file holding 20,000 diagrams would take a min
 
 
 _MAX_INDENTED_NESTING = 200
+
+
+def _quiet_stdout() -> None:
+    """Standard output to the null device: what is still buffered for a reader that has
+    gone would fail again at the final flush. (The document is written in pieces: the
+    first piece past what the pipe holds is where the reader's leaving shows.)"""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 class _AsciiStdout:

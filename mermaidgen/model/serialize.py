@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mermaidgen.model import (
@@ -37,6 +37,20 @@ Extra = Callable[[Message], "dict[str, Any] | None"]
 """What a later stage adds to a message's object (its fields), or None."""
 
 
+class Records(list):  # type: ignore[type-arg]
+    """A list of objects (dicts) that knows which of them `dumps` lays out over several
+    lines (`opening`, their indexes, in order; `_opens` says which): the code that
+    builds a document knows it (a block, a message with fields), where `dumps` would
+    look into every value of every record, a third of the cost of encoding them. It is
+    a list to everyone else (json's encoders, `==`)."""
+
+    __slots__ = ("opening",)
+
+    def __init__(self, items: Any = (), opening: tuple[int, ...] = ()) -> None:
+        super().__init__(items)
+        self.opening = opening
+
+
 def to_dict(diagram: Diagram, extra: Extra | None = None) -> dict[str, Any]:
     """The model's document; `extra` adds keys to each message's object."""
     boxes = diagram.boxes
@@ -56,7 +70,7 @@ def to_dict(diagram: Diagram, extra: Extra | None = None) -> dict[str, Any]:
         ],
         "statements": statements_to_list(
             diagram.statements, extra),
-        "warnings": [diagnostic_to_dict(w) for w in diagram.warnings],
+        "warnings": Records(diagnostic_to_dict(w) for w in diagram.warnings),
     }
 
 
@@ -75,21 +89,31 @@ def statements_to_list(statements: tuple[Statement, ...],
                        extra: Extra | None = None) -> list[dict[str, Any]]:
     """Statements as JSON objects; iterative, so that any nesting depth works. `extra`:
     keys to add to each message's object."""
-    out: list[dict[str, Any]] = []
+    out = Records()
     # each entry: (statements to convert, list to append them to)
     work = [(statements, out)]
     while work:
         items, target = work.pop()
+        opening = []  # the blocks with sections, the messages with fields (`Records`)
         for s in items:
-            entry = _statement(s, extra)
-            target.append(entry)
+            entry = _statement(s)
             if isinstance(s, Block):
+                if s.sections:
+                    opening.append(len(target))
                 for section, sec_entry in zip(s.sections, entry["sections"], strict=True):
                     work.append((section.statements, sec_entry["statements"]))
+            elif extra is not None and isinstance(s, Message):
+                added = extra(s)
+                if added:
+                    entry.update(added)
+                    if _opens(entry):
+                        opening.append(len(target))
+            target.append(entry)
+        target.opening = tuple(opening)
     return out
 
 
-def _statement(s: Statement, extra: Extra | None) -> dict[str, Any]:
+def _statement(s: Statement) -> dict[str, Any]:
     where = {"line": s.span.line, "column": s.span.column}
     if isinstance(s, Message):
         entry = {"type": "message", "from": s.sender, "to": s.receiver, "text": s.text,
@@ -97,9 +121,6 @@ def _statement(s: Statement, extra: Extra | None) -> dict[str, Any]:
                  "activate": s.receiver if s.activate else None,
                  "deactivate": s.sender if s.deactivate else None,
                  "central": s.central, "wrap": s.wrap}
-        added = extra(s) if extra is not None else None
-        if added:
-            entry.update(added)
         return entry
     if isinstance(s, Note):
         return {"type": "note", "placement": s.placement, "participants": list(s.participants),
@@ -112,7 +133,7 @@ def _statement(s: Statement, extra: Extra | None) -> dict[str, Any]:
     assert isinstance(s, Block)
     return {"type": "block", "kind": s.kind, **where,
             "sections": [{"label": sec.label, "line": sec.span.line, "wrap": sec.wrap,
-                          "statements": []} for sec in s.sections]}
+                          "statements": Records()} for sec in s.sections]}
 
 
 def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
@@ -139,11 +160,27 @@ def dumps(document: Any, *, compact: bool = False) -> str:
     above it are laid out, one member per line: a message is one line of the document.
     `compact`: no whitespace at all, one line.
     """
+    out: list[str] = []
+    dump(document, out.append, compact=compact)
+    return "".join(out)
+
+
+RUN = 2000
+"""One-line records encoded by one call of the C encoder (see `_run`): enough that the
+calls cost nothing beside the encoding, few enough that no piece is large."""
+
+
+def dump(document: Any, write: Callable[[str], object], *, compact: bool = False) -> None:
+    """`dumps(document)`, handed to `write` in pieces (none much larger than `RUN`
+    records): a 100k-message document is 70 MB, and one string of it, joined and then
+    encoded for the output, cost as much again in copies as the encoding itself."""
     if compact:
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        _dump_compact(document, write)
+        return
     encode = _one_line_encoder()
     if not _opens(document):
-        return encode(document)
+        write(encode(document))
+        return
     out: list[str] = []
     # iterative, so that any nesting depth works: each frame is
     # [members as (key or None, value), padding of its members, closing bracket, first?]
@@ -158,21 +195,45 @@ def dumps(document: Any, *, compact: bool = False) -> str:
         key, value = member
         out.append("\n" + frame[1] if frame[3] else ",\n" + frame[1])
         frame[3] = False
+        if key is _RUN:
+            # consecutive one-line members of a list: all of them at once, without a
+            # turn of this loop per record (the statements, the messages, the events)
+            out.append(_run(value, frame[1], encode))
+            write("".join(out))
+            out.clear()
+            continue
         if key is not None:
             out.append(encode(key) + ": ")
-        if not _opens(value):
-            out.append(encode(value))
-        elif type(value) is list and not any(map(_opens, value)):
-            # a list of one-line records (the statements, the messages, the events): all
-            # of it at once, without a turn of this loop per record
-            out.append(_records(value, frame[1] + "  ", encode) + f"\n{frame[1]}]")
-        else:
+        if _opens(value):
             stack.append(_open(value, frame[1] + "  ", out))
-    return "".join(out)
+        else:
+            out.append(encode(value))
+    write("".join(out))
 
 
-def _records(records: list[Any], padding: str, encode: Callable[[Any], str]) -> str:
-    """`[` and a list's members, one per line (each one-line, see `_opens`).
+def _dump_compact(document: Any, write: Callable[[str], object]) -> None:
+    """The C encoder's output without whitespace; a large list in pieces of `RUN`."""
+    encode = _compact_encoder()
+    if type(document) is not dict or not all(type(k) is str for k in document):
+        write(encode(document))
+        return
+    sep = "{"
+    for key, value in document.items():
+        head = f"{sep}{encode(key)}:"
+        sep = ","
+        if not isinstance(value, list) or len(value) <= RUN:
+            write(head + encode(value))
+            continue
+        write(head + "[")
+        for start in range(0, len(value), RUN):
+            text = encode(value[start:start + RUN])[1:-1]
+            write(f",{text}" if start else text)
+        write("]")
+    write("}" if sep == "," else "{}")
+
+
+def _run(records: list[Any], padding: str, encode: Callable[[Any], str]) -> str:
+    """One-line members of a list (`_opens` is false for each), one per line.
 
     Records of scalars go through the C encoder in one call, with NUL as the separator
     between items: it never appears in the encoder's own output (strings escape every
@@ -182,9 +243,12 @@ def _records(records: list[Any], padding: str, encode: Callable[[Any], str]) -> 
     At 100k messages, one call per record cost half as much again as the encoding."""
     if all(type(r) is dict for r in records):
         text = "".join(_nul_separated()(records, 0))[1:-1]
-        return f"[\n{padding}" + text.replace("}\0{", "},\n" + padding + "{") \
-            .replace("\0", ", ")
-    return f"[\n{padding}" + f",\n{padding}".join(map(encode, records))
+        return text.replace("}\0{", "},\n" + padding + "{").replace("\0", ", ")
+    return f",\n{padding}".join(map(encode, records))
+
+
+_RUN = object()
+"""The key `_open` gives a run of one-line members of a list."""
 
 
 @functools.cache
@@ -202,7 +266,42 @@ def _open(container: dict | list, padding: str, out: list[str]) -> list:
         out.append("{")
         return [iter(container.items()), padding, "}", True]
     out.append("[")
-    return [((None, v) for v in container), padding, "]", True]
+    return [_list_members(container), padding, "]", True]
+
+
+def _list_members(items: Any) -> Iterator[tuple[Any, Any]]:
+    """A laid-out list's members: (None, member) for one laid out in turn, (`_RUN`, list)
+    for up to `RUN` consecutive members that each take one line. Lazily: a run is
+    encoded right after its members were looked at, while they are still in the cache
+    (at 100k messages, looking at all of them first cost a third more)."""
+    if type(items) is Records:
+        start = 0
+        for i in items.opening:
+            yield from _runs(items, start, i)
+            yield None, items[i]
+            start = i + 1
+        yield from _runs(items, start, len(items))
+        return
+    start = 0
+    for i, item in enumerate(items):
+        if _opens(item):
+            if start < i:
+                yield _RUN, items[start:i]
+            yield None, item
+            start = i + 1
+        elif i - start + 1 == RUN:
+            yield _RUN, items[start:i + 1]
+            start = i + 1
+    if start < len(items):
+        yield _RUN, items[start:]
+
+
+def _runs(items: list[Any], start: int, end: int) -> Iterator[tuple[Any, Any]]:
+    for at in range(start, end, RUN):
+        yield _RUN, items[at:min(at + RUN, end)]
+
+
+_CONTAINERS = frozenset((dict, list, Records))
 
 
 def _opens(value: Any) -> bool:
@@ -211,19 +310,19 @@ def _opens(value: Any) -> bool:
     t = type(value)
     if t is dict:
         members = value.values()
-    elif t is list:
+    elif t is list or t is Records:
         members = value
     else:
+        return False
+    if _CONTAINERS.isdisjoint(map(type, members)):  # most records: scalars only
         return False
     for v in members:
         t = type(v)
         if t is dict:
             if v:
                 return True
-        elif t is list:
-            for item in v:
-                if type(item) is dict or type(item) is list:
-                    return True
+        elif (t is list or t is Records) and not _CONTAINERS.isdisjoint(map(type, v)):
+            return True
     return False
 
 
@@ -233,5 +332,15 @@ def _one_line_encoder():
     if make is None:  # an interpreter without json's C accelerator
         return json.JSONEncoder(ensure_ascii=False).encode
     encoder = make(None, None, json.encoder.encode_basestring, None, ": ", ", ",
+                   False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+def _compact_encoder():
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, made once."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    encoder = make(None, None, json.encoder.encode_basestring, None, ":", ",",
                    False, False, True)
     return lambda value: "".join(encoder(value, 0))

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mermaidgen.analysis.events import is_broker
 from mermaidgen.analysis.fields import Field, fields_of
 from mermaidgen.model import Diagram, Message
-from mermaidgen.model.serialize import diagnostic_to_dict, to_dict
-from mermaidgen.projection import choreography_of, orchestration_of
+from mermaidgen.model.serialize import Records, diagnostic_to_dict, to_dict
 
 if TYPE_CHECKING:
     from mermaidgen.analysis import Analysis
@@ -22,8 +21,11 @@ def model_to_dict(diagram: Diagram) -> dict[str, Any]:
     brokers = frozenset(p.id for p in diagram.participants if is_broker(p))
 
     def fields(m: Message) -> dict[str, Any] | None:
+        text = m.text
+        if ")" not in text and "}" not in text:  # fields are written in brackets
+            return None
         # on a message to or from a broker, `Name (word)` names a topic, not a field
-        found = fields_of(m.text, m.sender in brokers or m.receiver in brokers)
+        found = fields_of(text, m.sender in brokers or m.receiver in brokers)
         return None if found is None else {
             "fields": [{"name": f.name, "type": f.written} for f in found]}
 
@@ -40,25 +42,27 @@ def analysis_to_dict(analysis: Analysis, projections: bool = False) -> dict[str,
     The two projections (`choreography`, `orchestration`) only with `projections`: they
     hold the diagram twice more, as action trees, and cost about three parses to build
     and two more to write (docs/model-json.md)."""
+    events = analysis.events
+    keys = analysis.event_keys
     document = {
         "style": analysis.style.style,
         "style_reason": analysis.style.reason,
         "brokers": list(analysis.brokers),
-        "messages": [
+        # `Records`: the layout of `dumps` known here (only an event with fields takes
+        # more than one line), instead of looked for in every value of every record
+        "messages": Records((
             {"index": m.index, "line": m.occurrence.line, "from": m.occurrence.sender,
              "to": m.occurrence.receiver, "role": m.role, "reply_to": m.reply_to,
-             "replies": list(m.replies), "hop": m.hop, "event": analysis.event_of(m.index)}
-            for m in analysis.messages
-        ],
-        "events": [
+             "replies": list(m.replies), "hop": m.hop, "event": keys[m.index]}
+            for m in analysis.messages), ()),
+        "events": Records((
             {"key": e.key, "name": e.name, "class_name": e.class_name, "channel": e.channel,
              "topic": e.topic, "broker": e.broker, "producers": list(e.producers),
              "consumers": list(e.consumers),
              "messages": list(e.occurrences), "lines": list(e.lines),
              "fields": [_field(f) for f in e.fields]}
-            for e in analysis.events
-        ],
-        "diagnostics": [diagnostic_to_dict(d) for d in analysis.diagnostics],
+            for e in events), tuple(i for i, e in enumerate(events) if e.fields)),
+        "diagnostics": Records(diagnostic_to_dict(d) for d in analysis.diagnostics),
     }
     if projections:
         document.update(projections_to_dict(analysis))
@@ -67,6 +71,10 @@ def analysis_to_dict(analysis: Analysis, projections: bool = False) -> dict[str,
 
 def projections_to_dict(analysis: Analysis) -> dict[str, Any]:
     """Both projections as JSON: `choreography` and `orchestration`."""
+    # imported here: the projections are printed on request only, and importing them
+    # is a third of the start-up of `preview --format json`
+    from mermaidgen.projection import choreography_of, orchestration_of
+
     node = _record
     chor, orch = choreography_of(analysis), orchestration_of(analysis)
     return {
