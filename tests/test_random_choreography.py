@@ -139,6 +139,16 @@ CASES = {
     end
     W->>X: Done
 """,
+    # C starts each iteration too (B decides the loop) and gets a reply in it: C's
+    # iterations were a plain for-loop at its entry point, which sent req2 for every
+    # iteration before resp2 came back (found by a random run)
+    "a-second-starter-in-a-loop": """sequenceDiagram
+    loop up to 3 times
+        B->>D: m1
+        C->>D: req2
+        D->>C: resp2
+    end
+""",
     "a-par-and-an-alt-on-one-line": """sequenceDiagram
     par fan out;    alt only;        A->>B: x
         end
@@ -160,10 +170,11 @@ FLAGGED = {
     "reached-before-a-critical": [("unordered-receipts", 5), ("unrealizable-choice", 9)],
     "others-after-a-top-level-break": [("unrealizable-choice", 6),
                                        ("unrealizable-choice", 7)],
-    "a-loop-around-a-par-join": [],
+    "a-loop-around-a-par-join": [("unrealizable-choice", 5)],
     "two-choices-on-one-line": [],
     "choices-inside-rects": [("unrealizable-choice", 10), ("unrealizable-choice", 16)],
     "a-par-and-an-alt-on-one-line": [],
+    "a-second-starter-in-a-loop": [("unordered-receipts", 4), ("unrealizable-choice", 4)],
 }
 
 
