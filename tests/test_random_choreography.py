@@ -149,6 +149,29 @@ CASES = {
         D->>C: resp2
     end
 """,
+    # a taken break ends the rest of the section that holds it: C acts after it there,
+    # and nothing tells C whether B took it (C sent Next after B took the break; found
+    # by a random run in a par, the same in an opt). C's copy of the break, taken, goes
+    # on after the opt (After)
+    "others-after-a-break-in-an-opt": """sequenceDiagram
+    opt check
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    end
+    C->>A: After
+""",
+    "others-after-a-break-in-a-par": """sequenceDiagram
+    par one
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    and two
+        D->>A: Other
+    end
+""",
     "a-par-and-an-alt-on-one-line": """sequenceDiagram
     par fan out;    alt only;        A->>B: x
         end
@@ -174,6 +197,8 @@ FLAGGED = {
     "two-choices-on-one-line": [],
     "choices-inside-rects": [("unrealizable-choice", 10), ("unrealizable-choice", 16)],
     "a-par-and-an-alt-on-one-line": [],
+    "others-after-a-break-in-an-opt": [("unrealizable-choice", 6)],
+    "others-after-a-break-in-a-par": [("unrealizable-choice", 6)],
     "a-second-starter-in-a-loop": [("unordered-receipts", 4), ("unrealizable-choice", 4)],
 }
 

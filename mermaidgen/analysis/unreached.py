@@ -4,7 +4,8 @@ but not the end, or after a `break` at top level that may have ended the run
 (conformance.md, "who decides a branch": a participant must act before any message of the
 decider's choice reaches it). And inside a loop: a `break` taken by another service than
 the one that starts each iteration ends the loop, which that one is not told of unless a
-message of the break reaches it.
+message of the break reaches it. Elsewhere, a taken `break` ends the rest of its section:
+a service that acts there after it, untold, is flagged too.
 
 The generated choreography still follows every path (projection/choreography.py and
 loops.py): the service decides with a hook of its own (`should_`, `choose_`, `repeat_`),
@@ -36,7 +37,13 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     # reached): whoever starts the iterations of the loop it ends must be among them
     breaks: dict[int, tuple[Occurrence, set[str]]] = {}
     rects: set[int] = set()  # a rect only colours the drawing: what follows it follows
-    for it in items:         # the blocks inside it
+    kinds: dict[int, str] = {}  # the blocks inside it
+    # a break in a section of anything but a loop, left: [the section's path, the break,
+    # its decider, who may know it was not taken, who was flagged] while it runs on
+    sections_left: list[list] = []
+    for it in items:
+        if isinstance(it, Enter):
+            kinds[it.block_id] = it.block.kind
         if isinstance(it, Enter) and it.block.kind == "rect":
             rects.add(it.block_id)
         elif isinstance(it, Enter) and it.block.kind in _CHOICES:
@@ -53,6 +60,8 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 else:
                     out += _loop_not_told(block, decider, breaks.pop(it.block_id), where,
                                           open_blocks, brokers)
+                    if kinds.get(where[-1][0]) != "loop":
+                        sections_left.append([where, block, decider, {decider}, set()])
                 continue
             if block.kind == "opt":
                 branches = [(reached[0], block.sections[0].label or "taken"), (set(), "skipped")]
@@ -86,6 +95,12 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             for p, (_, _, _, where) in list(pending.items()):
                 if here[:len(where)] != where:
                     del pending[p]  # another section of a block around it
+            sections_left[:] = [s for s in sections_left if here[:len(s[0])] == s[0]]
+            for _, block, decider, knows, flagged in sections_left:
+                if sender not in knows and sender not in flagged and sender not in brokers:
+                    flagged.add(sender)
+                    out.append(_flag(m, sender, block, decider, "section"))
+                knows.add(m.receiver)
             if sender in pending:
                 block, decider, missed, _ = pending.pop(sender)
                 out.append(_flag(m, sender, block, decider, missed))
@@ -127,7 +142,14 @@ def _loop_not_told(block: Block, decider: str, taken: tuple[Occurrence, set[str]
 
 def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
     label = block.sections[0].label or block.kind
-    if block.kind == "break":
+    if block.kind == "break" and missed == "section":
+        message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
+                   f"ends the rest of its section when `{decider}` takes it, and nothing "
+                   f"tells `{sender}`")
+        hint = (f"let `{decider}` tell `{sender}` that the section goes on (a message to "
+                f"`{sender}` after the break), or generate an orchestration; the generated "
+                f"`{sender}` asks its own `should_break_` hook")
+    elif block.kind == "break":
         message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
                    f"ends the run when `{decider}` takes it, and nothing tells `{sender}`")
         hint = (f"let `{decider}` tell `{sender}` that the run goes on (a message to "
