@@ -172,6 +172,23 @@ CASES = {
         D->>A: Other
     end
 """,
+    # E takes a break in an opt (a critical) at its entry point: the break ends the
+    # block only, yet its code returned before what follows the block (m3 was missing
+    # on the paths that took it; found by a random run)
+    "the-decider-goes-on-after-a-break-in-an-opt": """sequenceDiagram
+    opt check
+        break fail
+            E->>C: m1
+        end
+    end
+    E->>C: m3
+    critical c
+        break fail again
+            E-xC: m4
+        end
+    end
+    E-->>E: m5
+""",
     "a-par-and-an-alt-on-one-line": """sequenceDiagram
     par fan out;    alt only;        A->>B: x
         end
@@ -198,6 +215,7 @@ FLAGGED = {
     "choices-inside-rects": [("unrealizable-choice", 10), ("unrealizable-choice", 16)],
     "a-par-and-an-alt-on-one-line": [],
     "others-after-a-break-in-an-opt": [("unrealizable-choice", 6)],
+    "the-decider-goes-on-after-a-break-in-an-opt": [],
     "others-after-a-break-in-a-par": [("unrealizable-choice", 6)],
     "a-second-starter-in-a-loop": [("unordered-receipts", 4), ("unrealizable-choice", 4)],
 }

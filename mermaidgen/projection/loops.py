@@ -191,11 +191,18 @@ class Spans:
                     base = r.tree.base
                     if base[:len(inner)] == inner:  # it started inside the break
                         _keep(current, p, r)
-                    elif break_id in r.tree.opened and _inside(base, path, block_id):
+                    elif break_id in r.tree.opened and (
+                            _inside(base, path, block_id)
+                            or self.blocks[block_id].kind != "loop"):
                         # its code decided the break and returns from it: what follows
-                        # the block goes there too
+                        # the block goes there too (a break out of a loop the reaction
+                        # runs, not inside, is a Python `break`: what follows runs anyway)
                         if id(r) not in into:
-                            kept = r in current.get(p, ())
+                            # (an entry point that acted first in the break goes on
+                            # after the block when it is not taken: nothing else of p's is)
+                            kept = r in current.get(p, ()) or (
+                                not current.get(p) and not base
+                                and self.blocks[block_id].kind != "loop")
                             into[id(r)] = (r, [path] if kept else [])
                         into[id(r)][1].append(inner)
                         _keep(current, p, r)
