@@ -189,6 +189,20 @@ CASES = {
     end
     E-->>E: m5
 """,
+    # B's iteration ends in the handler of m2 when A skips the opt, of m4 when A takes
+    # it: both started the next iteration, two per iteration, until the bound (100): the
+    # run never ended (a random run found it in a par, gigabytes later). B's m2 handler
+    # now goes on only under its own copy of the opt (a non-local choice)
+    "an-opt-at-the-end-of-a-retry-loop": """sequenceDiagram
+    loop retry
+        B->>A: Ask
+        A->>B: Answer
+        opt more
+            A->>B: Extra
+        end
+    end
+    B->>C: Done
+""",
     "a-par-and-an-alt-on-one-line": """sequenceDiagram
     par fan out;    alt only;        A->>B: x
         end
@@ -216,6 +230,7 @@ FLAGGED = {
     "a-par-and-an-alt-on-one-line": [],
     "others-after-a-break-in-an-opt": [("unrealizable-choice", 6)],
     "the-decider-goes-on-after-a-break-in-an-opt": [],
+    "an-opt-at-the-end-of-a-retry-loop": [("unrealizable-choice", 3)],
     "others-after-a-break-in-a-par": [("unrealizable-choice", 6)],
     "a-second-starter-in-a-loop": [("unordered-receipts", 4), ("unrealizable-choice", 4)],
 }

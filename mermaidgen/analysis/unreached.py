@@ -48,11 +48,19 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             rects.add(it.block_id)
         elif isinstance(it, Enter) and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
-                                        _without(it.path, rects)]
+                                        _without(it.path, rects), None]
         elif isinstance(it, Leave) and it.block_id in open_blocks:
-            block, decider, reached, where = open_blocks.pop(it.block_id)
+            block, decider, reached, where, first = open_blocks.pop(it.block_id)
             if decider is None:
                 continue
+            if block.kind == "loop" and decider in pending:
+                # the decider starts the next iteration after a choice at the end of the
+                # body that reached it on some paths only: it cannot tell when to
+                inner, other, missed, at = pending[decider]
+                if at[:len(where) + 1] == (*where, (it.block_id, 0)):
+                    del pending[decider]
+                    out.append(_flag(first.message, decider, inner, other, missed,
+                                     again=block))
             if block.kind == "break":
                 if where == ():  # taken, it ends the run: nobody else may go on
                     stopped = (block, decider)
@@ -84,7 +92,7 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 if state is None:
                     continue
                 if state[1] is None:
-                    state[1] = sender
+                    state[1], state[4] = sender, it
                     if state[0].kind == "break":
                         breaks[block_id] = (it, {sender})
                 if block_id in breaks and sender in breaks[block_id][1]:
@@ -140,8 +148,20 @@ def _loop_not_told(block: Block, decider: str, taken: tuple[Occurrence, set[str]
         "hook")]
 
 
-def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
+def _flag(m, sender: str, block: Block, decider: str, missed: str,
+          again: Block | None = None) -> Diagnostic:
     label = block.sections[0].label or block.kind
+    if again is not None:
+        around = again.sections[0].label or "loop"
+        return Diagnostic(
+            "warning", "unrealizable-choice",
+            f"`{sender}` starts the next iteration of the `loop {around}` block (`{m.text}`) "
+            f"after the `{block.kind} {label}` block, but `{decider}` chooses the branch "
+            f"and nothing reaches `{sender}` in the `{missed}` branch",
+            m.span,
+            f"let `{decider}` tell `{sender}` in every branch (a message to `{sender}` in "
+            f"`{missed}` too), or generate an orchestration; the generated `{sender}` "
+            "decides with a hook of its own")
     if block.kind == "break" and missed == "section":
         message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
                    f"ends the rest of its section when `{decider}` takes it, and nothing "

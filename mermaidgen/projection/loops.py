@@ -230,9 +230,23 @@ class Spans:
         for r in ends:
             if wire is not None:
                 wire(r)
+            # the iteration ends after a block at the end of the body in some of whose
+            # sections only `r` goes on (the skipped side of an `opt` whose message would
+            # end the iteration in another handler): the back edge goes into those
+            # sections, under `r`'s copy of the choice, as anything after the block would
+            # (else both handlers started the next iteration: two per iteration)
+            ends_in = [path]
+            for k in range(len(r.redirects) - 1, -1, -1):
+                start = r.redirects[k][0]
+                if start[:len(body)] == body and all(  # (at the end of the body, or of
+                        self.blocks[b].kind in ("par", "par_over", "rect")  # a par in it)
+                        for b, _ in start[len(body):]):
+                    ends_in = list(r.redirects.pop(k)[1])  # (the body is over)
+                    break
             for at, action in loop.heads[p]:
-                r.add((*path, (back, 0), *at[len(body):]), action)
-            into[id(r)] = (r, [(*path, (back, 1))])
+                for where in ends_in:
+                    r.add((*where, (back, 0), *at[len(body):]), action)
+            into[id(r)] = (r, [(*where, (back, 1)) for where in ends_in])
 
     def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
                    into: dict) -> None:
