@@ -139,6 +139,70 @@ CASES = {
     end
     W->>X: Done
 """,
+    # C starts each iteration too (B decides the loop) and gets a reply in it: C's
+    # iterations were a plain for-loop at its entry point, which sent req2 for every
+    # iteration before resp2 came back (found by a random run)
+    "a-second-starter-in-a-loop": """sequenceDiagram
+    loop up to 3 times
+        B->>D: m1
+        C->>D: req2
+        D->>C: resp2
+    end
+""",
+    # a taken break ends the rest of the section that holds it: C acts after it there,
+    # and nothing tells C whether B took it (C sent Next after B took the break; found
+    # by a random run in a par, the same in an opt). C's copy of the break, taken, goes
+    # on after the opt (After)
+    "others-after-a-break-in-an-opt": """sequenceDiagram
+    opt check
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    end
+    C->>A: After
+""",
+    "others-after-a-break-in-a-par": """sequenceDiagram
+    par one
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    and two
+        D->>A: Other
+    end
+""",
+    # E takes a break in an opt (a critical) at its entry point: the break ends the
+    # block only, yet its code returned before what follows the block (m3 was missing
+    # on the paths that took it; found by a random run)
+    "the-decider-goes-on-after-a-break-in-an-opt": """sequenceDiagram
+    opt check
+        break fail
+            E->>C: m1
+        end
+    end
+    E->>C: m3
+    critical c
+        break fail again
+            E-xC: m4
+        end
+    end
+    E-->>E: m5
+""",
+    # B's iteration ends in the handler of m2 when A skips the opt, of m4 when A takes
+    # it: both started the next iteration, two per iteration, until the bound (100): the
+    # run never ended (a random run found it in a par, gigabytes later). B's m2 handler
+    # now goes on only under its own copy of the opt (a non-local choice)
+    "an-opt-at-the-end-of-a-retry-loop": """sequenceDiagram
+    loop retry
+        B->>A: Ask
+        A->>B: Answer
+        opt more
+            A->>B: Extra
+        end
+    end
+    B->>C: Done
+""",
     "a-par-and-an-alt-on-one-line": """sequenceDiagram
     par fan out;    alt only;        A->>B: x
         end
@@ -160,10 +224,15 @@ FLAGGED = {
     "reached-before-a-critical": [("unordered-receipts", 5), ("unrealizable-choice", 9)],
     "others-after-a-top-level-break": [("unrealizable-choice", 6),
                                        ("unrealizable-choice", 7)],
-    "a-loop-around-a-par-join": [],
+    "a-loop-around-a-par-join": [("unrealizable-choice", 5)],
     "two-choices-on-one-line": [],
     "choices-inside-rects": [("unrealizable-choice", 10), ("unrealizable-choice", 16)],
     "a-par-and-an-alt-on-one-line": [],
+    "others-after-a-break-in-an-opt": [("unrealizable-choice", 6)],
+    "the-decider-goes-on-after-a-break-in-an-opt": [],
+    "an-opt-at-the-end-of-a-retry-loop": [("unrealizable-choice", 3)],
+    "others-after-a-break-in-a-par": [("unrealizable-choice", 6)],
+    "a-second-starter-in-a-loop": [("unordered-receipts", 4), ("unrealizable-choice", 4)],
 }
 
 

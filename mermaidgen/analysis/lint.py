@@ -262,12 +262,14 @@ def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
              brokers: frozenset[str]) -> list[Diagnostic]:
     """In a choreography, only who made a choice knows which branch was taken: the
     participant that sends first in the block. Inside a branch, anyone else may act only
-    after a message has told it (through whoever already knew)."""
+    after a message has told it (through whoever already knew). In a loop's body, likewise:
+    who sends there before anything tells it starts every iteration on its own, not
+    knowing whether the decider went on."""
     out: list[Diagnostic] = []
-    # per open alt/critical block: [block, decider, informed per section, reported]
+    # per open alt/critical/loop block: [block, decider, informed per section, reported]
     open_blocks: dict[int, list] = {}
     for it in items:
-        if isinstance(it, Enter) and it.block.kind in ("alt", "critical"):
+        if isinstance(it, Enter) and it.block.kind in ("alt", "critical", "loop"):
             open_blocks[it.block_id] = [it.block, None, {}, False]
         elif isinstance(it, Occurrence):
             m = it.message
@@ -292,6 +294,14 @@ def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
 
 def _hidden_choice(block, section: int, decider: str, sender: str, m) -> Diagnostic:
     label = block.sections[0].label or block.kind
+    if block.kind == "loop":
+        return _at(m.span, "unrealizable-choice",
+                   f"in the `loop {label}` block, `{decider}` decides whether another "
+                   f"iteration runs, but `{sender}` acts in each iteration before anything "
+                   "tells it that one runs",
+                   f"let `{decider}` tell `{sender}` first in the body (a message from "
+                   f"`{decider}` to `{sender}`), or generate an orchestration; the "
+                   f"generated `{sender}` asks its own `repeat_` hook")
     branch = block.sections[section].label or f"section {section + 1}"
     return _at(m.span, "unrealizable-choice",
                f"in the `{block.kind} {label}` block, `{decider}` chooses the branch, but "

@@ -4,7 +4,8 @@ but not the end, or after a `break` at top level that may have ended the run
 (conformance.md, "who decides a branch": a participant must act before any message of the
 decider's choice reaches it). And inside a loop: a `break` taken by another service than
 the one that starts each iteration ends the loop, which that one is not told of unless a
-message of the break reaches it.
+message of the break reaches it. Elsewhere, a taken `break` ends the rest of its section:
+a service that acts there after it, untold, is flagged too.
 
 The generated choreography still follows every path (projection/choreography.py and
 loops.py): the service decides with a hook of its own (`should_`, `choose_`, `repeat_`),
@@ -36,16 +37,30 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     # reached): whoever starts the iterations of the loop it ends must be among them
     breaks: dict[int, tuple[Occurrence, set[str]]] = {}
     rects: set[int] = set()  # a rect only colours the drawing: what follows it follows
-    for it in items:         # the blocks inside it
+    kinds: dict[int, str] = {}  # the blocks inside it
+    # a break in a section of anything but a loop, left: [the section's path, the break,
+    # its decider, who may know it was not taken, who was flagged] while it runs on
+    sections_left: list[list] = []
+    for it in items:
+        if isinstance(it, Enter):
+            kinds[it.block_id] = it.block.kind
         if isinstance(it, Enter) and it.block.kind == "rect":
             rects.add(it.block_id)
         elif isinstance(it, Enter) and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
-                                        _without(it.path, rects)]
+                                        _without(it.path, rects), None]
         elif isinstance(it, Leave) and it.block_id in open_blocks:
-            block, decider, reached, where = open_blocks.pop(it.block_id)
+            block, decider, reached, where, first = open_blocks.pop(it.block_id)
             if decider is None:
                 continue
+            if block.kind == "loop" and decider in pending:
+                # the decider starts the next iteration after a choice at the end of the
+                # body that reached it on some paths only: it cannot tell when to
+                inner, other, missed, at = pending[decider]
+                if at[:len(where) + 1] == (*where, (it.block_id, 0)):
+                    del pending[decider]
+                    out.append(_flag(first.message, decider, inner, other, missed,
+                                     again=block))
             if block.kind == "break":
                 if where == ():  # taken, it ends the run: nobody else may go on
                     stopped = (block, decider)
@@ -53,6 +68,8 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 else:
                     out += _loop_not_told(block, decider, breaks.pop(it.block_id), where,
                                           open_blocks, brokers)
+                    if kinds.get(where[-1][0]) != "loop":
+                        sections_left.append([where, block, decider, {decider}, set()])
                 continue
             if block.kind == "opt":
                 branches = [(reached[0], block.sections[0].label or "taken"), (set(), "skipped")]
@@ -75,7 +92,7 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 if state is None:
                     continue
                 if state[1] is None:
-                    state[1] = sender
+                    state[1], state[4] = sender, it
                     if state[0].kind == "break":
                         breaks[block_id] = (it, {sender})
                 if block_id in breaks and sender in breaks[block_id][1]:
@@ -86,6 +103,12 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
             for p, (_, _, _, where) in list(pending.items()):
                 if here[:len(where)] != where:
                     del pending[p]  # another section of a block around it
+            sections_left[:] = [s for s in sections_left if here[:len(s[0])] == s[0]]
+            for _, block, decider, knows, flagged in sections_left:
+                if sender not in knows and sender not in flagged and sender not in brokers:
+                    flagged.add(sender)
+                    out.append(_flag(m, sender, block, decider, "section"))
+                knows.add(m.receiver)
             if sender in pending:
                 block, decider, missed, _ = pending.pop(sender)
                 out.append(_flag(m, sender, block, decider, missed))
@@ -125,9 +148,28 @@ def _loop_not_told(block: Block, decider: str, taken: tuple[Occurrence, set[str]
         "hook")]
 
 
-def _flag(m, sender: str, block: Block, decider: str, missed: str) -> Diagnostic:
+def _flag(m, sender: str, block: Block, decider: str, missed: str,
+          again: Block | None = None) -> Diagnostic:
     label = block.sections[0].label or block.kind
-    if block.kind == "break":
+    if again is not None:
+        around = again.sections[0].label or "loop"
+        return Diagnostic(
+            "warning", "unrealizable-choice",
+            f"`{sender}` starts the next iteration of the `loop {around}` block (`{m.text}`) "
+            f"after the `{block.kind} {label}` block, but `{decider}` chooses the branch "
+            f"and nothing reaches `{sender}` in the `{missed}` branch",
+            m.span,
+            f"let `{decider}` tell `{sender}` in every branch (a message to `{sender}` in "
+            f"`{missed}` too), or generate an orchestration; the generated `{sender}` "
+            "decides with a hook of its own")
+    if block.kind == "break" and missed == "section":
+        message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
+                   f"ends the rest of its section when `{decider}` takes it, and nothing "
+                   f"tells `{sender}`")
+        hint = (f"let `{decider}` tell `{sender}` that the section goes on (a message to "
+                f"`{sender}` after the break), or generate an orchestration; the generated "
+                f"`{sender}` asks its own `should_break_` hook")
+    elif block.kind == "break":
         message = (f"`{sender}` sends `{m.text}` after the `break {label}` block, which "
                    f"ends the run when `{decider}` takes it, and nothing tells `{sender}`")
         hint = (f"let `{decider}` tell `{sender}` that the run goes on (a message to "

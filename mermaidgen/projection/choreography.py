@@ -149,6 +149,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
 
     # holder block id -> (a break inside it, the services that first act in the break)
     not_taken: dict[int, list[tuple[int, list[str]]]] = {}
+    # a break in a section (of anything but a loop) ends the rest of that section when
+    # taken: (its holder's id, its id, its path, the reactions current before it, those
+    # already given the copy) while the rest of the section is walked (_after_a_break)
+    broken: list[tuple[int, int, Path, list, dict[int, _Reaction]]] = []
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
     origins = Origins(blocks)
@@ -177,6 +181,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     def add(p: str, path: Path, action) -> None:
         if p not in current:
             current[p] = (entry_of(p),)
+        for _, break_id, at, earlier, copied in broken:
+            if path[:len(at)] == at:
+                _after_a_break(current[p], entries.get(p), blocks, break_id, at, earlier,
+                               copied)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
             wire(r)
@@ -244,8 +252,19 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         elif isinstance(it, Leave):
             kind, block_id, path, before, ends = frames.pop()
             origins.leave()
+            for holder_id, break_id, at, _, copied in broken:
+                if holder_id == block_id:  # the copy's taken branch goes on after it too
+                    for r in copied.values():
+                        # (its section is over: nothing more goes to `not taken`, and the
+                        # taken branch must not be moved there)
+                        r.redirects = [x for x in r.redirects if x[0] != at]
+                        r.redirects.append((path, [path, (*at, (-(break_id + 1), 0))]))
+            broken[:] = [b for b in broken if b[0] != block_id]
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
+                if holder is not None and holder[0] != "loop":
+                    broken.append((holder[1], block_id, path,
+                                   [r for rs in before.values() for r in rs], {}))
                 if holder is not None and holder[0] not in ("par", "par_over"):
                     inner = (*path, (block_id, 0))
                     spans.exit(holder[1], current, inner, block_id)
@@ -389,6 +408,29 @@ def _not_taken(current: dict, late: list[str], blocks: dict[int, Block], break_i
         if entry not in current.get(p, ()):
             current[p] = (*current.get(p, ()), entry)
     return current
+
+
+def _after_a_break(reactions: tuple, entry, blocks: dict[int, Block], break_id: int,
+                   at: Path, earlier: list, copied: dict) -> None:
+    """A service acts after a break in the section that holds it. A reaction that began
+    after the break knows it was not taken (something told it), and the decider's code
+    returns when it takes it; any other (one current before the break, or the entry
+    point) goes on only under its own copy of the decision (`else` of
+    `should_break_...`; a non-local choice, lint unrealizable-choice), which the path
+    table drives with the decider's; when taken, it goes on after the holder (the
+    caller redirects what follows it there too). As after a break at top level
+    (_stopped)."""
+    for r in reactions:
+        if id(r) in copied or break_id in r.tree.opened:
+            continue
+        if r is not entry and not any(r is x for x in earlier):
+            continue
+        copied[id(r)] = r
+        brk = blocks[break_id]
+        back = -(break_id + 1)
+        blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),
+                                       Section("not taken", (), brk.span)), brk.span)
+        r.redirects.append((at, [(*at, (back, 1))]))
 
 
 def _decided_elsewhere(current: dict, blocks: dict[int, Block], block_id: int, path: Path,

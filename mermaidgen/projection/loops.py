@@ -74,14 +74,18 @@ def option_seconds(label: str) -> float | None:
 
 
 class _Loop:
-    __slots__ = ("decider", "head", "holders", "collecting")
+    __slots__ = ("decider", "heads", "holders", "received")
 
     def __init__(self, decider: str | None):
         self.decider = decider
-        self.head: list[tuple[Path, object]] = []
-        self.holders: dict[int, object] = {}
-        """The reactions the head was sent from (their loop is unrolled)."""
-        self.collecting = True
+        self.heads: dict[str, list[tuple[Path, object]]] = {}
+        """Per service that sends in the body before it receives there (the decider, and
+        any other that starts each iteration too): what it sends first."""
+        self.holders: dict[str, dict[int, object]] = {}
+        """Per such service, the reactions its head was sent from (their loop is
+        unrolled)."""
+        self.received: set[str] = set()
+        """The services that received something in the body (their head is complete)."""
 
 
 class _Critical:
@@ -127,17 +131,16 @@ class Spans:
 
     def sent(self, p: str, path: Path, action: object, reactions: tuple) -> None:
         for loop in self.loops.values():
-            if loop.decider == p and loop.collecting:
-                loop.head.append((path, action))
-                loop.holders.update((id(r), r) for r in reactions)
+            if loop.decider is not None and p not in loop.received:
+                loop.heads.setdefault(p, []).append((path, action))
+                loop.holders.setdefault(p, {}).update((id(r), r) for r in reactions)
         for c in self.criticals.values():
             if c.decider == p and c.collecting and path[:len(c.main)] == c.main:
                 c.holders.update((id(r), r) for r in reactions)
 
     def received(self, p: str, reaction, path: Path) -> None:
         for loop in self.loops.values():
-            if loop.decider == p:
-                loop.collecting = False
+            loop.received.add(p)
         for c in self.criticals.values():
             if c.decider == p and c.collecting and path[:len(c.main)] == c.main \
                     and c.holders:
@@ -175,8 +178,11 @@ class Spans:
             for r in critical.holders.values():
                 r.tree.spanning[block_id] = (critical.key, timer)
         loop = self.loops.pop(block_id, None)
-        if loop is not None and loop.decider is not None and loop.head:
-            self._back_edges(block_id, path, loop, current, into, wire)
+        if loop is not None and loop.decider is not None:
+            # the decider first: its back edge is the loop's own (made first, as before
+            # other services that start each iteration too had theirs)
+            for p in sorted(loop.heads, key=lambda p: p != loop.decider):
+                self._back_edges(block_id, path, loop, p, current, into, wire)
         if loop is not None and loop.decider is not None:
             self._followers(block_id, path, loop, current, into)
         for state, inner, break_id in self.exits.pop(block_id, ()):
@@ -185,11 +191,18 @@ class Spans:
                     base = r.tree.base
                     if base[:len(inner)] == inner:  # it started inside the break
                         _keep(current, p, r)
-                    elif break_id in r.tree.opened and _inside(base, path, block_id):
+                    elif break_id in r.tree.opened and (
+                            _inside(base, path, block_id)
+                            or self.blocks[block_id].kind != "loop"):
                         # its code decided the break and returns from it: what follows
-                        # the block goes there too
+                        # the block goes there too (a break out of a loop the reaction
+                        # runs, not inside, is a Python `break`: what follows runs anyway)
                         if id(r) not in into:
-                            kept = r in current.get(p, ())
+                            # (an entry point that acted first in the break goes on
+                            # after the block when it is not taken: nothing else of p's is)
+                            kept = r in current.get(p, ()) or (
+                                not current.get(p) and not base
+                                and self.blocks[block_id].kind != "loop")
                             into[id(r)] = (r, [path] if kept else [])
                         into[id(r)][1].append(inner)
                         _keep(current, p, r)
@@ -197,10 +210,14 @@ class Spans:
             r.redirects.append((path, paths))
         return current
 
-    def _back_edges(self, block_id: int, path: Path, loop: _Loop, current: dict,
+    def _back_edges(self, block_id: int, path: Path, loop: _Loop, p: str, current: dict,
                     into: dict, wire=None) -> None:
+        """`p` starts each iteration (sends in the body before it receives there): where
+        its iterations end in another handler than the one they start in, that handler
+        sends the next iteration's start. For another service than the decider this is a
+        non-local choice (lint unrealizable-choice): it asks its own `repeat_` hook."""
         body = (*path, (block_id, 0))
-        ends = [r for r in current.get(loop.decider, ()) if r.tree.base[:len(body)] == body]
+        ends = [r for r in current.get(p, ()) if r.tree.base[:len(body)] == body]
         if not ends:
             return  # the loop runs inside one handler: a plain loop
         block = self.blocks[block_id]
@@ -208,14 +225,28 @@ class Spans:
         self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
             Section(block.sections[0].label, (), block.span),
             Section("done", (), block.span)), block.span)
-        for r in loop.holders.values():
+        for r in loop.holders[p].values():
             r.tree.unrolled.add(block_id)
         for r in ends:
             if wire is not None:
                 wire(r)
-            for at, action in loop.head:
-                r.add((*path, (back, 0), *at[len(body):]), action)
-            into[id(r)] = (r, [(*path, (back, 1))])
+            # the iteration ends after a block at the end of the body in some of whose
+            # sections only `r` goes on (the skipped side of an `opt` whose message would
+            # end the iteration in another handler): the back edge goes into those
+            # sections, under `r`'s copy of the choice, as anything after the block would
+            # (else both handlers started the next iteration: two per iteration)
+            ends_in = [path]
+            for k in range(len(r.redirects) - 1, -1, -1):
+                start = r.redirects[k][0]
+                if start[:len(body)] == body and all(  # (at the end of the body, or of
+                        self.blocks[b].kind in ("par", "par_over", "rect")  # a par in it)
+                        for b, _ in start[len(body):]):
+                    ends_in = list(r.redirects.pop(k)[1])  # (the body is over)
+                    break
+            for at, action in loop.heads[p]:
+                for where in ends_in:
+                    r.add((*where, (back, 0), *at[len(body):]), action)
+            into[id(r)] = (r, [(*where, (back, 1)) for where in ends_in])
 
     def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
                    into: dict) -> None:
