@@ -84,3 +84,60 @@ def test_the_reply_decides_the_break(tmp_path: Path, partner: str, dispatcher: s
     if dispatcher:
         _override(out, "DispatcherWorkflow", dispatcher)
     assert _run(out) == expected
+
+
+# The same break in choreography, inside a `par` section or a `critical` (where its end is
+# the section's, not the run's): the path `declined` ended the run after `undo` (par), and
+# in a loop around a critical W went on with the loop (sent `stop`) before the reply came,
+# on every path. Strict: each entry must go when its fix lands.
+REPLY_BREAKS_IN_A_SECTION = {
+    "in-a-par": """sequenceDiagram
+    W->>A: go
+    par p
+        W->>+B: ask
+        break declined
+            B-->>W: no
+            W->>C: undo
+        end
+        B-->>-W: yes
+        W->>C: commit
+    and
+        W->>D: d
+    end
+    W->>A: after
+""",
+    "in-a-critical-in-a-loop": """sequenceDiagram
+    W->>Z: start
+    loop l
+        W->>A: go
+        critical c
+            W->>+B: ask
+            break declined
+                B-->>W: no
+                W->>C: undo
+            end
+            B-->>-W: yes
+            W->>C: commit
+        option fail
+            W->>D: d
+        end
+        W->>A: after
+    end
+    W->>Z: stop
+""",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="choreography: a break on a reply ends more than its "
+                   "section")
+@pytest.mark.parametrize("name", list(REPLY_BREAKS_IN_A_SECTION))
+def test_a_break_on_a_reply_in_a_section_conforms_in_choreography(name: str,
+                                                                  tmp_path: Path) -> None:
+    from projects import run_python
+    text = REPLY_BREAKS_IN_A_SECTION[name]
+    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
+                       package="flow")
+    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
+    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      tmp_path, timeout=240)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
