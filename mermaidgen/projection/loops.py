@@ -203,6 +203,13 @@ class Spans:
         ends = [r for r in current.get(loop.decider, ()) if r.tree.base[:len(body)] == body]
         if not ends:
             return  # the loop runs inside one handler: a plain loop
+        # a reaction that holds the loop's start and survived only in some sections of a
+        # block of the body (the option of a critical whose main section goes on in
+        # other handlers) ends the iteration there: its back edge goes inside the body,
+        # where its redirect puts it (it sent what follows the loop after the block)
+        held = [r for r in current.get(loop.decider, ()) if r not in ends
+                and id(r) in loop.holders
+                and any(start[:len(body)] == body for start, _ in r.redirects)]
         block = self.blocks[block_id]
         back = -(block_id + 1)
         self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
@@ -216,6 +223,10 @@ class Spans:
             for at, action in loop.head:
                 r.add((*path, (back, 0), *at[len(body):]), action)
             into[id(r)] = (r, [(*path, (back, 1))])
+        for r in held:
+            for at, action in loop.head:
+                r.add((*body, (back, 0), *at[len(body):]), action)
+            into[id(r)] = (r, [(*body, (back, 1))])
 
     def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
                    into: dict) -> None:
