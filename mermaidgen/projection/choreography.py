@@ -149,6 +149,18 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
 
     # holder block id -> (a break inside it, the services that first act in the break)
     not_taken: dict[int, list[tuple[int, list[str]]]] = {}
+    # par block id -> the reactions that began inside a break of its current section: that
+    # section ends in them too (a taken break ends its par section only)
+    par_breaks: dict[int, dict[str, tuple[_Reaction, ...]]] = {}
+
+    def section_end(block_id: int, state: dict) -> dict:
+        extra = par_breaks.pop(block_id, {})
+        if not extra:
+            return state
+        state = dict(state)
+        for p, rs in extra.items():
+            state[p] = (*state.get(p, ()), *(r for r in rs if r not in state.get(p, ())))
+        return state
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
     origins = Origins(blocks)
@@ -236,7 +248,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 origins.section()
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
-                    ends.append(current)
+                    ends.append(section_end(it.block_id, current))
                     current = spans.section(
                         it.block_id, it.index, it.path, dict(before),
                         lambda at, line=it.section.span.line: _Reaction(
@@ -253,6 +265,13 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                             and all(r.tree.base[:len(inner)] == inner for r in rs)]
                     if late:
                         not_taken.setdefault(holder[1], []).append((block_id, late))
+                elif holder is not None:  # a par section: it ends that section only
+                    inner = (*path, (block_id, 0))
+                    mine = par_breaks.setdefault(holder[1], {})
+                    for p, rs in current.items():
+                        began = tuple(r for r in rs if r.tree.base[:len(inner)] == inner)
+                        if began:
+                            mine[p] = (*mine.get(p, ()), *began)
                 elif holder is None:  # taken, it ends the run: nobody else goes on
                     current = _stopped(before, current, services, blocks, block_id, path,
                                        entry_of)
@@ -266,7 +285,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     _decided_elsewhere(current, blocks, block_id, path,
                                        found_deciders.get(block_id))
             elif kind in ("par", "par_over"):
-                current = dict(current)
+                current = section_end(block_id, current)
                 # in the order drawn, not a set's: the projection must not depend on the
                 # hash seed
                 for p in dict.fromkeys(p for end in [*ends, current] for p in end):
