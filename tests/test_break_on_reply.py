@@ -84,3 +84,105 @@ def test_the_reply_decides_the_break(tmp_path: Path, partner: str, dispatcher: s
     if dispatcher:
         _override(out, "DispatcherWorkflow", dispatcher)
     assert _run(out) == expected
+
+
+# The same break in choreography, inside a `par` section or a `critical` (where its end is
+# the section's, not the run's): the path `declined` ended the run after `undo` (par; the
+# reply's handler now ends the par section, and joins what follows the par).
+# In a loop around a critical, W's entry point sent what follows the loop (`stop`) right
+# after the critical, before the reply came, on every path; now the option that its
+# entry point runs ends the iteration (test below), but the retry's copy of the critical
+# has an empty option, so `l-twice+fail` sends nothing after the second `go`. Strict:
+# each entry must go when its fix lands.
+REPLY_BREAKS_IN_A_SECTION = {
+    "in-a-par": """sequenceDiagram
+    W->>A: go
+    par p
+        W->>+B: ask
+        break declined
+            B-->>W: no
+            W->>C: undo
+        end
+        B-->>-W: yes
+        W->>C: commit
+    and
+        W->>D: d
+    end
+    W->>A: after
+""",
+    # the back edge repeats what W sends up to its first receipt in drawn order (`no`,
+    # in the break), so the second iteration's par lacks `d`: l-twice paths fail
+    "in-a-par-in-a-loop": """sequenceDiagram
+    W->>Z: start
+    loop l
+        W->>A: go
+        par p
+            W->>+B: ask
+            break declined
+                B-->>W: no
+                W->>C: undo
+            end
+            B-->>-W: yes
+            W->>C: commit
+        and
+            W->>D: d
+        end
+        W->>A: after
+    end
+    W->>Z: stop
+""",
+    "in-a-critical-in-a-loop": """sequenceDiagram
+    W->>Z: start
+    loop l
+        W->>A: go
+        critical c
+            W->>+B: ask
+            break declined
+                B-->>W: no
+                W->>C: undo
+            end
+            B-->>-W: yes
+            W->>C: commit
+        option fail
+            W->>D: d
+        end
+        W->>A: after
+    end
+    W->>Z: stop
+""",
+}
+
+
+@pytest.mark.parametrize("name", [
+    "in-a-par",
+    pytest.param("in-a-par-in-a-loop", marks=pytest.mark.xfail(
+        strict=True, reason="choreography: the retry's copy of a par lacks a section")),
+    pytest.param("in-a-critical-in-a-loop", marks=pytest.mark.xfail(
+        strict=True, reason="choreography: the retry's copy of a critical runs no option")),
+])
+def test_a_break_on_a_reply_in_a_section_conforms_in_choreography(name: str,
+                                                                  tmp_path: Path) -> None:
+    from projects import run_python
+    text = REPLY_BREAKS_IN_A_SECTION[name]
+    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
+                       package="flow")
+    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
+    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      tmp_path, timeout=240)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+def test_the_entry_point_of_a_loop_around_a_critical_waits_for_the_reply(
+        tmp_path: Path) -> None:
+    """W's entry point ends the first iteration in the critical's option (it holds the
+    loop's back edge there), not after the block: `stop` comes after the reply's handler
+    decided the loop is done."""
+    from projects import run_python
+    text = REPLY_BREAKS_IN_A_SECTION["in-a-critical-in-a-loop"]
+    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
+                       package="flow")
+    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
+    for path in ("main", "declined", "fail", "l-twice", "l-twice+declined"):
+        done = run_python(Path(sys.executable), ["-m", "flow", "--path", path], tmp_path,
+                          timeout=120)
+        assert done.returncode == 0, (path, done.stdout[-3000:] + done.stderr[-3000:])

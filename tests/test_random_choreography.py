@@ -330,3 +330,129 @@ def test_known_non_local_choices_still_fail_a_path(name: str, tmp_path: Path) ->
     done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
                       tmp_path, timeout=240)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+# A `break` inside a section of a `critical` or an `alt` (conformance.md: a taken break
+# sends its messages, "then nothing more from the enclosing block"; semantics.md: it ends
+# that section only). The handler that decided it returned, so the path that takes the
+# break lacked what follows the block.
+BREAK_IN_A_SECTION = {
+    # W decides; the break ended W's whole run: `after` (line 12) was never sent
+    "a-break-in-a-critical": """sequenceDiagram
+    W->>A: go
+    critical c
+        W->>B: b1
+        break stop
+            W->>C: c
+        end
+        W->>B: b2
+    option fail
+        W->>D: d
+    end
+    W->>A: after
+""",
+    # the same in an option: after the option's break, `after` was never sent
+    "a-break-in-a-critical-option": """sequenceDiagram
+    W->>A: go
+    critical c
+        W->>B: b1
+    option fail
+        W->>D: d
+        break stop
+            W->>C: c
+        end
+        W->>D: d2
+    end
+    W->>A: after
+""",
+    # S decides inside the operation it runs for W: `done` (its reply) was never sent
+    "a-break-in-a-critical-of-an-operation": """sequenceDiagram
+    W->>S: go
+    critical c
+        S->>B: b1
+        break stop
+            S->>C: c
+        end
+        S->>B: b2
+    option fail
+        S->>D: d
+    end
+    S-->>W: done
+""",
+    # the same in an alt's section
+    "a-break-in-an-alt": """sequenceDiagram
+    W->>A: go
+    alt c
+        W->>B: b1
+        break stop
+            W->>C: c
+        end
+        W->>B: b2
+    else fail
+        W->>D: d
+    end
+    W->>A: after
+""",
+}
+
+
+def _every_path_passes(text: str, out: Path) -> None:
+    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
+                       package="flow")
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      out, timeout=240)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+@pytest.mark.parametrize("name", list(BREAK_IN_A_SECTION))
+def test_a_break_ends_only_its_section(name: str, tmp_path: Path) -> None:
+    _every_path_passes(BREAK_IN_A_SECTION[name], tmp_path)
+
+
+# A break in a par section ends that section only
+BREAK_IN_A_PAR_SECTION = {
+    # S hears `a` only in the break, yet went on with the rest of the section (`b`, `c`)
+    "a-break-in-a-par-section-then-its-receiver": """sequenceDiagram
+    W->>A: go
+    par p
+        break stop
+            W->>S: a
+        end
+        S-->>T: b
+        T->>U: c
+    and
+        W->>D: d
+    end
+    W->>A: after
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(BREAK_IN_A_PAR_SECTION))
+def test_a_break_ends_only_its_par_section(name: str, tmp_path: Path) -> None:
+    _every_path_passes(BREAK_IN_A_PAR_SECTION[name], tmp_path)
+
+
+# C decides the break in a par section, B sends the rest of the section (`b2`): B cannot
+# know, a non-local choice. The lint flags it, and B's own copy of the break (its
+# should_break_ hook, which the path table drives with C's) follows every path
+NON_LOCAL_BREAK_IN_A_PAR = """sequenceDiagram
+    W->>A: go
+    par p
+        B->>C: b1
+        break stop
+            C->>E: c
+        end
+        B->>E: b2
+    and
+        D->>E: d
+    end
+    A->>E: after
+"""
+
+
+def test_a_break_another_service_cannot_know_of_in_a_par_is_flagged(tmp_path: Path) -> None:
+    found = analyse(mermaidgen.parse(NON_LOCAL_BREAK_IN_A_PAR)).diagnostics
+    assert [d.code for d in found if d.span.line in (6, 8)] == ["unrealizable-choice"]
+    _every_path_passes(NON_LOCAL_BREAK_IN_A_PAR, tmp_path)

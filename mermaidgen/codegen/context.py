@@ -174,7 +174,10 @@ def choreography(analysis: Analysis, package: str, source_text: str,
     services = []
     payload_hooks: dict[str, str] = {}  # event key -> the hook that fills it
     for s in view.services:
-        flat = Flattener(describe, reorders_par=capabilities.reorders_par)
+        # a break in a section of an alt, opt or critical ends that section only
+        # (docs/semantics.md, "break"), in a handler as in the workflow
+        flat = Flattener(describe, reorders_par=capabilities.reorders_par,
+                         sections_break=True)
         handlers = []
         for h in s.handlers:
             groups: dict[str, dict] = {}  # places that do the same share a body

@@ -153,6 +153,18 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     # taken: (its holder's id, its id, its path, the reactions current before it, those
     # already given the copy) while the rest of the section is walked (_after_a_break)
     broken: list[tuple[int, int, Path, list, dict[int, _Reaction]]] = []
+    # par block id -> the reactions that began inside a break of its current section: that
+    # section ends in them too (a taken break ends its par section only)
+    par_breaks: dict[int, dict[str, tuple[_Reaction, ...]]] = {}
+
+    def section_end(block_id: int, state: dict) -> dict:
+        extra = par_breaks.pop(block_id, {})
+        if not extra:
+            return state
+        state = dict(state)
+        for p, rs in extra.items():
+            state[p] = (*state.get(p, ()), *(r for r in rs if r not in state.get(p, ())))
+        return state
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
     origins = Origins(blocks)
@@ -244,7 +256,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 origins.section()
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
-                    ends.append(current)
+                    ends.append(section_end(it.block_id, current))
                     current = spans.section(
                         it.block_id, it.index, it.path, dict(before),
                         lambda at, line=it.section.span.line: _Reaction(
@@ -253,12 +265,16 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             kind, block_id, path, before, ends = frames.pop()
             origins.leave()
             for holder_id, break_id, at, _, copied in broken:
-                if holder_id == block_id:  # the copy's taken branch goes on after it too
+                if holder_id == block_id:
                     for r in copied.values():
                         # (its section is over: nothing more goes to `not taken`, and the
                         # taken branch must not be moved there)
                         r.redirects = [x for x in r.redirects if x[0] != at]
-                        r.redirects.append((path, [path, (*at, (-(break_id + 1), 0))]))
+                        if kind in ("par", "par_over"):
+                            # the copy's taken branch leaves the par section's code: what
+                            # follows the par goes there too (in an alt, opt or critical
+                            # it runs on after the block: codegen's sections_break)
+                            r.redirects.append((path, [path, (*at, (-(break_id + 1), 0))]))
             broken[:] = [b for b in broken if b[0] != block_id]
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
@@ -272,6 +288,13 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                             and all(r.tree.base[:len(inner)] == inner for r in rs)]
                     if late:
                         not_taken.setdefault(holder[1], []).append((block_id, late))
+                elif holder is not None:  # a par section: it ends that section only
+                    inner = (*path, (block_id, 0))
+                    mine = par_breaks.setdefault(holder[1], {})
+                    for p, rs in current.items():
+                        began = tuple(r for r in rs if r.tree.base[:len(inner)] == inner)
+                        if began:
+                            mine[p] = (*mine.get(p, ()), *began)
                 elif holder is None:  # taken, it ends the run: nobody else goes on
                     current = _stopped(before, current, services, blocks, block_id, path,
                                        entry_of)
@@ -285,7 +308,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                     _decided_elsewhere(current, blocks, block_id, path,
                                        found_deciders.get(block_id))
             elif kind in ("par", "par_over"):
-                current = dict(current)
+                current = section_end(block_id, current)
                 # in the order drawn, not a set's: the projection must not depend on the
                 # hash seed
                 for p in dict.fromkeys(p for end in [*ends, current] for p in end):

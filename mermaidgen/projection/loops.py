@@ -191,18 +191,13 @@ class Spans:
                     base = r.tree.base
                     if base[:len(inner)] == inner:  # it started inside the break
                         _keep(current, p, r)
-                    elif break_id in r.tree.opened and (
-                            _inside(base, path, block_id)
-                            or self.blocks[block_id].kind != "loop"):
+                    elif break_id in r.tree.opened and _inside(base, path, block_id):
                         # its code decided the break and returns from it: what follows
-                        # the block goes there too (a break out of a loop the reaction
-                        # runs, not inside, is a Python `break`: what follows runs anyway)
+                        # the block goes there too (a handler that holds the block, or a
+                        # loop it runs, goes on after the block itself: the break's
+                        # `else` holds the rest of the section, codegen/context.py)
                         if id(r) not in into:
-                            # (an entry point that acted first in the break goes on
-                            # after the block when it is not taken: nothing else of p's is)
-                            kept = r in current.get(p, ()) or (
-                                not current.get(p) and not base
-                                and self.blocks[block_id].kind != "loop")
+                            kept = r in current.get(p, ())
                             into[id(r)] = (r, [path] if kept else [])
                         into[id(r)][1].append(inner)
                         _keep(current, p, r)
@@ -220,6 +215,15 @@ class Spans:
         ends = [r for r in current.get(p, ()) if r.tree.base[:len(body)] == body]
         if not ends:
             return  # the loop runs inside one handler: a plain loop
+        # a reaction that holds the loop's start and survived only in some sections of a
+        # block of the body (the option of a critical whose main section goes on in
+        # other handlers) ends the iteration there: its back edge goes inside the body,
+        # where its redirect puts it (it sent what follows the loop after the block)
+        # (the decider's only: the shape it was found in)
+        held = [r for r in current.get(p, ()) if r not in ends
+                and id(r) in loop.holders.get(p, {})
+                and any(start[:len(body)] == body for start, _ in r.redirects)
+                ] if p == loop.decider else []
         block = self.blocks[block_id]
         back = -(block_id + 1)
         self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
@@ -247,6 +251,10 @@ class Spans:
                 for where in ends_in:
                     r.add((*where, (back, 0), *at[len(body):]), action)
             into[id(r)] = (r, [(*where, (back, 1)) for where in ends_in])
+        for r in held:
+            for at, action in loop.heads[p]:
+                r.add((*body, (back, 0), *at[len(body):]), action)
+            into[id(r)] = (r, [(*body, (back, 1))])
 
     def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
                    into: dict) -> None:
