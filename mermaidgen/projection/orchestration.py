@@ -103,9 +103,10 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # the operations that end at a relay (relay -> the calls they handle), found by
     # walking again until no operation goes on past a relay it must follow
     cuts: dict[int, set[int]] = {}
+    fixed = _Fixed(items, orchestrator, roles)
     while True:
         result, found = _project(items, orchestrator, synthetic, reason, roles, hops,
-                                 brokers, module_names, cuts)
+                                 brokers, module_names, cuts, fixed)
         if result is not None:
             return result
         for relay, calls in found.items():
@@ -114,17 +115,19 @@ def project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
 def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
              roles: Roles, hops: Hops, brokers: frozenset[str],
-             module_names: dict[str, str], cuts: dict[int, set[int]]
+             module_names: dict[str, str], cuts: dict[int, set[int]], fixed: _Fixed
              ) -> tuple[Orchestration | None, dict[int, set[int]]]:
     """The projection, or None with the operations found going on past a relay they must
     follow that `cuts` (relay -> calls the walk ends there) does not end yet."""
-    blocks: dict[int, Block] = {it.block_id: it.block for it in items if isinstance(it, Enter)}
-    occurrences = [it for it in items if isinstance(it, Occurrence)]
+    blocks, occurrences = fixed.blocks, fixed.occurrences
     analysed = roles
     ended = {call for calls in cuts.values() for call in calls}
     roles = without_replies(roles, _not_awaited(occurrences, roles, blocks,
-                                                 orchestrator, ended, items))
+                                                 orchestrator, ended, items,
+                                                 fixed.unawaitable))
+    op_keys, compensations = fixed.op_keys, fixed.compensations
     workflow = TreeBuilder((), blocks)
+    nowhere = TreeBuilder((), blocks)  # the operations' trees once the walk is doomed
     workflow_names = NameTable()
     handling: dict[str, list[_Handling]] = {}
     # operations per service: text key -> (name, request, reply, calls, lines, variants)
@@ -165,6 +168,17 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     breaks: dict[int, set[_Handling]] = {}
     after_breaks: list[tuple[int, int, set[_Handling]]] = []
 
+    # whether this walk found an operation `cuts` does not end yet: its result is dropped
+    # (walking again), so from there on it only looks for more (it builds nothing)
+    doomed = False
+
+    def found_cut(relay: int, call: int) -> None:
+        """The operation handling `call` ends at `relay` (a key of `cuts`)."""
+        nonlocal doomed
+        found.setdefault(relay, set()).add(call)
+        if not doomed and call not in cuts.get(relay, ()):
+            doomed = True
+
     def relay(o: Occurrence, on_behalf: str, reaches: bool = True) -> None:
         """The workflow relays `o` for `on_behalf`: an operation in progress runs before
         it, so one that must follow it ends here (`cuts`), the rest noted. (`reaches`:
@@ -194,7 +208,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     # ended at a relay, in the body still ran its part of every iteration)
                     if h.call in cuts.get(key, ()) or (mine is not None and _within(mine, h)):
                         continue
-                    found.setdefault(key, set()).add(h.call)
+                    found_cut(key, h.call)
 
     def end(call: int, at: int) -> None:
         """The operation handling `call` ends at the relay `at`, and the ones it made
@@ -204,7 +218,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         for stack in handling.values():
             for h in stack:
                 if any(_within(h, g) for g in gone) and h.until_reply:
-                    found.setdefault(at, set()).add(h.call)
+                    found_cut(at, h.call)
             stack[:] = [h for h in stack if not any(_within(h, g) for g in gone)]
         # an operation sent without waiting that has sent something still runs that part
         # beside the workflow: `settle` still watches it
@@ -228,7 +242,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         for stack in handling.values():
             for h in stack:
                 if h is not done and inside(h) and h.until_reply:
-                    found.setdefault(at, set()).add(h.call)
+                    found_cut(at, h.call)
             stack[:] = [h for h in stack if h is done or not inside(h)]
 
     def settle(*participants: str) -> None:
@@ -264,7 +278,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             while at is not None and at not in alive:
                 at = at.parent
             if at is not None and at.call not in cuts.get(_block_start(block_id), ()):
-                found.setdefault(_block_start(block_id), set()).add(at.call)
+                found_cut(_block_start(block_id), at.call)
         for _, alive, sent in loops:  # the innermost operation in progress since before
             at = acting  # each open loop that holds this send
             while at is not None and at not in alive:
@@ -279,7 +293,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     break
             acting = acting.parent
         if outermost is not None:
-            found.setdefault(outermost[0], set()).add(outermost[1])
+            found_cut(outermost[0], outermost[1])
             if outermost[1] not in cuts.get(outermost[0], ()):
                 # new: this walk's result is dropped, so end the operation now and let
                 # the rest of the walk find what that cut leads to (or a chain of cuts
@@ -288,11 +302,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
 
     def operation(service: str, o: Occurrence) -> str:
         text = o.message.text
-        named = strip_fields(text)  # `charge(amount, currency)` is the operation `charge`
-        origin = hops.source[o.index] if o.sender in brokers else None
-        if origin is not None:  # a delivery: the operation is named after the event
-            named = " ".join(event_words(occurrences[origin].message.text)) or text
-        key = " ".join(named.lower().split())
+        known = op_keys.get(o.index)  # the same in every walk
+        if known is None:
+            named = strip_fields(text)  # `charge(amount, currency)` is the operation `charge`
+            origin = hops.source[o.index] if o.sender in brokers else None
+            if origin is not None:  # a delivery: the operation is named after the event
+                named = " ".join(event_words(occurrences[origin].message.text)) or text
+            known = op_keys[o.index] = (" ".join(named.lower().split()), named)
+        key, named = known
         ops = operations.setdefault(service, {})
         if key not in ops:
             if service not in op_names:
@@ -332,34 +349,42 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         if decides:  # the reply that comes back picks the alt's section
             target.decided[decisions[o.index][0]] = o.index
             call_trees[o.index] = target
+        compensation = compensations.get(o.index)
+        if compensation is None:
+            compensation = compensations[o.index] = is_compensation(o.message.text)
         return Call(o.index, service, name, o.message.text, o.line,
                     replies[0] if replies else None, reply_text, relayed,
-                    is_compensation(o.message.text), caller, replies, decides)
+                    compensation, caller, replies, decides)
 
     def step(o: Occurrence, service: str, target: TreeBuilder, caller: str,
              relayed: str | None) -> None:
         m = o.message
-        name = operation(service, o)
         # a new message to the service ends whatever unanswered message it was acting on
         stack = handling.get(service)
         while stack and not stack[-1].until_reply:
             stack.pop()
-        tree = TreeBuilder(o.path, blocks)
-        variants[o.index] = tree
         replies = roles.replies[o.index]
-        if m.arrow in _ASYNC:
-            place = target.add(o.path, Send(o.index, service, name, m.text, o.line,
-                                            relayed, caller))
-            sends[o.index] = (place, (o, service, name, target, caller, relayed))
+        if doomed:  # (what it builds is dropped)
+            tree = nowhere
         else:
-            target.add(o.path, make_call(o, service, name, target, caller, relayed))
+            name = operation(service, o)
+            tree = TreeBuilder(o.path, blocks)
+            variants[o.index] = tree
+        if m.arrow in _ASYNC:
+            if not doomed:
+                place = target.add(o.path, Send(o.index, service, name, m.text, o.line,
+                                                relayed, caller))
+                sends[o.index] = (place, (o, service, name, target, caller, relayed))
+        else:
+            if not doomed:
+                target.add(o.path, make_call(o, service, name, target, caller, relayed))
             if service == orchestrator and target is not workflow:
                 answered_in_call.add(o.index)
                 if replies and _workflow_sends_before(occurrences, blocks,
                                                       o.index, replies):
                     # the runtime would answer at once, before what the workflow sends
                     # first: the call goes out unanswered (walking again)
-                    found.setdefault(_UNANSWERED, set()).add(o.index)
+                    found_cut(_UNANSWERED, o.index)
         parent = container_of(caller) if caller != orchestrator else None
         sent_in(parent, service)
         if replies:  # the service is busy with this call until its reply
@@ -436,15 +461,17 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                         answered(stack.pop(), it.index)
                 call = opening.get(it.index)
                 if call is not None and call in call_trees:  # it opens its section
-                    call_trees[call].add(it.path, Received(it.index, call, sender, m.text,
-                                                           it.line))
+                    if not doomed:
+                        call_trees[call].add(it.path, Received(it.index, call, sender,
+                                                               m.text, it.line))
                 if sender == orchestrator and receiver != orchestrator and \
                         roles.reply_to[it.index] not in answered_in_call:
                     # a message the workflow sends to the receiver like any other: an
                     # operation in progress that would go on to a send of it ends here
                     relay(it, orchestrator)
                     settle(receiver)
-                    workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
+                    if not doomed:
+                        workflow.add(it.path, Reply(it.index, receiver, m.text, it.line))
                 continue
             published = receiver in brokers and sender not in brokers
             if (role == "lost" and sender not in brokers and receiver not in brokers) or \
@@ -454,17 +481,20 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # a delivery of it follows on this path: the broker's deliveries are
                 # relayed where they are drawn (below), and do not imply the publish
                 if sender == orchestrator:
-                    lost = Lost(it.index, receiver, m.text, it.line, None, published)
-                    workflow.add(it.path, lost)
+                    if not doomed:
+                        workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
+                                                   published))
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
                     sent_in(container_of(sender), receiver)
-                    inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
-                                            published))
+                    if not doomed:
+                        inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
+                                                published))
                 else:
                     relay(it, sender, reaches=False)
-                    workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender,
-                                               published))
+                    if not doomed:
+                        workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, sender,
+                                                   published))
                 continue
             if sender in brokers:
                 producer = actor(it, hops, occurrences, brokers)
@@ -485,8 +515,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     if sender != orchestrator:
                         follows_relay(it, sender)
                         sent_in(container_of(sender), sender)
-                    target.add(it.path, LocalStep(it.index, m.text,
-                                                  snake(strip_fields(m.text), "step"), it.line))
+                    if not doomed:
+                        target.add(it.path, LocalStep(
+                            it.index, m.text, snake(strip_fields(m.text), "step"), it.line))
                 continue
             if sender == orchestrator:
                 # an operation in progress that would go on to a send of the receiver
@@ -521,14 +552,16 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 settle(sender)
-                workflow.add(it.path, Await(it.index, sender, m.text, it.line))
+                if not doomed:
+                    workflow.add(it.path, Await(it.index, sender, m.text, it.line))
             else:
                 relay(it, sender)
                 settle(sender, receiver)
                 step(it, receiver, workflow, orchestrator, sender)
         elif isinstance(it, Other) and isinstance(it.statement, Note):
             note = it.statement
-            workflow.add(it.path, Comment(note.text, note.span.line))
+            if not doomed:
+                workflow.add(it.path, Comment(note.text, note.span.line))
 
     if not all(calls <= cuts.get(relay, set()) for relay, calls in found.items()):
         return None, found  # walk again, ending those operations at their relays
@@ -658,9 +691,27 @@ def _learns_first(head: list[int], reply: int, caller: str,
     return False
 
 
+class _Fixed:
+    """What every walk of `project` finds alike (computed once, or on the first walk)."""
+
+    __slots__ = ("blocks", "compensations", "occurrences", "op_keys", "unawaitable")
+
+    def __init__(self, items: list[Item], orchestrator: str, roles: Roles):
+        self.blocks: dict[int, Block] = {it.block_id: it.block for it in items
+                                         if isinstance(it, Enter)}
+        self.occurrences = [it for it in items if isinstance(it, Occurrence)]
+        self.unawaitable = _unawaitable(self.occurrences, roles, self.blocks, orchestrator,
+                                        items)
+        self.op_keys: dict[int, tuple[str, str]] = {}
+        """Occurrence index -> its operation's key and the text it is named after."""
+        self.compensations: dict[int, bool] = {}
+        """Occurrence index -> whether its message compensates."""
+
+
 def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
                  orchestrator: str, ended: Iterable[int] = (),
-                 items: list[Item] | None = None) -> set[int]:
+                 items: list[Item] | None = None,
+                 unawaitable: set[int] | None = None) -> set[int]:
     """The calls whose reply the code cannot wait for where the call is made: the call
     goes out unanswered and its reply is a message of its own, drawn where the diagram
     draws it (awaited by the workflow, sent by the service's operation, or relayed).
@@ -677,22 +728,13 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
       that the call is not in (unless the reply decides the `alt`): a run may skip that
       section, and the reply with it, where the code would have waited for it.
 
-    (The orchestrator answers its own callers where the diagram draws the answer.)"""
-    def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
-        return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
+    (The orchestrator answers its own callers where the diagram draws the answer.)
 
+    (`unawaitable`: what `_unawaitable` finds for these arguments, when known.)"""
     found = {call for call in ended if roles.replies[call]}
-    deciding = set(_reply_decisions(items, roles)) if items is not None else set()
-    for call, replies in enumerate(roles.replies):
-        if not replies or occurrences[call].receiver == orchestrator:
-            continue
-        inside = ending(occurrences[call].path)
-        if inside and any(inside - ending(occurrences[r].path) for r in replies):
-            found.add(call)
-        elif call not in deciding and any(
-                _skippable(occurrences[call].path, occurrences[r].path, blocks)
-                for r in replies):
-            found.add(call)
+    if unawaitable is None:
+        unawaitable = _unawaitable(occurrences, roles, blocks, orchestrator, items)
+    found |= unawaitable
     # a reply that is no longer one is something else its receiver gets before it answers
     # its own caller: repeated until nothing changes (a chain of nested calls). It is no
     # longer the answer of another call it would answer either (one reply drawn after
@@ -707,6 +749,28 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
         if not more:
             return found
         found |= more
+
+
+def _unawaitable(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
+                 orchestrator: str, items: list[Item] | None) -> set[int]:
+    """The calls `_not_awaited` finds by where they and their replies are drawn: answered
+    after the loop or `par` they are made in, or in a section a run may skip."""
+    def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
+        return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
+
+    found: set[int] = set()
+    deciding = set(_reply_decisions(items, roles)) if items is not None else set()
+    for call, replies in enumerate(roles.replies):
+        if not replies or occurrences[call].receiver == orchestrator:
+            continue
+        inside = ending(occurrences[call].path)
+        if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+        elif call not in deciding and any(
+                _skippable(occurrences[call].path, occurrences[r].path, blocks)
+                for r in replies):
+            found.add(call)
+    return found
 
 
 def _received_before(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
