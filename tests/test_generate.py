@@ -315,7 +315,7 @@ def test_nesting_deeper_than_python_allows_is_refused_with_the_line() -> None:
         build(mermaidgen.parse(text, source="deep.mmd"), text)
     problem = refused.value.problems[0]
     assert problem.code == "too-deep" and problem.file == "deep.mmd"
-    assert problem.line == 2 + 2 * 89  # the 90th loop: 89 fit (with the closures that
+    assert problem.line == 2 + 2 * 46  # the 47th loop: 46 fit (with the closures that
     # keep each function under CPython's 20 nested blocks)
 
 

@@ -82,7 +82,7 @@ def test_deeply_nested_project_compiles_and_passes_ruff(cli, tmp_path: Path, tar
     lint(out)
 
 
-@pytest.mark.parametrize(("kind", "deepest"), [("loop", 89), ("critical", 44), ("break", 95)])
+@pytest.mark.parametrize(("kind", "deepest"), [("loop", 46), ("critical", 44), ("break", 95)])
 def test_the_deepest_nesting_accepted_compiles(kind: str, deepest: int) -> None:
     """Right below the limit `generate` refuses at, every target still compiles."""
     for target, style in TARGET_STYLES:
@@ -95,7 +95,7 @@ def test_the_deepest_nesting_accepted_compiles(kind: str, deepest: int) -> None:
 def test_generate_and_check_refuse_the_same_too_deep_block(cli, tmp_path: Path) -> None:
     source = tmp_path / "deep.mmd"
     source.write_text(nested(["loop"] * 120), encoding="utf-8")
-    line = 5 + 2 * 89  # the 90th loop: 89 loops still fit
+    line = 5 + 2 * 46  # the 47th loop: 46 loops still fit
     generated = cli("generate", source, "--out", tmp_path / "out")
     assert generated.code == 1
     assert f"deep.mmd:{line}:1: error" in generated.err and "too deep" in generated.err

@@ -227,14 +227,17 @@ def _indent_cost(block: Block) -> int:
     """Indentation a block adds to the code inside it (at most; see codegen/ops.py)."""
     if block.kind == "rect" or (block.kind == "critical" and len(block.sections) == 1):
         return 0  # plain code: a comment, and the body at the same depth
-    return 2 if block.kind == "critical" else 1  # option bodies sit under try/except + if
+    # option bodies sit under try/except + if; a choreography's loop whose iteration ends
+    # in another handler than it starts in: that handler asks for the next iteration in
+    # an `if` and goes on after the loop in its `else`, where the enclosing loop's `if` is
+    return 2 if block.kind in ("critical", "loop") else 1
 
 
 def nesting_problem(diagram: Diagram) -> Problem | None:
     """The first block nested deeper than the generated Python can be indented, or None.
 
-    Every target writes a block's contents one level deeper (a `critical` with options:
-    two), and moves a loop or try that would nest more than `MAX_BLOCKS` blocks deep into a
+    Every target writes a block's contents one level deeper (a `critical` with options
+    and a loop: two), and moves a loop or try that would nest more than `MAX_BLOCKS` blocks deep into a
     closure, one level more (codegen/nested.py). The count here follows the same rules,
     never lower than the code's, so that `generate` and `check` refuse the same diagrams.
     """
@@ -257,7 +260,7 @@ def nesting_problem(diagram: Diagram) -> Problem | None:
                     f"the {PYTHON_MAX_INDENT - 1} levels Python allows", node.span.line,
                     node.span.column,
                     hint="nest fewer blocks inside one another (each adds a level of code, a "
-                    "`critical` with options two; up to 89 nested loops): move "
+                    "`critical` with options and a loop two; up to 46 nested loops): move "
                     "inner steps into a diagram of their own",
                     file=diagram.source, code="too-deep")
             stack.append((iter([s for sec in node.sections for s in sec.statements]),
