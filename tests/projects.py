@@ -364,6 +364,21 @@ def generated_projects(root: Path, cases: dict[str, str], style: str, package: s
     return made
 
 
+def passes_every_path(text: str, out: Path, style: str = "choreography") -> None:
+    """`text` generated for the python target (package `flow`) into `out`, and its own
+    tests run there: the contract test of every path of the diagram among them."""
+    import mermaidgen
+    from mermaidgen.codegen.generate import build
+    from mermaidgen.codegen.write import output
+
+    generation = build(mermaidgen.parse(text), text, style=style, target="python",
+                       package="flow")
+    output.write(output.plan(list(generation.files), out, generation.meta()))
+    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                      out, timeout=240)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
 def tree(root: Path) -> dict[str, object]:
     """Every file (bytes), link (its target) and folder under `root`, links not followed."""
     found: dict[str, object] = {}

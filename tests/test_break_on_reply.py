@@ -162,14 +162,8 @@ REPLY_BREAKS_IN_A_SECTION = {
 ])
 def test_a_break_on_a_reply_in_a_section_conforms_in_choreography(name: str,
                                                                   tmp_path: Path) -> None:
-    from projects import run_python
-    text = REPLY_BREAKS_IN_A_SECTION[name]
-    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
-                       package="flow")
-    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
-    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                      tmp_path, timeout=240)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    from projects import passes_every_path
+    passes_every_path(REPLY_BREAKS_IN_A_SECTION[name], tmp_path)
 
 
 def test_the_entry_point_of_a_loop_around_a_critical_waits_for_the_reply(

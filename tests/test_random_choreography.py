@@ -11,12 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import generated_projects, run_python, shared_project_tests
+from projects import generated_projects, passes_every_path, run_python, shared_project_tests
 
 import mermaidgen
 from mermaidgen.analysis import analyse
-from mermaidgen.codegen.generate import build
-from mermaidgen.codegen.write import output
 
 CASES = {
     # A's first send is inside the opt: when A skips it, A still reports, from its
@@ -363,11 +361,7 @@ def test_known_non_local_choices_still_fail_a_path(name: str, tmp_path: Path) ->
     diagram = mermaidgen.parse(text)
     assert [d.code for d in analyse(diagram).diagnostics] == \
         ["unrealizable-choice"] * NON_LOCAL_FINDINGS[name]
-    generation = build(diagram, text, style="choreography", target="python", package="flow")
-    output.write(output.plan(list(generation.files), tmp_path, generation.meta()))
-    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                      tmp_path, timeout=240)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    passes_every_path(text, tmp_path)
 
 
 # A `break` inside a section of a `critical` or an `alt` (conformance.md: a taken break
@@ -434,18 +428,9 @@ BREAK_IN_A_SECTION = {
 }
 
 
-def _every_path_passes(text: str, out: Path) -> None:
-    generation = build(mermaidgen.parse(text), text, style="choreography", target="python",
-                       package="flow")
-    output.write(output.plan(list(generation.files), out, generation.meta()))
-    done = run_python(Path(sys.executable), ["-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                      out, timeout=240)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-
-
 @pytest.mark.parametrize("name", list(BREAK_IN_A_SECTION))
 def test_a_break_ends_only_its_section(name: str, tmp_path: Path) -> None:
-    _every_path_passes(BREAK_IN_A_SECTION[name], tmp_path)
+    passes_every_path(BREAK_IN_A_SECTION[name], tmp_path)
 
 
 # A break in a par section ends that section only
@@ -469,7 +454,7 @@ BREAK_IN_A_PAR_SECTION = {
 
 @pytest.mark.parametrize("name", list(BREAK_IN_A_PAR_SECTION))
 def test_a_break_ends_only_its_par_section(name: str, tmp_path: Path) -> None:
-    _every_path_passes(BREAK_IN_A_PAR_SECTION[name], tmp_path)
+    passes_every_path(BREAK_IN_A_PAR_SECTION[name], tmp_path)
 
 
 # C decides the break in a par section, B sends the rest of the section (`b2`): B cannot
@@ -493,4 +478,4 @@ NON_LOCAL_BREAK_IN_A_PAR = """sequenceDiagram
 def test_a_break_another_service_cannot_know_of_in_a_par_is_flagged(tmp_path: Path) -> None:
     found = analyse(mermaidgen.parse(NON_LOCAL_BREAK_IN_A_PAR)).diagnostics
     assert [d.code for d in found if d.span.line in (6, 8)] == ["unrealizable-choice"]
-    _every_path_passes(NON_LOCAL_BREAK_IN_A_PAR, tmp_path)
+    passes_every_path(NON_LOCAL_BREAK_IN_A_PAR, tmp_path)
