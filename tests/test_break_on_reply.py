@@ -91,9 +91,11 @@ def test_the_reply_decides_the_break(tmp_path: Path, partner: str, dispatcher: s
 # reply's handler now ends the par section, and joins what follows the par).
 # In a loop around a critical, W's entry point sent what follows the loop (`stop`) right
 # after the critical, before the reply came, on every path; now the option that its
-# entry point runs ends the iteration (test below), but the retry's copy of the critical
-# has an empty option, so `l-twice+fail` sends nothing after the second `go`. Strict:
-# each entry must go when its fix lands.
+# entry point runs ends the iteration (test below). The retry's copy of the critical had
+# an empty option (`d` is drawn after the receipt of `no`), so `l-twice+fail` sent
+# nothing after the second `go`: now each copy's option sends `d` and goes on, as the
+# first iteration's does, in a join of that one arrival (what follows the critical and
+# the back edge, once for every iteration whose option runs).
 REPLY_BREAKS_IN_A_SECTION = {
     "in-a-par": """sequenceDiagram
     W->>A: go
@@ -110,8 +112,10 @@ REPLY_BREAKS_IN_A_SECTION = {
     end
     W->>A: after
 """,
-    # the back edge repeats what W sends up to its first receipt in drawn order (`no`,
-    # in the break), so the second iteration's par lacks `d`: l-twice paths fail
+    # the back edge repeats what W's entry point sends in the body, `d` included (drawn
+    # after the receipt of `no`, in the par's other section), and arrives at the par's
+    # join as the entry point did: else the second iteration's par lacked `d` and its
+    # join waited for it forever
     "in-a-par-in-a-loop": """sequenceDiagram
     W->>Z: start
     loop l
@@ -155,10 +159,8 @@ REPLY_BREAKS_IN_A_SECTION = {
 
 @pytest.mark.parametrize("name", [
     "in-a-par",
-    pytest.param("in-a-par-in-a-loop", marks=pytest.mark.xfail(
-        strict=True, reason="choreography: the retry's copy of a par lacks a section")),
-    pytest.param("in-a-critical-in-a-loop", marks=pytest.mark.xfail(
-        strict=True, reason="choreography: the retry's copy of a critical runs no option")),
+    "in-a-par-in-a-loop",
+    "in-a-critical-in-a-loop",
 ])
 def test_a_break_on_a_reply_in_a_section_conforms_in_choreography(name: str,
                                                                   tmp_path: Path) -> None:

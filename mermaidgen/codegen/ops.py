@@ -323,8 +323,7 @@ class Flattener:
                         "line": a.line, "comment": self.describe(a.message)})
         elif isinstance(a, Arrive):
             ops.append({"op": "arrive", "indent": d, "join": a.join, "line": a.line,
-                        "comment": "the end of one path of the par" if a.after_par
-                        else "one of the events joined here"})
+                        "comment": _arrival(a)})
         elif isinstance(a, InTime):
             ops.append({"op": "in_time", "indent": d, "key": a.key, "line": a.line})
         elif isinstance(a, LoopStart):
@@ -513,3 +512,11 @@ class Flattener:
                 body(b.actions, d + 2, inner)
             emit({"op": "reraise", "indent": d + 1})
         stack.extend(reversed(frames))
+
+
+def _arrival(a: Arrive) -> str:
+    """What an `arrive` at a join says in the code."""
+    if a.after_option:
+        return "the option ran: what follows the critical"
+    return ("the end of one path of the par" if a.after_par
+            else "one of the events joined here") + "; go on when all have arrived"

@@ -90,10 +90,17 @@ class _Reaction:
         """The par sections the events it waited for follow from (origins.py)."""
         # (path of an alt, the paths inside it where this reaction survived)
         self.redirects: list[tuple[Path, list[Path]]] = []
-        # a join not wired yet: (participant, arriving reactions, path, line, after a par)
-        self.pending: tuple[str, list[tuple], Path, int, bool] | None = None
+        # a join not wired yet: (participant, arriving reactions, path, line, what it
+        # follows: "par", "events" or "option")
+        self.pending: tuple[str, list[tuple], Path, int, str] | None = None
 
     def add(self, path: Path, action) -> None:
+        for t in self.targets(path):
+            self.tree.add(t, action)
+
+    def targets(self, path: Path) -> list[Path]:
+        """Where an action drawn at `path` goes in this reaction's tree (its redirects
+        applied)."""
         targets = [path]
         # the latest first: a later block's sections are in the coordinates the actions
         # had before the earlier redirects moved them (into the sections they survived)
@@ -105,8 +112,7 @@ class _Reaction:
                 else:
                     expanded.append(t)
             targets = expanded
-        for t in targets:
-            self.tree.add(t, action)
+        return targets
 
 
 def _through_rect(current: dict[str, tuple[_Reaction, ...]], path: Path, block_id: int) -> None:
@@ -170,10 +176,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     origins = Origins(blocks)
 
     def new_join(p: str, arriving: list[tuple], at: Path, line: int,
-                 after_par: bool = True) -> _Reaction:
+                 follows: str = "par") -> _Reaction:
         origin = merge(*(r.origin for reaction in arriving for r in reaction))
         join = _Reaction(None, None, None, TreeBuilder(at, blocks), line, origin)
-        join.pending = (p, arriving, at, line, after_par)
+        join.pending = (p, arriving, at, line, follows)
         return join
 
     def entry_of(p: str) -> _Reaction:
@@ -205,9 +211,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     def wire(r: _Reaction) -> None:
         """A join gets its arrivals once something follows it."""
         if r.pending is not None:
-            owner, arriving, at, line, after_par = r.pending
+            owner, arriving, at, line, follows = r.pending
             r.pending = None
-            base = f"after_par_line_{line}" if after_par else f"after_line_{line}"
+            after_par, after_option = follows == "par", follows == "option"
+            base = {"par": f"after_par_line_{line}", "option": f"after_critical_line_{line}"
+                    }.get(follows, f"after_line_{line}")
             name, n = base, 1
             while (owner, name) in join_names:  # a second join after the same par
                 n += 1
@@ -215,8 +223,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             join_names.add((owner, name))
             for reaction in arriving:
                 for arrived in reaction:
-                    arrived.add(at, Arrive(name, line, after_par))
-            joins.setdefault(owner, []).append((r, len(arriving), name, after_par))
+                    arrival = Arrive(name, line, after_par, after_option)
+                    arrived.add(at, arrival)
+                    spans.arrived(owner, at, arrival, arrived)
+            joins.setdefault(owner, []).append((r, len(arriving), name, after_par,
+                                                after_option))
 
     def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line,
@@ -242,7 +253,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             now[0].origin = merge(now[0].origin, r.origin)
             return now
         if par is None:
-            return (new_join(p, [now, (r,)], at, r.line, after_par=False),)
+            return (new_join(p, [now, (r,)], at, r.line, follows="events"),)
         return (new_join(p, [now, (r,)], at, blocks[par].span.line),)
 
     for it in items:
@@ -307,6 +318,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 if kind == "critical":
                     _decided_elsewhere(current, blocks, block_id, path,
                                        found_deciders.get(block_id))
+                    current = spans.options_end(block_id, path, current, new_join)
             elif kind in ("par", "par_over"):
                 current = section_end(block_id, current)
                 # in the order drawn, not a set's: the projection must not depend on the
@@ -370,8 +382,9 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         entry = entries.get(p)
         publishes = [e.key for e in events if p in e.producers]
         consumes = [e.key for e in events if p in e.consumers]
-        built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names), after_par)
-                            for j, arrivals, name, after_par in joins.get(p, []))
+        built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names), after_par,
+                                 after_option)
+                            for j, arrivals, name, after_par, after_option in joins.get(p, []))
         timers = tuple(
             Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
                   c.timer.tree.build(names))

@@ -74,10 +74,11 @@ def option_seconds(label: str) -> float | None:
 
 
 class _Loop:
-    __slots__ = ("decider", "heads", "holders", "received")
+    __slots__ = ("body", "decider", "heads", "holders", "received")
 
-    def __init__(self, decider: str | None):
+    def __init__(self, decider: str | None, body: Path):
         self.decider = decider
+        self.body = body
         self.heads: dict[str, list[tuple[Path, object]]] = {}
         """Per service that sends in the body before it receives there (the decider, and
         any other that starts each iteration too): what it sends first."""
@@ -122,12 +123,21 @@ class Spans:
         self.exits: dict[int, list[tuple[dict, Path, int]]] = {}
         """Block id -> (the state at the end of a break's section, that section's path,
         the break's block id), for each break the block holds."""
+        self._leaving: list[_Loop] = []
+        """The loop whose back edges are being made (its joins are wired then)."""
+        self.sectioned: dict[int, tuple[dict[int, set[str]], dict[int, set[str]]]] = {}
+        """Block id of an open block whose sections each start from the state before it
+        (alt, critical, par) -> (per open loop, the services that had received in its
+        body before the block; those that received in some section so far)."""
 
     def enter(self, block_id: int, block: Block, path: Path, decider: str | None) -> None:
         if block.kind == "loop":
-            self.loops[block_id] = _Loop(decider)
+            self.loops[block_id] = _Loop(decider, (*path, (block_id, 0)))
         elif block.kind == "critical" and len(block.sections) > 1:
             self.criticals[block_id] = _Critical(decider, block, (*path, (block_id, 0)))
+        if block.kind in _SECTIONED and self.loops:
+            self.sectioned[block_id] = ({k: set(loop.received) for k, loop in
+                                         self.loops.items()}, {})
 
     def sent(self, p: str, path: Path, action: object, reactions: tuple) -> None:
         for loop in self.loops.values():
@@ -137,6 +147,43 @@ class Spans:
         for c in self.criticals.values():
             if c.decider == p and c.collecting and path[:len(c.main)] == c.main:
                 c.holders.update((id(r), r) for r in reactions)
+
+    def arrived(self, p: str, path: Path, action: object, reaction) -> None:
+        """`reaction` of `p` arrives at a join (the end of its path through a `par`): in
+        the body of a loop whose start it holds, the back edge's copy of the start
+        arrives there too (else the next iteration's join waits for it forever)."""
+        for loop in [*self.loops.values(), *self._leaving]:
+            if id(reaction) in loop.holders.get(p, {}) and path[:len(loop.body)] == \
+                    loop.body:
+                # where the reaction put it (an option of a critical it survived in)
+                loop.heads[p].extend((at, action) for at in reaction.targets(path))
+
+    def options_end(self, block_id: int, path: Path, current: dict, join) -> dict:
+        """After a critical whose main section goes on in other handlers, in the body of
+        a loop its decider decides: the reaction that holds the loop's start and went on
+        only in the critical's options (their code is in its `except`) ends the iteration
+        there. What follows the critical, and the back edge, go to a join of that one
+        arrival (`join(p, arrivals, path, line, follows)` makes it), not inline: the back
+        edge's copy of the start holds the critical again, whose option must end its
+        iteration too (inline, each copy would need another copy)."""
+        c = self.criticals.get(block_id)
+        if c is None or not c.spanning or c.decider is None:
+            return current
+        p = c.decider
+        loop = next((loop for loop in reversed(self.loops.values()) if loop.decider == p
+                     and path[:len(loop.body)] == loop.body), None)
+        if loop is None:
+            return current
+        holders = loop.holders.get(p, {})
+        line = self.blocks[block_id].span.line
+        reactions = []
+        for r in current.get(p, ()):
+            last = r.redirects[-1] if r.redirects else None
+            if id(r) in holders and last is not None and last[0] == path and all(
+                    t[len(path)][0] == block_id and t[len(path)][1] > 0 for t in last[1]):
+                r = join(p, [(r,)], path, line, "option")
+            reactions.append(r)
+        return {**current, p: tuple(reactions)}
 
     def received(self, p: str, reaction, path: Path) -> None:
         for loop in self.loops.values():
@@ -152,6 +199,7 @@ class Spans:
     def section(self, block_id: int, index: int, path: Path, current: dict, make) -> dict:
         """A section starts: a timed option of a spanning critical is also run by a
         timer, a reaction of its own (`make(base path)` builds it)."""
+        self._restart_heads(block_id)
         c = self.criticals.get(block_id)
         if c is None or not c.spanning or index != c.timed or c.decider is None:
             return current
@@ -160,6 +208,23 @@ class Spans:
         current = dict(current)
         current[c.decider] = (*current.get(c.decider, ()), c.timer)
         return current
+
+    def _restart_heads(self, block_id: int, last: bool = False) -> None:
+        """A section of a block inside a loop's body starts (or the block ends, `last`):
+        it runs from the state before the block, so a service that received only in an
+        earlier section still sends its iteration's start in this one (the back edge
+        repeats the sends of `par` sections and `critical` options drawn after its first
+        receipt). After the block, a service that received in any section has."""
+        saved = self.sectioned.get(block_id)
+        if saved is None:
+            return
+        before, seen = saved
+        for k, loop in self.loops.items():
+            seen.setdefault(k, set()).update(loop.received)
+            if k in before:
+                loop.received = set(seen[k]) if last else set(before[k])
+        if last:
+            del self.sectioned[block_id]
 
     def exit(self, block_id: int, state: dict, inner: Path, break_id: int) -> None:
         """A break inside block `block_id` ends its section in `state`."""
@@ -171,6 +236,7 @@ class Spans:
         `wire(reaction)`: makes a join not wired yet (nothing followed it) take its
         arrivals, before a back edge adds to it."""
         current = dict(current)
+        self._restart_heads(block_id, last=True)
         into: dict[int, tuple[object, list[Path]]] = {}
         critical = self.criticals.pop(block_id, None)
         if critical is not None and critical.spanning:
@@ -179,10 +245,12 @@ class Spans:
                 r.tree.spanning[block_id] = (critical.key, timer)
         loop = self.loops.pop(block_id, None)
         if loop is not None and loop.decider is not None:
+            self._leaving = [loop]
             # the decider first: its back edge is the loop's own (made first, as before
             # other services that start each iteration too had theirs)
             for p in sorted(loop.heads, key=lambda p: p != loop.decider):
                 self._back_edges(block_id, path, loop, p, current, into, wire)
+            self._leaving = []
         if loop is not None and loop.decider is not None:
             self._followers(block_id, path, loop, current, into)
         for state, inner, break_id in self.exits.pop(block_id, ()):
@@ -231,9 +299,15 @@ class Spans:
             Section("done", (), block.span)), block.span)
         for r in loop.holders[p].values():
             r.tree.unrolled.add(block_id)
-        for r in ends:
-            if wire is not None:
+        if wire is not None:  # (before any copy: wiring may add to the start)
+            for r in ends:
                 wire(r)
+        # a critical of the start whose main section goes on in other handlers does so
+        # in every iteration: each copy begins it as the start does (its handlers' check
+        # that no option ran needs it)
+        spanning = {b: v for h in loop.holders[p].values() for b, v in h.tree.spanning.items()
+                    if any(b == at_b for at, _ in loop.heads[p] for at_b, _ in at[len(body):])}
+        for r in ends:
             # the iteration ends after a block at the end of the body in some of whose
             # sections only `r` goes on (the skipped side of an `opt` whose message would
             # end the iteration in another handler): the back edge goes into those
@@ -250,6 +324,8 @@ class Spans:
             for at, action in loop.heads[p]:
                 for where in ends_in:
                     r.add((*where, (back, 0), *at[len(body):]), action)
+            for b, v in spanning.items():
+                r.tree.spanning.setdefault(b, v)
             into[id(r)] = (r, [(*where, (back, 1)) for where in ends_in])
         for r in held:
             for at, action in loop.heads[p]:
@@ -276,6 +352,9 @@ class Spans:
                         Section(block.sections[0].label, (), block.span),
                         Section("done", (), block.span)), block.span)
                 into[id(r)] = (r, [(*path, (back, 1))])
+
+
+_SECTIONED = frozenset({"alt", "critical", "par", "par_over"})
 
 
 def _inside(base: Path, path: Path, block_id: int) -> bool:
