@@ -170,9 +170,9 @@ def test_a_break_on_a_reply_in_a_section_conforms_in_choreography(name: str,
 
 def test_the_entry_point_of_a_loop_around_a_critical_waits_for_the_reply(
         tmp_path: Path) -> None:
-    """W's entry point ends the first iteration in the critical's option (it holds the
-    loop's back edge there), not after the block: `stop` comes after the reply's handler
-    decided the loop is done."""
+    """W's entry point ends the first iteration in the critical's option (the join it
+    arrives at there holds the loop's back edge), not after the block: `stop` comes after
+    the reply's handler decided the loop is done."""
     from projects import run_python
     text = REPLY_BREAKS_IN_A_SECTION["in-a-critical-in-a-loop"]
     generation = build(mermaidgen.parse(text), text, style="choreography", target="python",

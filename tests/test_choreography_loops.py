@@ -178,3 +178,46 @@ def test_the_faststream_project_of_a_spanning_loop_lints(tmp_path: Path, text: s
     """The engine runs are test_target_faststream.py's (samples); here: it compiles and
     passes ruff."""
     lint(_generate(tmp_path, text, target="faststream"))
+
+
+# W decides an `alt` (or `opt`) in a loop and receives a reply in one of its sections: the
+# iteration ends in the reply's handler there, and in W's entry point in the other. The
+# back edge's copy of the start holds the block again, whose other section must end its
+# iteration too: `l-twice+local` (`l-twice+ask-skipped`) sent `d` and then nothing.
+SECTION_ENDS_AN_ITERATION = {
+    "alt": """sequenceDiagram
+    W->>Z: start
+    loop l
+        W->>A: go
+        alt ok
+            W->>+B: ask
+            B-->>-W: r
+            W->>C: c
+        else local
+            W->>D: d
+        end
+        W->>A: after
+    end
+    W->>Z: stop
+""",
+    "opt": """sequenceDiagram
+    W->>Z: start
+    loop l
+        W->>A: go
+        opt ask
+            W->>+B: ask
+            B-->>-W: r
+            W->>C: c
+        end
+        W->>A: after
+    end
+    W->>Z: stop
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(SECTION_ENDS_AN_ITERATION))
+def test_a_section_that_ends_an_iteration_in_the_start_conforms_on_every_path(
+        name: str, tmp_path: Path) -> None:
+    from projects import passes_every_path
+    passes_every_path(SECTION_ENDS_AN_ITERATION[name], tmp_path)

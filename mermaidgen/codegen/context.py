@@ -206,7 +206,7 @@ def choreography(analysis: Analysis, package: str, source_text: str,
         if all(op["op"] in _SENDS_NOTHING for op in entry):
             entry = []  # only notes (in blocks): nothing to start; such a start() lints badly
         joins = [{"name": j.name, "arrivals": j.arrivals, "line": j.line,
-                  "comment": "an option of the critical ran" if j.after_option
+                  "comment": f"after the {j.after_section}" if j.after_section
                   else "every path of the par has arrived" if j.after_par
                   else "every event joined here has arrived, in whichever order",
                   "ops": _publishes(flat.flatten(j.actions, 0), classes, payload_hooks, flat,

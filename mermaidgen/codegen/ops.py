@@ -516,7 +516,7 @@ class Flattener:
 
 def _arrival(a: Arrive) -> str:
     """What an `arrive` at a join says in the code."""
-    if a.after_option:
-        return "the option ran: what follows the critical"
+    if a.after_section:
+        return f"go on after the {a.after_section}"
     return ("the end of one path of the par" if a.after_par
             else "one of the events joined here") + "; go on when all have arrived"

@@ -91,7 +91,8 @@ class _Reaction:
         # (path of an alt, the paths inside it where this reaction survived)
         self.redirects: list[tuple[Path, list[Path]]] = []
         # a join not wired yet: (participant, arriving reactions, path, line, what it
-        # follows: "par", "events" or "option")
+        # follows: "par", "events", or the alt, opt or critical one of whose sections
+        # ends an iteration of a loop: loops.py)
         self.pending: tuple[str, list[tuple], Path, int, str] | None = None
 
     def add(self, path: Path, action) -> None:
@@ -213,9 +214,10 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         if r.pending is not None:
             owner, arriving, at, line, follows = r.pending
             r.pending = None
-            after_par, after_option = follows == "par", follows == "option"
-            base = {"par": f"after_par_line_{line}", "option": f"after_critical_line_{line}"
-                    }.get(follows, f"after_line_{line}")
+            after_par = follows == "par"
+            after_section = follows if follows not in ("par", "events") else ""
+            base = (f"after_{after_section}_line_{line}" if after_section else
+                    f"after_par_line_{line}" if after_par else f"after_line_{line}")
             name, n = base, 1
             while (owner, name) in join_names:  # a second join after the same par
                 n += 1
@@ -223,11 +225,11 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             join_names.add((owner, name))
             for reaction in arriving:
                 for arrived in reaction:
-                    arrival = Arrive(name, line, after_par, after_option)
+                    arrival = Arrive(name, line, after_par, after_section)
                     arrived.add(at, arrival)
                     spans.arrived(owner, at, arrival, arrived)
             joins.setdefault(owner, []).append((r, len(arriving), name, after_par,
-                                                after_option))
+                                                after_section))
 
     def receive(p: str, o: Occurrence, source: str, origin: Origin) -> None:
         r = _Reaction(o.index, keys[o.index], source, TreeBuilder(o.path, blocks), o.line,
@@ -318,7 +320,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 if kind == "critical":
                     _decided_elsewhere(current, blocks, block_id, path,
                                        found_deciders.get(block_id))
-                    current = spans.options_end(block_id, path, current, new_join)
+                current = spans.sections_end(block_id, path, current, new_join)
             elif kind in ("par", "par_over"):
                 current = section_end(block_id, current)
                 # in the order drawn, not a set's: the projection must not depend on the
@@ -333,6 +335,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
             elif kind == "opt":  # an alternative to an implicit "skipped" section
                 before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
+                current = spans.sections_end(block_id, path, current, new_join)
             current = spans.leave(block_id, path, current, wire)
             if kind == "rect":
                 _through_rect(current, path, block_id)
@@ -383,8 +386,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         publishes = [e.key for e in events if p in e.producers]
         consumes = [e.key for e in events if p in e.consumers]
         built_joins = tuple(Join(name, arrivals, j.line, j.tree.build(names), after_par,
-                                 after_option)
-                            for j, arrivals, name, after_par, after_option in joins.get(p, []))
+                                 after_section)
+                            for j, arrivals, name, after_par, after_section in joins.get(p, []))
         timers = tuple(
             Timer(f"timeout_{c.key}", c.key, f"seconds_{c.key}", c.seconds, c.timer.line,
                   c.timer.tree.build(names))

@@ -11,6 +11,14 @@ cannot be: the request is sent in one handler and the reply arrives in another. 
   sends the head once more (the loop's back edge, within the label's bound and as the
   user's `repeat_` hook decides), `done` holds what follows the loop.
 
+The head is what P's start sends in the body, in every section of a block (a `par`
+section, an `alt`'s or `critical`'s other section starts from the state before the block,
+even when drawn after P's first receipt), and its arrival at a `par`'s join. When P's
+start goes on in some sections of an `alt`, `opt` or `critical` only (a reply's handler
+took over in the others), the iteration ends in those sections: what follows the block
+and the back edge go to a join of that one arrival, which every copy of the head arrives
+at too (the copy holds the block again).
+
 A taken `break` ends the block that holds it (conformance.md): what follows that block
 follows the break's section too. A reaction that started inside the section (the handler
 of a reply that took the break) simply goes on; a reaction that decided the break in its
@@ -155,35 +163,34 @@ class Spans:
         for loop in [*self.loops.values(), *self._leaving]:
             if id(reaction) in loop.holders.get(p, {}) and path[:len(loop.body)] == \
                     loop.body:
-                # where the reaction put it (an option of a critical it survived in)
+                # where the reaction put it (the sections of a block it survived in)
                 loop.heads[p].extend((at, action) for at in reaction.targets(path))
 
-    def options_end(self, block_id: int, path: Path, current: dict, join) -> dict:
-        """After a critical whose main section goes on in other handlers, in the body of
-        a loop its decider decides: the reaction that holds the loop's start and went on
-        only in the critical's options (their code is in its `except`) ends the iteration
-        there. What follows the critical, and the back edge, go to a join of that one
-        arrival (`join(p, arrivals, path, line, follows)` makes it), not inline: the back
-        edge's copy of the start holds the critical again, whose option must end its
-        iteration too (inline, each copy would need another copy)."""
-        c = self.criticals.get(block_id)
-        if c is None or not c.spanning or c.decider is None:
-            return current
-        p = c.decider
-        loop = next((loop for loop in reversed(self.loops.values()) if loop.decider == p
-                     and path[:len(loop.body)] == loop.body), None)
-        if loop is None:
-            return current
-        holders = loop.holders.get(p, {})
-        line = self.blocks[block_id].span.line
-        reactions = []
-        for r in current.get(p, ()):
-            last = r.redirects[-1] if r.redirects else None
-            if id(r) in holders and last is not None and last[0] == path and all(
-                    t[len(path)][0] == block_id and t[len(path)][1] > 0 for t in last[1]):
-                r = join(p, [(r,)], path, line, "option")
-            reactions.append(r)
-        return {**current, p: tuple(reactions)}
+    def sections_end(self, block_id: int, path: Path, current: dict, join) -> dict:
+        """After an alt, opt or critical in the body of a loop whose iterations span
+        handlers: a reaction of the loop's decider that holds the loop's start and went
+        on in some of the block's sections only (in the others a reply's handler took
+        over: the iteration ends there) ends the iteration in those sections. What follows
+        the block, and the back edge, go to a join of that one arrival (`join(p,
+        arrivals, path, line, follows)` makes it), not inline: the back edge's copy of
+        the start holds the block again, whose sections must end their iteration too
+        (inline, each copy would need another copy)."""
+        block = self.blocks[block_id]
+        copy = -(block_id + 1)  # another's critical: its own choice (_decided_elsewhere)
+        for loop in reversed(self.loops.values()):  # the innermost first
+            p = loop.decider
+            if p is None or path[:len(loop.body)] != loop.body:
+                continue
+            holders = loop.holders.get(p, {})
+            reactions = []
+            for r in current.get(p, ()):
+                last = r.redirects[-1] if r.redirects else None
+                if id(r) in holders and last is not None and last[0] == path and all(
+                        t[len(path)][0] in (block_id, copy) for t in last[1]):
+                    r = join(p, [(r,)], path, block.span.line, block.kind)
+                reactions.append(r)
+            current = {**current, p: tuple(reactions)}
+        return current
 
     def received(self, p: str, reaction, path: Path) -> None:
         for loop in self.loops.values():
@@ -283,15 +290,6 @@ class Spans:
         ends = [r for r in current.get(p, ()) if r.tree.base[:len(body)] == body]
         if not ends:
             return  # the loop runs inside one handler: a plain loop
-        # a reaction that holds the loop's start and survived only in some sections of a
-        # block of the body (the option of a critical whose main section goes on in
-        # other handlers) ends the iteration there: its back edge goes inside the body,
-        # where its redirect puts it (it sent what follows the loop after the block)
-        # (the decider's only: the shape it was found in)
-        held = [r for r in current.get(p, ()) if r not in ends
-                and id(r) in loop.holders.get(p, {})
-                and any(start[:len(body)] == body for start, _ in r.redirects)
-                ] if p == loop.decider else []
         block = self.blocks[block_id]
         back = -(block_id + 1)
         self.blocks[back] = Block("loop_back", (  # type: ignore[arg-type]
@@ -327,10 +325,6 @@ class Spans:
             for b, v in spanning.items():
                 r.tree.spanning.setdefault(b, v)
             into[id(r)] = (r, [(*where, (back, 1)) for where in ends_in])
-        for r in held:
-            for at, action in loop.heads[p]:
-                r.add((*body, (back, 0), *at[len(body):]), action)
-            into[id(r)] = (r, [(*body, (back, 1))])
 
     def _followers(self, block_id: int, path: Path, loop: _Loop, current: dict,
                    into: dict) -> None:

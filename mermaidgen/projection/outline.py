@@ -93,8 +93,8 @@ def action_text(a: Action, names: dict[str, str], replies: dict[int, str]) -> st
         return "only if no option of the critical ran already"
     if isinstance(a, LoopStart):
         return f"start the loop of line {a.line} (its iterations end in the handlers below)"
-    if isinstance(a, Arrive) and a.after_option:
-        return f"go on after the critical of line {a.line}"
+    if isinstance(a, Arrive) and a.after_section:
+        return f"go on after the {a.after_section} of line {a.line}"
     if isinstance(a, Arrive):
         return (f"arrive at the join after the par of line {a.line}" if a.after_par
                 else f"arrive at the join of line {a.line}")

@@ -58,10 +58,10 @@ class Arrive:
     line: int
     after_par: bool = True
     """False: a join of events that nothing orders (analysis/receipts.py), not a par's."""
-    after_option: bool = False
-    """True: an option of a `critical` that spans handlers ends the iteration of a loop
-    here (the join has this one arrival: it holds what follows the critical, and the
-    loop's back edge, once for every iteration whose option runs)."""
+    after_section: str = ""
+    """The kind of block (alt, opt, critical) a section of which ends an iteration of a
+    loop that spans handlers here (the join has this one arrival: it holds what follows
+    the block, and the loop's back edge, once for every iteration that runs it)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -109,14 +109,15 @@ class Join:
     """The par's line; for events that may arrive in any order, the second one's."""
     actions: tuple[Action, ...]
     after_par: bool = True
-    after_option: bool = False
-    """After an option of a critical that spans handlers (see Arrive.after_option)."""
+    after_section: str = ""
+    """After a section of this kind of block that ends a loop's iteration (see
+    Arrive.after_section)."""
 
 
 def join_heading(join: Join) -> str:
     """How outlines and previews introduce a join."""
-    if join.after_option:
-        return f"after an option of the critical of line {join.line}"
+    if join.after_section:
+        return f"after the {join.after_section} of line {join.line}"
     if join.after_par:
         return f"after the par of line {join.line}, once its {join.arrivals} paths arrive"
     return f"after the join of line {join.line}, once its {join.arrivals} events arrive"
