@@ -182,3 +182,65 @@ def test_the_entry_point_of_a_loop_around_a_critical_waits_for_the_reply(
         done = run_python(Path(sys.executable), ["-m", "flow", "--path", path], tmp_path,
                           timeout=120)
         assert done.returncode == 0, (path, done.stdout[-3000:] + done.stderr[-3000:])
+
+
+# What follows the block that holds a taken break, for a service whose code holds the
+# break (its own decision, or its copy of another's: lint unrealizable-choice) but not
+# the block (its handler began inside the block's section): in the break's taken branch,
+# before the handler returns. A service whose code holds the block goes on after it (the
+# taken branch ends the section's code). Each of these failed one path or two: `after`
+# lost on the taken path (the handler returned), or sent twice (once in the taken branch
+# of a par section's function, once after the par).
+BREAKS_END_THEIR_SECTION = {
+    "a-copy-in-the-code-of-the-par": """sequenceDiagram
+    C->>A: first
+    par one
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    and two
+        D->>A: Other
+    end
+    C->>A: After
+""",
+    "a-copy-in-a-handler-inside-an-opt": """sequenceDiagram
+    opt check
+        A->>C: x
+        break stop
+            B-)A: Halt
+        end
+        C->>A: Next
+    end
+    C->>A: After
+""",
+    "its-own-in-a-handler-inside-a-par": """sequenceDiagram
+    par one
+        A->>C: x
+        break stop
+            C->>A: halt
+        end
+        C->>A: next
+    and two
+        D->>A: other
+    end
+    C->>A: after
+""",
+    "its-own-in-a-handler-inside-an-opt": """sequenceDiagram
+    opt one
+        A->>C: x
+        break stop
+            C->>A: halt
+        end
+        C->>A: next
+    end
+    C->>A: after
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(BREAKS_END_THEIR_SECTION))
+def test_what_follows_the_block_of_a_taken_break_is_sent_once(name: str,
+                                                               tmp_path: Path) -> None:
+    from projects import passes_every_path
+    passes_every_path(BREAKS_END_THEIR_SECTION[name], tmp_path)

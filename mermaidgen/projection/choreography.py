@@ -45,7 +45,7 @@ from mermaidgen.analysis.flow import (
 from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.contract.keys import strip_fields
 from mermaidgen.model import Block, Note, Section
-from mermaidgen.projection.loops import Spans, deciders
+from mermaidgen.projection.loops import Spans, deciders, inside, keep
 from mermaidgen.projection.origins import NONE, Origin, Origins, merge, unordered
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
@@ -156,21 +156,46 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
 
     # holder block id -> (a break inside it, the services that first act in the break)
     not_taken: dict[int, list[tuple[int, list[str]]]] = {}
-    # a break in a section (of anything but a loop) ends the rest of that section when
-    # taken: (its holder's id, its id, its path, the reactions current before it, those
-    # already given the copy) while the rest of the section is walked (_after_a_break)
-    broken: list[tuple[int, int, Path, list, dict[int, _Reaction]]] = []
-    # par block id -> the reactions that began inside a break of its current section: that
-    # section ends in them too (a taken break ends its par section only)
-    par_breaks: dict[int, dict[str, tuple[_Reaction, ...]]] = {}
+    # the breaks in the current section of a block other than a loop, while the rest of
+    # the section is walked (a taken break ends the rest of that section)
+    broken: list[_Break] = []
+    # block id -> the reactions that began inside a break in one of its sections, kept
+    # until the block's sections are merged (an alt, opt or critical)
+    began_in_breaks: dict[int, list[tuple[str, _Reaction]]] = {}
 
-    def section_end(block_id: int, state: dict) -> dict:
-        extra = par_breaks.pop(block_id, {})
-        if not extra:
+    def section_end(block_id: int, path: Path, state: dict, kind: str) -> dict:
+        """A section of the block `block_id` (drawn at `path`) ends in `state`; so does
+        each break taken in it, for a par, alt, opt or critical alike: the reactions that
+        began inside the break (the handler of a reply that took it) end the section
+        too, and so does the taken branch of a reaction whose code holds the break (its
+        own decision, or its copy of another's: _after_a_break) but not the block (it
+        began inside the section): what follows the block goes there, before its code
+        returns. A reaction whose code holds the block goes on after it (the taken branch
+        ends the section's code, codegen)."""
+        done = [b for b in broken if b.holder == block_id]
+        if not done:
             return state
+        broken[:] = [b for b in broken if b.holder != block_id]
         state = dict(state)
-        for p, rs in extra.items():
-            state[p] = (*state.get(p, ()), *(r for r in rs if r not in state.get(p, ())))
+        for b in done:
+            if kind in ("par", "par_over", "break"):  # (a par's ends arrive at its join;
+                # an enclosing break's are its own)
+                for p, r in b.began:
+                    keep(state, p, r)
+            else:  # (after the merge: reached only in the break, a service has no
+                # entry point's copy of the block's choice, but of the break's: _not_taken)
+                began_in_breaks.setdefault(block_id, []).extend(b.began)
+            for _, r in b.copied.values():
+                # (its section is over: nothing more goes to `not taken`)
+                r.redirects = [x for x in r.redirects if x[0] != b.at]
+            taken = [*((p, r, (*b.at, (-(b.block + 1), 0))) for p, r in b.copied.values()),
+                     *((p, r, (*b.at, (b.block, 0))) for p, r in b.own)]
+            for p, r, branch in taken:
+                if not inside(r.tree.base, path, block_id):
+                    continue
+                goes_on = r in state.get(p, ())
+                r.redirects.append((path, [path, branch] if goes_on else [branch]))
+                keep(state, p, r)
         return state
     found_deciders = deciders(items, brokers, hops, occurrences)
     spans = Spans(blocks)
@@ -200,10 +225,9 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
     def add(p: str, path: Path, action) -> None:
         if p not in current:
             current[p] = (entry_of(p),)
-        for _, break_id, at, earlier, copied in broken:
-            if path[:len(at)] == at:
-                _after_a_break(current[p], entries.get(p), blocks, break_id, at, earlier,
-                               copied)
+        for b in broken:
+            if path[:len(b.at)] == b.at:
+                _after_a_break(p, current[p], entries.get(p), blocks, b)
         spans.sent(p, path, action, current[p])
         for r in current[p]:
             wire(r)
@@ -269,7 +293,7 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 origins.section()
             if kind in _ALTERNATIVES or kind in ("par", "par_over"):
                 if it.index > 0:
-                    ends.append(section_end(it.block_id, current))
+                    ends.append(section_end(it.block_id, frames[-1][2], current, kind))
                     current = spans.section(
                         it.block_id, it.index, it.path, dict(before),
                         lambda at, line=it.section.span.line: _Reaction(
@@ -277,37 +301,19 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
         elif isinstance(it, Leave):
             kind, block_id, path, before, ends = frames.pop()
             origins.leave()
-            for holder_id, break_id, at, _, copied in broken:
-                if holder_id == block_id:
-                    for r in copied.values():
-                        # (its section is over: nothing more goes to `not taken`, and the
-                        # taken branch must not be moved there)
-                        r.redirects = [x for x in r.redirects if x[0] != at]
-                        if kind in ("par", "par_over"):
-                            # the copy's taken branch leaves the par section's code: what
-                            # follows the par goes there too (in an alt, opt or critical
-                            # it runs on after the block: codegen's sections_break)
-                            r.redirects.append((path, [path, (*at, (-(break_id + 1), 0))]))
-            broken[:] = [b for b in broken if b[0] != block_id]
+            current = section_end(block_id, path, current, kind)  # (its last section)
             if kind == "break":  # when taken, what follows the enclosing block follows
                 holder = next((f for f in reversed(frames) if f[0] != "rect"), None)
+                inner = (*path, (block_id, 0))
                 if holder is not None and holder[0] != "loop":
-                    broken.append((holder[1], block_id, path,
-                                   [r for rs in before.values() for r in rs], {}))
-                if holder is not None and holder[0] not in ("par", "par_over"):
-                    inner = (*path, (block_id, 0))
+                    broken.append(_Break(holder[1], block_id, path, before, current))
+                elif holder is not None:  # (its reactions go on after the loop: loops.py)
                     spans.exit(holder[1], current, inner, block_id)
+                if holder is not None and holder[0] not in ("par", "par_over"):
                     late = [p for p, rs in current.items() if p not in before and rs
                             and all(r.tree.base[:len(inner)] == inner for r in rs)]
                     if late:
                         not_taken.setdefault(holder[1], []).append((block_id, late))
-                elif holder is not None:  # a par section: it ends that section only
-                    inner = (*path, (block_id, 0))
-                    mine = par_breaks.setdefault(holder[1], {})
-                    for p, rs in current.items():
-                        began = tuple(r for r in rs if r.tree.base[:len(inner)] == inner)
-                        if began:
-                            mine[p] = (*mine.get(p, ()), *began)
                 elif holder is None:  # taken, it ends the run: nobody else goes on
                     current = _stopped(before, current, services, blocks, block_id, path,
                                        entry_of)
@@ -322,7 +328,6 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                                        found_deciders.get(block_id))
                 current = spans.sections_end(block_id, path, current, new_join)
             elif kind in ("par", "par_over"):
-                current = section_end(block_id, current)
                 # in the order drawn, not a set's: the projection must not depend on the
                 # hash seed
                 for p in dict.fromkeys(p for end in [*ends, current] for p in end):
@@ -336,6 +341,8 @@ def project(items: list[Item], services: list[str], brokers: frozenset[str],
                 before = entered(before, [current])
                 current = _merge(before, [current, before], path, block_id)
                 current = spans.sections_end(block_id, path, current, new_join)
+            for p, r in began_in_breaks.pop(block_id, ()):
+                keep(current, p, r)
             current = spans.leave(block_id, path, current, wire)
             if kind == "rect":
                 _through_rect(current, path, block_id)
@@ -423,9 +430,10 @@ def _merge(before: dict, ends: list[dict], alt_path: Path | None, block_id: int)
                 survived.setdefault(id(r), []).append(k)
         for rid, r in found.items():
             sections = survived[rid]
-            if alt_path is not None and len(sections) < len(ends):
-                inside = [(*alt_path, (block_id, k)) for k in sections]
-                r.redirects.append((alt_path, inside))
+            if alt_path is not None and len(sections) < len(ends) and \
+                    not inside(r.tree.base, alt_path, block_id):  # (it holds no block)
+                into = [(*alt_path, (block_id, k)) for k in sections]
+                r.redirects.append((alt_path, into))
         merged[p] = tuple(found.values())
     return merged
 
@@ -449,8 +457,28 @@ def _not_taken(current: dict, late: list[str], blocks: dict[int, Block], break_i
     return current
 
 
-def _after_a_break(reactions: tuple, entry, blocks: dict[int, Block], break_id: int,
-                   at: Path, earlier: list, copied: dict) -> None:
+class _Break:
+    """A break in a section of a block other than a loop, while the rest of that section
+    is walked."""
+
+    __slots__ = ("holder", "block", "at", "earlier", "copied", "began", "own")
+
+    def __init__(self, holder: int, block: int, at: Path, before: dict, after: dict):
+        self.holder, self.block, self.at = holder, block, at
+        self.earlier = [r for rs in before.values() for r in rs]
+        """The reactions current before it."""
+        self.copied: dict[int, tuple[str, _Reaction]] = {}
+        """Those that act after it in the section, under their own copy of it."""
+        inner = (*at, (block, 0))
+        self.began = [(p, r) for p, rs in after.items() for r in rs
+                      if r.tree.base[:len(inner)] == inner]
+        """The reactions current at the end of its section that began inside it."""
+        self.own = [(p, r) for p, rs in after.items() for r in rs if block in r.tree.opened]
+        """Those whose code decides it (it is among the blocks their tree holds)."""
+
+
+def _after_a_break(p: str, reactions: tuple, entry, blocks: dict[int, Block],
+                   b: _Break) -> None:
     """A service acts after a break in the section that holds it. A reaction that began
     after the break knows it was not taken (something told it), and the decider's code
     returns when it takes it; any other (one current before the break, or the entry
@@ -459,12 +487,13 @@ def _after_a_break(reactions: tuple, entry, blocks: dict[int, Block], break_id: 
     table drives with the decider's; when taken, it goes on after the holder (the
     caller redirects what follows it there too). As after a break at top level
     (_stopped)."""
+    break_id, at = b.block, b.at
     for r in reactions:
-        if id(r) in copied or break_id in r.tree.opened:
+        if id(r) in b.copied or break_id in r.tree.opened:
             continue
-        if r is not entry and not any(r is x for x in earlier):
+        if r is not entry and not any(r is x for x in b.earlier):
             continue
-        copied[id(r)] = r
+        b.copied[id(r)] = (p, r)
         brk = blocks[break_id]
         back = -(break_id + 1)
         blocks[back] = Block("break", (Section(brk.sections[0].label, (), brk.span),

@@ -19,11 +19,12 @@ took over in the others), the iteration ends in those sections: what follows the
 and the back edge go to a join of that one arrival, which every copy of the head arrives
 at too (the copy holds the block again).
 
-A taken `break` ends the block that holds it (conformance.md): what follows that block
-follows the break's section too. A reaction that started inside the section (the handler
-of a reply that took the break) simply goes on; a reaction that decided the break in its
-own code and runs inside the block (its `if should_break_...:` ends the handler) gets what
-follows the block inside the break's branch, before it returns.
+A taken `break` ends the block that holds it (conformance.md): what follows a loop it
+ends follows the break's section too (a break in a section of another block:
+choreography.py, `section_end`, the same rule). A reaction that started inside the
+section (the handler of a reply that took the break) simply goes on; a reaction that
+decided the break in its own code and runs inside the loop (its `if should_break_...:`
+ends the handler) gets what follows the loop inside the break's branch, before it returns.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ class Spans:
         self.timers: list[tuple[str, _Critical]] = []
         """(the deciding service, the critical) for each timed critical that spans."""
         self.exits: dict[int, list[tuple[dict, Path, int]]] = {}
-        """Block id -> (the state at the end of a break's section, that section's path,
-        the break's block id), for each break the block holds."""
+        """Loop block id -> (the state at the end of a break's section, that section's
+        path, the break's block id), for each break the loop's body holds."""
         self._leaving: list[_Loop] = []
         """The loop whose back edges are being made (its joins are wired then)."""
         self.sectioned: dict[int, tuple[dict[int, set[str]], dict[int, set[str]]]] = {}
@@ -234,7 +235,7 @@ class Spans:
             del self.sectioned[block_id]
 
     def exit(self, block_id: int, state: dict, inner: Path, break_id: int) -> None:
-        """A break inside block `block_id` ends its section in `state`."""
+        """A break inside loop `block_id` ends its body in `state`."""
         self.exits.setdefault(block_id, []).append((dict(state), inner, break_id))
 
     def leave(self, block_id: int, path: Path, current: dict, wire=None) -> dict:
@@ -265,8 +266,8 @@ class Spans:
                 for r in reactions:
                     base = r.tree.base
                     if base[:len(inner)] == inner:  # it started inside the break
-                        _keep(current, p, r)
-                    elif break_id in r.tree.opened and _inside(base, path, block_id):
+                        keep(current, p, r)
+                    elif break_id in r.tree.opened and inside(base, path, block_id):
                         # its code decided the break and returns from it: what follows
                         # the block goes there too (a handler that holds the block, or a
                         # loop it runs, goes on after the block itself: the break's
@@ -275,7 +276,7 @@ class Spans:
                             kept = r in current.get(p, ())
                             into[id(r)] = (r, [path] if kept else [])
                         into[id(r)][1].append(inner)
-                        _keep(current, p, r)
+                        keep(current, p, r)
         for r, paths in into.values():
             r.redirects.append((path, paths))
         return current
@@ -351,11 +352,11 @@ class Spans:
 _SECTIONED = frozenset({"alt", "critical", "par", "par_over"})
 
 
-def _inside(base: Path, path: Path, block_id: int) -> bool:
+def inside(base: Path, path: Path, block_id: int) -> bool:
     """Does a reaction based at `base` run inside the block (the block is its context)?"""
     return len(base) > len(path) and base[:len(path)] == path and base[len(path)][0] == block_id
 
 
-def _keep(current: dict, p: str, r: object) -> None:
+def keep(current: dict, p: str, r: object) -> None:
     if r not in current.get(p, ()):
         current[p] = (*current.get(p, ()), r)
