@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,11 @@ def test_the_template_context_page_has_the_code_s_version():
         == str(CONTEXT_VERSION)
     row = re.search(r"\| `context_version` \| this page's version \((\d+)", CONTEXT_DOC)
     assert row and row[1] == str(CONTEXT_VERSION)
+
+
+def test_the_project_s_own_code_passes_ruff():
+    """The house style's lint (pyproject.toml [tool.ruff]) holds for the project itself, not
+    only for the code it generates: a long line slipped into main unnoticed once."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -237,9 +237,10 @@ def nesting_problem(diagram: Diagram) -> Problem | None:
     """The first block nested deeper than the generated Python can be indented, or None.
 
     Every target writes a block's contents one level deeper (a `critical` with options
-    and a loop: two), and moves a loop or try that would nest more than `MAX_BLOCKS` blocks deep into a
-    closure, one level more (codegen/nested.py). The count here follows the same rules,
-    never lower than the code's, so that `generate` and `check` refuse the same diagrams.
+    and a loop: two), and moves a loop or try that would nest more than `MAX_BLOCKS`
+    blocks deep into a closure, one level more (codegen/nested.py). The count here follows
+    the same rules, never lower than the code's, so that `generate` and `check` refuse the
+    same diagrams.
     """
     # (statements, indentation inside, cost of the loops and trys around them); a
     # closure is made when a block would pass MAX_BLOCKS, so each holds blocks of a cost
