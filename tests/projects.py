@@ -295,6 +295,15 @@ def run_python(python: Path, args: list, cwd: Path, timeout: float = 300, **env:
     return subprocess.CompletedProcess([python, *args], code, out, err)
 
 
+def run_here(args: list, cwd: Path, timeout: float = 300, **env: str
+             ) -> subprocess.CompletedProcess:
+    """`run([sys.executable, *args], cwd, **env)` by a long-lived process of this
+    interpreter (`run_python`): a generated python project's `pytest` or `python -m
+    <package>` costs its own work, not a new interpreter and pytest's imports (about 0.3
+    CPU-s a pytest). The fresh-machine tests run theirs in processes of their own."""
+    return run_python(Path(sys.executable), args, cwd, timeout, **env)
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")

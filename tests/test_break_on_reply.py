@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_here
 from test_choreography_loops import BACK_OFF, BREAK_ON_REPLY, BUSY, CLOSE, DELIVERED, OK, POST
 
 import mermaidgen
@@ -42,12 +42,12 @@ def _override(out: Path, name: str, body: str) -> None:
 
 def _run(out: Path) -> list[str]:
     import re
-    main = run([sys.executable, "-m", "retry"], out)
+    main = run_here(["-m", "retry"], out)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     arrows = [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
               for line in table.splitlines() if line.strip()]
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, arrows + [tests.stdout + tests.stderr]
     return arrows

@@ -11,11 +11,10 @@ order they were published when the diagram draws the deliveries the other way ro
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_here
 
 import mermaidgen
 from mermaidgen.analysis import analyse
@@ -132,6 +131,6 @@ def test_the_python_bus_run_conforms(tmp_path: Path, text: str) -> None:
                        style="choreography", package="relay")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr

@@ -16,12 +16,11 @@ generated package's own contract test must pass on every path.
 from __future__ import annotations
 
 import re
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from projects import lint, run
+from projects import lint, run_here
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -98,12 +97,12 @@ def _override(out: Path, name: str, body: str) -> None:
 def _run(out: Path) -> list[str]:
     """The trace `python -m retry` prints, as `sender -> receiver  text` lines; and the
     package's own contract test must pass on this path."""
-    main = run([sys.executable, "-m", "retry"], out)
+    main = run_here(["-m", "retry"], out)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     arrows = [re.sub(r"(?<=\S) {2,}", "  ", line.split(None, 1)[1].rsplit("  (line", 1)[0])
               for line in table.splitlines() if line.strip()]
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, arrows + [tests.stdout + tests.stderr]
     return arrows

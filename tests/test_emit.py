@@ -478,7 +478,10 @@ def diagrams(draw: st.DrawFn) -> str:
     return "\n".join(out) + "\n"
 
 
-@settings(max_examples=300, deadline=None,
+# 100 examples (300 before): each of three mutant emitters (`;` left unescaped, a leading
+# blank left bare, `="` in a tag left as is) fails here at both counts (derandomized in
+# CI; docs/development.md, "How long the suite takes")
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(diagrams())
 def test_random_diagrams_round_trip(source: str) -> None:

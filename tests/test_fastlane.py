@@ -145,7 +145,10 @@ def test_enough_problems_stop_both_loops_alike(bad: str) -> None:
     assert_same("sequenceDiagram\n" + f"A->>B: x\n{bad}\n" * (MAX_PROBLEMS + 5))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 100 examples each here and below (300 before): the mutant fast loops that these two
+# caught at 300 (an entity left undecoded, `-` not deactivating, line numbers counted
+# wrong) fail them at 100 too (derandomized in CI; docs/development.md)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(diagrams(max_statements=40))
 def test_generated_diagrams(generated) -> None:
     assert_same(generated.text)
@@ -156,7 +159,7 @@ _SPLICES = ["\n", "end\n", "else x\n", "loop\n", "box\n", ";", ":", "-", "+", "-
             "deactivate A\n", "()", ",", "\u00a0", "x"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(diagrams(max_statements=25), st.lists(
     st.tuples(st.floats(0, 1), st.integers(0, 3), st.sampled_from(_SPLICES)),
     min_size=1, max_size=4))

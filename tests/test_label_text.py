@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_here
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -65,7 +64,7 @@ def _append(path: Path, code: str) -> None:
 @pytest.mark.parametrize("style", ["choreography", "orchestration"])
 def test_the_trace_round_trips_the_diagram_texts(style: str, tmp_path: Path) -> None:
     package = _generate(LABELS, style, tmp_path)
-    main = run([sys.executable, "-m", package], tmp_path)
+    main = run_here(["-m", package], tmp_path)
     assert main.returncode == 0, main.stderr
     table, mermaid = main.stdout.split("\nsequenceDiagram\n")
     assert "done #1 ; ok" in table and "Order placed" in table  # decoded once, for reading
@@ -108,11 +107,11 @@ def test_a_loop_runs_at_most_the_bound_of_its_label(style: str, tmp_path: Path) 
             for _name in [n for n in dir(_cls) if n.startswith("repeat_")]:
                 setattr(_cls, _name, _always)
         """)
-    main = run([sys.executable, "-m", package], tmp_path)
+    main = run_here(["-m", package], tmp_path)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("\nsequenceDiagram\n")[0]
     assert table.count("done #1") == 3
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
@@ -150,5 +149,5 @@ def test_concurrent_calls_keep_their_own_results(tmp_path: Path) -> None:
 
         OrchestratorWorkflow = _Reading  # noqa: F811
         """)
-    main = run([sys.executable, "-m", package], tmp_path)
+    main = run_here(["-m", package], tmp_path)
     assert main.returncode == 0, main.stderr

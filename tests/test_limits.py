@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import lint, run
+from projects import lint, run_here
 
 import mermaidgen
 from mermaidgen.codegen.generate import TARGETS, build
@@ -124,7 +124,7 @@ def test_a_break_in_a_split_block_ends_only_its_section(cli, tmp_path: Path) -> 
     workflow = out / "brk" / "workflow.py"
     workflow.write_text(workflow.read_text().replace(
         "    pass", "    def should_break_stop(self, ctx):\n        return True"))
-    done = run([sys.executable, "-m", "brk"], out)
+    done = run_here(["-m", "brk"], out)
     assert done.returncode == 0, done.stderr
     assert "stopping" in done.stdout and "finished" in done.stdout
     assert "rest of critical" not in done.stdout  # the break ended the section

@@ -9,11 +9,10 @@ and the orchestrator on behalf of a participant that is not acting (a relay).
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from projects import lint, run
+from projects import lint, run_here
 
 import mermaidgen
 from mermaidgen.analysis import analyse
@@ -60,11 +59,11 @@ def test_the_python_run_sends_them_and_nobody_receives_them(tmp_path: Path) -> N
     wiring = (out / "lost" / "_generated" / "wiring.py").read_text(encoding="utf-8")
     # no operation takes a lost message, so nobody is called for it
     assert '"heartbeat"' not in wiring and '"noise"' not in wiring
-    main = run([sys.executable, "-m", "lost"], out)
+    main = run_here(["-m", "lost"], out)
     assert main.returncode == 0, main.stderr
     table = main.stdout.split("sequenceDiagram")[0]
     assert [tuple(row.groups()) for row in _ROW.finditer(table)] == RUN
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
@@ -120,6 +119,6 @@ def test_a_participant_created_by_a_lost_message_conforms_in_choreography(
                        CREATED_BY_A_LOST_MESSAGE, style="choreography", package="created")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr

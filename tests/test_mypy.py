@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run, run_here
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -260,7 +260,7 @@ def test_operations_named_like_the_runtimes_methods_or_hooks_keep_them(
     package = _generate(source, out, "orchestration")
     code, log = _mypy(mypy_caches, out, package)
     assert code == 0, log
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 

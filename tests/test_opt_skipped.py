@@ -10,12 +10,11 @@ it going on. Each path is forced the way a user would: by overriding the `should
 from __future__ import annotations
 
 import ast
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from projects import lint, run
+from projects import lint, run_here
 
 import mermaidgen
 from mermaidgen.codegen.generate import build
@@ -80,10 +79,10 @@ def test_both_paths_of_the_opt_run_to_the_end_and_conform(tmp_path: Path, style:
                                                           expected: list[str]) -> None:
     out = _generate(tmp_path, style)
     _decide(out, style, wrap)
-    main = run([sys.executable, "-m", "gift"], out)
+    main = run_here(["-m", "gift"], out)
     assert main.returncode == 0, main.stderr
     assert _arrows(main.stdout) == expected
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 

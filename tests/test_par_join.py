@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from projects import run, shared_project_tests
+from projects import run_here, shared_project_tests
 from test_target_faststream import URLS, server_up
 
 import mermaidgen
@@ -263,7 +263,7 @@ def test_the_generated_service_waits_for_every_reply_on_every_path(tmp_path: Pat
                        style="choreography", target="python", package="checks")
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
-    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-v", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[fraud-check-reversed] PASSED" in tests.stdout, tests.stdout

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import KNOWN_PATH_DEFECTS, lint, run, run_python
+from projects import KNOWN_PATH_DEFECTS, lint, run, run_here, run_python
 from shapes import RACE, RACES_BEFORE
 
 import mermaidgen
@@ -448,7 +448,7 @@ def test_a_call_made_in_one_section_is_not_answered_after_the_block(
     assert [(m.occurrence.message.text, m.role) for m in analysis.messages] == [
         ("One", "event"), ("Two", "event"), ("Three", "event"), ("Four", "event")]
     _generate_text(ANSWERED_AFTER_THE_ALT, "after-alt.mmd", "orchestration", tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
+    tests = run_here(["-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[bad+stop] PASSED" in tests.stdout, tests.stdout
@@ -590,7 +590,7 @@ def test_a_workflow_whose_first_message_is_inside_a_loop_receives_it_every_itera
     """Hello was taken as the workflow's trigger, outside the loop: the second iteration
     sent Fwd without a Hello before it."""
     _generate_text(STARTED_IN_A_LOOP, "loop-start.mmd", "orchestration", tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
+    tests = run_here(["-m", "pytest", "-v", "-p", "no:cacheprovider"], tmp_path,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "[retry-twice] PASSED" in tests.stdout, tests.stdout
@@ -643,7 +643,7 @@ def test_a_publish_is_sent_on_every_path_whether_or_not_a_delivery_of_it_is(
     package = _generate_text(OPTIONAL_DELIVERIES, "optional-deliveries.mmd",
                              "orchestration", tmp_path)
     lint(tmp_path)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], tmp_path,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     done = run([sys.executable, "-c", _TRACE_LINES.format(package=package)], tmp_path)

@@ -73,7 +73,10 @@ def test_generated_diagrams_parse_as_written(generated: Generated) -> None:
     assert _events(diagram) == generated.expected.events
 
 
-@settings(max_examples=200 * SCALE, deadline=None, suppress_health_check=SLOW)
+# 100 examples (200 before): a mutant emitter that leaves `;` unescaped fails here at both
+# counts (the examples are derandomized in CI; docs/development.md, "How long the suite
+# takes"); test_emit.py's round trip checks the emitter on texts of its own
+@settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=SLOW)
 @given(diagrams())
 def test_mermaid_format_round_trips_to_the_same_model(generated: Generated) -> None:
     with tempfile.TemporaryDirectory() as tmp:

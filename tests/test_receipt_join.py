@@ -11,12 +11,11 @@ was slow sent Ship before Charged.
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from projects import run, run_python
+from projects import run_here, run_python
 from shapes import RACE
 from test_par_join import participant_outline
 from test_target_faststream import URLS, server_up
@@ -190,7 +189,7 @@ def test_the_python_choreography_waits_for_both_whichever_comes_first(
     out = tmp_path / "out"
     _generate(RACE, out, "python", "race")
     (out / "slow_pay.py").write_text(SLOW_PAY_PYTHON, encoding="utf-8")
-    done = run([sys.executable, "slow_pay.py"], out)
+    done = run_here(["slow_pay.py"], out)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.splitlines()[-1])
     assert found["drawn"]["ok"], found

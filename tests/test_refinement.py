@@ -200,9 +200,8 @@ def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
                          orchestrator: str) -> None:
     """The python target's orchestration of `diagram` passes `ruff check` and its own
     tests (its contract test drives every path, and both orders of a par's sections)."""
-    import sys
 
-    from projects import lint, run
+    from projects import lint, run_here
 
     from mermaidgen.codegen.generate import build
     from mermaidgen.codegen.write import output
@@ -212,7 +211,7 @@ def _run_generated_tests(diagram: Diagram, text: str, tmp_path: Path,
     out = tmp_path / "out"
     output.write(output.plan(list(generation.files), out, generation.meta()))
     lint(out)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 

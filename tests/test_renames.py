@@ -7,11 +7,10 @@ and a broker or target change names the user-owned files still set up for the ol
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from projects import run, tree
+from projects import run, run_here, tree
 
 from mermaidgen.codegen.write import output
 
@@ -55,7 +54,7 @@ def _manifest(out: Path) -> dict:
 
 
 def _runs_user_code(out: Path, package: str) -> None:
-    ran = run([sys.executable, "-m", package], out)
+    ran = run_here(["-m", package], out)
     assert ran.returncode == 0, ran.stderr
     assert "the user's saga code" in ran.stdout
 
@@ -211,7 +210,7 @@ def _hook(user_file: Path, method: str, who: str) -> None:
 
 
 def _ran(out: Path) -> str:
-    ran = run([sys.executable, "-m", "flow"], out)
+    ran = run_here(["-m", "flow"], out)
     assert ran.returncode == 0, ran.stderr
     return ran.stdout
 
@@ -358,7 +357,7 @@ def test_a_package_change_is_applied_with_the_flag(cli, tmp_path):
     assert "the user's stock code" in (replaced / "inv.py").read_text(encoding="utf-8")
     assert "flow.services" in (replaced / "order_saga.py").read_text(encoding="utf-8")
     assert not [p for p in _manifest(out)["files"] if p.startswith("flow/")]
-    ran = run([sys.executable, "-m", "shop"], out)
+    ran = run_here(["-m", "shop"], out)
     assert ran.returncode == 0, ran.stderr
     assert "the user's stock code" in ran.stdout
     assert "shop.services.inv shop.services.inv" in ran.stdout
@@ -387,7 +386,7 @@ def test_a_package_change_and_a_renamed_participant_together(cli, tmp_path):
     moved = (out / "shop" / "services" / "stock.py").read_text(encoding="utf-8")
     assert "class Stock(wiring.StockBase):" in moved
     assert not (out / "flow" / "services" / "inv.py").exists()
-    ran = run([sys.executable, "-m", "shop"], out)
+    ran = run_here(["-m", "shop"], out)
     assert ran.returncode == 0, ran.stderr
     assert "the user's stock code" in ran.stdout
 

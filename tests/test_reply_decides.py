@@ -8,12 +8,11 @@ choice, so that a run that ships the goods after a declined card is rejected.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from projects import run
+from projects import run_here
 
 import mermaidgen
 from mermaidgen.analysis import analyse
@@ -112,10 +111,10 @@ def test_every_section_runs_and_passes_its_contract_test(tmp_path: Path, reply: 
                                                          expected: str) -> None:
     out, package = _project(tmp_path)
     _answer(out, package, reply)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    main = run([sys.executable, "-m", package], out)
+    main = run_here(["-m", package], out)
     assert main.returncode == 0, main.stderr
     assert expected in main.stdout
     other = {"ScheduleDelivery": "ReleaseStock", "ReleaseStock": "ScheduleDelivery"}[expected]
@@ -150,10 +149,10 @@ def test_the_reply_the_workflow_receives_decides_even_when_it_does_not_open_the_
     out, package = _payments(tmp_path, issuer=2, psp=2)
     wiring = (out / package / "_generated" / "wiring.py").read_text(encoding="utf-8")
     assert "def choose_" not in wiring
-    main = run([sys.executable, "-m", package], out)
+    main = run_here(["-m", package], out)
     assert main.returncode == 0, main.stderr
     assert "Show 3-D Secure challenge" in main.stdout
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode == 0, tests.stdout + tests.stderr
 
@@ -162,7 +161,7 @@ def test_replies_that_disagree_fail_the_contract_test(tmp_path: Path) -> None:
     """The issuer approves, the PSP redirects to 3-D Secure: no run of the diagram does
     that, and the contract test says so (the old projection made two choices of it)."""
     out, _ = _payments(tmp_path, issuer=0, psp=2)
-    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
+    tests = run_here(["-m", "pytest", "-q", "-p", "no:cacheprovider"], out,
                 PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     assert tests.returncode != 0
     assert "Redirect to 3-D Secure" in tests.stdout
