@@ -718,3 +718,28 @@ def test_an_operation_sent_without_waiting_in_an_alt_section_is_awaited_after_it
     (`token` is sent as a call). (Failed before the change, with the projection of the
     commit before it.)"""
     _refines_and_runs(AFTER_AN_ALT_SECTION, "after-an-alt-section.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 12,087, its main path):
+# the workflow W calls S (`notify`) and then awaits T's `payment`; S, still handling
+# `notify`, asks T `query`, on which T takes its step `status`
+AWAITED_DURING_AN_OPERATION = """sequenceDiagram
+W->>S: notify
+T{payment}W: payment
+S->>T: query
+T->>T: status
+"""
+
+
+@pytest.mark.parametrize("payment", ["->>", "-)"], ids=["call", "async"])
+def test_an_operation_that_reaches_the_sender_of_a_message_the_workflow_awaits_ends_there(
+        payment: str, tmp_path: Path) -> None:
+    """T sends `payment` to the workflow before it gets `query` and takes its step
+    `status`. S's operation for `notify` ran inside the call, T's operation for `query`
+    with it, and the workflow awaited `payment` once the call had returned: `status`
+    before `payment`, which T sends the other way round. A message the workflow awaits
+    is one it receives from its sender where the diagram draws it, like a relay for that
+    sender: an operation in progress there that would go on to a send of the sender now
+    ends at it, and the workflow relays `query` for S after `payment`."""
+    _refines_and_runs(AWAITED_DURING_AN_OPERATION.replace("{payment}", payment),
+                      "awaited-during-an-operation.mmd", "W", tmp_path)
