@@ -8,8 +8,8 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
-  relays a message (or sends one itself, or the caller of a call it handles sends one)
-  ends there if it would go on to a send of the participant relayed for or to (the
+  relays a message (or sends one itself, awaits one from a service, or the caller of a
+  call it handles sends one) ends there if it would go on to a send of the participant relayed for or to (the
   workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
@@ -551,6 +551,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 told_in_loop((receiver,), mine)
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
+                # the workflow takes it from the sender where it is drawn, as it relays
+                # one: an operation in progress that would go on to a send of the
+                # sender ends here
+                relay(it, sender, reaches=False)
                 settle(sender)
                 if not doomed:
                     workflow.add(it.path, Await(it.index, sender, m.text, it.line))
