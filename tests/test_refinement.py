@@ -743,3 +743,30 @@ def test_an_operation_that_reaches_the_sender_of_a_message_the_workflow_awaits_e
     ends at it, and the workflow relays `query` for S after `payment`."""
     _refines_and_runs(AWAITED_DURING_AN_OPERATION.replace("{payment}", payment),
                       "awaited-during-an-operation.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 17,211, its main path):
+# S, acting on the workflow's `q`, calls T (`pay`) and then sends `y`; T's operation
+# reaches back to S through U, and S's operation for `tap` sends `store`
+CALLED_BACK_AFTER_A_SEND = """sequenceDiagram
+W->>S: q
+S->>T: pay
+{y}: y
+T->>U: u
+U->>S: tap
+S->>X: store
+"""
+
+
+@pytest.mark.parametrize("y", ["S->>S", "S->>Y", "S-)Y", "S-xY"],
+                         ids=["step", "call", "async", "lost"])
+def test_a_call_whose_operation_reaches_back_to_its_caller_ends_at_the_callers_next_send(
+        y: str, tmp_path: Path) -> None:
+    """S sends `y` before it gets `tap` and sends `store`. S's operation for `q` sent `y`
+    once the call `pay` had returned, and T's operation for `pay` ran U's, and S's for
+    `tap`, inside it: `store` before `y`. A call a service makes in its operation still
+    in progress at its next send ended there only when it would go on to a send of that
+    send's receiver; the service's own sends count too now: `pay` ends at `y`, and the
+    workflow relays `u` for T after it."""
+    _refines_and_runs(CALLED_BACK_AFTER_A_SEND.replace("{y}", y), "called-back.mmd", "W",
+                      tmp_path)

@@ -9,8 +9,8 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
   relays a message (or sends one itself, awaits one from a service, or the caller of a
-  call it handles sends one) ends there if it would go on to a send of the participant relayed for or to (the
-  workflow relays the rest after it: docs/semantics.md);
+  call it handles sends one) ends there if it would go on to a send of the participant
+  relayed for or to (the workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
@@ -325,6 +325,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
 
+    def sent_after_calls(o: Occurrence, sender: str, to: Iterable[str]) -> None:
+        """`sender` sends `o` in the operation it is handling: the calls it made in that
+        operation that are still in progress would go on before `o` (the code sends `o`
+        once they return). One that goes on to a send of `to` (the receiver, and the
+        sender itself: a call whose operation reaches back to it) ends here, as at a
+        relay (`follows_relay` finds it)."""
+        for call in cuts.get(o.index, ()):
+            end(call, o.index)
+        mine = container_of(sender)
+        if mine is None:
+            return
+        for stack in handling.values():
+            for h in stack:
+                if h is not mine and h.parent is not None and _within(h, mine):
+                    during = relays_during.setdefault(h, {})
+                    for p in to:
+                        during.setdefault(p, []).append(o)
+
     def sent_in(acting: _Handling | None, to: str) -> None:
         """The operation `acting` (and the ones that called it) has sent something to
         `to` (a step of its own, or a message nobody gets, counts): it races the
@@ -486,6 +504,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                                                    published))
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
+                    sent_after_calls(it, sender, (sender,))
                     sent_in(container_of(sender), receiver)
                     if not doomed:
                         inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
@@ -514,6 +533,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 else:
                     if sender != orchestrator:
                         follows_relay(it, sender)
+                        sent_after_calls(it, sender, (sender,))
                         sent_in(container_of(sender), sender)
                     if not doomed:
                         target.add(it.path, LocalStep(
@@ -536,19 +556,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     if occurrences[acting.call].message.arrow in _ASYNC:
                         waits.add(acting.call)
                     acting = acting.parent
-                # the calls the sender made in this operation that are still in
-                # progress would go on before this send: one that goes on to a send of
-                # the receiver ends here, as at a relay
-                for call in cuts.get(it.index, ()):
-                    end(call, it.index)
-                mine = container_of(sender)
-                for stack in handling.values():
-                    for h in stack:
-                        if h is not mine and mine is not None and h.parent is not None \
-                                and _within(h, mine):
-                            relays_during.setdefault(h, {}).setdefault(
-                                receiver, []).append(it)
-                told_in_loop((receiver,), mine)
+                sent_after_calls(it, sender, (receiver, sender))
+                told_in_loop((receiver,), container_of(sender))
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
                 # the workflow takes it from the sender where it is drawn, as it relays
