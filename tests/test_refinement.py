@@ -770,3 +770,28 @@ def test_a_call_whose_operation_reaches_back_to_its_caller_ends_at_the_callers_n
     workflow relays `u` for T after it."""
     _refines_and_runs(CALLED_BACK_AFTER_A_SEND.replace("{y}", y), "called-back.mmd", "W",
                       tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 19,294, its main path):
+# the workflow W tells S `a` without waiting, then acts (`r`); S's operation for `a`
+# calls W (`t`), which answers `c`
+ANSWERED_AFTER_THE_WORKFLOW_ACTED = """sequenceDiagram
+W-)S: a
+{r}: r
+S->>W: t
+W->>S: c
+"""
+
+
+@pytest.mark.parametrize("r", ["X->>Y", "X-)W", "W-xY", "X-xY", "W->>W"],
+                         ids=["relay", "await", "lost", "lost-relayed", "step"])
+def test_a_call_of_the_workflow_made_after_it_acted_in_the_operation_is_not_answered_at_once(
+        r: str, tmp_path: Path) -> None:
+    """S's operation for `a` runs inside the workflow's step `a` (the workflow waits for
+    it: it messages the workflow), and calls W there. The runtime answered that call
+    when it returned, with `c`, which W sends after `r`: `c` came first. A call of the
+    workflow made in an operation, after the workflow did something while the operation
+    was in progress, now goes out unanswered, and the workflow sends `c` where it is
+    drawn."""
+    _refines_and_runs(ANSWERED_AFTER_THE_WORKFLOW_ACTED.replace("{r}", r),
+                      "answered-after-the-workflow-acted.mmd", "W", tmp_path)

@@ -151,6 +151,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     found: dict[int, set[int]] = {}
     # who each operation in progress (and the ones it called) has sent to
     reached: dict[_Handling, set[str]] = {}
+    # what the workflow did itself (relayed, sent, awaited, took a step) while each
+    # operation was in progress
+    acted_during: dict[_Handling, list[Occurrence]] = {}
     # calls of the workflow made in a service's operation: the runtime answers them when
     # the call returns (dispatcher), so the workflow does not answer them again
     answered_in_call: set[int] = set()
@@ -185,6 +188,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         the receiver gets it, and what it sends next follows it.)"""
         for call in cuts.get(o.index, ()):
             end(call, o.index)
+        workflow_acts(o)
         speaks = {on_behalf, *([o.message.receiver] if reaches else [])} - {orchestrator}
         for stack in handling.values():
             for h in stack:
@@ -192,6 +196,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 for p in speaks:
                     during.setdefault(p, []).append(o)
         told_in_loop(speaks, None)
+
+    def workflow_acts(o: Occurrence) -> None:
+        """The workflow sends, relays or awaits `o`, or takes it as a step of its own,
+        while the operations in progress run (inside an earlier step)."""
+        for stack in handling.values():
+            for h in stack:
+                acted_during.setdefault(h, []).append(o)
+
+    def acted_before(o: Occurrence, caller: str) -> bool:
+        """Did the workflow act, drawn before `o` and where a run orders it before `o`,
+        while `caller`'s operation (or one that called it) was in progress? The code
+        takes those actions once the operation has returned."""
+        at = container_of(caller)
+        while at is not None:
+            if any(not _apart(a.path, o.path, blocks) for a in acted_during.get(at, ())):
+                return True
+            at = at.parent
+        return False
 
     def told_in_loop(participants: Iterable[str], mine: _Handling | None) -> None:
         """In a loop's body, the workflow relays for or to `participants` (or the
@@ -398,10 +420,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 target.add(o.path, make_call(o, service, name, target, caller, relayed))
             if service == orchestrator and target is not workflow:
                 answered_in_call.add(o.index)
-                if replies and _workflow_sends_before(occurrences, blocks,
-                                                      o.index, replies):
+                if replies and (_workflow_sends_before(occurrences, blocks, o.index,
+                                                       replies)
+                                or acted_before(o, caller)):
                     # the runtime would answer at once, before what the workflow sends
-                    # first: the call goes out unanswered (walking again)
+                    # first (drawn between the call and its reply, or before the call,
+                    # while the operation that makes it was in progress: the workflow
+                    # does that once the operation has returned): the call goes out
+                    # unanswered (walking again)
                     found_cut(_UNANSWERED, o.index)
         parent = container_of(caller) if caller != orchestrator else None
         sent_in(parent, service)
@@ -499,6 +525,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # a delivery of it follows on this path: the broker's deliveries are
                 # relayed where they are drawn (below), and do not imply the publish
                 if sender == orchestrator:
+                    workflow_acts(it)
                     if not doomed:
                         workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
                                                    published))
@@ -535,6 +562,8 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                         follows_relay(it, sender)
                         sent_after_calls(it, sender, (sender,))
                         sent_in(container_of(sender), sender)
+                    else:
+                        workflow_acts(it)
                     if not doomed:
                         target.add(it.path, LocalStep(
                             it.index, m.text, snake(strip_fields(m.text), "step"), it.line))
