@@ -795,3 +795,27 @@ def test_a_call_of_the_workflow_made_after_it_acted_in_the_operation_is_not_answ
     drawn."""
     _refines_and_runs(ANSWERED_AFTER_THE_WORKFLOW_ACTED.replace("{r}", r),
                       "answered-after-the-workflow-acted.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 6,080, paths
+# `check-retry-payment-check-5258` and `event-5259`): S acts on `a`, sent without
+# waiting, until it gets `b` in one section of a block; it sends `c` after the block
+NEW_RECEIPT_IN_ONE_SECTION = """sequenceDiagram
+W-)S: a
+{block}
+S->>T: c
+"""
+
+
+@pytest.mark.parametrize("block", ["critical x\nW->>S: b\noption o\nend",
+                                   "alt x\nW->>S: b\nelse y\nW->>T: d\nend"],
+                         ids=["critical", "alt"])
+def test_a_message_a_service_gets_in_one_section_is_not_handled_after_the_block(
+        block: str, tmp_path: Path) -> None:
+    """After the block S still handled `b` (the section that sent it) or `a` (the other
+    one): after alternatives a service kept the stack of the section with fewest calls
+    in progress, here the first one, so `c` was sent in S's operation for `b`, and a run
+    that took the other section never sent it. A call is now handled after the block
+    only when every section still handles it, and `c` is relayed for S."""
+    _refines_and_runs(NEW_RECEIPT_IN_ONE_SECTION.replace("{block}", block),
+                      "new-receipt-in-one-section.mmd", "W", tmp_path)

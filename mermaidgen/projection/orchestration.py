@@ -906,8 +906,15 @@ def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
 
 
 def _merge(ends: list[dict[str, list[_Handling]]]) -> dict[str, list[_Handling]]:
-    """After alternatives, a service still handles a call only if no section answered it."""
+    """After alternatives, a service still handles a call only if every section still
+    handles it: none answered it, or moved on to a message it got in that section only
+    (a call it handles there is not handled on a run that takes another section)."""
     merged: dict[str, list[_Handling]] = {}
     for p in dict.fromkeys(p for end in ends for p in end):  # drawn order, not a set's
-        merged[p] = min((end.get(p, []) for end in ends), key=len)
+        stacks = [end.get(p, []) for end in ends]
+        common = 0  # the stacks grow from the same bottom: their common part is a prefix
+        while all(len(stack) > common and stack[common] is stacks[0][common]
+                  for stack in stacks):
+            common += 1
+        merged[p] = stacks[0][:common]
     return merged
