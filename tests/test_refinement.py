@@ -819,3 +819,26 @@ def test_a_message_a_service_gets_in_one_section_is_not_handled_after_the_block(
     only when every section still handles it, and `c` is relayed for S."""
     _refines_and_runs(NEW_RECEIPT_IN_ONE_SECTION.replace("{block}", block),
                       "new-receipt-in-one-section.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 6,662, path
+# `retry-session-ack-ack-5768-twice`): a call made before a loop is answered in its body
+ANSWERED_IN_EVERY_ITERATION = """sequenceDiagram
+W->>Q: go
+{a}: a
+loop l
+S-->>{x}: r
+W->>Y: z
+end
+"""
+
+
+@pytest.mark.parametrize("x", ["X", "W"], ids=["relayed", "workflows"])
+def test_a_call_made_before_a_loop_and_answered_in_its_body_is_not_awaited(
+        x: str, tmp_path: Path) -> None:
+    """The diagram has S send `r` in every iteration. The call `a` took `r` as its
+    answer, once, before the loop: on the path that runs the loop twice the second
+    iteration had no `r`. Such a call now goes out unanswered, and `r` is a message of
+    its own, relayed (or awaited) in each iteration."""
+    _refines_and_runs(ANSWERED_IN_EVERY_ITERATION.replace("{a}", f"{x}->>S")
+                      .replace("{x}", x), "answered-in-every-iteration.mmd", "W", tmp_path)

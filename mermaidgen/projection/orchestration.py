@@ -762,7 +762,8 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
       iterations' requests, and nobody can tell which is the last one when it is made
       (the loop's decider decides after it). Likewise a call made in a section of a `par`
       and answered after the `par`: a reply in the section could overtake what the
-      replier sends in the other sections.
+      replier sends in the other sections. And a call made before a `loop` (outside it)
+      and answered in its body: the diagram has the reply sent in every iteration.
     * A call whose callee receives something else before it answers (other than the
       replies to its own calls): the reply comes after that message (causality), which
       the code sends once the call has returned.
@@ -796,9 +797,13 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
 def _unawaitable(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
                  orchestrator: str, items: list[Item] | None) -> set[int]:
     """The calls `_not_awaited` finds by where they and their replies are drawn: answered
-    after the loop or `par` they are made in, or in a section a run may skip."""
+    after the loop or `par` they are made in, in the body of a loop they are not made in
+    (the diagram answers in every iteration), or in a section a run may skip."""
     def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
         return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
+
+    def loops(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
+        return {place for place in path if blocks[place[0]].kind == "loop"}
 
     found: set[int] = set()
     deciding = set(_reply_decisions(items, roles)) if items is not None else set()
@@ -807,6 +812,8 @@ def _unawaitable(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
             continue
         inside = ending(occurrences[call].path)
         if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+        elif any(loops(occurrences[r].path) - set(occurrences[call].path) for r in replies):
             found.add(call)
         elif call not in deciding and any(
                 _skippable(occurrences[call].path, occurrences[r].path, blocks)
