@@ -717,3 +717,127 @@ def test_an_operation_sent_without_waiting_in_an_alt_section_is_awaited_after_it
     (`token` is sent as a call). (Failed before the change, with the projection of the
     commit before it.)"""
     _refines_and_runs(AFTER_AN_ALT_SECTION, "after-an-alt-section.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 12,087, its main path):
+# the workflow W calls S (`notify`) and then awaits T's `payment`; S, still handling
+# `notify`, asks T `query`, on which T takes its step `status`
+AWAITED_DURING_AN_OPERATION = """sequenceDiagram
+W->>S: notify
+T{payment}W: payment
+S->>T: query
+T->>T: status
+"""
+
+
+@pytest.mark.parametrize("payment", ["->>", "-)"], ids=["call", "async"])
+def test_an_operation_that_reaches_the_sender_of_a_message_the_workflow_awaits_ends_there(
+        payment: str, tmp_path: Path) -> None:
+    """T sends `payment` to the workflow before it gets `query` and takes its step
+    `status`. S's operation for `notify` ran inside the call, T's operation for `query`
+    with it, and the workflow awaited `payment` once the call had returned: `status`
+    before `payment`, which T sends the other way round. A message the workflow awaits
+    is one it receives from its sender where the diagram draws it, like a relay for that
+    sender: an operation in progress there that would go on to a send of the sender now
+    ends at it, and the workflow relays `query` for S after `payment`."""
+    _refines_and_runs(AWAITED_DURING_AN_OPERATION.replace("{payment}", payment),
+                      "awaited-during-an-operation.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 17,211, its main path):
+# S, acting on the workflow's `q`, calls T (`pay`) and then sends `y`; T's operation
+# reaches back to S through U, and S's operation for `tap` sends `store`
+CALLED_BACK_AFTER_A_SEND = """sequenceDiagram
+W->>S: q
+S->>T: pay
+{y}: y
+T->>U: u
+U->>S: tap
+S->>X: store
+"""
+
+
+@pytest.mark.parametrize("y", ["S->>S", "S->>Y", "S-)Y", "S-xY"],
+                         ids=["step", "call", "async", "lost"])
+def test_a_call_whose_operation_reaches_back_to_its_caller_ends_at_the_callers_next_send(
+        y: str, tmp_path: Path) -> None:
+    """S sends `y` before it gets `tap` and sends `store`. S's operation for `q` sent `y`
+    once the call `pay` had returned, and T's operation for `pay` ran U's, and S's for
+    `tap`, inside it: `store` before `y`. A call a service makes in its operation still
+    in progress at its next send ended there only when it would go on to a send of that
+    send's receiver; the service's own sends count too now: `pay` ends at `y`, and the
+    workflow relays `u` for T after it."""
+    _refines_and_runs(CALLED_BACK_AFTER_A_SEND.replace("{y}", y), "called-back.mmd", "W",
+                      tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 19,294, its main path):
+# the workflow W tells S `a` without waiting, then acts (`r`); S's operation for `a`
+# calls W (`t`), which answers `c`
+ANSWERED_AFTER_THE_WORKFLOW_ACTED = """sequenceDiagram
+W-)S: a
+{r}: r
+S->>W: t
+W->>S: c
+"""
+
+
+@pytest.mark.parametrize("r", ["X->>Y", "X-)W", "W-xY", "X-xY", "W->>W"],
+                         ids=["relay", "await", "lost", "lost-relayed", "step"])
+def test_a_call_of_the_workflow_made_after_it_acted_in_the_operation_is_not_answered_at_once(
+        r: str, tmp_path: Path) -> None:
+    """S's operation for `a` runs inside the workflow's step `a` (the workflow waits for
+    it: it messages the workflow), and calls W there. The runtime answered that call
+    when it returned, with `c`, which W sends after `r`: `c` came first. A call of the
+    workflow made in an operation, after the workflow did something while the operation
+    was in progress, now goes out unanswered, and the workflow sends `c` where it is
+    drawn."""
+    _refines_and_runs(ANSWERED_AFTER_THE_WORKFLOW_ACTED.replace("{r}", r),
+                      "answered-after-the-workflow-acted.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 6,080, paths
+# `check-retry-payment-check-5258` and `event-5259`): S acts on `a`, sent without
+# waiting, until it gets `b` in one section of a block; it sends `c` after the block
+NEW_RECEIPT_IN_ONE_SECTION = """sequenceDiagram
+W-)S: a
+{block}
+S->>T: c
+"""
+
+
+@pytest.mark.parametrize("block", ["critical x\nW->>S: b\noption o\nend",
+                                   "alt x\nW->>S: b\nelse y\nW->>T: d\nend"],
+                         ids=["critical", "alt"])
+def test_a_message_a_service_gets_in_one_section_is_not_handled_after_the_block(
+        block: str, tmp_path: Path) -> None:
+    """After the block S still handled `b` (the section that sent it) or `a` (the other
+    one): after alternatives a service kept the stack of the section with fewest calls
+    in progress, here the first one, so `c` was sent in S's operation for `b`, and a run
+    that took the other section never sent it. A call is now handled after the block
+    only when every section still handles it, and `c` is relayed for S."""
+    _refines_and_runs(NEW_RECEIPT_IN_ONE_SECTION.replace("{block}", block),
+                      "new-receipt-in-one-section.mmd", "W", tmp_path)
+
+
+# Cut down from gen_big_diagram.py's 20,000-message diagram (line 6,662, path
+# `retry-session-ack-ack-5768-twice`): a call made before a loop is answered in its body
+ANSWERED_IN_EVERY_ITERATION = """sequenceDiagram
+W->>Q: go
+{a}: a
+loop l
+S-->>{x}: r
+W->>Y: z
+end
+"""
+
+
+@pytest.mark.parametrize("x", ["X", "W"], ids=["relayed", "workflows"])
+def test_a_call_made_before_a_loop_and_answered_in_its_body_is_not_awaited(
+        x: str, tmp_path: Path) -> None:
+    """The diagram has S send `r` in every iteration. The call `a` took `r` as its
+    answer, once, before the loop: on the path that runs the loop twice the second
+    iteration had no `r`. Such a call now goes out unanswered, and `r` is a message of
+    its own, relayed (or awaited) in each iteration."""
+    _refines_and_runs(ANSWERED_IN_EVERY_ITERATION.replace("{a}", f"{x}->>S")
+                      .replace("{x}", x), "answered-in-every-iteration.mmd", "W", tmp_path)

@@ -8,9 +8,9 @@ like an orchestrator, else the hub of the request/reply pairs, else a synthetic
   service (with its reply when the diagram draws one), or a `Send` for async arrows;
 * a message a service sends while it handles a call (before its reply) belongs to that
   service's operation, not to the workflow; an operation in progress when the workflow
-  relays a message (or sends one itself, or the caller of a call it handles sends one)
-  ends there if it would go on to a send of the participant relayed for or to (the
-  workflow relays the rest after it: docs/semantics.md);
+  relays a message (or sends one itself, awaits one from a service, or the caller of a
+  call it handles sends one) ends there if it would go on to a send of the participant
+  relayed for or to (the workflow relays the rest after it: docs/semantics.md);
 * a message to the orchestrator that is not a reply is the workflow's trigger (the first
   one) or a message the workflow awaits;
 * any other message is relayed: the orchestrator calls the receiver on the sender's
@@ -151,6 +151,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     found: dict[int, set[int]] = {}
     # who each operation in progress (and the ones it called) has sent to
     reached: dict[_Handling, set[str]] = {}
+    # what the workflow did itself (relayed, sent, awaited, took a step) while each
+    # operation was in progress
+    acted_during: dict[_Handling, list[Occurrence]] = {}
     # calls of the workflow made in a service's operation: the runtime answers them when
     # the call returns (dispatcher), so the workflow does not answer them again
     answered_in_call: set[int] = set()
@@ -185,6 +188,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         the receiver gets it, and what it sends next follows it.)"""
         for call in cuts.get(o.index, ()):
             end(call, o.index)
+        workflow_acts(o)
         speaks = {on_behalf, *([o.message.receiver] if reaches else [])} - {orchestrator}
         for stack in handling.values():
             for h in stack:
@@ -192,6 +196,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 for p in speaks:
                     during.setdefault(p, []).append(o)
         told_in_loop(speaks, None)
+
+    def workflow_acts(o: Occurrence) -> None:
+        """The workflow sends, relays or awaits `o`, or takes it as a step of its own,
+        while the operations in progress run (inside an earlier step)."""
+        for stack in handling.values():
+            for h in stack:
+                acted_during.setdefault(h, []).append(o)
+
+    def acted_before(o: Occurrence, caller: str) -> bool:
+        """Did the workflow act, drawn before `o` and where a run orders it before `o`,
+        while `caller`'s operation (or one that called it) was in progress? The code
+        takes those actions once the operation has returned."""
+        at = container_of(caller)
+        while at is not None:
+            if any(not _apart(a.path, o.path, blocks) for a in acted_during.get(at, ())):
+                return True
+            at = at.parent
+        return False
 
     def told_in_loop(participants: Iterable[str], mine: _Handling | None) -> None:
         """In a loop's body, the workflow relays for or to `participants` (or the
@@ -325,6 +347,24 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
             op["reply"] = occurrences[replies[0]].message.text
         return op["name"]
 
+    def sent_after_calls(o: Occurrence, sender: str, to: Iterable[str]) -> None:
+        """`sender` sends `o` in the operation it is handling: the calls it made in that
+        operation that are still in progress would go on before `o` (the code sends `o`
+        once they return). One that goes on to a send of `to` (the receiver, and the
+        sender itself: a call whose operation reaches back to it) ends here, as at a
+        relay (`follows_relay` finds it)."""
+        for call in cuts.get(o.index, ()):
+            end(call, o.index)
+        mine = container_of(sender)
+        if mine is None:
+            return
+        for stack in handling.values():
+            for h in stack:
+                if h is not mine and h.parent is not None and _within(h, mine):
+                    during = relays_during.setdefault(h, {})
+                    for p in to:
+                        during.setdefault(p, []).append(o)
+
     def sent_in(acting: _Handling | None, to: str) -> None:
         """The operation `acting` (and the ones that called it) has sent something to
         `to` (a step of its own, or a message nobody gets, counts): it races the
@@ -380,10 +420,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 target.add(o.path, make_call(o, service, name, target, caller, relayed))
             if service == orchestrator and target is not workflow:
                 answered_in_call.add(o.index)
-                if replies and _workflow_sends_before(occurrences, blocks,
-                                                      o.index, replies):
+                if replies and (_workflow_sends_before(occurrences, blocks, o.index,
+                                                       replies)
+                                or acted_before(o, caller)):
                     # the runtime would answer at once, before what the workflow sends
-                    # first: the call goes out unanswered (walking again)
+                    # first (drawn between the call and its reply, or before the call,
+                    # while the operation that makes it was in progress: the workflow
+                    # does that once the operation has returned): the call goes out
+                    # unanswered (walking again)
                     found_cut(_UNANSWERED, o.index)
         parent = container_of(caller) if caller != orchestrator else None
         sent_in(parent, service)
@@ -481,11 +525,13 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 # a delivery of it follows on this path: the broker's deliveries are
                 # relayed where they are drawn (below), and do not imply the publish
                 if sender == orchestrator:
+                    workflow_acts(it)
                     if not doomed:
                         workflow.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
                                                    published))
                 elif (inner := container(sender)) is not None:
                     follows_relay(it, sender)
+                    sent_after_calls(it, sender, (sender,))
                     sent_in(container_of(sender), receiver)
                     if not doomed:
                         inner.add(it.path, Lost(it.index, receiver, m.text, it.line, None,
@@ -514,7 +560,10 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                 else:
                     if sender != orchestrator:
                         follows_relay(it, sender)
+                        sent_after_calls(it, sender, (sender,))
                         sent_in(container_of(sender), sender)
+                    else:
+                        workflow_acts(it)
                     if not doomed:
                         target.add(it.path, LocalStep(
                             it.index, m.text, snake(strip_fields(m.text), "step"), it.line))
@@ -536,21 +585,14 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                     if occurrences[acting.call].message.arrow in _ASYNC:
                         waits.add(acting.call)
                     acting = acting.parent
-                # the calls the sender made in this operation that are still in
-                # progress would go on before this send: one that goes on to a send of
-                # the receiver ends here, as at a relay
-                for call in cuts.get(it.index, ()):
-                    end(call, it.index)
-                mine = container_of(sender)
-                for stack in handling.values():
-                    for h in stack:
-                        if h is not mine and mine is not None and h.parent is not None \
-                                and _within(h, mine):
-                            relays_during.setdefault(h, {}).setdefault(
-                                receiver, []).append(it)
-                told_in_loop((receiver,), mine)
+                sent_after_calls(it, sender, (receiver, sender))
+                told_in_loop((receiver,), container_of(sender))
                 step(it, receiver, inner, sender, None)
             elif receiver == orchestrator:
+                # the workflow takes it from the sender where it is drawn, as it relays
+                # one: an operation in progress that would go on to a send of the
+                # sender ends here
+                relay(it, sender, reaches=False)
                 settle(sender)
                 if not doomed:
                     workflow.add(it.path, Await(it.index, sender, m.text, it.line))
@@ -720,7 +762,8 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
       iterations' requests, and nobody can tell which is the last one when it is made
       (the loop's decider decides after it). Likewise a call made in a section of a `par`
       and answered after the `par`: a reply in the section could overtake what the
-      replier sends in the other sections.
+      replier sends in the other sections. And a call made before a `loop` (outside it)
+      and answered in its body: the diagram has the reply sent in every iteration.
     * A call whose callee receives something else before it answers (other than the
       replies to its own calls): the reply comes after that message (causality), which
       the code sends once the call has returned.
@@ -754,9 +797,13 @@ def _not_awaited(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
 def _unawaitable(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, Block],
                  orchestrator: str, items: list[Item] | None) -> set[int]:
     """The calls `_not_awaited` finds by where they and their replies are drawn: answered
-    after the loop or `par` they are made in, or in a section a run may skip."""
+    after the loop or `par` they are made in, in the body of a loop they are not made in
+    (the diagram answers in every iteration), or in a section a run may skip."""
     def ending(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
         return {place for place in path if blocks[place[0]].kind in _ENDS_CALLS}
+
+    def loops(path: tuple[tuple[int, int], ...]) -> set[tuple[int, int]]:
+        return {place for place in path if blocks[place[0]].kind == "loop"}
 
     found: set[int] = set()
     deciding = set(_reply_decisions(items, roles)) if items is not None else set()
@@ -765,6 +812,8 @@ def _unawaitable(occurrences: list[Occurrence], roles: Roles, blocks: dict[int, 
             continue
         inside = ending(occurrences[call].path)
         if inside and any(inside - ending(occurrences[r].path) for r in replies):
+            found.add(call)
+        elif any(loops(occurrences[r].path) - set(occurrences[call].path) for r in replies):
             found.add(call)
         elif call not in deciding and any(
                 _skippable(occurrences[call].path, occurrences[r].path, blocks)
@@ -864,8 +913,15 @@ def _copy(handling: dict[str, list[_Handling]]) -> dict[str, list[_Handling]]:
 
 
 def _merge(ends: list[dict[str, list[_Handling]]]) -> dict[str, list[_Handling]]:
-    """After alternatives, a service still handles a call only if no section answered it."""
+    """After alternatives, a service still handles a call only if every section still
+    handles it: none answered it, or moved on to a message it got in that section only
+    (a call it handles there is not handled on a run that takes another section)."""
     merged: dict[str, list[_Handling]] = {}
     for p in dict.fromkeys(p for end in ends for p in end):  # drawn order, not a set's
-        merged[p] = min((end.get(p, []) for end in ends), key=len)
+        stacks = [end.get(p, []) for end in ends]
+        common = 0  # the stacks grow from the same bottom: their common part is a prefix
+        while all(len(stack) > common and stack[common] is stacks[0][common]
+                  for stack in stacks):
+            common += 1
+        merged[p] = stacks[0][:common]
     return merged
