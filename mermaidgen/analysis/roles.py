@@ -79,7 +79,8 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
     occurrences = [it for it in items if type(it) is Occurrence]
     n = len(occurrences)
     reply_to: list[int | None] = [None] * n
-    replies: list[list[int]] = [[] for _ in range(n)]
+    # call -> its replies: few messages are answered calls, so no list per message
+    replies: dict[int, list[int]] = {}
     unanswered: list[int] = []
     structural: set[int] = set()
     state = _State()
@@ -103,7 +104,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             if answered is not None:
                 reply_to[it.index] = answered.index  # type: ignore[union-attr]
                 for call in (answered.index, *answered.also):
-                    replies[call].append(it.index)  # type: ignore[union-attr]
+                    replies.setdefault(call, []).append(it.index)  # type: ignore[union-attr]
                 continue
             if arrow in _REPLY_ARROWS:
                 unanswered.append(it.index)  # type: ignore[union-attr]
@@ -133,7 +134,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             role.append("self")
         elif reply_to[o.index] is not None:
             role.append("reply")
-        elif replies[o.index]:
+        elif o.index in replies:
             role.append("request")
         elif o.destroyed is not None and o.destroyed in (m.sender, m.receiver):
             role.append("destroy")
@@ -141,9 +142,11 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             role.append("lost")
         else:
             role.append("event")
-    never = tuple(i for i in sorted(structural) if not replies[i])
-    return Roles(tuple(role), tuple(reply_to), tuple(tuple(r) for r in replies),
-                 tuple(unanswered), never)
+    never = tuple(i for i in sorted(structural) if i not in replies)
+    answers: list[tuple[int, ...]] = [()] * n
+    for call, found in replies.items():
+        answers[call] = tuple(found)
+    return Roles(tuple(role), tuple(reply_to), tuple(answers), tuple(unanswered), never)
 
 
 def _answer(state: _State, occ: Occurrence, dotted: bool) -> _Call | None:
