@@ -238,7 +238,7 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
         keys[index] = key
         entry = found.get(key)
         if entry is None:
-            entry = found[key] = [facts, None, None, [], [], [], []]
+            entry = found[key] = [facts, None, None, [], [], [], [], o]
         entry[5].append(index)
         entry[6].append(o.line)
         if facts[3]:  # a topic written on either hop names the channel
@@ -260,10 +260,12 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
             consumers.append(receiver)
     channels = NameTable()
     events = []
-    for key, (facts, channel, broker, producers, consumers, occs, lines) in found.items():
-        class_name = class_names.name(("event", key), facts[1])
+    # bound once: a large diagram has nearly as many events as messages
+    class_name_of, channel_name_of, append = class_names.name, channels.name, events.append
+    for key, (facts, channel, broker, producers, consumers, occs, lines, first) \
+            in found.items():
+        class_name = class_name_of(("event", key), facts[1])
         chosen = channel or broker or (facts[2] if facts[2] != "events" else kebab(class_name))
-        first = occurrences[occs[0]]
         text = first.message.text
         if len(occs) == 1:  # most events of a large diagram: `merged` of one text
             # (fields end a text, or stand before its topic: either way, after a bracket)
@@ -272,9 +274,9 @@ def catalogue(occurrences: list[Occurrence], brokers: frozenset[str], hops: Hops
         else:
             fields = merged([(occurrences[i].message.text, _is_hop(occurrences[i], brokers))
                              for i in occs])
-        events.append(Event(
+        append(Event(
             key, text, class_name,
-            chosen if channel or broker else channels.name(("channel", key), chosen),
+            chosen if channel or broker else channel_name_of(("channel", key), chosen),
             broker, tuple(producers), tuple(consumers), tuple(occs), tuple(lines),
             fields, channel))
     return tuple(events), tuple(keys)

@@ -114,7 +114,10 @@ def stream(diagram: Diagram) -> list[Item]:
         while i < len(items):
             s = items[i]
             if isinstance(s, Message):
-                after = _next_statement(items, i)
+                # the next statement, skipping notes (most often simply the next one)
+                after = items[i + 1] if i + 1 < len(items) else None
+                if isinstance(after, Note):
+                    after = _next_statement(items, i)
                 activates = s.activate or (isinstance(after, Activate)
                                            and after.participant == s.receiver)
                 deactivates = s.deactivate or (isinstance(after, Deactivate)

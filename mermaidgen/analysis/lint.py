@@ -74,7 +74,7 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
           brokers: frozenset[str], collisions: list[tuple[str, str, str]],
           receipts: Receipts) -> list[Diagnostic]:
     found: list[Diagnostic] = list(diagram.warnings)
-    occurrences = [it for it in items if isinstance(it, Occurrence)]
+    occurrences = [it for it in items if type(it) is Occurrence]
     if not occurrences:
         found.append(_at(diagram.span, "empty-diagram",
                          "the diagram has no messages: a project generated from it does "
@@ -117,11 +117,17 @@ def check(diagram: Diagram, items: list[Item], roles: Roles, hops: Hops,
 def _participants(diagram: Diagram, items: list[Item]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     used: set[str] = set()
-    for it in items:
-        if isinstance(it, Occurrence):
-            used.update((it.sender, it.receiver))
-        elif isinstance(it, Other) and isinstance(it.statement, Note):
-            used.update(it.statement.participants)
+    last = None  # a `create` no message has followed yet
+    for it in items:  # one pass for both (a large diagram's items are many)
+        if type(it) is Occurrence:
+            used.add(it.sender)
+            used.add(it.receiver)
+            last = None
+        elif type(it) is Other:
+            if isinstance(it.statement, Note):
+                used.update(it.statement.participants)
+            if isinstance(it.statement, Create):
+                last = it.statement
     declared = [p.id for p in diagram.participants if p.declared]
     for p in diagram.participants:
         if p.declared and p.id not in used:
@@ -135,12 +141,6 @@ def _participants(diagram: Diagram, items: list[Item]) -> list[Diagnostic]:
             out.append(_at(p.span, "undeclared-participant",
                            f"`{p.id}` is used but never declared (the other participants are)",
                            hint))
-    last = None
-    for it in items:
-        if isinstance(it, Other) and isinstance(it.statement, Create):
-            last = it.statement
-        elif isinstance(it, Occurrence):
-            last = None
     if last is not None:
         out.append(_at(last.span, "create-without-message",
                        f"`{last.participant}` is created but no message follows",
@@ -191,24 +191,25 @@ def _activations(items: list[Item]) -> list[Diagnostic]:
                            "after the block"))
 
     for it in items:
-        if isinstance(it, Enter):
-            frames.append((it.block.kind, dict(active), []))
-        elif isinstance(it, SectionStart):
-            kind, before, ends = frames[-1]
-            if it.index > 0 and kind in ("alt", "critical"):
-                ends.append(active)
-                active = dict(before)
-        elif isinstance(it, Leave):
-            kind, before, ends = frames.pop()
-            if kind in ("alt", "critical"):
-                active = _merge([*ends, active])
-        elif isinstance(it, Occurrence):
+        kind_of = type(it)
+        if kind_of is Occurrence:  # the most frequent item first
             m: Message = it.message
             if m.activate:
                 start(m.receiver, m.span)
             if m.deactivate:
                 stop(m.sender, m.span, f"`{m.sender}{m.arrow}-{m.receiver}`")
-        elif isinstance(it, Other):
+        elif kind_of is Enter:
+            frames.append((it.block.kind, dict(active), []))
+        elif kind_of is SectionStart:
+            kind, before, ends = frames[-1]
+            if it.index > 0 and kind in ("alt", "critical"):
+                ends.append(active)
+                active = dict(before)
+        elif kind_of is Leave:
+            kind, before, ends = frames.pop()
+            if kind in ("alt", "critical"):
+                active = _merge([*ends, active])
+        elif kind_of is Other:
             s = it.statement
             if isinstance(s, Activate):
                 start(s.participant, s.span)
@@ -269,11 +270,14 @@ def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
     # per open alt/critical/loop block: [block, decider, informed per section, reported]
     open_blocks: dict[int, list] = {}
     for it in items:
-        if isinstance(it, Enter) and it.block.kind in ("alt", "critical", "loop"):
+        kind_of = type(it)
+        if kind_of is Enter and it.block.kind in ("alt", "critical", "loop"):
             open_blocks[it.block_id] = [it.block, None, {}, False]
-        elif isinstance(it, Occurrence):
+        elif kind_of is Occurrence:
             m = it.message
-            sender = actor(it, hops, occurrences, brokers)
+            sender = it.sender
+            if sender in brokers:  # a delivery: who published it acts
+                sender = actor(it, hops, occurrences, brokers)
             for block_id, section in it.path:
                 state = open_blocks.get(block_id)
                 if state is None:
@@ -287,7 +291,7 @@ def _choices(items: list[Item], hops: Hops, occurrences: list[Occurrence],
                 elif not reported:
                     state[3] = True
                     out.append(_hidden_choice(block, section, decider, sender, m))
-        elif isinstance(it, Leave):
+        elif kind_of is Leave:
             open_blocks.pop(it.block_id, None)
     return out
 

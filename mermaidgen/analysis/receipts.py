@@ -62,19 +62,25 @@ def unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurren
     race: dict[str, tuple[Occurrence, Occurrence]] = {}
     pars: set[int] = set()
     kinds: dict[int, str] = {}
+    # the messages of one section share one path: whether it is in a par is looked up
+    # once per run of them (blocks around a path are all entered before it is reached)
+    path_seen: tuple | None = None
+    in_par = False
     for it in items:
-        if isinstance(it, Enter):
+        if type(it) is Enter:
             kinds[it.block_id] = it.block.kind
             if it.block.kind in ("par", "par_over"):
                 pars.add(it.block_id)
             continue
-        if not isinstance(it, Occurrence):
+        if type(it) is not Occurrence:
             continue
-        m = it.message
-        sender, receiver = m.sender, m.receiver
+        sender, receiver = it.sender, it.receiver
         if it.index in hops.acks or (sender in brokers and receiver in brokers):
             continue
-        in_par = bool(pars) and any(block_id in pars for block_id, _ in it.path)
+        path = it.path
+        if path is not path_seen:
+            path_seen = path
+            in_par = bool(pars) and any(block_id in pars for block_id, _ in path)
         if sender not in brokers:
             if sender in race:
                 first, second = race.pop(sender)
@@ -96,11 +102,12 @@ def unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurren
             producer = occurrences[published].sender
         count = received.get(receiver, 0)
         previous = last.get(receiver)
-        if (previous is not None and _one_run(previous[0], it.path, kinds)
-                and previous[2] != producer
-                and knows.get(receiver, 0) < count and not (previous[3] or par_state)):
+        # the walk over the paths last: the cheap tests rule out most receipts
+        if (previous is not None and previous[2] != producer
+                and knows.get(receiver, 0) < count and not (previous[3] or par_state)
+                and (previous[0] is path or _one_run(previous[0], path, kinds))):
             race[receiver] = (previous[1], it)
-            if previous[0] == it.path:
+            if previous[0] == path:
                 joined.add(it.index)
         else:
             race.pop(receiver, None)
@@ -110,7 +117,7 @@ def unordered_receipts(items: list[Item], hops: Hops, occurrences: list[Occurren
                 own[p] = n
         received[receiver] = own[receiver] = count + 1
         from_par[receiver] = from_par.get(receiver, False) or par_state
-        last[receiver] = (it.path, it, producer, par_state)
+        last[receiver] = (path, it, producer, par_state)
     return Receipts(tuple(races), frozenset(joined))
 
 

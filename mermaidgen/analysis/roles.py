@@ -79,7 +79,8 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
     occurrences = [it for it in items if type(it) is Occurrence]
     n = len(occurrences)
     reply_to: list[int | None] = [None] * n
-    replies: list[list[int]] = [[] for _ in range(n)]
+    # call -> its replies: few messages are answered calls, so no list per message
+    replies: dict[int, list[int]] = {}
     unanswered: list[int] = []
     structural: set[int] = set()
     state = _State()
@@ -103,7 +104,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             if answered is not None:
                 reply_to[it.index] = answered.index  # type: ignore[union-attr]
                 for call in (answered.index, *answered.also):
-                    replies[call].append(it.index)  # type: ignore[union-attr]
+                    replies.setdefault(call, []).append(it.index)  # type: ignore[union-attr]
                 continue
             if arrow in _REPLY_ARROWS:
                 unanswered.append(it.index)  # type: ignore[union-attr]
@@ -133,7 +134,7 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             role.append("self")
         elif reply_to[o.index] is not None:
             role.append("reply")
-        elif replies[o.index]:
+        elif o.index in replies:
             role.append("request")
         elif o.destroyed is not None and o.destroyed in (m.sender, m.receiver):
             role.append("destroy")
@@ -141,9 +142,11 @@ def assign(items: list[Item], brokers: frozenset[str]) -> Roles:
             role.append("lost")
         else:
             role.append("event")
-    never = tuple(i for i in sorted(structural) if not replies[i])
-    return Roles(tuple(role), tuple(reply_to), tuple(tuple(r) for r in replies),
-                 tuple(unanswered), never)
+    never = tuple(i for i in sorted(structural) if i not in replies)
+    answers: list[tuple[int, ...]] = [()] * n
+    for call, found in replies.items():
+        answers[call] = tuple(found)
+    return Roles(tuple(role), tuple(reply_to), tuple(answers), tuple(unanswered), never)
 
 
 def _answer(state: _State, occ: Occurrence, dotted: bool) -> _Call | None:
@@ -190,13 +193,12 @@ def _call(state: _State, occ: Occurrence) -> None:
         del calls[0]
 
 
-def _alternatives(calls: list[_Call], old: list[_Call],
+def _alternatives(calls: list[_Call], before: set[int],
                   lists: list[list[_Call]]) -> list[_Call]:
     """Calls still open after an alternative, where each section left its own open call
     from the same caller as its last (`alt new: Web->>+Accounts: Create` / `else:
     Web->>+Accounts: Load`): one call, drawn once per section, that the next reply
-    answers whichever section ran."""
-    before = {c.index for c in old}
+    answers whichever section ran. `before`: the indices of the calls open before it."""
     lasts = [ls[-1] for ls in lists if ls and ls[-1].index not in before]
     if len(lasts) < 2 or len({c.caller for c in lasts}) != 1 or len(lasts) != len(lists):
         return calls
@@ -213,28 +215,35 @@ def _merge(before: _State, ends: list[_State]) -> _State:
     for who in dict.fromkeys(k for s in ends for k in s.pending):  # not a set's order
         lists = [s.pending.get(who, []) for s in ends]
         old = before.pending.get(who, [])
-        if all(calls == old for calls in lists):  # untouched by the block (the usual case)
+        if lists.count(old) == len(lists):  # untouched by the block (the usual case)
             merged.pending[who] = list(old)
-            continue
-        present = [{c.index for c in calls} for calls in lists]
-        answered = {c.index for c in before.pending.get(who, [])
-                    if any(c.index not in p for p in present)}
-        seen: dict[int, _Call] = {}
-        for calls in lists:
-            for c in calls:
-                if c.index not in answered and (c.index not in seen or c.dirty):
-                    seen[c.index] = c
-        kept = _alternatives([seen[i] for i in sorted(seen)], old, lists)
-        # a call made in some sections only (or in an `opt`) is not made on every path
-        # through the block: what follows the block, drawn on all of them, cannot
-        # answer it (on a path without the call there is nothing to answer)
-        before_indices = {c.index for c in old}
-        merged.pending[who] = [
-            c for c in kept if c.index in before_indices
-            or all(any(i in p for i in (c.index, *c.also)) for p in present)]
+        else:
+            merged.pending[who] = _merged_calls(old, lists)
     for s in ends:
         merged.outgoing.update(s.outgoing)
     return merged
+
+
+def _merged_calls(old: list[_Call], lists: list[list[_Call]]) -> list[_Call]:
+    """One participant's open calls after an alternative: `old` before it, `lists` at the
+    end of each section. (Sets of indices, not loops over the sections per call: every
+    block of a large diagram merges a few of these.)"""
+    present = [{c.index for c in calls} for calls in lists]
+    everywhere = set.intersection(*present)  # open at the end of every section
+    before_indices = {c.index for c in old}
+    answered = before_indices - everywhere  # some section answered it
+    seen: dict[int, _Call] = {}
+    for calls in lists:
+        for c in calls:
+            if c.index not in answered and (c.index not in seen or c.dirty):
+                seen[c.index] = c
+    kept = _alternatives([seen[i] for i in sorted(seen)], before_indices, lists)
+    # a call made in some sections only (or in an `opt`) is not made on every path
+    # through the block: what follows the block, drawn on all of them, cannot
+    # answer it (on a path without the call there is nothing to answer)
+    return [c for c in kept if c.index in before_indices
+            or (c.index in everywhere if not c.also
+                else all(any(i in p for i in (c.index, *c.also)) for p in present))]
 
 
 def without_replies(roles: Roles, calls: set[int]) -> Roles:

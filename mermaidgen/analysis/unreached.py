@@ -41,15 +41,23 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
     # a break in a section of anything but a loop, left: [the section's path, the break,
     # its decider, who may know it was not taken, who was flagged] while it runs on
     sections_left: list[list] = []
+    # the messages of one section share one path, so its place without the rects is
+    # taken once per run of them; `pruned`: the place `pending` and `sections_left` were
+    # last pruned for (None once either gains an entry), which a run need not prune again
+    path_seen: tuple | None = None
+    here: tuple = ()
+    pruned: tuple | None = None
     for it in items:
-        if isinstance(it, Enter):
+        kind_of = type(it)
+        if kind_of is Enter:
             kinds[it.block_id] = it.block.kind
-        if isinstance(it, Enter) and it.block.kind == "rect":
+        if kind_of is Enter and it.block.kind == "rect":
             rects.add(it.block_id)
-        elif isinstance(it, Enter) and it.block.kind in _CHOICES:
+        elif kind_of is Enter and it.block.kind in _CHOICES:
             open_blocks[it.block_id] = [it.block, None, [set() for _ in it.block.sections],
                                         _without(it.path, rects), None]
-        elif isinstance(it, Leave) and it.block_id in open_blocks:
+        elif kind_of is Leave and it.block_id in open_blocks:
+            pruned = None
             block, decider, reached, where, first = open_blocks.pop(it.block_id)
             if decider is None:
                 continue
@@ -84,9 +92,11 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                 missed = next((label for r, label in branches if p not in r), None)
                 if missed is not None:
                     pending[p] = (block, decider, missed, where)
-        elif isinstance(it, Occurrence):
+        elif kind_of is Occurrence:
             m = it.message
-            sender = actor(it, hops, occurrences, brokers)
+            sender = it.sender
+            if sender in brokers:  # a delivery: who published it acts
+                sender = actor(it, hops, occurrences, brokers)
             for block_id, section in it.path:
                 state = open_blocks.get(block_id)
                 if state is None:
@@ -99,11 +109,15 @@ def unreached_after_blocks(items: list[Item], hops: Hops, occurrences: list[Occu
                     breaks[block_id][1].add(m.receiver)
                 if m.receiver != sender:
                     state[2][section].add(m.receiver)
-            here = _without(it.path, rects)
-            for p, (_, _, _, where) in list(pending.items()):
-                if here[:len(where)] != where:
-                    del pending[p]  # another section of a block around it
-            sections_left[:] = [s for s in sections_left if here[:len(s[0])] == s[0]]
+            if it.path is not path_seen:
+                path_seen = it.path
+                here = _without(path_seen, rects)
+            if here is not pruned:
+                pruned = here
+                for p, (_, _, _, where) in list(pending.items()):
+                    if here[:len(where)] != where:
+                        del pending[p]  # another section of a block around it
+                sections_left[:] = [s for s in sections_left if here[:len(s[0])] == s[0]]
             for _, block, decider, knows, flagged in sections_left:
                 if sender not in knows and sender not in flagged and sender not in brokers:
                     flagged.add(sender)
