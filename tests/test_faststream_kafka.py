@@ -3,8 +3,9 @@ flow runs through tansu, a Kafka-compatible broker (`.ci/servers/kafka.sh start`
 127.0.0.1:9092), rather than FastStream's in-memory TestKafkaBroker that the rest of the
 Kafka suite uses.
 
-A smoke test, kept small: tansu holds each consumer group's first join for about 5 s and
-joins one group at a time, so the diagram has two consumer groups only. Marked `engine`:
+A smoke test, kept small: tansu holds each consumer group's first join for half the
+group's session timeout and joins one group at a time, so the diagram has two consumer
+groups only, and the run asks for the shortest session a Kafka broker accepts. Marked `engine`:
 a server that does not answer skips it, which fails in CI mode (tests/conftest.py).
 """
 
@@ -38,10 +39,24 @@ SMOKE = """
 import asyncio, json, time
 
 from aiokafka.admin import AIOKafkaAdminClient
+from faststream.kafka import KafkaBroker
 
 from {package}._generated import flow, transport
 from {package}._generated.checker import check
 from {package}._generated.diagram import CONTRACT
+
+# tansu holds a group's first join for half its session timeout (aiokafka's default,
+# 10 s): 5 s a group. 6 s is the shortest session Kafka accepts by default
+# (group.min.session.timeout.ms); the heartbeat a third of it, as Kafka advises.
+subscriber = KafkaBroker.subscriber
+
+
+def short_session(broker, *topics, **options):
+    return subscriber(broker, *topics, session_timeout_ms=6000, heartbeat_interval_ms=2000,
+                      **options)
+
+
+KafkaBroker.subscriber = short_session
 
 
 async def main():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -476,12 +477,12 @@ def _alive(pid: int) -> bool:
 # test_paths.py has these criticals one by one on the python target
 EVERY_PATH = """
 import json, sys
-from critical_starts._generated import app, paths
-from critical_starts._generated.checker import check
-from critical_starts._generated.diagram import CONTRACT
+from {package}._generated import app, paths
+from {package}._generated.checker import check
+from {package}._generated.diagram import CONTRACT
 address = sys.argv[1] if len(sys.argv) > 1 else None
 server = app.find_binary("temporal-test-server", app.TEST_SERVER_ENV)
-runs = {}
+runs = {{}}
 for name in paths.PATHS:
     with paths.follow(name, app.user_classes()), app.unsandboxed():
         trace = app.run_sync(app.run_at(address) if address else app.run_time_skipping(server))
@@ -501,11 +502,15 @@ def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
     import json
 
     out = tmp_path / "out"
+    # task queues of its own (they are named after the package): on a server that other
+    # test runs share, another run's workers, following another path, took its tasks
+    package = f"critical_starts_{uuid.uuid4().hex[:8]}"
     generate(PROJECT / "critical-starts.mmd", out, text=CRITICAL_STARTS + CRITICAL_AWAITS,
-             package="critical_starts")
+             package=package)
     lint(out)
     address = server_address()
-    ran = run_python(temporal_python, ["-c", EVERY_PATH, *([address] if address else [])], out)
+    ran = run_python(temporal_python, ["-c", EVERY_PATH.format(package=package),
+                                       *([address] if address else [])], out)
     assert ran.returncode == 0, ran.stderr
     runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
     assert_each_path_takes_the_options_it_names(

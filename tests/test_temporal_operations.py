@@ -96,6 +96,7 @@ SLOW_STEP = '''    def reply_create_shipment(self, ctx):
         import time
         marker = pathlib.Path("started")
         done = ctx.progress()  # the last heartbeat of a killed attempt
+        # 4 s in all, over the 2 s heartbeat timeout: without heartbeats it never ends
         for second in range(done[0] + 1 if done else 0, 4):
             ctx.heartbeat(second)
             marker.write_text(str(second))
@@ -142,6 +143,8 @@ def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
+    # most of this test's 17 s: the workflow's next task waits on the killed worker's
+    # sticky queue until the SDK's 10 s sticky schedule-to-start timeout moves it on
     restarted = _worker(temporal_python, out, env)
     try:
         _wait_for(restarted, "worker ready", 30)
