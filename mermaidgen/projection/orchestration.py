@@ -35,6 +35,7 @@ from mermaidgen.analysis.naming import NameTable, pascal, snake
 from mermaidgen.analysis.roles import Roles, without_replies
 from mermaidgen.contract.keys import is_compensation, strip_fields
 from mermaidgen.model import Block, Note
+from mermaidgen.projection.breaks import OpenBreaks
 from mermaidgen.projection.tree import TreeBuilder
 from mermaidgen.projection.views import (
     Await,
@@ -165,11 +166,11 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # the loops open at this point of the walk: block id, the operations in progress
     # where it starts, and who sent in them in its body (participant -> those operations)
     loops: list[tuple[int, set[_Handling], dict[str, dict[_Handling, None]]]] = []
-    # the breaks left in the sections still open: block id, how many blocks were open
-    # around it, the operations in progress where it started (what they send after it,
-    # in the same section, a run that takes the break never sends)
+    # the breaks left in the sections still open, each under the operations in progress
+    # where it started (what they send after it, in the same section, a run that takes
+    # the break never sends); `breaks`: those entered and not left yet
     breaks: dict[int, set[_Handling]] = {}
-    after_breaks: list[tuple[int, int, set[_Handling]]] = []
+    after_breaks = OpenBreaks()
 
     # whether this walk found an operation `cuts` does not end yet: its result is dropped
     # (walking again), so from there on it only looks for more (it builds nothing)
@@ -292,14 +293,13 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         acting: _Handling | None = handling[sender][-1]
         at: _Handling | None
         answers = roles.reply_to[o.index]
-        for block_id, _, alive in after_breaks:  # the innermost operation in progress
-            at = acting  # since before the break: it ends where the break starts
+        # the innermost operation in progress since before the break: it ends where the
+        # break starts
+        for block_id, at in after_breaks.holding(acting):
             if answers is not None and answers in decisions and \
                     decisions[answers][0] == block_id:
                 continue  # the reply that says the break was not taken
-            while at is not None and at not in alive:
-                at = at.parent
-            if at is not None and at.call not in cuts.get(_block_start(block_id), ()):
+            if at.call not in cuts.get(_block_start(block_id), ()):
                 found_cut(_block_start(block_id), at.call)
         for _, alive, sent in loops:  # the innermost operation in progress since before
             at = acting  # each open loop that holds this send
@@ -450,7 +450,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         elif isinstance(it, SectionStart):
             kind, before, ends = frames[-1]
             # a break ends only the rest of its own section
-            after_breaks = [b for b in after_breaks if b[1] < len(frames)]
+            after_breaks.close_from(len(frames))
             if it.index > 0 and kind in ("alt", "critical", "par", "par_over"):
                 # each section starts from what was handled before the block: a `par`'s
                 # sections run side by side, so what a service sends in one is not part
@@ -463,9 +463,9 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
                       for h in stack}
             if kind == "loop":
                 loops.pop()
-            after_breaks = [b for b in after_breaks if b[1] <= len(frames)]
+            after_breaks.close_from(len(frames) + 1)
             if kind == "break":
-                after_breaks.append((it.block_id, len(frames), breaks.pop(it.block_id)))
+                after_breaks.open(it.block_id, len(frames), breaks.pop(it.block_id))
             if kind in ("alt", "critical"):
                 handling = _merge([*ends, handling])
             elif kind == "break":  # a run that goes on after it did not take it: nothing
