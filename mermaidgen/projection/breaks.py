@@ -13,15 +13,12 @@ hold it (a short chain of callers).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar
 
-
-class Operation(Hashable, Protocol):
-    """An operation in progress: what it was called in (None: by the workflow)."""
-
-    @property
-    def parent(self) -> Operation | None: ...
+Operation = TypeVar("Operation")
+"""An operation in progress: its `parent` is the operation it was called in (None: by the
+workflow)."""
 
 
 class _Break:
@@ -34,7 +31,7 @@ class _Break:
         self.open = True
 
 
-class OpenBreaks:
+class OpenBreaks(Generic[Operation]):
     """A stack of breaks by depth (a break is opened when its block ends, after the deeper
     ones were closed), each filed under the operations in progress where it started."""
 
@@ -63,7 +60,7 @@ class OpenBreaks:
         the operations that called it that was in progress where the break started (a
         break none of them was in progress at is left out)."""
         found: dict[_Break, Operation] = {}
-        at = acting
+        at: Any = acting
         while at is not None:
             filed = self._under.get(at)
             if filed:

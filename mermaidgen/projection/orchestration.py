@@ -170,7 +170,7 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
     # where it started (what they send after it, in the same section, a run that takes
     # the break never sends); `breaks`: those entered and not left yet
     breaks: dict[int, set[_Handling]] = {}
-    after_breaks = OpenBreaks()
+    after_breaks: OpenBreaks[_Handling] = OpenBreaks()
 
     # whether this walk found an operation `cuts` does not end yet: its result is dropped
     # (walking again), so from there on it only looks for more (it builds nothing)
@@ -295,12 +295,12 @@ def _project(items: list[Item], orchestrator: str, synthetic: bool, reason: str,
         answers = roles.reply_to[o.index]
         # the innermost operation in progress since before the break: it ends where the
         # break starts
-        for block_id, at in after_breaks.holding(acting):
+        for block_id, held in after_breaks.holding(acting):
             if answers is not None and answers in decisions and \
                     decisions[answers][0] == block_id:
                 continue  # the reply that says the break was not taken
-            if at.call not in cuts.get(_block_start(block_id), ()):
-                found_cut(_block_start(block_id), at.call)
+            if held.call not in cuts.get(_block_start(block_id), ()):
+                found_cut(_block_start(block_id), held.call)
         for _, alive, sent in loops:  # the innermost operation in progress since before
             at = acting  # each open loop that holds this send
             while at is not None and at not in alive:
