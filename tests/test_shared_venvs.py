@@ -1,0 +1,109 @@
+"""The engines' environments are built once per run, in the background as soon as the run
+is known to need them (tests/shared_venvs.py): a run that selects no engine test builds
+none, a build is never made twice, a failed one is judged by every test that needs it
+(skip without PyPI on a laptop, fail in CI mode), and one nobody needs ends with the run."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from projects import _judge
+from shared_venvs import Build, guessed_from, needed_by
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+def guess(*args: str, keyword: str = "", markexpr: str = "") -> set[str]:
+    return guessed_from(list(args), ROOT, keyword, markexpr)
+
+
+def test_a_run_of_files_without_engine_tests_builds_nothing() -> None:
+    assert guess("tests/test_lexer_paths.py") == set()
+    assert guess("tests/test_lexer_paths.py", "tests/test_readme.py") == set()
+
+
+def test_a_run_of_the_whole_suite_builds_both_before_collecting() -> None:
+    assert guess("tests") == {"faststream-venv", "temporal-venv"}
+    assert guess("tests/test_target_temporal.py") == {"temporal-venv"}
+    assert guess("tests/test_verify_handwritten.py") == {"faststream-venv"}  # traced_python
+
+
+def test_a_run_that_may_select_fewer_tests_than_its_files_waits_for_collection() -> None:
+    assert guess("tests", keyword="lexer") == set()
+    assert guess("tests", markexpr="not engine") == set()
+    assert guess("tests/test_target_temporal.py::test_the_readme_example") == set()
+
+
+def test_collected_tests_say_which_environments_they_need() -> None:
+    assert needed_by([["tmp_path"], ["cli"]]) == set()
+    assert needed_by([["traced_python", "faststream_python"], ["temporal_python"]]) == {
+        "faststream-venv", "temporal-venv"}
+
+
+def fake(script: str, count: Path):
+    """An installer that runs `script`, its runs counted in `count`."""
+    def command(home: Path, requirements: tuple[str, ...]) -> tuple[Path, list[str]]:
+        home.mkdir(parents=True, exist_ok=True)
+        with open(count, "a") as runs:
+            runs.write("x")
+        return home / "bin" / "python", [sys.executable, "-c", script]
+    return command
+
+
+def runs(count: Path) -> int:
+    return len(count.read_text()) if count.exists() else 0
+
+
+def test_a_build_is_made_once_however_many_ask_at_once(tmp_path: Path) -> None:
+    count = tmp_path / "count"
+    builds = [Build(tmp_path, "env", (), fake("import time; time.sleep(0.3)", count))
+              for _ in range(3)]
+    for build in builds[:2]:
+        build.start()
+    assert builds[2].run().returncode == 0
+    for build in builds[:2]:
+        build._thread.join(30)
+        assert not build.running()
+    assert runs(count) == 1
+    assert (tmp_path / "env" / ".ready").is_file()
+    assert Build(tmp_path, "env", (), fake("", count)).run().returncode == 0
+    assert runs(count) == 1
+
+
+def test_a_failed_build_is_tried_once_and_every_test_is_told_why(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    count = tmp_path / "count"
+    offline = "import sys; sys.exit('error: dns error: failed to lookup address')"
+    first = Build(tmp_path, "env", ("faststream",), fake(offline, count))
+    first.start()
+    first._thread.join(30)
+    later = Build(tmp_path, "env", ("faststream",), fake(offline, count)).run()
+    assert runs(count) == 1
+    assert later.returncode == 1 and "dns error" in later.stderr
+    for variable in ("CI", "MERMAIDGEN_REQUIRE_ENGINES"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="cannot reach the package index"):
+        _judge(later, "uv pip install", ("faststream",), skip_without_pypi=True)
+
+
+def test_a_build_nobody_needs_ends_with_the_run_and_is_not_marked_failed(
+        tmp_path: Path) -> None:
+    count = tmp_path / "count"
+    slow = Build(tmp_path, "env", (), fake("import time; time.sleep(60)", count))
+    slow.start()
+    deadline = time.monotonic() + 30
+    while slow._process is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    slow.cancel()
+    assert time.monotonic() - started < 10
+    assert not slow.running()
+    assert not (tmp_path / "env.failed").exists()
+    assert not (tmp_path / "env" / ".ready").exists()
+    again = Build(tmp_path, "env", (), fake("", count)).run()  # built anew when asked
+    assert again.returncode == 0 and runs(count) == 2
+
