@@ -33,10 +33,11 @@ V1 = """sequenceDiagram
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment, without what would leak into a generated project's run:
-    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings."""
+    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings (but
+    the run's cache of compiled templates, tests/conftest.py)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV")
-           and not k.startswith(("MERMAIDGEN_", "TEMPORAL_"))}
+           and (not k.startswith(("MERMAIDGEN_", "TEMPORAL_")) or k == "MERMAIDGEN_CACHE_DIR")}
     return {**env, **extra}
 
 
