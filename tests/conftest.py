@@ -26,6 +26,7 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
+import collection_bytecode  # noqa: E402
 from projects import CI_VARIABLE, _judge, ci_mode, close_runners, installer  # noqa: E402
 from shared_venvs import Build, guessed_from, needed_by, python_of, shared_root  # noqa: E402
 
@@ -53,6 +54,9 @@ ENVIRONMENTS = {
     "temporal-venv": (*TEMPORAL_PINS, "pytest>=7", "opentelemetry-sdk>=1.25"),
 }
 """The engines' environments, built once per run (tests/shared_venvs.py)."""
+
+_BYTECODE: list = []
+"""The thread that writes the test modules' bytecode while the workers start."""
 
 _BUILDS: dict[str, Build] = {}
 """The environments this process started building in the background."""
@@ -108,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _start_builds(config, guessed_from(config.args, config.invocation_params.dir,
                                            config.option.keyword, config.option.markexpr))
         _write_mermaidgen_bytecode()
+        _BYTECODE.append(collection_bytecode.start(
+            config, shared_root(config._tmp_path_factory.getbasetemp())))
     if getattr(config.option, "loadscopereorder", None):
         # pytest-xdist would hand out the files with the most tests first, which puts the
         # engine files (few tests, minutes of work) last; keep the order of
@@ -123,6 +129,12 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("ci-derandomized")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # the controller is writing the bytecode
+        collection_bytecode.wait(shared_root(session.config._tmp_path_factory.getbasetemp()))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The environments the selected tests need, when the guess from the command line
     missed them (`-k`, `-m`, single tests)."""
@@ -133,6 +145,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """A background build still running at the end was not needed (a wrong guess, or an
     interrupted run): end it."""
+    for thread in _BYTECODE:
+        if thread is not None:
+            thread.join()
     for build in _BUILDS.values():
         if build.running():
             build.cancel()

@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from collection_bytecode import selected_files
 from projects import clean_env, install_command
 
 FIXTURES = {"faststream_python": "faststream-venv", "traced_python": "faststream-venv",
@@ -119,10 +120,6 @@ def needed_by(fixturenames: Iterable[Iterable[str]]) -> set[str]:
     return {FIXTURES[name] for names in fixturenames for name in names if name in FIXTURES}
 
 
-NOT_TESTS = ("golden", "fixtures", "fuzz", "conformance", "analysis")
-"""Folders pytest does not collect from (norecursedirs in pyproject.toml): data, whose
-files may name the fixtures without being tests of this suite."""
-
 _USES = re.compile(r"\b(" + "|".join(FIXTURES) + r")\b")
 
 
@@ -136,16 +133,10 @@ def guessed_from(args: list[str], invocation_dir: Path, keyword: str, markexpr: 
     if keyword or markexpr or any("::" in arg for arg in args):
         return set()
     found: set[str] = set()
-    for arg in args:
-        path = invocation_dir / arg
-        files = sorted(path.rglob("test_*.py")) if path.is_dir() else [path]
-        for file in files:
-            folders = file.relative_to(path).parts[:-1]
-            if any(folder in NOT_TESTS for folder in folders):
-                continue
-            try:
-                text = file.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            found |= {FIXTURES[name] for name in _USES.findall(text)}
+    for file in selected_files(args, invocation_dir):
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found |= {FIXTURES[name] for name in _USES.findall(text)}
     return found

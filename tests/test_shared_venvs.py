@@ -1,7 +1,9 @@
 """The engines' environments are built once per run, in the background as soon as the run
 is known to need them (tests/shared_venvs.py): a run that selects no engine test builds
 none, a build is never made twice, a failed one is judged by every test that needs it
-(skip without PyPI on a laptop, fail in CI mode), and one nobody needs ends with the run."""
+(skip without PyPI on a laptop, fail in CI mode), and one nobody needs ends with the run.
+The run's first process also writes the test modules' rewritten bytecode for the workers
+(tests/collection_bytecode.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import collection_bytecode
 import pytest
 from projects import _judge
 from shared_venvs import Build, guessed_from, needed_by
@@ -107,3 +110,30 @@ def test_a_build_nobody_needs_ends_with_the_run_and_is_not_marked_failed(
     again = Build(tmp_path, "env", (), fake("", count)).run()  # built anew when asked
     assert again.returncode == 0 and runs(count) == 2
 
+
+
+def test_the_controller_writes_a_test_modules_rewritten_bytecode(tmp_path: Path,
+                                                                 request) -> None:
+    """What the workers load instead of rewriting each module themselves
+    (tests/collection_bytecode.py): pytest's own rewritten code, checked against the
+    source's hash. Fails when pytest's internals move and nothing would be written."""
+    from _pytest.assertion import rewrite
+
+    module = tmp_path / "test_example.py"
+    module.write_text("def test_it():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    collection_bytecode._write(request.config, [module])
+    pyc = rewrite.get_cache_dir(module) / f"test_example{rewrite.PYC_TAIL}"
+    code = rewrite._read_pyc(module, pyc)
+    assert code is not None, f"no current {pyc}"
+    test_it = next(c for c in code.co_consts if getattr(c, "co_name", "") == "test_it")
+    assert any(name.startswith("@py_assert") for name in test_it.co_varnames)
+    module.write_text("def test_it():\n    assert 2 + 2 == 4\n", encoding="utf-8")
+    assert rewrite._read_pyc(module, pyc) is None  # an edited module is rewritten anew
+
+
+def test_the_controller_rewrites_the_files_the_run_names() -> None:
+    named = collection_bytecode.selected_files(
+        ["tests/test_readme.py::test_x", "tests/conformance", "tests"], ROOT)
+    assert named[0] == TESTS / "test_readme.py"
+    assert TESTS / "test_shared_venvs.py" in named
+    assert not [path for path in named if "golden" in path.parts or "fixtures" in path.parts]
