@@ -17,8 +17,8 @@ run collects as before."""
 
 from __future__ import annotations
 
-import compileall
 import fcntl
+import importlib.util
 import py_compile
 import threading
 import time
@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+CHECKED_HASH = b"\x03\x00\x00\x00"  # PEP 552: hash-based, checked on every import
+
 HELPER_FOLDERS = (TESTS, TESTS / "conformance")
 """Where the helper modules that the test modules import are."""
 
@@ -53,17 +55,35 @@ def selected_files(args: list[str], invocation_dir: Path) -> list[Path]:
     return found
 
 
+def write_checked(sources: list[Path]) -> None:
+    """Ordinary bytecode for `sources`, checked against each source's hash on every import
+    (an edited module is compiled anew even at the same size and second); a source whose
+    bytecode is current is left alone. (compileall cannot tell: it compares a hash-based
+    pyc's header with the source's timestamp, and so compiled every module on every run.)"""
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        try:
+            header = cached.read_bytes()[:16]
+            current = (header[:4] == importlib.util.MAGIC_NUMBER
+                       and header[4:8] == CHECKED_HASH
+                       and header[8:16] == importlib.util.source_hash(source.read_bytes()))
+        except OSError:
+            current = False
+        if not current:
+            try:
+                py_compile.compile(str(source), str(cached), doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+            except (OSError, py_compile.PyCompileError):
+                pass  # its import reports it, as it would have
+
+
 def _write(config: pytest.Config, files: list[Path]) -> None:
     try:
         from _pytest.assertion import rewrite
     except ImportError:
         return
-    for folder in HELPER_FOLDERS:
-        for path in sorted(folder.glob("*.py")):
-            if not _is_test_module(path):
-                compileall.compile_file(
-                    path, quiet=2,
-                    invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    write_checked([path for folder in HELPER_FOLDERS for path in sorted(folder.glob("*.py"))
+                   if not _is_test_module(path)])
     state = config.stash[rewrite.assertstate_key]
     for path in [TESTS / "conftest.py", *files]:
         try:

@@ -9,9 +9,7 @@ with a line that says how many engine tests ran and how many skipped.
 
 from __future__ import annotations
 
-import compileall
 import os
-import py_compile
 import sys
 from collections import Counter
 from pathlib import Path
@@ -79,8 +77,7 @@ def _write_mermaidgen_bytecode() -> None:
     import mermaidgen
     package = Path(mermaidgen.__file__).resolve().parent
     if os.access(package, os.W_OK):  # an installed, read-only copy has its own
-        compileall.compile_dir(package, quiet=2, workers=1,
-                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        collection_bytecode.write_checked(sorted(package.rglob("*.py")))
 
 
 def _start_builds(config: pytest.Config, names: set[str]) -> None:

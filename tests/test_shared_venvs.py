@@ -137,3 +137,22 @@ def test_the_controller_rewrites_the_files_the_run_names() -> None:
     assert named[0] == TESTS / "test_readme.py"
     assert TESTS / "test_shared_venvs.py" in named
     assert not [path for path in named if "golden" in path.parts or "fixtures" in path.parts]
+
+
+def test_current_bytecode_is_left_alone_and_stale_bytecode_is_written_anew(
+        tmp_path: Path) -> None:
+    """What conftest writes for mermaidgen and the helper modules on every run: nothing
+    when it is current (compileall compiled all of mermaidgen again on every run)."""
+    import importlib.util
+
+    source = tmp_path / "helper.py"
+    source.write_text("VALUE = 1\n", encoding="utf-8")
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    collection_bytecode.write_checked([source])
+    written = cached.stat().st_mtime_ns
+    time.sleep(0.01)
+    collection_bytecode.write_checked([source])
+    assert cached.stat().st_mtime_ns == written
+    source.write_text("VALUE = 2\n", encoding="utf-8")
+    collection_bytecode.write_checked([source])
+    assert cached.read_bytes()[8:16] == importlib.util.source_hash(source.read_bytes())
