@@ -78,6 +78,8 @@ class Build:
                 return subprocess.CompletedProcess([], 0, "", "")
             if failed.is_file():
                 return subprocess.CompletedProcess(**json.loads(failed.read_text()))
+            if self._cancelled:  # waited for another's build that did not finish
+                return subprocess.CompletedProcess([], 1, "", "cancelled")
             shutil.rmtree(self.home, ignore_errors=True)  # what a cancelled build left
             done = self._install()
             if done.returncode == 0:
@@ -111,7 +113,9 @@ class Build:
             if self._process is not None and self._process.poll() is None:
                 self._process.kill()
         if self._thread is not None:
-            self._thread.join()
+            # one still waiting for the lock (another process's build) just stays there,
+            # and ends with this process
+            self._thread.join(10)
 
 
 def needed_by(fixturenames: Iterable[Iterable[str]]) -> set[str]:
