@@ -1,8 +1,9 @@
-"""The built-in templates' compiled code is kept between processes in a per-user cache
-(mermaidgen/codegen/write/template_cache.py): a process that finds it compiles no built-in
-template. It must never change what is generated: a stale or corrupt entry is compiled
-anew, a folder that cannot be used means no cache, only the built-in templates are kept,
-and nothing in the project folder decides where the cache is."""
+"""The built-in templates' compiled code is kept between processes in the folder the user
+names in MERMAIDGEN_CACHE_DIR (mermaidgen/codegen/write/template_cache.py): a process that
+finds it compiles no built-in template. It must never change what is generated: a stale
+or corrupt entry is compiled anew, a folder that cannot be used means no cache, only the
+built-in templates are kept, and without the variable (the default) nothing is written
+outside the output folder."""
 
 from __future__ import annotations
 
@@ -159,7 +160,10 @@ def test_a_folder_that_cannot_be_used_means_no_cache(cli, tmp_path, compiled, mo
     assert not list(tmp_path.rglob("*.code"))
 
 
-def test_the_cache_is_the_users_not_the_projects(tmp_path, monkeypatch) -> None:
+def test_without_a_folder_chosen_by_the_user_nothing_is_kept(cli, tmp_path, compiled,
+                                                             monkeypatch) -> None:
+    """By default mermaidgen writes nothing outside the folder a command writes (the
+    spec: `generate` never writes outside its `--out`), and a project cannot choose."""
     monkeypatch.delenv("MERMAIDGEN_CACHE_DIR")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -167,8 +171,9 @@ def test_the_cache_is_the_users_not_the_projects(tmp_path, monkeypatch) -> None:
     project.mkdir()
     (project / "mermaidgen.toml").write_text('cache = "here"\n', encoding="utf-8")
     monkeypatch.chdir(project)
-    if sys.platform.startswith("linux"):
-        assert template_cache.cache_folder() == tmp_path / "xdg" / "mermaidgen" / "templates"
-        monkeypatch.setenv("XDG_CACHE_HOME", "relative")  # ignored, as XDG says
-        assert template_cache.cache_folder() == (
-            tmp_path / "home" / ".cache" / "mermaidgen" / "templates")
+    assert template_cache.cache_folder() is None
+    generate(cli, project / "out")
+    assert compiled
+    outside = [p for p in tmp_path.rglob("*") if not p.is_relative_to(project / "out")
+               and p not in (project, project / "mermaidgen.toml")]
+    assert outside == [], outside

@@ -1,14 +1,17 @@
-"""The built-in templates' compiled code, kept between processes in a per-user cache folder.
+"""The built-in templates' compiled code, kept between processes in a folder the user
+chooses (`MERMAIDGEN_CACHE_DIR`).
 
-Compiling the built-in templates was about 0.15 CPU-s of the 0.35 a `mermaidgen generate`
-or `check` process costs (each process compiles them again: `sandbox.LimitedSandbox` keeps
-them for the process only); loading their code from this cache costs a few milliseconds.
+Compiling the built-in templates was about a quarter of the CPU time of a `mermaidgen
+generate` or `check` process (0.35 CPU-s; each process compiles them again:
+`sandbox.LimitedSandbox` keeps them for the process only); loading their code from this
+cache costs a few milliseconds. Opt-in: by default mermaidgen writes nothing outside the
+folder a command writes (product spec: `generate` never writes outside its `--out`).
 
 Safety, since the templates' code runs and writes the user's files:
 
-* where: `MERMAIDGEN_CACHE_DIR` (an absolute path), else the user's cache folder
-  (`$XDG_CACHE_HOME` or ~/.cache, ~/Library/Caches, %LOCALAPPDATA%) + `mermaidgen`.
-  Nothing in the project folder (a cloned repository is someone else's input) decides it;
+* where: `MERMAIDGEN_CACHE_DIR`, an absolute path (a relative one would be decided by the
+  current folder, a cloned repository's: no cache). Nothing in the project folder
+  decides it;
 * what: only the built-in templates (a custom set is compiled each time, as before);
 * a stale entry is never used: an entry is found by the template's file name, and holds
   the SHA-256 of everything that decides the compiled code (the template's text, its
@@ -34,32 +37,12 @@ _DIGEST = 32  # bytes of a SHA-256
 
 
 def cache_folder() -> Path | None:
-    """This user's folder for compiled templates, or None when there is none to use."""
+    """The folder for compiled templates, or None when there is none to use."""
     chosen = os.environ.get("MERMAIDGEN_CACHE_DIR", "")
-    if chosen:
-        base = Path(chosen)
-        if not base.is_absolute():  # relative to the cwd: the project folder would decide
-            return None
-    else:
-        user = _user_cache()
-        if user is None:
-            return None
-        base = user / "mermaidgen"
-    return base / "templates"
-
-
-def _user_cache() -> Path | None:
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA", "")
-        return Path(local) if os.path.isabs(local) else None
-    try:
-        home = Path.home()
-    except (RuntimeError, KeyError):
+    base = Path(chosen)
+    if not chosen or not base.is_absolute():  # relative: the project folder would decide
         return None
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches"
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    return Path(xdg) if os.path.isabs(xdg) else home / ".cache"
+    return base / "templates"
 
 
 def _private(folder: Path) -> bool:
