@@ -109,7 +109,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         text, names and everything in the environment that shapes the compiled code, so
         an edited template, or the same text in another file (errors name the file), is
         compiled anew; a template that does not compile is not remembered. The built-in
-        templates' code is also kept between processes (template_cache.py)."""
+        templates' code is also kept between processes when MERMAIDGEN_CACHE_DIR names a
+        folder (template_cache.py)."""
         if raw or not isinstance(source, str):
             return super().compile(source, name, filename, raw, defer_init)
         key = (self._compile_key(), source, name, filename, defer_init)
@@ -188,13 +189,13 @@ def _built_in(filename: str | None) -> bool:
 def _from_disk(key: tuple) -> CodeType | None:
     from mermaidgen.codegen.write import template_cache
 
-    return template_cache.load(key[3], template_cache.key(*key))
+    return template_cache.load(key[3], key)
 
 
 def _to_disk(key: tuple, code: CodeType) -> None:
     from mermaidgen.codegen.write import template_cache
 
-    template_cache.store(key[3], template_cache.key(*key), code)
+    template_cache.store(key[3], key, code)
 
 
 def _bounded_filter(f: Callable, name: str) -> Callable:

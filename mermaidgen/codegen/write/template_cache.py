@@ -69,12 +69,13 @@ def key(*decides: object) -> bytes:
     return hashlib.sha256(repr(seen).encode("utf-8", "surrogatepass")).digest()
 
 
-def load(filename: str, wanted: bytes) -> CodeType | None:
-    """The cached code of the template at `filename` compiled as `wanted` (a `key`), or
-    None."""
+def load(filename: str, decides: tuple) -> CodeType | None:
+    """The cached code of the template at `filename` compiled with `decides` (see `key`),
+    or None."""
     folder = cache_folder()
     if folder is None:
         return None
+    wanted = key(*decides)
     try:
         if not _private(folder):
             return None
@@ -91,11 +92,12 @@ def load(filename: str, wanted: bytes) -> CodeType | None:
     return code if isinstance(code, CodeType) else None
 
 
-def store(filename: str, wanted: bytes, code: CodeType) -> None:
+def store(filename: str, decides: tuple, code: CodeType) -> None:
     """Keep `code` for later processes; silently nothing when the cache cannot be written."""
     folder = cache_folder()
     if folder is None:
         return
+    wanted = key(*decides)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder):
