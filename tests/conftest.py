@@ -98,11 +98,6 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"{', '.join(rewriting)} is set in CI mode (CI or {CI_VARIABLE}=1): the golden, "
             "drawing and README comparisons would rewrite themselves and pass; unset it")
-    # mermaidgen keeps the built-in templates' compiled code in a per-user cache
-    # (mermaidgen/codegen/write/template_cache.py): the run's, in its temporary folder, is
-    # shared by its every process, and nothing is left in the user's home
-    os.environ["MERMAIDGEN_CACHE_DIR"] = str(
-        shared_root(config._tmp_path_factory.getbasetemp()) / "mermaidgen-cache")
     if not hasattr(config, "workerinput"):  # the run's first process (xdist's controller)
         # before xdist starts its workers, which take 15 to 25 seconds to start and collect:
         # the environments are ready by the time the first engine test asks

@@ -33,11 +33,10 @@ V1 = """sequenceDiagram
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment, without what would leak into a generated project's run:
-    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings (but
-    the run's cache of compiled templates, tests/conftest.py)."""
+    our PYTHONPATH and virtual environment, and mermaidgen's and Temporal's settings."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV")
-           and (not k.startswith(("MERMAIDGEN_", "TEMPORAL_")) or k == "MERMAIDGEN_CACHE_DIR")}
+           and not k.startswith(("MERMAIDGEN_", "TEMPORAL_"))}
     return {**env, **extra}
 
 

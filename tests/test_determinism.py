@@ -63,8 +63,7 @@ def _start(seed: str, folder: Path, sources: list[Path]) -> subprocess.Popen:
     for source in sources:  # the same relative paths in both folders
         (folder / "sources" / source.name).write_bytes(source.read_bytes())
     env = {k: v for k, v in os.environ.items()
-           if (not k.startswith("MERMAIDGEN_") or k == "MERMAIDGEN_CACHE_DIR")
-           and k not in ("COLUMNS", "LINES")}
+           if not k.startswith("MERMAIDGEN_") and k not in ("COLUMNS", "LINES")}
     return subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps([COMBOS, GENERATED]),
                              *(f"sources/{s.name}" for s in sources)],
                             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -248,8 +248,7 @@ def _env() -> dict[str, str]:
     dropped = ("PYTHONPATH", "COLUMNS", "LINES", "FORCE_COLOR", "CLICOLOR_FORCE",
                "VIRTUAL_ENV", "CI", "BUILD_NUMBER")
     env = {k: v for k, v in os.environ.items() if k not in dropped
-           and (not k.startswith(("MERMAIDGEN_", "PYTEST_", "_MERMAIDGEN"))
-                or k == "MERMAIDGEN_CACHE_DIR")}  # the run's, in its temporary folder
+           and not k.startswith(("MERMAIDGEN_", "PYTEST_", "_MERMAIDGEN"))}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", PYTHONUNBUFFERED="1",
                PYTHONIOENCODING="utf-8", NO_COLOR="1", TERM="dumb",
                PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")

@@ -425,8 +425,7 @@ def _write(files, root: Path) -> None:
 
 def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV")
-           and (not k.startswith("MERMAIDGEN_") or k == "MERMAIDGEN_CACHE_DIR")}
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("MERMAIDGEN_")}
     return {**env, **extra}
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
-import os
 import re
 import threading
 import time
@@ -108,9 +107,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         templates cost three times what rendering them did. The key is the template's
         text, names and everything in the environment that shapes the compiled code, so
         an edited template, or the same text in another file (errors name the file), is
-        compiled anew; a template that does not compile is not remembered. The built-in
-        templates' code is also kept between processes when MERMAIDGEN_CACHE_DIR names a
-        folder (template_cache.py)."""
+        compiled anew; a template that does not compile is not remembered."""
         if raw or not isinstance(source, str):
             return super().compile(source, name, filename, raw, defer_init)
         key = (self._compile_key(), source, name, filename, defer_init)
@@ -119,11 +116,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             if code is not None:
                 _COMPILED.move_to_end(key)
                 return code
-        code = _from_disk(key) if _built_in(filename) else None
-        if code is None:
-            code = super().compile(source, name, filename, raw, defer_init)
-            if _built_in(filename):
-                _to_disk(key, code)
+        code = super().compile(source, name, filename, raw, defer_init)
         with _COMPILED_LOCK:
             _COMPILED[key] = code
             while len(_COMPILED) > COMPILED_TEMPLATES:
@@ -178,24 +171,6 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
 _COMPILED: OrderedDict[tuple, CodeType] = OrderedDict()
 _COMPILED_LOCK = threading.Lock()
-
-
-def _built_in(filename: str | None) -> bool:
-    from mermaidgen.resources import templates_dir
-
-    return filename is not None and filename.startswith(os.path.join(templates_dir(), ""))
-
-
-def _from_disk(key: tuple) -> CodeType | None:
-    from mermaidgen.codegen.write import template_cache
-
-    return template_cache.load(key[3], key)
-
-
-def _to_disk(key: tuple, code: CodeType) -> None:
-    from mermaidgen.codegen.write import template_cache
-
-    template_cache.store(key[3], key, code)
 
 
 def _bounded_filter(f: Callable, name: str) -> Callable:
