@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -77,19 +78,29 @@ class Recovered:
 
 
 def _remap(node, move):
-    """A copy of a model tree with every `Span` passed through `move` (rare path)."""
+    """A copy of a model tree with every `Span` passed through `move` (rare path: a
+    flattened line, which may hold tens of thousands of statements)."""
     if isinstance(node, Span):
         return move(node)
     if isinstance(node, tuple):
         return tuple(_remap(n, move) for n in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes = {}
-        for f in dataclasses.fields(node):
-            value = getattr(node, f.name)
-            if isinstance(value, (Span, tuple)) or dataclasses.is_dataclass(value):
-                changes[f.name] = _remap(value, move)
-        return dataclasses.replace(node, **changes)
-    return node
+    names = _field_names(type(node))
+    if names is None:
+        return node
+    changes = {}
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, (Span, tuple)) or _field_names(type(value)) is not None:
+            changes[name] = _remap(value, move)
+    return dataclasses.replace(node, **changes)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, None for any other class (looked up once per class)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 class _Splitter:
