@@ -61,19 +61,39 @@ class _Models:
     too: its problems are kept and raised anew (a new `DiagramError`); any other exception
     is not kept, so it raises again in every command. Emptied when the next reproducer
     starts; the round trip's emitted texts are parsed through it too (20,000 copies of a
-    diagram emit 20,000 copies of one text)."""
+    diagram emit 20,000 copies of one text).
+
+    The analyses of those models are remembered the same way (`analysis._analyse`, by the
+    model and its arguments): the text and JSON previews and `check` each analysed the
+    same diagrams again, and `preview` projected them again (the projections are kept on
+    the analysis). An analysis is not changed by what reads it; an exception is not kept.
+    Only analyses without pins (what these commands ask for) are remembered."""
 
     def __init__(self) -> None:
         self.owner: Path | None = None
         self.models: dict[tuple, object] = {}
+        self.analyses: dict[tuple, tuple[object, object]] = {}
 
     def install(self, owner: Path, monkeypatch) -> None:
+        from mermaidgen import analysis
         from mermaidgen.errors import DiagramError
         from mermaidgen.mermaid import parser
 
         if owner != self.owner:
-            self.owner, self.models = owner, {}
+            self.owner, self.models, self.analyses = owner, {}, {}
         models, original = self.models, parser._parse
+        analyses, analyse = self.analyses, analysis._analyse
+
+        def analysed(diagram, orchestrator, pins, kind):
+            if pins is not None:
+                return analyse(diagram, orchestrator, pins, kind)
+            key = (id(diagram), orchestrator, kind)
+            kept = analyses.get(key)
+            if kept is None or kept[0] is not diagram:  # the model is kept: its id stays its
+                kept = analyses[key] = (diagram, analyse(diagram, orchestrator, pins, kind))
+            return kept[1]
+
+        monkeypatch.setattr(analysis, "_analyse", analysed)
 
         def remembered(text: str, source: str | None, line_offset: int,
                        column_offset: int):

@@ -28,12 +28,18 @@ def string(text: str) -> str:
 
 def comment(text: str, width: int = _COMMENT_WIDTH) -> str:
     """`text` as the body of a `#` comment: one line, printable, not too long."""
-    clean = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _UNSAFE_IN_SOURCE else c
-        for c in text
-    )
-    # a lone surrogate cannot be written to a UTF-8 file
-    clean = clean.encode("utf-8", "replace").decode("utf-8")
+    if text.isascii() and text.isprintable():
+        # nothing to replace (every unsafe character is a control or not ASCII): the
+        # common case, and looking up each character's category was most of the cost
+        clean = text
+    else:
+        clean = "".join(
+            " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _UNSAFE_IN_SOURCE
+            else c
+            for c in text
+        )
+        # a lone surrogate cannot be written to a UTF-8 file
+        clean = clean.encode("utf-8", "replace").decode("utf-8")
     clean = " ".join(clean.split())
     # no text may read as a tool directive (noqa, type: ignore) after a hash sign, nor
     # `coding:` on a file's first lines as its encoding (PEP 263)

@@ -12,7 +12,9 @@ repeat or not, payloads) are collected as `hooks`: the methods a user may overri
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from mermaidgen.analysis.naming import NameTable, snake
@@ -75,10 +77,22 @@ class Body:
     hooks: list[Hook] = field(default_factory=list)
 
 
-def _body_shape(ops: list[dict]) -> list[tuple]:
-    """What a body does; notes and lines aside."""
-    return [tuple(sorted((k, str(v)) for k, v in o.items() if k not in ("line", "comment")))
-            for o in ops if o["op"] != "note"]
+def _shapes(ops: list[dict], start: int, end: int) -> Iterator[tuple]:
+    """What the body ops[start:end] does, op by op; notes and lines aside."""
+    for k in range(start, end):
+        o = ops[k]
+        if o["op"] != "note":
+            yield tuple(sorted((key, str(v)) for key, v in o.items()
+                               if key not in ("line", "comment")))
+
+
+def _same_bodies(ops: list[dict], a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Do the bodies ops[a[0]:a[1]] and ops[b[0]:b[1]] do the same? Compared op by op,
+    stopping at the first difference: bodies that hold deep blocks differ early, and
+    describing each whole cost time growing with the depth squared."""
+    missing = object()
+    return all(x == y for x, y in itertools.zip_longest(_shapes(ops, *a), _shapes(ops, *b),
+                                                        fillvalue=missing))
 
 
 def _branch_end(ops: list[dict], start: int) -> int:
@@ -102,13 +116,12 @@ def merge_same_branches(ops: list[dict]) -> list[dict]:
         op = ops[i]
         if op["op"] in ("if", "elif"):
             body_end = end = _branch_end(ops, i)
-            body = _body_shape(ops[i + 1:body_end])
             values = [op["value"]]
             labels = [op["comment"]]
             while end < len(ops) and ops[end]["op"] == "elif" and \
                     ops[end]["var"] == op["var"] and ops[end]["indent"] == op["indent"]:
                 next_end = _branch_end(ops, end)
-                if _body_shape(ops[end + 1:next_end]) != body:
+                if not _same_bodies(ops, (i + 1, body_end), (end + 1, next_end)):
                     break
                 values.append(ops[end]["value"])
                 labels.append(ops[end]["comment"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ _OPENERS = {"loop", "alt", "opt", "par", "par_over", "critical", "break", "rect"
 _SECTIONS = {"else": "alt", "and": "par", "option": "critical"}
 _ID_KEYWORDS = {"activate", "deactivate", "destroy"}
 _NOTE_PLACEMENT = re.compile(r"(?:left of|right of|over)\s", re.IGNORECASE)
+# what separates the names before a message's or a note's `:`
+_HEAD_PARTS = re.compile(rf"\s*(?:{ARROW})\s*[+-]?\s*|,|\bover\b|\bleft of\b|\bright of\b",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +78,29 @@ class Recovered:
 
 
 def _remap(node, move):
-    """A copy of a model tree with every `Span` passed through `move` (rare path)."""
+    """A copy of a model tree with every `Span` passed through `move` (rare path: a
+    flattened line, which may hold tens of thousands of statements)."""
     if isinstance(node, Span):
         return move(node)
     if isinstance(node, tuple):
         return tuple(_remap(n, move) for n in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes = {}
-        for f in dataclasses.fields(node):
-            value = getattr(node, f.name)
-            if isinstance(value, (Span, tuple)) or dataclasses.is_dataclass(value):
-                changes[f.name] = _remap(value, move)
-        return dataclasses.replace(node, **changes)
-    return node
+    names = _field_names(type(node))
+    if names is None:
+        return node
+    changes = {}
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, (Span, tuple)) or _field_names(type(value)) is not None:
+            changes[name] = _remap(value, move)
+    return dataclasses.replace(node, **changes)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass, None for any other class (looked up once per class)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 class _Splitter:
@@ -99,6 +113,7 @@ class _Splitter:
         self.known: set[str] = set()
         self.lengths: list[int] = []  # the lengths of the known names, longest first
         self.starts = [start for start, _ in self.words]
+        self.lowers = [w.lower() for _, w in self.words]  # each word is looked at often
         ends = [k for k, (_, w) in enumerate(self.words) if w.lower() == "end"]
         self.last_end = ends[-1] if ends else -1
         self.blocks: list[str] = []
@@ -122,8 +137,8 @@ class _Splitter:
 
     def _starts_statement(self, i: int) -> bool:
         """Could a statement begin at word `i` (while reading free text)?"""
-        pos, word = self.words[i]
-        lower = word.lower()
+        pos = self.starts[i]
+        lower = self.lowers[i]
         nxt = self.words[i + 1][1] if i + 1 < len(self.words) else ""
         if lower in ("participant", "actor", "create") and nxt:
             return True
@@ -152,8 +167,8 @@ class _Splitter:
 
     def _fixed_part(self, i: int) -> int:
         """Index of the word after a statement's fixed part (free text comes after)."""
-        pos, word = self.words[i]
-        lower = word.lower()
+        pos = self.starts[i]
+        lower = self.lowers[i]
         if lower == "create" and i + 1 < len(self.words):
             return self._fixed_part(i + 1)
         if lower in ("participant", "actor"):
@@ -196,8 +211,7 @@ class _Splitter:
         if colon < 0:
             return len(self.words)
         head = self.line[pos:colon]
-        for part in re.split(rf"\s*(?:{ARROW})\s*[+-]?\s*|,|\bover\b|\bleft of\b|\bright of\b",
-                             head, flags=re.IGNORECASE):
+        for part in _HEAD_PARTS.split(head):
             if part and not part.lower().startswith("note"):
                 self._learn(part)
         return self._free_text_end(self._word_after(colon + 1))

@@ -90,13 +90,24 @@ def put_char(row: Cells, x: int, glyph: str, joined: bool = True) -> None:
     if old == "" or (x + 1 < edge and row[x + 1] == ""):
         put(row, x, [glyph])
     else:
-        row[x] = join(old, glyph) if joined else glyph
+        # a blank joins nothing: the glyph as it is, without looking up arms
+        row[x] = join(old, glyph) if joined and old != " " else glyph
 
 
 def hline(row: Cells, x0: int, x1: int, glyph: str) -> None:
     """A horizontal line from x0 to x1 inclusive, joined to what it crosses."""
-    for x in range(max(x0, 0), x1 + 1):
-        put_char(row, x, glyph)
+    edge = len(row) - 1
+    start = max(x0, 0)
+    # `put_char` for each cell, with its commonest case inline: a blank cell, not the
+    # left half of a wide character, takes the glyph as it is (a blank joins nothing).
+    # Lines are most of what a preview draws.
+    for x in range(start, min(x1, edge - 1) + 1):
+        if row[x] == " " and (x + 1 == edge or row[x + 1] != ""):
+            row[x] = glyph
+        else:
+            put_char(row, x, glyph)
+    if x1 >= edge and x1 >= start:
+        row[edge] = MORE  # the line runs past the right edge
 
 
 _DOTTED_RUN = re.compile("┈+")

@@ -114,7 +114,11 @@ def _grow(budget: _Budget, tree: Tree | None, actions: tuple[Action, ...],
     while stack:
         node, items, depth = stack.pop()
         for a in items:
-            if isinstance(a, Fragment) and depth >= MAX_TREE_DEPTH:
+            if node is None or budget.left <= 0:
+                # `budget.add` would skip this line and every line under it: counted
+                # without making their labels (a large diagram's tree is mostly these)
+                budget.skipped += _lines((a,), depth)
+            elif isinstance(a, Fragment) and depth >= MAX_TREE_DEPTH:
                 # nobody reads a tree thousands of levels deep, and rich takes seconds per
                 # thousand levels to lay one out
                 budget.add(node, Text(f"{a.kind} {_clip(a.label)}".rstrip()
@@ -129,6 +133,21 @@ def _grow(budget: _Budget, tree: Tree | None, actions: tuple[Action, ...],
             else:
                 budget.add(node, Text(_clip(action_text(a, names, replies))
                                       + f"  (line {a.line})"))
+
+
+def _lines(actions: tuple[Action, ...], depth: int) -> int:
+    """The lines `_grow` gives `actions` at `depth`: one per action, one per block and one
+    per section of a block above `MAX_TREE_DEPTH`, one for a block at it."""
+    count = 0
+    stack = [(actions, depth)]
+    while stack:
+        items, d = stack.pop()
+        for a in items:
+            count += 1
+            if isinstance(a, Fragment) and d < MAX_TREE_DEPTH:
+                count += len(a.branches)
+                stack.extend((b.actions, d + 1) for b in a.branches)
+    return count
 
 
 MAX_TREE_DEPTH = 8  # blocks: 8 characters of tree guides each, so the text still fits
