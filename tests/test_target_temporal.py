@@ -265,15 +265,14 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.engine
-def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
-                                                  temporal_python: Path) -> None:
-    """order-saga: the shipment fails for good, the refund fails twice before it works;
-    the workflow takes the `critical` block's option (the compensations), the retries
-    stay inside one history event each, and the trace still conforms."""
-    out = tmp_path / "out"
-    generate(PROJECT / "samples" / "order-saga.mmd", out, package="saga_failure")
-    services = out / "saga_failure" / "services"
+def _failed_step(folder: Path, temporal_python: Path) -> tuple:
+    """order-saga with a shipment that fails and a refund that fails twice (the test
+    below): its `python -m`, its tests' outcomes and output. Its package is its own, so
+    are its task queues on the dev server its tests use."""
+    out = folder / "out"
+    package = f"saga_failure_{uuid.uuid4().hex[:8]}"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package=package)
+    services = out / package / "services"
     _edit(services / "shipping.py", "    pass\n",
           "    def reply_create_shipment(self, ctx):\n"
           "        from temporalio.exceptions import ApplicationError\n"
@@ -285,7 +284,19 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
           "        return wiring.Result(0, wiring.messages.PaymentRefunded())\n")
-    main = run_python(temporal_python, ["-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", package], out, TEMPORAL_CLI_PATH=NOWHERE)
+    return main, *_pytest(temporal_python, out)
+
+
+@pytest.mark.engine
+def test_a_failed_step_is_retried_then_compensated(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """order-saga: the shipment fails for good, the refund fails twice before it works;
+    the workflow takes the `critical` block's option (the compensations), the retries
+    stay inside one history event each, and the trace still conforms. (Run in the
+    background from the module's first test.)"""
+    main, outcomes, log = background.result(request, tmp_path, temporal_python)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "Saga -> Shipping   Create shipment" in trace
@@ -293,7 +304,6 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
     assert trace.count("Refund payment") == 1, trace  # three attempts, one message
     assert "Saga -> API        Order cancelled" in trace
     assert "payment provider unreachable" in main.stderr  # the attempts that failed
-    outcomes, log = _pytest(temporal_python, out)
     failed = [name for name, kind in outcomes.items()
               if kind != "passed" and name != NO_HISTORIES]
     assert not failed, log
@@ -342,13 +352,10 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
     assert not failed, log
 
 
-@pytest.mark.engine
-def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
-                                                    temporal_python: Path) -> None:
-    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
-    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
-    run passes its contract test (which rejects shipping after a declined card)."""
-    out = tmp_path / "out"
+def _declined(folder: Path, temporal_python: Path) -> tuple:
+    """saga-reply-decides with a declined card (the test below): its `python -m`, its
+    time-skipping test's outcome and output."""
+    out = folder / "out"
     generate(PROJECT / "samples" / "saga-reply-decides.mmd", out, package="declined")
     # the reply by name, with its typed payload (a Decimal-free dataclass goes as JSON)
     _edit(out / "declined" / "services" / "pay.py", "    pass\n",
@@ -356,11 +363,22 @@ def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
           "        return wiring.Result(wiring.ChargeCardReply.PAYMENT_DECLINED,\n"
           "                             wiring.messages.PaymentDeclined(reason='expired'))\n")
     main = run_python(temporal_python, ["-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    return main, *_pytest(temporal_python, out, TIME_SKIPPING_TEST, TEMPORAL_CLI_PATH=NOWHERE)
+
+
+@pytest.mark.engine
+def test_a_declined_card_takes_the_declined_section(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
+    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
+    run passes its contract test (which rejects shipping after a declined card). (Run in
+    the background from the module's first test.)"""
+    main, outcomes, log = background.result(request, tmp_path, temporal_python)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace
     assert "ScheduleDelivery" not in trace, trace
-    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
 
@@ -560,11 +578,13 @@ SCENARIOS = {  # the longest first
     "test_project_installs_and_passes_on_a_fresh_machine": _fresh_machine,
     "test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with":
         _every_option_path,
+    "test_a_failed_step_is_retried_then_compensated": _failed_step,
     "test_awaited_messages_are_signals_sent_on_the_senders_behalf": _awaited_messages,
+    "test_a_declined_card_takes_the_declined_section": _declined,
     "test_temporal_script_runs_a_dev_server_the_skeletons_use": _dev_server_script,
 }
 """The scenario of each test that mostly waits (an install, a dev server's start, a
-workflow's round trips through the server), run in the background (`background`)."""
+workflow's round trips through a server), run in the background (`background`)."""
 BACKGROUND = 2
 """How many of them run at once, beside the matrix's PARALLEL."""
 
