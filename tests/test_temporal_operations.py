@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from background import Background, start
 from projects import clean_env, run_python
 from test_target_temporal import NOWHERE, PROJECT, generate, server_address
 
@@ -85,8 +86,8 @@ def _wait_for(process: subprocess.Popen, text: str, seconds: float) -> str:
     raise AssertionError(f"no {text!r} within {seconds}s:\n{''.join(seen)}")
 
 
-def _worker(python: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([str(python), "-m", "killed", "worker"], cwd=out,
+def _worker(python: Path, out: Path, package: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([str(python), "-m", package, "worker"], cwd=out,
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env=clean_env(**env))
 
@@ -113,54 +114,6 @@ FAST_HEARTBEAT = '''    def call_options(self, service, operation, message, comp
         import os
         return os.environ["ORDER_KEY"]
 '''
-
-
-@pytest.mark.engine
-def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
-        tmp_path: Path, temporal_python: Path) -> None:
-    """The shipment is a long activity that heartbeats; its worker is killed (SIGKILL)
-    while it runs. A new worker takes the workflow over: the activity's retry resumes
-    from its last heartbeat and the workflow completes. `start` reports the business key's
-    run each time (the same run), and the worker logs when it is ready."""
-    address = _needs_server()
-    out = tmp_path / "out"
-    generate(PROJECT / "samples" / "order-saga.mmd", out, package="killed")
-    _edit(out / "killed" / "services" / "shipping.py", "    pass\n", SLOW_STEP)
-    _edit(out / "killed" / "workflow.py", "    pass\n", FAST_HEARTBEAT)
-    key = f"order-{uuid.uuid4().hex[:8]}"
-    env = {"TEMPORAL_ADDRESS": address, "ORDER_KEY": key}
-    worker = _worker(temporal_python, out, env)
-    try:
-        ready = _wait_for(worker, "worker ready", 30)
-        assert "task queue killed.saga" in ready
-        started = run_python(temporal_python, ["-m", "killed", "start"], out, timeout=60, **env)
-        assert started.returncode == 0, started.stderr
-        assert f"workflow killed-{key} run" in started.stderr
-        deadline = time.monotonic() + 30
-        while not (out / "started").is_file() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert (out / "started").is_file(), "the shipment never started"
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    # most of this test's 17 s: the workflow's next task waits on the killed worker's
-    # sticky queue until the SDK's 10 s sticky schedule-to-start timeout moves it on
-    restarted = _worker(temporal_python, out, env)
-    try:
-        _wait_for(restarted, "worker ready", 30)
-        waited = run_python(temporal_python, ["-m", "killed", "start", "--wait"], out, timeout=90,
-                            **env)
-        assert waited.returncode == 0, waited.stderr
-        assert started.stderr.split()[-1] in waited.stderr  # the same run, not a new one
-        assert "Saga -> API        Order confirmed" in waited.stdout, waited.stdout
-        assert (out / "started").read_text() == "3"
-    finally:
-        restarted.send_signal(signal.SIGTERM)
-        try:
-            restarted.wait(10)
-        except subprocess.TimeoutExpired:
-            restarted.kill()
-            restarted.wait(10)
 
 
 @pytest.mark.engine
@@ -406,3 +359,77 @@ def test_async_and_plain_activity_hooks_both_run(tmp_path: Path,
     assert main.returncode == 0, main.stderr
     assert "never awaited" not in main.stderr
     assert "ServiceB -> Orchestrator  Step 2 Completed" in main.stdout, main.stdout
+
+
+def _killed(folder: Path, temporal_python: Path) -> dict:
+    """A worker killed mid-workflow, then a new one (the test at the end of the module):
+    what `start` and `start --wait` said, and the shipment's last step. Its package is
+    its own, so are its task queues: other runs on the server have workers too."""
+    address = _needs_server()
+    out = folder / "out"
+    package = f"killed_{uuid.uuid4().hex[:8]}"
+    generate(PROJECT / "samples" / "order-saga.mmd", out, package=package)
+    _edit(out / package / "services" / "shipping.py", "    pass\n", SLOW_STEP)
+    _edit(out / package / "workflow.py", "    pass\n", FAST_HEARTBEAT)
+    key = f"order-{uuid.uuid4().hex[:8]}"
+    env = {"TEMPORAL_ADDRESS": address, "ORDER_KEY": key}
+    worker = _worker(temporal_python, out, package, env)
+    try:
+        ready = _wait_for(worker, "worker ready", 30)
+        started = run_python(temporal_python, ["-m", package, "start"], out, timeout=60, **env)
+        assert started.returncode == 0, started.stderr
+        deadline = time.monotonic() + 30
+        while not (out / "started").is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (out / "started").is_file(), "the shipment never started"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    # most of this scenario's 17 s: the workflow's next task waits on the killed worker's
+    # sticky queue until the SDK's 10 s sticky schedule-to-start timeout moves it on (the
+    # module's other tests run meanwhile)
+    restarted = _worker(temporal_python, out, package, env)
+    try:
+        _wait_for(restarted, "worker ready", 30)
+        waited = run_python(temporal_python, ["-m", package, "start", "--wait"], out,
+                            timeout=90, **env)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        try:
+            restarted.wait(10)
+        except subprocess.TimeoutExpired:
+            restarted.kill()
+            restarted.wait(10)
+    return {"package": package, "key": key, "ready": ready, "started": started,
+            "waited": waited, "step": (out / "started").read_text()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def background(request: pytest.FixtureRequest, tmp_path_factory):
+    """The killed worker's scenario, started at the module's first test, awaited by its
+    test (the module's last)."""
+    with start(request, tmp_path_factory, sys.modules[__name__], SCENARIOS,
+               "temporal_python", 1) as running:
+        yield running
+
+
+@pytest.mark.engine
+def test_a_worker_killed_mid_workflow_and_restarted_completes_it(
+        tmp_path: Path, temporal_python: Path, background: Background,
+        request: pytest.FixtureRequest) -> None:
+    """The shipment is a long activity that heartbeats; its worker is killed (SIGKILL)
+    while it runs. A new worker takes the workflow over: the activity's retry resumes
+    from its last heartbeat and the workflow completes. `start` reports the business key's
+    run each time (the same run), and the worker logs when it is ready. It ran in the
+    background from the module's first test (`_killed`)."""
+    result = background.result(request, tmp_path, temporal_python)
+    package, started, waited = result["package"], result["started"], result["waited"]
+    assert f"task queue {package}.saga" in result["ready"]
+    assert f"workflow {package}-{result['key']} run" in started.stderr
+    assert waited.returncode == 0, waited.stderr
+    assert started.stderr.split()[-1] in waited.stderr  # the same run, not a new one
+    assert "Saga -> API        Order confirmed" in waited.stdout, waited.stdout
+    assert result["step"] == "3"
+
+
+SCENARIOS = {"test_a_worker_killed_mid_workflow_and_restarted_completes_it": _killed}
