@@ -40,14 +40,19 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def _pytest(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def _pytest(cwd: Path, basetemp: Path, *args: str, **env: str
+            ) -> subprocess.CompletedProcess:
     """pytest in its own process, with this project's tests/conftest.py as a plugin, and
     neither CI nor any MERMAIDGEN_* variable unless given. No other plugin is loaded: what
-    is tested is the conftest's, and the hypothesis plugin alone costs a second to start."""
+    is tested is the conftest's, and the hypothesis plugin alone costs a second to start.
+    Its temporary folder is `basetemp`: the conftest makes one as the run starts, and a
+    numbered one under the user's /tmp/pytest-of-* would make pytest delete the oldest of
+    those, earlier runs' engine environments with them (seconds of this test)."""
     base = {k: v for k, v in os.environ.items()
             if k not in ("CI", "PYTHONPATH") and not k.startswith("MERMAIDGEN_")}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                           f"--basetemp={basetemp}", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120,
                           env={**base, "PYTHONPATH": str(TESTS),
                                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **env})
 
@@ -72,7 +77,7 @@ def test_no_reachable_index_skips_the_install_saying_why() -> None:
 
 def test_engine_tests_skip_on_a_laptop_and_are_counted(tmp_path: Path) -> None:
     (tmp_path / "test_gated.py").write_text(GATED, encoding="utf-8")
-    done = _pytest(tmp_path, "-p", "conftest", "-rs")
+    done = _pytest(tmp_path, tmp_path / "basetemp", "-p", "conftest", "-rs")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "engine tests: 1 ran (1 passed, 0 failed), 1 skipped" in done.stdout, done.stdout
     assert "no server answers on 127.0.0.1:1" in done.stdout
@@ -82,7 +87,7 @@ def test_engine_tests_skip_on_a_laptop_and_are_counted(tmp_path: Path) -> None:
 def test_in_ci_mode_an_engine_test_that_skips_fails_with_its_reason(
         tmp_path: Path, env: dict[str, str]) -> None:
     (tmp_path / "test_gated.py").write_text(GATED, encoding="utf-8")
-    done = _pytest(tmp_path, "-p", "conftest", "-rfs", **env)
+    done = _pytest(tmp_path, tmp_path / "basetemp", "-p", "conftest", "-rfs", **env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED test_gated.py::test_needs_a_server" in done.stdout, done.stdout
     assert "no server answers on 127.0.0.1:1" in done.stdout
@@ -92,10 +97,10 @@ def test_in_ci_mode_an_engine_test_that_skips_fails_with_its_reason(
         in done.stdout, done.stdout
 
 
-def test_expectations_cannot_rewrite_themselves_in_ci_mode() -> None:
+def test_expectations_cannot_rewrite_themselves_in_ci_mode(tmp_path: Path) -> None:
     """MERMAIDGEN_UPDATE_GOLDEN makes golden, drawing and README comparisons rewrite
     themselves and pass: in CI mode the suite refuses to start with it."""
-    done = _pytest(PROJECT, "--collect-only", "tests/test_check.py",
+    done = _pytest(PROJECT, tmp_path / "basetemp", "--collect-only", "tests/test_check.py",
                    MERMAIDGEN_UPDATE_GOLDEN="1", CI="true")
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "MERMAIDGEN_UPDATE_GOLDEN is set in CI mode" in done.stderr
