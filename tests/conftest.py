@@ -25,8 +25,8 @@ if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
 import collection_bytecode  # noqa: E402
-from projects import CI_VARIABLE, _judge, ci_mode, close_runners, installer  # noqa: E402
-from shared_venvs import Build, guessed_from, needed_by, python_of, shared_root  # noqa: E402
+from projects import CI_VARIABLE, _judge, ci_mode, close_runners, installer, python_of  # noqa: E402
+from shared_venvs import Build, guessed_from, needed_by, shared_root  # noqa: E402
 
 from mermaidgen.codegen.temporal import CLI_VERSION, SDK_VERSION, TEST_SERVER_VERSION  # noqa: E402
 

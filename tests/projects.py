@@ -49,6 +49,11 @@ def run(cmd: list, cwd: Path, timeout: float = 300, **env: str
 def make_venv(home: Path, with_pip: bool = True) -> Path:
     """A new virtual environment in `home`; its python."""
     venv.EnvBuilder(with_pip=with_pip).create(home)
+    return python_of(home)
+
+
+def python_of(home: Path) -> Path:
+    """The python of the virtual environment in `home`."""
     return home / ("Scripts" if os.name == "nt" else "bin") / "python"
 
 

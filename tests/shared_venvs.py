@@ -42,10 +42,6 @@ def shared_root(basetemp: Path) -> Path:
     return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
 
 
-def python_of(home: Path) -> Path:
-    return home / ("Scripts" if os.name == "nt" else "bin") / "python"
-
-
 class Build:
     """One environment's build under the run's lock, in this thread (`run`) or in the
     background (`start`); `cancel` ends a background build nobody needs any more (a run
